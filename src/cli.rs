@@ -1,0 +1,107 @@
+//! Command-line arguments (clap) and their conversion into checked settings.
+//! Raw flags never travel past [`Arguments::into_settings`].
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+
+use crate::events::LogFormat;
+use crate::render::Format;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "dbops",
+    version,
+    about = "Converge a self-hosted PostgreSQL deployment on the state declared in dbops.toml",
+    after_help = "Exit codes: 0 success (no changes, no drift); 1 error; 2 changes present \
+                  (`plan --detailed-exitcode`) or drift (`drift`); 64 command-line usage error."
+)]
+pub struct Arguments {
+    /// The desired-state file.
+    #[arg(short = 'f', long = "file", env = "DBOPS_FILE", default_value = "dbops.toml", global = true)]
+    pub file: PathBuf,
+    /// Output format for plans and reports on stdout.
+    #[arg(long, value_enum, default_value = "text", global = true)]
+    pub format: Format,
+    /// Disable colors (also when `NO_COLOR` is set).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+    /// Format of the events written to stderr while applying.
+    #[arg(long, value_enum, default_value = "text", global = true)]
+    pub log_format: LogFormat,
+    /// Give up connecting to a server after this long.
+    #[arg(long, default_value = "10s", value_parser = parse_duration, global = true)]
+    pub connect_timeout: Duration,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Parse the file, resolve references and lint; connects to nothing.
+    Validate,
+    /// Observe live state and print what apply would change; changes nothing.
+    Plan {
+        /// Exit 0 when there are no changes, 2 when there are, 1 on error.
+        #[arg(long)]
+        detailed_exitcode: bool,
+        /// Save the plan to apply later with `dbops apply FILE` (holds no secret).
+        #[arg(long, value_name = "PLANFILE")]
+        out: Option<PathBuf>,
+    },
+    /// Converge live state on the file: observe, plan, then apply.
+    Apply {
+        /// Apply without asking; needed when stdin is not a terminal.
+        #[arg(long)]
+        auto_approve: bool,
+        /// How long to wait for another apply's lock.
+        #[arg(long, default_value = "60s", value_parser = parse_duration)]
+        lock_timeout: Duration,
+        /// A plan saved by `dbops plan --out`; refused if live state or the file changed since.
+        planfile: Option<PathBuf>,
+    },
+    /// Read-only check of live state against the file; exit 2 when it drifted.
+    Drift,
+    /// Print the JSON Schema of dbops.toml.
+    Schema,
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    humantime::parse_duration(text).map_err(|e| format!("`{text}` is not a duration ({e}); write e.g. `30s` or `2m`"))
+}
+
+/// Checked, resolved settings shared by every command.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub file: PathBuf,
+    pub format: Format,
+    pub color: bool,
+    pub log_format: LogFormat,
+    pub connect_timeout: Duration,
+}
+
+impl Arguments {
+    pub fn into_settings(self) -> (Settings, Command) {
+        let Arguments {
+            file,
+            format,
+            no_color,
+            log_format,
+            connect_timeout,
+            command,
+        } = self;
+        let no_color_env = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let color = !no_color && !no_color_env && console::colors_enabled();
+        (
+            Settings {
+                file,
+                format,
+                color,
+                log_format,
+                connect_timeout,
+            },
+            command,
+        )
+    }
+}

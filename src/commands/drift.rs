@@ -1,0 +1,29 @@
+//! `dbops drift`: the nightly read-only check. Exit 0 in sync, 2 drifted.
+
+use super::{print, warn, ExitStatus};
+use crate::cli::Settings;
+use crate::engine::Session;
+use crate::error::Result;
+use crate::postgres::connect::Access;
+use crate::render::{render, Kind, Report};
+
+pub async fn run(settings: &Settings) -> Result<ExitStatus> {
+    let session = Session::open(&settings.file, Access::ReadOnly, settings.connect_timeout).await?;
+    warn(settings, &session.loaded.warnings);
+    let live = session.observe().await?;
+    let plan = session.plan(&live)?;
+    print(&render(
+        settings.format,
+        &Report {
+            kind: Kind::Drift,
+            plan: &plan,
+            applied: false,
+            color: settings.color,
+        },
+    ));
+    Ok(if plan.is_empty() {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Changes
+    })
+}

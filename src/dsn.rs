@@ -1,0 +1,231 @@
+//! PostgreSQL connection URLs (DSNs): parsing with a real URL parser, and a
+//! redacting wrapper so a DSN can be printed without its password.
+//!
+//! Follows libpq's URI rules: `postgres://` or `postgresql://`, percent-encoded
+//! user and password, IPv6 hosts in brackets, port 5432 by default, the database
+//! from the path (the user name when the path is empty), other parameters such as
+//! `sslmode` kept. A `password` query parameter is taken as the password. Parse
+//! errors never quote the input: it may hold a secret.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use percent_encoding::percent_decode_str;
+use secrecy::{ExposeSecret, SecretString};
+
+/// The default PostgreSQL port, as libpq uses it.
+pub const DEFAULT_PORT: u16 = 5432;
+
+#[derive(Clone)]
+pub struct Dsn {
+    pub user: String,
+    password: Option<SecretString>,
+    /// Host name or address; IPv6 without brackets.
+    pub host: String,
+    pub port: u16,
+    pub database: String,
+    pub params: BTreeMap<String, String>,
+}
+
+/// Why a DSN could not be parsed. Holds no part of the input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DsnError {
+    NotAUrl(String),
+    NotPostgres(String),
+    NoUser,
+    NoHost,
+    NotUtf8(&'static str),
+}
+
+impl fmt::Display for DsnError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DsnError::NotAUrl(reason) => write!(f, "not a valid URL ({reason})"),
+            DsnError::NotPostgres(scheme) => write!(
+                f,
+                "not a PostgreSQL URL: the scheme is `{scheme}`, expected `postgres` or `postgresql`"
+            ),
+            DsnError::NoUser => write!(f, "the URL names no user"),
+            DsnError::NoHost => write!(f, "the URL names no host"),
+            DsnError::NotUtf8(part) => write!(f, "the URL's {part} is not valid UTF-8 once percent-decoded"),
+        }
+    }
+}
+
+impl Dsn {
+    pub fn parse(input: &str) -> Result<Self, DsnError> {
+        let url = url::Url::parse(input.trim()).map_err(|e| DsnError::NotAUrl(e.to_string()))?;
+        let scheme = url.scheme();
+        if scheme != "postgres" && scheme != "postgresql" {
+            return Err(DsnError::NotPostgres(scheme.to_string()));
+        }
+        let user = decode(url.username(), "user")?;
+        if user.is_empty() {
+            return Err(DsnError::NoUser);
+        }
+        let mut password = match url.password() {
+            Some(p) => Some(decode(p, "password")?),
+            None => None,
+        };
+        let host = match url.host() {
+            Some(url::Host::Domain(d)) if !d.is_empty() => decode(d, "host")?,
+            Some(url::Host::Ipv4(a)) => a.to_string(),
+            Some(url::Host::Ipv6(a)) => a.to_string(),
+            _ => return Err(DsnError::NoHost),
+        };
+        let port = url.port().unwrap_or(DEFAULT_PORT);
+        let path = url.path().trim_start_matches('/');
+        let database = if path.is_empty() {
+            user.clone()
+        } else {
+            decode(path, "database name")?
+        };
+        let mut params = BTreeMap::new();
+        for (key, value) in url.query_pairs() {
+            if key == "password" {
+                password = Some(value.into_owned());
+            } else {
+                params.insert(key.into_owned(), value.into_owned());
+            }
+        }
+        Ok(Self {
+            user,
+            password: password.map(SecretString::from),
+            host,
+            port,
+            database,
+            params,
+        })
+    }
+
+    pub fn password(&self) -> Option<&SecretString> {
+        self.password.as_ref()
+    }
+
+    pub fn set_password(&mut self, password: &str) {
+        self.password = Some(SecretString::from(password.to_string()));
+    }
+
+    /// True when both DSNs carry the same password (or both none).
+    pub fn same_password(&self, other: &Dsn) -> bool {
+        match (&self.password, &other.password) {
+            (Some(a), Some(b)) => a.expose_secret() == b.expose_secret(),
+            (None, None) => true,
+            _ => false,
+        }
+    }
+
+    /// A copy of this DSN that points at another database on the same server.
+    pub fn with_database(&self, database: &str) -> Dsn {
+        let mut dsn = self.clone();
+        dsn.database = database.to_string();
+        dsn
+    }
+
+    /// `host:port`, with IPv6 addresses in brackets.
+    pub fn endpoint(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+}
+
+fn decode(raw: &str, part: &'static str) -> Result<String, DsnError> {
+    percent_decode_str(raw)
+        .decode_utf8()
+        .map(|s| s.into_owned())
+        .map_err(|_| DsnError::NotUtf8(part))
+}
+
+/// Prints `postgres://user:****@host:port/database`: never the password.
+impl fmt::Display for Dsn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let secret = if self.password.is_some() { ":****" } else { "" };
+        write!(
+            f,
+            "postgres://{}{}@{}/{}",
+            self.user,
+            secret,
+            self.endpoint(),
+            self.database
+        )
+    }
+}
+
+impl fmt::Debug for Dsn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Dsn({self})")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Dsn {
+        Dsn::parse(s).unwrap()
+    }
+
+    #[test]
+    fn decodes_user_password_and_database() {
+        let dsn = parse("postgres://app%20user:p%40ss%3Aw%2Frd%25%27%22%20x@db.internal:6432/my%20db?sslmode=disable");
+        assert_eq!(dsn.user, "app user");
+        assert_eq!(dsn.password().unwrap().expose_secret(), "p@ss:w/rd%'\" x");
+        assert_eq!(dsn.host, "db.internal");
+        assert_eq!(dsn.port, 6432);
+        assert_eq!(dsn.database, "my db");
+        assert_eq!(dsn.params.get("sslmode").map(String::as_str), Some("disable"));
+    }
+
+    #[test]
+    fn defaults_port_and_database_like_libpq() {
+        let dsn = parse("postgresql://app_user:pw@localhost");
+        assert_eq!(dsn.port, 5432);
+        assert_eq!(dsn.database, "app_user");
+    }
+
+    #[test]
+    fn ipv6_host() {
+        let dsn = parse("postgres://u:pw@[::1]:5433/app");
+        assert_eq!(dsn.host, "::1");
+        assert_eq!(dsn.endpoint(), "[::1]:5433");
+    }
+
+    #[test]
+    fn password_from_query_parameter() {
+        let dsn = parse("postgres://u@h/app?password=s%40cret&application_name=x");
+        assert_eq!(dsn.password().unwrap().expose_secret(), "s@cret");
+        assert!(!dsn.params.contains_key("password"));
+    }
+
+    #[test]
+    fn display_and_debug_redact_the_password() {
+        let dsn = parse("postgres://u:hunter2@h:1/app");
+        assert_eq!(dsn.to_string(), "postgres://u:****@h:1/app");
+        assert!(!format!("{dsn:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn errors_never_quote_the_input() {
+        for input in [
+            "mysql://u:hunter2@h/db",
+            "postgres://:hunter2@h/db",
+            "hunter2",
+            "postgres://u:hunter2@h:99999/db",
+            "postgres://u:hunter2@/db",
+        ] {
+            let err = Dsn::parse(input).unwrap_err().to_string();
+            assert!(!err.contains("hunter2"), "{err}");
+        }
+        assert_eq!(Dsn::parse("mysql://u:p@h/db").unwrap_err(), DsnError::NotPostgres("mysql".into()));
+        assert_eq!(Dsn::parse("postgres://:p@h/db").unwrap_err(), DsnError::NoUser);
+    }
+
+    #[test]
+    fn same_password_compares_secrets() {
+        assert!(parse("postgres://a:x@h/d").same_password(&parse("postgres://b:x@h/d")));
+        assert!(!parse("postgres://a:x@h/d").same_password(&parse("postgres://a:y@h/d")));
+    }
+}

@@ -1,0 +1,41 @@
+//! The plan: the ordered list of changes between the desired and the live
+//! state, shared by every domain, every renderer and every command.
+
+mod change;
+
+pub use change::{address_segment, Action, AttributeChange, Change, Operation, Value};
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Plan {
+    pub changes: Vec<Change>,
+    /// Things worth knowing that change nothing (unmanaged objects, lints).
+    pub notes: Vec<String>,
+}
+
+/// Counts per action, as the JSON form and the closing line show them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub create: usize,
+    pub update: usize,
+    pub delete: usize,
+}
+
+impl Plan {
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+
+    pub fn summary(&self) -> Summary {
+        let mut summary = Summary::default();
+        for change in &self.changes {
+            match change.action {
+                Action::Create => summary.create += 1,
+                Action::Update => summary.update += 1,
+                Action::Delete => summary.delete += 1,
+            }
+        }
+        summary
+    }
+}

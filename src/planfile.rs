@@ -1,0 +1,75 @@
+//! Saved plans (`plan --out FILE`, `apply FILE`). A plan file pins the
+//! desired-state file (SHA-256 of its bytes), the observed live state (a digest
+//! that reveals no verifier) and the changes as rendered. It holds no secret:
+//! passwords appear only as `sensitive: true`. Applying it re-observes and
+//! refuses when any of the three no longer matches.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::secret_ref::io_reason;
+use crate::error::{Error, Result};
+use crate::files::write_atomic;
+use crate::plan::Plan;
+
+pub const KIND: &str = "dbops-plan";
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct PlanFile {
+    pub kind: String,
+    pub format_version: u32,
+    pub dbops_version: String,
+    pub created_at: String,
+    pub config_file: String,
+    pub config_digest: String,
+    pub live_digest: String,
+    pub changes: serde_json::Value,
+}
+
+impl PlanFile {
+    pub fn new(config_file: &str, config_digest: String, live_digest: String, plan: &Plan) -> Self {
+        Self {
+            kind: KIND.to_string(),
+            format_version: FORMAT_VERSION,
+            dbops_version: env!("CARGO_PKG_VERSION").to_string(),
+            created_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+            config_file: config_file.to_string(),
+            config_digest,
+            live_digest,
+            changes: changes_value(plan),
+        }
+    }
+
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let mut text = serde_json::to_string_pretty(self).expect("plan files serialize");
+        text.push('\n');
+        write_atomic(path, text.as_bytes(), 0o600)
+    }
+
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Error::new(format!("cannot read the plan file `{}`: {}", path.display(), io_reason(&e)))
+        })?;
+        let file: PlanFile = serde_json::from_str(&text).map_err(|e| {
+            Error::new(format!("`{}` is not a dbops plan file: {e}", path.display()))
+                .hint("save one with `dbops plan --out FILE`")
+        })?;
+        if file.kind != KIND || file.format_version != FORMAT_VERSION {
+            return Err(Error::new(format!(
+                "`{}` is a plan file of another format (kind `{}`, version {})",
+                path.display(),
+                file.kind,
+                file.format_version
+            ))
+            .hint("save a new one with this dbops: `dbops plan --out FILE`"));
+        }
+        Ok(file)
+    }
+}
+
+/// The changes as the plan file records them, for comparing plans.
+pub fn changes_value(plan: &Plan) -> serde_json::Value {
+    serde_json::to_value(&plan.changes).expect("changes serialize")
+}

@@ -1,0 +1,102 @@
+//! Opening sessions: from a parsed [`Dsn`] to a `tokio_postgres::Client`, with a
+//! deadline on the whole handshake and, for `plan` and `drift`, a read-only
+//! session. Connection errors name the redacted DSN, never its password.
+
+use std::time::Duration;
+
+use secrecy::ExposeSecret;
+use tokio_postgres::error::SqlState;
+use tokio_postgres::{Client, Config, NoTls};
+
+use crate::dsn::Dsn;
+use crate::error::{Error, Result};
+
+/// Whether the session may write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    ReadOnly,
+    ReadWrite,
+}
+
+pub const APPLICATION_NAME: &str = "dbops";
+
+fn config(dsn: &Dsn, access: Access, timeout: Duration) -> Result<Config> {
+    let mut config = Config::new();
+    config
+        .user(&dsn.user)
+        .host(&dsn.host)
+        .port(dsn.port)
+        .dbname(&dsn.database)
+        .application_name(APPLICATION_NAME)
+        .connect_timeout(timeout);
+    if let Some(password) = dsn.password() {
+        config.password(password.expose_secret().as_bytes());
+    }
+    match dsn.params.get("sslmode").map(String::as_str) {
+        None | Some("disable") | Some("allow") | Some("prefer") => {}
+        Some(mode) => {
+            return Err(Error::new(format!(
+                "`sslmode={mode}` in the DSN for `{}` asks for TLS, which dbops does not speak yet",
+                dsn.user
+            ))
+            .hint("use `sslmode=disable` or `sslmode=prefer` on a private network, or a TLS-terminating proxy"))
+        }
+    }
+    if access == Access::ReadOnly {
+        config.options("-c default_transaction_read_only=on");
+    }
+    Ok(config)
+}
+
+/// Connects, bounded by `timeout` for the TCP connect and the whole handshake.
+pub async fn connect(dsn: &Dsn, access: Access, timeout: Duration) -> Result<Client> {
+    let config = config(dsn, access, timeout)?;
+    let attempt = tokio::time::timeout(timeout, config.connect(NoTls)).await;
+    let (client, connection) = match attempt {
+        Err(_) => {
+            return Err(Error::new(format!(
+                "cannot connect to {dsn}: no answer within {}",
+                humantime::format_duration(timeout)
+            ))
+            .hint("check the host and port, and that the server is up; `--connect-timeout` sets the limit"))
+        }
+        Ok(Err(e)) => return Err(connect_error(dsn, &e)),
+        Ok(Ok(pair)) => pair,
+    };
+    tokio::spawn(async move {
+        // Errors surface on the client's next call.
+        let _ = connection.await;
+    });
+    Ok(client)
+}
+
+/// What a failed login attempt means for a password check.
+pub fn is_bad_password(error: &tokio_postgres::Error) -> bool {
+    error.code() == Some(&SqlState::INVALID_PASSWORD)
+}
+
+fn connect_error(dsn: &Dsn, error: &tokio_postgres::Error) -> Error {
+    let reason = describe(error);
+    let mut out = Error::new(format!("cannot connect to {dsn}: {reason}"));
+    if is_bad_password(error) {
+        out = out.hint("the password in the DSN is not the one the server has for this user");
+    } else if error.code().is_none() {
+        out = out.hint("check the host and port, and that the server is up");
+    }
+    out
+}
+
+/// A server or client error in one line: the server's message, else the
+/// client's error chain.
+pub fn describe(error: &tokio_postgres::Error) -> String {
+    if let Some(db) = error.as_db_error() {
+        return db.message().to_string();
+    }
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text = format!("{text}: {cause}");
+        source = cause.source();
+    }
+    text.to_lowercase()
+}

@@ -1,0 +1,39 @@
+//! The machine form: versioned JSON with every change, its attribute diffs and
+//! a summary of counts per action. `format_version` changes its major number
+//! only when a field is removed or changes meaning.
+
+use serde::Serialize;
+
+use super::{Kind, Report};
+use crate::plan::{Change, Summary};
+
+pub const FORMAT_VERSION: &str = "1.0";
+
+#[derive(Serialize)]
+struct Document<'a> {
+    format_version: &'static str,
+    command: Kind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    applied: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    drift: Option<bool>,
+    changes: &'a [Change],
+    notes: &'a [String],
+    summary: Summary,
+}
+
+pub fn render(report: &Report<'_>) -> String {
+    let plan = report.plan;
+    let document = Document {
+        format_version: FORMAT_VERSION,
+        command: report.kind,
+        applied: (report.kind == Kind::Apply).then_some(report.applied),
+        drift: (report.kind == Kind::Drift).then_some(!plan.is_empty()),
+        changes: &plan.changes,
+        notes: &plan.notes,
+        summary: plan.summary(),
+    };
+    let mut text = serde_json::to_string_pretty(&document).expect("plans serialize");
+    text.push('\n');
+    text
+}

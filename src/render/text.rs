@@ -1,0 +1,160 @@
+//! The human text form, Terraform-like: `+` create, `~` update, `-` delete,
+//! colored only when color is on, readable without it.
+
+use console::Style;
+
+use super::{counts, Kind, Report};
+use crate::plan::{Action, AttributeChange, Change, Value};
+
+struct Styles {
+    create: Style,
+    update: Style,
+    delete: Style,
+    dim: Style,
+    bold: Style,
+}
+
+impl Styles {
+    fn new(color: bool) -> Self {
+        let style = |s: Style| s.force_styling(color);
+        Self {
+            create: style(Style::new().green()),
+            update: style(Style::new().yellow()),
+            delete: style(Style::new().red()),
+            dim: style(Style::new().dim()),
+            bold: style(Style::new().bold()),
+        }
+    }
+
+    fn action(&self, action: Action) -> &Style {
+        match action {
+            Action::Create => &self.create,
+            Action::Update => &self.update,
+            Action::Delete => &self.delete,
+        }
+    }
+}
+
+fn symbol(action: Action) -> &'static str {
+    match action {
+        Action::Create => "+",
+        Action::Update => "~",
+        Action::Delete => "-",
+    }
+}
+
+fn verb(kind: Kind, action: Action) -> &'static str {
+    match (kind, action) {
+        (Kind::Drift, Action::Create) => "is missing",
+        (Kind::Drift, Action::Update) => "has drifted",
+        (Kind::Drift, Action::Delete) => "is present but not declared",
+        (_, Action::Create) => "will be created",
+        (_, Action::Update) => "will be updated in-place",
+        (_, Action::Delete) => "will be destroyed",
+    }
+}
+
+pub fn render(report: &Report<'_>) -> String {
+    let styles = Styles::new(report.color);
+    let plan = report.plan;
+    let mut out = String::new();
+    for note in &plan.notes {
+        out.push_str(&format!("{} {note}\n", styles.dim.apply_to("note:")));
+    }
+    if !plan.notes.is_empty() {
+        out.push('\n');
+    }
+    if plan.is_empty() {
+        let line = match report.kind {
+            Kind::Drift => "No drift. Live state matches the desired-state file.",
+            Kind::Plan | Kind::Apply => {
+                "No changes. Live state matches the desired-state file."
+            }
+        };
+        out.push_str(&format!("{}\n", styles.bold.apply_to(line)));
+        return out;
+    }
+    let heading = match report.kind {
+        Kind::Drift => "Live state has drifted from the desired-state file:",
+        Kind::Plan | Kind::Apply => "dbops will perform the following actions:",
+    };
+    out.push_str(heading);
+    out.push_str("\n\n");
+    for change in &plan.changes {
+        render_change(&mut out, report.kind, change, &styles);
+    }
+    let closing = match (report.kind, report.applied) {
+        (Kind::Drift, _) => format!(
+            "Drift: {} difference(s) ({}). Run `dbops apply` to repair.",
+            plan.changes.len(),
+            counts(plan)
+        ),
+        (Kind::Apply, true) => {
+            let s = plan.summary();
+            format!(
+                "Apply complete! Resources: {} added, {} changed, {} destroyed.",
+                s.create, s.update, s.delete
+            )
+        }
+        (Kind::Plan | Kind::Apply, _) => format!("Plan: {}.", counts(plan)),
+    };
+    out.push_str(&format!("{}\n", styles.bold.apply_to(closing)));
+    out
+}
+
+fn render_change(out: &mut String, kind: Kind, change: &Change, styles: &Styles) {
+    let style = styles.action(change.action);
+    out.push_str(&format!(
+        "  {}\n",
+        styles
+            .dim
+            .apply_to(format!("# {} {}", change.address, verb(kind, change.action)))
+    ));
+    if change.requires_restart {
+        out.push_str(&format!("  {}\n", styles.dim.apply_to("# (requires restart)")));
+    }
+    out.push_str(&format!(
+        "  {} {}\n",
+        style.apply_to(symbol(change.action)),
+        change.address
+    ));
+    let width = change
+        .attributes
+        .iter()
+        .map(|a| a.name.chars().count())
+        .max()
+        .unwrap_or(0);
+    for attribute in &change.attributes {
+        let (mark, text) = attribute_text(change.action, attribute);
+        let mark_style = match mark {
+            "+" => &styles.create,
+            "-" => &styles.delete,
+            _ => &styles.update,
+        };
+        out.push_str(&format!(
+            "      {} {:width$} = {text}\n",
+            mark_style.apply_to(mark),
+            attribute.name,
+        ));
+    }
+    if let Some(reason) = &change.reason {
+        out.push_str(&format!("      {}\n", styles.dim.apply_to(format!("# {reason}"))));
+    }
+    out.push('\n');
+}
+
+fn attribute_text(action: Action, attribute: &AttributeChange) -> (&'static str, String) {
+    if attribute.sensitive {
+        return match action {
+            Action::Create => ("+", "(sensitive)".into()),
+            Action::Update => ("~", "(sensitive) will change".into()),
+            Action::Delete => ("-", "(sensitive)".into()),
+        };
+    }
+    let show = |v: &Option<Value>| v.as_ref().map_or("(none)".to_string(), Value::to_string);
+    match (&attribute.before, &attribute.after) {
+        (None, Some(after)) => ("+", after.to_string()),
+        (Some(before), None) => ("-", before.to_string()),
+        (before, after) => ("~", format!("{} -> {}", show(before), show(after))),
+    }
+}
