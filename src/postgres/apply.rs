@@ -47,18 +47,8 @@ pub async fn apply(client: &mut Client, desired: &DesiredPostgres, changes: &[Ch
     let mut pending = Vec::new();
     for (change, operation) in &ours {
         let (sql, event) = match operation {
-            Operation::CreateDatabase { name, owner } => match owner {
-                Some(owner) => (
-                    Operation::SetDatabaseOwner {
-                        database: name.clone(),
-                        owner: owner.clone(),
-                    }
-                    .plain_sql()
-                    .expect("owner change has plain SQL"),
-                    "database.owner.changed",
-                ),
-                None => continue,
-            },
+            // Owners of new databases are set below, once every role exists.
+            Operation::CreateDatabase { .. } => continue,
             Operation::CreateRole { name, options, password } => {
                 let verifier = password.then(|| verifier_for(desired, name)).transpose()?;
                 (role_sql("CREATE", name, options, verifier.as_deref()), "role.created")
@@ -82,6 +72,23 @@ pub async fn apply(client: &mut Client, desired: &DesiredPostgres, changes: &[Ch
             if !options.is_empty() {
                 pending.push(Event::new("role.updated", &change.address));
             }
+        }
+    }
+    for (change, operation) in &ours {
+        if let Operation::CreateDatabase {
+            name,
+            owner: Some(owner),
+        } = operation
+        {
+            let set_owner = Operation::SetDatabaseOwner {
+                database: name.clone(),
+                owner: owner.clone(),
+            };
+            transaction
+                .batch_execute(&plain(&set_owner))
+                .await
+                .map_err(|e| failed(change, &e, "the role transaction was rolled back"))?;
+            pending.push(Event::new("database.owner.changed", &change.address));
         }
     }
     transaction

@@ -100,3 +100,26 @@ pub fn describe(error: &tokio_postgres::Error) -> String {
     }
     text.to_lowercase()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_only_sessions_start_read_only() {
+        let dsn = Dsn::parse("postgres://u:p@127.0.0.1/db").unwrap();
+        let timeout = Duration::from_secs(1);
+        let read_only = config(&dsn, Access::ReadOnly, timeout).unwrap();
+        assert_eq!(read_only.get_options(), Some("-c default_transaction_read_only=on"));
+        let read_write = config(&dsn, Access::ReadWrite, timeout).unwrap();
+        assert_eq!(read_write.get_options(), None);
+        assert_eq!(read_write.get_application_name(), Some(APPLICATION_NAME));
+    }
+
+    #[test]
+    fn tls_modes_are_refused_clearly() {
+        let dsn = Dsn::parse("postgres://u:p@h/db?sslmode=verify-full").unwrap();
+        let error = config(&dsn, Access::ReadOnly, Duration::from_secs(1)).unwrap_err();
+        assert!(error.message().contains("sslmode=verify-full"));
+    }
+}

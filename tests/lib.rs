@@ -1,0 +1,15 @@
+//! The integration suite: one binary, one module per feature, every test
+//! against real servers started on 127.0.0.1 by `support`.
+
+mod support;
+
+mod bad_input;
+mod cli;
+mod concurrency;
+mod drift;
+mod examples;
+mod hostile_names;
+mod planfile;
+mod roles;
+mod round_trips;
+mod secrets;

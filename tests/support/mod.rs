@@ -1,0 +1,148 @@
+//! Test support: real servers on 127.0.0.1 (`postgres`) and a runner for the
+//! `dbops` binary with a bounded run time (`Dbops`).
+
+pub mod deployment;
+pub mod postgres;
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub use postgres::PgServer;
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Percent-encodes everything but unreserved URL characters.
+pub fn percent(text: &str) -> String {
+    percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+pub fn run_checked(command: &mut Command) -> String {
+    let out = command.output().unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{command:?} failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// What one run of `dbops` did.
+#[derive(Debug, Clone)]
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Output {
+    pub fn all(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+
+    #[track_caller]
+    pub fn expect_code(&self, code: i32) -> &Self {
+        assert_eq!(self.code, code, "unexpected exit code\n--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr);
+        self
+    }
+}
+
+/// A working directory with a `dbops.toml` and the environment to run dbops in.
+pub struct Dbops {
+    dir: tempfile::TempDir,
+    env: BTreeMap<String, String>,
+    pub timeout: Duration,
+}
+
+impl Dbops {
+    pub fn new(config: &str) -> Self {
+        let dir = tempfile::Builder::new().prefix("dbops-run-").tempdir().unwrap();
+        std::fs::write(dir.path().join("dbops.toml"), config).unwrap();
+        Self {
+            dir,
+            env: BTreeMap::new(),
+            timeout: Duration::from_secs(120),
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn env(mut self, name: &str, value: &str) -> Self {
+        self.env.insert(name.to_string(), value.to_string());
+        self
+    }
+
+    pub fn set_env(&mut self, name: &str, value: &str) {
+        self.env.insert(name.to_string(), value.to_string());
+    }
+
+    pub fn write_config(&self, config: &str) {
+        std::fs::write(self.dir.path().join("dbops.toml"), config).unwrap();
+    }
+
+    /// Runs `dbops ARGS` with stdin closed, killing it after `timeout`.
+    pub fn run(&self, args: &[&str]) -> Output {
+        let mut child = self.command(args).spawn().expect("dbops starts");
+        let stdout = child.stdout.take().unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let read = |mut pipe: Box<dyn Read + Send>| {
+            std::thread::spawn(move || {
+                let mut text = String::new();
+                let _ = pipe.read_to_string(&mut text);
+                text
+            })
+        };
+        let stdout = read(Box::new(stdout));
+        let stderr = read(Box::new(stderr));
+        let deadline = Instant::now() + self.timeout;
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("dbops {args:?} ran past {:?}", self.timeout);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        Output {
+            code: status.code().unwrap_or(-1),
+            stdout: stdout.join().unwrap(),
+            stderr: stderr.join().unwrap(),
+        }
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_dbops"));
+        command
+            .args(args)
+            .current_dir(self.dir.path())
+            .env_remove("DBOPS_FILE")
+            .env_remove("NO_COLOR")
+            .env_remove("DATABASE_URL")
+            .env_remove("DATABASE_ROOT_URL")
+            .env_remove("DATABASE_SERVICE_URL")
+            .envs(&self.env)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        command
+    }
+}
+
+/// A password holding every character that breaks naive DSN handling.
+pub fn hostile_password(tag: &str) -> String {
+    format!("p@ss:w/rd%{tag}'\" with spaces")
+}

@@ -1,0 +1,262 @@
+//! Throwaway PostgreSQL servers for tests: the machine's own binaries
+//! (`DBOPS_PG_BINDIR`, else `pg_config --bindir`, else `PATH`), a data directory
+//! copied from an `initdb` template made once per machine in the temp directory, listening on 127.0.0.1 only,
+//! `scram-sha-256` for TCP, `log_statement = 'all'`, stopped on drop. As root,
+//! `initdb` and `pg_ctl` run as the `postgres` OS user.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use super::{free_port, percent, run_checked};
+
+pub const SUPERUSER_PASSWORD: &str = "admin pw: with @ and / and %";
+
+pub struct PgServer {
+    _dir: tempfile::TempDir,
+    data: PathBuf,
+    pub port: u16,
+    log: PathBuf,
+}
+
+fn bindir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("DBOPS_PG_BINDIR") {
+        return PathBuf::from(dir);
+    }
+    if let Ok(out) = Command::new("pg_config").arg("--bindir").output() {
+        let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+        if out.status.success() && dir.join("initdb").exists() {
+            return dir;
+        }
+    }
+    // Fall back to PATH lookup by name.
+    PathBuf::new()
+}
+
+fn tool(name: &str) -> PathBuf {
+    let dir = bindir();
+    if dir.as_os_str().is_empty() {
+        PathBuf::from(name)
+    } else {
+        dir.join(name)
+    }
+}
+
+pub fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+/// Runs a server binary, as the `postgres` OS user when we are root.
+pub fn server_command(name: &str) -> Command {
+    if is_root() {
+        let mut command = Command::new("runuser");
+        command.args(["-u", "postgres", "--"]).arg(tool(name));
+        command
+    } else {
+        Command::new(tool(name))
+    }
+}
+
+/// Hands a path to the `postgres` OS user when we are root.
+pub fn give_to_server_user(path: &Path) {
+    if is_root() {
+        run_checked(Command::new("chown").args(["-R", "postgres:postgres"]).arg(path));
+    }
+}
+
+fn template() -> &'static Path {
+    static TEMPLATE: OnceLock<PathBuf> = OnceLock::new();
+    TEMPLATE.get_or_init(|| {
+        let root = std::env::temp_dir();
+        let version = String::from_utf8_lossy(
+            &Command::new(tool("initdb")).arg("--version").output().expect("initdb runs").stdout,
+        )
+        .trim()
+        .replace(|c: char| !c.is_ascii_alphanumeric(), "_");
+        let template = root.join(format!("dbops-test-pg-template-{version}"));
+        if template.join("PG_VERSION").exists() {
+            return template;
+        }
+        let staging = tempfile::Builder::new().prefix("pg-staging-").tempdir_in(&root).unwrap();
+        let staging = staging.keep();
+        let data = staging.join("data");
+        let pwfile = staging.join("pwfile");
+        std::fs::write(&pwfile, SUPERUSER_PASSWORD).unwrap();
+        give_to_server_user(&staging);
+        run_checked(
+            server_command("initdb")
+                .arg("-D")
+                .arg(&data)
+                .args(["-U", "postgres", "--auth-local=peer", "--auth-host=scram-sha-256", "-E", "UTF8", "--no-locale", "--no-sync"])
+                .arg(format!("--pwfile={}", pwfile.display())),
+        );
+        match std::fs::rename(&data, &template) {
+            Ok(()) => {}
+            Err(_) if template.join("PG_VERSION").exists() => {}
+            Err(e) => panic!("cannot install the initdb template: {e}"),
+        }
+        let _ = std::fs::remove_dir_all(&staging);
+        template
+    })
+}
+
+impl PgServer {
+    pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// Starts a server with extra `postgresql.conf` lines (`name = value`).
+    pub fn start_with(settings: &[&str]) -> Self {
+        let dir = tempfile::Builder::new().prefix("dbops-pg-").tempdir().unwrap();
+        let data = dir.path().join("data");
+        run_checked(Command::new("cp").arg("-a").arg(template()).arg(&data));
+        let log = dir.path().join("server.log");
+        let mut last_error = String::new();
+        for _ in 0..5 {
+            let port = free_port();
+            let mut conf = format!(
+                "\nport = {port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{}'\n\
+                 log_statement = 'all'\nlog_line_prefix = '%m [%p] app=%a '\nfsync = off\n",
+                dir.path().display()
+            );
+            for line in settings {
+                conf.push_str(line);
+                conf.push('\n');
+            }
+            std::fs::write(data.join("postgresql.dbops-test.conf"), conf).unwrap();
+            let mut main = std::fs::read_to_string(data.join("postgresql.conf")).unwrap();
+            if !main.contains("include_if_exists = 'postgresql.dbops-test.conf'") {
+                main.push_str("\ninclude_if_exists = 'postgresql.dbops-test.conf'\n");
+                std::fs::write(data.join("postgresql.conf"), main).unwrap();
+            }
+            give_to_server_user(dir.path());
+            let out = server_command("pg_ctl")
+                .arg("-D")
+                .arg(&data)
+                .arg("-l")
+                .arg(&log)
+                .args(["-w", "-t", "30", "start"])
+                .output()
+                .expect("pg_ctl runs");
+            if out.status.success() {
+                return Self {
+                    _dir: dir,
+                    data,
+                    port,
+                    log,
+                };
+            }
+            last_error = format!(
+                "{}{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr),
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+        }
+        panic!("PostgreSQL did not start: {last_error}");
+    }
+
+    pub fn admin_url(&self) -> String {
+        self.url("postgres", SUPERUSER_PASSWORD, "postgres")
+    }
+
+    /// A DSN with user, password and database percent-encoded.
+    pub fn url(&self, user: &str, password: &str, database: &str) -> String {
+        format!(
+            "postgres://{}:{}@127.0.0.1:{}/{}",
+            percent(user),
+            percent(password),
+            self.port,
+            percent(database)
+        )
+    }
+
+    /// Runs SQL as the superuser through `psql` (not through dbops) and returns
+    /// the unaligned, tuples-only output.
+    pub fn sql(&self, database: &str, sql: &str) -> String {
+        self.try_sql_as("postgres", SUPERUSER_PASSWORD, database, sql)
+            .unwrap_or_else(|e| panic!("psql failed: {e}\nSQL: {sql}"))
+    }
+
+    pub fn sql_ok(&self, sql: &str) -> String {
+        self.sql("postgres", sql)
+    }
+
+    /// Runs SQL as any user; `Err` holds psql's stderr.
+    pub fn try_sql_as(&self, user: &str, password: &str, database: &str, sql: &str) -> Result<String, String> {
+        let out = Command::new(tool("psql"))
+            .args(["-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1"])
+            .arg("-p")
+            .arg(self.port.to_string())
+            .arg("-U")
+            .arg(user)
+            .arg("-d")
+            .arg(database)
+            .arg("-c")
+            .arg(sql)
+            .env("PGPASSWORD", password)
+            .env("PGCONNECT_TIMEOUT", "10")
+            .output()
+            .expect("psql runs");
+        if out.status.success() {
+            Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+        } else {
+            Err(String::from_utf8_lossy(&out.stderr).to_string())
+        }
+    }
+
+    /// Whether `user` can log in with `password`.
+    pub fn can_login(&self, user: &str, password: &str, database: &str) -> bool {
+        self.try_sql_as(user, password, database, "SELECT 1").is_ok()
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Statements logged for `application_name = dbops` since `from` bytes of the log.
+    pub fn dbops_statements_since(&self, from: usize) -> usize {
+        let log = self.log_text();
+        log[from.min(log.len())..]
+            .lines()
+            .filter(|l| l.contains("app=dbops ") && (l.contains("LOG:  statement:") || l.contains("LOG:  execute")))
+            .count()
+    }
+
+    pub fn restart(&self) {
+        run_checked(
+            server_command("pg_ctl")
+                .arg("-D")
+                .arg(&self.data)
+                .arg("-l")
+                .arg(&self.log)
+                .args(["-w", "-t", "30", "-m", "fast", "restart"]),
+        );
+    }
+
+    pub fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if self.try_sql_as("postgres", SUPERUSER_PASSWORD, "postgres", "SELECT 1").is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("PostgreSQL did not become ready");
+    }
+}
+
+impl Drop for PgServer {
+    fn drop(&mut self) {
+        let _ = server_command("pg_ctl")
+            .arg("-D")
+            .arg(&self.data)
+            .args(["-m", "immediate", "-w", "-t", "20", "stop"])
+            .output();
+    }
+}
