@@ -19,7 +19,13 @@ use crate::render::Format;
 )]
 pub struct Arguments {
     /// The desired-state file.
-    #[arg(short = 'f', long = "file", env = "DBOPS_FILE", default_value = "dbops.toml", global = true)]
+    #[arg(
+        short = 'f',
+        long = "file",
+        env = "DBOPS_FILE",
+        default_value = "dbops.toml",
+        global = true
+    )]
     pub file: PathBuf,
     /// Output format for plans and reports on stdout.
     #[arg(long, value_enum, default_value = "text", global = true)]
@@ -68,7 +74,8 @@ pub enum Command {
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {
-    humantime::parse_duration(text).map_err(|e| format!("`{text}` is not a duration ({e}); write e.g. `30s` or `2m`"))
+    humantime::parse_duration(text)
+        .map_err(|e| format!("`{text}` is not a duration ({e}); write e.g. `30s` or `2m`"))
 }
 
 /// Checked, resolved settings shared by every command.

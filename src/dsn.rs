@@ -176,7 +176,10 @@ mod tests {
         assert_eq!(dsn.host, "db.internal");
         assert_eq!(dsn.port, 6432);
         assert_eq!(dsn.database, "my db");
-        assert_eq!(dsn.params.get("sslmode").map(String::as_str), Some("disable"));
+        assert_eq!(
+            dsn.params.get("sslmode").map(String::as_str),
+            Some("disable")
+        );
     }
 
     #[test]
@@ -219,8 +222,14 @@ mod tests {
             let err = Dsn::parse(input).unwrap_err().to_string();
             assert!(!err.contains("hunter2"), "{err}");
         }
-        assert_eq!(Dsn::parse("mysql://u:p@h/db").unwrap_err(), DsnError::NotPostgres("mysql".into()));
-        assert_eq!(Dsn::parse("postgres://:p@h/db").unwrap_err(), DsnError::NoUser);
+        assert_eq!(
+            Dsn::parse("mysql://u:p@h/db").unwrap_err(),
+            DsnError::NotPostgres("mysql".into())
+        );
+        assert_eq!(
+            Dsn::parse("postgres://:p@h/db").unwrap_err(),
+            DsnError::NoUser
+        );
     }
 
     #[test]

@@ -12,13 +12,20 @@ use crate::error::{Error, Result};
 
 pub fn write_atomic(path: &Path, contents: &[u8], mode: u32) -> Result<()> {
     let fail = |what: &str, e: std::io::Error| {
-        Error::new(format!("cannot {what} `{}`: {}", path.display(), io_reason(&e)))
+        Error::new(format!(
+            "cannot {what} `{}`: {}",
+            path.display(),
+            io_reason(&e)
+        ))
     };
     let directory = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let temporary = directory.join(format!(".{name}.dbops-{}.tmp", std::process::id()));
     let result = (|| {
         let mut file = OpenOptions::new()

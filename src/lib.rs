@@ -37,7 +37,10 @@ pub fn main_entry() -> ExitStatus {
         }
     };
     let (settings, command) = arguments.into_settings();
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -47,7 +50,10 @@ pub fn main_entry() -> ExitStatus {
     match runtime.block_on(commands::run(&settings, command)) {
         Ok(status) => status,
         Err(error) => {
-            let style = console::Style::new().red().bold().force_styling(settings.color);
+            let style = console::Style::new()
+                .red()
+                .bold()
+                .force_styling(settings.color);
             eprintln!("{} {error}", style.apply_to("error:"));
             ExitStatus::Error
         }

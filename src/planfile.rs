@@ -50,11 +50,18 @@ impl PlanFile {
 
     pub fn load(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| {
-            Error::new(format!("cannot read the plan file `{}`: {}", path.display(), io_reason(&e)))
+            Error::new(format!(
+                "cannot read the plan file `{}`: {}",
+                path.display(),
+                io_reason(&e)
+            ))
         })?;
         let file: PlanFile = serde_json::from_str(&text).map_err(|e| {
-            Error::new(format!("`{}` is not a dbops plan file: {e}", path.display()))
-                .hint("save one with `dbops plan --out FILE`")
+            Error::new(format!(
+                "`{}` is not a dbops plan file: {e}",
+                path.display()
+            ))
+            .hint("save one with `dbops plan --out FILE`")
         })?;
         if file.kind != KIND || file.format_version != FORMAT_VERSION {
             return Err(Error::new(format!(

@@ -21,8 +21,14 @@ impl Case {
     fn dbops(&self, config: &str) -> Dbops {
         Dbops::new(config)
             .env("DATABASE_ROOT_URL", &self.server.admin_url())
-            .env("DATABASE_URL", &self.server.url(APP_USER, "app pw", DATABASE))
-            .env("DATABASE_SERVICE_URL", &self.server.url("app_service", "svc pw", DATABASE))
+            .env(
+                "DATABASE_URL",
+                &self.server.url(APP_USER, "app pw", DATABASE),
+            )
+            .env(
+                "DATABASE_SERVICE_URL",
+                &self.server.url("app_service", "svc pw", DATABASE),
+            )
     }
 
     /// Runs apply, expects exit 1 and the fragments in one error, and checks
@@ -32,16 +38,31 @@ impl Case {
         let out = dbops.run(&["apply", "--auto-approve"]);
         out.expect_code(1);
         assert!(out.stdout.is_empty(), "nothing on stdout: {}", out.stdout);
-        assert_eq!(out.stderr.matches("error:").count(), 1, "one error: {}", out.stderr);
+        assert_eq!(
+            out.stderr.matches("error:").count(),
+            1,
+            "one error: {}",
+            out.stderr
+        );
         for fragment in fragments {
-            assert!(out.stderr.contains(fragment), "`{fragment}` missing from\n{}", out.stderr);
+            assert!(
+                out.stderr.contains(fragment),
+                "`{fragment}` missing from\n{}",
+                out.stderr
+            );
         }
         assert_eq!(
-            self.server.sql_ok("SELECT count(*) FROM pg_roles WHERE rolname IN ('app_user', 'app_service')"),
+            self.server.sql_ok(
+                "SELECT count(*) FROM pg_roles WHERE rolname IN ('app_user', 'app_service')"
+            ),
             "0",
             "nothing changed"
         );
-        assert_eq!(self.server.sql_ok("SELECT count(*) FROM pg_database WHERE datname = 'app'"), "0");
+        assert_eq!(
+            self.server
+                .sql_ok("SELECT count(*) FROM pg_database WHERE datname = 'app'"),
+            "0"
+        );
         out
     }
 }
@@ -50,22 +71,35 @@ impl Case {
 fn malformed_toml_unknown_key_and_plain_string_secret() {
     let case = Case::new();
     let config = standard_config().replace("connection_limit = 50", "connection_limit = = 50");
-    case.refuses(&case.dbops(&config), &["error: dbops.toml:7:20: invalid TOML"]);
+    case.refuses(
+        &case.dbops(&config),
+        &["error: dbops.toml:7:20: invalid TOML"],
+    );
 
     let config = standard_config().replace("connection_limit = 50", "conection_limit = 50");
     case.refuses(
         &case.dbops(&config),
-        &["dbops.toml:7:1: key `roles.app_user.conection_limit`: unknown field `conection_limit`", "hint:"],
+        &[
+            "dbops.toml:7:1: key `roles.app_user.conection_limit`: unknown field `conection_limit`",
+            "hint:",
+        ],
     );
 
-    let config = standard_config().replace("dsn = { env = \"DATABASE_URL\" }", "dsn = \"postgres://x\"");
+    let config =
+        standard_config().replace("dsn = { env = \"DATABASE_URL\" }", "dsn = \"postgres://x\"");
     case.refuses(
         &case.dbops(&config),
-        &["dbops.toml:5:7: key `roles.app_user.dsn`: expected a secret reference", "found a plain string"],
+        &[
+            "dbops.toml:5:7: key `roles.app_user.dsn`: expected a secret reference",
+            "found a plain string",
+        ],
     );
 
     let config = standard_config().replace("connection_limit = 50", "connection_limit = \"fifty\"");
-    case.refuses(&case.dbops(&config), &["dbops.toml:7:20: key `roles.app_user.connection_limit`"]);
+    case.refuses(
+        &case.dbops(&config),
+        &["dbops.toml:7:20: key `roles.app_user.connection_limit`"],
+    );
 
     let config = "[roles.app_user]\ndsn = { env = \"DATABASE_URL\" }\n";
     case.refuses(&case.dbops(config), &["missing field `postgres`"]);
@@ -76,7 +110,10 @@ fn missing_env_var_unreadable_secret_file_and_bad_dsn() {
     let case = Case::new();
     let dbops = Dbops::new(&standard_config())
         .env("DATABASE_ROOT_URL", &case.server.admin_url())
-        .env("DATABASE_URL", &case.server.url(APP_USER, "app pw", DATABASE));
+        .env(
+            "DATABASE_URL",
+            &case.server.url(APP_USER, "app pw", DATABASE),
+        );
     case.refuses(
         &dbops,
         &[
@@ -94,36 +131,65 @@ fn missing_env_var_unreadable_secret_file_and_bad_dsn() {
         &["key `roles.app_service.dsn`: cannot read secret file `/nonexistent/run/secrets/service_url`: no such file or directory"],
     );
 
-    let dbops = case.dbops(&standard_config()).env("DATABASE_URL", "http://app_user:pw@127.0.0.1/app");
+    let dbops = case
+        .dbops(&standard_config())
+        .env("DATABASE_URL", "http://app_user:pw@127.0.0.1/app");
     case.refuses(
         &dbops,
         &["key `roles.app_user.dsn`: the DSN in `$DATABASE_URL` is not a PostgreSQL URL: the scheme is `http`", "hint:"],
     );
-    let dbops = case.dbops(&standard_config()).env("DATABASE_URL", "postgres://app_user:pw@127.0.0.1:70000/app");
-    case.refuses(&dbops, &["the DSN in `$DATABASE_URL` is not a valid URL (invalid port number)"]);
-    let dbops = case.dbops(&standard_config()).env("DATABASE_URL", "postgres://app_user@127.0.0.1/app");
-    case.refuses(&dbops, &["the DSN in `$DATABASE_URL` has no password, and `app_user` is a login role"]);
+    let dbops = case
+        .dbops(&standard_config())
+        .env("DATABASE_URL", "postgres://app_user:pw@127.0.0.1:70000/app");
+    case.refuses(
+        &dbops,
+        &["the DSN in `$DATABASE_URL` is not a valid URL (invalid port number)"],
+    );
+    let dbops = case
+        .dbops(&standard_config())
+        .env("DATABASE_URL", "postgres://app_user@127.0.0.1/app");
+    case.refuses(
+        &dbops,
+        &["the DSN in `$DATABASE_URL` has no password, and `app_user` is a login role"],
+    );
 }
 
 #[test]
 fn name_mismatch_and_conflicting_passwords() {
     let case = Case::new();
-    let dbops = case.dbops(&standard_config()).env("DATABASE_URL", &case.server.url("app_usr", "pw", DATABASE));
+    let dbops = case
+        .dbops(&standard_config())
+        .env("DATABASE_URL", &case.server.url("app_usr", "pw", DATABASE));
     case.refuses(
         &dbops,
-        &["role `app_user`: the DSN in `$DATABASE_URL` is for user `app_usr`, not `app_user`", "hint: rename"],
+        &[
+            "role `app_user`: the DSN in `$DATABASE_URL` is for user `app_usr`, not `app_user`",
+            "hint: rename",
+        ],
     );
 
     // The service DSN names the admin user with another password.
     let config = standard_config().replace("[roles.app_service]", "[roles.postgres]");
-    let dbops = case.dbops(&config).env("DATABASE_SERVICE_URL", &case.server.url("postgres", "other", DATABASE));
+    let dbops = case.dbops(&config).env(
+        "DATABASE_SERVICE_URL",
+        &case.server.url("postgres", "other", DATABASE),
+    );
     case.refuses(
         &dbops,
-        &["role `postgres` is the admin user of `$DATABASE_ROOT_URL`", "name the same user with different passwords"],
+        &[
+            "role `postgres` is the admin user of `$DATABASE_ROOT_URL`",
+            "name the same user with different passwords",
+        ],
     );
 
-    let config = standard_config().replace("bypass_rls = true", "bypass_rls = true\npassword = { env = \"X\" }");
-    case.refuses(&case.dbops(&config), &["role `app_service` sets both `dsn` and `password`"]);
+    let config = standard_config().replace(
+        "bypass_rls = true",
+        "bypass_rls = true\npassword = { env = \"X\" }",
+    );
+    case.refuses(
+        &case.dbops(&config),
+        &["role `app_service` sets both `dsn` and `password`"],
+    );
 }
 
 #[test]
@@ -131,17 +197,25 @@ fn unreachable_host_is_bounded_by_the_connect_timeout() {
     let case = Case::new();
     // A port where nothing listens: refused at once.
     let closed = crate::support::free_port();
-    let dbops = case
-        .dbops(&standard_config())
-        .env("DATABASE_ROOT_URL", &format!("postgres://postgres:pw@127.0.0.1:{closed}/postgres"));
-    case.refuses(&dbops, &["cannot connect to postgres://postgres:****@127.0.0.1:", "hint:"]);
+    let dbops = case.dbops(&standard_config()).env(
+        "DATABASE_ROOT_URL",
+        &format!("postgres://postgres:pw@127.0.0.1:{closed}/postgres"),
+    );
+    case.refuses(
+        &dbops,
+        &[
+            "cannot connect to postgres://postgres:****@127.0.0.1:",
+            "hint:",
+        ],
+    );
 
     // A listener that accepts and never answers: bounded by --connect-timeout.
     let silent = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = silent.local_addr().unwrap().port();
-    let dbops = case
-        .dbops(&standard_config())
-        .env("DATABASE_ROOT_URL", &format!("postgres://postgres:pw@127.0.0.1:{port}/postgres"));
+    let dbops = case.dbops(&standard_config()).env(
+        "DATABASE_ROOT_URL",
+        &format!("postgres://postgres:pw@127.0.0.1:{port}/postgres"),
+    );
     let started = Instant::now();
     let out = dbops.run(&["plan", "--connect-timeout", "1s"]);
     out.expect_code(1);
@@ -153,12 +227,16 @@ fn unreachable_host_is_bounded_by_the_connect_timeout() {
 #[test]
 fn wrong_admin_password() {
     let case = Case::new();
-    let dbops = case
-        .dbops(&standard_config())
-        .env("DATABASE_ROOT_URL", &case.server.url("postgres", "wrong", "postgres"));
+    let dbops = case.dbops(&standard_config()).env(
+        "DATABASE_ROOT_URL",
+        &case.server.url("postgres", "wrong", "postgres"),
+    );
     case.refuses(
         &dbops,
-        &["cannot connect to postgres://postgres:****@127.0.0.1:", "password authentication failed for user \"postgres\""],
+        &[
+            "cannot connect to postgres://postgres:****@127.0.0.1:",
+            "password authentication failed for user \"postgres\"",
+        ],
     );
 }
 
@@ -179,6 +257,13 @@ fn missing_file_says_how_to_point_at_one() {
     let dbops = Dbops::new("");
     let out = dbops.run(&["validate", "-f", "nope.toml"]);
     out.expect_code(1);
-    assert!(out.stderr.contains("cannot read the desired-state file `nope.toml`: no such file or directory"), "{}", out.stderr);
-    assert!(out.stderr.contains("hint: pass the file with `-f PATH` or set `DBOPS_FILE`"));
+    assert!(
+        out.stderr
+            .contains("cannot read the desired-state file `nope.toml`: no such file or directory"),
+        "{}",
+        out.stderr
+    );
+    assert!(out
+        .stderr
+        .contains("hint: pass the file with `-f PATH` or set `DBOPS_FILE`"));
 }

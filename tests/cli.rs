@@ -8,12 +8,31 @@ fn plan_formats_exit_codes_and_colors() {
     let d = Deployment::new();
     let text = d.dbops.run(&["plan"]);
     text.expect_code(0);
-    assert!(text.stdout.starts_with("dbops will perform the following actions:"), "{}", text.stdout);
-    assert!(text.stdout.contains("  + postgres.role.app_user\n"), "{}", text.stdout);
-    assert!(text.stdout.contains("      + password         = (sensitive)\n"), "{}", text.stdout);
-    assert!(!text.stdout.contains('\u{1b}'), "no color without a terminal");
+    assert!(
+        text.stdout
+            .starts_with("dbops will perform the following actions:"),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.stdout.contains("  + postgres.role.app_user\n"),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.stdout
+            .contains("      + password         = (sensitive)\n"),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        !text.stdout.contains('\u{1b}'),
+        "no color without a terminal"
+    );
 
-    let json = d.dbops.run(&["plan", "--format", "json", "--detailed-exitcode"]);
+    let json = d
+        .dbops
+        .run(&["plan", "--format", "json", "--detailed-exitcode"]);
     json.expect_code(2);
     let document: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(document["format_version"], "1.0");
@@ -26,20 +45,42 @@ fn plan_formats_exit_codes_and_colors() {
         .find(|c| c["address"] == "postgres.role.app_user")
         .unwrap();
     assert_eq!(role["action"], "create");
-    let password = role["attributes"].as_array().unwrap().iter().find(|a| a["name"] == "password").unwrap();
+    let password = role["attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "password")
+        .unwrap();
     assert_eq!(password["sensitive"], true);
     assert_eq!(password["after"], serde_json::Value::Null);
 
     let markdown = d.dbops.run(&["plan", "--format", "markdown"]);
     markdown.expect_code(0);
-    assert!(markdown.stdout.starts_with("### dbops plan: 5 to add, 0 to change, 0 to destroy"), "{}", markdown.stdout);
-    assert!(markdown.stdout.contains("| 🟢 | `postgres.role.app_user` | create |"), "{}", markdown.stdout);
+    assert!(
+        markdown
+            .stdout
+            .starts_with("### dbops plan: 5 to add, 0 to change, 0 to destroy"),
+        "{}",
+        markdown.stdout
+    );
+    assert!(
+        markdown
+            .stdout
+            .contains("| 🟢 | `postgres.role.app_user` | create |"),
+        "{}",
+        markdown.stdout
+    );
 
     d.apply();
     let text = d.dbops.run(&["plan", "--detailed-exitcode"]);
     text.expect_code(0);
-    assert_eq!(text.stdout, "No changes. Live state matches the desired-state file.\n");
-    let json = d.dbops.run(&["plan", "--format", "json", "--detailed-exitcode"]);
+    assert_eq!(
+        text.stdout,
+        "No changes. Live state matches the desired-state file.\n"
+    );
+    let json = d
+        .dbops
+        .run(&["plan", "--format", "json", "--detailed-exitcode"]);
     json.expect_code(0);
     let document: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(document["changes"], serde_json::json!([]));
@@ -51,26 +92,41 @@ fn dbops_file_env_points_at_the_desired_state_file() {
     std::fs::rename(d.dbops.path("dbops.toml"), d.dbops.path("elsewhere.toml")).unwrap();
     d.dbops.run(&["validate"]).expect_code(1);
     let dbops = crate::support::Dbops::new("")
-        .env("DBOPS_FILE", d.dbops.path("elsewhere.toml").to_str().unwrap())
+        .env(
+            "DBOPS_FILE",
+            d.dbops.path("elsewhere.toml").to_str().unwrap(),
+        )
         .env("DATABASE_ROOT_URL", &d.server.admin_url())
         .env("DATABASE_URL", &d.server.url("app_user", "x", "app"))
-        .env("DATABASE_SERVICE_URL", &d.server.url("app_service", "y", "app"));
+        .env(
+            "DATABASE_SERVICE_URL",
+            &d.server.url("app_service", "y", "app"),
+        );
     let out = dbops.run(&["validate"]);
     out.expect_code(0);
-    assert!(out.stdout.contains("declares 2 role(s) and 1 database(s)"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("declares 2 role(s) and 1 database(s)"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
 fn json_event_log_carries_rotation_evidence_without_secrets() {
     let d = Deployment::new();
-    let out = d.dbops.run(&["apply", "--auto-approve", "--log-format", "json"]);
+    let out = d
+        .dbops
+        .run(&["apply", "--auto-approve", "--log-format", "json"]);
     out.expect_code(0);
     let events: Vec<serde_json::Value> = out
         .stderr
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
         .collect();
-    let names: Vec<&str> = events.iter().map(|e| e["event"].as_str().unwrap()).collect();
+    let names: Vec<&str> = events
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
     assert!(names.contains(&"database.created"), "{names:?}");
     assert!(names.contains(&"role.created"), "{names:?}");
     assert!(names.contains(&"grant.connect.granted"), "{names:?}");

@@ -42,13 +42,24 @@ fn out_of_band_changes_are_reported_by_drift_and_repaired_by_apply() {
         "~ connection_limit = 3 -> -1",
         "# postgres.membership.app_user.app_readers is missing",
     ] {
-        assert!(shown.contains(expected), "`{expected}` missing from\n{}", drift.stdout);
+        assert!(
+            shown.contains(expected),
+            "`{expected}` missing from\n{}",
+            drift.stdout
+        );
     }
     // Drift's session is read-only: nothing it sent could write.
     let log = d.server.log_text();
-    let ours: Vec<&str> = log[log_before..].lines().filter(|l| l.contains("app=dbops")).collect();
+    let ours: Vec<&str> = log[log_before..]
+        .lines()
+        .filter(|l| l.contains("app=dbops"))
+        .collect();
     assert!(!ours.is_empty());
-    assert!(ours.iter().all(|l| !l.contains("ALTER") && !l.contains("GRANT")), "{ours:#?}");
+    assert!(
+        ours.iter()
+            .all(|l| !l.contains("ALTER") && !l.contains("GRANT")),
+        "{ours:#?}"
+    );
 
     let json = d.dbops.run(&["drift", "--format", "json"]);
     json.expect_code(2);
@@ -59,10 +70,17 @@ fn out_of_band_changes_are_reported_by_drift_and_repaired_by_apply() {
 
     d.apply();
     d.dbops.run(&["drift"]).expect_code(0);
-    assert_eq!(d.server.sql_ok("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = 'app_user'"), "f|f");
+    assert_eq!(
+        d.server
+            .sql_ok("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = 'app_user'"),
+        "f|f"
+    );
 }
 
 /// Runs of spaces as one, so assertions do not depend on column alignment.
 fn squash(text: &str) -> String {
-    text.split(' ').filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ")
+    text.split(' ')
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }

@@ -13,12 +13,27 @@ fn every_example_validates() {
         if entry.extension().is_some_and(|e| e == "toml") {
             let text = std::fs::read_to_string(&entry).unwrap();
             let dbops = Dbops::new(&text)
-                .env("DATABASE_ROOT_URL", "postgres://postgres:admin@127.0.0.1:5432/postgres")
-                .env("DATABASE_URL", "postgres://app_user:app%20pw@127.0.0.1:5432/app")
-                .env("DATABASE_SERVICE_URL", "postgres://app_service:svc%40pw@127.0.0.1:5432/app")
+                .env(
+                    "DATABASE_ROOT_URL",
+                    "postgres://postgres:admin@127.0.0.1:5432/postgres",
+                )
+                .env(
+                    "DATABASE_URL",
+                    "postgres://app_user:app%20pw@127.0.0.1:5432/app",
+                )
+                .env(
+                    "DATABASE_SERVICE_URL",
+                    "postgres://app_service:svc%40pw@127.0.0.1:5432/app",
+                )
                 .env("MIGRATOR_PASSWORD", "migrator pw");
             let out = dbops.run(&["validate"]);
-            assert_eq!(out.code, 0, "{} does not validate:\n{}", entry.display(), out.stderr);
+            assert_eq!(
+                out.code,
+                0,
+                "{} does not validate:\n{}",
+                entry.display(),
+                out.stderr
+            );
             checked += 1;
         }
     }

@@ -33,7 +33,11 @@ owner = {role_key}
     dbops.run(&["validate"]).expect_code(0);
     let plan = dbops.run(&["plan"]);
     plan.expect_code(0);
-    assert!(plan.stdout.contains(r#"postgres.role."App \"Ü$er\" 'x'""#), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains(r#"postgres.role."App \"Ü$er\" 'x'""#),
+        "{}",
+        plan.stdout
+    );
     dbops.run(&["apply", "--auto-approve"]).expect_code(0);
 
     assert!(server.can_login(role, password, database));
@@ -44,8 +48,17 @@ owner = {role_key}
         )),
         role
     );
-    assert_eq!(server.sql_ok(&format!("SELECT count(*) FROM pg_roles WHERE rolname = {}", sql_literal(group))), "1");
-    assert_eq!(server.sql_ok("SELECT count(*) FROM pg_roles WHERE rolname = 'postgres'"), "1");
+    assert_eq!(
+        server.sql_ok(&format!(
+            "SELECT count(*) FROM pg_roles WHERE rolname = {}",
+            sql_literal(group)
+        )),
+        "1"
+    );
+    assert_eq!(
+        server.sql_ok("SELECT count(*) FROM pg_roles WHERE rolname = 'postgres'"),
+        "1"
+    );
     dbops.run(&["plan", "--detailed-exitcode"]).expect_code(0);
     dbops.run(&["drift"]).expect_code(0);
 }

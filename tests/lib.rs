@@ -13,3 +13,4 @@ mod planfile;
 mod roles;
 mod round_trips;
 mod secrets;
+mod without_superuser;

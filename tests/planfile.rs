@@ -12,7 +12,12 @@ fn a_saved_plan_applies_without_a_prompt_and_converges() {
     assert_eq!(meta.permissions().mode() & 0o777, 0o600);
     let out = d.dbops.run(&["apply", "tfplan"]);
     out.expect_code(0);
-    assert!(out.stdout.contains("Apply complete! Resources: 5 added, 0 changed, 0 destroyed."), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("Apply complete! Resources: 5 added, 0 changed, 0 destroyed."),
+        "{}",
+        out.stdout
+    );
     d.assert_converged();
 }
 
@@ -27,18 +32,32 @@ fn a_saved_plan_is_refused_when_live_state_changed() {
     let out = d.dbops.run(&["apply", "tfplan"]);
     out.expect_code(1);
     assert!(out.stderr.contains("refusing to apply the saved plan `tfplan`: the live state changed since the plan was saved"), "{}", out.stderr);
-    assert_eq!(d.server.sql_ok("SELECT rolconnlimit FROM pg_roles WHERE rolname = 'app_user'"), "2");
+    assert_eq!(
+        d.server
+            .sql_ok("SELECT rolconnlimit FROM pg_roles WHERE rolname = 'app_user'"),
+        "2"
+    );
 }
 
 #[test]
 fn a_saved_plan_is_refused_when_the_file_changed() {
     let d = Deployment::new();
     d.dbops.run(&["plan", "--out", "tfplan"]).expect_code(0);
-    d.dbops.write_config(&crate::support::deployment::standard_config().replace("50", "51"));
+    d.dbops
+        .write_config(&crate::support::deployment::standard_config().replace("50", "51"));
     let out = d.dbops.run(&["apply", "tfplan"]);
     out.expect_code(1);
-    assert!(out.stderr.contains("the desired-state file changed since the plan was saved"), "{}", out.stderr);
-    assert_eq!(d.server.sql_ok("SELECT count(*) FROM pg_roles WHERE rolname = 'app_user'"), "0");
+    assert!(
+        out.stderr
+            .contains("the desired-state file changed since the plan was saved"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        d.server
+            .sql_ok("SELECT count(*) FROM pg_roles WHERE rolname = 'app_user'"),
+        "0"
+    );
 }
 
 #[test]
@@ -46,9 +65,18 @@ fn apply_without_a_terminal_needs_auto_approve_or_a_plan_file() {
     let d = Deployment::new();
     let out = d.dbops.run(&["apply"]);
     out.expect_code(1);
-    assert!(out.stderr.contains("refusing to apply without confirmation: stdin is not a terminal"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("refusing to apply without confirmation: stdin is not a terminal"),
+        "{}",
+        out.stderr
+    );
     assert!(out.stderr.contains("hint: pass `--auto-approve`"));
-    assert_eq!(d.server.sql_ok("SELECT count(*) FROM pg_roles WHERE rolname = 'app_user'"), "0");
+    assert_eq!(
+        d.server
+            .sql_ok("SELECT count(*) FROM pg_roles WHERE rolname = 'app_user'"),
+        "0"
+    );
 }
 
 #[test]
@@ -57,5 +85,9 @@ fn garbage_plan_files_are_refused() {
     std::fs::write(d.dbops.path("tfplan"), "{\"kind\": \"something\"}").unwrap();
     let out = d.dbops.run(&["apply", "tfplan"]);
     out.expect_code(1);
-    assert!(out.stderr.contains("is not a dbops plan file"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("is not a dbops plan file"),
+        "{}",
+        out.stderr
+    );
 }

@@ -16,23 +16,37 @@ fn from_empty_apply_creates_roles_database_and_connect_then_plan_is_empty() {
         "postgres.grant.app_user.app.database",
         "postgres.grant.app_service.app.database",
     ] {
-        assert!(plan.stdout.contains(address), "{address} missing from\n{}", plan.stdout);
+        assert!(
+            plan.stdout.contains(address),
+            "{address} missing from\n{}",
+            plan.stdout
+        );
     }
-    assert!(plan.stdout.contains("Plan: 5 to add, 0 to change, 0 to destroy."), "{}", plan.stdout);
+    assert!(
+        plan.stdout
+            .contains("Plan: 5 to add, 0 to change, 0 to destroy."),
+        "{}",
+        plan.stdout
+    );
 
     d.apply();
     assert!(d.server.can_login(APP_USER, &d.app_password, DATABASE));
-    assert!(d.server.can_login(SERVICE_USER, &d.service_password, DATABASE));
+    assert!(d
+        .server
+        .can_login(SERVICE_USER, &d.service_password, DATABASE));
     assert_eq!(
-        d.server.sql_ok("SELECT rolbypassrls, rolconnlimit FROM pg_roles WHERE rolname = 'app_user'"),
+        d.server
+            .sql_ok("SELECT rolbypassrls, rolconnlimit FROM pg_roles WHERE rolname = 'app_user'"),
         "f|50"
     );
     assert_eq!(
-        d.server.sql_ok("SELECT rolbypassrls FROM pg_roles WHERE rolname = 'app_service'"),
+        d.server
+            .sql_ok("SELECT rolbypassrls FROM pg_roles WHERE rolname = 'app_service'"),
         "t"
     );
     assert_eq!(
-        d.server.sql_ok("SELECT has_database_privilege('app_user', 'app', 'CONNECT')"),
+        d.server
+            .sql_ok("SELECT has_database_privilege('app_user', 'app', 'CONNECT')"),
         "t"
     );
     d.assert_converged();
@@ -42,10 +56,14 @@ fn from_empty_apply_creates_roles_database_and_connect_then_plan_is_empty() {
 fn stale_volume_old_password_is_rotated_and_verifier_kept_when_unchanged() {
     let mut d = Deployment::new();
     d.server.sql_ok("CREATE DATABASE app");
-    d.server
-        .sql_ok("CREATE ROLE app_user LOGIN CONNECTION LIMIT 50 PASSWORD 'old password from provision.sh'");
+    d.server.sql_ok(
+        "CREATE ROLE app_user LOGIN CONNECTION LIMIT 50 PASSWORD 'old password from provision.sh'",
+    );
     d.apply();
-    let verifier = |d: &Deployment| d.server.sql_ok("SELECT rolpassword FROM pg_authid WHERE rolname = 'app_user'");
+    let verifier = |d: &Deployment| {
+        d.server
+            .sql_ok("SELECT rolpassword FROM pg_authid WHERE rolname = 'app_user'")
+    };
     let first = verifier(&d);
 
     // A second apply changes nothing: the verifier stays byte-identical.
@@ -59,12 +77,27 @@ fn stale_volume_old_password_is_rotated_and_verifier_kept_when_unchanged() {
     d.set_app_password("brand new: p@ss/%' \"");
     let plan = d.plan();
     plan.expect_code(2);
-    assert!(plan.stdout.contains("~ postgres.role.app_user"), "{}", plan.stdout);
-    assert!(plan.stdout.contains("password") && plan.stdout.contains("(sensitive) will change"), "{}", plan.stdout);
-    assert!(plan.stdout.contains("Plan: 0 to add, 1 to change, 0 to destroy."), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("~ postgres.role.app_user"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains("password") && plan.stdout.contains("(sensitive) will change"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains("Plan: 0 to add, 1 to change, 0 to destroy."),
+        "{}",
+        plan.stdout
+    );
 
     d.apply();
-    assert!(d.server.can_login(APP_USER, "brand new: p@ss/%' \"", DATABASE));
+    assert!(d
+        .server
+        .can_login(APP_USER, "brand new: p@ss/%' \"", DATABASE));
     assert!(!d.server.can_login(APP_USER, "stale", DATABASE));
     d.assert_converged();
 }
@@ -79,7 +112,11 @@ fn md5_stored_password_is_replaced_by_scram_with_a_reason() {
     ));
     let plan = d.plan();
     plan.expect_code(2);
-    assert!(plan.stdout.contains("stored as an MD5 hash"), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("stored as an MD5 hash"),
+        "{}",
+        plan.stdout
+    );
     d.apply();
     assert!(d
         .server
@@ -124,10 +161,19 @@ owner = "migrator"
         ),
         "t|t|f|t|t|7|2099-01-02 03:04:05"
     );
-    assert_eq!(d.server.sql_ok("SELECT rolcanlogin FROM pg_roles WHERE rolname = 'app_readers'"), "f");
-    assert_eq!(d.server.sql_ok("SELECT rolsuper FROM pg_roles WHERE rolname = 'migrator'"), "t");
     assert_eq!(
-        d.server.sql_ok("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'app'"),
+        d.server
+            .sql_ok("SELECT rolcanlogin FROM pg_roles WHERE rolname = 'app_readers'"),
+        "f"
+    );
+    assert_eq!(
+        d.server
+            .sql_ok("SELECT rolsuper FROM pg_roles WHERE rolname = 'migrator'"),
+        "t"
+    );
+    assert_eq!(
+        d.server
+            .sql_ok("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'app'"),
         "migrator"
     );
     assert_eq!(
@@ -162,10 +208,28 @@ owner = "app_user"
     );
     let plan = dbops.run(&["plan", "--detailed-exitcode"]);
     plan.expect_code(2);
-    assert!(plan.stdout.contains("connection_limit = 7 -> -1"), "{}", plan.stdout);
-    assert!(plan.stdout.contains("valid_until      = \"2099-01-02T03:04:05Z\" -> \"infinity\""), "{}", plan.stdout);
-    assert!(plan.stdout.contains("- postgres.membership.app_user.app_readers"), "{}", plan.stdout);
-    assert!(plan.stdout.contains("owner = \"migrator\" -> \"app_user\""), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("connection_limit = 7 -> -1"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains("valid_until      = \"2099-01-02T03:04:05Z\" -> \"infinity\""),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains("- postgres.membership.app_user.app_readers"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains("owner = \"migrator\" -> \"app_user\""),
+        "{}",
+        plan.stdout
+    );
     dbops.run(&["apply", "--auto-approve"]).expect_code(0);
     assert_eq!(
         d.server.sql_ok(
@@ -181,14 +245,20 @@ owner = "app_user"
 #[test]
 fn roles_and_memberships_not_in_the_file_are_never_touched() {
     let d = Deployment::new();
-    d.server.sql_ok("CREATE ROLE bystander LOGIN SUPERUSER PASSWORD 'x'");
+    d.server
+        .sql_ok("CREATE ROLE bystander LOGIN SUPERUSER PASSWORD 'x'");
     d.server.sql_ok("CREATE ROLE outside_group");
     d.apply();
     d.server.sql_ok("GRANT outside_group TO app_user");
     d.assert_converged();
-    assert_eq!(d.server.sql_ok("SELECT rolsuper FROM pg_roles WHERE rolname = 'bystander'"), "t");
     assert_eq!(
-        d.server.sql_ok("SELECT count(*) FROM pg_auth_members WHERE member = 'app_user'::regrole"),
+        d.server
+            .sql_ok("SELECT rolsuper FROM pg_roles WHERE rolname = 'bystander'"),
+        "t"
+    );
+    assert_eq!(
+        d.server
+            .sql_ok("SELECT count(*) FROM pg_auth_members WHERE member = 'app_user'::regrole"),
         "1"
     );
 }

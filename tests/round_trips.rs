@@ -31,7 +31,10 @@ fn plan_statement_count_does_not_grow_with_roles() {
     let server = PgServer::start();
     let few = statements_for_plan(&server, 3);
     let many = statements_for_plan(&server, 60);
-    assert_eq!(few, many, "statements per plan grew with the number of roles");
+    assert_eq!(
+        few, many,
+        "statements per plan grew with the number of roles"
+    );
     assert!(few <= 2, "a plan sends at most 2 statements, sent {few}");
     assert!(few >= 1, "the log must show the observe statement");
 }

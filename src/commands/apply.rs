@@ -31,11 +31,15 @@ pub async fn run(
     }
     let log = EventLog::new(settings.log_format);
 
-    let mut session = Session::open(&settings.file, Access::ReadWrite, settings.connect_timeout).await?;
+    let mut session =
+        Session::open(&settings.file, Access::ReadWrite, settings.connect_timeout).await?;
     warn(settings, &session.loaded.warnings);
     if let Some(saved) = &saved {
         if saved.config_digest != session.loaded.digest() {
-            return Err(stale(planfile, "the desired-state file changed since the plan was saved"));
+            return Err(stale(
+                planfile,
+                "the desired-state file changed since the plan was saved",
+            ));
         }
     }
     lock::acquire(&session.client, lock_timeout).await?;
@@ -43,7 +47,10 @@ pub async fn run(
     let plan = session.plan(&live)?;
     if let Some(saved) = &saved {
         if saved.live_digest != live.fingerprint() || saved.changes != changes_value(&plan) {
-            return Err(stale(planfile, "the live state changed since the plan was saved"));
+            return Err(stale(
+                planfile,
+                "the live state changed since the plan was saved",
+            ));
         }
     }
 
@@ -72,7 +79,11 @@ pub async fn run(
     let after = session.observe().await?;
     let remaining = session.plan(&after)?;
     if !remaining.is_empty() {
-        let addresses: Vec<String> = remaining.changes.iter().map(|c| format!("`{}`", c.address)).collect();
+        let addresses: Vec<String> = remaining
+            .changes
+            .iter()
+            .map(|c| format!("`{}`", c.address))
+            .collect();
         return Err(Error::new(format!(
             "apply did not converge: {} change(s) remain after applying: {}",
             remaining.changes.len(),
@@ -80,7 +91,10 @@ pub async fn run(
         ))
         .hint("something else changed these objects during the apply, or the server ignored a change; run `dbops plan` to see them"));
     }
-    log.emit(&Event::message("apply.complete", "apply complete; live state matches the desired-state file"));
+    log.emit(&Event::message(
+        "apply.complete",
+        "apply complete; live state matches the desired-state file",
+    ));
     match settings.format {
         Format::Text => {
             let summary = plan.summary();
@@ -88,7 +102,10 @@ pub async fn run(
                 "Apply complete! Resources: {} added, {} changed, {} destroyed.",
                 summary.create, summary.update, summary.delete
             );
-            let style = console::Style::new().green().bold().force_styling(settings.color);
+            let style = console::Style::new()
+                .green()
+                .bold()
+                .force_styling(settings.color);
             print(&format!("\n{}\n", style.apply_to(line)));
         }
         Format::Json | Format::Markdown => print(&render(settings.format, &report(true))),
@@ -97,13 +114,19 @@ pub async fn run(
 }
 
 fn stale(planfile: Option<&Path>, why: &str) -> Error {
-    let name = planfile.map(|p| p.display().to_string()).unwrap_or_default();
-    Error::new(format!("refusing to apply the saved plan `{name}`: {why}; nothing was changed"))
-        .hint("run `dbops plan --out FILE` again and review the new plan")
+    let name = planfile
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    Error::new(format!(
+        "refusing to apply the saved plan `{name}`: {why}; nothing was changed"
+    ))
+    .hint("run `dbops plan --out FILE` again and review the new plan")
 }
 
 fn confirm() -> Result<bool> {
-    print("\nDo you want to perform these actions? Only `yes` will be accepted.\n  Enter a value: ");
+    print(
+        "\nDo you want to perform these actions? Only `yes` will be accepted.\n  Enter a value: ",
+    );
     let _ = std::io::stdout().flush();
     let mut answer = String::new();
     std::io::stdin()

@@ -50,7 +50,10 @@ fn print(text: &str) {
 }
 
 fn warn(settings: &Settings, warnings: &[String]) {
-    let style = console::Style::new().yellow().bold().force_styling(settings.color);
+    let style = console::Style::new()
+        .yellow()
+        .bold()
+        .force_styling(settings.color);
     for warning in warnings {
         eprintln!("{} {warning}", style.apply_to("warning:"));
     }

@@ -11,7 +11,11 @@ use crate::planfile::PlanFile;
 use crate::postgres::connect::Access;
 use crate::render::{render, Kind, Report};
 
-pub async fn run(settings: &Settings, detailed_exitcode: bool, out: Option<&Path>) -> Result<ExitStatus> {
+pub async fn run(
+    settings: &Settings,
+    detailed_exitcode: bool,
+    out: Option<&Path>,
+) -> Result<ExitStatus> {
     let session = Session::open(&settings.file, Access::ReadOnly, settings.connect_timeout).await?;
     warn(settings, &session.loaded.warnings);
     let live = session.observe().await?;
@@ -33,7 +37,11 @@ pub async fn run(settings: &Settings, detailed_exitcode: bool, out: Option<&Path
             &plan,
         );
         file.save(out)?;
-        eprintln!("Saved the plan to `{}`; apply it with `dbops apply {}`", out.display(), out.display());
+        eprintln!(
+            "Saved the plan to `{}`; apply it with `dbops apply {}`",
+            out.display(),
+            out.display()
+        );
     }
     Ok(if detailed_exitcode && !plan.is_empty() {
         ExitStatus::Changes

@@ -20,7 +20,10 @@ pub fn run(settings: &Settings) -> Result<ExitStatus> {
                 "databases": desired.postgres.databases.len(),
                 "warnings": loaded.warnings,
             });
-            format!("{}\n", serde_json::to_string_pretty(&document).expect("json"))
+            format!(
+                "{}\n",
+                serde_json::to_string_pretty(&document).expect("json")
+            )
         }
         Format::Text | Format::Markdown => format!(
             "The configuration is valid: `{}` declares {} role(s) and {} database(s).\n",

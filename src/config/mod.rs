@@ -38,7 +38,10 @@ pub fn hex(bytes: &[u8]) -> String {
 pub fn load(path: &Path) -> Result<Loaded> {
     let name = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| {
-        let error = Error::new(format!("cannot read the desired-state file `{name}`: {}", io_reason(&e)));
+        let error = Error::new(format!(
+            "cannot read the desired-state file `{name}`: {}",
+            io_reason(&e)
+        ));
         if e.kind() == std::io::ErrorKind::NotFound {
             error.hint("pass the file with `-f PATH` or set `DBOPS_FILE`")
         } else {
@@ -63,9 +66,11 @@ pub fn parse(source: &SourceFile) -> Result<RawConfig> {
         Err(e) => {
             let location = e.span().map(|span| source.location(span.start));
             let message = e.message().trim().trim_end_matches('.').to_string();
-            return Err(Error::new(format!("invalid TOML: {}", lowercase_first(&message)))
-                .at(location)
-                .hint("see https://toml.io for the syntax"));
+            return Err(
+                Error::new(format!("invalid TOML: {}", lowercase_first(&message)))
+                    .at(location)
+                    .hint("see https://toml.io for the syntax"),
+            );
         }
     };
     toml_edit::de::from_document::<RawConfig>(document).map_err(|e| {
@@ -84,7 +89,9 @@ pub fn parse(source: &SourceFile) -> Result<RawConfig> {
         };
         let mut error = Error::new(message).at(location);
         if e.message().starts_with("unknown field") {
-            error = error.hint("remove the key or fix its spelling; `schemas/dbops.schema.json` lists every key");
+            error = error.hint(
+                "remove the key or fix its spelling; `schemas/dbops.schema.json` lists every key",
+            );
         } else if e.message().starts_with("missing field") {
             error = error.hint("add the key; `examples/` has complete files");
         }

@@ -47,10 +47,12 @@ pub fn resolve(raw: &RawConfig, source: &SourceFile) -> Result<(DesiredState, Ve
     for (name, database) in &raw.databases {
         let at = source.locate(&["databases", name]);
         check_name(name, "database", at.clone())?;
-        let entry = databases.entry(name.clone()).or_insert_with(|| DesiredDatabase {
-            name: name.clone(),
-            ..Default::default()
-        });
+        let entry = databases
+            .entry(name.clone())
+            .or_insert_with(|| DesiredDatabase {
+                name: name.clone(),
+                ..Default::default()
+            });
         if let Some(owner) = &database.owner {
             let at = source.locate(&["databases", name, "owner"]);
             check_name(owner, "owner", at)?;
@@ -157,9 +159,9 @@ fn resolve_role(
         }
         (None, Some(reference)) => {
             let at = source.locate(&["roles", name, "password"]);
-            let secret = reference.resolve().map_err(|e| {
-                Error::new(format!("key `roles.{name}.password`: {e}")).at(at)
-            })?;
+            let secret = reference
+                .resolve()
+                .map_err(|e| Error::new(format!("key `roles.{name}.password`: {e}")).at(at))?;
             (None, Some(secret))
         }
         (None, None) => (None, None),
@@ -235,14 +237,15 @@ pub fn normalize_valid_until(text: &str) -> std::result::Result<Option<String>, 
     if text.eq_ignore_ascii_case("infinity") {
         return Ok(None);
     }
-    let full = if text.len() == 10 {
-        format!("{text}T00:00:00Z")
+    let utc = if text.len() == 10 {
+        Some(format!("{text}T00:00:00"))
     } else {
-        text.to_string()
+        text.strip_suffix('Z')
+            .or_else(|| text.strip_suffix("+00:00"))
+            .map(str::to_string)
     };
-    let time = humantime::parse_rfc3339_weak(full.trim_end_matches('Z'))
-        .ok()
-        .filter(|_| full.ends_with('Z') || full.ends_with("+00:00"))
+    let time = utc
+        .and_then(|t| humantime::parse_rfc3339_weak(&t).ok())
         .ok_or_else(|| format!("`{text}` is not a UTC timestamp"))?;
     Ok(Some(humantime::format_rfc3339_seconds(time).to_string()))
 }
@@ -259,10 +262,19 @@ mod tests {
             Some("2027-01-01T00:00:00Z")
         );
         assert_eq!(
-            normalize_valid_until("2027-01-01T10:20:30Z").unwrap().as_deref(),
+            normalize_valid_until("2027-01-01T10:20:30Z")
+                .unwrap()
+                .as_deref(),
+            Some("2027-01-01T10:20:30Z")
+        );
+        assert_eq!(
+            normalize_valid_until("2027-01-01T10:20:30+00:00")
+                .unwrap()
+                .as_deref(),
             Some("2027-01-01T10:20:30Z")
         );
         assert!(normalize_valid_until("2027-01-01T10:20:30+02:00").is_err());
+        assert!(normalize_valid_until("2027-01-01T10:20:30").is_err());
         assert!(normalize_valid_until("next week").is_err());
     }
 }

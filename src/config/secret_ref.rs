@@ -67,9 +67,8 @@ impl SecretRef {
                 }
             },
             SecretRef::File(path) => {
-                let mut text = std::fs::read_to_string(path).map_err(|e| {
-                    SecretError::FileUnreadable(path.clone(), io_reason(&e))
-                })?;
+                let mut text = std::fs::read_to_string(path)
+                    .map_err(|e| SecretError::FileUnreadable(path.clone(), io_reason(&e)))?;
                 if text.ends_with('\n') {
                     text.pop();
                     if text.ends_with('\r') {
@@ -99,7 +98,8 @@ pub fn io_reason(error: &std::io::Error) -> String {
     }
 }
 
-const EXPECTED: &str = "a secret reference such as `{ env = \"NAME\" }` or `{ file = \"/run/secrets/name\" }`";
+const EXPECTED: &str =
+    "a secret reference such as `{ env = \"NAME\" }` or `{ file = \"/run/secrets/name\" }`";
 
 impl<'de> Deserialize<'de> for SecretRef {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -143,7 +143,9 @@ impl<'de> Deserialize<'de> for SecretRef {
                         Err(de::Error::custom("`env` names no variable"))
                     }
                     Some(found) => Ok(found),
-                    None => Err(de::Error::custom(format!("expected {EXPECTED}, found an empty table"))),
+                    None => Err(de::Error::custom(format!(
+                        "expected {EXPECTED}, found an empty table"
+                    ))),
                 }
             }
         }

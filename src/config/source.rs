@@ -137,7 +137,9 @@ fn encloses(item: &Item, offset: usize) -> bool {
     if let Some(table) = item.as_table_like() {
         table.iter().any(|(name, _)| {
             table.get_key_value(name).is_some_and(|(key, child)| {
-                contains(key.span(), offset) || contains(child.span(), offset) || encloses(child, offset)
+                contains(key.span(), offset)
+                    || contains(child.span(), offset)
+                    || encloses(child, offset)
             })
         })
     } else {
@@ -149,7 +151,8 @@ fn encloses(item: &Item, offset: usize) -> bool {
 mod tests {
     use super::*;
 
-    const TEXT: &str = "[postgres]\nadmin = { env = \"X\" }\n\n[roles.app_user]\ndsn = \"oops\"\nlogin = true\n";
+    const TEXT: &str =
+        "[postgres]\nadmin = { env = \"X\" }\n\n[roles.app_user]\ndsn = \"oops\"\nlogin = true\n";
 
     #[test]
     fn locates_values_by_path() {

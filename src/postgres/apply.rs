@@ -22,7 +22,11 @@ fn postgres_operation(change: &Change) -> Option<&Operation> {
 
 /// Applies the PostgreSQL changes among `changes`, in order, and returns one
 /// event per applied change (after the transaction committed).
-pub async fn apply(client: &mut Client, desired: &DesiredPostgres, changes: &[Change]) -> Result<Vec<Event>> {
+pub async fn apply(
+    client: &mut Client,
+    desired: &DesiredPostgres,
+    changes: &[Change],
+) -> Result<Vec<Event>> {
     let mut events = Vec::new();
     let ours: Vec<(&Change, &Operation)> = changes
         .iter()
@@ -31,7 +35,9 @@ pub async fn apply(client: &mut Client, desired: &DesiredPostgres, changes: &[Ch
 
     for (change, operation) in &ours {
         if let Operation::CreateDatabase { .. } = operation {
-            let sql = operation.plain_sql().expect("create database has plain SQL");
+            let sql = operation
+                .plain_sql()
+                .expect("create database has plain SQL");
             client
                 .batch_execute(&sql)
                 .await
@@ -49,13 +55,28 @@ pub async fn apply(client: &mut Client, desired: &DesiredPostgres, changes: &[Ch
         let (sql, event) = match operation {
             // Owners of new databases are set below, once every role exists.
             Operation::CreateDatabase { .. } => continue,
-            Operation::CreateRole { name, options, password } => {
+            Operation::CreateRole {
+                name,
+                options,
+                password,
+            } => {
                 let verifier = password.then(|| verifier_for(desired, name)).transpose()?;
-                (role_sql("CREATE", name, options, verifier.as_deref()), "role.created")
+                (
+                    role_sql("CREATE", name, options, verifier.as_deref()),
+                    "role.created",
+                )
             }
-            Operation::AlterRole { name, options, password } => {
+            Operation::AlterRole {
+                name,
+                options,
+                password,
+            } => {
                 let verifier = password.then(|| verifier_for(desired, name)).transpose()?;
-                let event = if *password { "role.password.rotated" } else { "role.updated" };
+                let event = if *password {
+                    "role.password.rotated"
+                } else {
+                    "role.updated"
+                };
                 (role_sql("ALTER", name, options, verifier.as_deref()), event)
             }
             Operation::GrantMembership { .. } => (plain(operation), "membership.granted"),
@@ -68,7 +89,12 @@ pub async fn apply(client: &mut Client, desired: &DesiredPostgres, changes: &[Ch
             .await
             .map_err(|e| failed(change, &e, "the role transaction was rolled back"))?;
         pending.push(Event::new(event, &change.address));
-        if let Operation::AlterRole { options, password: true, .. } = operation {
+        if let Operation::AlterRole {
+            options,
+            password: true,
+            ..
+        } = operation
+        {
             if !options.is_empty() {
                 pending.push(Event::new("role.updated", &change.address));
             }
@@ -91,10 +117,12 @@ pub async fn apply(client: &mut Client, desired: &DesiredPostgres, changes: &[Ch
             pending.push(Event::new("database.owner.changed", &change.address));
         }
     }
-    transaction
-        .commit()
-        .await
-        .map_err(|e| Error::new(format!("cannot commit the role transaction: {}", describe(&e))))?;
+    transaction.commit().await.map_err(|e| {
+        Error::new(format!(
+            "cannot commit the role transaction: {}",
+            describe(&e)
+        ))
+    })?;
     events.extend(pending);
     Ok(events)
 }
@@ -108,12 +136,20 @@ fn verifier_for(desired: &DesiredPostgres, name: &str) -> Result<String> {
         .roles
         .get(name)
         .and_then(|role| role.password.as_ref())
-        .ok_or_else(|| Error::new(format!("internal error: no desired password for role `{name}`")))?;
+        .ok_or_else(|| {
+            Error::new(format!(
+                "internal error: no desired password for role `{name}`"
+            ))
+        })?;
     Ok(new_verifier(password.expose_secret()))
 }
 
 fn failed(change: &Change, error: &tokio_postgres::Error, consequence: &str) -> Error {
-    Error::new(format!("cannot apply `{}`: {}", change.address, describe(error)))
-        .cause(consequence.to_string())
-        .hint("fix the cause and run `dbops apply` again; it picks up where this run stopped")
+    Error::new(format!(
+        "cannot apply `{}`: {}",
+        change.address,
+        describe(error)
+    ))
+    .cause(consequence.to_string())
+    .hint("fix the cause and run `dbops apply` again; it picks up where this run stopped")
 }

@@ -110,7 +110,10 @@ mod tests {
         let dsn = Dsn::parse("postgres://u:p@127.0.0.1/db").unwrap();
         let timeout = Duration::from_secs(1);
         let read_only = config(&dsn, Access::ReadOnly, timeout).unwrap();
-        assert_eq!(read_only.get_options(), Some("-c default_transaction_read_only=on"));
+        assert_eq!(
+            read_only.get_options(),
+            Some("-c default_transaction_read_only=on")
+        );
         let read_write = config(&dsn, Access::ReadWrite, timeout).unwrap();
         assert_eq!(read_write.get_options(), None);
         assert_eq!(read_write.get_application_name(), Some(APPLICATION_NAME));

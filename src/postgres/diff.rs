@@ -13,7 +13,9 @@ use super::live::{LivePostgres, LiveRole, StoredPassword};
 use super::operation::{Operation, RoleOption};
 use super::scram::Verifier;
 use crate::error::{Error, Result};
-use crate::plan::{address_segment as seg, Action, AttributeChange, Change, Operation as PlanOperation, Value};
+use crate::plan::{
+    address_segment as seg, Action, AttributeChange, Change, Operation as PlanOperation, Value,
+};
 
 pub fn role_address(name: &str) -> String {
     format!("postgres.role.{}", seg(name))
@@ -52,7 +54,10 @@ pub fn diff(desired: &DesiredPostgres, live: &LivePostgres) -> Result<Vec<Change
 
     for role in desired.roles.values() {
         for group in &role.member_of {
-            if !live.memberships.contains(&(role.name.clone(), group.clone())) {
+            if !live
+                .memberships
+                .contains(&(role.name.clone(), group.clone()))
+            {
                 changes.push(
                     Change::new(
                         membership_address(&role.name, group),
@@ -62,7 +67,11 @@ pub fn diff(desired: &DesiredPostgres, live: &LivePostgres) -> Result<Vec<Change
                             group: group.clone(),
                         }),
                     )
-                    .attribute(AttributeChange::new("member_of", None, Some(text(group)))),
+                    .attribute(AttributeChange::new(
+                        "member_of",
+                        None,
+                        Some(text(group)),
+                    )),
                 );
             }
         }
@@ -94,7 +103,11 @@ pub fn diff(desired: &DesiredPostgres, live: &LivePostgres) -> Result<Vec<Change
             if !has {
                 changes.push(
                     Change::new(
-                        format!("postgres.grant.{}.{}.database", seg(role), seg(&database.name)),
+                        format!(
+                            "postgres.grant.{}.{}.database",
+                            seg(role),
+                            seg(&database.name)
+                        ),
                         Action::Create,
                         op(Operation::GrantConnect {
                             database: database.name.clone(),
@@ -126,7 +139,9 @@ pub fn diff(desired: &DesiredPostgres, live: &LivePostgres) -> Result<Vec<Change
                     }),
                 )
                 .attribute(AttributeChange::new("member_of", Some(text(group)), None))
-                .reason(format!("`{group}` is managed and `{member}` does not list it in `member_of`")),
+                .reason(format!(
+                    "`{group}` is managed and `{member}` does not list it in `member_of`"
+                )),
             );
         }
     }
@@ -154,7 +169,9 @@ fn check_references(desired: &DesiredPostgres, live: &LivePostgres) -> Result<()
                 "role `{}` is to be a member of `{group}`, which neither exists nor is declared",
                 role.name
             ))
-            .hint(format!("declare it as `[roles.{group}]`, or fix the name in `member_of`")));
+            .hint(format!(
+                "declare it as `[roles.{group}]`, or fix the name in `member_of`"
+            )));
         }
     }
     for database in desired.databases.values() {
@@ -163,7 +180,10 @@ fn check_references(desired: &DesiredPostgres, live: &LivePostgres) -> Result<()
                 "database `{}` is to be owned by `{owner}`, which neither exists nor is declared",
                 database.name
             ))
-            .hint(format!("declare it as `[roles.{owner}]`, or fix `databases.{}.owner`", database.name)));
+            .hint(format!(
+                "declare it as `[roles.{owner}]`, or fix `databases.{}.owner`",
+                database.name
+            )));
         }
     }
     Ok(())
@@ -174,12 +194,36 @@ fn attribute_list(attributes: &RoleAttributes) -> Vec<(&'static str, Value, Role
     let a = attributes;
     vec![
         ("login", Value::Bool(a.login), RoleOption::Login(a.login)),
-        ("superuser", Value::Bool(a.superuser), RoleOption::Superuser(a.superuser)),
-        ("createdb", Value::Bool(a.createdb), RoleOption::CreateDb(a.createdb)),
-        ("createrole", Value::Bool(a.createrole), RoleOption::CreateRole(a.createrole)),
-        ("inherit", Value::Bool(a.inherit), RoleOption::Inherit(a.inherit)),
-        ("replication", Value::Bool(a.replication), RoleOption::Replication(a.replication)),
-        ("bypass_rls", Value::Bool(a.bypass_rls), RoleOption::BypassRls(a.bypass_rls)),
+        (
+            "superuser",
+            Value::Bool(a.superuser),
+            RoleOption::Superuser(a.superuser),
+        ),
+        (
+            "createdb",
+            Value::Bool(a.createdb),
+            RoleOption::CreateDb(a.createdb),
+        ),
+        (
+            "createrole",
+            Value::Bool(a.createrole),
+            RoleOption::CreateRole(a.createrole),
+        ),
+        (
+            "inherit",
+            Value::Bool(a.inherit),
+            RoleOption::Inherit(a.inherit),
+        ),
+        (
+            "replication",
+            Value::Bool(a.replication),
+            RoleOption::Replication(a.replication),
+        ),
+        (
+            "bypass_rls",
+            Value::Bool(a.bypass_rls),
+            RoleOption::BypassRls(a.bypass_rls),
+        ),
         (
             "connection_limit",
             Value::Int(a.connection_limit.into()),
@@ -269,8 +313,11 @@ fn password_mismatch(password: &str, stored: &StoredPassword) -> Option<Option<S
         StoredPassword::None => Some(Some("the role has no password".into())),
         StoredPassword::LoginChecked { matches: true } => None,
         StoredPassword::LoginChecked { matches: false } => Some(Some(
-            "the password did not log in (checked by a login attempt: `pg_authid` is not readable)".into(),
+            "the password did not log in (checked by a login attempt: `pg_authid` is not readable)"
+                .into(),
         )),
-        StoredPassword::Unknown => Some(Some("the stored password cannot be read or checked".into())),
+        StoredPassword::Unknown => {
+            Some(Some("the stored password cannot be read or checked".into()))
+        }
     }
 }

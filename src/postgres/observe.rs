@@ -94,7 +94,11 @@ pub struct Reach<'a> {
     pub timeout: Duration,
 }
 
-pub async fn observe(client: &Client, desired: &DesiredPostgres, reach: &Reach<'_>) -> Result<LivePostgres> {
+pub async fn observe(
+    client: &Client,
+    desired: &DesiredPostgres,
+    reach: &Reach<'_>,
+) -> Result<LivePostgres> {
     let roles: Vec<String> = desired.referenced_roles().into_iter().collect();
     let databases: Vec<String> = desired.databases.keys().cloned().collect();
 
@@ -115,8 +119,11 @@ pub async fn observe(client: &Client, desired: &DesiredPostgres, reach: &Reach<'
         }
         Err(e) => return Err(observe_error(&e)),
     };
-    let row: Row = serde_json::from_str(&text)
-        .map_err(|e| Error::new(format!("unexpected live-state document from the server: {e}")))?;
+    let row: Row = serde_json::from_str(&text).map_err(|e| {
+        Error::new(format!(
+            "unexpected live-state document from the server: {e}"
+        ))
+    })?;
 
     let can_read_authid = statements == 1;
     let mut live = LivePostgres {
@@ -178,7 +185,10 @@ async fn query(
     databases: &[String],
 ) -> std::result::Result<String, tokio_postgres::Error> {
     let row = client
-        .query_typed_one(sql, &[(&roles, Type::TEXT_ARRAY), (&databases, Type::TEXT_ARRAY)])
+        .query_typed_one(
+            sql,
+            &[(&roles, Type::TEXT_ARRAY), (&databases, Type::TEXT_ARRAY)],
+        )
         .await?;
     row.try_get(0)
 }
@@ -188,7 +198,11 @@ fn observe_error(error: &tokio_postgres::Error) -> Error {
 }
 
 /// Without `pg_authid`, a password is known to match only if it logs in.
-async fn check_passwords_by_login(live: &mut LivePostgres, desired: &DesiredPostgres, reach: &Reach<'_>) {
+async fn check_passwords_by_login(
+    live: &mut LivePostgres,
+    desired: &DesiredPostgres,
+    reach: &Reach<'_>,
+) {
     for (name, role) in &desired.roles {
         let (Some(password), Some(live_role)) = (&role.password, live.roles.get_mut(name)) else {
             continue;

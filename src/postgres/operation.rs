@@ -38,7 +38,10 @@ impl RoleOption {
             RoleOption::BypassRls(on) => flag(*on, "BYPASSRLS"),
             RoleOption::ConnectionLimit(n) => format!("CONNECTION LIMIT {n}"),
             RoleOption::ValidUntil(at) => {
-                format!("VALID UNTIL {}", literal(at.as_deref().unwrap_or("infinity")))
+                format!(
+                    "VALID UNTIL {}",
+                    literal(at.as_deref().unwrap_or("infinity"))
+                )
             }
         }
     }
@@ -48,13 +51,36 @@ impl RoleOption {
 pub enum Operation {
     /// `CREATE DATABASE`, outside any transaction; the owner is set afterwards,
     /// inside the role transaction, once the owning role exists.
-    CreateDatabase { name: String, owner: Option<String> },
-    CreateRole { name: String, options: Vec<RoleOption>, password: bool },
-    AlterRole { name: String, options: Vec<RoleOption>, password: bool },
-    GrantMembership { member: String, group: String },
-    RevokeMembership { member: String, group: String },
-    SetDatabaseOwner { database: String, owner: String },
-    GrantConnect { database: String, role: String },
+    CreateDatabase {
+        name: String,
+        owner: Option<String>,
+    },
+    CreateRole {
+        name: String,
+        options: Vec<RoleOption>,
+        password: bool,
+    },
+    AlterRole {
+        name: String,
+        options: Vec<RoleOption>,
+        password: bool,
+    },
+    GrantMembership {
+        member: String,
+        group: String,
+    },
+    RevokeMembership {
+        member: String,
+        group: String,
+    },
+    SetDatabaseOwner {
+        database: String,
+        owner: String,
+    },
+    GrantConnect {
+        database: String,
+        role: String,
+    },
 }
 
 /// `CREATE ROLE` / `ALTER ROLE` text; `verifier` is a SCRAM verifier, never a plaintext.
@@ -86,10 +112,18 @@ impl Operation {
                 format!("REVOKE {} FROM {}", ident(group), ident(member))
             }
             Operation::SetDatabaseOwner { database, owner } => {
-                format!("ALTER DATABASE {} OWNER TO {}", ident(database), ident(owner))
+                format!(
+                    "ALTER DATABASE {} OWNER TO {}",
+                    ident(database),
+                    ident(owner)
+                )
             }
             Operation::GrantConnect { database, role } => {
-                format!("GRANT CONNECT ON DATABASE {} TO {}", ident(database), ident(role))
+                format!(
+                    "GRANT CONNECT ON DATABASE {} TO {}",
+                    ident(database),
+                    ident(role)
+                )
             }
             Operation::CreateRole { .. } | Operation::AlterRole { .. } => return None,
         })
@@ -105,13 +139,20 @@ mod tests {
         let sql = role_sql(
             "CREATE",
             "App \"User\"",
-            &[RoleOption::Login(true), RoleOption::BypassRls(false), RoleOption::ConnectionLimit(5)],
+            &[
+                RoleOption::Login(true),
+                RoleOption::BypassRls(false),
+                RoleOption::ConnectionLimit(5),
+            ],
             Some("SCRAM-SHA-256$4096:c2FsdA==$a:b"),
         );
         assert_eq!(
             sql,
             "CREATE ROLE \"App \"\"User\"\"\" WITH LOGIN NOBYPASSRLS CONNECTION LIMIT 5 PASSWORD 'SCRAM-SHA-256$4096:c2FsdA==$a:b'"
         );
-        assert_eq!(role_sql("ALTER", "r", &[RoleOption::ValidUntil(None)], None), "ALTER ROLE \"r\" WITH VALID UNTIL 'infinity'");
+        assert_eq!(
+            role_sql("ALTER", "r", &[RoleOption::ValidUntil(None)], None),
+            "ALTER ROLE \"r\" WITH VALID UNTIL 'infinity'"
+        );
     }
 }

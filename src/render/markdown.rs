@@ -21,7 +21,9 @@ pub fn render(report: &Report<'_>) -> String {
             Kind::Drift => "no drift",
             Kind::Plan | Kind::Apply => "no changes",
         };
-        out.push_str(&format!("### {title}: {line}\n\nLive state matches the desired-state file.\n"));
+        out.push_str(&format!(
+            "### {title}: {line}\n\nLive state matches the desired-state file.\n"
+        ));
         for note in &plan.notes {
             out.push_str(&format!("\n> **Note:** {}\n", cell(note)));
         }
@@ -35,19 +37,29 @@ pub fn render(report: &Report<'_>) -> String {
             Action::Update => ("🟡", "update"),
             Action::Delete => ("🔴", "delete"),
         };
-        let restart = if change.requires_restart { " (requires restart)" } else { "" };
+        let restart = if change.requires_restart {
+            " (requires restart)"
+        } else {
+            ""
+        };
         let attributes: Vec<String> = change
             .attributes
             .iter()
             .map(|a| {
-                if a.sensitive {
+                if a.sensitive && change.action == Action::Update {
+                    format!("`{}`: (sensitive) will change", a.name)
+                } else if a.sensitive {
                     format!("`{}`: (sensitive)", a.name)
                 } else {
-                    let show = |v: &Option<Value>| v.as_ref().map_or("–".to_string(), |v| format!("`{v}`"));
+                    let show = |v: &Option<Value>| {
+                        v.as_ref().map_or("–".to_string(), |v| format!("`{v}`"))
+                    };
                     match (&a.before, &a.after) {
                         (None, after) => format!("`{}`: {}", a.name, show(after)),
                         (before, None) => format!("`{}`: ~~{}~~", a.name, show(before)),
-                        (before, after) => format!("`{}`: {} → {}", a.name, show(before), show(after)),
+                        (before, after) => {
+                            format!("`{}`: {} → {}", a.name, show(before), show(after))
+                        }
                     }
                 }
             })

@@ -49,3 +49,6 @@ fn counts(plan: &Plan) -> String {
         summary.create, summary.update, summary.delete
     )
 }
+
+#[cfg(test)]
+mod tests;

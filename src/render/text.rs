@@ -67,9 +67,7 @@ pub fn render(report: &Report<'_>) -> String {
     if plan.is_empty() {
         let line = match report.kind {
             Kind::Drift => "No drift. Live state matches the desired-state file.",
-            Kind::Plan | Kind::Apply => {
-                "No changes. Live state matches the desired-state file."
-            }
+            Kind::Plan | Kind::Apply => "No changes. Live state matches the desired-state file.",
         };
         out.push_str(&format!("{}\n", styles.bold.apply_to(line)));
         return out;
@@ -106,12 +104,17 @@ fn render_change(out: &mut String, kind: Kind, change: &Change, styles: &Styles)
     let style = styles.action(change.action);
     out.push_str(&format!(
         "  {}\n",
-        styles
-            .dim
-            .apply_to(format!("# {} {}", change.address, verb(kind, change.action)))
+        styles.dim.apply_to(format!(
+            "# {} {}",
+            change.address,
+            verb(kind, change.action)
+        ))
     ));
     if change.requires_restart {
-        out.push_str(&format!("  {}\n", styles.dim.apply_to("# (requires restart)")));
+        out.push_str(&format!(
+            "  {}\n",
+            styles.dim.apply_to("# (requires restart)")
+        ));
     }
     out.push_str(&format!(
         "  {} {}\n",
@@ -138,7 +141,10 @@ fn render_change(out: &mut String, kind: Kind, change: &Change, styles: &Styles)
         ));
     }
     if let Some(reason) = &change.reason {
-        out.push_str(&format!("      {}\n", styles.dim.apply_to(format!("# {reason}"))));
+        out.push_str(&format!(
+            "      {}\n",
+            styles.dim.apply_to(format!("# {reason}"))
+        ));
     }
     out.push('\n');
 }

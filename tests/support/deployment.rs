@@ -41,8 +41,14 @@ impl Deployment {
         let service_password = hostile_password("svc");
         let dbops = Dbops::new(config)
             .env("DATABASE_ROOT_URL", &server.admin_url())
-            .env("DATABASE_URL", &server.url(APP_USER, &app_password, DATABASE))
-            .env("DATABASE_SERVICE_URL", &server.url(SERVICE_USER, &service_password, DATABASE));
+            .env(
+                "DATABASE_URL",
+                &server.url(APP_USER, &app_password, DATABASE),
+            )
+            .env(
+                "DATABASE_SERVICE_URL",
+                &server.url(SERVICE_USER, &service_password, DATABASE),
+            );
         Self {
             server,
             dbops,

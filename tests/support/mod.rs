@@ -7,14 +7,18 @@ pub mod postgres;
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub use postgres::PgServer;
 
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// Percent-encodes everything but unreserved URL characters.
@@ -23,7 +27,9 @@ pub fn percent(text: &str) -> String {
 }
 
 pub fn run_checked(command: &mut Command) -> String {
-    let out = command.output().unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
+    let out = command
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
     assert!(
         out.status.success(),
         "{command:?} failed:\n{}{}",
@@ -42,13 +48,13 @@ pub struct Output {
 }
 
 impl Output {
-    pub fn all(&self) -> String {
-        format!("{}{}", self.stdout, self.stderr)
-    }
-
     #[track_caller]
     pub fn expect_code(&self, code: i32) -> &Self {
-        assert_eq!(self.code, code, "unexpected exit code\n--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, code,
+            "unexpected exit code\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout, self.stderr
+        );
         self
     }
 }
@@ -62,17 +68,16 @@ pub struct Dbops {
 
 impl Dbops {
     pub fn new(config: &str) -> Self {
-        let dir = tempfile::Builder::new().prefix("dbops-run-").tempdir().unwrap();
+        let dir = tempfile::Builder::new()
+            .prefix("dbops-run-")
+            .tempdir()
+            .unwrap();
         std::fs::write(dir.path().join("dbops.toml"), config).unwrap();
         Self {
             dir,
             env: BTreeMap::new(),
             timeout: Duration::from_secs(120),
         }
-    }
-
-    pub fn dir(&self) -> &Path {
-        self.dir.path()
     }
 
     pub fn path(&self, name: &str) -> PathBuf {

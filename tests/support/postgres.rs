@@ -7,7 +7,6 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
 
 use super::{free_port, percent, run_checked};
 
@@ -65,7 +64,11 @@ pub fn server_command(name: &str) -> Command {
 /// Hands a path to the `postgres` OS user when we are root.
 pub fn give_to_server_user(path: &Path) {
     if is_root() {
-        run_checked(Command::new("chown").args(["-R", "postgres:postgres"]).arg(path));
+        run_checked(
+            Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(path),
+        );
     }
 }
 
@@ -74,7 +77,11 @@ fn template() -> &'static Path {
     TEMPLATE.get_or_init(|| {
         let root = std::env::temp_dir();
         let version = String::from_utf8_lossy(
-            &Command::new(tool("initdb")).arg("--version").output().expect("initdb runs").stdout,
+            &Command::new(tool("initdb"))
+                .arg("--version")
+                .output()
+                .expect("initdb runs")
+                .stdout,
         )
         .trim()
         .replace(|c: char| !c.is_ascii_alphanumeric(), "_");
@@ -82,7 +89,10 @@ fn template() -> &'static Path {
         if template.join("PG_VERSION").exists() {
             return template;
         }
-        let staging = tempfile::Builder::new().prefix("pg-staging-").tempdir_in(&root).unwrap();
+        let staging = tempfile::Builder::new()
+            .prefix("pg-staging-")
+            .tempdir_in(&root)
+            .unwrap();
         let staging = staging.keep();
         let data = staging.join("data");
         let pwfile = staging.join("pwfile");
@@ -92,7 +102,16 @@ fn template() -> &'static Path {
             server_command("initdb")
                 .arg("-D")
                 .arg(&data)
-                .args(["-U", "postgres", "--auth-local=peer", "--auth-host=scram-sha-256", "-E", "UTF8", "--no-locale", "--no-sync"])
+                .args([
+                    "-U",
+                    "postgres",
+                    "--auth-local=peer",
+                    "--auth-host=scram-sha-256",
+                    "-E",
+                    "UTF8",
+                    "--no-locale",
+                    "--no-sync",
+                ])
                 .arg(format!("--pwfile={}", pwfile.display())),
         );
         match std::fs::rename(&data, &template) {
@@ -112,7 +131,10 @@ impl PgServer {
 
     /// Starts a server with extra `postgresql.conf` lines (`name = value`).
     pub fn start_with(settings: &[&str]) -> Self {
-        let dir = tempfile::Builder::new().prefix("dbops-pg-").tempdir().unwrap();
+        let dir = tempfile::Builder::new()
+            .prefix("dbops-pg-")
+            .tempdir()
+            .unwrap();
         let data = dir.path().join("data");
         run_checked(Command::new("cp").arg("-a").arg(template()).arg(&data));
         let log = dir.path().join("server.log");
@@ -188,9 +210,24 @@ impl PgServer {
     }
 
     /// Runs SQL as any user; `Err` holds psql's stderr.
-    pub fn try_sql_as(&self, user: &str, password: &str, database: &str, sql: &str) -> Result<String, String> {
+    pub fn try_sql_as(
+        &self,
+        user: &str,
+        password: &str,
+        database: &str,
+        sql: &str,
+    ) -> Result<String, String> {
         let out = Command::new(tool("psql"))
-            .args(["-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1"])
+            .args([
+                "-X",
+                "-A",
+                "-t",
+                "-q",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-h",
+                "127.0.0.1",
+            ])
             .arg("-p")
             .arg(self.port.to_string())
             .arg("-U")
@@ -212,7 +249,8 @@ impl PgServer {
 
     /// Whether `user` can log in with `password`.
     pub fn can_login(&self, user: &str, password: &str, database: &str) -> bool {
-        self.try_sql_as(user, password, database, "SELECT 1").is_ok()
+        self.try_sql_as(user, password, database, "SELECT 1")
+            .is_ok()
     }
 
     pub fn log_text(&self) -> String {
@@ -224,30 +262,11 @@ impl PgServer {
         let log = self.log_text();
         log[from.min(log.len())..]
             .lines()
-            .filter(|l| l.contains("app=dbops ") && (l.contains("LOG:  statement:") || l.contains("LOG:  execute")))
+            .filter(|l| {
+                l.contains("app=dbops ")
+                    && (l.contains("LOG:  statement:") || l.contains("LOG:  execute"))
+            })
             .count()
-    }
-
-    pub fn restart(&self) {
-        run_checked(
-            server_command("pg_ctl")
-                .arg("-D")
-                .arg(&self.data)
-                .arg("-l")
-                .arg(&self.log)
-                .args(["-w", "-t", "30", "-m", "fast", "restart"]),
-        );
-    }
-
-    pub fn wait_ready(&self) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if self.try_sql_as("postgres", SUPERUSER_PASSWORD, "postgres", "SELECT 1").is_ok() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!("PostgreSQL did not become ready");
     }
 }
 

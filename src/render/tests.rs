@@ -1,0 +1,128 @@
+//! Snapshots of each rendering of one representative plan.
+
+use super::{render, Format, Kind, Report};
+use crate::plan::{Action, AttributeChange, Change, Operation, Plan, Value};
+use crate::postgres::Operation as Pg;
+
+fn op() -> Operation {
+    Operation::Postgres(Pg::GrantMembership {
+        member: "unused".into(),
+        group: "unused".into(),
+    })
+}
+
+fn representative() -> Plan {
+    Plan {
+        changes: vec![
+            Change::new("postgres.database.app".into(), Action::Create, op()).attribute(
+                AttributeChange::new("owner", None, Some(Value::Text("migrator".into()))),
+            ),
+            Change::new("postgres.role.app_user".into(), Action::Create, op())
+                .attribute(AttributeChange::new("login", None, Some(Value::Bool(true))))
+                .attribute(AttributeChange::new(
+                    "bypass_rls",
+                    None,
+                    Some(Value::Bool(false)),
+                ))
+                .attribute(AttributeChange::new(
+                    "connection_limit",
+                    None,
+                    Some(Value::Int(50)),
+                ))
+                .attribute(AttributeChange::sensitive("password")),
+            Change::new("postgres.role.app_service".into(), Action::Update, op())
+                .attribute(AttributeChange::new(
+                    "bypass_rls",
+                    Some(Value::Bool(false)),
+                    Some(Value::Bool(true)),
+                ))
+                .attribute(AttributeChange::sensitive("password"))
+                .reason(
+                    "the password is stored as an MD5 hash; it will be stored as SCRAM-SHA-256",
+                ),
+            Change::new(
+                "postgres.grant.app_user.app.database".into(),
+                Action::Create,
+                op(),
+            )
+            .attribute(AttributeChange::new(
+                "privileges",
+                None,
+                Some(Value::List(vec!["CONNECT".into()])),
+            )),
+            Change::new(
+                "postgres.membership.app_user.app_admins".into(),
+                Action::Delete,
+                op(),
+            )
+            .attribute(AttributeChange::new(
+                "member_of",
+                Some(Value::Text("app_admins".into())),
+                None,
+            ))
+            .reason("`app_admins` is managed and `app_user` does not list it in `member_of`"),
+        ],
+        notes: vec![],
+    }
+}
+
+fn report(kind: Kind, plan: &Plan) -> Report<'_> {
+    Report {
+        kind,
+        plan,
+        applied: false,
+        color: false,
+    }
+}
+
+#[test]
+fn text_plan() {
+    insta::assert_snapshot!(render(Format::Text, &report(Kind::Plan, &representative())));
+}
+
+#[test]
+fn json_plan() {
+    insta::assert_snapshot!(render(Format::Json, &report(Kind::Plan, &representative())));
+}
+
+#[test]
+fn markdown_plan() {
+    insta::assert_snapshot!(render(
+        Format::Markdown,
+        &report(Kind::Plan, &representative())
+    ));
+}
+
+#[test]
+fn text_drift() {
+    insta::assert_snapshot!(render(
+        Format::Text,
+        &report(Kind::Drift, &representative())
+    ));
+}
+
+#[test]
+fn empty_plan_in_every_format() {
+    let empty = Plan::default();
+    let all: Vec<String> = [Format::Text, Format::Json, Format::Markdown]
+        .into_iter()
+        .map(|f| render(f, &report(Kind::Plan, &empty)))
+        .collect();
+    insta::assert_snapshot!(all.join("\n---\n"));
+}
+
+#[test]
+fn color_is_only_used_when_asked() {
+    let plan = representative();
+    let plain = render(Format::Text, &report(Kind::Plan, &plan));
+    assert!(!plain.contains('\u{1b}'));
+    let colored = render(
+        Format::Text,
+        &Report {
+            color: true,
+            ..report(Kind::Plan, &plan)
+        },
+    );
+    assert!(colored.contains('\u{1b}'));
+    assert_eq!(console::strip_ansi_codes(&colored), plain);
+}
