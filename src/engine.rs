@@ -3,7 +3,7 @@
 //! and apply; this module only sequences them. Never prints.
 
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio_postgres::Client;
 
@@ -15,7 +15,7 @@ use crate::postgres::live::LivePostgres;
 use crate::postgres::observe::{observe as observe_postgres, Reach};
 use crate::postgres::{apply as postgres_apply, diff as postgres_diff};
 
-pub use crate::events::Event;
+pub use crate::events::{Event, Timings};
 
 /// The live state of every domain.
 #[derive(Debug, Clone)]
@@ -39,17 +39,37 @@ pub struct Session {
     pub loaded: Loaded,
     pub client: Client,
     timeout: Duration,
+    /// Time spent loading the file and connecting.
+    pub timings: Timings,
 }
 
 impl Session {
     pub async fn open(file: &Path, access: Access, timeout: Duration) -> Result<Self> {
+        let started = Instant::now();
         let loaded = config::load(file)?;
+        let load = started.elapsed();
         let client = connect(&loaded.desired.admin, access, timeout).await?;
         Ok(Self {
             loaded,
             client,
             timeout,
+            timings: Timings {
+                load,
+                connect: started.elapsed() - load,
+                ..Timings::default()
+            },
         })
+    }
+
+    /// Observes and plans, recording how long each took in `timings`.
+    pub async fn observe_and_plan(&mut self) -> Result<(LiveState, Plan)> {
+        let started = Instant::now();
+        let live = self.observe().await?;
+        self.timings.observe = started.elapsed();
+        let started = Instant::now();
+        let plan = self.plan(&live)?;
+        self.timings.diff = started.elapsed();
+        Ok((live, plan))
     }
 
     pub async fn observe(&self) -> Result<LiveState> {

@@ -23,6 +23,8 @@ pub struct Event {
     pub address: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<serde_json::Value>,
 }
 
 impl Event {
@@ -33,6 +35,7 @@ impl Event {
             event: event.to_string(),
             address: Some(address.to_string()),
             message: None,
+            details: None,
         }
     }
 
@@ -43,8 +46,37 @@ impl Event {
             event: event.to_string(),
             address: None,
             message: Some(message.into()),
+            details: None,
         }
     }
+
+    /// Where a read of live state spent its time; a `debug` event, JSON log only.
+    pub fn timings(phases: &Timings, statements: usize) -> Self {
+        let ms = |d: std::time::Duration| (d.as_secs_f64() * 1000.0 * 10.0).round() / 10.0;
+        Self {
+            timestamp: now(),
+            level: "debug",
+            event: "observe.timings".to_string(),
+            address: None,
+            message: None,
+            details: Some(serde_json::json!({
+                "load_ms": ms(phases.load),
+                "connect_ms": ms(phases.connect),
+                "observe_ms": ms(phases.observe),
+                "diff_ms": ms(phases.diff),
+                "statements": statements,
+            })),
+        }
+    }
+}
+
+/// Durations of the pipeline's phases.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Timings {
+    pub load: std::time::Duration,
+    pub connect: std::time::Duration,
+    pub observe: std::time::Duration,
+    pub diff: std::time::Duration,
 }
 
 fn now() -> String {
@@ -62,6 +94,9 @@ impl EventLog {
     }
 
     pub fn emit(&self, event: &Event) {
+        if self.format == LogFormat::Text && event.level == "debug" {
+            return;
+        }
         let mut stderr = std::io::stderr().lock();
         let _ = match self.format {
             LogFormat::Json => {
@@ -69,7 +104,9 @@ impl EventLog {
                 writeln!(stderr, "{line}")
             }
             LogFormat::Text => match (&event.address, &event.message) {
-                (Some(address), _) => writeln!(stderr, "{address}: {}", event.event),
+                (Some(address), _) => {
+                    writeln!(stderr, "{address}: {}", event.event.replace('.', " "))
+                }
                 (None, Some(message)) => writeln!(stderr, "{message}"),
                 (None, None) => writeln!(stderr, "{}", event.event),
             },

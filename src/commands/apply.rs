@@ -11,7 +11,7 @@ use super::{print, warn, ExitStatus};
 use crate::cli::Settings;
 use crate::engine::Session;
 use crate::error::{Error, Result};
-use crate::events::{Event, EventLog};
+use crate::events::{Event, EventLog, LogFormat};
 use crate::planfile::{changes_value, PlanFile};
 use crate::postgres::connect::Access;
 use crate::postgres::lock;
@@ -91,10 +91,12 @@ pub async fn run(
         ))
         .hint("something else changed these objects during the apply, or the server ignored a change; run `dbops plan` to see them"));
     }
-    log.emit(&Event::message(
-        "apply.complete",
-        "apply complete; live state matches the desired-state file",
-    ));
+    if settings.log_format == LogFormat::Json {
+        log.emit(&Event::message(
+            "apply.complete",
+            "live state matches the desired-state file",
+        ));
+    }
     match settings.format {
         Format::Text => {
             let summary = plan.summary();

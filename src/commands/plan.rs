@@ -7,6 +7,7 @@ use super::{print, warn, ExitStatus};
 use crate::cli::Settings;
 use crate::engine::Session;
 use crate::error::Result;
+use crate::events::{Event, EventLog};
 use crate::planfile::PlanFile;
 use crate::postgres::connect::Access;
 use crate::render::{render, Kind, Report};
@@ -16,10 +17,11 @@ pub async fn run(
     detailed_exitcode: bool,
     out: Option<&Path>,
 ) -> Result<ExitStatus> {
-    let session = Session::open(&settings.file, Access::ReadOnly, settings.connect_timeout).await?;
+    let mut session =
+        Session::open(&settings.file, Access::ReadOnly, settings.connect_timeout).await?;
     warn(settings, &session.loaded.warnings);
-    let live = session.observe().await?;
-    let plan = session.plan(&live)?;
+    let (live, plan) = session.observe_and_plan().await?;
+    EventLog::new(settings.log_format).emit(&Event::timings(&session.timings, live.statements()));
     print(&render(
         settings.format,
         &Report {

@@ -12,15 +12,21 @@ pub struct SourceFile {
     pub name: String,
     pub text: String,
     document: Option<Document<String>>,
+    /// Byte offset where each line starts, so a location costs a binary search.
+    line_starts: Vec<usize>,
 }
 
 impl SourceFile {
     pub fn new(name: String, text: String) -> Self {
         let document = Document::parse(text.clone()).ok();
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
         Self {
             name,
             text,
             document,
+            line_starts,
         }
     }
 
@@ -31,10 +37,9 @@ impl SourceFile {
     /// 1-based line and column (in characters) of a byte offset.
     pub fn location(&self, offset: usize) -> Location {
         let offset = offset.min(self.text.len());
-        let before = &self.text[..offset];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let column = before[line_start..].chars().count() + 1;
+        let line = self.line_starts.partition_point(|start| *start <= offset);
+        let line_start = self.line_starts[line - 1];
+        let column = self.text[line_start..offset].chars().count() + 1;
         Location {
             file: self.name.clone(),
             line,

@@ -112,6 +112,7 @@ impl Dbops {
         let stdout = read(Box::new(stdout));
         let stderr = read(Box::new(stderr));
         let deadline = Instant::now() + self.timeout;
+        let mut pause = Duration::from_millis(1);
         let status = loop {
             if let Some(status) = child.try_wait().unwrap() {
                 break status;
@@ -120,7 +121,8 @@ impl Dbops {
                 let _ = child.kill();
                 panic!("dbops {args:?} ran past {:?}", self.timeout);
             }
-            std::thread::sleep(Duration::from_millis(20));
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(Duration::from_millis(20));
         };
         Output {
             code: status.code().unwrap_or(-1),

@@ -13,10 +13,20 @@ use super::{free_port, percent, run_checked};
 pub const SUPERUSER_PASSWORD: &str = "admin pw: with @ and / and %";
 
 pub struct PgServer {
-    _dir: tempfile::TempDir,
-    data: PathBuf,
+    backend: Backend,
     pub port: u16,
-    log: PathBuf,
+}
+
+enum Backend {
+    /// The machine's binaries; the data directory and log live in `dir`.
+    Local {
+        _dir: tempfile::TempDir,
+        data: PathBuf,
+        log: PathBuf,
+    },
+    /// A container (`--features testcontainers`, `DBOPS_TEST_BACKEND=testcontainers`).
+    #[cfg(feature = "testcontainers")]
+    Container(Box<testcontainers::Container<testcontainers::GenericImage>>),
 }
 
 fn bindir() -> PathBuf {
@@ -131,6 +141,14 @@ impl PgServer {
 
     /// Starts a server with extra `postgresql.conf` lines (`name = value`).
     pub fn start_with(settings: &[&str]) -> Self {
+        #[cfg(feature = "testcontainers")]
+        if std::env::var("DBOPS_TEST_BACKEND").as_deref() == Ok("testcontainers") {
+            return Self::start_container(settings);
+        }
+        Self::start_local(settings)
+    }
+
+    fn start_local(settings: &[&str]) -> Self {
         let dir = tempfile::Builder::new()
             .prefix("dbops-pg-")
             .tempdir()
@@ -167,10 +185,12 @@ impl PgServer {
                 .expect("pg_ctl runs");
             if out.status.success() {
                 return Self {
-                    _dir: dir,
-                    data,
+                    backend: Backend::Local {
+                        _dir: dir,
+                        data,
+                        log,
+                    },
                     port,
-                    log,
                 };
             }
             last_error = format!(
@@ -253,8 +273,66 @@ impl PgServer {
             .is_ok()
     }
 
+    /// The server's log so far.
     pub fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
+        match &self.backend {
+            Backend::Local { log, .. } => std::fs::read_to_string(log).unwrap_or_default(),
+            #[cfg(feature = "testcontainers")]
+            Backend::Container(container) => {
+                String::from_utf8_lossy(&container.stderr_to_vec().unwrap_or_default()).into_owned()
+            }
+        }
+    }
+
+    /// A PostgreSQL image (`DBOPS_TEST_PG_IMAGE`, default `postgres:15`), so
+    /// the suite can run against other major versions where Docker exists.
+    #[cfg(feature = "testcontainers")]
+    fn start_container(settings: &[&str]) -> Self {
+        use testcontainers::core::{IntoContainerPort, WaitFor};
+        use testcontainers::runners::SyncRunner;
+        use testcontainers::{GenericImage, ImageExt};
+
+        let image = std::env::var("DBOPS_TEST_PG_IMAGE").unwrap_or_else(|_| "postgres:15".into());
+        let (name, tag) = image.split_once(':').unwrap_or((&image, "latest"));
+        let mut command = vec![
+            "postgres".to_string(),
+            "-c".into(),
+            "log_statement=all".into(),
+            "-c".into(),
+            "log_line_prefix=%m [%p] app=%a ".into(),
+        ];
+        for line in settings {
+            command.push("-c".into());
+            command.push(line.replacen(" = ", "=", 1).replace('\'', ""));
+        }
+        let container = GenericImage::new(name, tag)
+            .with_exposed_port(5432.tcp())
+            .with_wait_for(WaitFor::message_on_stderr(
+                "database system is ready to accept connections",
+            ))
+            .with_env_var("POSTGRES_PASSWORD", SUPERUSER_PASSWORD)
+            .with_cmd(command)
+            .start()
+            .expect("the PostgreSQL container starts");
+        let port = container
+            .get_host_port_ipv4(5432.tcp())
+            .expect("a mapped port");
+        let server = Self {
+            backend: Backend::Container(Box::new(container)),
+            port,
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while server
+            .try_sql_as("postgres", SUPERUSER_PASSWORD, "postgres", "SELECT 1")
+            .is_err()
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the container never accepted connections"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        server
     }
 
     /// Statements logged for `application_name = dbops` since `from` bytes of the log.
@@ -272,10 +350,17 @@ impl PgServer {
 
 impl Drop for PgServer {
     fn drop(&mut self) {
-        let _ = server_command("pg_ctl")
-            .arg("-D")
-            .arg(&self.data)
-            .args(["-m", "immediate", "-w", "-t", "20", "stop"])
-            .output();
+        match &self.backend {
+            Backend::Local { data, .. } => {
+                let _ = server_command("pg_ctl")
+                    .arg("-D")
+                    .arg(data)
+                    .args(["-m", "immediate", "-w", "-t", "20", "stop"])
+                    .output();
+            }
+            // A container is removed by its own drop.
+            #[cfg(feature = "testcontainers")]
+            Backend::Container(_) => {}
+        }
     }
 }
