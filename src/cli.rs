@@ -64,6 +64,12 @@ pub enum Command {
         /// How long to wait for another apply's lock.
         #[arg(long, default_value = "60s", value_parser = parse_duration)]
         lock_timeout: Duration,
+        /// Run `[server] restart_command` when settings wait for a PostgreSQL restart.
+        #[arg(long)]
+        allow_restart: bool,
+        /// How long the restart command and the server's return may take.
+        #[arg(long, default_value = "120s", value_parser = parse_duration)]
+        restart_timeout: Duration,
         /// A plan saved by `dbops plan --out`; refused if live state or the file changed since.
         planfile: Option<PathBuf>,
     },

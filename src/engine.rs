@@ -1,45 +1,62 @@
 //! The shared pipeline every command runs: load the file, connect, observe each
-//! domain, diff each domain into one [`Plan`]. Domains own their observe, diff
-//! and apply; this module only sequences them. Never prints.
+//! domain, diff each domain into one [`Plan`], apply each domain in order.
+//! Domains own their observe, diff and apply; this module only sequences them
+//! and never prints.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use serde::Serialize;
+use sha2::{Digest, Sha256};
 use tokio_postgres::Client;
 
 use crate::config::{self, Loaded};
 use crate::error::Result;
+use crate::grants::live::LiveGrants;
 use crate::plan::Plan;
 use crate::postgres::connect::{connect, Access};
 use crate::postgres::live::LivePostgres;
-use crate::postgres::observe::{observe as observe_postgres, Reach};
-use crate::postgres::{apply as postgres_apply, diff as postgres_diff};
+use crate::postgres::observe::Reach;
+use crate::settings::live::LiveSettings;
+use crate::{grants, postgres, settings};
 
 pub use crate::events::{Event, Timings};
 
 /// The live state of every domain.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct LiveState {
     pub postgres: LivePostgres,
+    pub grants: LiveGrants,
+    /// `None` when the file declares no settings (the domain is not read).
+    pub settings: Option<LiveSettings>,
 }
 
 impl LiveState {
     /// A digest of everything observed, for saved plans.
     pub fn fingerprint(&self) -> String {
-        self.postgres.fingerprint()
+        let document = serde_json::json!({
+            "postgres": self.postgres.fingerprint(),
+            "grants": self.grants,
+            "settings": self.settings,
+        });
+        crate::config::hex(&Sha256::digest(document.to_string().as_bytes()))
     }
 
     /// Statements sent to observe, for the round-trip budget.
     pub fn statements(&self) -> usize {
         self.postgres.statements
+            + self.grants.statements
+            + self.settings.as_ref().map_or(0, |s| s.statements)
     }
 }
 
 pub struct Session {
     pub loaded: Loaded,
     pub client: Client,
+    access: Access,
     timeout: Duration,
-    /// Time spent loading the file and connecting.
+    /// Time spent loading the file, connecting, observing and diffing.
     pub timings: Timings,
 }
 
@@ -52,6 +69,7 @@ impl Session {
         Ok(Self {
             loaded,
             client,
+            access,
             timeout,
             timings: Timings {
                 load,
@@ -59,6 +77,12 @@ impl Session {
                 ..Timings::default()
             },
         })
+    }
+
+    /// Opens a new admin session, for instance after a server restart.
+    pub async fn reconnect(&mut self) -> Result<()> {
+        self.client = connect(&self.loaded.desired.admin, self.access, self.timeout).await?;
+        Ok(())
     }
 
     /// Observes and plans, recording how long each took in `timings`.
@@ -78,22 +102,85 @@ impl Session {
             admin: &desired.admin,
             timeout: self.timeout,
         };
-        let postgres = observe_postgres(&self.client, &desired.postgres, &reach).await?;
-        Ok(LiveState { postgres })
+        let grant_roles = desired.grants.roles();
+        // Both statements go out on the admin session together (pipelined).
+        let (postgres, settings) = tokio::join!(
+            postgres::observe::observe(&self.client, &desired.postgres, &grant_roles, &reach),
+            async {
+                if desired.settings.is_empty() {
+                    Ok(None)
+                } else {
+                    settings::observe::observe(&self.client, &desired.settings)
+                        .await
+                        .map(Some)
+                }
+            }
+        );
+        let grants =
+            grants::observe::observe(&desired.admin, &desired.grants, self.access, self.timeout)
+                .await?;
+        Ok(LiveState {
+            postgres: postgres?,
+            grants,
+            settings: settings?,
+        })
     }
 
     /// The plan from the desired state to `live`. Pure: no I/O.
     pub fn plan(&self, live: &LiveState) -> Result<Plan> {
         let desired = &self.loaded.desired;
-        let changes = postgres_diff::diff(&desired.postgres, &live.postgres)?;
-        Ok(Plan {
-            changes,
-            notes: Vec::new(),
-        })
+        let mut plan = Plan {
+            changes: postgres::diff::diff(&desired.postgres, &live.postgres)?,
+            ..Plan::default()
+        };
+
+        let created: BTreeSet<String> = desired
+            .postgres
+            .databases
+            .keys()
+            .filter(|name| !live.postgres.databases.contains_key(*name))
+            .cloned()
+            .collect();
+        let role_exists = |role: &str| {
+            desired.postgres.roles.contains_key(role) || live.postgres.roles.contains_key(role)
+        };
+        let context = grants::diff::Context {
+            role_exists: &role_exists,
+            created_databases: &created,
+        };
+        plan.changes
+            .extend(grants::diff::diff(&desired.grants, &live.grants, &context)?);
+
+        if let Some(live_settings) = &live.settings {
+            let settings = settings::diff::diff(&desired.settings, live_settings)?;
+            plan.changes.extend(settings.changes);
+            plan.pending.extend(settings.pending);
+            plan.notes.extend(settings.notes);
+        }
+        Ok(plan)
     }
 
+    /// Applies every domain in order: databases and roles, privileges, settings.
     pub async fn apply(&mut self, plan: &Plan) -> Result<Vec<Event>> {
         let desired = &self.loaded.desired;
-        postgres_apply::apply(&mut self.client, &desired.postgres, &plan.changes).await
+        let mut events =
+            postgres::apply::apply(&mut self.client, &desired.postgres, &plan.changes).await?;
+        events.extend(grants::apply::apply(&desired.admin, &plan.changes, self.timeout).await?);
+        events.extend(settings::apply::apply(&self.client, &plan.changes).await?);
+        Ok(events)
+    }
+
+    /// Observes again until nothing is left to change, for up to `patience`:
+    /// a configuration reload is asynchronous, so settings may take a moment.
+    pub async fn settle(&self, patience: Duration) -> Result<(LiveState, Plan)> {
+        let deadline = Instant::now() + patience;
+        loop {
+            let live = self.observe().await?;
+            let plan = self.plan(&live)?;
+            if plan.is_empty() || Instant::now() >= deadline {
+                return Ok((live, plan));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 }

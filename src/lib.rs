@@ -12,10 +12,13 @@ pub mod engine;
 pub mod error;
 pub mod events;
 pub mod files;
+pub mod grants;
 pub mod plan;
 pub mod planfile;
 pub mod postgres;
 pub mod render;
+pub mod restart;
+pub mod settings;
 
 use clap::Parser;
 

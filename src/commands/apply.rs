@@ -1,7 +1,8 @@
 //! `dbops apply [PLANFILE]`: take the apply lock, observe, plan, confirm,
 //! converge, then observe again and fail loudly if anything did not converge.
 //! A saved plan is applied only if the file, the live state and the changes are
-//! exactly what they were when it was saved.
+//! exactly what they were when it was saved. Settings that wait for a restart
+//! are reported; with `--allow-restart`, `[server] restart_command` runs.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
@@ -12,20 +13,30 @@ use crate::cli::Settings;
 use crate::engine::Session;
 use crate::error::{Error, Result};
 use crate::events::{Event, EventLog, LogFormat};
+use crate::plan::Plan;
 use crate::planfile::{changes_value, PlanFile};
 use crate::postgres::connect::Access;
 use crate::postgres::lock;
 use crate::render::{render, Format, Kind, Report};
 
+/// How long apply waits for a configuration reload to show in `pg_settings`.
+const SETTLE: Duration = Duration::from_secs(10);
+
+pub struct Options {
+    pub auto_approve: bool,
+    pub lock_timeout: Duration,
+    pub allow_restart: bool,
+    pub restart_timeout: Duration,
+}
+
 pub async fn run(
     settings: &Settings,
-    auto_approve: bool,
-    lock_timeout: Duration,
+    options: &Options,
     planfile: Option<&Path>,
 ) -> Result<ExitStatus> {
     let saved = planfile.map(PlanFile::load).transpose()?;
     let interactive = std::io::stdin().is_terminal();
-    if saved.is_none() && !auto_approve && !interactive {
+    if saved.is_none() && !options.auto_approve && !interactive {
         return Err(Error::new("refusing to apply without confirmation: stdin is not a terminal")
             .hint("pass `--auto-approve`, or save a plan with `dbops plan --out FILE` and apply it with `dbops apply FILE`"));
     }
@@ -42,7 +53,7 @@ pub async fn run(
             ));
         }
     }
-    lock::acquire(&session.client, lock_timeout).await?;
+    lock::acquire(&session.client, options.lock_timeout).await?;
     let live = session.observe().await?;
     let plan = session.plan(&live)?;
     if let Some(saved) = &saved {
@@ -54,20 +65,14 @@ pub async fn run(
         }
     }
 
-    let report = |applied| Report {
-        kind: Kind::Apply,
-        plan: &plan,
-        applied,
-        color: settings.color,
-    };
     if plan.is_empty() {
-        print(&render(settings.format, &report(false)));
-        return Ok(ExitStatus::Success);
+        print(&render(settings.format, &report(settings, &plan, false)));
+        return finish_restarts(settings, options, &mut session, &plan, &log).await;
     }
     if settings.format == Format::Text {
-        print(&render(Format::Text, &report(false)));
+        print(&render(Format::Text, &report(settings, &plan, false)));
     }
-    if saved.is_none() && !auto_approve && !confirm()? {
+    if saved.is_none() && !options.auto_approve && !confirm()? {
         return Err(Error::new("apply cancelled; nothing was changed"));
     }
 
@@ -76,20 +81,9 @@ pub async fn run(
         log.emit(event);
     }
 
-    let after = session.observe().await?;
-    let remaining = session.plan(&after)?;
+    let (_, remaining) = session.settle(SETTLE).await?;
     if !remaining.is_empty() {
-        let addresses: Vec<String> = remaining
-            .changes
-            .iter()
-            .map(|c| format!("`{}`", c.address))
-            .collect();
-        return Err(Error::new(format!(
-            "apply did not converge: {} change(s) remain after applying: {}",
-            remaining.changes.len(),
-            addresses.join(", ")
-        ))
-        .hint("something else changed these objects during the apply, or the server ignored a change; run `dbops plan` to see them"));
+        return Err(not_converged(&remaining));
     }
     if settings.log_format == LogFormat::Json {
         log.emit(&Event::message(
@@ -110,9 +104,99 @@ pub async fn run(
                 .force_styling(settings.color);
             print(&format!("\n{}\n", style.apply_to(line)));
         }
-        Format::Json | Format::Markdown => print(&render(settings.format, &report(true))),
+        Format::Json | Format::Markdown => {
+            print(&render(settings.format, &report(settings, &plan, true)))
+        }
+    }
+    finish_restarts(settings, options, &mut session, &remaining, &log).await
+}
+
+fn report<'a>(settings: &Settings, plan: &'a Plan, applied: bool) -> Report<'a> {
+    Report {
+        kind: Kind::Apply,
+        plan,
+        applied,
+        color: settings.color,
+    }
+}
+
+/// Settings waiting for a restart: restart when allowed, else say so plainly.
+async fn finish_restarts(
+    settings: &Settings,
+    options: &Options,
+    session: &mut Session,
+    plan: &Plan,
+    log: &EventLog,
+) -> Result<ExitStatus> {
+    if plan.pending.is_empty() {
+        return Ok(ExitStatus::Success);
+    }
+    let names: Vec<String> = plan
+        .pending
+        .iter()
+        .map(|p| format!("`{}`", p.address))
+        .collect();
+    if !options.allow_restart {
+        eprintln!(
+            "Restart required: {} take effect when PostgreSQL restarts. Run `dbops apply --allow-restart` \
+             (it runs `[server] restart_command`) or restart PostgreSQL yourself.",
+            names.join(", ")
+        );
+        return Ok(ExitStatus::Success);
+    }
+    let Some(command) = session.loaded.desired.settings.restart_command.clone() else {
+        return Err(Error::new(format!(
+            "{} wait for a restart, and `--allow-restart` was given, but `[server] restart_command` is not set",
+            names.join(", ")
+        ))
+        .hint("set `restart_command` in `[server]`, e.g. `docker compose restart postgres`"));
+    };
+    log.emit(&Event::message(
+        "server.restart.started",
+        "running `[server] restart_command`",
+    ));
+    let admin = session.loaded.desired.admin.clone();
+    crate::restart::restart(
+        &command,
+        &admin,
+        options.restart_timeout,
+        settings.connect_timeout,
+    )
+    .await?;
+    session.reconnect().await?;
+    lock::acquire(&session.client, options.lock_timeout).await?;
+    log.emit(&Event::message(
+        "server.restart.completed",
+        "PostgreSQL is back",
+    ));
+    let (_, after) = session.settle(SETTLE).await?;
+    if !after.in_sync() {
+        return Err(not_converged(&after).cause("observed after the restart"));
+    }
+    if settings.format == Format::Text {
+        print("PostgreSQL restarted; every setting is in force.\n");
     }
     Ok(ExitStatus::Success)
+}
+
+fn not_converged(remaining: &Plan) -> Error {
+    let addresses: Vec<String> = remaining
+        .changes
+        .iter()
+        .map(|c| format!("`{}`", c.address))
+        .chain(
+            remaining
+                .pending
+                .iter()
+                .map(|p| format!("`{}` (pending restart)", p.address)),
+        )
+        .collect();
+    Error::new(format!(
+        "apply did not converge: {} item(s) remain: {}",
+        addresses.len(),
+        addresses.join(", ")
+    ))
+    .hint("something else changed these objects during the apply, or the server ignored a change; run `dbops plan` to see them")
 }
 
 fn stale(planfile: Option<&Path>, why: &str) -> Error {

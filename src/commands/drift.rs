@@ -23,7 +23,7 @@ pub async fn run(settings: &Settings) -> Result<ExitStatus> {
             color: settings.color,
         },
     ));
-    Ok(if plan.is_empty() {
+    Ok(if plan.in_sync() {
         ExitStatus::Success
     } else {
         ExitStatus::Changes

@@ -36,8 +36,18 @@ pub async fn run(settings: &Settings, command: Command) -> Result<ExitStatus> {
         Command::Apply {
             auto_approve,
             lock_timeout,
+            allow_restart,
+            restart_timeout,
             planfile,
-        } => apply::run(settings, auto_approve, lock_timeout, planfile.as_deref()).await,
+        } => {
+            let options = apply::Options {
+                auto_approve,
+                lock_timeout,
+                allow_restart,
+                restart_timeout,
+            };
+            apply::run(settings, &options, planfile.as_deref()).await
+        }
         Command::Drift => drift::run(settings).await,
         Command::Schema => schema::run(),
     }

@@ -4,12 +4,17 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::raw::{RawConfig, RawRole};
+use super::raw::{GrantOn, RawConfig, RawRole};
 use super::secret_ref::SecretRef;
 use super::source::SourceFile;
 use crate::dsn::Dsn;
 use crate::error::{Error, Result};
+use crate::grants::desired::{DesiredGrant, DesiredGrants, Scope};
+use crate::grants::diff::address as grants_address;
+use crate::grants::privilege::{self, noun};
 use crate::postgres::desired::{DesiredDatabase, DesiredPostgres, DesiredRole, RoleAttributes};
+use crate::settings::archive;
+use crate::settings::desired::{DesiredSetting, DesiredSettings, Origin};
 
 /// Everything the file declares, resolved.
 #[derive(Debug, Clone)]
@@ -18,13 +23,15 @@ pub struct DesiredState {
     /// `$DATABASE_ROOT_URL`-style name of where the admin DSN came from.
     pub admin_source: String,
     pub postgres: DesiredPostgres,
+    pub grants: DesiredGrants,
+    pub settings: DesiredSettings,
 }
 
 /// PostgreSQL's identifier limit (NAMEDATALEN - 1), in bytes.
 const MAX_NAME_BYTES: usize = 63;
 
 pub fn resolve(raw: &RawConfig, source: &SourceFile) -> Result<(DesiredState, Vec<String>)> {
-    let warnings = Vec::new();
+    let mut warnings = Vec::new();
     let admin_ref = &raw.postgres.admin;
     let admin = resolve_dsn(admin_ref, source, &["postgres", "admin"])?;
 
@@ -59,12 +66,211 @@ pub fn resolve(raw: &RawConfig, source: &SourceFile) -> Result<(DesiredState, Ve
             entry.owner = Some(owner.clone());
         }
     }
+    let grants = resolve_grants(raw, source, &roles, &mut databases)?;
+    let settings = resolve_settings(raw, source, &mut warnings)?;
     let desired = DesiredState {
         admin,
         admin_source: admin_ref.source_name(),
         postgres: DesiredPostgres { roles, databases },
+        grants,
+        settings,
     };
     Ok((desired, warnings))
+}
+
+fn resolve_grants(
+    raw: &RawConfig,
+    source: &SourceFile,
+    roles: &BTreeMap<String, DesiredRole>,
+    databases: &mut BTreeMap<String, DesiredDatabase>,
+) -> Result<DesiredGrants> {
+    let mut grants = DesiredGrants::default();
+    for (index, grant) in raw.grants.iter().enumerate() {
+        let i = index.to_string();
+        let at = |key: &str| source.locate(&["grants", &i, key]);
+        let key = |name: &str| format!("key `grants[{index}].{name}`");
+        check_name(&grant.role, "role", at("role"))?;
+        check_name(&grant.database, "database", at("database"))?;
+        let schema = match (grant.on, &grant.schema) {
+            (GrantOn::Database, Some(_)) => {
+                return Err(Error::new(format!(
+                    "{}: a database-level grant takes no schema",
+                    key("schema")
+                ))
+                .at(at("schema"))
+                .hint("remove `schema`, or choose `on = \"schema\"` or an object kind"))
+            }
+            (GrantOn::Database, None) => None,
+            (_, None) => {
+                return Err(Error::new(format!(
+                    "grants[{index}]: `on = \"{}\"` needs a `schema`",
+                    noun(grant.on)
+                ))
+                .at(at("on"))
+                .hint("add `schema = \"public\"` (or the schema the objects live in)"))
+            }
+            (_, Some(schema)) => {
+                check_name(schema, "schema", at("schema"))?;
+                Some(schema.clone())
+            }
+        };
+        if grant.privileges.is_empty() {
+            return Err(Error::new(format!("{}: lists no privileges", key("privileges")))
+                .at(at("privileges"))
+                .hint("list the privileges the role must hold; to revoke everything, list them in another scope or drop the grant"));
+        }
+        let mut privileges = BTreeSet::new();
+        for (j, written) in grant.privileges.iter().enumerate() {
+            let parsed = privilege::parse(grant.on, written).map_err(|why| {
+                Error::new(format!("{}: {why}", key("privileges"))).at(source.locate(&[
+                    "grants",
+                    &i,
+                    "privileges",
+                    &j.to_string(),
+                ]))
+            })?;
+            privileges.extend(parsed.into_iter().map(str::to_string));
+        }
+        let default_for = match (grant.default, &grant.for_role) {
+            (true, _) if matches!(grant.on, GrantOn::Database | GrantOn::Schema) => {
+                return Err(Error::new(format!(
+                    "{}: default privileges apply to tables, sequences or functions, not to {}",
+                    key("default"),
+                    noun(grant.on)
+                ))
+                .at(at("default")))
+            }
+            (true, None) => {
+                return Err(Error::new(format!(
+                "{}: default privileges need `for_role`, the role whose future objects they cover",
+                key("default")
+            ))
+                .at(at("default"))
+                .hint("add `for_role = \"migrator\"` (the role your migrations run as)"))
+            }
+            (true, Some(creator)) => {
+                check_name(creator, "role", at("for_role"))?;
+                Some(creator.clone())
+            }
+            (false, Some(_)) => {
+                return Err(Error::new(format!(
+                    "{}: only applies with `default = true`",
+                    key("for_role")
+                ))
+                .at(at("for_role")))
+            }
+            (false, None) => None,
+        };
+        let scope = Scope {
+            role: grant.role.clone(),
+            database: grant.database.clone(),
+            schema,
+            on: grant.on,
+        };
+        // A DSN role keeps CONNECT on its own database even when the scope is declared.
+        if grant.on == GrantOn::Database {
+            let dsn_database = roles
+                .get(&grant.role)
+                .and_then(|r| r.dsn.as_ref())
+                .map(|d| d.database.clone());
+            if dsn_database.as_deref() == Some(grant.database.as_str()) {
+                privileges.insert("CONNECT".to_string());
+                if let Some(database) = databases.get_mut(&grant.database) {
+                    database.connect.remove(&grant.role);
+                }
+            }
+        }
+        let desired = DesiredGrant {
+            scope: scope.clone(),
+            privileges,
+            default_for,
+        };
+        if grants.grants.insert(scope.clone(), desired).is_some() {
+            return Err(Error::new(format!(
+                "grants[{index}] declares `{}` a second time",
+                grants_address(&scope)
+            ))
+            .at(at("role"))
+            .hint("merge the two entries into one"));
+        }
+    }
+    Ok(grants)
+}
+
+fn resolve_settings(
+    raw: &RawConfig,
+    source: &SourceFile,
+    warnings: &mut Vec<String>,
+) -> Result<DesiredSettings> {
+    let mut desired = DesiredSettings::default();
+    if let Some(server) = &raw.server {
+        desired.prune = server.prune;
+        desired.restart_command = server.restart_command.clone();
+        for (name, value) in &server.settings {
+            let at = source.locate(&["server", "settings", name]);
+            let lower = name.to_ascii_lowercase();
+            if lower.is_empty()
+                || !lower
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+            {
+                return Err(Error::new(format!("`{name}` is not a setting name")).at(at));
+            }
+            if desired.settings.contains_key(&lower) {
+                return Err(Error::new(format!(
+                    "setting `{lower}` is written twice (names are case-insensitive)"
+                ))
+                .at(at));
+            }
+            desired.settings.insert(
+                lower.clone(),
+                DesiredSetting {
+                    name: lower,
+                    value: value.to_config_text(),
+                    origin: Origin::File,
+                },
+            );
+        }
+    }
+    if let Some(backup) = &raw.backup {
+        let rpo = humantime::parse_duration(&backup.rpo).map_err(|e| {
+            Error::new(format!(
+                "key `backup.rpo`: `{}` is not a duration ({e})",
+                backup.rpo
+            ))
+            .at(source.locate(&["backup", "rpo"]))
+            .hint("write e.g. `5m` or `1h`")
+        })?;
+        for (name, value) in archive::derive(backup, rpo) {
+            desired
+                .settings
+                .entry(name.clone())
+                .or_insert(DesiredSetting {
+                    name,
+                    value,
+                    origin: Origin::Backup,
+                });
+        }
+        let effective: BTreeMap<String, String> = desired
+            .settings
+            .iter()
+            .map(|(k, v)| (k.clone(), v.value.clone()))
+            .collect();
+        for lint in archive::lint(&backup.rpo, rpo, &effective) {
+            let at = match desired.settings.get(lint.setting).map(|s| s.origin) {
+                Some(Origin::File) => source.locate(&["server", "settings", lint.setting]),
+                _ => source.locate(&["backup"]),
+            };
+            if lint.error {
+                return Err(Error::new(lint.message).at(at).hint(
+                    "fix the setting, or remove `[backup]` if this server is not backed up",
+                ));
+            }
+            let prefix = at.map(|l| format!("{l}: ")).unwrap_or_default();
+            warnings.push(format!("{prefix}{}", lint.message));
+        }
+    }
+    Ok(desired)
 }
 
 fn resolve_dsn(reference: &SecretRef, source: &SourceFile, path: &[&str]) -> Result<Dsn> {

@@ -79,6 +79,8 @@ impl AttributeChange {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Operation {
     Postgres(PostgresOperation),
+    Settings(crate::settings::Operation),
+    Grants(crate::grants::Operation),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -115,6 +117,17 @@ impl Change {
         self.reason = Some(reason.into());
         self
     }
+}
+
+/// A setting written with `ALTER SYSTEM` that waits for a restart: not a change
+/// to make again, but live state that is not yet what the file says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Pending {
+    pub address: String,
+    /// In force now.
+    pub current: Value,
+    /// In force after the restart.
+    pub pending: Value,
 }
 
 /// One segment of an address: bare when it is a plain identifier, else quoted

@@ -3,13 +3,15 @@
 
 mod change;
 
-pub use change::{address_segment, Action, AttributeChange, Change, Operation, Value};
+pub use change::{address_segment, Action, AttributeChange, Change, Operation, Pending, Value};
 
 use serde::Serialize;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Plan {
     pub changes: Vec<Change>,
+    /// Settings already written that take effect at the next restart.
+    pub pending: Vec<Pending>,
     /// Things worth knowing that change nothing (unmanaged objects, lints).
     pub notes: Vec<String>,
 }
@@ -23,8 +25,14 @@ pub struct Summary {
 }
 
 impl Plan {
+    /// No change to make (settings waiting for a restart are not changes).
     pub fn is_empty(&self) -> bool {
         self.changes.is_empty()
+    }
+
+    /// Live state is what the file says: no change to make, no restart pending.
+    pub fn in_sync(&self) -> bool {
+        self.changes.is_empty() && self.pending.is_empty()
     }
 
     pub fn summary(&self) -> Summary {

@@ -17,6 +17,7 @@ use crate::plan::{Change, Operation as PlanOperation};
 fn postgres_operation(change: &Change) -> Option<&Operation> {
     match &change.operation {
         PlanOperation::Postgres(operation) => Some(operation),
+        PlanOperation::Settings(_) | PlanOperation::Grants(_) => None,
     }
 }
 

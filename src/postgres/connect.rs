@@ -50,6 +50,24 @@ fn config(dsn: &Dsn, access: Access, timeout: Duration) -> Result<Config> {
 
 /// Connects, bounded by `timeout` for the TCP connect and the whole handshake.
 pub async fn connect(dsn: &Dsn, access: Access, timeout: Duration) -> Result<Client> {
+    match connect_if_exists(dsn, access, timeout).await? {
+        Connected::Client(client) => Ok(client),
+        Connected::NoSuchDatabase => Err(Error::new(format!(
+            "cannot connect to {dsn}: database `{}` does not exist",
+            dsn.database
+        ))
+        .hint("create it, or point the DSN at an existing database")),
+    }
+}
+
+/// A session, or the fact that its database does not exist (yet).
+pub enum Connected {
+    Client(Client),
+    NoSuchDatabase,
+}
+
+/// Like [`connect`], but a missing database is an answer, not an error.
+pub async fn connect_if_exists(dsn: &Dsn, access: Access, timeout: Duration) -> Result<Connected> {
     let config = config(dsn, access, timeout)?;
     let attempt = tokio::time::timeout(timeout, config.connect(NoTls)).await;
     let (client, connection) = match attempt {
@@ -60,6 +78,7 @@ pub async fn connect(dsn: &Dsn, access: Access, timeout: Duration) -> Result<Cli
             ))
             .hint("check the host and port, and that the server is up; `--connect-timeout` sets the limit"))
         }
+        Ok(Err(e)) if e.code() == Some(&SqlState::INVALID_CATALOG_NAME) => return Ok(Connected::NoSuchDatabase),
         Ok(Err(e)) => return Err(connect_error(dsn, &e)),
         Ok(Ok(pair)) => pair,
     };
@@ -67,7 +86,7 @@ pub async fn connect(dsn: &Dsn, access: Access, timeout: Duration) -> Result<Cli
         // Errors surface on the client's next call.
         let _ = connection.await;
     });
-    Ok(client)
+    Ok(Connected::Client(client))
 }
 
 /// What a failed login attempt means for a password check.

@@ -95,12 +95,17 @@ pub struct Reach<'a> {
     pub timeout: Duration,
 }
 
+/// Reads the managed roles and databases, plus `extra_roles` (roles other
+/// domains refer to, whose existence they need to know).
 pub async fn observe(
     client: &Client,
     desired: &DesiredPostgres,
+    extra_roles: &BTreeSet<String>,
     reach: &Reach<'_>,
 ) -> Result<LivePostgres> {
-    let roles: Vec<String> = desired.referenced_roles().into_iter().collect();
+    let mut roles = desired.referenced_roles();
+    roles.extend(extra_roles.iter().cloned());
+    let roles: Vec<String> = roles.into_iter().collect();
     let databases: Vec<String> = desired.databases.keys().cloned().collect();
 
     let authid = QUERY

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::{Kind, Report};
-use crate::plan::{Change, Summary};
+use crate::plan::{Change, Pending, Summary};
 
 pub const FORMAT_VERSION: &str = "1.0";
 
@@ -18,6 +18,7 @@ struct Document<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     drift: Option<bool>,
     changes: &'a [Change],
+    pending_restart: &'a [Pending],
     notes: &'a [String],
     summary: Summary,
 }
@@ -28,8 +29,9 @@ pub fn render(report: &Report<'_>) -> String {
         format_version: FORMAT_VERSION,
         command: report.kind,
         applied: (report.kind == Kind::Apply).then_some(report.applied),
-        drift: (report.kind == Kind::Drift).then_some(!plan.is_empty()),
+        drift: (report.kind == Kind::Drift).then_some(!plan.in_sync()),
         changes: &plan.changes,
+        pending_restart: &plan.pending,
         notes: &plan.notes,
         summary: plan.summary(),
     };

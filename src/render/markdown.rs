@@ -16,14 +16,38 @@ pub fn render(report: &Report<'_>) -> String {
         Kind::Drift => "dbops drift",
     };
     let mut out = String::new();
+    let pending_table = |out: &mut String| {
+        if plan.pending.is_empty() {
+            return;
+        }
+        out.push_str("\n**Pending restart** (written, in force after PostgreSQL restarts):\n\n");
+        out.push_str("| Address | Now | After restart |\n|---|---|---|\n");
+        for pending in &plan.pending {
+            out.push_str(&format!(
+                "| `{}` | `{}` | `{}` |\n",
+                cell(&pending.address),
+                cell(&pending.current.to_string()),
+                cell(&pending.pending.to_string())
+            ));
+        }
+    };
     if plan.is_empty() {
         let line = match report.kind {
             Kind::Drift => "no drift",
             Kind::Plan | Kind::Apply => "no changes",
         };
-        out.push_str(&format!(
-            "### {title}: {line}\n\nLive state matches the desired-state file.\n"
-        ));
+        if plan.pending.is_empty() {
+            out.push_str(&format!(
+                "### {title}: {line}\n\nLive state matches the desired-state file.\n"
+            ));
+        } else {
+            let line = match report.kind {
+                Kind::Drift => "settings wait for a restart",
+                Kind::Plan | Kind::Apply => "no changes; settings wait for a restart",
+            };
+            out.push_str(&format!("### {title}: {line}\n"));
+            pending_table(&mut out);
+        }
         for note in &plan.notes {
             out.push_str(&format!("\n> **Note:** {}\n", cell(note)));
         }
@@ -70,6 +94,7 @@ pub fn render(report: &Report<'_>) -> String {
             cell(&attributes.join("<br>"))
         ));
     }
+    pending_table(&mut out);
     for note in &plan.notes {
         out.push_str(&format!("\n> **Note:** {}\n", cell(note)));
     }

@@ -1,7 +1,7 @@
 //! Snapshots of each rendering of one representative plan.
 
 use super::{render, Format, Kind, Report};
-use crate::plan::{Action, AttributeChange, Change, Operation, Plan, Value};
+use crate::plan::{Action, AttributeChange, Change, Operation, Pending, Plan, Value};
 use crate::postgres::Operation as Pg;
 
 fn op() -> Operation {
@@ -61,6 +61,50 @@ fn representative() -> Plan {
                 None,
             ))
             .reason("`app_admins` is managed and `app_user` does not list it in `member_of`"),
+            Change::new("postgres.grant.app_user.app.public.tables".into(), Action::Update, op())
+                .attribute(AttributeChange::new(
+                    "public.orders",
+                    Some(Value::List(vec!["SELECT".into(), "TRUNCATE".into()])),
+                    Some(Value::List(vec!["SELECT".into(), "INSERT".into()])),
+                ))
+                .attribute(AttributeChange::new(
+                    "default for objects created by migrator",
+                    Some(Value::List(vec![])),
+                    Some(Value::List(vec!["SELECT".into(), "INSERT".into()])),
+                )),
+            Change {
+                requires_restart: true,
+                ..Change::new("postgres.setting.wal_level".into(), Action::Update, op())
+                    .attribute(AttributeChange::new(
+                        "value",
+                        Some(Value::Text("minimal".into())),
+                        Some(Value::Text("replica".into())),
+                    ))
+                    .reason("derived from `[backup]`")
+            },
+            Change::new("postgres.setting.archive_timeout".into(), Action::Update, op()).attribute(
+                AttributeChange::new("value", Some(Value::Text("0".into())), Some(Value::Text("60s".into()))),
+            ),
+        ],
+        pending: vec![],
+        notes: vec!["`work_mem` is set in postgresql.auto.conf but not in the file; left alone (`[server] prune = true` resets it)".into()],
+    }
+}
+
+fn pending_only() -> Plan {
+    Plan {
+        changes: vec![],
+        pending: vec![
+            Pending {
+                address: "postgres.setting.archive_mode".into(),
+                current: Value::Text("off".into()),
+                pending: Value::Text("on".into()),
+            },
+            Pending {
+                address: "postgres.setting.wal_level".into(),
+                current: Value::Text("minimal".into()),
+                pending: Value::Text("replica".into()),
+            },
         ],
         notes: vec![],
     }
@@ -99,6 +143,18 @@ fn text_drift() {
         Format::Text,
         &report(Kind::Drift, &representative())
     ));
+}
+
+#[test]
+fn pending_restart_in_every_format_for_plan_and_drift() {
+    let plan = pending_only();
+    let mut all = Vec::new();
+    for kind in [Kind::Plan, Kind::Drift] {
+        for format in [Format::Text, Format::Json, Format::Markdown] {
+            all.push(render(format, &report(kind, &plan)));
+        }
+    }
+    insta::assert_snapshot!(all.join("\n---\n"));
 }
 
 #[test]

@@ -64,10 +64,30 @@ pub fn render(report: &Report<'_>) -> String {
     if !plan.notes.is_empty() {
         out.push('\n');
     }
+    if !plan.pending.is_empty() {
+        out.push_str("Pending restart: written to postgresql.auto.conf, in force after PostgreSQL restarts:\n");
+        for pending in &plan.pending {
+            out.push_str(&format!(
+                "  {} {} = {} now, {} after restart\n",
+                styles.update.apply_to("!"),
+                pending.address,
+                pending.current,
+                pending.pending
+            ));
+        }
+        out.push('\n');
+    }
     if plan.is_empty() {
         let line = match report.kind {
-            Kind::Drift => "No drift. Live state matches the desired-state file.",
-            Kind::Plan | Kind::Apply => "No changes. Live state matches the desired-state file.",
+            Kind::Drift if !plan.pending.is_empty() => format!(
+                "Drift: {} setting(s) wait for a restart. Run `dbops apply --allow-restart` or restart PostgreSQL.",
+                plan.pending.len()
+            ),
+            Kind::Drift => "No drift. Live state matches the desired-state file.".to_string(),
+            Kind::Plan | Kind::Apply if !plan.pending.is_empty() => {
+                "No changes. Settings wait for a restart (see above).".to_string()
+            }
+            Kind::Plan | Kind::Apply => "No changes. Live state matches the desired-state file.".to_string(),
         };
         out.push_str(&format!("{}\n", styles.bold.apply_to(line)));
         return out;

@@ -1,0 +1,58 @@
+//! The settings domain's live state: for each setting of interest, what
+//! `pg_settings` says (type, unit, range, context, current value, whether a
+//! restart is pending) and what postgresql.auto.conf holds for it.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use super::value::{Spec, VarType};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LiveSetting {
+    pub name: String,
+    /// `pg_settings.setting`: the value in force, in the setting's unit.
+    pub setting: String,
+    /// `current_setting(name)`: the value in force, as people read it (`1min`).
+    pub display: String,
+    pub vartype: String,
+    pub unit: Option<String>,
+    pub enumvals: Vec<String>,
+    pub min_val: Option<String>,
+    pub max_val: Option<String>,
+    /// `postmaster` settings need a restart; others a reload.
+    pub context: String,
+    /// Where the value in force came from (`configuration file`, `command line`, ...).
+    pub source: String,
+    pub pending_restart: bool,
+}
+
+impl LiveSetting {
+    pub fn spec(&self) -> Spec {
+        Spec {
+            name: self.name.clone(),
+            vartype: VarType::parse(&self.vartype),
+            unit: self.unit.clone(),
+            enumvals: self.enumvals.clone(),
+            min: self.min_val.as_deref().and_then(|v| v.parse().ok()),
+            max: self.max_val.as_deref().and_then(|v| v.parse().ok()),
+        }
+    }
+
+    pub fn requires_restart(&self) -> bool {
+        self.context == "postmaster"
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct LiveSettings {
+    /// Settings named in the file or in postgresql.auto.conf.
+    pub settings: BTreeMap<String, LiveSetting>,
+    /// The last value postgresql.auto.conf holds for each name (what `ALTER SYSTEM` wrote).
+    pub auto_conf: BTreeMap<String, String>,
+    /// Every setting name the server knows, for unknown-name suggestions.
+    #[serde(skip)]
+    pub known: BTreeSet<String>,
+    #[serde(skip)]
+    pub statements: usize,
+}
