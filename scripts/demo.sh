@@ -30,7 +30,15 @@ as_server_user "$bindir/initdb" -D "$work/data" -U postgres --auth-local=peer \
 as_server_user "$bindir/pg_ctl" -D "$work/data" -l "$work/server.log" -w \
   -o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$work" start >/dev/null
 
-cp examples/rls-app/dbops.toml "$work/dbops.toml"
+# The RLS example, with two local substitutes: the restart command restarts this
+# throwaway server, and WAL is archived to a local directory instead of WAL-G.
+mkdir -p "$work/wal-archive"
+if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$work/wal-archive"; fi
+restart="$bindir/pg_ctl -D $work/data -l $work/server.log -w -m fast restart"
+if [ "$(id -u)" = 0 ]; then restart="runuser -u postgres -- $restart"; fi
+sed -e "s|^restart_command = .*|restart_command = \"$restart\"|" \
+    -e "s|^prefix = \"prod\"|prefix = \"prod\"\narchive_command = \"test ! -f $work/wal-archive/%f \&\& cp %p $work/wal-archive/%f\"|" \
+    examples/rls-app/dbops.toml >"$work/dbops.toml"
 export DBOPS_FILE="$work/dbops.toml"
 export DATABASE_ROOT_URL="postgres://postgres:$admin_password@127.0.0.1:$port/postgres"
 # Passwords with characters that must be percent-encoded in a URL.
@@ -41,7 +49,8 @@ export MIGRATOR_PASSWORD="migrator password"
 step() { echo; echo "==> $*"; }
 step "dbops validate"; "$dbops" validate
 step "dbops plan"; "$dbops" plan
-step "dbops apply --auto-approve"; "$dbops" apply --auto-approve
+step "dbops apply --auto-approve --allow-restart   (archive_mode and wal_level need a restart)"
+"$dbops" apply --auto-approve --allow-restart
 step "dbops plan --detailed-exitcode   (expect: no changes, exit 0)"; "$dbops" plan --detailed-exitcode
 step "someone raises a connection limit by hand"
 "$bindir/psql" -X -q "$DATABASE_ROOT_URL" -c 'ALTER ROLE app_user CONNECTION LIMIT 500'
@@ -50,5 +59,13 @@ set +e; "$dbops" drift; code=$?; set -e
 echo "(drift exited $code)"
 step "dbops apply --auto-approve   (repairs it)"; "$dbops" apply --auto-approve
 step "dbops drift   (expect: in sync, exit 0)"; "$dbops" drift
+echo
+step "WAL archiving works: switch WAL and look in the archive"
+"$bindir/psql" -X -q "$DATABASE_ROOT_URL" -c 'SELECT pg_switch_wal()' >/dev/null
+for _ in $(seq 1 50); do
+  [ -n "$(ls -A "$work/wal-archive")" ] && break
+  sleep 0.2
+done
+ls "$work/wal-archive"
 echo
 echo "demo complete: plan -> apply -> no changes -> drift detected -> repaired -> in sync"

@@ -105,7 +105,8 @@ fn dbops_file_env_points_at_the_desired_state_file() {
     let out = dbops.run(&["validate"]);
     out.expect_code(0);
     assert!(
-        out.stdout.contains("declares 2 role(s) and 1 database(s)"),
+        out.stdout
+            .contains("declares 2 role(s), 1 database(s), 0 grant(s) and 0 setting(s)"),
         "{}",
         out.stdout
     );

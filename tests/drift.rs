@@ -2,6 +2,7 @@
 //! apply has repaired them.
 
 use crate::support::deployment::Deployment;
+use crate::support::squash;
 
 const CONFIG: &str = r#"[postgres]
 admin = { env = "DATABASE_ROOT_URL" }
@@ -75,12 +76,4 @@ fn out_of_band_changes_are_reported_by_drift_and_repaired_by_apply() {
             .sql_ok("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = 'app_user'"),
         "f|f"
     );
-}
-
-/// Runs of spaces as one, so assertions do not depend on column alignment.
-fn squash(text: &str) -> String {
-    text.split(' ')
-        .filter(|w| !w.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
 }

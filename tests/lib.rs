@@ -3,14 +3,17 @@
 
 mod support;
 
+mod archiving;
 mod bad_input;
 mod cli;
 mod concurrency;
 mod drift;
 mod examples;
+mod grants;
 mod hostile_names;
 mod planfile;
 mod roles;
 mod round_trips;
 mod secrets;
+mod settings;
 mod without_superuser;

@@ -38,3 +38,36 @@ fn plan_statement_count_does_not_grow_with_roles() {
     assert!(few <= 2, "a plan sends at most 2 statements, sent {few}");
     assert!(few >= 1, "the log must show the observe statement");
 }
+
+#[test]
+fn privileges_cost_one_statement_per_database_whatever_the_number_of_tables() {
+    let server = PgServer::start();
+    let config = "[postgres]\nadmin = { env = \"DATABASE_ROOT_URL\" }\n\n[roles.rt_reader]\n\n[databases.rt_app]\n\n\
+                  [[grants]]\nrole = \"rt_reader\"\ndatabase = \"rt_app\"\nschema = \"public\"\non = \"tables\"\nprivileges = [\"SELECT\"]\n\n\
+                  [server.settings]\nstatement_timeout = \"5s\"\n";
+    let dbops = Dbops::new(config).env("DATABASE_ROOT_URL", &server.admin_url());
+    dbops.run(&["apply", "--auto-approve"]).expect_code(0);
+    let count = |dbops: &Dbops| {
+        dbops.run(&["apply", "--auto-approve"]).expect_code(0);
+        let before = server.log_text().len();
+        dbops.run(&["plan", "--detailed-exitcode"]).expect_code(0);
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        server.dbops_statements_since(before)
+    };
+    server.sql(
+        "rt_app",
+        "CREATE TABLE t0 (id int); CREATE TABLE t1 (id int); CREATE TABLE t2 (id int)",
+    );
+    let few = count(&dbops);
+    let many_tables: String = (3..80)
+        .map(|i| format!("CREATE TABLE t{i} (id int);"))
+        .collect();
+    server.sql("rt_app", &many_tables);
+    let many = count(&dbops);
+    assert_eq!(
+        few, many,
+        "statements per plan grew with the number of tables"
+    );
+    // Roles and databases, settings, and one per database with grants.
+    assert_eq!(few, 3);
+}

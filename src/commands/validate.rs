@@ -18,6 +18,8 @@ pub fn run(settings: &Settings) -> Result<ExitStatus> {
                 "file": loaded.source.name,
                 "roles": desired.postgres.roles.len(),
                 "databases": desired.postgres.databases.len(),
+                "grants": desired.grants.grants.len(),
+                "settings": desired.settings.settings.len(),
                 "warnings": loaded.warnings,
             });
             format!(
@@ -26,10 +28,12 @@ pub fn run(settings: &Settings) -> Result<ExitStatus> {
             )
         }
         Format::Text | Format::Markdown => format!(
-            "The configuration is valid: `{}` declares {} role(s) and {} database(s).\n",
+            "The configuration is valid: `{}` declares {} role(s), {} database(s), {} grant(s) and {} setting(s).\n",
             loaded.source.name,
             desired.postgres.roles.len(),
-            desired.postgres.databases.len()
+            desired.postgres.databases.len(),
+            desired.grants.grants.len(),
+            desired.settings.settings.len()
         ),
     };
     print(&text);

@@ -4,8 +4,9 @@
 //! For each declared setting, the value that will be in force after the next
 //! restart is postgresql.auto.conf's entry (what `ALTER SYSTEM` wrote), else the
 //! current value. If that differs from the file: a change (marked
-//! `requires_restart` for `postmaster` settings). If it matches but the value in
-//! force does not: a pending restart, not a change to repeat.
+//! `requires_restart` for `postmaster` settings). If it matches but
+//! `pg_file_settings` says the entry is not applied yet: for a `postmaster`
+//! setting a pending restart, not a change to repeat; for others, a reload.
 
 use super::desired::{DesiredSettings, Origin};
 use super::live::{LiveSetting, LiveSettings};
@@ -48,10 +49,16 @@ pub fn diff(desired: &DesiredSettings, live: &LiveSettings) -> Result<SettingsDi
         })?;
         let current = comparable(setting, &setting.setting)
             .unwrap_or(Normalized::Text(setting.setting.clone()));
-        let in_auto_conf = live.auto_conf.get(name);
-        let target = in_auto_conf
-            .and_then(|text| comparable(setting, text).ok())
+        let entry = live.auto_conf.get(name);
+        let target = entry
+            .and_then(|entry| comparable(setting, &entry.value).ok())
             .unwrap_or_else(|| current.clone());
+        // In force: the auto.conf entry when it is applied (some settings, such as
+        // `archive_command` without archiving, show a placeholder instead).
+        let in_force = match entry {
+            Some(entry) => entry.applied,
+            None => current.same_as(&want),
+        };
 
         let overridden = matches!(
             setting.source.as_str(),
@@ -84,7 +91,7 @@ pub fn diff(desired: &DesiredSettings, live: &LiveSettings) -> Result<SettingsDi
                 change = change.reason("derived from `[backup]`");
             }
             out.changes.push(change);
-        } else if !current.same_as(&want) {
+        } else if !in_force {
             if setting.requires_restart() {
                 out.pending.push(Pending {
                     address: address(name),
@@ -113,7 +120,8 @@ pub fn diff(desired: &DesiredSettings, live: &LiveSettings) -> Result<SettingsDi
         }
     }
 
-    for (name, value) in &live.auto_conf {
+    for (name, entry) in &live.auto_conf {
+        let value = &entry.value;
         if desired.settings.contains_key(name) {
             continue;
         }

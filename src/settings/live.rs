@@ -44,12 +44,20 @@ impl LiveSetting {
     }
 }
 
+/// One postgresql.auto.conf entry, from `pg_file_settings`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AutoConfEntry {
+    pub value: String,
+    /// In force: false until a reload (or, for `postmaster` settings, a restart).
+    pub applied: bool,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct LiveSettings {
     /// Settings named in the file or in postgresql.auto.conf.
     pub settings: BTreeMap<String, LiveSetting>,
-    /// The last value postgresql.auto.conf holds for each name (what `ALTER SYSTEM` wrote).
-    pub auto_conf: BTreeMap<String, String>,
+    /// The last entry postgresql.auto.conf holds for each name (what `ALTER SYSTEM` wrote).
+    pub auto_conf: BTreeMap<String, AutoConfEntry>,
     /// Every setting name the server knows, for unknown-name suggestions.
     #[serde(skip)]
     pub known: BTreeSet<String>,

@@ -7,14 +7,14 @@ use tokio_postgres::types::Type;
 use tokio_postgres::Client;
 
 use super::desired::DesiredSettings;
-use super::live::{LiveSetting, LiveSettings};
+use super::live::{AutoConfEntry, LiveSetting, LiveSettings};
 use crate::error::{Error, Result};
 use crate::postgres::connect::describe;
 
 const QUERY: &str = r#"
 WITH auto_conf AS (
-  SELECT name, setting, seqno FROM pg_file_settings
-  WHERE sourcefile LIKE '%/postgresql.auto.conf' AND error IS NULL
+  SELECT name, setting, applied, seqno FROM pg_file_settings
+  WHERE sourcefile LIKE '%/postgresql.auto.conf' 
 ), wanted AS (
   SELECT unnest($1::text[]) AS name UNION SELECT name FROM auto_conf
 )
@@ -27,7 +27,7 @@ SELECT json_build_object(
       'source', s.source, 'pending_restart', s.pending_restart) ORDER BY s.name)
     FROM pg_settings s JOIN wanted w ON w.name = s.name), '[]'),
   'auto_conf', coalesce((
-    SELECT json_agg(json_build_array(lower(a.name), a.setting) ORDER BY a.seqno) FROM auto_conf a), '[]'),
+    SELECT json_agg(json_build_array(lower(a.name), a.setting, a.applied) ORDER BY a.seqno) FROM auto_conf a), '[]'),
   'known', (SELECT json_agg(name) FROM pg_settings)
 )::text
 "#;
@@ -35,7 +35,7 @@ SELECT json_build_object(
 #[derive(Deserialize)]
 struct Row {
     settings: Vec<LiveSetting>,
-    auto_conf: Vec<(String, String)>,
+    auto_conf: Vec<(String, Option<String>, bool)>,
     known: Vec<String>,
 }
 
@@ -59,7 +59,14 @@ pub async fn observe(client: &Client, desired: &DesiredSettings) -> Result<LiveS
             .into_iter()
             .map(|s| (s.name.clone(), s))
             .collect(),
-        auto_conf: row.auto_conf.into_iter().collect(),
+        auto_conf: row
+            .auto_conf
+            .into_iter()
+            .map(|(name, value, applied)| {
+                let value = value.unwrap_or_default();
+                (name, AutoConfEntry { value, applied })
+            })
+            .collect(),
         known: row.known.into_iter().collect(),
         statements: 1,
     })

@@ -149,6 +149,14 @@ impl Dbops {
     }
 }
 
+/// Runs of spaces as one, so assertions do not depend on column alignment.
+pub fn squash(text: &str) -> String {
+    text.split(' ')
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// A password holding every character that breaks naive DSN handling.
 pub fn hostile_password(tag: &str) -> String {
     format!("p@ss:w/rd%{tag}'\" with spaces")

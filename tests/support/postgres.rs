@@ -348,6 +348,46 @@ impl PgServer {
     }
 }
 
+impl PgServer {
+    fn local_paths(&self) -> (&Path, &Path) {
+        match &self.backend {
+            Backend::Local { data, log, .. } => (data, log),
+            #[cfg(feature = "testcontainers")]
+            Backend::Container(_) => panic!("this test needs the local backend"),
+        }
+    }
+
+    /// A shell command that restarts this server, for `[server] restart_command`.
+    pub fn restart_command(&self) -> String {
+        let (data, log) = self.local_paths();
+        let pg_ctl = format!(
+            "'{}' -D '{}' -l '{}' -w -t 60 -m fast restart",
+            tool("pg_ctl").display(),
+            data.display(),
+            log.display()
+        );
+        if is_root() {
+            format!("runuser -u postgres -- {pg_ctl}")
+        } else {
+            pg_ctl
+        }
+    }
+
+    /// Restarts the server directly (not through dbops).
+    pub fn restart(&self) {
+        run_checked(Command::new("sh").arg("-c").arg(self.restart_command()));
+    }
+
+    /// A directory the server's OS user may write to, e.g. for `archive_command`.
+    pub fn writable_dir(&self, name: &str) -> PathBuf {
+        let (data, _) = self.local_paths();
+        let dir = data.parent().unwrap().join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        give_to_server_user(&dir);
+        dir
+    }
+}
+
 impl Drop for PgServer {
     fn drop(&mut self) {
         match &self.backend {
