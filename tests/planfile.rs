@@ -91,3 +91,68 @@ fn garbage_plan_files_are_refused() {
         out.stderr
     );
 }
+
+/// Runs `dbops apply` on a pseudo-terminal (util-linux `script`), answering the prompt.
+fn apply_on_a_terminal(d: &Deployment, answer: &str) -> crate::support::Output {
+    let binary = env!("CARGO_BIN_EXE_dbops");
+    let mut script = std::process::Command::new("script");
+    script
+        .args(["-qec", &format!("'{binary}' apply --no-color"), "/dev/null"])
+        .current_dir(d.dbops.path(""))
+        .envs(d.dbops.env_vars())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = script.spawn().expect("script runs");
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{answer}\n").as_bytes())
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "apply on a terminal hung"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    crate::support::Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn on_a_terminal_apply_asks_and_only_yes_proceeds() {
+    let d = Deployment::new();
+    let out = apply_on_a_terminal(&d, "no");
+    assert!(
+        out.stdout
+            .contains("Do you want to perform these actions? Only `yes` will be accepted."),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("apply cancelled; nothing was changed"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(
+        d.server
+            .sql_ok("SELECT count(*) FROM pg_roles WHERE rolname = 'app_user'"),
+        "0"
+    );
+
+    let out = apply_on_a_terminal(&d, "yes");
+    assert!(
+        out.stdout.contains("Apply complete! Resources: 5 added"),
+        "{}",
+        out.stdout
+    );
+    d.assert_converged();
+}

@@ -84,6 +84,11 @@ impl Dbops {
         self.dir.path().join(name)
     }
 
+    /// The environment given to each run, beyond the inherited one.
+    pub fn env_vars(&self) -> &BTreeMap<String, String> {
+        &self.env
+    }
+
     pub fn env(mut self, name: &str, value: &str) -> Self {
         self.env.insert(name.to_string(), value.to_string());
         self
