@@ -3,7 +3,7 @@
 //! Domains own their observe, diff and apply; this module only sequences them
 //! and never prints.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -11,15 +11,18 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use tokio_postgres::Client;
 
+use crate::backup::health::Finding;
+use crate::bucket::live::LiveBucket;
 use crate::config::{self, Loaded};
 use crate::error::Result;
 use crate::grants::live::LiveGrants;
+use crate::managed_file::{self, DesiredFile, LiveFile};
 use crate::plan::Plan;
 use crate::postgres::connect::{connect, Access};
 use crate::postgres::live::LivePostgres;
 use crate::postgres::observe::Reach;
 use crate::settings::live::LiveSettings;
-use crate::{grants, postgres, settings};
+use crate::{bucket, grants, postgres, settings};
 
 pub use crate::events::{Event, Timings};
 
@@ -30,6 +33,9 @@ pub struct LiveState {
     pub grants: LiveGrants,
     /// `None` when the file declares no settings (the domain is not read).
     pub settings: Option<LiveSettings>,
+    pub buckets: BTreeMap<String, LiveBucket>,
+    /// Managed files by address.
+    pub files: BTreeMap<String, LiveFile>,
 }
 
 impl LiveState {
@@ -39,6 +45,8 @@ impl LiveState {
             "postgres": self.postgres.fingerprint(),
             "grants": self.grants,
             "settings": self.settings,
+            "buckets": self.buckets,
+            "files": self.files,
         });
         crate::config::hex(&Sha256::digest(document.to_string().as_bytes()))
     }
@@ -119,11 +127,51 @@ impl Session {
         let grants =
             grants::observe::observe(&desired.admin, &desired.grants, self.access, self.timeout)
                 .await?;
+        let mut buckets = BTreeMap::new();
+        for bucket in &desired.buckets {
+            buckets.insert(
+                bucket.name.clone(),
+                bucket::observe::observe(bucket, self.timeout).await?,
+            );
+        }
+        let mut files = BTreeMap::new();
+        for file in self.files() {
+            files.insert(file.address.clone(), managed_file::observe(&file.path)?);
+        }
         Ok(LiveState {
             postgres: postgres?,
             grants,
             settings: settings?,
+            buckets,
+            files,
         })
+    }
+
+    /// Every file dbops renders.
+    fn files(&self) -> Vec<&DesiredFile> {
+        let desired = &self.loaded.desired;
+        desired.backup.iter().flat_map(|b| b.files.iter()).collect()
+    }
+
+    /// Backup health findings, for `drift`: empty when no backup bucket is declared.
+    pub async fn health(&self) -> Result<Vec<Finding>> {
+        let desired = &self.loaded.desired;
+        let Some(backup) = &desired.backup else {
+            return Ok(Vec::new());
+        };
+        let Some(bucket) = backup
+            .bucket
+            .as_ref()
+            .and_then(|name| desired.buckets.iter().find(|b| &b.name == name))
+        else {
+            return Ok(Vec::new());
+        };
+        let observed = crate::backup::health::observe(backup, bucket, self.timeout).await?;
+        Ok(crate::backup::health::check(
+            backup,
+            &observed,
+            std::time::SystemTime::now(),
+        ))
     }
 
     /// The plan from the desired state to `live`. Pure: no I/O.
@@ -157,6 +205,22 @@ impl Session {
             plan.pending.extend(settings.pending);
             plan.notes.extend(settings.notes);
         }
+        for bucket in &desired.buckets {
+            let empty = LiveBucket::default();
+            let live_bucket = live.buckets.get(&bucket.name).unwrap_or(&empty);
+            let diff = bucket::diff::diff(bucket, live_bucket)?;
+            plan.changes.extend(diff.changes);
+            plan.notes.extend(diff.notes);
+        }
+        for file in self.files() {
+            if let Some(change) = live
+                .files
+                .get(&file.address)
+                .and_then(|l| managed_file::diff(file, l))
+            {
+                plan.changes.push(change);
+            }
+        }
         Ok(plan)
     }
 
@@ -167,6 +231,9 @@ impl Session {
             postgres::apply::apply(&mut self.client, &desired.postgres, &plan.changes).await?;
         events.extend(grants::apply::apply(&desired.admin, &plan.changes, self.timeout).await?);
         events.extend(settings::apply::apply(&self.client, &plan.changes).await?);
+        events.extend(bucket::apply::apply(&desired.buckets, &plan.changes, self.timeout).await?);
+        let files: Vec<DesiredFile> = self.files().into_iter().cloned().collect();
+        events.extend(managed_file::apply(&files, &plan.changes)?);
         Ok(events)
     }
 

@@ -4,6 +4,8 @@
 //! (each domain) -> diff (each domain, pure) -> [`plan::Plan`] -> render
 //! (`render`) or apply (each domain). `commands` sequences it per subcommand.
 
+pub mod backup;
+pub mod bucket;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -13,6 +15,7 @@ pub mod error;
 pub mod events;
 pub mod files;
 pub mod grants;
+pub mod managed_file;
 pub mod plan;
 pub mod planfile;
 pub mod postgres;

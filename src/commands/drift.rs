@@ -12,7 +12,8 @@ pub async fn run(settings: &Settings) -> Result<ExitStatus> {
     let mut session =
         Session::open(&settings.file, Access::ReadOnly, settings.connect_timeout).await?;
     warn(settings, &session.loaded.warnings);
-    let (live, plan) = session.observe_and_plan().await?;
+    let (live, mut plan) = session.observe_and_plan().await?;
+    plan.health = session.health().await?;
     EventLog::new(settings.log_format).emit(&Event::timings(&session.timings, live.statements()));
     print(&render(
         settings.format,

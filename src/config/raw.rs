@@ -34,6 +34,63 @@ pub struct RawConfig {
     pub server: Option<RawServer>,
     /// Continuous archiving: the backup tool and recovery targets.
     pub backup: Option<RawBackup>,
+    /// S3-compatible buckets (AWS S3, Cloudflare R2, Backblaze B2, MinIO), by bucket name.
+    #[serde(default)]
+    pub bucket: BTreeMap<String, RawBucket>,
+}
+
+/// A plain value, or a secret reference for values that should not sit in the file.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum PlainOrSecret {
+    Plain(String),
+    Secret(SecretRef),
+}
+
+/// `[bucket.NAME]`: one S3-compatible bucket. Only declared properties are read or changed.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawBucket {
+    /// Endpoint URL (`http://minio:9000`), plain or a secret reference. Default: AWS S3.
+    pub endpoint: Option<PlainOrSecret>,
+    /// Region. Default: `us-east-1`.
+    pub region: Option<String>,
+    /// Path-style addressing (`endpoint/bucket/key`). Default: true with a custom endpoint.
+    pub path_style: Option<bool>,
+    /// Access key id; without both keys, the standard AWS credential chain is used.
+    pub access_key_id: Option<SecretRef>,
+    pub secret_access_key: Option<SecretRef>,
+    /// Create the bucket when it does not exist. Default: false.
+    #[serde(default)]
+    pub create: bool,
+    /// Object versioning: true (Enabled) or false (Suspended).
+    pub versioning: Option<bool>,
+    /// Default encryption: `AES256`, or a KMS key id (`aws:kms` with that key).
+    pub encryption: Option<String>,
+    /// Block all public access (all four settings).
+    pub block_public_access: Option<bool>,
+    /// Remove lifecycle rules the file does not declare. Default: false (they are kept).
+    #[serde(default)]
+    pub prune_lifecycle: bool,
+    /// Lifecycle rules, compared by `id`.
+    pub lifecycle: Option<Vec<RawLifecycleRule>>,
+}
+
+/// `[[bucket.NAME.lifecycle]]`: one lifecycle rule.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawLifecycleRule {
+    pub id: String,
+    /// Key prefix the rule applies to; absent for the whole bucket.
+    pub prefix: Option<String>,
+    /// Default: true.
+    pub enabled: Option<bool>,
+    pub expire_after_days: Option<i64>,
+    pub noncurrent_expire_after_days: Option<i64>,
+    pub transition_after_days: Option<i64>,
+    /// `STANDARD_IA`, `ONEZONE_IA`, `INTELLIGENT_TIERING`, `GLACIER`, `GLACIER_IR`, `DEEP_ARCHIVE`.
+    pub transition_storage_class: Option<String>,
+    pub abort_incomplete_multipart_after_days: Option<i64>,
 }
 
 /// `[[grants]]`: privileges of one role on one kind of object.
@@ -87,7 +144,7 @@ pub struct RawServer {
 }
 
 /// `[backup]`: continuous archiving with WAL-G or pgBackRest.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawBackup {
     /// `wal-g` or `pgbackrest`. Default: `wal-g`.
@@ -103,6 +160,28 @@ pub struct RawBackup {
     /// The `archive_command` to use instead of the tool's default
     /// (`wal-g wal-push %p`, `pgbackrest --stanza=STANZA archive-push %p`).
     pub archive_command: Option<String>,
+    /// Full (base) backups kept. Default: 7.
+    pub full_backups: Option<u32>,
+    /// How often a full backup is taken, e.g. `1d`. Default: `1d`.
+    pub full_backup_interval: Option<String>,
+    /// Days of WAL kept. Default: enough for the oldest kept full backup.
+    pub wal_days: Option<u32>,
+    /// WAL-G: write its environment (`WALG_S3_PREFIX`, `AWS_*`) to this file.
+    pub env_file: Option<String>,
+    /// pgBackRest: write `pgbackrest.conf` to this file.
+    pub config_file: Option<String>,
+    /// Owner (`user` or `user:group`) of the rendered files. Default: unchanged.
+    pub file_owner: Option<String>,
+    /// WAL-G compression method. Default: `lz4`.
+    pub compression: Option<String>,
+    /// pgBackRest `pg1-path`: the data directory. Default: `/var/lib/postgresql/data`.
+    pub pg_data: Option<String>,
+    /// Newest archived WAL must be younger than this. Default: twice `rpo`.
+    pub max_wal_age: Option<String>,
+    /// Newest full backup must be younger than this. Default: `26h`.
+    pub max_base_backup_age: Option<String>,
+    /// Newest `restore-tests/YYYY-MM-DD/` folder must be younger than this (e.g. `35d`). Default: not checked.
+    pub restore_test_max_age: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]

@@ -4,14 +4,26 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::raw::{GrantOn, RawConfig, RawRole};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+
+use super::raw::{BackupTool, GrantOn, PlainOrSecret, RawBackup, RawBucket, RawConfig, RawRole};
 use super::secret_ref::SecretRef;
 use super::source::SourceFile;
+use crate::backup::desired::DesiredBackup;
+use crate::backup::lint::lint as backup_lint;
+use crate::backup::render::{self, SECRET_KEYS};
+use crate::bucket::desired::DesiredBucket;
+use crate::bucket::rule::{Rule, STORAGE_CLASSES};
 use crate::dsn::Dsn;
 use crate::error::{Error, Result};
 use crate::grants::desired::{DesiredGrant, DesiredGrants, Scope};
 use crate::grants::diff::address as grants_address;
 use crate::grants::privilege::{self, noun};
+use crate::managed_file::{resolve_owner, DesiredFile, Redaction};
+use crate::plan::address_segment;
 use crate::postgres::desired::{DesiredDatabase, DesiredPostgres, DesiredRole, RoleAttributes};
 use crate::settings::archive;
 use crate::settings::desired::{DesiredSetting, DesiredSettings, Origin};
@@ -25,6 +37,8 @@ pub struct DesiredState {
     pub postgres: DesiredPostgres,
     pub grants: DesiredGrants,
     pub settings: DesiredSettings,
+    pub buckets: Vec<DesiredBucket>,
+    pub backup: Option<DesiredBackup>,
 }
 
 /// PostgreSQL's identifier limit (NAMEDATALEN - 1), in bytes.
@@ -68,12 +82,22 @@ pub fn resolve(raw: &RawConfig, source: &SourceFile) -> Result<(DesiredState, Ve
     }
     let grants = resolve_grants(raw, source, &roles, &mut databases)?;
     let settings = resolve_settings(raw, source, &mut warnings)?;
+    let mut buckets = Vec::new();
+    for (name, bucket) in &raw.bucket {
+        buckets.push(resolve_bucket(name, bucket, source)?);
+    }
+    let backup = match &raw.backup {
+        Some(backup) => Some(resolve_backup(backup, &buckets, source, &mut warnings)?),
+        None => None,
+    };
     let desired = DesiredState {
         admin,
         admin_source: admin_ref.source_name(),
         postgres: DesiredPostgres { roles, databases },
         grants,
         settings,
+        buckets,
+        backup,
     };
     Ok((desired, warnings))
 }
@@ -195,6 +219,351 @@ fn resolve_grants(
         }
     }
     Ok(grants)
+}
+
+fn secret(reference: &SecretRef, source: &SourceFile, path: &[&str]) -> Result<SecretString> {
+    reference.resolve().map_err(|e| {
+        let error = Error::new(format!("key `{}`: {e}", path.join("."))).at(source.locate(path));
+        match reference {
+            SecretRef::Env(name) => error.hint(format!("export `{name}` before running dbops")),
+            SecretRef::File(_) => error.hint("check the path and that dbops may read it"),
+        }
+    })
+}
+
+fn resolve_bucket(name: &str, raw: &RawBucket, source: &SourceFile) -> Result<DesiredBucket> {
+    let at = |keys: &[&str]| {
+        let mut path = vec!["bucket", name];
+        path.extend_from_slice(keys);
+        source.locate(&path)
+    };
+    if name.len() < 3
+        || name.len() > 63
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
+    {
+        return Err(Error::new(format!(
+            "`{name}` is not a valid bucket name: 3 to 63 lowercase letters, digits, `-` and `.`"
+        ))
+        .at(at(&[])));
+    }
+    let endpoint = match &raw.endpoint {
+        None => None,
+        Some(PlainOrSecret::Plain(text)) => Some(text.clone()),
+        Some(PlainOrSecret::Secret(reference)) => Some(
+            secret(reference, source, &["bucket", name, "endpoint"])?
+                .expose_secret()
+                .to_string(),
+        ),
+    };
+    if let Some(endpoint) = &endpoint {
+        let ok = url::Url::parse(endpoint)
+            .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+        if !ok {
+            return Err(
+                Error::new(format!("key `bucket.{name}.endpoint`: not an http(s) URL"))
+                    .at(at(&["endpoint"]))
+                    .hint(
+                        "write e.g. `https://s3.eu-central-1.amazonaws.com` or `http://minio:9000`",
+                    ),
+            );
+        }
+    }
+    let credentials = match (&raw.access_key_id, &raw.secret_access_key) {
+        (Some(id), Some(key)) => Some((
+            secret(id, source, &["bucket", name, "access_key_id"])?,
+            secret(key, source, &["bucket", name, "secret_access_key"])?,
+        )),
+        (None, None) => None,
+        _ => {
+            return Err(Error::new(format!(
+                "bucket `{name}` sets only one of `access_key_id` and `secret_access_key`"
+            ))
+            .at(at(&[]))
+            .hint("set both, or neither to use the standard AWS credential chain"))
+        }
+    };
+    if let Some(encryption) = &raw.encryption {
+        if encryption.trim().is_empty() {
+            return Err(
+                Error::new(format!("key `bucket.{name}.encryption` is empty"))
+                    .at(at(&["encryption"]))
+                    .hint("write `AES256` or a KMS key id"),
+            );
+        }
+    }
+    let lifecycle = match &raw.lifecycle {
+        None => None,
+        Some(rules) => {
+            let mut out: Vec<Rule> = Vec::new();
+            for (index, rule) in rules.iter().enumerate() {
+                let i = index.to_string();
+                let key = |k: &str| format!("key `bucket.{name}.lifecycle[{index}].{k}`");
+                let rule_at = |k: &str| at(&["lifecycle", &i, k]);
+                if rule.id.trim().is_empty() {
+                    return Err(
+                        Error::new(format!("{}: a rule needs an id", key("id"))).at(rule_at("id"))
+                    );
+                }
+                if out.iter().any(|r| r.id == rule.id) {
+                    return Err(Error::new(format!(
+                        "{}: lifecycle rule id `{}` is used twice; ids identify rules",
+                        key("id"),
+                        rule.id
+                    ))
+                    .at(rule_at("id")));
+                }
+                for (field, value) in [
+                    ("expire_after_days", rule.expire_after_days),
+                    (
+                        "noncurrent_expire_after_days",
+                        rule.noncurrent_expire_after_days,
+                    ),
+                    ("transition_after_days", rule.transition_after_days),
+                    (
+                        "abort_incomplete_multipart_after_days",
+                        rule.abort_incomplete_multipart_after_days,
+                    ),
+                ] {
+                    if let Some(days) = value {
+                        if days < 0 || days > i64::from(i32::MAX) {
+                            return Err(Error::new(format!(
+                                "{}: {days} is not a number of days",
+                                key(field)
+                            ))
+                            .at(rule_at(field))
+                            .hint("use a whole number of days, 0 or more"));
+                        }
+                    }
+                }
+                let transition = match (rule.transition_after_days, &rule.transition_storage_class) {
+                    (Some(days), Some(class)) => {
+                        if !STORAGE_CLASSES.contains(&class.as_str()) {
+                            return Err(Error::new(format!(
+                                "{}: `{class}` is not a storage class; valid: {}",
+                                key("transition_storage_class"),
+                                STORAGE_CLASSES.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
+                            ))
+                            .at(rule_at("transition_storage_class")));
+                        }
+                        Some((days, class.clone()))
+                    }
+                    (None, None) => None,
+                    _ => {
+                        return Err(Error::new(format!(
+                            "lifecycle rule `{}` needs both `transition_after_days` and `transition_storage_class`",
+                            rule.id
+                        ))
+                        .at(rule_at("id")))
+                    }
+                };
+                let normalized = Rule {
+                    id: rule.id.clone(),
+                    prefix: rule.prefix.clone().unwrap_or_default(),
+                    enabled: rule.enabled.unwrap_or(true),
+                    expire_after_days: rule.expire_after_days,
+                    noncurrent_expire_after_days: rule.noncurrent_expire_after_days,
+                    transition,
+                    abort_incomplete_multipart_after_days: rule
+                        .abort_incomplete_multipart_after_days,
+                };
+                if normalized.expire_after_days.is_none()
+                    && normalized.noncurrent_expire_after_days.is_none()
+                    && normalized.transition.is_none()
+                    && normalized.abort_incomplete_multipart_after_days.is_none()
+                {
+                    return Err(Error::new(format!("lifecycle rule `{}` has no action", rule.id))
+                        .at(rule_at("id"))
+                        .hint("add an expiry, a transition or `abort_incomplete_multipart_after_days`"));
+                }
+                out.push(normalized);
+            }
+            out.sort_by(|a, b| a.id.cmp(&b.id));
+            Some(out)
+        }
+    };
+    Ok(DesiredBucket {
+        name: name.to_string(),
+        path_style: raw.path_style.unwrap_or(endpoint.is_some()),
+        endpoint,
+        region: raw
+            .region
+            .clone()
+            .unwrap_or_else(|| "us-east-1".to_string()),
+        credentials,
+        create: raw.create,
+        versioning: raw.versioning,
+        encryption: raw.encryption.clone(),
+        block_public_access: raw.block_public_access,
+        lifecycle,
+        prune_lifecycle: raw.prune_lifecycle,
+    })
+}
+
+fn duration(
+    text: &Option<String>,
+    default: Duration,
+    key: &str,
+    source: &SourceFile,
+) -> Result<Duration> {
+    match text {
+        None => Ok(default),
+        Some(text) => humantime::parse_duration(text).map_err(|e| {
+            Error::new(format!(
+                "key `backup.{key}`: `{text}` is not a duration ({e})"
+            ))
+            .at(source.locate(&["backup", key]))
+            .hint("write e.g. `26h`, `35d` or `10m`")
+        }),
+    }
+}
+
+fn resolve_backup(
+    raw: &RawBackup,
+    buckets: &[DesiredBucket],
+    source: &SourceFile,
+    warnings: &mut Vec<String>,
+) -> Result<DesiredBackup> {
+    let tool = raw.tool.unwrap_or(BackupTool::WalG);
+    let rpo = duration(&Some(raw.rpo.clone()), Duration::ZERO, "rpo", source)?;
+    let bucket = match &raw.bucket {
+        None => None,
+        Some(name) => Some(buckets.iter().find(|b| &b.name == name).ok_or_else(|| {
+            Error::new(format!(
+                "key `backup.bucket`: `{name}` has no `[bucket.{name}]` table"
+            ))
+            .at(source.locate(&["backup", "bucket"]))
+            .hint(format!(
+                "declare `[bucket.{name}]` with its endpoint and credentials"
+            ))
+        })?),
+    };
+    let mut backup = DesiredBackup {
+        tool,
+        rpo,
+        bucket: bucket.map(|b| b.name.clone()),
+        prefix: raw
+            .prefix
+            .clone()
+            .unwrap_or_default()
+            .trim_matches('/')
+            .to_string(),
+        stanza: raw.stanza.clone().unwrap_or_else(|| "main".to_string()),
+        full_backups: raw.full_backups.unwrap_or(7).max(1),
+        full_backup_interval: duration(
+            &raw.full_backup_interval,
+            Duration::from_secs(86_400),
+            "full_backup_interval",
+            source,
+        )?,
+        wal_days: raw.wal_days,
+        max_wal_age: duration(&raw.max_wal_age, rpo * 2, "max_wal_age", source)?,
+        max_base_backup_age: duration(
+            &raw.max_base_backup_age,
+            Duration::from_secs(26 * 3600),
+            "max_base_backup_age",
+            source,
+        )?,
+        restore_test_max_age: match &raw.restore_test_max_age {
+            None => None,
+            some => Some(duration(
+                some,
+                Duration::ZERO,
+                "restore_test_max_age",
+                source,
+            )?),
+        },
+        files: Vec::new(),
+    };
+    let owner = match &raw.file_owner {
+        None => None,
+        Some(text) => {
+            let (uid, gid) = resolve_owner(text).map_err(|why| {
+                Error::new(format!("key `backup.file_owner`: {why}"))
+                    .at(source.locate(&["backup", "file_owner"]))
+            })?;
+            Some((uid, gid, text.clone()))
+        }
+    };
+    let needs_bucket = |key: &str| {
+        Error::new(format!(
+            "key `backup.{key}`: rendering it needs `backup.bucket`, a declared `[bucket.NAME]`"
+        ))
+        .at(source.locate(&["backup", key]))
+    };
+    let file = |path: &str, content: String| DesiredFile {
+        address: format!("backup.file.{}", file_segment(path)),
+        path: PathBuf::from(path),
+        content,
+        mode: 0o600,
+        owner: owner.clone(),
+        redaction: Redaction::Keys(SECRET_KEYS.iter().map(|k| k.to_string()).collect()),
+    };
+    match (tool, &raw.env_file, &raw.config_file) {
+        (BackupTool::WalG, Some(path), None) => {
+            let bucket = bucket.ok_or_else(|| needs_bucket("env_file"))?;
+            let content = render::walg_env(&render::WalG {
+                bucket,
+                prefix: &backup.prefix,
+                compression: raw.compression.as_deref().unwrap_or("lz4"),
+            });
+            backup.files.push(file(path, content));
+        }
+        (BackupTool::PgBackRest, None, Some(path)) => {
+            let bucket = bucket.ok_or_else(|| needs_bucket("config_file"))?;
+            let content = render::pgbackrest_conf(&render::PgBackRest {
+                bucket,
+                prefix: &backup.prefix,
+                stanza: &backup.stanza,
+                full_backups: backup.full_backups,
+                pg_data: raw.pg_data.as_deref().unwrap_or("/var/lib/postgresql/data"),
+            });
+            backup.files.push(file(path, content));
+        }
+        (_, None, None) => {}
+        (BackupTool::WalG, _, Some(_)) => {
+            return Err(Error::new(
+                "key `backup.config_file` is for pgBackRest; WAL-G takes `env_file`",
+            )
+            .at(source.locate(&["backup", "config_file"])))
+        }
+        (BackupTool::PgBackRest, Some(_), _) => {
+            return Err(Error::new(
+                "key `backup.env_file` is for WAL-G; pgBackRest takes `config_file`",
+            )
+            .at(source.locate(&["backup", "env_file"])))
+        }
+    }
+    if let Some(bucket) = bucket {
+        for lint in backup_lint(&backup, bucket) {
+            let at = source.locate(&["bucket", &bucket.name]);
+            if lint.error {
+                return Err(Error::new(lint.message)
+                    .at(at)
+                    .hint("fix the lifecycle rule or the retention"));
+            }
+            let prefix = at.map(|l| format!("{l}: ")).unwrap_or_default();
+            warnings.push(format!("{prefix}{}", lint.message));
+        }
+    }
+    Ok(backup)
+}
+
+/// A file's name as an address segment: dots allowed (`pgbouncer.ini`).
+pub fn file_segment(path: &str) -> String {
+    let name = std::path::Path::new(path)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.to_string());
+    if name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+    {
+        name
+    } else {
+        address_segment(&name)
+    }
 }
 
 fn resolve_settings(

@@ -81,6 +81,8 @@ pub enum Operation {
     Postgres(PostgresOperation),
     Settings(crate::settings::Operation),
     Grants(crate::grants::Operation),
+    Bucket(crate::bucket::Operation),
+    File(crate::managed_file::Operation),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -92,6 +94,10 @@ pub struct Change {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     pub requires_restart: bool,
+    /// A unified diff of a text-like value (a file, a lifecycle configuration),
+    /// secrets already redacted. For people only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diff: Option<String>,
     #[serde(skip)]
     pub operation: Operation,
 }
@@ -104,6 +110,7 @@ impl Change {
             attributes: Vec::new(),
             reason: None,
             requires_restart: false,
+            diff: None,
             operation,
         }
     }

@@ -12,6 +12,8 @@ pub struct Plan {
     pub changes: Vec<Change>,
     /// Settings already written that take effect at the next restart.
     pub pending: Vec<Pending>,
+    /// Backup health checks that failed (`drift` only).
+    pub health: Vec<crate::backup::health::Finding>,
     /// Things worth knowing that change nothing (unmanaged objects, lints).
     pub notes: Vec<String>,
 }
@@ -32,7 +34,7 @@ impl Plan {
 
     /// Live state is what the file says: no change to make, no restart pending.
     pub fn in_sync(&self) -> bool {
-        self.changes.is_empty() && self.pending.is_empty()
+        self.changes.is_empty() && self.pending.is_empty() && self.health.is_empty()
     }
 
     pub fn summary(&self) -> Summary {

@@ -17,7 +17,10 @@ use crate::plan::{Change, Operation as PlanOperation};
 fn postgres_operation(change: &Change) -> Option<&Operation> {
     match &change.operation {
         PlanOperation::Postgres(operation) => Some(operation),
-        PlanOperation::Settings(_) | PlanOperation::Grants(_) => None,
+        PlanOperation::Settings(_)
+        | PlanOperation::Grants(_)
+        | PlanOperation::Bucket(_)
+        | PlanOperation::File(_) => None,
     }
 }
 

@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use super::{Kind, Report};
+use crate::backup::health::Finding;
 use crate::plan::{Change, Pending, Summary};
 
 pub const FORMAT_VERSION: &str = "1.0";
@@ -19,6 +20,8 @@ struct Document<'a> {
     drift: Option<bool>,
     changes: &'a [Change],
     pending_restart: &'a [Pending],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    backup_health: Option<&'a [Finding]>,
     notes: &'a [String],
     summary: Summary,
 }
@@ -32,6 +35,7 @@ pub fn render(report: &Report<'_>) -> String {
         drift: (report.kind == Kind::Drift).then_some(!plan.in_sync()),
         changes: &plan.changes,
         pending_restart: &plan.pending,
+        backup_health: (report.kind == Kind::Drift).then_some(&plan.health[..]),
         notes: &plan.notes,
         summary: plan.summary(),
     };

@@ -31,6 +31,26 @@ pub fn render(report: &Report<'_>) -> String {
             ));
         }
     };
+    let health_table = |out: &mut String| {
+        if plan.health.is_empty() {
+            return;
+        }
+        out.push_str("\n**Backup health** (backups are not happening as declared):\n\n");
+        out.push_str("| Check | Finding |\n|---|---|\n");
+        for finding in &plan.health {
+            out.push_str(&format!(
+                "| `{}` | {} |\n",
+                cell(&finding.address),
+                cell(&finding.message)
+            ));
+        }
+    };
+    if plan.is_empty() && !plan.health.is_empty() {
+        out.push_str(&format!("### {title}: backup health checks failed\n"));
+        health_table(&mut out);
+        pending_table(&mut out);
+        return out;
+    }
     if plan.is_empty() {
         let line = match report.kind {
             Kind::Drift => "no drift",
@@ -95,6 +115,7 @@ pub fn render(report: &Report<'_>) -> String {
         ));
     }
     pending_table(&mut out);
+    health_table(&mut out);
     for note in &plan.notes {
         out.push_str(&format!("\n> **Note:** {}\n", cell(note)));
     }

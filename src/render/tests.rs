@@ -1,6 +1,7 @@
 //! Snapshots of each rendering of one representative plan.
 
 use super::{render, Format, Kind, Report};
+use crate::backup::health::Finding;
 use crate::plan::{Action, AttributeChange, Change, Operation, Pending, Plan, Value};
 use crate::postgres::Operation as Pg;
 
@@ -87,6 +88,7 @@ fn representative() -> Plan {
             ),
         ],
         pending: vec![],
+        health: vec![],
         notes: vec!["`work_mem` is set in postgresql.auto.conf but not in the file; left alone (`[server] prune = true` resets it)".into()],
     }
 }
@@ -106,6 +108,7 @@ fn pending_only() -> Plan {
                 pending: Value::Text("replica".into()),
             },
         ],
+        health: vec![],
         notes: vec![],
     }
 }
@@ -154,6 +157,29 @@ fn pending_restart_in_every_format_for_plan_and_drift() {
             all.push(render(format, &report(kind, &plan)));
         }
     }
+    insta::assert_snapshot!(all.join("\n---\n"));
+}
+
+#[test]
+fn drift_with_backup_health_findings_in_every_format() {
+    let plan = Plan {
+        health: vec![
+            Finding {
+                address: "backup.health.wal".into(),
+                message: "newest archived WAL is 3h old, older than the threshold of 10m".into(),
+            },
+            Finding {
+                address: "backup.health.base_backup".into(),
+                message: "no full backup found under `prod/basebackups_005/` (threshold 1d 2h)"
+                    .into(),
+            },
+        ],
+        ..Plan::default()
+    };
+    let all: Vec<String> = [Format::Text, Format::Json, Format::Markdown]
+        .into_iter()
+        .map(|f| render(f, &report(Kind::Drift, &plan)))
+        .collect();
     insta::assert_snapshot!(all.join("\n---\n"));
 }
 

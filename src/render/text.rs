@@ -77,8 +77,25 @@ pub fn render(report: &Report<'_>) -> String {
         }
         out.push('\n');
     }
+    if !plan.health.is_empty() {
+        out.push_str("Backup health: backups are not happening as declared:\n");
+        for finding in &plan.health {
+            out.push_str(&format!(
+                "  {} {}: {}\n",
+                styles.delete.apply_to("!"),
+                finding.address,
+                finding.message
+            ));
+        }
+        out.push('\n');
+    }
     if plan.is_empty() {
         let line = match report.kind {
+            Kind::Drift if !plan.health.is_empty() => format!(
+                "Drift: {} backup health check(s) failed{}.",
+                plan.health.len(),
+                if plan.pending.is_empty() { "" } else { ", and settings wait for a restart" }
+            ),
             Kind::Drift if !plan.pending.is_empty() => format!(
                 "Drift: {} setting(s) wait for a restart. Run `dbops apply --allow-restart` or restart PostgreSQL.",
                 plan.pending.len()
@@ -165,6 +182,16 @@ fn render_change(out: &mut String, kind: Kind, change: &Change, styles: &Styles)
             "      {}\n",
             styles.dim.apply_to(format!("# {reason}"))
         ));
+    }
+    if let Some(diff) = &change.diff {
+        for line in diff.lines() {
+            let style = match line.chars().next() {
+                Some('+') => &styles.create,
+                Some('-') => &styles.delete,
+                _ => &styles.dim,
+            };
+            out.push_str(&format!("      {}\n", style.apply_to(line)));
+        }
     }
     out.push('\n');
 }

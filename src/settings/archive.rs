@@ -117,6 +117,7 @@ mod tests {
             prefix: None,
             stanza: None,
             archive_command: None,
+            ..Default::default()
         }
     }
 

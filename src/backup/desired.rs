@@ -1,0 +1,62 @@
+//! The backup declaration, resolved: the tool, where it writes in the bucket
+//! (its layout), retention, health thresholds, and the files dbops renders for
+//! the backup sidecar.
+
+use std::time::Duration;
+
+use crate::config::raw::BackupTool;
+use crate::managed_file::DesiredFile;
+
+#[derive(Debug, Clone)]
+pub struct DesiredBackup {
+    pub tool: BackupTool,
+    pub rpo: Duration,
+    /// The declared `[bucket.NAME]` the backups go to, if any.
+    pub bucket: Option<String>,
+    /// Key prefix, without leading or trailing slashes ("" for the bucket root).
+    pub prefix: String,
+    pub stanza: String,
+    pub full_backups: u32,
+    pub full_backup_interval: Duration,
+    pub wal_days: Option<u32>,
+    pub max_wal_age: Duration,
+    pub max_base_backup_age: Duration,
+    pub restore_test_max_age: Option<Duration>,
+    pub files: Vec<DesiredFile>,
+}
+
+impl DesiredBackup {
+    fn join(&self, rest: &str) -> String {
+        if self.prefix.is_empty() {
+            rest.to_string()
+        } else {
+            format!("{}/{rest}", self.prefix)
+        }
+    }
+
+    /// Where archived WAL lives.
+    pub fn wal_prefix(&self) -> String {
+        match self.tool {
+            BackupTool::WalG => self.join("wal_005/"),
+            BackupTool::PgBackRest => self.join(&format!("archive/{}/", self.stanza)),
+        }
+    }
+
+    /// Where base (full) backups live.
+    pub fn base_prefix(&self) -> String {
+        match self.tool {
+            BackupTool::WalG => self.join("basebackups_005/"),
+            BackupTool::PgBackRest => self.join(&format!("backup/{}/", self.stanza)),
+        }
+    }
+
+    pub fn restore_tests_prefix(&self) -> String {
+        self.join("restore-tests/")
+    }
+
+    /// How old the oldest kept full backup gets, in whole days (rounded up).
+    pub fn oldest_full_backup_days(&self) -> u64 {
+        let seconds = self.full_backup_interval.as_secs() * u64::from(self.full_backups);
+        seconds.div_ceil(86_400)
+    }
+}

@@ -1,0 +1,147 @@
+//! The backup tool's configuration as dbops renders it for the sidecar: the
+//! WAL-G environment file and pgBackRest's `pgbackrest.conf`. Pure: secrets
+//! go into the content, and each file says which keys are secret, so every
+//! output can redact them.
+
+use secrecy::ExposeSecret;
+
+use crate::bucket::desired::DesiredBucket;
+
+pub const HEADER: &str =
+    "# Rendered by dbops from dbops.toml; edits here are overwritten by the next apply.\n";
+
+/// Keys whose values are secrets, in either file.
+pub const SECRET_KEYS: &[&str] = &[
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "repo1-s3-key",
+    "repo1-s3-key-secret",
+];
+
+pub struct WalG<'a> {
+    pub bucket: &'a DesiredBucket,
+    pub prefix: &'a str,
+    pub compression: &'a str,
+}
+
+pub fn walg_env(input: &WalG<'_>) -> String {
+    let bucket = input.bucket;
+    let mut out = String::from(HEADER);
+    let prefix = if input.prefix.is_empty() {
+        format!("s3://{}", bucket.name)
+    } else {
+        format!("s3://{}/{}", bucket.name, input.prefix)
+    };
+    out.push_str(&format!("WALG_S3_PREFIX={prefix}\n"));
+    if let Some(endpoint) = &bucket.endpoint {
+        out.push_str(&format!("AWS_ENDPOINT={endpoint}\n"));
+    }
+    out.push_str(&format!("AWS_S3_FORCE_PATH_STYLE={}\n", bucket.path_style));
+    out.push_str(&format!("AWS_REGION={}\n", bucket.region));
+    out.push_str(&format!("WALG_COMPRESSION_METHOD={}\n", input.compression));
+    if let Some((id, secret)) = &bucket.credentials {
+        out.push_str(&format!("AWS_ACCESS_KEY_ID={}\n", id.expose_secret()));
+        out.push_str(&format!(
+            "AWS_SECRET_ACCESS_KEY={}\n",
+            secret.expose_secret()
+        ));
+    }
+    out
+}
+
+pub struct PgBackRest<'a> {
+    pub bucket: &'a DesiredBucket,
+    pub prefix: &'a str,
+    pub stanza: &'a str,
+    pub full_backups: u32,
+    pub pg_data: &'a str,
+}
+
+pub fn pgbackrest_conf(input: &PgBackRest<'_>) -> String {
+    let bucket = input.bucket;
+    let mut out = String::from(HEADER);
+    out.push_str("[global]\n");
+    out.push_str("repo1-type=s3\n");
+    if let Some(endpoint) = &bucket.endpoint {
+        match url::Url::parse(endpoint) {
+            Ok(url) => {
+                out.push_str(&format!(
+                    "repo1-s3-endpoint={}\n",
+                    url.host_str().unwrap_or_default()
+                ));
+                if let Some(port) = url.port() {
+                    out.push_str(&format!("repo1-storage-port={port}\n"));
+                }
+            }
+            Err(_) => out.push_str(&format!("repo1-s3-endpoint={endpoint}\n")),
+        }
+    } else {
+        out.push_str(&format!(
+            "repo1-s3-endpoint=s3.{}.amazonaws.com\n",
+            bucket.region
+        ));
+    }
+    out.push_str(&format!("repo1-s3-bucket={}\n", bucket.name));
+    out.push_str(&format!("repo1-s3-region={}\n", bucket.region));
+    out.push_str(&format!(
+        "repo1-s3-uri-style={}\n",
+        if bucket.path_style { "path" } else { "host" }
+    ));
+    out.push_str(&format!("repo1-path=/{}\n", input.prefix));
+    if let Some((id, secret)) = &bucket.credentials {
+        out.push_str(&format!("repo1-s3-key={}\n", id.expose_secret()));
+        out.push_str(&format!("repo1-s3-key-secret={}\n", secret.expose_secret()));
+    }
+    out.push_str(&format!("repo1-retention-full={}\n", input.full_backups));
+    out.push_str("start-fast=y\n");
+    out.push_str(&format!("\n[{}]\n", input.stanza));
+    out.push_str(&format!("pg1-path={}\n", input.pg_data));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::SecretString;
+
+    fn bucket() -> DesiredBucket {
+        DesiredBucket {
+            name: "db-backups".into(),
+            endpoint: Some("http://minio:9000".into()),
+            region: "eu-central-1".into(),
+            path_style: true,
+            credentials: Some((
+                SecretString::from("AKIAEXAMPLE".to_string()),
+                SecretString::from("s3cr3t/key+value".to_string()),
+            )),
+            create: true,
+            versioning: None,
+            encryption: None,
+            block_public_access: None,
+            lifecycle: None,
+            prune_lifecycle: false,
+        }
+    }
+
+    #[test]
+    fn walg_environment() {
+        let b = bucket();
+        insta::assert_snapshot!(walg_env(&WalG {
+            bucket: &b,
+            prefix: "prod",
+            compression: "lz4",
+        }));
+    }
+
+    #[test]
+    fn pgbackrest_configuration() {
+        let b = bucket();
+        insta::assert_snapshot!(pgbackrest_conf(&PgBackRest {
+            bucket: &b,
+            prefix: "prod",
+            stanza: "main",
+            full_backups: 7,
+            pg_data: "/var/lib/postgresql/data",
+        }));
+    }
+}
