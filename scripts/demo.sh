@@ -37,7 +37,7 @@ if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$work/wal-archive"; fi
 restart="$bindir/pg_ctl -D $work/data -l $work/server.log -w -m fast restart"
 if [ "$(id -u)" = 0 ]; then restart="runuser -u postgres -- $restart"; fi
 sed -e "s|^restart_command = .*|restart_command = \"$restart\"|" \
-    -e "s|^prefix = \"prod\"|prefix = \"prod\"\narchive_command = \"test ! -f $work/wal-archive/%f \&\& cp %p $work/wal-archive/%f\"|" \
+    -e "s|^rpo = \"5m\"|rpo = \"5m\"\narchive_command = \"test ! -f $work/wal-archive/%f \&\& cp %p $work/wal-archive/%f\"|" \
     examples/rls-app/dbops.toml >"$work/dbops.toml"
 export DBOPS_FILE="$work/dbops.toml"
 export DATABASE_ROOT_URL="postgres://postgres:$admin_password@127.0.0.1:$port/postgres"

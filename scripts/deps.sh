@@ -35,3 +35,28 @@ ensure_postgres() {
   DBOPS_PG_BINDIR="$(pg_bindir)"
   export DBOPS_PG_BINDIR
 }
+
+# moto, an S3-compatible server, in a venv of its own (5.1.22: later versions
+# break GetBucketVersioning for aws-sdk-s3).
+ensure_moto() {
+  local venv="$PWD/target/moto-venv"
+  if [ ! -x "$venv/bin/moto_server" ]; then
+    echo "installing moto[server]==5.1.22 into target/moto-venv..." >&2
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check 'moto[server]==5.1.22'
+  fi
+  DBOPS_MOTO_SERVER="$venv/bin/moto_server"
+  export DBOPS_MOTO_SERVER
+}
+
+# s3s-fs, an S3 server that answers NotImplemented to bucket configuration
+# calls, as some providers do (0.14.1: later versions need a newer rustc).
+ensure_s3s_fs() {
+  local root="$PWD/target/tools"
+  if [ ! -x "$root/bin/s3s-fs" ]; then
+    echo "building s3s-fs 0.14.1 into target/tools (about 2 minutes)..." >&2
+    cargo install --quiet --locked s3s-fs --version 0.14.1 --features binary --root "$root"
+  fi
+  DBOPS_S3S_FS="$root/bin/s3s-fs"
+  export DBOPS_S3S_FS
+}

@@ -27,6 +27,17 @@ pub enum Redaction {
 }
 
 impl Redaction {
+    /// The lines holding secrets, in full: to tell whether a secret changed.
+    fn secret_lines(&self, content: &str) -> Vec<String> {
+        let redacted = self.redact(content);
+        content
+            .lines()
+            .zip(redacted.lines())
+            .filter(|(a, b)| a != b)
+            .map(|(a, _)| a.to_string())
+            .collect()
+    }
+
     pub fn redact(&self, content: &str) -> String {
         content
             .lines()
@@ -148,13 +159,24 @@ pub fn diff(desired: &DesiredFile, live: &LiveFile) -> Option<Change> {
     let current = live.content.clone().unwrap_or_default();
     if current != desired.content {
         let redacted_before = desired.redaction.redact(&current);
-        if redacted_before == redacted_after {
-            change = change.attribute(AttributeChange::sensitive("content"));
-        } else {
+        let secrets_differ = desired.redaction.secret_lines(&current)
+            != desired.redaction.secret_lines(&desired.content);
+        if secrets_differ {
+            change = change.attribute(AttributeChange::sensitive("secrets"));
+        }
+        if redacted_before != redacted_after {
             change.diff = Some(unified(&redacted_before, &redacted_after));
             change = change.attribute(AttributeChange::new(
                 "content",
                 Some(Value::Text("(as on disk)".into())),
+                Some(Value::Text("(rendered)".into())),
+            ));
+        } else if !secrets_differ {
+            change = change.attribute(AttributeChange::new(
+                "content",
+                Some(Value::Text(
+                    "(differs in line endings or whitespace)".into(),
+                )),
                 Some(Value::Text("(rendered)".into())),
             ));
         }

@@ -25,7 +25,10 @@ fn every_example_validates() {
                     "DATABASE_SERVICE_URL",
                     "postgres://app_service:svc%40pw@127.0.0.1:5432/app",
                 )
-                .env("MIGRATOR_PASSWORD", "migrator pw");
+                .env("MIGRATOR_PASSWORD", "migrator pw")
+                .env("BACKUP_S3_ENDPOINT", "http://127.0.0.1:9000")
+                .env("BACKUP_AWS_ACCESS_KEY_ID", "AKIAEXAMPLE")
+                .env("BACKUP_AWS_SECRET_ACCESS_KEY", "example/secret");
             let out = dbops.run(&["validate"]);
             assert_eq!(
                 out.code,

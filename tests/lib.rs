@@ -4,7 +4,9 @@
 mod support;
 
 mod archiving;
+mod backup;
 mod bad_input;
+mod bucket;
 mod cli;
 mod concurrency;
 mod drift;

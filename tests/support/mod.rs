@@ -3,6 +3,7 @@
 
 pub mod deployment;
 pub mod postgres;
+pub mod s3;
 
 use std::collections::BTreeMap;
 use std::io::Read;

@@ -1,0 +1,188 @@
+//! Throwaway S3-compatible servers for tests, on 127.0.0.1: moto (`moto_server`
+//! from `DBOPS_MOTO_SERVER`, the venv `scripts/test.sh` makes, or `PATH`), and
+//! s3s-fs (`DBOPS_S3S_FS`, the tools `scripts/test.sh` installs, or `PATH`),
+//! which answers 501 NotImplemented to every bucket-configuration call. Also an
+//! S3 client for independent read-back, not through dbops.
+
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::free_port;
+
+pub const ACCESS_KEY: &str = "AKIADBOPSTESTKEY0001";
+pub const SECRET_KEY: &str = "dbops/test+secret:key with @ and %";
+
+pub struct S3Server {
+    child: Child,
+    _dir: Option<tempfile::TempDir>,
+    pub port: u16,
+}
+
+fn find(env: &str, relative: &str, name: &str) -> PathBuf {
+    if let Some(path) = std::env::var_os(env) {
+        return PathBuf::from(path);
+    }
+    let local = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(relative);
+    if local.exists() {
+        return local;
+    }
+    PathBuf::from(name)
+}
+
+impl S3Server {
+    /// moto, accepting any credentials.
+    pub fn moto() -> Self {
+        Self::start_moto(false)
+    }
+
+    /// moto with authentication on (`INITIAL_NO_AUTH_ACTION_COUNT=0`): unknown keys are refused.
+    pub fn moto_denying() -> Self {
+        Self::start_moto(true)
+    }
+
+    fn start_moto(deny: bool) -> Self {
+        let binary = find(
+            "DBOPS_MOTO_SERVER",
+            "target/moto-venv/bin/moto_server",
+            "moto_server",
+        );
+        let port = free_port();
+        let mut command = Command::new(&binary);
+        command
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        if deny {
+            command.env("INITIAL_NO_AUTH_ACTION_COUNT", "0");
+        }
+        let child = command.spawn().unwrap_or_else(|e| {
+            panic!(
+                "cannot start {}: {e}; run `bash scripts/test.sh`, which installs it",
+                binary.display()
+            )
+        });
+        Self::wait(child, None, port)
+    }
+
+    /// s3s-fs: objects only; bucket configuration answers 501.
+    pub fn s3s_fs() -> Self {
+        let binary = find("DBOPS_S3S_FS", "target/tools/bin/s3s-fs", "s3s-fs");
+        let dir = tempfile::Builder::new()
+            .prefix("dbops-s3s-")
+            .tempdir()
+            .unwrap();
+        let port = free_port();
+        let child = Command::new(&binary)
+            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--access-key", ACCESS_KEY, "--secret-key", SECRET_KEY])
+            .arg(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot start {}: {e}; run `bash scripts/test.sh`, which installs it",
+                    binary.display()
+                )
+            });
+        Self::wait(child, Some(dir), port)
+    }
+
+    fn wait(mut child: Child, dir: Option<tempfile::TempDir>, port: u16) -> Self {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("the S3 server exited at start: {status}");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the S3 server did not listen within 30s"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Self {
+            child,
+            _dir: dir,
+            port,
+        }
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// A client of its own (not dbops's), for setting up and reading back.
+    pub fn client(&self) -> Client {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let config = aws_sdk_s3::config::Builder::new()
+            .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+            .region(aws_sdk_s3::config::Region::new("us-east-1"))
+            .endpoint_url(self.endpoint())
+            .force_path_style(true)
+            .credentials_provider(aws_sdk_s3::config::Credentials::new(
+                ACCESS_KEY, SECRET_KEY, None, None, "test",
+            ))
+            .build();
+        Client {
+            s3: aws_sdk_s3::Client::from_conf(config),
+            runtime,
+        }
+    }
+}
+
+impl Drop for S3Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A blocking S3 client for tests.
+pub struct Client {
+    pub s3: aws_sdk_s3::Client,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl Client {
+    pub fn block<F: std::future::Future>(&self, future: F) -> F::Output {
+        self.runtime.block_on(future)
+    }
+
+    pub fn put(&self, bucket: &str, key: &str) {
+        self.block(
+            self.s3
+                .put_object()
+                .bucket(bucket)
+                .key(key)
+                .body(aws_sdk_s3::primitives::ByteStream::from_static(b"x"))
+                .send(),
+        )
+        .unwrap_or_else(|e| panic!("put {key}: {e:?}"));
+    }
+
+    /// Puts many small objects, a few dozen at a time.
+    pub fn put_many(&self, bucket: &str, keys: &[String]) {
+        self.block(async {
+            for chunk in keys.chunks(50) {
+                let mut tasks = Vec::new();
+                for key in chunk {
+                    let request = self
+                        .s3
+                        .put_object()
+                        .bucket(bucket)
+                        .key(key)
+                        .body(aws_sdk_s3::primitives::ByteStream::from_static(b"x"));
+                    tasks.push(tokio::spawn(request.send()));
+                }
+                for task in tasks {
+                    task.await.unwrap().expect("put object");
+                }
+            }
+        });
+    }
+}
