@@ -60,3 +60,19 @@ ensure_s3s_fs() {
   DBOPS_S3S_FS="$root/bin/s3s-fs"
   export DBOPS_S3S_FS
 }
+
+# pgBouncer from Debian (1.18); installing it starts no service.
+ensure_pgbouncer() {
+  if [ -z "${DBOPS_PGBOUNCER:-}" ]; then
+    if [ -x /usr/sbin/pgbouncer ]; then
+      DBOPS_PGBOUNCER=/usr/sbin/pgbouncer
+    elif command -v pgbouncer >/dev/null 2>&1; then
+      DBOPS_PGBOUNCER="$(command -v pgbouncer)"
+    else
+      echo "installing pgbouncer..." >&2
+      apt_install pgbouncer
+      DBOPS_PGBOUNCER=/usr/sbin/pgbouncer
+    fi
+  fi
+  export DBOPS_PGBOUNCER
+}

@@ -9,5 +9,6 @@ cd "$(dirname "$0")/.."
 ensure_postgres
 ensure_moto
 ensure_s3s_fs
+ensure_pgbouncer
 export INSTA_UPDATE=no
 cargo test --locked "$@"

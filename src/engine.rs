@@ -18,13 +18,45 @@ use crate::error::Result;
 use crate::grants::live::LiveGrants;
 use crate::managed_file::{self, DesiredFile, LiveFile};
 use crate::plan::Plan;
+use crate::pooler::desired::DesiredPooler;
+use crate::pooler::plan::LivePooler;
 use crate::postgres::connect::{connect, Access};
 use crate::postgres::live::LivePostgres;
+use crate::postgres::live::StoredPassword;
 use crate::postgres::observe::Reach;
 use crate::settings::live::LiveSettings;
-use crate::{bucket, grants, postgres, settings};
+use crate::{bucket, grants, pooler, postgres, settings};
 
 pub use crate::events::{Event, Timings};
+
+/// Each pooler user's verifier as PostgreSQL stores it; a placeholder for those
+/// this apply rotates. The auth file cannot be rendered without `pg_authid`.
+fn pooler_verifiers(
+    pooler: &DesiredPooler,
+    live: &LivePostgres,
+    rotating: &BTreeSet<String>,
+) -> Result<BTreeMap<String, Option<String>>> {
+    let mut out = BTreeMap::new();
+    for user in &pooler.users {
+        let stored = match live.roles.get(user).map(|r| &r.password) {
+            Some(StoredPassword::Scram(verifier)) => Some(verifier.clone()),
+            _ => None,
+        };
+        let verifier = if rotating.contains(user) {
+            Some(stored.unwrap_or_else(|| pooler::plan::PLACEHOLDER.to_string()))
+        } else {
+            stored
+        };
+        if verifier.is_none() {
+            return Err(crate::error::Error::new(format!(
+                "the pooler's auth file needs the SCRAM verifier of `{user}`, which `pg_authid` does not show"
+            ))
+            .hint("the admin DSN must be a superuser's, so dbops can read `pg_authid`"));
+        }
+        out.insert(user.clone(), verifier);
+    }
+    Ok(out)
+}
 
 /// The live state of every domain.
 #[derive(Debug, Clone, Serialize)]
@@ -36,6 +68,8 @@ pub struct LiveState {
     pub buckets: BTreeMap<String, LiveBucket>,
     /// Managed files by address.
     pub files: BTreeMap<String, LiveFile>,
+    /// `None` when no pooler is declared.
+    pub pooler: Option<LivePooler>,
 }
 
 impl LiveState {
@@ -47,6 +81,7 @@ impl LiveState {
             "settings": self.settings,
             "buckets": self.buckets,
             "files": self.files,
+            "pooler": self.pooler,
         });
         crate::config::hex(&Sha256::digest(document.to_string().as_bytes()))
     }
@@ -138,12 +173,27 @@ impl Session {
         for file in self.files() {
             files.insert(file.address.clone(), managed_file::observe(&file.path)?);
         }
+        let mut live_pooler = None;
+        if let Some(pooler) = &desired.pooler {
+            for path in pooler::plan::paths(pooler) {
+                files.insert(
+                    pooler::plan::file_address(path),
+                    managed_file::observe(path)?,
+                );
+            }
+            let running = match pooler::admin::connect(pooler, self.timeout).await {
+                Some(client) => Some(pooler::admin::show_config(&client).await?),
+                None => None,
+            };
+            live_pooler = Some(LivePooler { running });
+        }
         Ok(LiveState {
             postgres: postgres?,
             grants,
             settings: settings?,
             buckets,
             files,
+            pooler: live_pooler,
         })
     }
 
@@ -221,6 +271,30 @@ impl Session {
                 plan.changes.push(change);
             }
         }
+        if let (Some(pooler), Some(live_pooler)) = (&desired.pooler, &live.pooler) {
+            let rotating: BTreeSet<String> = pooler
+                .users
+                .iter()
+                .filter(|user| {
+                    let address = postgres::diff::role_address(user);
+                    plan.changes.iter().any(|c| {
+                        c.address == address
+                            && c.attributes
+                                .iter()
+                                .any(|a| a.sensitive && a.name == "password")
+                    })
+                })
+                .cloned()
+                .collect();
+            let verifiers = pooler_verifiers(pooler, &live.postgres, &rotating)?;
+            let auth = live
+                .files
+                .get(&pooler::plan::file_address(&pooler.auth_path));
+            let files = pooler::plan::files(pooler, &verifiers, auth);
+            let diff = pooler::plan::diff(pooler, &files, &live.files, live_pooler, &rotating);
+            plan.changes.extend(diff.changes);
+            plan.pending.extend(diff.pending);
+        }
         Ok(plan)
     }
 
@@ -234,6 +308,33 @@ impl Session {
         events.extend(bucket::apply::apply(&desired.buckets, &plan.changes, self.timeout).await?);
         let files: Vec<DesiredFile> = self.files().into_iter().cloned().collect();
         events.extend(managed_file::apply(&files, &plan.changes)?);
+        if let Some(pooler) = &desired.pooler {
+            let pooler_files: Vec<String> = pooler::plan::paths(pooler)
+                .into_iter()
+                .map(pooler::plan::file_address)
+                .collect();
+            let touches_pooler = plan.changes.iter().any(|c| {
+                pooler_files.contains(&c.address)
+                    || matches!(c.operation, crate::plan::Operation::Pooler(_))
+            });
+            if touches_pooler {
+                // Render the auth file from the verifiers PostgreSQL holds now,
+                // after this apply set any new password.
+                let reach = Reach {
+                    admin: &desired.admin,
+                    timeout: self.timeout,
+                };
+                let roles = desired.grants.roles();
+                let live_postgres =
+                    postgres::observe::observe(&self.client, &desired.postgres, &roles, &reach)
+                        .await?;
+                let verifiers = pooler_verifiers(pooler, &live_postgres, &BTreeSet::new())?;
+                let auth = managed_file::observe(&pooler.auth_path)?;
+                let files = pooler::plan::files(pooler, &verifiers, Some(&auth));
+                events.extend(managed_file::apply(&files, &plan.changes)?);
+                events.push(pooler::apply::reload(pooler, self.timeout).await?);
+            }
+        }
         Ok(events)
     }
 

@@ -18,6 +18,7 @@ pub mod grants;
 pub mod managed_file;
 pub mod plan;
 pub mod planfile;
+pub mod pooler;
 pub mod postgres;
 pub mod render;
 pub mod restart;

@@ -210,15 +210,10 @@ pub fn apply(files: &[DesiredFile], changes: &[Change]) -> Result<Vec<Event>> {
         let PlanOperation::File(operation) = &change.operation else {
             continue;
         };
-        let file = files
-            .iter()
-            .find(|f| f.address == operation.address)
-            .ok_or_else(|| {
-                Error::new(format!(
-                    "internal error: no file for `{}`",
-                    operation.address
-                ))
-            })?;
+        // Each domain applies its own files.
+        let Some(file) = files.iter().find(|f| f.address == operation.address) else {
+            continue;
+        };
         if let Some(parent) = file.path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|e| {
                 Error::new(format!(

@@ -14,6 +14,7 @@ mod examples;
 mod grants;
 mod hostile_names;
 mod planfile;
+mod pooler;
 mod roles;
 mod round_trips;
 mod secrets;

@@ -85,6 +85,18 @@ pub async fn run(
     if !remaining.is_empty() {
         return Err(not_converged(&remaining));
     }
+    let pooler_restarts: Vec<String> = plan
+        .changes
+        .iter()
+        .filter(|c| c.requires_restart && c.address.starts_with("pooler."))
+        .map(|c| format!("`{}`", c.address))
+        .collect();
+    if !pooler_restarts.is_empty() {
+        eprintln!(
+            "Restart required: {} changes settings pgBouncer's RELOAD ignores; restart pgBouncer to apply them (dbops does not restart it).",
+            pooler_restarts.join(", ")
+        );
+    }
     if settings.log_format == LogFormat::Json {
         log.emit(&Event::message(
             "apply.complete",
@@ -128,14 +140,27 @@ async fn finish_restarts(
     plan: &Plan,
     log: &EventLog,
 ) -> Result<ExitStatus> {
-    if plan.pending.is_empty() {
-        return Ok(ExitStatus::Success);
+    let pooler: Vec<String> = plan
+        .pending
+        .iter()
+        .filter(|p| p.address.starts_with("pooler."))
+        .map(|p| format!("`{}`", p.address))
+        .collect();
+    if !pooler.is_empty() {
+        eprintln!(
+            "Restart required: {} take effect when pgBouncer restarts (RELOAD ignores them); dbops does not restart pgBouncer.",
+            pooler.join(", ")
+        );
     }
     let names: Vec<String> = plan
         .pending
         .iter()
+        .filter(|p| p.address.starts_with("postgres."))
         .map(|p| format!("`{}`", p.address))
         .collect();
+    if names.is_empty() {
+        return Ok(ExitStatus::Success);
+    }
     if !options.allow_restart {
         eprintln!(
             "Restart required: {} take effect when PostgreSQL restarts. Run `dbops apply --allow-restart` \
@@ -170,7 +195,12 @@ async fn finish_restarts(
         "PostgreSQL is back",
     ));
     let (_, after) = session.settle(SETTLE).await?;
-    if !after.in_sync() {
+    if !after.is_empty()
+        || after
+            .pending
+            .iter()
+            .any(|p| p.address.starts_with("postgres."))
+    {
         return Err(not_converged(&after).cause("observed after the restart"));
     }
     if settings.format == Format::Text {

@@ -83,6 +83,7 @@ pub enum Operation {
     Grants(crate::grants::Operation),
     Bucket(crate::bucket::Operation),
     File(crate::managed_file::Operation),
+    Pooler(crate::pooler::Operation),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -20,7 +20,8 @@ fn postgres_operation(change: &Change) -> Option<&Operation> {
         PlanOperation::Settings(_)
         | PlanOperation::Grants(_)
         | PlanOperation::Bucket(_)
-        | PlanOperation::File(_) => None,
+        | PlanOperation::File(_)
+        | PlanOperation::Pooler(_) => None,
     }
 }
 

@@ -2,6 +2,7 @@
 //! `dbops` binary with a bounded run time (`Dbops`).
 
 pub mod deployment;
+pub mod pgbouncer;
 pub mod postgres;
 pub mod s3;
 

@@ -1,0 +1,461 @@
+//! The pooler against real PostgreSQL 15 and Debian's pgBouncer: files from
+//! empty, logins through the pooler, password rotation without restarting it,
+//! reloads, restart-only settings, drift, and the security lints.
+
+use std::os::unix::fs::PermissionsExt;
+
+use crate::support::pgbouncer::PgBouncer;
+use crate::support::postgres::is_root;
+use crate::support::{free_port, hostile_password, squash, Dbops, PgServer};
+
+const ADMIN_PASSWORD: &str = "bouncer admin: p@ss/%' \"";
+
+struct Setup {
+    pg: PgServer,
+    dbops: Dbops,
+    dir: std::path::PathBuf,
+    port: u16,
+    app_password: String,
+    service_password: String,
+}
+
+fn config(dir: &std::path::Path, port: u16, extra_settings: &str) -> String {
+    let owner = if is_root() {
+        "owner = \"postgres\"\n"
+    } else {
+        ""
+    };
+    format!(
+        r#"[postgres]
+admin = {{ env = "DATABASE_ROOT_URL" }}
+
+[roles.app_user]
+dsn = {{ env = "DATABASE_URL" }}
+
+[roles.app_service]
+dsn = {{ env = "DATABASE_SERVICE_URL" }}
+bypass_rls = true
+
+[pooler]
+config_file = "{dir}/pgbouncer.ini"
+auth_file = "{dir}/userlist.txt"
+listen_addr = "127.0.0.1"
+listen_port = {port}
+admin_console = "localhost"
+admin_password = {{ env = "PGBOUNCER_ADMIN_PASSWORD" }}
+{owner}
+[pooler.settings]
+pidfile = "{dir}/pgbouncer.pid"
+logfile = "{dir}/pgbouncer.log"
+unix_socket_dir = ""
+{extra_settings}
+"#,
+        dir = dir.display()
+    )
+}
+
+impl Setup {
+    fn new() -> Self {
+        let pg = PgServer::start();
+        let dir = pg.writable_dir("pgbouncer");
+        let port = free_port();
+        let app_password = hostile_password("pool-app");
+        let service_password = hostile_password("pool-svc");
+        let dbops = Dbops::new(&config(&dir, port, "default_pool_size = 5"))
+            .env("DATABASE_ROOT_URL", &pg.admin_url())
+            .env("DATABASE_URL", &pooled_url(port, "app_user", &app_password))
+            .env(
+                "DATABASE_SERVICE_URL",
+                &pooled_url(port, "app_service", &service_password),
+            )
+            .env("PGBOUNCER_ADMIN_PASSWORD", ADMIN_PASSWORD);
+        Self {
+            pg,
+            dbops,
+            dir,
+            port,
+            app_password,
+            service_password,
+        }
+    }
+
+    fn start_bouncer(&self) -> PgBouncer {
+        PgBouncer::start(
+            &self.dir.join("pgbouncer.ini"),
+            self.port,
+            &self.dir.join("pgbouncer.log"),
+        )
+    }
+
+    fn secrets(&self) -> Vec<String> {
+        let mut secrets = vec![
+            self.app_password.clone(),
+            self.service_password.clone(),
+            ADMIN_PASSWORD.to_string(),
+        ];
+        // Every verifier on disk is a secret too.
+        if let Ok(text) = std::fs::read_to_string(self.dir.join("userlist.txt")) {
+            for line in text.lines() {
+                if let Some(start) = line.find("SCRAM-SHA-256$") {
+                    secrets.push(line[start..].trim_end_matches('"').to_string());
+                }
+            }
+        }
+        secrets
+    }
+
+    #[track_caller]
+    fn assert_clean(&self, out: &crate::support::Output) {
+        for secret in self.secrets() {
+            assert!(
+                !out.stdout.contains(&secret) && !out.stderr.contains(&secret),
+                "a secret leaked:\n{}{}",
+                out.stdout,
+                out.stderr
+            );
+        }
+    }
+}
+
+fn pooled_url(port: u16, user: &str, password: &str) -> String {
+    format!(
+        "postgres://{}:{}@127.0.0.1:{port}/app",
+        crate::support::percent(user),
+        crate::support::percent(password)
+    )
+}
+
+#[test]
+fn from_empty_roles_and_pooler_files_then_both_roles_log_in_through_pgbouncer() {
+    let s = Setup::new();
+    let plan = s.dbops.run(&["plan", "--detailed-exitcode"]);
+    plan.expect_code(2);
+    for address in [
+        "+ pooler.file.pgbouncer.ini",
+        "+ pooler.file.userlist.txt",
+        "+ pooler.file.pgbouncer_hba.conf",
+    ] {
+        assert!(
+            plan.stdout.contains(address),
+            "{address} missing from\n{}",
+            plan.stdout
+        );
+    }
+    s.assert_clean(&plan);
+    let apply = s.dbops.run(&["apply", "--auto-approve"]);
+    apply.expect_code(0);
+    assert!(
+        apply
+            .stderr
+            .contains("pgBouncer was not reloaded: its admin console did not answer"),
+        "{}",
+        apply.stderr
+    );
+    s.assert_clean(&apply);
+    let mode = |name: &str| {
+        std::fs::metadata(s.dir.join(name))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!(mode("userlist.txt"), 0o600);
+    assert_eq!(mode("pgbouncer.ini"), 0o640);
+    // The auth file holds exactly the verifiers PostgreSQL stores.
+    let stored =
+        s.pg.sql_ok("SELECT rolpassword FROM pg_authid WHERE rolname = 'app_user'");
+    let auth = std::fs::read_to_string(s.dir.join("userlist.txt")).unwrap();
+    assert!(
+        auth.contains(&format!("\"app_user\" \"{stored}\"")),
+        "{auth}"
+    );
+    assert!(!auth.contains(&s.app_password));
+
+    // dbops started nothing; the test starts pgBouncer on the rendered files.
+    let bouncer = s.start_bouncer();
+    assert!(
+        bouncer.can_login("app_user", &s.app_password, "app"),
+        "{}",
+        bouncer.log()
+    );
+    assert!(
+        bouncer.can_login("app_service", &s.service_password, "app"),
+        "{}",
+        bouncer.log()
+    );
+    assert!(!bouncer.can_login("app_user", "wrong password", "app"));
+    let plan = s.dbops.run(&["plan", "--detailed-exitcode"]);
+    plan.expect_code(0);
+    s.assert_clean(&plan);
+    s.dbops.run(&["drift"]).expect_code(0);
+
+    // The admin console answers only the admin user on loopback.
+    assert!(bouncer
+        .sql_as(
+            "pgbouncer_admin",
+            ADMIN_PASSWORD,
+            "pgbouncer",
+            "SHOW VERSION"
+        )
+        .is_ok());
+    assert!(bouncer
+        .sql_as("app_user", &s.app_password, "pgbouncer", "SHOW VERSION")
+        .is_err());
+}
+
+#[test]
+fn rotating_a_password_updates_postgres_and_the_pooler_in_one_apply_without_restart() {
+    let mut s = Setup::new();
+    s.dbops.run(&["apply", "--auto-approve"]).expect_code(0);
+    let bouncer = s.start_bouncer();
+    assert!(bouncer.can_login("app_user", &s.app_password, "app"));
+
+    let old = s.app_password.clone();
+    s.app_password = "rotated: @ : / % ' \" and spaces".to_string();
+    s.dbops.set_env(
+        "DATABASE_URL",
+        &pooled_url(s.port, "app_user", &s.app_password),
+    );
+    for format in ["text", "json", "markdown"] {
+        let plan = s.dbops.run(&["plan", "--format", format]);
+        s.assert_clean(&plan);
+        assert!(
+            plan.stdout.contains("postgres.role.app_user"),
+            "{}",
+            plan.stdout
+        );
+        assert!(
+            plan.stdout.contains("pooler.file.userlist.txt"),
+            "{}",
+            plan.stdout
+        );
+    }
+    let plan = s.dbops.run(&["plan"]);
+    assert!(
+        squash(&plan.stdout).contains("~ password = (sensitive) will change"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        squash(&plan.stdout).contains("~ secrets = (sensitive) will change"),
+        "{}",
+        plan.stdout
+    );
+    let apply = s
+        .dbops
+        .run(&["apply", "--auto-approve", "--log-format", "json"]);
+    apply.expect_code(0);
+    s.assert_clean(&apply);
+    assert!(
+        apply.stderr.contains("\"event\":\"pooler.reloaded\""),
+        "{}",
+        apply.stderr
+    );
+
+    assert!(
+        bouncer.can_login("app_user", &s.app_password, "app"),
+        "{}",
+        bouncer.log()
+    );
+    assert!(!bouncer.can_login("app_user", &old, "app"));
+    s.dbops.run(&["plan", "--detailed-exitcode"]).expect_code(0);
+}
+
+#[test]
+fn reloadable_settings_take_effect_and_listen_port_waits_for_a_restart() {
+    let s = Setup::new();
+    s.dbops.run(&["apply", "--auto-approve"]).expect_code(0);
+    let bouncer = s.start_bouncer();
+    let show = |key: &str| {
+        bouncer
+            .sql_as(
+                "pgbouncer_admin",
+                ADMIN_PASSWORD,
+                "pgbouncer",
+                "SHOW CONFIG",
+            )
+            .unwrap()
+            .lines()
+            .find(|l| l.starts_with(&format!("{key}|")))
+            .unwrap_or_default()
+            .split('|')
+            .nth(1)
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(show("default_pool_size"), "5");
+
+    let changed = config(&s.dir, s.port, "default_pool_size = 12")
+        .replace("listen_port", "pool_mode = \"session\"\nlisten_port");
+    s.dbops.write_config(&changed);
+    s.dbops.run(&["apply", "--auto-approve"]).expect_code(0);
+    assert_eq!(show("default_pool_size"), "12");
+    assert_eq!(show("pool_mode"), "session");
+    s.dbops.run(&["plan", "--detailed-exitcode"]).expect_code(0);
+
+    // listen_port is restart-only: plan and apply say so; RELOAD would ignore it.
+    let other_port = free_port();
+    let mut moved = Dbops::new(&changed.replace(
+        &format!("listen_port = {}", s.port),
+        &format!("listen_port = {other_port}"),
+    ))
+    .env("DATABASE_ROOT_URL", &s.pg.admin_url())
+    .env("PGBOUNCER_ADMIN_PASSWORD", ADMIN_PASSWORD);
+    moved.set_env(
+        "DATABASE_URL",
+        &pooled_url(other_port, "app_user", &s.app_password),
+    );
+    moved.set_env(
+        "DATABASE_SERVICE_URL",
+        &pooled_url(other_port, "app_service", &s.service_password),
+    );
+    let plan = moved.run(&["plan", "--format", "json"]);
+    let document: serde_json::Value = serde_json::from_str(&plan.stdout).unwrap();
+    let ini = document["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["address"] == "pooler.file.pgbouncer.ini")
+        .expect("the ini changes");
+    assert_eq!(ini["requires_restart"], true);
+    let text = moved.run(&["plan"]);
+    assert!(
+        text.stdout.contains(
+            "# pooler.file.pgbouncer.ini will be updated in-place\n  # (requires restart)"
+        ),
+        "{}",
+        text.stdout
+    );
+    let apply = moved.run(&["apply", "--auto-approve"]);
+    apply.expect_code(0);
+    assert!(
+        apply.stderr.contains("Restart required: `pooler.file.pgbouncer.ini` changes settings pgBouncer's RELOAD ignores"),
+        "{}",
+        apply.stderr
+    );
+    // Still serving on the old port until someone restarts it.
+    assert!(bouncer.can_login("app_user", &s.app_password, "app"));
+}
+
+#[test]
+fn hand_edits_a_deleted_auth_file_and_a_loosened_mode_are_drift_and_repaired() {
+    let s = Setup::new();
+    s.dbops.run(&["apply", "--auto-approve"]).expect_code(0);
+    let bouncer = s.start_bouncer();
+    let ini = s.dir.join("pgbouncer.ini");
+    let text = std::fs::read_to_string(&ini).unwrap();
+    std::fs::write(
+        &ini,
+        text.replace("default_pool_size = 5", "default_pool_size = 99"),
+    )
+    .unwrap();
+    std::fs::remove_file(s.dir.join("userlist.txt")).unwrap();
+    std::fs::set_permissions(&ini, std::fs::Permissions::from_mode(0o666)).unwrap();
+
+    let drift = s.dbops.run(&["drift"]);
+    drift.expect_code(2);
+    let shown = squash(&drift.stdout);
+    assert!(
+        shown.contains("# pooler.file.pgbouncer.ini has drifted"),
+        "{}",
+        drift.stdout
+    );
+    assert!(
+        shown.contains("-default_pool_size = 99"),
+        "{}",
+        drift.stdout
+    );
+    assert!(
+        shown.contains("~ mode = \"0666\" -> \"0640\""),
+        "{}",
+        drift.stdout
+    );
+    assert!(
+        shown.contains("# pooler.file.userlist.txt is missing"),
+        "{}",
+        drift.stdout
+    );
+    s.assert_clean(&drift);
+
+    s.dbops.run(&["apply", "--auto-approve"]).expect_code(0);
+    s.dbops.run(&["drift"]).expect_code(0);
+    assert!(
+        bouncer.can_login("app_user", &s.app_password, "app"),
+        "{}",
+        bouncer.log()
+    );
+
+    // Running config that the file does not say: changed on the console by hand.
+    bouncer
+        .sql_as(
+            "pgbouncer_admin",
+            ADMIN_PASSWORD,
+            "pgbouncer",
+            "SET default_pool_size = 50",
+        )
+        .unwrap();
+    let drift = s.dbops.run(&["drift"]);
+    drift.expect_code(2);
+    assert!(
+        squash(&drift.stdout).contains("# pooler.running_config has drifted"),
+        "{}",
+        drift.stdout
+    );
+    assert!(
+        squash(&drift.stdout).contains("~ default_pool_size = \"50\" -> \"5\""),
+        "{}",
+        drift.stdout
+    );
+    s.dbops.run(&["apply", "--auto-approve"]).expect_code(0);
+    s.dbops.run(&["drift"]).expect_code(0);
+}
+
+#[test]
+fn security_lints_each_have_a_failing_example() {
+    let s = Setup::new();
+    let base = config(&s.dir, s.port, "");
+    let cases: Vec<(String, Dbops, &str)> = vec![
+        (
+            base.replace("admin_console = \"localhost\"", "admin_console = \"localhost\"\nauth_type = \"md5\""),
+            Dbops::new(""),
+            "key `pooler.auth_type`: `md5` is weaker than `scram-sha-256`",
+        ),
+        (
+            base.replace("listen_addr = \"127.0.0.1\"", "listen_addr = \"0.0.0.0\"\nhost = \"127.0.0.1\"")
+                .replace("admin_console = \"localhost\"\nadmin_password = { env = \"PGBOUNCER_ADMIN_PASSWORD\" }", "admin_console = \"disabled\"")
+                + "stats_users = \"monitor\"\n",
+            Dbops::new(""),
+            "`pooler.settings.stats_users` opens the admin console while pgBouncer listens on `0.0.0.0`",
+        ),
+        (base.clone(), Dbops::new(""), "`$DATABASE_URL` points at PostgreSQL itself"),
+        (base.clone() + "server_lifetme = 10\n", Dbops::new(""), "pgBouncer has no setting `server_lifetme`"),
+    ];
+    for (index, (config, _, expected)) in cases.into_iter().enumerate() {
+        let mut dbops = Dbops::new(&config)
+            .env("DATABASE_ROOT_URL", &s.pg.admin_url())
+            .env(
+                "DATABASE_URL",
+                &pooled_url(s.port, "app_user", &s.app_password),
+            )
+            .env(
+                "DATABASE_SERVICE_URL",
+                &pooled_url(s.port, "app_service", &s.service_password),
+            )
+            .env("PGBOUNCER_ADMIN_PASSWORD", ADMIN_PASSWORD);
+        if index == 2 {
+            // The app's DSN goes straight to PostgreSQL, around the pooler.
+            dbops.set_env(
+                "DATABASE_URL",
+                &s.pg.url("app_user", &s.app_password, "app"),
+            );
+        }
+        let out = dbops.run(&["validate"]);
+        out.expect_code(1);
+        assert!(
+            out.stderr.contains(expected),
+            "`{expected}` missing from\n{}",
+            out.stderr
+        );
+        s.assert_clean(&out);
+    }
+}

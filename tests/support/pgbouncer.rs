@@ -1,0 +1,109 @@
+//! A real pgBouncer for tests (Debian's package: `DBOPS_PGBOUNCER`, else
+//! `/usr/sbin/pgbouncer`, else `PATH`), started on a config dbops rendered, in
+//! the foreground as the `postgres` OS user when we are root, stopped on drop.
+
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::postgres::is_root;
+
+pub struct PgBouncer {
+    child: Child,
+    pub port: u16,
+    log: PathBuf,
+}
+
+fn binary() -> PathBuf {
+    if let Some(path) = std::env::var_os("DBOPS_PGBOUNCER") {
+        return PathBuf::from(path);
+    }
+    let debian = PathBuf::from("/usr/sbin/pgbouncer");
+    if debian.exists() {
+        debian
+    } else {
+        PathBuf::from("pgbouncer")
+    }
+}
+
+impl PgBouncer {
+    pub fn start(ini: &Path, port: u16, log: &Path) -> Self {
+        let mut command = if is_root() {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(binary());
+            c
+        } else {
+            Command::new(binary())
+        };
+        let child = command
+            .arg(ini)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("cannot start pgbouncer: {e}; run `bash scripts/test.sh`, which installs it")
+            });
+        let mut bouncer = Self {
+            child,
+            port,
+            log: log.to_path_buf(),
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Ok(Some(status)) = bouncer.child.try_wait() {
+                panic!("pgbouncer exited at start ({status}):\n{}", bouncer.log());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "pgbouncer did not listen:\n{}",
+                bouncer.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        bouncer
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Runs SQL through the pooler as `user`; `Err` holds psql's stderr.
+    pub fn sql_as(
+        &self,
+        user: &str,
+        password: &str,
+        database: &str,
+        sql: &str,
+    ) -> Result<String, String> {
+        let out = Command::new("psql")
+            .args(["-X", "-A", "-t", "-q", "-h", "127.0.0.1"])
+            .arg("-p")
+            .arg(self.port.to_string())
+            .args(["-U", user, "-d", database, "-c", sql])
+            .env("PGPASSWORD", password)
+            .env("PGCONNECT_TIMEOUT", "10")
+            .output()
+            .expect("psql runs");
+        if out.status.success() {
+            Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+        } else {
+            Err(String::from_utf8_lossy(&out.stderr).to_string())
+        }
+    }
+
+    pub fn can_login(&self, user: &str, password: &str, database: &str) -> bool {
+        self.sql_as(user, password, database, "SELECT 1").is_ok()
+    }
+}
+
+impl Drop for PgBouncer {
+    fn drop(&mut self) {
+        // runuser passes SIGTERM on to pgbouncer; kill the whole group to be sure.
+        let _ = Command::new("pkill")
+            .args(["-TERM", "-P", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
