@@ -12,7 +12,7 @@ fn every_example_validates() {
     for entry in walk(&dir) {
         if entry.extension().is_some_and(|e| e == "toml") {
             let text = std::fs::read_to_string(&entry).unwrap();
-            let dbops = Dbops::new(&text)
+            let mut dbops = Dbops::new(&text)
                 .env(
                     "DATABASE_ROOT_URL",
                     "postgres://postgres:admin@127.0.0.1:5432/postgres",
@@ -29,6 +29,14 @@ fn every_example_validates() {
                 .env("BACKUP_S3_ENDPOINT", "http://127.0.0.1:9000")
                 .env("BACKUP_AWS_ACCESS_KEY_ID", "AKIAEXAMPLE")
                 .env("BACKUP_AWS_SECRET_ACCESS_KEY", "example/secret");
+            // An example may ship its own environment (`env.example`).
+            if let Ok(env) = std::fs::read_to_string(entry.with_file_name("env.example")) {
+                for line in env.lines().filter(|l| !l.starts_with('#')) {
+                    if let Some((key, value)) = line.split_once('=') {
+                        dbops.set_env(key, value);
+                    }
+                }
+            }
             let out = dbops.run(&["validate"]);
             assert_eq!(
                 out.code,
@@ -40,7 +48,7 @@ fn every_example_validates() {
             checked += 1;
         }
     }
-    assert!(checked >= 2, "examples/ holds at least two dbops files");
+    assert!(checked >= 4, "examples/ holds at least four dbops files, found {checked}");
 }
 
 #[test]
