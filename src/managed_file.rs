@@ -88,6 +88,19 @@ pub struct LiveFile {
     pub gid: Option<u32>,
 }
 
+impl LiveFile {
+    pub fn missing() -> Self {
+        Self {
+            exists: false,
+            content: None,
+            digest: None,
+            mode: None,
+            uid: None,
+            gid: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Operation {
     pub address: String,
@@ -96,16 +109,7 @@ pub struct Operation {
 pub fn observe(path: &Path) -> Result<LiveFile> {
     let metadata = match std::fs::metadata(path) {
         Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Ok(LiveFile {
-                exists: false,
-                content: None,
-                digest: None,
-                mode: None,
-                uid: None,
-                gid: None,
-            })
-        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(LiveFile::missing()),
         Err(e) => {
             return Err(Error::new(format!(
                 "cannot read `{}`: {}",

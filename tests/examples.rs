@@ -48,7 +48,10 @@ fn every_example_validates() {
             checked += 1;
         }
     }
-    assert!(checked >= 4, "examples/ holds at least four dbops files, found {checked}");
+    assert!(
+        checked >= 4,
+        "examples/ holds at least four dbops files, found {checked}"
+    );
 }
 
 #[test]

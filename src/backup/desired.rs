@@ -60,3 +60,24 @@ impl DesiredBackup {
         seconds.div_ceil(86_400)
     }
 }
+
+#[cfg(test)]
+impl DesiredBackup {
+    /// WAL-G into `prod/`, 7 daily full backups: for unit tests.
+    pub fn example() -> Self {
+        DesiredBackup {
+            tool: BackupTool::WalG,
+            rpo: Duration::from_secs(300),
+            bucket: Some("b".into()),
+            prefix: "prod".into(),
+            stanza: "main".into(),
+            full_backups: 7,
+            full_backup_interval: Duration::from_secs(86_400),
+            wal_days: None,
+            max_wal_age: Duration::from_secs(600),
+            max_base_backup_age: Duration::from_secs(26 * 3600),
+            restore_test_max_age: None,
+            files: vec![],
+        }
+    }
+}

@@ -254,18 +254,8 @@ mod tests {
 
     fn backup() -> DesiredBackup {
         DesiredBackup {
-            tool: BackupTool::WalG,
-            rpo: Duration::from_secs(300),
-            bucket: Some("b".into()),
-            prefix: "prod".into(),
-            stanza: "main".into(),
-            full_backups: 7,
-            full_backup_interval: Duration::from_secs(86_400),
-            wal_days: None,
-            max_wal_age: Duration::from_secs(600),
-            max_base_backup_age: Duration::from_secs(26 * 3600),
             restore_test_max_age: Some(Duration::from_secs(35 * 86_400)),
-            files: vec![],
+            ..DesiredBackup::example()
         }
     }
 

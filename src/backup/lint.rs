@@ -84,27 +84,12 @@ pub fn lint(backup: &DesiredBackup, bucket: &DesiredBucket) -> Vec<Lint> {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
 
     use super::*;
     use crate::bucket::rule::Rule;
-    use crate::config::raw::BackupTool;
 
     fn backup() -> DesiredBackup {
-        DesiredBackup {
-            tool: BackupTool::WalG,
-            rpo: Duration::from_secs(300),
-            bucket: Some("b".into()),
-            prefix: "prod".into(),
-            stanza: "main".into(),
-            full_backups: 7,
-            full_backup_interval: Duration::from_secs(86_400),
-            wal_days: None,
-            max_wal_age: Duration::from_secs(600),
-            max_base_backup_age: Duration::from_secs(26 * 3600),
-            restore_test_max_age: None,
-            files: vec![],
-        }
+        DesiredBackup::example()
     }
 
     fn rule(id: &str, prefix: &str, expire: Option<i64>, noncurrent: Option<i64>) -> Rule {

@@ -142,14 +142,7 @@ pub fn diff(
     let mut pending = Vec::new();
     let wanted = pooler.effective_settings();
     for file in files {
-        let missing = LiveFile {
-            exists: false,
-            content: None,
-            digest: None,
-            mode: None,
-            uid: None,
-            gid: None,
-        };
+        let missing = LiveFile::missing();
         let on_disk = live_files.get(&file.address).unwrap_or(&missing);
         let mut change = managed_file::diff(file, on_disk);
         if file.path == pooler.auth_path && !rotating.is_empty() {

@@ -72,8 +72,8 @@ pub fn diff(desired: &DesiredSettings, live: &LiveSettings) -> Result<SettingsDi
             .hint("remove it from the server's start command (for example `command:` in docker-compose), or from the file"));
         }
 
-        if !target.same_as(&want) {
-            let mut change = Change::new(
+        let set = || {
+            Change::new(
                 address(name),
                 Action::Update,
                 PlanOperation::Settings(Operation::Set {
@@ -85,38 +85,26 @@ pub fn diff(desired: &DesiredSettings, live: &LiveSettings) -> Result<SettingsDi
                 "value",
                 Some(Value::Text(setting.display.clone())),
                 Some(Value::Text(wanted.value.clone())),
-            ));
+            ))
+        };
+        if !target.same_as(&want) {
+            let mut change = set();
             change.requires_restart = setting.requires_restart();
             if wanted.origin == Origin::Backup {
                 change = change.reason("derived from `[backup]`");
             }
             out.changes.push(change);
+        } else if !in_force && setting.requires_restart() {
+            out.pending.push(Pending {
+                address: address(name),
+                current: Value::Text(setting.display.clone()),
+                pending: Value::Text(wanted.value.clone()),
+            });
         } else if !in_force {
-            if setting.requires_restart() {
-                out.pending.push(Pending {
-                    address: address(name),
-                    current: Value::Text(setting.display.clone()),
-                    pending: Value::Text(wanted.value.clone()),
-                });
-            } else {
-                // Written but never loaded: set again and reload.
-                out.changes.push(
-                    Change::new(
-                        address(name),
-                        Action::Update,
-                        PlanOperation::Settings(Operation::Set {
-                            name: name.clone(),
-                            value: wanted.value.clone(),
-                        }),
-                    )
-                    .attribute(AttributeChange::new(
-                        "value",
-                        Some(Value::Text(setting.display.clone())),
-                        Some(Value::Text(wanted.value.clone())),
-                    ))
-                    .reason("written to postgresql.auto.conf but not loaded; apply reloads the configuration"),
-                );
-            }
+            // Written but never loaded: set again and reload.
+            out.changes.push(set().reason(
+                "written to postgresql.auto.conf but not loaded; apply reloads the configuration",
+            ));
         }
     }
 
