@@ -64,7 +64,7 @@ impl Redaction {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct DesiredFile {
     /// `backup.file.walg.env`, `pooler.file.pgbouncer.ini`.
     pub address: String,
@@ -76,7 +76,7 @@ pub struct DesiredFile {
     pub redaction: Redaction,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Clone, PartialEq, Eq, Serialize)]
 pub struct LiveFile {
     pub exists: bool,
     /// Held for diffing; serialized only as a digest.
@@ -86,6 +86,32 @@ pub struct LiveFile {
     pub mode: Option<u32>,
     pub uid: Option<u32>,
     pub gid: Option<u32>,
+}
+
+/// Redacted: a rendered file may hold secrets, and a debug print must not show them.
+impl std::fmt::Debug for DesiredFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DesiredFile")
+            .field("address", &self.address)
+            .field("path", &self.path)
+            .field("content", &self.redaction.redact(&self.content))
+            .field("mode", &format_args!("{:04o}", self.mode))
+            .field("owner", &self.owner)
+            .finish()
+    }
+}
+
+/// Without the content, which may hold secrets.
+impl std::fmt::Debug for LiveFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveFile")
+            .field("exists", &self.exists)
+            .field("digest", &self.digest)
+            .field("mode", &self.mode)
+            .field("uid", &self.uid)
+            .field("gid", &self.gid)
+            .finish()
+    }
 }
 
 impl LiveFile {
@@ -292,6 +318,24 @@ mod tests {
             Redaction::AuthFile.redact("\"app_user\" \"SCRAM-SHA-256$4096:abc$def:ghi\"\n"),
             "\"app_user\" \"(sensitive)\"\n"
         );
+    }
+
+    #[test]
+    fn debug_output_redacts_content() {
+        let file = DesiredFile {
+            address: "backup.file.env".into(),
+            path: "/tmp/env".into(),
+            content: "AWS_SECRET_ACCESS_KEY=hunter2\n".into(),
+            mode: 0o600,
+            owner: None,
+            redaction: Redaction::Keys(vec!["AWS_SECRET_ACCESS_KEY".into()]),
+        };
+        assert!(!format!("{file:?}").contains("hunter2"));
+        let live = LiveFile {
+            content: Some("hunter2".into()),
+            ..LiveFile::missing()
+        };
+        assert!(!format!("{live:?}").contains("hunter2"));
     }
 
     #[test]
