@@ -76,3 +76,17 @@ ensure_pgbouncer() {
   fi
   export DBOPS_PGBOUNCER
 }
+
+# pgBackRest for the end-to-end archiving test, with nginx-light and openssl
+# for the TLS proxy it needs in front of moto (pgBackRest's S3 client speaks
+# only TLS).
+ensure_pgbackrest() {
+  local missing=()
+  command -v pgbackrest >/dev/null 2>&1 || missing+=(pgbackrest)
+  [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
+  command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+  if [ "${#missing[@]}" -gt 0 ]; then
+    echo "installing ${missing[*]}..." >&2
+    apt_install "${missing[@]}"
+  fi
+}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: unit tests, snapshots, doc tests and the
-# integration suite, which starts its own PostgreSQL 15, S3 (moto, s3s-fs) and
-# pgBouncer servers on 127.0.0.1. Installs what a fresh machine lacks.
+# integration suite, which starts its own PostgreSQL 15, S3 (moto, s3s-fs),
+# pgBouncer, pgBackRest and TLS-proxy servers on 127.0.0.1. Installs what a
+# fresh machine lacks.
 # Extra arguments go to `cargo test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,5 +11,6 @@ ensure_postgres
 ensure_moto
 ensure_s3s_fs
 ensure_pgbouncer
+ensure_pgbackrest
 export INSTA_UPDATE=no
 cargo test --locked "$@"

@@ -20,6 +20,9 @@ pub const SECRET_KEYS: &[&str] = &[
 
 pub struct WalG<'a> {
     pub bucket: &'a DesiredBucket,
+    /// The endpoint as WAL-G reaches it.
+    pub endpoint: Option<&'a str>,
+    pub ca_file: Option<&'a str>,
     pub prefix: &'a str,
     pub compression: &'a str,
 }
@@ -33,8 +36,11 @@ pub fn walg_env(input: &WalG<'_>) -> String {
         format!("s3://{}/{}", bucket.name, input.prefix)
     };
     out.push_str(&format!("WALG_S3_PREFIX={prefix}\n"));
-    if let Some(endpoint) = &bucket.endpoint {
+    if let Some(endpoint) = input.endpoint {
         out.push_str(&format!("AWS_ENDPOINT={endpoint}\n"));
+    }
+    if let Some(ca_file) = input.ca_file {
+        out.push_str(&format!("WALG_S3_CA_CERT_FILE={ca_file}\n"));
     }
     out.push_str(&format!("AWS_S3_FORCE_PATH_STYLE={}\n", bucket.path_style));
     out.push_str(&format!("AWS_REGION={}\n", bucket.region));
@@ -51,6 +57,9 @@ pub fn walg_env(input: &WalG<'_>) -> String {
 
 pub struct PgBackRest<'a> {
     pub bucket: &'a DesiredBucket,
+    /// The endpoint as pgBackRest reaches it.
+    pub endpoint: Option<&'a str>,
+    pub ca_file: Option<&'a str>,
     pub prefix: &'a str,
     pub stanza: &'a str,
     pub full_backups: u32,
@@ -62,7 +71,7 @@ pub fn pgbackrest_conf(input: &PgBackRest<'_>) -> String {
     let mut out = String::from(HEADER);
     out.push_str("[global]\n");
     out.push_str("repo1-type=s3\n");
-    if let Some(endpoint) = &bucket.endpoint {
+    if let Some(endpoint) = input.endpoint {
         match url::Url::parse(endpoint) {
             Ok(url) => {
                 out.push_str(&format!(
@@ -80,6 +89,9 @@ pub fn pgbackrest_conf(input: &PgBackRest<'_>) -> String {
             "repo1-s3-endpoint=s3.{}.amazonaws.com\n",
             bucket.region
         ));
+    }
+    if let Some(ca_file) = input.ca_file {
+        out.push_str(&format!("repo1-storage-ca-file={ca_file}\n"));
     }
     out.push_str(&format!("repo1-s3-bucket={}\n", bucket.name));
     out.push_str(&format!("repo1-s3-region={}\n", bucket.region));
@@ -128,6 +140,8 @@ mod tests {
         let b = bucket();
         insta::assert_snapshot!(walg_env(&WalG {
             bucket: &b,
+            endpoint: b.endpoint.as_deref(),
+            ca_file: None,
             prefix: "prod",
             compression: "lz4",
         }));
@@ -138,6 +152,8 @@ mod tests {
         let b = bucket();
         insta::assert_snapshot!(pgbackrest_conf(&PgBackRest {
             bucket: &b,
+            endpoint: b.endpoint.as_deref(),
+            ca_file: Some("/etc/ssl/certs/minio-ca.pem"),
             prefix: "prod",
             stanza: "main",
             full_backups: 7,

@@ -241,6 +241,12 @@ pub struct RawBackup {
     pub compression: Option<String>,
     /// pgBackRest `pg1-path`: the data directory. Default: `/var/lib/postgresql/data`.
     pub pg_data: Option<String>,
+    /// The S3 endpoint as the backup tool reaches it, when it differs from the
+    /// bucket's (another network, a TLS proxy). Default: the bucket's endpoint.
+    pub tool_endpoint: Option<String>,
+    /// CA certificate the backup tool trusts for its endpoint (pgBackRest
+    /// `repo1-storage-ca-file`, WAL-G `WALG_S3_CA_CERT_FILE`).
+    pub ca_file: Option<String>,
     /// Newest archived WAL must be younger than this. Default: twice `rpo`.
     pub max_wal_age: Option<String>,
     /// Newest full backup must be younger than this. Default: `26h`.

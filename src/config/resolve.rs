@@ -517,6 +517,8 @@ fn resolve_backup(
             let bucket = bucket.ok_or_else(|| needs_bucket("env_file"))?;
             let content = render::walg_env(&render::WalG {
                 bucket,
+                endpoint: raw.tool_endpoint.as_deref().or(bucket.endpoint.as_deref()),
+                ca_file: raw.ca_file.as_deref(),
                 prefix: &backup.prefix,
                 compression: raw.compression.as_deref().unwrap_or("lz4"),
             });
@@ -526,6 +528,8 @@ fn resolve_backup(
             let bucket = bucket.ok_or_else(|| needs_bucket("config_file"))?;
             let content = render::pgbackrest_conf(&render::PgBackRest {
                 bucket,
+                endpoint: raw.tool_endpoint.as_deref().or(bucket.endpoint.as_deref()),
+                ca_file: raw.ca_file.as_deref(),
                 prefix: &backup.prefix,
                 stanza: &backup.stanza,
                 full_backups: backup.full_backups,

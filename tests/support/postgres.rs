@@ -357,6 +357,15 @@ impl PgServer {
         }
     }
 
+    /// The data directory and the Unix socket directory (local backend only).
+    pub fn data_dir(&self) -> PathBuf {
+        self.local_paths().0.to_path_buf()
+    }
+
+    pub fn socket_dir(&self) -> PathBuf {
+        self.local_paths().0.parent().unwrap().to_path_buf()
+    }
+
     /// A shell command that restarts this server, for `[server] restart_command`.
     pub fn restart_command(&self) -> String {
         let (data, log) = self.local_paths();
