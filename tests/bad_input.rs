@@ -267,3 +267,72 @@ fn missing_file_says_how_to_point_at_one() {
         .stderr
         .contains("hint: pass the file with `-f PATH` or set `DBOPS_FILE`"));
 }
+
+/// Every other key's bad form, caught by `validate` before anything connects:
+/// exit 1, one error naming the key and where it is written.
+#[test]
+fn bad_values_of_every_other_section_are_refused_by_validate() {
+    let base = |extra: &str| {
+        format!(
+            "[postgres]\nadmin = {{ env = \"DATABASE_ROOT_URL\" }}\n\n[roles.app_user]\ndsn = {{ env = \"DATABASE_URL\" }}\n\n{extra}"
+        )
+    };
+    let bucket = "[bucket.db-backups]\nendpoint = \"http://127.0.0.1:9000\"\n";
+    let pooler = "[pooler]\nconfig_file = \"/tmp/x/pgbouncer.ini\"\nauth_file = \"/tmp/x/userlist.txt\"\nlisten_addr = \"127.0.0.1\"\nlisten_port = 6432\n";
+    let cases: Vec<(String, &str)> = vec![
+        (base("[server.settings]\n\"bad name!\" = 1\n"), "`bad name!` is not a setting name"),
+        (base("[backup]\nrpo = \"soon\"\n"), "key `backup.rpo`: `soon` is not a duration"),
+        (base("[backup]\nrpo = \"5m\"\nbucket = \"nowhere\"\n"), "key `backup.bucket`: `nowhere` has no `[bucket.nowhere]` table"),
+        (
+            base(&format!("{bucket}\n[backup]\nrpo = \"5m\"\ntool = \"pgbackrest\"\nbucket = \"db-backups\"\nenv_file = \"/tmp/env\"\n")),
+            "key `backup.env_file` is for WAL-G; pgBackRest takes `config_file`",
+        ),
+        (base("[backup]\nrpo = \"5m\"\nfile_owner = \"no-such-user-here\"\n"), "key `backup.file_owner`: no user `no-such-user-here`"),
+        (base("[bucket.Bad_Name]\ncreate = true\n"), "`Bad_Name` is not a valid bucket name"),
+        (base("[bucket.db-backups]\nendpoint = \"minio:9000\"\n"), "key `bucket.db-backups.endpoint`: not an http(s) URL"),
+        (
+            base(&format!("{bucket}access_key_id = {{ env = \"DATABASE_URL\" }}\n")),
+            "bucket `db-backups` sets only one of `access_key_id` and `secret_access_key`",
+        ),
+        (
+            base(&format!("{bucket}\n[[bucket.db-backups.lifecycle]]\nid = \"r\"\nprefix = \"x/\"\n")),
+            "lifecycle rule `r` has no action",
+        ),
+        (
+            base(&format!("{bucket}\n[[bucket.db-backups.lifecycle]]\nid = \"r\"\ntransition_after_days = 3\n")),
+            "lifecycle rule `r` needs both `transition_after_days` and `transition_storage_class`",
+        ),
+        (base(&format!("{pooler}pool_mode = \"sometimes\"\n")), "key `pooler.pool_mode`: `sometimes` is not"),
+        (base(&format!("{pooler}admin_console = \"public\"\n")), "key `pooler.admin_console`: `public` is not `disabled` or `localhost`"),
+        (base(&format!("{pooler}admin_console = \"localhost\"\n")), "`admin_console = \"localhost\"` needs `admin_password`"),
+        (base(&format!("{pooler}mode = \"0644\"\n")), "key `pooler.mode`: `0644` is not an octal mode without access for others"),
+        (base(&format!("{pooler}reload = \"admin\"\n")), "`reload = \"admin\"` needs `admin_console = \"localhost\"`"),
+        (base(pooler), "reloading pgBouncer by signal needs `pidfile`"),
+        (base(&format!("{pooler}\n[pooler.settings]\npidfile = \"/tmp/p\"\nlisten_port = 7000\n")), "set it as `pooler.listen_port`, which dbops owns"),
+        (
+            base(&pooler.replace("listen_addr = \"127.0.0.1\"", "listen_addr = \"0.0.0.0\"")),
+            "`pooler.host` is needed",
+        ),
+    ];
+    for (config, expected) in cases {
+        let out = Dbops::new(&config)
+            .env(
+                "DATABASE_ROOT_URL",
+                "postgres://postgres:pw@127.0.0.1:5432/postgres",
+            )
+            .env("DATABASE_URL", "postgres://app_user:pw@127.0.0.1:6432/app")
+            .run(&["validate"]);
+        out.expect_code(1);
+        assert_eq!(out.stderr.matches("error:").count(), 1, "{}", out.stderr);
+        assert!(
+            out.stderr.contains(expected),
+            "`{expected}` missing from\n{}\nfor\n{config}",
+            out.stderr
+        );
+        assert!(
+            out.stderr.contains("error: dbops.toml:"),
+            "no location in\n{}",
+            out.stderr
+        );
+    }
+}

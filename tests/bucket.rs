@@ -424,3 +424,53 @@ fn bad_bucket_input_fails_clearly_and_changes_nothing() {
     );
     assert_no_keys(&out);
 }
+
+#[test]
+fn suspending_versioning_and_lifting_the_public_access_block_converge_too() {
+    let (pg, s3) = (PgServer::start(), S3Server::moto());
+    let dbops = dbops(&pg, &s3, &config(""));
+    dbops.run(&["apply", "--auto-approve"]).expect_code(0);
+    dbops.write_config(
+        &config("")
+            .replace("versioning = true", "versioning = false")
+            .replace("block_public_access = true", "block_public_access = false")
+            .replace(
+                "encryption = \"AES256\"",
+                "encryption = \"alias/backup-key\"",
+            ),
+    );
+    let plan = dbops.run(&["plan", "--detailed-exitcode"]);
+    plan.expect_code(2);
+    let shown = squash(&plan.stdout);
+    assert!(
+        shown.contains("~ status = \"Enabled\" -> \"Suspended\""),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        shown.contains("- bucket.db-backups.public_access_block"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        shown.contains("~ default = \"AES256\" -> \"alias/backup-key\""),
+        "{}",
+        plan.stdout
+    );
+    dbops.run(&["apply", "--auto-approve"]).expect_code(0);
+    dbops.run(&["plan", "--detailed-exitcode"]).expect_code(0);
+    let client = s3.client();
+    let versioning = client
+        .block(
+            client
+                .s3
+                .get_bucket_versioning()
+                .bucket("db-backups")
+                .send(),
+        )
+        .unwrap();
+    assert_eq!(
+        versioning.status(),
+        Some(&BucketVersioningStatus::Suspended)
+    );
+}
