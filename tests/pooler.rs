@@ -459,3 +459,52 @@ fn security_lints_each_have_a_failing_example() {
         s.assert_clean(&out);
     }
 }
+
+#[test]
+fn with_the_admin_console_disabled_a_rotation_reloads_by_signal() {
+    let mut s = Setup::new();
+    let disabled = config(&s.dir, s.port, "default_pool_size = 5").replace(
+        "admin_console = \"localhost\"\nadmin_password = { env = \"PGBOUNCER_ADMIN_PASSWORD\" }",
+        "admin_console = \"disabled\"",
+    );
+    s.dbops.write_config(&disabled);
+    s.dbops.run(&["apply", "--auto-approve"]).expect_code(0);
+    assert!(!s.dir.join("pgbouncer_hba.conf").exists());
+    let bouncer = s.start_bouncer();
+    assert!(
+        bouncer.can_login("app_user", &s.app_password, "app"),
+        "{}",
+        bouncer.log()
+    );
+    // Nobody, not even with the right password, reaches a disabled console.
+    assert!(bouncer
+        .sql_as("app_user", &s.app_password, "pgbouncer", "SHOW VERSION")
+        .is_err());
+
+    let old = s.app_password.clone();
+    s.app_password = "signalled rotation @:/%".to_string();
+    s.dbops.set_env(
+        "DATABASE_URL",
+        &pooled_url(s.port, "app_user", &s.app_password),
+    );
+    let apply = s
+        .dbops
+        .run(&["apply", "--auto-approve", "--log-format", "json"]);
+    apply.expect_code(0);
+    assert!(
+        apply.stderr.contains("sent SIGHUP to pgBouncer"),
+        "{}",
+        apply.stderr
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !bouncer.can_login("app_user", &s.app_password, "app") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the new password never worked:\n{}",
+            bouncer.log()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(!bouncer.can_login("app_user", &old, "app"));
+    s.dbops.run(&["plan", "--detailed-exitcode"]).expect_code(0);
+}
