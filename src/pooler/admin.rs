@@ -74,18 +74,13 @@ pub async fn reload(client: &Client) -> Result<()> {
 pub fn same(running: &str, wanted: &str) -> bool {
     let norm = |text: &str| -> String {
         let lower = text.trim().to_ascii_lowercase();
-        match crate::settings::value::parse_bool(&lower) {
-            Some(true) if !lower.chars().all(|c| c.is_ascii_digit()) || lower == "1" => {
-                return "1".into()
-            }
-            Some(false) if !lower.chars().all(|c| c.is_ascii_digit()) || lower == "0" => {
-                return "0".into()
-            }
-            _ => {}
+        if let Ok(number) = lower.parse::<f64>() {
+            return format!("{number}");
         }
-        match lower.parse::<f64>() {
-            Ok(number) => format!("{number}"),
-            Err(_) => lower,
+        match lower.as_str() {
+            "on" | "true" | "yes" => "1".to_string(),
+            "off" | "false" | "no" => "0".to_string(),
+            _ => lower,
         }
     };
     norm(running) == norm(wanted)
