@@ -216,21 +216,7 @@ fn out_of_band_changes_are_drift_and_apply_repairs_them() {
             }
         })
         .collect();
-    client
-        .block(
-            client
-                .s3
-                .put_bucket_lifecycle_configuration()
-                .bucket("db-backups")
-                .lifecycle_configuration(
-                    aws_sdk_s3::types::BucketLifecycleConfiguration::builder()
-                        .set_rules(Some(rules))
-                        .build()
-                        .unwrap(),
-                )
-                .send(),
-        )
-        .unwrap();
+    client.put_lifecycle_rules("db-backups", rules);
 
     let drift = dbops.run(&["drift"]);
     drift.expect_code(2);
@@ -255,17 +241,7 @@ fn undeclared_lifecycle_rules_are_kept_unless_pruning() {
     let dbops = dbops(&pg, &s3, &config(""));
     dbops.run(&["apply", "--auto-approve"]).expect_code(0);
     let client = s3.client();
-    let mut rules = client
-        .block(
-            client
-                .s3
-                .get_bucket_lifecycle_configuration()
-                .bucket("db-backups")
-                .send(),
-        )
-        .unwrap()
-        .rules()
-        .to_vec();
+    let mut rules = client.lifecycle_rules("db-backups");
     rules.push(
         aws_sdk_s3::types::LifecycleRule::builder()
             .id("added-by-hand")
@@ -283,21 +259,7 @@ fn undeclared_lifecycle_rules_are_kept_unless_pruning() {
             .build()
             .unwrap(),
     );
-    client
-        .block(
-            client
-                .s3
-                .put_bucket_lifecycle_configuration()
-                .bucket("db-backups")
-                .lifecycle_configuration(
-                    aws_sdk_s3::types::BucketLifecycleConfiguration::builder()
-                        .set_rules(Some(rules))
-                        .build()
-                        .unwrap(),
-                )
-                .send(),
-        )
-        .unwrap();
+    client.put_lifecycle_rules("db-backups", rules);
     let plan = dbops.run(&["plan", "--detailed-exitcode"]);
     plan.expect_code(0);
     assert!(

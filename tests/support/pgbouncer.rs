@@ -76,20 +76,7 @@ impl PgBouncer {
         database: &str,
         sql: &str,
     ) -> Result<String, String> {
-        let out = Command::new("psql")
-            .args(["-X", "-A", "-t", "-q", "-h", "127.0.0.1"])
-            .arg("-p")
-            .arg(self.port.to_string())
-            .args(["-U", user, "-d", database, "-c", sql])
-            .env("PGPASSWORD", password)
-            .env("PGCONNECT_TIMEOUT", "10")
-            .output()
-            .expect("psql runs");
-        if out.status.success() {
-            Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
-        } else {
-            Err(String::from_utf8_lossy(&out.stderr).to_string())
-        }
+        super::postgres::psql(self.port, user, password, database, sql)
     }
 
     pub fn can_login(&self, user: &str, password: &str, database: &str) -> bool {

@@ -12,6 +12,40 @@ use super::{free_port, percent, run_checked};
 
 pub const SUPERUSER_PASSWORD: &str = "admin pw: with @ and / and %";
 
+/// Runs SQL through `psql` on 127.0.0.1:`port` (a server or a pooler);
+/// unaligned, tuples only. `Err` holds psql's stderr.
+pub fn psql(
+    port: u16,
+    user: &str,
+    password: &str,
+    database: &str,
+    sql: &str,
+) -> Result<String, String> {
+    let out = Command::new(tool("psql"))
+        .args([
+            "-X",
+            "-A",
+            "-t",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-h",
+            "127.0.0.1",
+        ])
+        .arg("-p")
+        .arg(port.to_string())
+        .args(["-U", user, "-d", database, "-c", sql])
+        .env("PGPASSWORD", password)
+        .env("PGCONNECT_TIMEOUT", "10")
+        .output()
+        .expect("psql runs");
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).to_string())
+    }
+}
+
 pub struct PgServer {
     backend: Backend,
     pub port: u16,
@@ -237,34 +271,7 @@ impl PgServer {
         database: &str,
         sql: &str,
     ) -> Result<String, String> {
-        let out = Command::new(tool("psql"))
-            .args([
-                "-X",
-                "-A",
-                "-t",
-                "-q",
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-h",
-                "127.0.0.1",
-            ])
-            .arg("-p")
-            .arg(self.port.to_string())
-            .arg("-U")
-            .arg(user)
-            .arg("-d")
-            .arg(database)
-            .arg("-c")
-            .arg(sql)
-            .env("PGPASSWORD", password)
-            .env("PGCONNECT_TIMEOUT", "10")
-            .output()
-            .expect("psql runs");
-        if out.status.success() {
-            Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
-        } else {
-            Err(String::from_utf8_lossy(&out.stderr).to_string())
-        }
+        psql(self.port, user, password, database, sql)
     }
 
     /// Whether `user` can log in with `password`.

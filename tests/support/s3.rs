@@ -165,6 +165,34 @@ impl Client {
         .unwrap_or_else(|e| panic!("put {key}: {e:?}"));
     }
 
+    pub fn lifecycle_rules(&self, bucket: &str) -> Vec<aws_sdk_s3::types::LifecycleRule> {
+        self.block(
+            self.s3
+                .get_bucket_lifecycle_configuration()
+                .bucket(bucket)
+                .send(),
+        )
+        .expect("get lifecycle")
+        .rules()
+        .to_vec()
+    }
+
+    /// Replaces the whole lifecycle configuration, as S3 does.
+    pub fn put_lifecycle_rules(&self, bucket: &str, rules: Vec<aws_sdk_s3::types::LifecycleRule>) {
+        let configuration = aws_sdk_s3::types::BucketLifecycleConfiguration::builder()
+            .set_rules(Some(rules))
+            .build()
+            .unwrap();
+        self.block(
+            self.s3
+                .put_bucket_lifecycle_configuration()
+                .bucket(bucket)
+                .lifecycle_configuration(configuration)
+                .send(),
+        )
+        .expect("put lifecycle");
+    }
+
     /// Puts many small objects, a few dozen at a time.
     pub fn put_many(&self, bucket: &str, keys: &[String]) {
         self.block(async {
