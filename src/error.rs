@@ -61,14 +61,6 @@ impl Error {
     pub fn message(&self) -> &str {
         &self.message
     }
-
-    pub fn location(&self) -> Option<&Location> {
-        self.location.as_ref()
-    }
-
-    pub fn hints(&self) -> &[String] {
-        &self.hints
-    }
 }
 
 impl fmt::Display for Error {
@@ -89,11 +81,3 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
-
-/// Shorthand for `Err(Error::new(format!(...)))`.
-#[macro_export]
-macro_rules! bail {
-    ($($arg:tt)*) => {
-        return Err($crate::error::Error::new(format!($($arg)*)))
-    };
-}

@@ -5,7 +5,7 @@
 use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
 
-use crate::support::s3::{S3Server, ACCESS_KEY, SECRET_KEY};
+use crate::support::s3::{assert_no_keys, dbops, S3Server, ACCESS_KEY, SECRET_KEY};
 use crate::support::{Dbops, PgServer};
 
 fn config(backup: &str) -> String {
@@ -34,21 +34,6 @@ archive_command = "true"
     )
 }
 
-fn dbops(pg: &PgServer, s3: &S3Server, config: &str) -> Dbops {
-    Dbops::new(config)
-        .env("DATABASE_ROOT_URL", &pg.admin_url())
-        .env("BACKUP_S3_ENDPOINT", &s3.endpoint())
-        .env("BACKUP_AWS_ACCESS_KEY_ID", ACCESS_KEY)
-        .env("BACKUP_AWS_SECRET_ACCESS_KEY", SECRET_KEY)
-}
-
-fn assert_no_keys(text: &str) {
-    assert!(
-        !text.contains(ACCESS_KEY) && !text.contains(SECRET_KEY),
-        "a key leaked:\n{text}"
-    );
-}
-
 #[test]
 fn walg_env_file_is_rendered_private_idempotent_and_repaired() {
     let (pg, s3) = (PgServer::start(), S3Server::moto());
@@ -72,7 +57,7 @@ fn walg_env_file_is_rendered_private_idempotent_and_repaired() {
     assert_no_keys(&plan.stdout);
     let apply = dbops.run(&["apply", "--auto-approve", "--format", "json"]);
     apply.expect_code(0);
-    assert_no_keys(&format!("{}{}", apply.stdout, apply.stderr));
+    assert_no_keys(&apply.all());
 
     let path = dbops.path("walg/walg.env");
     let content = std::fs::read_to_string(&path).unwrap();
@@ -406,5 +391,5 @@ max_base_backup_age = "1h"
 
     let drift = dbops.run(&["drift"]);
     assert_eq!(drift.code, 0, "{}\n{}", drift.stdout, drift.stderr);
-    assert_no_keys(&format!("{}{}", drift.stdout, drift.stderr));
+    assert_no_keys(&drift.all());
 }

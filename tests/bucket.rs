@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_s3::types::BucketVersioningStatus;
 
-use crate::support::s3::{S3Server, ACCESS_KEY, SECRET_KEY};
-use crate::support::{squash, Dbops, PgServer};
+use crate::support::s3::{assert_no_keys, dbops, S3Server};
+use crate::support::{squash, PgServer};
 
 fn config(extra: &str) -> String {
     format!(
@@ -43,32 +43,13 @@ abort_incomplete_multipart_after_days = 3
     )
 }
 
-fn dbops(pg: &PgServer, s3: &S3Server, config: &str) -> Dbops {
-    Dbops::new(config)
-        .env("DATABASE_ROOT_URL", &pg.admin_url())
-        .env("BACKUP_S3_ENDPOINT", &s3.endpoint())
-        .env("BACKUP_AWS_ACCESS_KEY_ID", ACCESS_KEY)
-        .env("BACKUP_AWS_SECRET_ACCESS_KEY", SECRET_KEY)
-}
-
-fn assert_no_keys(out: &crate::support::Output) {
-    for secret in [ACCESS_KEY, SECRET_KEY] {
-        assert!(
-            !out.stdout.contains(secret) && !out.stderr.contains(secret),
-            "a key leaked:\n{}{}",
-            out.stdout,
-            out.stderr
-        );
-    }
-}
-
 #[test]
 fn from_empty_apply_creates_the_bucket_with_every_property_and_then_plans_nothing() {
     let (pg, s3) = (PgServer::start(), S3Server::moto());
     let dbops = dbops(&pg, &s3, &config(""));
     let plan = dbops.run(&["plan", "--detailed-exitcode"]);
     plan.expect_code(2);
-    assert_no_keys(&plan);
+    assert_no_keys(&plan.all());
     for address in [
         "+ bucket.db-backups\n",
         "+ bucket.db-backups.versioning",
@@ -89,20 +70,12 @@ fn from_empty_apply_creates_the_bucket_with_every_property_and_then_plans_nothin
     );
     let apply = dbops.run(&["apply", "--auto-approve"]);
     apply.expect_code(0);
-    assert_no_keys(&apply);
+    assert_no_keys(&apply.all());
 
     // Read back independently.
     let client = s3.client();
-    let versioning = client
-        .block(
-            client
-                .s3
-                .get_bucket_versioning()
-                .bucket("db-backups")
-                .send(),
-        )
-        .unwrap();
-    assert_eq!(versioning.status(), Some(&BucketVersioningStatus::Enabled));
+    let versioning = client.versioning_status("db-backups");
+    assert_eq!(versioning, Some(BucketVersioningStatus::Enabled));
     let encryption = client
         .block(
             client
@@ -322,7 +295,7 @@ fn a_declared_property_the_endpoint_lacks_is_a_clear_error_an_undeclared_one_is_
         "{}",
         out.stderr
     );
-    assert_no_keys(&out);
+    assert_no_keys(&out.all());
 }
 
 #[test]
@@ -371,7 +344,7 @@ fn bad_bucket_input_fails_clearly_and_changes_nothing() {
         out.stderr
     );
     assert!(started.elapsed() < Duration::from_secs(30));
-    assert_no_keys(&out);
+    assert_no_keys(&out.all());
 
     // Denied credentials: a server that checks them.
     let denying = S3Server::moto_denying();
@@ -384,7 +357,7 @@ fn bad_bucket_input_fails_clearly_and_changes_nothing() {
         "{}",
         out.stderr
     );
-    assert_no_keys(&out);
+    assert_no_keys(&out.all());
 }
 
 #[test]
@@ -422,17 +395,6 @@ fn suspending_versioning_and_lifting_the_public_access_block_converge_too() {
     dbops.run(&["apply", "--auto-approve"]).expect_code(0);
     dbops.run(&["plan", "--detailed-exitcode"]).expect_code(0);
     let client = s3.client();
-    let versioning = client
-        .block(
-            client
-                .s3
-                .get_bucket_versioning()
-                .bucket("db-backups")
-                .send(),
-        )
-        .unwrap();
-    assert_eq!(
-        versioning.status(),
-        Some(&BucketVersioningStatus::Suspended)
-    );
+    let versioning = client.versioning_status("db-backups");
+    assert_eq!(versioning, Some(BucketVersioningStatus::Suspended));
 }

@@ -3,6 +3,7 @@
 //! an endpoint that accepts a setting and silently drops it fails the apply,
 //! naming the property.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use aws_sdk_s3::types::{
@@ -11,6 +12,8 @@ use aws_sdk_s3::types::{
     ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
     VersioningConfiguration,
 };
+
+use aws_sdk_s3::Client;
 
 use super::client::{classify, client, failure_error};
 use super::desired::DesiredBucket;
@@ -25,6 +28,8 @@ pub async fn apply(
     timeout: Duration,
 ) -> Result<Vec<Event>> {
     let mut events = Vec::new();
+    // One client per bucket, made when its first change comes.
+    let mut clients: BTreeMap<&str, Client> = BTreeMap::new();
     for change in changes {
         let PlanOperation::Bucket(operation) = &change.operation else {
             continue;
@@ -38,7 +43,10 @@ pub async fn apply(
                     operation.bucket()
                 ))
             })?;
-        let s3 = client(bucket, timeout).await;
+        if !clients.contains_key(bucket.name.as_str()) {
+            clients.insert(&bucket.name, client(bucket, timeout).await);
+        }
+        let s3 = &clients[bucket.name.as_str()];
         let name = &bucket.name;
         let event = match operation {
             Operation::Create { .. } => {

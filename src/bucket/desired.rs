@@ -23,10 +23,41 @@ pub struct DesiredBucket {
 }
 
 impl DesiredBucket {
-    /// The endpoint for messages (never holds credentials).
+    /// The endpoint for messages: without any user or password it may carry.
     pub fn endpoint_name(&self) -> String {
-        self.endpoint
-            .clone()
-            .unwrap_or_else(|| format!("AWS S3 ({})", self.region))
+        match &self.endpoint {
+            None => format!("AWS S3 ({})", self.region),
+            Some(endpoint) => match url::Url::parse(endpoint) {
+                Ok(mut url) => {
+                    let _ = url.set_username("");
+                    let _ = url.set_password(None);
+                    url.as_str().trim_end_matches('/').to_string()
+                }
+                Err(_) => "the declared endpoint".to_string(),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DesiredBucket;
+
+    #[test]
+    fn endpoint_names_drop_credentials() {
+        let bucket = DesiredBucket {
+            name: "b".into(),
+            endpoint: Some("https://key:hunter2@minio.internal:9000".into()),
+            region: "us-east-1".into(),
+            path_style: true,
+            credentials: None,
+            create: false,
+            versioning: None,
+            encryption: None,
+            block_public_access: None,
+            lifecycle: None,
+            prune_lifecycle: false,
+        };
+        assert_eq!(bucket.endpoint_name(), "https://minio.internal:9000");
     }
 }

@@ -13,7 +13,7 @@ use crate::cli::Settings;
 use crate::engine::Session;
 use crate::error::{Error, Result};
 use crate::events::{Event, EventLog, LogFormat};
-use crate::plan::Plan;
+use crate::plan::{Plan, Service};
 use crate::planfile::{changes_value, PlanFile};
 use crate::postgres::connect::Access;
 use crate::postgres::lock;
@@ -88,7 +88,7 @@ pub async fn run(
     let pooler_restarts: Vec<String> = plan
         .changes
         .iter()
-        .filter(|c| c.requires_restart && c.address.starts_with("pooler."))
+        .filter(|c| c.requires_restart && Service::of(&c.address) == Some(Service::Pooler))
         .map(|c| format!("`{}`", c.address))
         .collect();
     if !pooler_restarts.is_empty() {
@@ -140,24 +140,17 @@ async fn finish_restarts(
     plan: &Plan,
     log: &EventLog,
 ) -> Result<ExitStatus> {
-    let pooler: Vec<String> = plan
-        .pending
-        .iter()
-        .filter(|p| p.address.starts_with("pooler."))
-        .map(|p| format!("`{}`", p.address))
-        .collect();
+    let quoted = |addresses: Vec<&str>| -> Vec<String> {
+        addresses.iter().map(|a| format!("`{a}`")).collect()
+    };
+    let pooler = quoted(plan.pending_for(Service::Pooler));
     if !pooler.is_empty() {
         eprintln!(
             "Restart required: {} take effect when pgBouncer restarts (RELOAD ignores them); dbops does not restart pgBouncer.",
             pooler.join(", ")
         );
     }
-    let names: Vec<String> = plan
-        .pending
-        .iter()
-        .filter(|p| p.address.starts_with("postgres."))
-        .map(|p| format!("`{}`", p.address))
-        .collect();
+    let names = quoted(plan.pending_for(Service::Postgres));
     if names.is_empty() {
         return Ok(ExitStatus::Success);
     }
@@ -195,12 +188,7 @@ async fn finish_restarts(
         "PostgreSQL is back",
     ));
     let (_, after) = session.settle(SETTLE).await?;
-    if !after.is_empty()
-        || after
-            .pending
-            .iter()
-            .any(|p| p.address.starts_with("postgres."))
-    {
+    if !after.is_empty() || !after.pending_for(Service::Postgres).is_empty() {
         return Err(not_converged(&after).cause("observed after the restart"));
     }
     if settings.format == Format::Text {

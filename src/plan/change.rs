@@ -138,6 +138,24 @@ pub struct Pending {
     pub pending: Value,
 }
 
+/// The process whose restart a setting waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    Postgres,
+    Pooler,
+}
+
+impl Service {
+    /// Read off an address: each domain's addresses start with its name.
+    pub fn of(address: &str) -> Option<Service> {
+        match address.split('.').next() {
+            Some("postgres") => Some(Service::Postgres),
+            Some("pooler") => Some(Service::Pooler),
+            _ => None,
+        }
+    }
+}
+
 /// One segment of an address: bare when it is a plain identifier, else quoted
 /// like a JSON string, so `postgres.role."app user"` stays unambiguous.
 pub fn address_segment(name: &str) -> String {

@@ -3,7 +3,9 @@
 
 mod change;
 
-pub use change::{address_segment, Action, AttributeChange, Change, Operation, Pending, Value};
+pub use change::{
+    address_segment, Action, AttributeChange, Change, Operation, Pending, Service, Value,
+};
 
 use serde::Serialize;
 
@@ -30,6 +32,15 @@ impl Plan {
     /// No change to make (settings waiting for a restart are not changes).
     pub fn is_empty(&self) -> bool {
         self.changes.is_empty()
+    }
+
+    /// Addresses of pending settings that wait for `service` to restart.
+    pub fn pending_for(&self, service: Service) -> Vec<&str> {
+        self.pending
+            .iter()
+            .filter(|p| Service::of(&p.address) == Some(service))
+            .map(|p| p.address.as_str())
+            .collect()
     }
 
     /// Live state is what the file says: no change to make, no restart pending.

@@ -51,6 +51,11 @@ pub struct Output {
 }
 
 impl Output {
+    /// stdout and stderr together, for checks that care about neither.
+    pub fn all(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+
     #[track_caller]
     pub fn expect_code(&self, code: i32) -> &Self {
         assert_eq!(

@@ -135,6 +135,25 @@ impl S3Server {
     }
 }
 
+/// dbops in a directory with `config`, the admin DSN of `pg` and the bucket
+/// variables (`BACKUP_S3_ENDPOINT`, `BACKUP_AWS_ACCESS_KEY_ID`, ...) for `s3`.
+pub fn dbops(pg: &super::PgServer, s3: &S3Server, config: &str) -> super::Dbops {
+    super::Dbops::new(config)
+        .env("DATABASE_ROOT_URL", &pg.admin_url())
+        .env("BACKUP_S3_ENDPOINT", &s3.endpoint())
+        .env("BACKUP_AWS_ACCESS_KEY_ID", ACCESS_KEY)
+        .env("BACKUP_AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+}
+
+/// Neither S3 key appears in `text`.
+#[track_caller]
+pub fn assert_no_keys(text: &str) {
+    assert!(
+        !text.contains(ACCESS_KEY) && !text.contains(SECRET_KEY),
+        "an S3 key leaked:\n{text}"
+    );
+}
+
 impl Drop for S3Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -163,6 +182,16 @@ impl Client {
                 .send(),
         )
         .unwrap_or_else(|e| panic!("put {key}: {e:?}"));
+    }
+
+    pub fn versioning_status(
+        &self,
+        bucket: &str,
+    ) -> Option<aws_sdk_s3::types::BucketVersioningStatus> {
+        self.block(self.s3.get_bucket_versioning().bucket(bucket).send())
+            .expect("get versioning")
+            .status()
+            .cloned()
     }
 
     pub fn lifecycle_rules(&self, bucket: &str) -> Vec<aws_sdk_s3::types::LifecycleRule> {

@@ -54,8 +54,6 @@ use crate::settings::desired::{DesiredSetting, DesiredSettings, Origin};
 #[derive(Debug, Clone)]
 pub struct DesiredState {
     pub admin: Dsn,
-    /// `$DATABASE_ROOT_URL`-style name of where the admin DSN came from.
-    pub admin_source: String,
     pub postgres: DesiredPostgres,
     pub grants: DesiredGrants,
     pub settings: DesiredSettings,
@@ -119,7 +117,6 @@ pub fn resolve(raw: &RawConfig, source: &SourceFile) -> Result<(DesiredState, Ve
     };
     let desired = DesiredState {
         admin,
-        admin_source: admin_ref.source_name(),
         postgres: DesiredPostgres { roles, databases },
         grants,
         settings,
