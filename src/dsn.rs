@@ -31,7 +31,7 @@ pub struct Dsn {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DsnError {
     NotAUrl(String),
-    NotPostgres(String),
+    NotPostgres,
     NoUser,
     NoHost,
     NotUtf8(&'static str),
@@ -41,13 +41,16 @@ impl fmt::Display for DsnError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             DsnError::NotAUrl(reason) => write!(f, "not a valid URL ({reason})"),
-            DsnError::NotPostgres(scheme) => write!(
+            DsnError::NotPostgres => write!(
                 f,
-                "not a PostgreSQL URL: the scheme is `{scheme}`, expected `postgres` or `postgresql`"
+                "not a PostgreSQL URL: it must start with `postgres://` or `postgresql://`"
             ),
             DsnError::NoUser => write!(f, "the URL names no user"),
             DsnError::NoHost => write!(f, "the URL names no host"),
-            DsnError::NotUtf8(part) => write!(f, "the URL's {part} is not valid UTF-8 once percent-decoded"),
+            DsnError::NotUtf8(part) => write!(
+                f,
+                "the URL's {part} is not valid UTF-8 once percent-decoded"
+            ),
         }
     }
 }
@@ -57,7 +60,7 @@ impl Dsn {
         let url = url::Url::parse(input.trim()).map_err(|e| DsnError::NotAUrl(e.to_string()))?;
         let scheme = url.scheme();
         if scheme != "postgres" && scheme != "postgresql" {
-            return Err(DsnError::NotPostgres(scheme.to_string()));
+            return Err(DsnError::NotPostgres);
         }
         let user = decode(url.username(), "user")?;
         if user.is_empty() {
@@ -224,7 +227,15 @@ mod tests {
         }
         assert_eq!(
             Dsn::parse("mysql://u:p@h/db").unwrap_err(),
-            DsnError::NotPostgres("mysql".into())
+            DsnError::NotPostgres
+        );
+        // `user:pass@host` parses as a URL whose scheme is the user name.
+        let error = Dsn::parse("app_user:hunter2@db/app")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            !error.contains("app_user") && !error.contains("hunter2"),
+            "{error}"
         );
         assert_eq!(
             Dsn::parse("postgres://:p@h/db").unwrap_err(),

@@ -1,14 +1,62 @@
-//! The one error type every fallible step returns, and how it prints.
+//! The one error type every fallible step returns, its kind, and the list of
+//! errors a command ends with.
 //!
 //! An [`Error`] is a single lowercase message (literals in backticks, no trailing
-//! period), an optional source location (`file:line:column` for the config), the
-//! chain of causes and `hint:` lines saying what to do. It never holds a secret:
-//! whoever builds one formats only names, addresses and redacted DSNs into it.
+//! period), a [`ErrorKind`] saying which part of the world failed, optionally
+//! where in the desired-state file (`file:line:column` and the dotted key), the
+//! chain of causes, and `hint:` lines saying what to do. It never holds a
+//! secret: whoever builds one formats only names, addresses and redacted DSNs
+//! into it. Printing is the printer's job, never this module's.
 
 use std::fmt;
 
-/// Where in the desired-state file something went wrong.
-#[derive(Debug, Clone, PartialEq, Eq)]
+use serde::Serialize;
+
+/// Which part of the world an error comes from, so a pipeline can route it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// `dbops.toml`, or a secret or file it references, is wrong.
+    Config,
+    /// A server could not be reached: refused, timed out, or the TLS handshake failed.
+    Connection,
+    /// A server refused the credentials.
+    Authentication,
+    /// Logged in, but not allowed to do or read something.
+    Permission,
+    /// A server answered with an error.
+    Server,
+    /// The S3-compatible storage failed or refused.
+    Storage,
+    /// A local file, directory, process or command failed.
+    Local,
+    /// A signal stopped dbops.
+    Interrupted,
+    /// Live state moved under dbops: a stale saved plan, a held lock, no convergence.
+    Conflict,
+    /// A bug in dbops.
+    Internal,
+}
+
+impl ErrorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Config => "config",
+            ErrorKind::Connection => "connection",
+            ErrorKind::Authentication => "authentication",
+            ErrorKind::Permission => "permission",
+            ErrorKind::Server => "server",
+            ErrorKind::Storage => "storage",
+            ErrorKind::Local => "local",
+            ErrorKind::Interrupted => "interrupted",
+            ErrorKind::Conflict => "conflict",
+            ErrorKind::Internal => "internal",
+        }
+    }
+}
+
+/// Where in the desired-state file something is written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Location {
     pub file: String,
     pub line: usize,
@@ -21,10 +69,17 @@ impl fmt::Display for Location {
     }
 }
 
-#[derive(Debug, Clone)]
-pub struct Error {
+/// An error: boxed, so results stay small on the happy path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error(Box<Inner>);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Inner {
+    kind: ErrorKind,
     message: String,
     location: Option<Location>,
+    /// The dotted key path in the desired-state file (`roles.app_user.dsn`).
+    key: Option<String>,
     causes: Vec<String>,
     hints: Vec<String>,
 }
@@ -32,48 +87,102 @@ pub struct Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
+    /// An error of kind [`ErrorKind::Local`] unless [`Error::kind`] says otherwise.
     pub fn new(message: impl Into<String>) -> Self {
-        Self {
+        Self(Box::new(Inner {
+            kind: ErrorKind::Local,
             message: message.into(),
             location: None,
+            key: None,
             causes: Vec::new(),
             hints: Vec::new(),
-        }
+        }))
+    }
+
+    pub fn config(message: impl Into<String>) -> Self {
+        Self::new(message).kind(ErrorKind::Config)
+    }
+
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(format!("internal error: {}", message.into())).kind(ErrorKind::Internal)
+    }
+
+    pub fn kind(mut self, kind: ErrorKind) -> Self {
+        self.0.kind = kind;
+        self
     }
 
     pub fn at(mut self, location: Option<Location>) -> Self {
-        if self.location.is_none() {
-            self.location = location;
+        if self.0.location.is_none() {
+            self.0.location = location;
+        }
+        self
+    }
+
+    /// The key path the error is about, shown before the message.
+    pub fn key(mut self, key: impl Into<String>) -> Self {
+        if self.0.key.is_none() {
+            self.0.key = Some(key.into());
         }
         self
     }
 
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
-        self.hints.push(hint.into());
+        self.0.hints.push(hint.into());
         self
     }
 
     pub fn cause(mut self, cause: impl Into<String>) -> Self {
-        self.causes.push(cause.into());
+        self.0.causes.push(cause.into());
         self
     }
 
+    pub fn error_kind(&self) -> ErrorKind {
+        self.0.kind
+    }
+
     pub fn message(&self) -> &str {
-        &self.message
+        &self.0.message
+    }
+
+    pub fn location(&self) -> Option<&Location> {
+        self.0.location.as_ref()
+    }
+
+    pub fn key_path(&self) -> Option<&str> {
+        self.0.key.as_deref()
+    }
+
+    pub fn causes(&self) -> &[String] {
+        &self.0.causes
+    }
+
+    pub fn hints(&self) -> &[String] {
+        &self.0.hints
+    }
+
+    /// The first line: location, key and message, without causes or hints.
+    pub fn headline(&self) -> String {
+        let mut out = String::new();
+        if let Some(location) = &self.0.location {
+            out.push_str(&format!("{location}: "));
+        }
+        if let Some(key) = &self.0.key {
+            out.push_str(&format!("key `{key}`: "));
+        }
+        out.push_str(&self.0.message);
+        out
     }
 }
 
 impl fmt::Display for Error {
     /// `error:` prefix excluded: the printer adds it, styled.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(location) = &self.location {
-            write!(f, "{location}: ")?;
-        }
-        write!(f, "{}", self.message)?;
-        for cause in &self.causes {
+        write!(f, "{}", self.headline())?;
+        for cause in &self.0.causes {
             write!(f, "\n  caused by: {cause}")?;
         }
-        for hint in &self.hints {
+        for hint in &self.0.hints {
             write!(f, "\n  hint: {hint}")?;
         }
         Ok(())
@@ -81,3 +190,68 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+/// Every error a command ends with: one, or all the problems of a file at once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Errors(Vec<Error>);
+
+impl Errors {
+    pub fn new(errors: Vec<Error>) -> Self {
+        debug_assert!(!errors.is_empty());
+        Self(errors)
+    }
+
+    pub fn list(&self) -> &[Error] {
+        &self.0
+    }
+
+    pub fn into_vec(self) -> Vec<Error> {
+        self.0
+    }
+
+    /// The first error, for callers that handle one.
+    pub fn first(&self) -> &Error {
+        &self.0[0]
+    }
+}
+
+impl From<Error> for Errors {
+    fn from(error: Error) -> Self {
+        Self(vec![error])
+    }
+}
+
+impl fmt::Display for Errors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, error) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{error}")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prints_location_key_message_causes_and_hints() {
+        let error = Error::config("`x` is not a duration")
+            .key("backup.rpo")
+            .at(Some(Location {
+                file: "dbops.toml".into(),
+                line: 3,
+                column: 7,
+            }))
+            .cause("because")
+            .hint("write `5m`");
+        assert_eq!(
+            error.to_string(),
+            "dbops.toml:3:7: key `backup.rpo`: `x` is not a duration\n  caused by: because\n  hint: write `5m`"
+        );
+        assert_eq!(error.error_kind(), ErrorKind::Config);
+    }
+}

@@ -1,12 +1,19 @@
 //! Structured events: one per applied change (`role.password.rotated`,
-//! `membership.granted`, ...), so deploy logs carry evidence of what changed.
-//! With `--log-format json` each is a JSON line on stderr; with `text`, a short
-//! line on stderr. Events hold addresses and names, never a secret.
+//! `membership.granted`, ...), emitted the moment the change is done, so a
+//! deploy log carries evidence of what changed even when a later step fails.
+//!
+//! Names are `<object>.<what happened>` in the past tense. With `--log-format
+//! json` each event is a JSON line on stderr, flushed as it happens; with
+//! `text`, a short line. Events hold addresses and names, never a secret.
+//! Domains emit through the [`EventSink`] trait and never print.
 
+use std::cell::RefCell;
 use std::io::Write;
 use std::time::SystemTime;
 
 use serde::Serialize;
+
+use crate::plan::Address;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum LogFormat {
@@ -14,10 +21,19 @@ pub enum LogFormat {
     Json,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Debug,
+    Info,
+    Warn,
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Event {
     pub timestamp: String,
-    pub level: &'static str,
+    pub level: Level,
     pub event: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub address: Option<String>,
@@ -28,10 +44,11 @@ pub struct Event {
 }
 
 impl Event {
-    pub fn new(event: &str, address: &str) -> Self {
+    /// A change done at `address`.
+    pub fn new(event: &str, address: &Address) -> Self {
         Self {
             timestamp: now(),
-            level: "info",
+            level: Level::Info,
             event: event.to_string(),
             address: Some(address.to_string()),
             message: None,
@@ -42,7 +59,7 @@ impl Event {
     pub fn message(event: &str, message: impl Into<String>) -> Self {
         Self {
             timestamp: now(),
-            level: "info",
+            level: Level::Info,
             event: event.to_string(),
             address: None,
             message: Some(message.into()),
@@ -50,51 +67,48 @@ impl Event {
         }
     }
 
-    /// Where a read of live state spent its time; a `debug` event, JSON log only.
-    pub fn timings(phases: &Timings, statements: usize) -> Self {
-        let ms = |d: std::time::Duration| (d.as_secs_f64() * 1000.0 * 10.0).round() / 10.0;
-        Self {
-            timestamp: now(),
-            level: "debug",
-            event: "observe.timings".to_string(),
-            address: None,
-            message: None,
-            details: Some(serde_json::json!({
-                "load_ms": ms(phases.load),
-                "connect_ms": ms(phases.connect),
-                "observe_ms": ms(phases.observe),
-                "diff_ms": ms(phases.diff),
-                "statements": statements,
-            })),
-        }
+    pub fn level(mut self, level: Level) -> Self {
+        self.level = level;
+        self
     }
-}
 
-/// Durations of the pipeline's phases.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Timings {
-    pub load: std::time::Duration,
-    pub connect: std::time::Duration,
-    pub observe: std::time::Duration,
-    pub diff: std::time::Duration,
+    pub fn details(mut self, details: serde_json::Value) -> Self {
+        self.details = Some(details);
+        self
+    }
 }
 
 fn now() -> String {
     humantime::format_rfc3339_millis(SystemTime::now()).to_string()
 }
 
-/// Where events go.
+/// Where domains send events.
+pub trait EventSink {
+    fn emit(&self, event: Event);
+}
+
+/// Events to stderr, each written and flushed when emitted; remembers them so
+/// a failed apply can say what was applied.
 pub struct EventLog {
     format: LogFormat,
+    emitted: RefCell<Vec<Event>>,
 }
 
 impl EventLog {
     pub fn new(format: LogFormat) -> Self {
-        Self { format }
+        Self {
+            format,
+            emitted: RefCell::new(Vec::new()),
+        }
     }
 
-    pub fn emit(&self, event: &Event) {
-        if self.format == LogFormat::Text && event.level == "debug" {
+    /// Every event emitted so far.
+    pub fn emitted(&self) -> Vec<Event> {
+        self.emitted.borrow().clone()
+    }
+
+    fn write(&self, event: &Event) {
+        if self.format == LogFormat::Text && event.level == Level::Debug {
             return;
         }
         let mut stderr = std::io::stderr().lock();
@@ -111,5 +125,23 @@ impl EventLog {
                 (None, None) => writeln!(stderr, "{}", event.event),
             },
         };
+        let _ = stderr.flush();
+    }
+}
+
+impl EventSink for EventLog {
+    fn emit(&self, event: Event) {
+        self.write(&event);
+        self.emitted.borrow_mut().push(event);
+    }
+}
+
+/// Collects events in memory: for tests, and for steps whose events wait for a commit.
+#[derive(Default)]
+pub struct Collected(pub RefCell<Vec<Event>>);
+
+impl EventSink for Collected {
+    fn emit(&self, event: Event) {
+        self.0.borrow_mut().push(event);
     }
 }

@@ -1,28 +1,28 @@
 //! dbops: converge a self-hosted PostgreSQL deployment on a declared state.
 //!
-//! Data flows one way: file -> desired state (`config`) -> observe live state
-//! (each domain) -> diff (each domain, pure) -> [`plan::Plan`] -> render
-//! (`render`) or apply (each domain). `commands` sequences it per subcommand.
+//! Data flows one way: file (`config`) -> desired state (each domain's
+//! resolution, driven by the engine's registry) -> observe live state (each
+//! domain) -> diff (each domain, pure) -> [`plan::Plan`] -> render (`render`)
+//! or apply (`engine::apply`, each domain in plan order). `commands` sequences
+//! it per subcommand; `plan` depends on nothing; domains never import `config`.
+//! See docs/architecture.md.
 
-pub mod backup;
-pub mod bucket;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod diagnostics;
+pub mod domains;
 pub mod dsn;
 pub mod engine;
 pub mod error;
 pub mod events;
-pub mod files;
-pub mod grants;
-pub mod managed_file;
+pub mod pg;
 pub mod plan;
 pub mod planfile;
-pub mod pooler;
-pub mod postgres;
+pub mod printer;
 pub mod render;
-pub mod restart;
-pub mod settings;
+pub mod secret;
+pub mod util;
 
 use clap::Parser;
 
@@ -44,24 +44,22 @@ pub fn main_entry() -> ExitStatus {
         }
     };
     let (settings, command) = arguments.into_settings();
+    let printer = printer::Printer::new(settings.color);
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
         Ok(runtime) => runtime,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            printer
+                .errors(&error::Error::new(format!("cannot start the async runtime: {e}")).into());
             return ExitStatus::Error;
         }
     };
     match runtime.block_on(commands::run(&settings, command)) {
         Ok(status) => status,
-        Err(error) => {
-            let style = console::Style::new()
-                .red()
-                .bold()
-                .force_styling(settings.color);
-            eprintln!("{} {error}", style.apply_to("error:"));
+        Err(errors) => {
+            printer.errors(&errors);
             ExitStatus::Error
         }
     }

@@ -8,10 +8,9 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::secret_ref::io_reason;
-use crate::error::{Error, Result};
-use crate::files::write_atomic;
+use crate::error::{Error, ErrorKind, Result};
 use crate::plan::Plan;
+use crate::util::files::{io_reason, write_atomic};
 
 pub const KIND: &str = "dbops-plan";
 pub const FORMAT_VERSION: u32 = 1;
@@ -29,7 +28,12 @@ pub struct PlanFile {
 }
 
 impl PlanFile {
-    pub fn new(config_file: &str, config_digest: String, live_digest: String, plan: &Plan) -> Self {
+    pub fn new<O>(
+        config_file: &str,
+        config_digest: String,
+        live_digest: String,
+        plan: &Plan<O>,
+    ) -> Self {
         Self {
             kind: KIND.to_string(),
             format_version: FORMAT_VERSION,
@@ -45,19 +49,19 @@ impl PlanFile {
     pub fn save(&self, path: &Path) -> Result<()> {
         let mut text = serde_json::to_string_pretty(self).expect("plan files serialize");
         text.push('\n');
-        write_atomic(path, text.as_bytes(), 0o600)
+        write_atomic(path, text.as_bytes(), 0o600, None)
     }
 
     pub fn load(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| {
-            Error::new(format!(
+            Error::config(format!(
                 "cannot read the plan file `{}`: {}",
                 path.display(),
                 io_reason(&e)
             ))
         })?;
         let file: PlanFile = serde_json::from_str(&text).map_err(|e| {
-            Error::new(format!(
+            Error::config(format!(
                 "`{}` is not a dbops plan file: {e}",
                 path.display()
             ))
@@ -70,6 +74,7 @@ impl PlanFile {
                 file.kind,
                 file.format_version
             ))
+            .kind(ErrorKind::Config)
             .hint("save a new one with this dbops: `dbops plan --out FILE`"));
         }
         Ok(file)
@@ -77,6 +82,7 @@ impl PlanFile {
 }
 
 /// The changes as the plan file records them, for comparing plans.
-pub fn changes_value(plan: &Plan) -> serde_json::Value {
-    serde_json::to_value(&plan.changes).expect("changes serialize")
+pub fn changes_value<O>(plan: &Plan<O>) -> serde_json::Value {
+    let changes: Vec<&crate::plan::Change> = plan.changes().collect();
+    serde_json::to_value(&changes).expect("changes serialize")
 }

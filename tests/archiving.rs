@@ -72,7 +72,7 @@ fn lints_report_settings_that_defeat_the_backup() {
     out.expect_code(1);
     assert!(
         out.stderr
-            .contains("dbops.toml:5:16: `archive_mode` is off while `[backup]` is declared"),
+            .contains("dbops.toml:5:16: key `server.settings.archive_mode`: `archive_mode` is off while `[backup]` is declared"),
         "{}",
         out.stderr
     );

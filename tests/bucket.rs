@@ -305,7 +305,7 @@ fn bad_bucket_input_fails_clearly_and_changes_nothing() {
         (
             "\"GLACIER\"",
             "\"FROZEN\"",
-            "`FROZEN` is not a storage class",
+            "unknown variant `FROZEN`, expected one of `STANDARD_IA`",
         ),
         (
             "expire_after_days = 30",
@@ -339,7 +339,7 @@ fn bad_bucket_input_fails_clearly_and_changes_nothing() {
     out.expect_code(1);
     assert!(
         out.stderr
-            .contains("`HeadBucket` on bucket `db-backups` at http://127.0.0.1:"),
+            .contains("`HeadBucket` on bucket `db-backups`: cannot reach http://127.0.0.1:"),
         "{}",
         out.stderr
     );

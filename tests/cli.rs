@@ -106,7 +106,7 @@ fn dbops_file_env_points_at_the_desired_state_file() {
     out.expect_code(0);
     assert!(
         out.stdout
-            .contains("declares 2 role(s), 1 database(s), 0 grant(s) and 0 setting(s)"),
+            .contains("declares 2 roles, 1 databases, 0 grants, 0 settings, 0 buckets, 0 backup tools, 0 poolers"),
         "{}",
         out.stdout
     );

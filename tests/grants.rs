@@ -247,7 +247,7 @@ fn invalid_grants_fail_before_any_change() {
                 "privileges = [\"USAGE\", \"SELECT\"]",
                 "privileges = [\"USAGE\", \"INSERT\"]",
             ),
-            "key `grants[2].privileges`: `INSERT` is not a privilege on sequences",
+            "key `grants[2].privileges[1]`: `INSERT` is not a privilege on sequences",
         ),
         (
             CONFIG.replace(

@@ -145,9 +145,9 @@ fn from_empty_roles_and_pooler_files_then_both_roles_log_in_through_pgbouncer() 
     let apply = s.dbops.run(&["apply", "--auto-approve"]);
     apply.expect_code(0);
     assert!(
-        apply
-            .stderr
-            .contains("pgBouncer was not reloaded: its admin console did not answer"),
+        apply.stderr.contains(
+            "pgBouncer was not reloaded: it is not running (nothing listens on 127.0.0.1:"
+        ),
         "{}",
         apply.stderr
     );
@@ -321,7 +321,7 @@ fn reloadable_settings_take_effect_and_listen_port_waits_for_a_restart() {
     let text = moved.run(&["plan"]);
     assert!(
         text.stdout.contains(
-            "# pooler.file.pgbouncer.ini will be updated in-place\n  # (requires restart)"
+            "# pooler.file.pgbouncer.ini will be updated in-place\n  # (requires a restart of pgBouncer)"
         ),
         "{}",
         text.stdout
@@ -329,7 +329,7 @@ fn reloadable_settings_take_effect_and_listen_port_waits_for_a_restart() {
     let apply = moved.run(&["apply", "--auto-approve"]);
     apply.expect_code(0);
     assert!(
-        apply.stderr.contains("Restart required: `pooler.file.pgbouncer.ini` changes settings pgBouncer's RELOAD ignores"),
+        apply.stderr.contains("Restart required: the changes to `pooler.file.pgbouncer.ini` take effect when pgBouncer restarts (RELOAD ignores them)"),
         "{}",
         apply.stderr
     );
@@ -425,7 +425,7 @@ fn security_lints_each_have_a_failing_example() {
                 .replace("admin_console = \"localhost\"\nadmin_password = { env = \"PGBOUNCER_ADMIN_PASSWORD\" }", "admin_console = \"disabled\"")
                 + "stats_users = \"monitor\"\n",
             Dbops::new(""),
-            "`pooler.settings.stats_users` opens the admin console while pgBouncer listens on `0.0.0.0`",
+            "key `pooler.settings.stats_users`: opens the admin console while pgBouncer listens on `0.0.0.0`",
         ),
         (base.clone(), Dbops::new(""), "`$DATABASE_URL` points at PostgreSQL itself"),
         (base.clone() + "server_lifetme = 10\n", Dbops::new(""), "pgBouncer has no setting `server_lifetme`"),

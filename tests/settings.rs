@@ -96,7 +96,7 @@ log_min_duration_statement = "250ms"
     );
     assert!(
         plan.stdout
-            .contains("No changes. Settings wait for a restart"),
+            .contains("No changes. 2 setting(s) wait for a restart of PostgreSQL"),
         "{}",
         plan.stdout
     );

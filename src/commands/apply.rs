@@ -1,22 +1,25 @@
 //! `dbops apply [PLANFILE]`: take the apply lock, observe, plan, confirm,
-//! converge, then observe again and fail loudly if anything did not converge.
-//! A saved plan is applied only if the file, the live state and the changes are
-//! exactly what they were when it was saved. Settings that wait for a restart
-//! are reported; with `--allow-restart`, `[server] restart_command` runs.
+//! converge in plan order with each event logged as it happens, then observe
+//! again and fail loudly if anything did not converge. A saved plan is applied
+//! only if the file, the live state and the changes are exactly what they were
+//! when it was saved. Settings that wait for a restart are reported, per
+//! service; with `--allow-restart`, `[server] restart_command` restarts
+//! PostgreSQL.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
 use std::time::Duration;
 
-use super::{print, warn, ExitStatus};
+use super::ExitStatus;
 use crate::cli::Settings;
-use crate::engine::Session;
-use crate::error::{Error, Result};
-use crate::events::{Event, EventLog, LogFormat};
-use crate::plan::{Plan, Service};
+use crate::domains::settings::SERVICE as POSTGRES;
+use crate::engine::{self, Plan, Session};
+use crate::error::{Error, ErrorKind, Errors, Result};
+use crate::events::{Event, EventLog, EventSink};
+use crate::pg::connect::Access;
+use crate::pg::lock;
 use crate::planfile::{changes_value, PlanFile};
-use crate::postgres::connect::Access;
-use crate::postgres::lock;
+use crate::printer::Printer;
 use crate::render::{render, Format, Kind, Report};
 
 /// How long apply waits for a configuration reload to show in `pg_settings`.
@@ -31,77 +34,68 @@ pub struct Options {
 
 pub async fn run(
     settings: &Settings,
+    printer: &Printer,
     options: &Options,
     planfile: Option<&Path>,
-) -> Result<ExitStatus> {
+) -> Result<ExitStatus, Errors> {
     let saved = planfile.map(PlanFile::load).transpose()?;
     let interactive = std::io::stdin().is_terminal();
     if saved.is_none() && !options.auto_approve && !interactive {
-        return Err(Error::new("refusing to apply without confirmation: stdin is not a terminal")
-            .hint("pass `--auto-approve`, or save a plan with `dbops plan --out FILE` and apply it with `dbops apply FILE`"));
+        return Err(Error::config("refusing to apply without confirmation: stdin is not a terminal")
+            .hint("pass `--auto-approve`, or save a plan with `dbops plan --out FILE` and apply it with `dbops apply FILE`").into());
     }
     let log = EventLog::new(settings.log_format);
 
     let mut session =
         Session::open(&settings.file, Access::ReadWrite, settings.connect_timeout).await?;
-    warn(settings, &session.loaded.warnings);
+    printer.warnings(&session.warnings);
     if let Some(saved) = &saved {
         if saved.config_digest != session.loaded.digest() {
             return Err(stale(
                 planfile,
                 "the desired-state file changed since the plan was saved",
-            ));
+            )
+            .into());
         }
     }
     lock::acquire(&session.client, options.lock_timeout).await?;
     let live = session.observe().await?;
     let plan = session.plan(&live)?;
     if let Some(saved) = &saved {
-        if saved.live_digest != live.fingerprint() || saved.changes != changes_value(&plan) {
+        if saved.live_digest != live.fingerprint() {
+            return Err(stale(planfile, "the live state changed since the plan was saved").into());
+        }
+        if saved.changes != changes_value(&plan) {
             return Err(stale(
                 planfile,
-                "the live state changed since the plan was saved",
-            ));
+                "the changes differ from the saved ones (a secret the file references changed, or something changed the live state in a way the digest does not cover)",
+            )
+            .into());
         }
     }
 
     if plan.is_empty() {
-        print(&render(settings.format, &report(settings, &plan, false)));
-        return finish_restarts(settings, options, &mut session, &plan, &log).await;
+        printer.out(&render(
+            settings.format,
+            &Report::new(Kind::Apply, &plan, settings.color),
+        ));
+        return finish_restarts(settings, printer, options, &mut session, &plan, &log).await;
     }
     if settings.format == Format::Text {
-        print(&render(Format::Text, &report(settings, &plan, false)));
+        printer.out(&render(
+            Format::Text,
+            &Report::new(Kind::Apply, &plan, settings.color),
+        ));
     }
-    if saved.is_none() && !options.auto_approve && !confirm()? {
-        return Err(Error::new("apply cancelled; nothing was changed"));
+    if saved.is_none() && !options.auto_approve && !confirm(printer)? {
+        return Err(Error::config("apply cancelled; nothing was changed").into());
     }
 
-    let events = session.apply(&plan).await?;
-    for event in &events {
-        log.emit(event);
-    }
+    engine::apply::apply(&mut session, &plan, &log).await?;
 
     let (_, remaining) = session.settle(SETTLE).await?;
     if !remaining.is_empty() {
-        return Err(not_converged(&remaining));
-    }
-    let pooler_restarts: Vec<String> = plan
-        .changes
-        .iter()
-        .filter(|c| c.requires_restart && Service::of(&c.address) == Some(Service::Pooler))
-        .map(|c| format!("`{}`", c.address))
-        .collect();
-    if !pooler_restarts.is_empty() {
-        eprintln!(
-            "Restart required: {} changes settings pgBouncer's RELOAD ignores; restart pgBouncer to apply them (dbops does not restart it).",
-            pooler_restarts.join(", ")
-        );
-    }
-    if settings.log_format == LogFormat::Json {
-        log.emit(&Event::message(
-            "apply.complete",
-            "live state matches the desired-state file",
-        ));
+        return Err(not_converged(&remaining).into());
     }
     match settings.format {
         Format::Text => {
@@ -114,67 +108,87 @@ pub async fn run(
                 .green()
                 .bold()
                 .force_styling(settings.color);
-            print(&format!("\n{}\n", style.apply_to(line)));
+            printer.out(&format!("\n{}\n", style.apply_to(line)));
         }
-        Format::Json | Format::Markdown => {
-            print(&render(settings.format, &report(settings, &plan, true)))
-        }
+        Format::Json | Format::Markdown => printer.out(&render(
+            settings.format,
+            &Report::new(Kind::Apply, &plan, settings.color).applied(true),
+        )),
     }
-    finish_restarts(settings, options, &mut session, &remaining, &log).await
+    let restart_changes: Vec<String> = plan
+        .changes()
+        .filter(|c| c.restart.is_some_and(|s| !s.restartable_by_dbops))
+        .map(|c| format!("`{}`", c.address))
+        .collect();
+    if !restart_changes.is_empty() {
+        printer.note(&format!(
+            "Restart required: the changes to {} take effect when pgBouncer restarts (RELOAD ignores them); dbops does not restart pgBouncer.",
+            restart_changes.join(", ")
+        ));
+    }
+    if settings.log_format == crate::events::LogFormat::Json {
+        log.emit(Event::message(
+            "apply.complete",
+            "live state matches the desired-state file",
+        ));
+    }
+    finish_restarts(settings, printer, options, &mut session, &remaining, &log).await
 }
 
-fn report<'a>(settings: &Settings, plan: &'a Plan, applied: bool) -> Report<'a> {
-    Report {
-        kind: Kind::Apply,
-        plan,
-        applied,
-        color: settings.color,
-    }
-}
-
-/// Settings waiting for a restart: restart when allowed, else say so plainly.
+/// Settings waiting for a restart: restart PostgreSQL when allowed, and say
+/// plainly which service each pending item waits for.
 async fn finish_restarts(
     settings: &Settings,
+    printer: &Printer,
     options: &Options,
     session: &mut Session,
     plan: &Plan,
     log: &EventLog,
-) -> Result<ExitStatus> {
-    let quoted = |addresses: Vec<&str>| -> Vec<String> {
-        addresses.iter().map(|a| format!("`{a}`")).collect()
+) -> Result<ExitStatus, Errors> {
+    let quoted = |items: Vec<&crate::plan::Pending>| -> Vec<String> {
+        items.iter().map(|p| format!("`{}`", p.address)).collect()
     };
-    let pooler = quoted(plan.pending_for(Service::Pooler));
-    if !pooler.is_empty() {
-        eprintln!(
-            "Restart required: {} take effect when pgBouncer restarts (RELOAD ignores them); dbops does not restart pgBouncer.",
-            pooler.join(", ")
-        );
+    for service in plan
+        .pending
+        .iter()
+        .map(|p| p.service)
+        .filter(|s| !s.restartable_by_dbops)
+        .collect::<std::collections::BTreeSet<_>>()
+    {
+        let names = quoted(plan.pending_for(service));
+        printer.note(&format!(
+            "Restart required: {} take effect when {} restarts; dbops does not restart {}.",
+            names.join(", "),
+            service.name,
+            service.name
+        ));
     }
-    let names = quoted(plan.pending_for(Service::Postgres));
+    let names = quoted(plan.pending_for(POSTGRES));
     if names.is_empty() {
         return Ok(ExitStatus::Success);
     }
     if !options.allow_restart {
-        eprintln!(
+        printer.note(&format!(
             "Restart required: {} take effect when PostgreSQL restarts. Run `dbops apply --allow-restart` \
              (it runs `[server] restart_command`) or restart PostgreSQL yourself.",
             names.join(", ")
-        );
+        ));
         return Ok(ExitStatus::Success);
     }
-    let Some(command) = session.loaded.desired.settings.restart_command.clone() else {
-        return Err(Error::new(format!(
+    let Some(command) = session.desired.settings.restart_command.clone() else {
+        return Err(Error::config(format!(
             "{} wait for a restart, and `--allow-restart` was given, but `[server] restart_command` is not set",
             names.join(", ")
         ))
-        .hint("set `restart_command` in `[server]`, e.g. `docker compose restart postgres`"));
+        .hint("set `restart_command` in `[server]`, e.g. `docker compose restart postgres`")
+        .into());
     };
-    log.emit(&Event::message(
+    log.emit(Event::message(
         "server.restart.started",
         "running `[server] restart_command`",
     ));
-    let admin = session.loaded.desired.admin.clone();
-    crate::restart::restart(
+    let admin = session.desired.postgres.admin.clone();
+    engine::restart::restart(
         &command,
         &admin,
         options.restart_timeout,
@@ -183,24 +197,25 @@ async fn finish_restarts(
     .await?;
     session.reconnect().await?;
     lock::acquire(&session.client, options.lock_timeout).await?;
-    log.emit(&Event::message(
+    log.emit(Event::message(
         "server.restart.completed",
         "PostgreSQL is back",
     ));
     let (_, after) = session.settle(SETTLE).await?;
-    if !after.is_empty() || !after.pending_for(Service::Postgres).is_empty() {
-        return Err(not_converged(&after).cause("observed after the restart"));
+    if !after.is_empty() || !after.pending_for(POSTGRES).is_empty() {
+        return Err(not_converged(&after)
+            .cause("observed after the restart")
+            .into());
     }
     if settings.format == Format::Text {
-        print("PostgreSQL restarted; every setting is in force.\n");
+        printer.out("PostgreSQL restarted; every setting is in force.\n");
     }
     Ok(ExitStatus::Success)
 }
 
 fn not_converged(remaining: &Plan) -> Error {
     let addresses: Vec<String> = remaining
-        .changes
-        .iter()
+        .changes()
         .map(|c| format!("`{}`", c.address))
         .chain(
             remaining
@@ -214,6 +229,7 @@ fn not_converged(remaining: &Plan) -> Error {
         addresses.len(),
         addresses.join(", ")
     ))
+    .kind(ErrorKind::Conflict)
     .hint("something else changed these objects during the apply, or the server ignored a change; run `dbops plan` to see them")
 }
 
@@ -224,11 +240,12 @@ fn stale(planfile: Option<&Path>, why: &str) -> Error {
     Error::new(format!(
         "refusing to apply the saved plan `{name}`: {why}; nothing was changed"
     ))
+    .kind(ErrorKind::Conflict)
     .hint("run `dbops plan --out FILE` again and review the new plan")
 }
 
-fn confirm() -> Result<bool> {
-    print(
+fn confirm(printer: &Printer) -> Result<bool> {
+    printer.out(
         "\nDo you want to perform these actions? Only `yes` will be accepted.\n  Enter a value: ",
     );
     let _ = std::io::stdout().flush();

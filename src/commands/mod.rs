@@ -1,6 +1,6 @@
 //! One module per subcommand. Each takes the checked [`Settings`], runs the
 //! shared pipeline and returns an [`ExitStatus`]; stdout gets the report, stderr
-//! gets warnings, events and errors.
+//! gets warnings, events and errors (through the [`Printer`]).
 
 mod apply;
 mod drift;
@@ -8,10 +8,11 @@ mod plan;
 mod schema;
 mod validate;
 
-use std::io::Write;
+pub use schema::schema_text;
 
 use crate::cli::{Command, Settings};
-use crate::error::Result;
+use crate::error::Errors;
+use crate::printer::Printer;
 
 /// Process exit codes, Terraform's conventions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,13 +27,14 @@ pub enum ExitStatus {
     Usage = 64,
 }
 
-pub async fn run(settings: &Settings, command: Command) -> Result<ExitStatus> {
+pub async fn run(settings: &Settings, command: Command) -> Result<ExitStatus, Errors> {
+    let printer = Printer::new(settings.color);
     match command {
-        Command::Validate => validate::run(settings),
+        Command::Validate => validate::run(settings, &printer),
         Command::Plan {
             detailed_exitcode,
             out,
-        } => plan::run(settings, detailed_exitcode, out.as_deref()).await,
+        } => plan::run(settings, &printer, detailed_exitcode, out.as_deref()).await,
         Command::Apply {
             auto_approve,
             lock_timeout,
@@ -46,25 +48,9 @@ pub async fn run(settings: &Settings, command: Command) -> Result<ExitStatus> {
                 allow_restart,
                 restart_timeout,
             };
-            apply::run(settings, &options, planfile.as_deref()).await
+            apply::run(settings, &printer, &options, planfile.as_deref()).await
         }
-        Command::Drift => drift::run(settings).await,
-        Command::Schema => schema::run(),
-    }
-}
-
-fn print(text: &str) {
-    let mut stdout = std::io::stdout().lock();
-    let _ = stdout.write_all(text.as_bytes());
-    let _ = stdout.flush();
-}
-
-fn warn(settings: &Settings, warnings: &[String]) {
-    let style = console::Style::new()
-        .yellow()
-        .bold()
-        .force_styling(settings.color);
-    for warning in warnings {
-        eprintln!("{} {warning}", style.apply_to("warning:"));
+        Command::Drift => drift::run(settings, &printer).await,
+        Command::Schema => schema::run(&printer),
     }
 }

@@ -3,33 +3,30 @@
 
 use std::path::Path;
 
-use super::{print, warn, ExitStatus};
+use super::ExitStatus;
 use crate::cli::Settings;
 use crate::engine::Session;
-use crate::error::Result;
-use crate::events::{Event, EventLog};
+use crate::error::Errors;
+use crate::events::{EventLog, EventSink};
+use crate::pg::connect::Access;
 use crate::planfile::PlanFile;
-use crate::postgres::connect::Access;
+use crate::printer::Printer;
 use crate::render::{render, Kind, Report};
 
 pub async fn run(
     settings: &Settings,
+    printer: &Printer,
     detailed_exitcode: bool,
     out: Option<&Path>,
-) -> Result<ExitStatus> {
+) -> Result<ExitStatus, Errors> {
     let mut session =
         Session::open(&settings.file, Access::ReadOnly, settings.connect_timeout).await?;
-    warn(settings, &session.loaded.warnings);
+    printer.warnings(&session.warnings);
     let (live, plan) = session.observe_and_plan().await?;
-    EventLog::new(settings.log_format).emit(&Event::timings(&session.timings, live.statements()));
-    print(&render(
+    EventLog::new(settings.log_format).emit(session.timings.event(live.statements()));
+    printer.out(&render(
         settings.format,
-        &Report {
-            kind: Kind::Plan,
-            plan: &plan,
-            applied: false,
-            color: settings.color,
-        },
+        &Report::new(Kind::Plan, &plan, settings.color),
     ));
     if let Some(out) = out {
         let file = PlanFile::new(
@@ -39,11 +36,11 @@ pub async fn run(
             &plan,
         );
         file.save(out)?;
-        eprintln!(
+        printer.note(&format!(
             "Saved the plan to `{}`; apply it with `dbops apply {}`",
             out.display(),
             out.display()
-        );
+        ));
     }
     Ok(if detailed_exitcode && !plan.is_empty() {
         ExitStatus::Changes

@@ -1,7 +1,8 @@
 //! `dbops schema`: the JSON Schema of `dbops.toml`, generated from the parser's types.
 
-use super::{print, ExitStatus};
-use crate::error::Result;
+use super::ExitStatus;
+use crate::error::Errors;
+use crate::printer::Printer;
 
 pub fn schema_text() -> String {
     let schema = schemars::schema_for!(crate::config::raw::RawConfig);
@@ -10,7 +11,7 @@ pub fn schema_text() -> String {
     text
 }
 
-pub fn run() -> Result<ExitStatus> {
-    print(&schema_text());
+pub fn run(printer: &Printer) -> Result<ExitStatus, Errors> {
+    printer.out(&schema_text());
     Ok(ExitStatus::Success)
 }

@@ -1,41 +1,46 @@
-//! `dbops validate`: parse, resolve references, lint. Connects to nothing.
+//! `dbops validate`: parse, resolve references, lint; connects to nothing.
+//! Reports every problem of the file at once.
 
-use super::{print, warn, ExitStatus};
+use super::ExitStatus;
 use crate::cli::Settings;
-use crate::config;
-use crate::error::Result;
+use crate::engine::registry;
+use crate::engine::session::resolve;
+use crate::error::Errors;
+use crate::printer::Printer;
 use crate::render::Format;
 
-pub fn run(settings: &Settings) -> Result<ExitStatus> {
-    let loaded = config::load(&settings.file)?;
-    warn(settings, &loaded.warnings);
-    let desired = &loaded.desired;
+pub fn run(settings: &Settings, printer: &Printer) -> Result<ExitStatus, Errors> {
+    let resolved = resolve(&settings.file)?;
+    printer.warnings(&resolved.warnings);
+    let counts = registry::summary(&resolved.desired);
     let text = match settings.format {
         Format::Json => {
-            let document = serde_json::json!({
+            let mut document = serde_json::json!({
                 "format_version": "1.0",
                 "valid": true,
-                "file": loaded.source.name,
-                "roles": desired.postgres.roles.len(),
-                "databases": desired.postgres.databases.len(),
-                "grants": desired.grants.grants.len(),
-                "settings": desired.settings.settings.len(),
-                "warnings": loaded.warnings,
+                "file": resolved.loaded.source.name,
+                "warnings": resolved.warnings,
             });
+            for (what, count) in &counts {
+                document[what.replace(' ', "_")] = serde_json::json!(count);
+            }
             format!(
                 "{}\n",
                 serde_json::to_string_pretty(&document).expect("json")
             )
         }
-        Format::Text | Format::Markdown => format!(
-            "The configuration is valid: `{}` declares {} role(s), {} database(s), {} grant(s) and {} setting(s).\n",
-            loaded.source.name,
-            desired.postgres.roles.len(),
-            desired.postgres.databases.len(),
-            desired.grants.grants.len(),
-            desired.settings.settings.len()
-        ),
+        Format::Text | Format::Markdown => {
+            let parts: Vec<String> = counts
+                .iter()
+                .map(|(what, count)| format!("{count} {what}"))
+                .collect();
+            format!(
+                "The configuration is valid: `{}` declares {}.\n",
+                resolved.loaded.source.name,
+                parts.join(", ")
+            )
+        }
     };
-    print(&text);
+    printer.out(&text);
     Ok(ExitStatus::Success)
 }

@@ -1,102 +1,258 @@
-//! Reading `dbops.toml`: the raw document (`raw`), where its parts are written
-//! (`source`), secret references (`secret_ref`) and the resolved desired state
-//! (`resolve`). Never opens a connection.
+//! Reading `dbops.toml`: the text and where its parts are written (`source`),
+//! and the raw document (`raw`), with every shape problem of the file reported
+//! at once. Resolving the raw document into each domain's desired state is the
+//! engine registry's job; this module never opens a connection and never
+//! quotes the source text (a line may hold a secret).
 
 pub mod raw;
-pub mod resolve;
-pub mod secret_ref;
 pub mod source;
 
+use std::collections::BTreeSet;
 use std::path::Path;
 
-use sha2::{Digest, Sha256};
+use toml_edit::de::ValueDeserializer;
+use toml_edit::{Document, InlineTable, Item, Value};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Errors, Location};
+use crate::util::digest::sha256_hex;
+use crate::util::files::io_reason;
+use crate::util::suggest::did_you_mean;
 use raw::RawConfig;
-pub use resolve::DesiredState;
-use secret_ref::io_reason;
 use source::SourceFile;
 
-/// A loaded, resolved desired-state file.
+/// A parsed desired-state file.
 pub struct Loaded {
     pub source: SourceFile,
-    pub desired: DesiredState,
-    pub warnings: Vec<String>,
+    pub raw: RawConfig,
 }
 
 impl Loaded {
     /// SHA-256 of the file's bytes, hex: what a saved plan pins.
     pub fn digest(&self) -> String {
-        hex(&Sha256::digest(self.source.text.as_bytes()))
+        sha256_hex(self.source.text.as_bytes())
     }
 }
 
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+/// The largest desired-state file dbops reads.
+const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
-pub fn load(path: &Path) -> Result<Loaded> {
+pub fn load(path: &Path) -> Result<Loaded, Errors> {
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        let error = Error::new(format!(
-            "cannot read the desired-state file `{name}`: {}",
-            io_reason(&e)
-        ));
+    let unreadable = |why: String| {
+        Error::config(format!(
+            "cannot read the desired-state file `{name}`: {why}"
+        ))
+    };
+    let metadata = std::fs::metadata(path).map_err(|e| {
+        let error = unreadable(io_reason(&e));
         if e.kind() == std::io::ErrorKind::NotFound {
             error.hint("pass the file with `-f PATH` or set `DBOPS_FILE`")
         } else {
             error
         }
     })?;
+    if !metadata.is_file() {
+        return Err(unreadable("it is not a regular file".into()).into());
+    }
+    if metadata.len() > MAX_FILE_BYTES {
+        return Err(unreadable("it is larger than 16 MiB".into()).into());
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| unreadable(io_reason(&e)))?;
     let source = SourceFile::new(name, text);
     let raw = parse(&source)?;
-    let (desired, warnings) = resolve::resolve(&raw, &source)?;
-    Ok(Loaded {
-        source,
-        desired,
-        warnings,
-    })
+    Ok(Loaded { source, raw })
 }
 
-/// Parses and shape-checks the document. Errors carry `file:line:column` and
-/// the key; they never quote the source text (a line may hold a secret).
-pub fn parse(source: &SourceFile) -> Result<RawConfig> {
-    let document = match toml_edit::Document::parse(source.text.clone()) {
+/// Parses and shape-checks the document, reporting every problem: each
+/// top-level section, each entry of a map section (`[roles.NAME]`) and each
+/// element of an array section (`[[grants]]`) is checked on its own, so one
+/// mistake does not hide the next.
+pub fn parse(source: &SourceFile) -> Result<RawConfig, Errors> {
+    let document = match Document::parse(source.text.clone()) {
         Ok(document) => document,
         Err(e) => {
             let location = e.span().map(|span| source.location(span.start));
             let message = e.message().trim().trim_end_matches('.').to_string();
             return Err(
-                Error::new(format!("invalid TOML: {}", lowercase_first(&message)))
+                Error::config(format!("invalid TOML: {}", lowercase_first(&message)))
                     .at(location)
-                    .hint("see https://toml.io for the syntax"),
+                    .hint("see https://toml.io for the syntax")
+                    .into(),
             );
         }
     };
-    toml_edit::de::from_document::<RawConfig>(document).map_err(|e| {
-        let (location, key) = match e.span() {
-            Some(span) => (
-                Some(source.location(span.start)),
-                source.key_path_at(span.start),
-            ),
-            None => (None, Vec::new()),
-        };
-        let message = e.message().trim().trim_end_matches('.').to_string();
-        let message = if key.is_empty() {
-            lowercase_first(&message)
-        } else {
-            format!("key `{}`: {}", key.join("."), lowercase_first(&message))
-        };
-        let mut error = Error::new(message).at(location);
-        if e.message().starts_with("unknown field") {
-            error = error.hint(
-                "remove the key or fix its spelling; `schemas/dbops.schema.json` lists every key",
-            );
-        } else if e.message().starts_with("missing field") {
-            error = error.hint("add the key; `examples/` has complete files");
+    match toml_edit::de::from_document::<RawConfig>(document.clone()) {
+        Ok(raw) => Ok(raw),
+        Err(whole) => {
+            let mut errors = unit_errors(source, &document);
+            if errors.is_empty() {
+                errors.push(shape_error(source, &whole, None));
+            }
+            Err(Errors::new(errors))
         }
-        error
-    })
+    }
+}
+
+/// The top-level sections whose entries are checked one by one, read off the
+/// JSON Schema of [`RawConfig`]: maps (`roles`) and arrays (`grants`).
+fn split_sections() -> (BTreeSet<String>, BTreeSet<String>) {
+    let schema = serde_json::to_value(schemars::schema_for!(RawConfig)).expect("schemas serialize");
+    let mut maps = BTreeSet::new();
+    let mut arrays = BTreeSet::new();
+    if let Some(properties) = schema["properties"].as_object() {
+        for (name, property) in properties {
+            if property
+                .get("additionalProperties")
+                .is_some_and(|a| a.is_object())
+            {
+                maps.insert(name.clone());
+            } else if property.get("type").and_then(|t| t.as_str()) == Some("array") {
+                arrays.insert(name.clone());
+            }
+        }
+    }
+    (maps, arrays)
+}
+
+/// Every shape error, unit by unit.
+fn unit_errors(source: &SourceFile, document: &Document<String>) -> Vec<Error> {
+    let (maps, arrays) = split_sections();
+    let known: Vec<String> = serde_json::to_value(schemars::schema_for!(RawConfig))
+        .ok()
+        .and_then(|s| {
+            s["properties"]
+                .as_object()
+                .map(|p| p.keys().cloned().collect())
+        })
+        .unwrap_or_default();
+    let mut errors = Vec::new();
+    let root = document.as_table();
+    if !root.contains_key("postgres") {
+        errors.push(
+            Error::config("missing section `[postgres]`")
+                .hint("add `[postgres]` with `admin = { env = \"DATABASE_ROOT_URL\" }`; `examples/` has complete files"),
+        );
+    }
+    for (key, item) in root.iter() {
+        if !known.iter().any(|k| k == key) {
+            let location = root
+                .key(key)
+                .and_then(|k| k.span())
+                .map(|s| source.location(s.start));
+            let mut error = Error::config(format!("unknown section `{key}`")).at(location);
+            error = match did_you_mean(key, known.iter().map(String::as_str)) {
+                Some(suggestion) => error.hint(suggestion),
+                None => error.hint(
+                    "remove it or fix its spelling; `schemas/dbops.schema.json` lists every key",
+                ),
+            };
+            errors.push(error);
+            continue;
+        }
+        let units: Vec<(Vec<String>, Value)> = if maps.contains(key) && item.is_table_like() {
+            let table = item.as_table_like().expect("checked");
+            table
+                .iter()
+                .map(|(name, entry)| {
+                    let mut inner = InlineTable::new();
+                    inner.insert(name, to_value(entry));
+                    (
+                        vec![key.to_string(), name.to_string()],
+                        Value::InlineTable(inner),
+                    )
+                })
+                .collect()
+        } else if arrays.contains(key) && item.is_array_of_tables() {
+            let array = item.as_array_of_tables().expect("checked");
+            array
+                .iter()
+                .enumerate()
+                .map(|(index, table)| {
+                    let mut values = toml_edit::Array::new();
+                    values.push(Value::InlineTable(table.clone().into_inline_table()));
+                    (
+                        vec![key.to_string(), index.to_string()],
+                        Value::Array(values),
+                    )
+                })
+                .collect()
+        } else {
+            vec![(vec![key.to_string()], to_value(item))]
+        };
+        for (path, value) in units {
+            let mut unit = InlineTable::new();
+            unit.insert(key, value);
+            if let Err(error) = RawConfig::deserialize_from(Value::InlineTable(unit)) {
+                let missing_postgres = error.message().contains("missing field `postgres`");
+                if !missing_postgres || key == "postgres" {
+                    errors.push(shape_error(source, &error, Some(&path)));
+                }
+            }
+        }
+    }
+    dedup(errors)
+}
+
+impl RawConfig {
+    fn deserialize_from(value: Value) -> Result<RawConfig, toml_edit::de::Error> {
+        use serde::de::IntoDeserializer;
+        use serde::Deserialize;
+        let deserializer: ValueDeserializer = value.into_deserializer();
+        RawConfig::deserialize(deserializer)
+    }
+}
+
+fn to_value(item: &Item) -> Value {
+    match item.clone() {
+        Item::Value(value) => value,
+        Item::Table(table) => Value::InlineTable(table.into_inline_table()),
+        Item::ArrayOfTables(array) => Value::Array(array.into_array()),
+        Item::None => Value::InlineTable(InlineTable::new()),
+    }
+}
+
+fn dedup(errors: Vec<Error>) -> Vec<Error> {
+    let mut seen = BTreeSet::new();
+    errors
+        .into_iter()
+        .filter(|e| seen.insert(e.to_string()))
+        .collect()
+}
+
+/// A serde error as a config error: where, which key, what; never the source text.
+fn shape_error(source: &SourceFile, e: &toml_edit::de::Error, unit: Option<&[String]>) -> Error {
+    let (location, key): (Option<Location>, Vec<String>) = match e.span() {
+        Some(span) => (
+            Some(source.location(span.start)),
+            source.key_path_at(span.start),
+        ),
+        None => match unit {
+            Some(path) => {
+                let path: Vec<&str> = path.iter().map(String::as_str).collect();
+                (
+                    source.locate(&path),
+                    path.iter().map(|s| s.to_string()).collect(),
+                )
+            }
+            None => (None, Vec::new()),
+        },
+    };
+    let message = e.message().trim().trim_end_matches('.').to_string();
+    let mut error = Error::config(lowercase_first(&message)).at(location);
+    if !key.is_empty() {
+        let key: Vec<&str> = key.iter().map(String::as_str).collect();
+        error = error.key(crate::diagnostics::display_path(&key));
+    }
+    if e.message().starts_with("unknown field") {
+        error = error.hint(
+            "remove the key or fix its spelling; `schemas/dbops.schema.json` lists every key",
+        );
+    } else if e.message().starts_with("missing field") {
+        error = error.hint("add the key; `examples/` has complete files");
+    } else if e.message().starts_with("unknown variant") {
+        error = error.hint("`schemas/dbops.schema.json` lists the values each key accepts");
+    }
+    error.kind(ErrorKind::Config)
 }
 
 fn lowercase_first(text: &str) -> String {

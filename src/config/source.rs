@@ -5,6 +5,7 @@ use std::ops::Range;
 
 use toml_edit::{Document, Item, Table, TableLike};
 
+use crate::diagnostics::Locate;
 use crate::error::Location;
 
 pub struct SourceFile {
@@ -85,6 +86,25 @@ impl SourceFile {
         span
     }
 
+    /// The top-level keys, in file order, with where each is written.
+    pub fn top_level(&self) -> Vec<(String, Option<Location>)> {
+        let Some(document) = &self.document else {
+            return Vec::new();
+        };
+        document
+            .as_table()
+            .iter()
+            .map(|(name, _)| {
+                let location = document
+                    .as_table()
+                    .key(name)
+                    .and_then(|k| k.span())
+                    .map(|s| self.location(s.start));
+                (name.to_string(), location)
+            })
+            .collect()
+    }
+
     /// The deepest dotted key path whose key or value contains `offset`.
     pub fn key_path_at(&self, offset: usize) -> Vec<String> {
         let mut path = Vec::new();
@@ -92,6 +112,12 @@ impl SourceFile {
             descend(document.as_item(), offset, &mut path);
         }
         path
+    }
+}
+
+impl Locate for SourceFile {
+    fn locate(&self, path: &[&str]) -> Option<Location> {
+        SourceFile::locate(self, path)
     }
 }
 

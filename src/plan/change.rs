@@ -1,15 +1,17 @@
 //! One planned change: a stable address, an action, the before and after of
-//! each attribute it touches, and the domain operation that carries it out.
+//! each attribute it touches, and what a person needs to read it.
 //!
-//! `reason` and `requires_restart` explain a change to people ("for UI only",
-//! as Terraform says); apply acts on `operation` alone.
+//! `reason` and `diff` explain a change to people ("for UI only", as Terraform
+//! says); apply acts on the operation a [`Planned`] carries, which the plan
+//! never looks into.
 
 use serde::Serialize;
 
-use crate::postgres::Operation as PostgresOperation;
+use super::address::Address;
+use super::pending::Service;
 
 /// What happens to the object at an address.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Action {
     Create,
@@ -18,13 +20,19 @@ pub enum Action {
 }
 
 /// An attribute value as plans show it. Secrets never become a `Value`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum Value {
     Bool(bool),
     Int(i64),
     Text(String),
     List(Vec<String>),
+}
+
+impl Value {
+    pub fn text(text: impl Into<String>) -> Self {
+        Value::Text(text.into())
+    }
 }
 
 impl std::fmt::Display for Value {
@@ -46,7 +54,7 @@ impl std::fmt::Display for Value {
 
 /// The before and after of one attribute. `None` is "absent" (before a create,
 /// after a delete). A sensitive attribute has neither, only the flag.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct AttributeChange {
     pub name: String,
     pub before: Option<Value>,
@@ -75,44 +83,79 @@ impl AttributeChange {
     }
 }
 
-/// The work apply does for a change. Each domain owns its operations.
+/// What people see of a change; serialized in plans, saved plans and reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Operation {
-    Postgres(PostgresOperation),
-    Settings(crate::settings::Operation),
-    Grants(crate::grants::Operation),
-    Bucket(crate::bucket::Operation),
-    File(crate::managed_file::Operation),
-    Pooler(crate::pooler::Operation),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Change {
-    pub address: String,
+    pub address: Address,
     pub action: Action,
     pub attributes: Vec<AttributeChange>,
     /// Why the change is needed, when the attributes alone do not say. For people only.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
-    pub requires_restart: bool,
+    /// The change takes effect only once this service restarts.
+    pub restart: Option<Service>,
     /// A unified diff of a text-like value (a file, a lifecycle configuration),
     /// secrets already redacted. For people only.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub diff: Option<String>,
-    #[serde(skip)]
-    pub operation: Operation,
+}
+
+/// The serialized form of a [`Change`].
+#[derive(Serialize, schemars::JsonSchema)]
+#[schemars(rename = "Change")]
+struct ChangeJson<'a> {
+    address: &'a Address,
+    action: Action,
+    attributes: &'a [AttributeChange],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
+    /// The change takes effect only once a service restarts.
+    requires_restart: bool,
+    /// Which service must restart (`postgresql`, `pgbouncer`), when one must.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    restart_service: Option<&'static str>,
+    /// A unified diff of a rendered file or configuration, secrets redacted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    diff: Option<&'a str>,
+}
+
+impl<'a> From<&'a Change> for ChangeJson<'a> {
+    fn from(change: &'a Change) -> Self {
+        ChangeJson {
+            address: &change.address,
+            action: change.action,
+            attributes: &change.attributes,
+            reason: change.reason.as_deref(),
+            requires_restart: change.restart.is_some(),
+            restart_service: change.restart.map(|s| s.id),
+            diff: change.diff.as_deref(),
+        }
+    }
+}
+
+impl Serialize for Change {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        ChangeJson::from(self).serialize(serializer)
+    }
+}
+
+impl schemars::JsonSchema for Change {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Change".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        ChangeJson::json_schema(generator)
+    }
 }
 
 impl Change {
-    pub fn new(address: String, action: Action, operation: Operation) -> Self {
+    pub fn new(address: Address, action: Action) -> Self {
         Self {
             address,
             action,
             attributes: Vec::new(),
             reason: None,
-            requires_restart: false,
+            restart: None,
             diff: None,
-            operation,
         }
     }
 
@@ -125,61 +168,34 @@ impl Change {
         self.reason = Some(reason.into());
         self
     }
-}
 
-/// A setting written with `ALTER SYSTEM` that waits for a restart: not a change
-/// to make again, but live state that is not yet what the file says.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Pending {
-    pub address: String,
-    /// In force now.
-    pub current: Value,
-    /// In force after the restart.
-    pub pending: Value,
-}
+    /// Marks the change as taking effect only after `service` restarts.
+    pub fn requires_restart_of(mut self, service: Service) -> Self {
+        self.restart = Some(service);
+        self
+    }
 
-/// The process whose restart a setting waits for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Service {
-    Postgres,
-    Pooler,
-}
-
-impl Service {
-    /// Read off an address: each domain's addresses start with its name.
-    pub fn of(address: &str) -> Option<Service> {
-        match address.split('.').next() {
-            Some("postgres") => Some(Service::Postgres),
-            Some("pooler") => Some(Service::Pooler),
-            _ => None,
+    /// Pairs the change with the operation that carries it out.
+    pub fn with<O>(self, operation: O) -> Planned<O> {
+        Planned {
+            change: self,
+            operation,
         }
     }
 }
 
-/// One segment of an address: bare when it is a plain identifier, else quoted
-/// like a JSON string, so `postgres.role."app user"` stays unambiguous.
-pub fn address_segment(name: &str) -> String {
-    let plain = !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    if plain {
-        name.to_string()
-    } else {
-        serde_json::Value::String(name.to_string()).to_string()
-    }
+/// A change and the domain operation apply runs for it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Planned<O> {
+    pub change: Change,
+    pub operation: O,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::address_segment;
-
-    #[test]
-    fn address_segments_quote_what_is_not_plain() {
-        assert_eq!(address_segment("app_user"), "app_user");
-        assert_eq!(address_segment("db-backups"), "db-backups");
-        assert_eq!(address_segment("App User"), "\"App User\"");
-        assert_eq!(address_segment("a.b"), "\"a.b\"");
-        assert_eq!(address_segment("we\"ird"), "\"we\\\"ird\"");
+impl<O> Planned<O> {
+    pub fn map<P>(self, f: impl FnOnce(O) -> P) -> Planned<P> {
+        Planned {
+            change: self.change,
+            operation: f(self.operation),
+        }
     }
 }

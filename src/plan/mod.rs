@@ -1,62 +1,107 @@
-//! The plan: the ordered list of changes between the desired and the live
-//! state, shared by every domain, every renderer and every command.
+//! The plan: the ordered changes between the desired and the live state, what
+//! waits for a service restart, failing checks and notes.
+//!
+//! This module knows no domain. A change names its domain by [`Address`] and
+//! carries an operation of a type the plan never looks into (`O`): each domain
+//! produces a `Plan` of its own operations (its [`DomainDiff`]), and the engine's
+//! registry maps them into one enum and concatenates them in apply order.
+//! Renderers read only the generic parts.
 
+mod address;
 mod change;
+mod finding;
+mod pending;
 
-pub use change::{
-    address_segment, Action, AttributeChange, Change, Operation, Pending, Service, Value,
-};
+pub use address::{Address, Segment};
+pub use change::{Action, AttributeChange, Change, Planned, Value};
+pub use finding::Finding;
+pub use pending::{Pending, Service};
 
 use serde::Serialize;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Plan {
-    pub changes: Vec<Change>,
-    /// Settings already written that take effect at the next restart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan<O> {
+    /// In the order apply carries them out.
+    pub changes: Vec<Planned<O>>,
+    /// Settings already written that take effect at the next restart of their service.
     pub pending: Vec<Pending>,
-    /// Backup health checks that failed (`drift` only).
-    pub health: Vec<crate::backup::health::Finding>,
-    /// Things worth knowing that change nothing (unmanaged objects, lints).
+    /// Checks of live state that failed (backup health, lints on live objects).
+    pub findings: Vec<Finding>,
+    /// Things worth knowing that change nothing (unmanaged objects, skipped checks).
     pub notes: Vec<String>,
 }
 
+/// What each domain's diff returns: the same shape as the whole plan.
+pub type DomainDiff<O> = Plan<O>;
+
+impl<O> Default for Plan<O> {
+    fn default() -> Self {
+        Self {
+            changes: Vec::new(),
+            pending: Vec::new(),
+            findings: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+}
+
 /// Counts per action, as the JSON form and the closing line show them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Summary {
     pub create: usize,
     pub update: usize,
     pub delete: usize,
 }
 
-impl Plan {
+impl<O> Plan<O> {
+    pub fn push(&mut self, planned: Planned<O>) {
+        self.changes.push(planned);
+    }
+
+    /// Appends another domain's diff, its operations mapped by `wrap`.
+    pub fn append<P>(&mut self, other: Plan<P>, wrap: impl Fn(P) -> O) {
+        self.changes
+            .extend(other.changes.into_iter().map(|p| p.map(&wrap)));
+        self.pending.extend(other.pending);
+        self.findings.extend(other.findings);
+        self.notes.extend(other.notes);
+    }
+
     /// No change to make (settings waiting for a restart are not changes).
     pub fn is_empty(&self) -> bool {
         self.changes.is_empty()
     }
 
-    /// Addresses of pending settings that wait for `service` to restart.
-    pub fn pending_for(&self, service: Service) -> Vec<&str> {
+    pub fn changes(&self) -> impl Iterator<Item = &Change> {
+        self.changes.iter().map(|p| &p.change)
+    }
+
+    /// Pending items that wait for `service`.
+    pub fn pending_for(&self, service: Service) -> Vec<&Pending> {
         self.pending
             .iter()
-            .filter(|p| Service::of(&p.address) == Some(service))
-            .map(|p| p.address.as_str())
+            .filter(|p| p.service == service)
             .collect()
     }
 
-    /// Live state is what the file says: no change to make, no restart pending.
+    /// Live state is what the file says: no change, nothing pending, no failing check.
     pub fn in_sync(&self) -> bool {
-        self.changes.is_empty() && self.pending.is_empty() && self.health.is_empty()
+        self.changes.is_empty() && self.pending.is_empty() && self.findings.is_empty()
     }
 
     pub fn summary(&self) -> Summary {
-        let mut summary = Summary::default();
-        for change in &self.changes {
-            match change.action {
-                Action::Create => summary.create += 1,
-                Action::Update => summary.update += 1,
-                Action::Delete => summary.delete += 1,
-            }
-        }
-        summary
+        summarize(self.changes())
     }
+}
+
+pub fn summarize<'a>(changes: impl Iterator<Item = &'a Change>) -> Summary {
+    let mut summary = Summary::default();
+    for change in changes {
+        match change.action {
+            Action::Create => summary.create += 1,
+            Action::Update => summary.update += 1,
+            Action::Delete => summary.delete += 1,
+        }
+    }
+    summary
 }

@@ -5,8 +5,7 @@
 use serde::Serialize;
 
 use super::{Kind, Report};
-use crate::backup::health::Finding;
-use crate::plan::{Change, Pending, Summary};
+use crate::plan::{Change, Finding, Pending, Summary};
 
 pub const FORMAT_VERSION: &str = "1.0";
 
@@ -18,7 +17,7 @@ struct Document<'a> {
     applied: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     drift: Option<bool>,
-    changes: &'a [Change],
+    changes: &'a [&'a Change],
     pending_restart: &'a [Pending],
     #[serde(skip_serializing_if = "Option::is_none")]
     backup_health: Option<&'a [Finding]>,
@@ -27,17 +26,16 @@ struct Document<'a> {
 }
 
 pub fn render(report: &Report<'_>) -> String {
-    let plan = report.plan;
     let document = Document {
         format_version: FORMAT_VERSION,
         command: report.kind,
         applied: (report.kind == Kind::Apply).then_some(report.applied),
-        drift: (report.kind == Kind::Drift).then_some(!plan.in_sync()),
-        changes: &plan.changes,
-        pending_restart: &plan.pending,
-        backup_health: (report.kind == Kind::Drift).then_some(&plan.health[..]),
-        notes: &plan.notes,
-        summary: plan.summary(),
+        drift: (report.kind == Kind::Drift).then_some(!report.in_sync()),
+        changes: &report.changes,
+        pending_restart: report.pending,
+        backup_health: (report.kind == Kind::Drift).then_some(report.findings),
+        notes: report.notes,
+        summary: report.summary,
     };
     let mut text = serde_json::to_string_pretty(&document).expect("plans serialize");
     text.push('\n');

@@ -1,62 +1,65 @@
 //! The pull-request comment form: a headline with the counts, a table of
 //! changes, and the text form in a collapsed `diff` block.
 
-use super::{counts, text, Kind, Report};
+use super::{capitalized, counts, restart_advice, text, Kind, Report};
 use crate::plan::{Action, Value};
 
 fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
 }
 
+fn pending_tables(report: &Report<'_>, out: &mut String) {
+    for (service, items) in report.pending_by_service() {
+        out.push_str(&format!(
+            "\n**Pending restart of {}** (written, in force after it restarts; {}):\n\n",
+            service.name,
+            restart_advice(service)
+        ));
+        out.push_str("| Address | Now | After restart |\n|---|---|---|\n");
+        for pending in items {
+            out.push_str(&format!(
+                "| `{}` | `{}` | `{}` |\n",
+                cell(&pending.address.to_string()),
+                cell(&pending.current.to_string()),
+                cell(&pending.pending.to_string())
+            ));
+        }
+    }
+}
+
+fn finding_tables(report: &Report<'_>, out: &mut String) {
+    for (check, findings) in report.findings_by_check() {
+        out.push_str(&format!("\n**{}**:\n\n", capitalized(check)));
+        out.push_str("| Check | Finding |\n|---|---|\n");
+        for finding in findings {
+            out.push_str(&format!(
+                "| `{}` | {} |\n",
+                cell(&finding.address.to_string()),
+                cell(&finding.message)
+            ));
+        }
+    }
+}
+
 pub fn render(report: &Report<'_>) -> String {
-    let plan = report.plan;
     let title = match report.kind {
         Kind::Plan => "dbops plan",
         Kind::Apply => "dbops apply",
         Kind::Drift => "dbops drift",
     };
     let mut out = String::new();
-    let pending_table = |out: &mut String| {
-        if plan.pending.is_empty() {
-            return;
-        }
-        out.push_str("\n**Pending restart** (written, in force after PostgreSQL restarts):\n\n");
-        out.push_str("| Address | Now | After restart |\n|---|---|---|\n");
-        for pending in &plan.pending {
-            out.push_str(&format!(
-                "| `{}` | `{}` | `{}` |\n",
-                cell(&pending.address),
-                cell(&pending.current.to_string()),
-                cell(&pending.pending.to_string())
-            ));
-        }
-    };
-    let health_table = |out: &mut String| {
-        if plan.health.is_empty() {
-            return;
-        }
-        out.push_str("\n**Backup health** (backups are not happening as declared):\n\n");
-        out.push_str("| Check | Finding |\n|---|---|\n");
-        for finding in &plan.health {
-            out.push_str(&format!(
-                "| `{}` | {} |\n",
-                cell(&finding.address),
-                cell(&finding.message)
-            ));
-        }
-    };
-    if plan.is_empty() && !plan.health.is_empty() {
-        out.push_str(&format!("### {title}: backup health checks failed\n"));
-        health_table(&mut out);
-        pending_table(&mut out);
+    if report.is_empty() && !report.findings.is_empty() {
+        out.push_str(&format!("### {title}: checks failed\n"));
+        finding_tables(report, &mut out);
+        pending_tables(report, &mut out);
         return out;
     }
-    if plan.is_empty() {
+    if report.is_empty() {
         let line = match report.kind {
             Kind::Drift => "no drift",
             Kind::Plan | Kind::Apply => "no changes",
         };
-        if plan.pending.is_empty() {
+        if report.pending.is_empty() {
             out.push_str(&format!(
                 "### {title}: {line}\n\nLive state matches the desired-state file.\n"
             ));
@@ -66,25 +69,24 @@ pub fn render(report: &Report<'_>) -> String {
                 Kind::Plan | Kind::Apply => "no changes; settings wait for a restart",
             };
             out.push_str(&format!("### {title}: {line}\n"));
-            pending_table(&mut out);
+            pending_tables(report, &mut out);
         }
-        for note in &plan.notes {
+        for note in report.notes {
             out.push_str(&format!("\n> **Note:** {}\n", cell(note)));
         }
         return out;
     }
-    out.push_str(&format!("### {title}: {}\n\n", counts(plan)));
+    out.push_str(&format!("### {title}: {}\n\n", counts(report.summary)));
     out.push_str("| | Address | Action | Attributes |\n|---|---|---|---|\n");
-    for change in &plan.changes {
+    for change in &report.changes {
         let (icon, action) = match change.action {
             Action::Create => ("🟢", "create"),
             Action::Update => ("🟡", "update"),
             Action::Delete => ("🔴", "delete"),
         };
-        let restart = if change.requires_restart {
-            " (requires restart)"
-        } else {
-            ""
+        let restart = match change.restart {
+            Some(service) => format!(" (requires a restart of {})", service.name),
+            None => String::new(),
         };
         let attributes: Vec<String> = change
             .attributes
@@ -110,18 +112,22 @@ pub fn render(report: &Report<'_>) -> String {
             .collect();
         out.push_str(&format!(
             "| {icon} | `{}` | {action}{restart} | {} |\n",
-            cell(&change.address),
+            cell(&change.address.to_string()),
             cell(&attributes.join("<br>"))
         ));
     }
-    pending_table(&mut out);
-    health_table(&mut out);
-    for note in &plan.notes {
+    pending_tables(report, &mut out);
+    finding_tables(report, &mut out);
+    for note in report.notes {
         out.push_str(&format!("\n> **Note:** {}\n", cell(note)));
     }
     let plain = text::render(&Report {
         kind: report.kind,
-        plan,
+        changes: report.changes.clone(),
+        pending: report.pending,
+        findings: report.findings,
+        notes: report.notes,
+        summary: report.summary,
         applied: report.applied,
         color: false,
     });

@@ -1,12 +1,13 @@
 //! Renderers: a plan (or drift report) as text, versioned JSON or Markdown.
 //! They format what they are given and compute nothing: no diffing, no
-//! connections, no counting beyond [`Plan::summary`].
+//! connections, no counting beyond [`Summary`]. They read only the generic
+//! plan model, never a domain's operations.
 
 mod json;
 mod markdown;
 mod text;
 
-use crate::plan::Plan;
+use crate::plan::{Change, Finding, Pending, Plan, Service, Summary};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -16,7 +17,7 @@ pub enum Format {
 }
 
 /// Which command a report answers; it sets the wording.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     Plan,
@@ -27,10 +28,66 @@ pub enum Kind {
 /// Everything a renderer may show.
 pub struct Report<'a> {
     pub kind: Kind,
-    pub plan: &'a Plan,
+    pub changes: Vec<&'a Change>,
+    pub pending: &'a [Pending],
+    pub findings: &'a [Finding],
+    pub notes: &'a [String],
+    pub summary: Summary,
     /// For `apply`: the changes were carried out (not only planned).
     pub applied: bool,
     pub color: bool,
+}
+
+impl<'a> Report<'a> {
+    pub fn new<O>(kind: Kind, plan: &'a Plan<O>, color: bool) -> Self {
+        Self {
+            kind,
+            changes: plan.changes().collect(),
+            pending: &plan.pending,
+            findings: &plan.findings,
+            notes: &plan.notes,
+            summary: plan.summary(),
+            applied: false,
+            color,
+        }
+    }
+
+    pub fn applied(mut self, applied: bool) -> Self {
+        self.applied = applied;
+        self
+    }
+
+    fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+
+    fn in_sync(&self) -> bool {
+        self.changes.is_empty() && self.pending.is_empty() && self.findings.is_empty()
+    }
+
+    /// Pending items grouped by service, in order of first appearance.
+    fn pending_by_service(&self) -> Vec<(Service, Vec<&'a Pending>)> {
+        let mut groups: Vec<(Service, Vec<&Pending>)> = Vec::new();
+        for pending in self.pending {
+            match groups.iter_mut().find(|(s, _)| *s == pending.service) {
+                Some((_, items)) => items.push(pending),
+                None => groups.push((pending.service, vec![pending])),
+            }
+        }
+        groups
+    }
+
+    /// Findings grouped by check, in order of first appearance.
+    fn findings_by_check(&self) -> Vec<(&'static str, Vec<&'a Finding>)> {
+        let mut groups: Vec<(&'static str, Vec<&Finding>)> = Vec::new();
+        for finding in self.findings {
+            match groups.iter_mut().find(|(c, _)| *c == finding.check) {
+                Some((_, items)) => items.push(finding),
+                None => groups.push((finding.check, vec![finding])),
+            }
+        }
+        groups
+    }
 }
 
 pub fn render(format: Format, report: &Report<'_>) -> String {
@@ -42,12 +99,31 @@ pub fn render(format: Format, report: &Report<'_>) -> String {
 }
 
 /// The closing counts in Terraform's words.
-fn counts(plan: &Plan) -> String {
-    let summary = plan.summary();
+fn counts(summary: Summary) -> String {
     format!(
         "{} to add, {} to change, {} to destroy",
         summary.create, summary.update, summary.delete
     )
+}
+
+/// What to do about settings waiting for `service`.
+fn restart_advice(service: Service) -> String {
+    if service.restartable_by_dbops {
+        format!(
+            "run `dbops apply --allow-restart` or restart {} yourself",
+            service.name
+        )
+    } else {
+        format!("restart {}; dbops does not restart it", service.name)
+    }
+}
+
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
 }
 
 #[cfg(test)]

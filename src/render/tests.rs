@@ -1,125 +1,157 @@
 //! Snapshots of each rendering of one representative plan.
 
 use super::{render, Format, Kind, Report};
-use crate::backup::health::Finding;
-use crate::plan::{Action, AttributeChange, Change, Operation, Pending, Plan, Value};
-use crate::postgres::Operation as Pg;
+use crate::plan::{
+    Action, Address, AttributeChange, Change, Finding, Pending, Plan, Service, Value,
+};
 
-fn op() -> Operation {
-    Operation::Postgres(Pg::GrantMembership {
-        member: "unused".into(),
-        group: "unused".into(),
-    })
+type Plan0 = Plan<()>;
+
+const POSTGRES: Service = Service {
+    id: "postgresql",
+    name: "PostgreSQL",
+    restartable_by_dbops: true,
+};
+
+const PGBOUNCER: Service = Service {
+    id: "pgbouncer",
+    name: "pgBouncer",
+    restartable_by_dbops: false,
+};
+
+/// `postgres.KIND.NAMES...`
+fn at(kind: &'static str, names: &[&str]) -> Address {
+    names
+        .iter()
+        .fold(Address::new("postgres").word(kind), |a, n| a.name(*n))
 }
 
-fn representative() -> Plan {
-    Plan {
-        changes: vec![
-            Change::new("postgres.database.app".into(), Action::Create, op()).attribute(
-                AttributeChange::new("owner", None, Some(Value::Text("migrator".into()))),
-            ),
-            Change::new("postgres.role.app_user".into(), Action::Create, op())
-                .attribute(AttributeChange::new("login", None, Some(Value::Bool(true))))
-                .attribute(AttributeChange::new(
-                    "bypass_rls",
-                    None,
-                    Some(Value::Bool(false)),
-                ))
-                .attribute(AttributeChange::new(
-                    "connection_limit",
-                    None,
-                    Some(Value::Int(50)),
-                ))
-                .attribute(AttributeChange::sensitive("password")),
-            Change::new("postgres.role.app_service".into(), Action::Update, op())
-                .attribute(AttributeChange::new(
-                    "bypass_rls",
-                    Some(Value::Bool(false)),
-                    Some(Value::Bool(true)),
-                ))
-                .attribute(AttributeChange::sensitive("password"))
-                .reason(
-                    "the password is stored as an MD5 hash; it will be stored as SCRAM-SHA-256",
-                ),
-            Change::new(
-                "postgres.grant.app_user.app.database".into(),
-                Action::Create,
-                op(),
-            )
+fn representative() -> Plan0 {
+    let changes: Vec<Change> = vec![
+        Change::new(at("database", &["app"]), Action::Create).attribute(AttributeChange::new(
+            "owner",
+            None,
+            Some(Value::Text("migrator".into())),
+        )),
+        Change::new(at("role", &["app_user"]), Action::Create)
+            .attribute(AttributeChange::new("login", None, Some(Value::Bool(true))))
             .attribute(AttributeChange::new(
-                "privileges",
+                "bypass_rls",
                 None,
-                Some(Value::List(vec!["CONNECT".into()])),
-            )),
-            Change::new(
-                "postgres.membership.app_user.app_admins".into(),
-                Action::Delete,
-                op(),
-            )
-            .attribute(AttributeChange::new(
-                "member_of",
-                Some(Value::Text("app_admins".into())),
-                None,
+                Some(Value::Bool(false)),
             ))
-            .reason("`app_admins` is managed and `app_user` does not list it in `member_of`"),
-            Change::new("postgres.grant.app_user.app.public.tables".into(), Action::Update, op())
-                .attribute(AttributeChange::new(
-                    "public.orders",
-                    Some(Value::List(vec!["SELECT".into(), "TRUNCATE".into()])),
-                    Some(Value::List(vec!["SELECT".into(), "INSERT".into()])),
-                ))
-                .attribute(AttributeChange::new(
-                    "default for objects created by migrator",
-                    Some(Value::List(vec![])),
-                    Some(Value::List(vec!["SELECT".into(), "INSERT".into()])),
-                )),
-            Change {
-                requires_restart: true,
-                ..Change::new("postgres.setting.wal_level".into(), Action::Update, op())
-                    .attribute(AttributeChange::new(
-                        "value",
-                        Some(Value::Text("minimal".into())),
-                        Some(Value::Text("replica".into())),
-                    ))
-                    .reason("derived from `[backup]`")
-            },
-            Change::new("postgres.setting.archive_timeout".into(), Action::Update, op()).attribute(
-                AttributeChange::new("value", Some(Value::Text("0".into())), Some(Value::Text("60s".into()))),
+            .attribute(AttributeChange::new(
+                "connection_limit",
+                None,
+                Some(Value::Int(50)),
+            ))
+            .attribute(AttributeChange::sensitive("password")),
+        Change::new(at("role", &["app_service"]), Action::Update)
+            .attribute(AttributeChange::new(
+                "bypass_rls",
+                Some(Value::Bool(false)),
+                Some(Value::Bool(true)),
+            ))
+            .attribute(AttributeChange::sensitive("password"))
+            .reason("the password is stored as an MD5 hash; it will be stored as SCRAM-SHA-256"),
+        Change::new(
+            at("grant", &["app_user", "app"]).word("database"),
+            Action::Create,
+        )
+        .attribute(AttributeChange::new(
+            "privileges",
+            None,
+            Some(Value::List(vec!["CONNECT".into()])),
+        )),
+        Change::new(
+            at("membership", &["app_user", "app_admins"]),
+            Action::Delete,
+        )
+        .attribute(AttributeChange::new(
+            "member_of",
+            Some(Value::Text("app_admins".into())),
+            None,
+        ))
+        .reason("`app_admins` is managed and `app_user` does not list it in `member_of`"),
+        Change::new(
+            at("grant", &["app_user", "app", "public"]).word("tables"),
+            Action::Update,
+        )
+        .attribute(AttributeChange::new(
+            "public.orders",
+            Some(Value::List(vec!["SELECT".into(), "TRUNCATE".into()])),
+            Some(Value::List(vec!["SELECT".into(), "INSERT".into()])),
+        ))
+        .attribute(AttributeChange::new(
+            "default for objects created by migrator",
+            Some(Value::List(vec![])),
+            Some(Value::List(vec!["SELECT".into(), "INSERT".into()])),
+        )),
+        Change::new(at("setting", &["wal_level"]), Action::Update)
+            .attribute(AttributeChange::new(
+                "value",
+                Some(Value::Text("minimal".into())),
+                Some(Value::Text("replica".into())),
+            ))
+            .reason("derived from `[backup]`")
+            .requires_restart_of(POSTGRES),
+        Change::new(at("setting", &["archive_timeout"]), Action::Update).attribute(
+            AttributeChange::new(
+                "value",
+                Some(Value::Text("0".into())),
+                Some(Value::Text("60s".into())),
             ),
-        ],
-        pending: vec![],
-        health: vec![],
+        ),
+        Change::new(
+            Address::new("pooler")
+                .word("file")
+                .file(std::path::Path::new("/etc/pgbouncer/pgbouncer.ini")),
+            Action::Update,
+        )
+        .attribute(AttributeChange::new(
+            "content",
+            Some(Value::Text("(as on disk)".into())),
+            Some(Value::Text("(rendered)".into())),
+        ))
+        .requires_restart_of(PGBOUNCER),
+    ];
+    Plan {
+        changes: changes.into_iter().map(|c| c.with(())).collect(),
         notes: vec!["`work_mem` is set in postgresql.auto.conf but not in the file; left alone (`[server] prune = true` resets it)".into()],
+        ..Plan::default()
     }
 }
 
-fn pending_only() -> Plan {
+fn pending_only() -> Plan0 {
     Plan {
-        changes: vec![],
         pending: vec![
             Pending {
-                address: "postgres.setting.archive_mode".into(),
+                address: at("setting", &["archive_mode"]),
                 current: Value::Text("off".into()),
                 pending: Value::Text("on".into()),
+                service: POSTGRES,
             },
             Pending {
-                address: "postgres.setting.wal_level".into(),
+                address: at("setting", &["wal_level"]),
                 current: Value::Text("minimal".into()),
                 pending: Value::Text("replica".into()),
+                service: POSTGRES,
+            },
+            Pending {
+                address: Address::new("pooler")
+                    .word("setting")
+                    .name("listen_backlog"),
+                current: Value::Text("128".into()),
+                pending: Value::Text("256".into()),
+                service: PGBOUNCER,
             },
         ],
-        health: vec![],
-        notes: vec![],
+        ..Plan::default()
     }
 }
 
-fn report(kind: Kind, plan: &Plan) -> Report<'_> {
-    Report {
-        kind,
-        plan,
-        applied: false,
-        color: false,
-    }
+fn report(kind: Kind, plan: &Plan0) -> Report<'_> {
+    Report::new(kind, plan, false)
 }
 
 #[test]
@@ -162,17 +194,21 @@ fn pending_restart_in_every_format_for_plan_and_drift() {
 
 #[test]
 fn drift_with_backup_health_findings_in_every_format() {
-    let plan = Plan {
-        health: vec![
-            Finding {
-                address: "backup.health.wal".into(),
-                message: "newest archived WAL is 3h old, older than the threshold of 10m".into(),
-            },
-            Finding {
-                address: "backup.health.base_backup".into(),
-                message: "no full backup found under `prod/basebackups_005/` (threshold 1d 2h)"
-                    .into(),
-            },
+    let health = |name: &'static str| Address::new("backup").word("health").word(name);
+    let plan: Plan0 = Plan {
+        findings: vec![
+            Finding::new(
+                health("wal"),
+                "backup health",
+                "newest archived WAL is 3h old, older than the threshold of 10m",
+            )
+            .detail("age_seconds", 10800)
+            .detail("threshold_seconds", 600),
+            Finding::new(
+                health("base_backup"),
+                "backup health",
+                "no full backup found under `prod/basebackups_005/` (threshold 1d 2h)",
+            ),
         ],
         ..Plan::default()
     };
@@ -185,7 +221,7 @@ fn drift_with_backup_health_findings_in_every_format() {
 
 #[test]
 fn empty_plan_in_every_format() {
-    let empty = Plan::default();
+    let empty = Plan0::default();
     let all: Vec<String> = [Format::Text, Format::Json, Format::Markdown]
         .into_iter()
         .map(|f| render(f, &report(Kind::Plan, &empty)))
@@ -198,13 +234,7 @@ fn color_is_only_used_when_asked() {
     let plan = representative();
     let plain = render(Format::Text, &report(Kind::Plan, &plan));
     assert!(!plain.contains('\u{1b}'));
-    let colored = render(
-        Format::Text,
-        &Report {
-            color: true,
-            ..report(Kind::Plan, &plan)
-        },
-    );
+    let colored = render(Format::Text, &Report::new(Kind::Plan, &plan, true));
     assert!(colored.contains('\u{1b}'));
     assert_eq!(console::strip_ansi_codes(&colored), plain);
 }

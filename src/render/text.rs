@@ -3,7 +3,7 @@
 
 use console::Style;
 
-use super::{counts, Kind, Report};
+use super::{capitalized, counts, restart_advice, Kind, Report};
 use crate::plan::{Action, AttributeChange, Change, Value};
 
 struct Styles {
@@ -56,30 +56,33 @@ fn verb(kind: Kind, action: Action) -> &'static str {
 
 pub fn render(report: &Report<'_>) -> String {
     let styles = Styles::new(report.color);
-    let plan = report.plan;
     let mut out = String::new();
-    for note in &plan.notes {
+    for note in report.notes {
         out.push_str(&format!("{} {note}\n", styles.dim.apply_to("note:")));
     }
-    if !plan.notes.is_empty() {
+    if !report.notes.is_empty() {
         out.push('\n');
     }
-    if !plan.pending.is_empty() {
-        out.push_str("Pending restart: written to postgresql.auto.conf, in force after PostgreSQL restarts:\n");
-        for pending in &plan.pending {
+    let pending = report.pending_by_service();
+    for (service, items) in &pending {
+        out.push_str(&format!(
+            "Pending restart of {}: written, in force after {} restarts:\n",
+            service.name, service.name
+        ));
+        for item in items {
             out.push_str(&format!(
                 "  {} {} = {} now, {} after restart\n",
                 styles.update.apply_to("!"),
-                pending.address,
-                pending.current,
-                pending.pending
+                item.address,
+                item.current,
+                item.pending
             ));
         }
         out.push('\n');
     }
-    if !plan.health.is_empty() {
-        out.push_str("Backup health: backups are not happening as declared:\n");
-        for finding in &plan.health {
+    for (check, findings) in report.findings_by_check() {
+        out.push_str(&format!("{}:\n", capitalized(check)));
+        for finding in findings {
             out.push_str(&format!(
                 "  {} {}: {}\n",
                 styles.delete.apply_to("!"),
@@ -89,22 +92,35 @@ pub fn render(report: &Report<'_>) -> String {
         }
         out.push('\n');
     }
-    if plan.is_empty() {
+    if report.is_empty() {
+        let waiting: Vec<String> = pending
+            .iter()
+            .map(|(service, items)| {
+                format!(
+                    "{} setting(s) wait for a restart of {}: {}",
+                    items.len(),
+                    service.name,
+                    restart_advice(*service)
+                )
+            })
+            .collect();
         let line = match report.kind {
-            Kind::Drift if !plan.health.is_empty() => format!(
-                "Drift: {} backup health check(s) failed{}.",
-                plan.health.len(),
-                if plan.pending.is_empty() { "" } else { ", and settings wait for a restart" }
-            ),
-            Kind::Drift if !plan.pending.is_empty() => format!(
-                "Drift: {} setting(s) wait for a restart. Run `dbops apply --allow-restart` or restart PostgreSQL.",
-                plan.pending.len()
-            ),
-            Kind::Drift => "No drift. Live state matches the desired-state file.".to_string(),
-            Kind::Plan | Kind::Apply if !plan.pending.is_empty() => {
-                "No changes. Settings wait for a restart (see above).".to_string()
+            Kind::Drift if !report.findings.is_empty() => {
+                let mut line = format!("Drift: {} check(s) failed", report.findings.len());
+                if !waiting.is_empty() {
+                    line.push_str(&format!("; {}", waiting.join("; ")));
+                }
+                line.push('.');
+                line
             }
-            Kind::Plan | Kind::Apply => "No changes. Live state matches the desired-state file.".to_string(),
+            Kind::Drift if !waiting.is_empty() => format!("Drift: {}.", waiting.join("; ")),
+            Kind::Drift => "No drift. Live state matches the desired-state file.".to_string(),
+            Kind::Plan | Kind::Apply if !waiting.is_empty() => {
+                format!("No changes. {}.", capitalized(&waiting.join("; ")))
+            }
+            Kind::Plan | Kind::Apply => {
+                "No changes. Live state matches the desired-state file.".to_string()
+            }
         };
         out.push_str(&format!("{}\n", styles.bold.apply_to(line)));
         return out;
@@ -115,23 +131,23 @@ pub fn render(report: &Report<'_>) -> String {
     };
     out.push_str(heading);
     out.push_str("\n\n");
-    for change in &plan.changes {
+    for change in &report.changes {
         render_change(&mut out, report.kind, change, &styles);
     }
     let closing = match (report.kind, report.applied) {
         (Kind::Drift, _) => format!(
             "Drift: {} difference(s) ({}). Run `dbops apply` to repair.",
-            plan.changes.len(),
-            counts(plan)
+            report.changes.len(),
+            counts(report.summary)
         ),
         (Kind::Apply, true) => {
-            let s = plan.summary();
+            let s = report.summary;
             format!(
                 "Apply complete! Resources: {} added, {} changed, {} destroyed.",
                 s.create, s.update, s.delete
             )
         }
-        (Kind::Plan | Kind::Apply, _) => format!("Plan: {}.", counts(plan)),
+        (Kind::Plan | Kind::Apply, _) => format!("Plan: {}.", counts(report.summary)),
     };
     out.push_str(&format!("{}\n", styles.bold.apply_to(closing)));
     out
@@ -147,10 +163,12 @@ fn render_change(out: &mut String, kind: Kind, change: &Change, styles: &Styles)
             verb(kind, change.action)
         ))
     ));
-    if change.requires_restart {
+    if let Some(service) = change.restart {
         out.push_str(&format!(
             "  {}\n",
-            styles.dim.apply_to("# (requires restart)")
+            styles
+                .dim
+                .apply_to(format!("# (requires a restart of {})", service.name))
         ));
     }
     out.push_str(&format!(

@@ -1,0 +1,171 @@
+//! What resolving `dbops.toml` reports: every error and warning at once, each
+//! tied to the key it is about and where that key is written.
+//!
+//! Domains resolve their own sections through a [`Resolver`]; they never see
+//! the config parser, only the [`Locate`] trait it implements. A [`Key`] names a
+//! dotted key path once and carries its location, so no message writes the path
+//! twice. Nothing here opens a connection or quotes a value.
+
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::dsn::Dsn;
+use crate::error::{Error, Location};
+use crate::secret::SecretRef;
+
+/// Maps a dotted key path to where it is written. The config parser implements it.
+pub trait Locate {
+    fn locate(&self, path: &[&str]) -> Option<Location>;
+}
+
+/// A key of the desired-state file: its dotted path and its location.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Key {
+    pub path: String,
+    pub location: Option<Location>,
+}
+
+impl Key {
+    /// A configuration error about this key.
+    pub fn error(&self, message: impl Into<String>) -> Error {
+        Error::config(message)
+            .key(self.path.clone())
+            .at(self.location.clone())
+    }
+
+    /// Resolves a secret reference written at this key.
+    pub fn secret(&self, reference: &SecretRef) -> Result<SecretString, Error> {
+        reference
+            .resolve()
+            .map_err(|e| self.error(e.to_string()).hint(reference.hint()))
+    }
+
+    /// Resolves and parses a DSN written at this key; never quotes it.
+    pub fn dsn(&self, reference: &SecretRef) -> Result<Dsn, Error> {
+        let secret = self.secret(reference)?;
+        Dsn::parse(secret.expose_secret()).map_err(|e| {
+            self.error(format!(
+                "the DSN in `{}` is {}",
+                reference.source_name(),
+                e.to_string().trim_start_matches("the URL ")
+            ))
+            .hint("expected `postgres://USER:PASSWORD@HOST:PORT/DATABASE`, with reserved characters in the user and password percent-encoded")
+        })
+    }
+
+    /// A warning about this key.
+    pub fn warning(&self, message: impl Into<String>) -> Warning {
+        Warning {
+            key: Some(self.path.clone()),
+            location: self.location.clone(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Something worth saying that does not stop the run.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Warning {
+    pub key: Option<String>,
+    pub location: Option<Location>,
+    pub message: String,
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(location) = &self.location {
+            write!(f, "{location}: ")?;
+        }
+        write!(f, "{}", self.message)
+    }
+}
+
+/// Resolution state: where keys are, and every error and warning so far.
+pub struct Resolver<'a> {
+    locate: &'a dyn Locate,
+    errors: Vec<Error>,
+    warnings: Vec<Warning>,
+}
+
+impl<'a> Resolver<'a> {
+    pub fn new(locate: &'a dyn Locate) -> Self {
+        Self {
+            locate,
+            errors: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    /// The key at `path` (segments that parse as numbers index arrays).
+    pub fn key(&self, path: &[&str]) -> Key {
+        Key {
+            path: display_path(path),
+            location: self.locate.locate(path),
+        }
+    }
+
+    pub fn error(&mut self, error: Error) {
+        self.errors.push(error);
+    }
+
+    /// Records the error of a failed step and turns its result into an option.
+    pub fn check<T>(&mut self, result: Result<T, Error>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(error) => {
+                self.errors.push(error);
+                None
+            }
+        }
+    }
+
+    pub fn warn(&mut self, warning: Warning) {
+        self.warnings.push(warning);
+    }
+
+    pub fn has_errors(&self) -> bool {
+        !self.errors.is_empty()
+    }
+
+    pub fn finish(self) -> (Vec<Error>, Vec<Warning>) {
+        (self.errors, self.warnings)
+    }
+}
+
+/// `grants[0].role` for `["grants", "0", "role"]`.
+pub fn display_path(path: &[&str]) -> String {
+    let mut out = String::new();
+    for segment in path {
+        if segment.parse::<usize>().is_ok() && !out.is_empty() {
+            out.push_str(&format!("[{segment}]"));
+        } else {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(segment);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Nowhere;
+    impl Locate for Nowhere {
+        fn locate(&self, _: &[&str]) -> Option<Location> {
+            None
+        }
+    }
+
+    #[test]
+    fn keys_name_their_path_once() {
+        let resolver = Resolver::new(&Nowhere);
+        let key = resolver.key(&["grants", "0", "role"]);
+        assert_eq!(key.path, "grants[0].role");
+        assert_eq!(
+            key.error("`x` is not a role").to_string(),
+            "key `grants[0].role`: `x` is not a role"
+        );
+    }
+}

@@ -1,0 +1,20 @@
+//! The bucket domain's live state: only the properties the file declares are
+//! read, so an endpoint that lacks an API nobody declared never fails a plan.
+
+use serde::Serialize;
+
+use super::desired::Encryption;
+use super::rule::Rule;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct LiveBucket {
+    pub exists: bool,
+    /// `Enabled`, `Suspended`, or `None` (never enabled). Read when declared.
+    pub versioning: Option<String>,
+    /// The default encryption: `AES256`, or the KMS key id. Read when declared.
+    pub encryption: Option<Encryption>,
+    /// All four public access block settings on. Read when declared.
+    pub block_public_access: Option<bool>,
+    /// Rules by id order; empty when there is no configuration. Read when declared.
+    pub lifecycle: Vec<Rule>,
+}

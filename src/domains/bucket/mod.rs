@@ -1,0 +1,18 @@
+//! The storage-bucket domain: an S3-compatible bucket's existence, versioning,
+//! default encryption, public access block and lifecycle rules, through
+//! aws-sdk-s3 with a custom endpoint. Owns its raw section, resolution,
+//! desired and live state, observe (declared properties only), pure diff,
+//! operations and apply.
+
+pub mod apply;
+pub mod client;
+pub mod desired;
+pub mod diff;
+pub mod live;
+pub mod observe;
+pub mod operation;
+pub mod raw;
+pub mod resolve;
+pub mod rule;
+
+pub use operation::Operation;

@@ -1,0 +1,40 @@
+//! The work apply does on a bucket, one variant per property.
+
+use super::desired::Encryption;
+use super::rule::Rule;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Operation {
+    Create {
+        bucket: String,
+    },
+    Versioning {
+        bucket: String,
+        enabled: bool,
+    },
+    Encryption {
+        bucket: String,
+        value: Encryption,
+    },
+    PublicAccessBlock {
+        bucket: String,
+        block: bool,
+    },
+    /// The whole configuration: S3 has no per-rule API.
+    Lifecycle {
+        bucket: String,
+        rules: Vec<Rule>,
+    },
+}
+
+impl Operation {
+    pub fn bucket(&self) -> &str {
+        match self {
+            Operation::Create { bucket }
+            | Operation::Versioning { bucket, .. }
+            | Operation::Encryption { bucket, .. }
+            | Operation::PublicAccessBlock { bucket, .. }
+            | Operation::Lifecycle { bucket, .. } => bucket,
+        }
+    }
+}

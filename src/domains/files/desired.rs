@@ -1,0 +1,32 @@
+//! A file as dbops renders it: where, what, with which mode and owner, and
+//! how its lines may be shown.
+
+use std::path::PathBuf;
+
+use super::redaction::Redaction;
+use crate::plan::Address;
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct DesiredFile {
+    /// `backup.file.walg.env`, `pooler.file.pgbouncer.ini`.
+    pub address: Address,
+    pub path: PathBuf,
+    pub content: String,
+    pub mode: u32,
+    /// `(uid, gid, as written)`.
+    pub owner: Option<(u32, u32, String)>,
+    pub redaction: Redaction,
+}
+
+/// Redacted: a rendered file may hold secrets, and a debug print must not show them.
+impl std::fmt::Debug for DesiredFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DesiredFile")
+            .field("address", &self.address.to_string())
+            .field("path", &self.path)
+            .field("content", &self.redaction.redact(&self.content))
+            .field("mode", &format_args!("{:04o}", self.mode))
+            .field("owner", &self.owner)
+            .finish()
+    }
+}

@@ -1,0 +1,23 @@
+//! Managed files: configuration dbops renders (the WAL-G environment,
+//! pgbackrest.conf, pgbouncer.ini and its HBA and auth files) compared with
+//! what is on disk and written atomically with a restrictive mode and an
+//! optional owner. Other domains render the content; this module observes,
+//! diffs and writes, and decides which lines a plan may show: only lines proven
+//! free of secrets, in the old content as in the new. Files are never read or
+//! written through a symbolic link.
+
+pub mod apply;
+pub mod desired;
+pub mod diff;
+pub mod live;
+pub mod redaction;
+
+pub use desired::DesiredFile;
+pub use live::{observe, LiveFile};
+pub use redaction::Redaction;
+
+/// The operation for a file: write the desired content, mode and owner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Write {
+    pub file: DesiredFile,
+}

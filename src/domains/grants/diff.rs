@@ -1,0 +1,377 @@
+//! The grants diff: pure. For each declared scope, every object in it must hold
+//! exactly the listed privileges for the role: missing ones are granted, others
+//! revoked. Objects the role owns are skipped (an owner's rights are not grants);
+//! nothing outside a declared scope is looked at. Changes come out grouped by
+//! database, the order apply runs them in (one transaction per database).
+
+use std::collections::BTreeSet;
+
+use super::desired::{DesiredGrant, DesiredGrants, Scope};
+use super::live::{LiveDatabaseGrants, LiveGrants};
+use super::operation::{Operation, Statement, Target, Verb};
+use super::privilege::{noun, valid, ObjectKind, Privilege};
+use crate::domains::postgres::diff::database_grant_address;
+use crate::error::{Error, Errors};
+use crate::plan::{Action, Address, AttributeChange, Change, DomainDiff, Planned, Value};
+
+pub fn address(scope: &Scope) -> Address {
+    match &scope.schema {
+        None => database_grant_address(&scope.role, &scope.database),
+        Some(schema) => Address::new("postgres")
+            .word("grant")
+            .name(&scope.role)
+            .name(&scope.database)
+            .name(schema)
+            .word(noun(scope.on)),
+    }
+}
+
+/// What the diff needs to know about roles and databases from other domains.
+pub struct Context<'a> {
+    /// Whether a role exists or will exist after the role changes.
+    pub role_exists: &'a dyn Fn(&str) -> bool,
+    /// Databases the PostgreSQL domain creates in this apply.
+    pub created_databases: &'a BTreeSet<String>,
+}
+
+pub fn diff(
+    desired: &DesiredGrants,
+    live: &LiveGrants,
+    context: &Context<'_>,
+) -> Result<DomainDiff<Operation>, Errors> {
+    let mut changes: Vec<(String, Planned<Operation>)> = Vec::new();
+    let mut errors = Vec::new();
+    for grant in desired.grants.values() {
+        let scope = &grant.scope;
+        let missing_role = std::iter::once(&scope.role)
+            .chain(grant.default_for.iter())
+            .find(|role| !(context.role_exists)(role));
+        if let Some(role) = missing_role {
+            errors.push(
+                Error::config(format!(
+                    "`{}` names role `{role}`, which neither exists nor is declared",
+                    address(scope)
+                ))
+                .hint(format!("declare it as `[roles.{role}]`, or fix the name")),
+            );
+            continue;
+        }
+        let empty = LiveDatabaseGrants::default();
+        let database = live.databases.get(&scope.database).unwrap_or(&empty);
+        if !database.exists && !context.created_databases.contains(&scope.database) {
+            errors.push(
+                Error::config(format!(
+                    "`{}` names database `{}`, which neither exists nor is declared",
+                    address(scope),
+                    scope.database
+                ))
+                .hint(format!(
+                    "declare it as `[databases.{}]`, or fix the name",
+                    scope.database
+                )),
+            );
+            continue;
+        }
+        match scope_change(grant, database) {
+            Ok(Some(change)) => changes.push((scope.database.clone(), change)),
+            Ok(None) => {}
+            Err(error) => errors.push(error),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Errors::new(errors));
+    }
+    // Stable: scopes keep their order within a database.
+    changes.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(DomainDiff {
+        changes: changes.into_iter().map(|(_, c)| c).collect(),
+        ..DomainDiff::default()
+    })
+}
+
+fn ordered(on: ObjectKind, set: &BTreeSet<Privilege>) -> Vec<Privilege> {
+    let mut list: Vec<Privilege> = valid(on)
+        .iter()
+        .filter(|p| set.contains(*p))
+        .cloned()
+        .collect();
+    list.extend(set.iter().filter(|p| !valid(on).contains(p)).cloned());
+    list
+}
+
+fn names(list: &[Privilege]) -> Value {
+    Value::List(list.iter().map(|p| p.sql().to_string()).collect())
+}
+
+struct Builder<'a> {
+    grant: &'a DesiredGrant,
+    attributes: Vec<AttributeChange>,
+    statements: Vec<Statement>,
+    any_before: bool,
+}
+
+impl Builder<'_> {
+    /// Compares one object's privileges and records what must change.
+    fn object(&mut self, name: &str, target: Target, have: &BTreeSet<Privilege>) {
+        let want = &self.grant.privileges;
+        let on = self.grant.scope.on;
+        if !have.is_empty() {
+            self.any_before = true;
+        }
+        if have == want {
+            return;
+        }
+        let missing: BTreeSet<Privilege> = want.difference(have).cloned().collect();
+        let extra: BTreeSet<Privilege> = have.difference(want).cloned().collect();
+        let role = self.grant.scope.role.clone();
+        if !missing.is_empty() {
+            self.statements.push(Statement {
+                verb: Verb::Grant,
+                privileges: ordered(on, &missing),
+                target: target.clone(),
+                role: role.clone(),
+            });
+        }
+        if !extra.is_empty() {
+            self.statements.push(Statement {
+                verb: Verb::Revoke,
+                privileges: ordered(on, &extra),
+                target,
+                role,
+            });
+        }
+        self.attributes.push(AttributeChange::new(
+            name,
+            Some(names(&ordered(on, have))),
+            Some(names(&ordered(on, want))),
+        ));
+    }
+}
+
+fn scope_change(
+    grant: &DesiredGrant,
+    live: &LiveDatabaseGrants,
+) -> Result<Option<Planned<Operation>>, Error> {
+    let scope = &grant.scope;
+    let role = &scope.role;
+    let mut builder = Builder {
+        grant,
+        attributes: Vec::new(),
+        statements: Vec::new(),
+        any_before: false,
+    };
+    let none = BTreeSet::new();
+    match (&scope.schema, scope.on) {
+        (None, _) => {
+            let have = live.database_acl.get(role).unwrap_or(&none);
+            builder.object("privileges", Target::Database(scope.database.clone()), have);
+        }
+        (Some(schema), on) => {
+            let schema_live = live.schemas.get(schema);
+            // A database created by this apply starts with only `public`.
+            let assumed = schema == "public" && !live.exists;
+            if schema_live.is_none() && !assumed {
+                return Err(Error::config(format!(
+                    "`{}`: schema `{schema}` does not exist in database `{}`",
+                    address(scope),
+                    scope.database
+                ))
+                .hint("create the schema first (for example in a migration); dbops manages privileges, not schemas"));
+            }
+            if on == ObjectKind::Schema {
+                let have = schema_live.and_then(|s| s.acl.get(role)).unwrap_or(&none);
+                builder.object("privileges", Target::Schema(schema.clone()), have);
+            } else {
+                for object in live
+                    .objects
+                    .iter()
+                    .filter(|o| &o.schema == schema && o.kind == on && &o.owner != role)
+                {
+                    let have = object.acl.get(role).unwrap_or(&none);
+                    let target = Target::Object {
+                        kind: on,
+                        target: object.target.clone(),
+                    };
+                    builder.object(&object.display, target, have);
+                }
+                if let Some(creator) = &grant.default_for {
+                    let have = live
+                        .default_acl(creator, schema, on)
+                        .and_then(|acl| acl.get(role))
+                        .unwrap_or(&none);
+                    let target = Target::Defaults {
+                        creator: creator.clone(),
+                        schema: schema.clone(),
+                        kind: on,
+                    };
+                    builder.object(
+                        &format!("default for objects created by {creator}"),
+                        target,
+                        have,
+                    );
+                }
+            }
+        }
+    }
+    if builder.statements.is_empty() {
+        return Ok(None);
+    }
+    let action = if builder.any_before {
+        Action::Update
+    } else {
+        Action::Create
+    };
+    let mut change = Change::new(address(scope), action);
+    change.attributes = builder.attributes;
+    Ok(Some(change.with(Operation {
+        database: scope.database.clone(),
+        statements: builder.statements,
+    })))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::domains::grants::live::{LiveObject, LiveSchema};
+
+    fn privileges(list: &[Privilege]) -> BTreeSet<Privilege> {
+        list.iter().cloned().collect()
+    }
+
+    fn grant(on: ObjectKind, list: &[Privilege], default_for: Option<&str>) -> DesiredGrant {
+        DesiredGrant {
+            scope: Scope {
+                role: "app_user".into(),
+                database: "app".into(),
+                schema: (on != ObjectKind::Database).then(|| "public".into()),
+                on,
+            },
+            privileges: privileges(list),
+            default_for: default_for.map(str::to_string),
+        }
+    }
+
+    fn acl(role: &str, list: &[Privilege]) -> BTreeMap<String, BTreeSet<Privilege>> {
+        BTreeMap::from([(role.to_string(), privileges(list))])
+    }
+
+    fn sql(planned: &Planned<Operation>) -> Vec<String> {
+        planned
+            .operation
+            .statements
+            .iter()
+            .map(Statement::sql)
+            .collect()
+    }
+
+    use Privilege::*;
+
+    #[test]
+    fn tables_get_missing_privileges_and_lose_extra_ones() {
+        let mut live = LiveDatabaseGrants {
+            exists: true,
+            ..Default::default()
+        };
+        live.schemas.insert(
+            "public".into(),
+            LiveSchema {
+                owner: "pg_database_owner".into(),
+                acl: BTreeMap::new(),
+            },
+        );
+        let table = |name: &str, owner: &str, list: &[Privilege]| LiveObject {
+            schema: "public".into(),
+            kind: ObjectKind::Tables,
+            display: format!("public.{name}"),
+            target: format!("public.{name}"),
+            owner: owner.into(),
+            acl: acl("app_user", list),
+        };
+        live.objects = vec![
+            table("done", "migrator", &[Select, Insert]),
+            table("extra", "migrator", &[Select, Insert, Truncate]),
+            table("missing", "migrator", &[]),
+            table(
+                "owned",
+                "app_user",
+                &[Select, Insert, Update, Delete, Truncate],
+            ),
+        ];
+        let change = scope_change(
+            &grant(ObjectKind::Tables, &[Select, Insert], Some("migrator")),
+            &live,
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            change.change.address.to_string(),
+            "postgres.grant.app_user.app.public.tables"
+        );
+        assert_eq!(change.change.action, Action::Update);
+        assert_eq!(
+            sql(&change),
+            vec![
+                "REVOKE TRUNCATE ON TABLE public.extra FROM \"app_user\"",
+                "GRANT SELECT, INSERT ON TABLE public.missing TO \"app_user\"",
+                "ALTER DEFAULT PRIVILEGES FOR ROLE \"migrator\" IN SCHEMA \"public\" GRANT SELECT, INSERT ON TABLES TO \"app_user\"",
+            ]
+        );
+        let names: Vec<&str> = change
+            .change
+            .attributes
+            .iter()
+            .map(|a| a.name.as_str())
+            .collect();
+        assert_eq!(
+            names,
+            vec![
+                "public.extra",
+                "public.missing",
+                "default for objects created by migrator"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_matching_scope_is_no_change() {
+        let live = LiveDatabaseGrants {
+            exists: true,
+            database_acl: acl("app_user", &[Connect, Temporary]),
+            ..Default::default()
+        };
+        assert_eq!(
+            scope_change(
+                &grant(ObjectKind::Database, &[Connect, Temporary], None),
+                &live
+            )
+            .unwrap(),
+            None
+        );
+        let change = scope_change(&grant(ObjectKind::Database, &[Connect], None), &live)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            sql(&change),
+            vec!["REVOKE TEMPORARY ON DATABASE \"app\" FROM \"app_user\""]
+        );
+    }
+
+    #[test]
+    fn a_missing_schema_is_an_error_and_a_new_database_has_public() {
+        let live = LiveDatabaseGrants {
+            exists: true,
+            ..Default::default()
+        };
+        let error = scope_change(&grant(ObjectKind::Schema, &[Usage], None), &live).unwrap_err();
+        assert!(error
+            .message()
+            .contains("schema `public` does not exist in database `app`"));
+        let new = LiveDatabaseGrants::default();
+        let change = scope_change(&grant(ObjectKind::Schema, &[Usage], None), &new)
+            .unwrap()
+            .unwrap();
+        assert_eq!(change.change.action, Action::Create);
+    }
+}

@@ -1,0 +1,13 @@
+//! The managed domains. Each owns its raw section of `dbops.toml`, its
+//! resolution into a desired state, how live state is read, a pure diff into
+//! changes of its own typed operations, and apply. No domain imports the config
+//! parser, the plan's consumers or the engine; the engine's registry is the one
+//! place that lists them.
+
+pub mod backup;
+pub mod bucket;
+pub mod files;
+pub mod grants;
+pub mod pooler;
+pub mod postgres;
+pub mod settings;

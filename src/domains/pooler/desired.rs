@@ -1,0 +1,142 @@
+//! The pooler's desired state: where its files go, what `pgbouncer.ini` says,
+//! which roles its auth file lists, and how dbops makes it reload.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use schemars::JsonSchema;
+use secrecy::SecretString;
+use serde::Deserialize;
+
+/// pgBouncer's `pool_mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PoolMode {
+    Session,
+    Transaction,
+    Statement,
+}
+
+impl PoolMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PoolMode::Session => "session",
+            PoolMode::Transaction => "transaction",
+            PoolMode::Statement => "statement",
+        }
+    }
+}
+
+/// pgBouncer's `auth_type` for clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+pub enum AuthType {
+    #[serde(rename = "scram-sha-256")]
+    ScramSha256,
+    #[serde(rename = "md5")]
+    Md5,
+    #[serde(rename = "plain")]
+    Plain,
+    #[serde(rename = "cert")]
+    Cert,
+    #[serde(rename = "trust")]
+    Trust,
+    #[serde(rename = "any")]
+    Any,
+    #[serde(rename = "pam")]
+    Pam,
+}
+
+impl AuthType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthType::ScramSha256 => "scram-sha-256",
+            AuthType::Md5 => "md5",
+            AuthType::Plain => "plain",
+            AuthType::Cert => "cert",
+            AuthType::Trust => "trust",
+            AuthType::Any => "any",
+            AuthType::Pam => "pam",
+        }
+    }
+}
+
+/// Whether pgBouncer's admin console is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum AdminConsole {
+    /// No admin users: the console is off.
+    Disabled,
+    /// Reachable only from loopback (127.0.0.1, ::1), by `admin_user`.
+    Localhost,
+}
+
+/// The admin console's user, when it is on.
+#[derive(Debug, Clone)]
+pub struct AdminUser {
+    pub user: String,
+    pub password: SecretString,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reload {
+    /// `RELOAD` on the admin console.
+    Admin,
+    /// SIGHUP to the pgBouncer process whose pid is in `pidfile`.
+    Signal,
+    /// A shell command.
+    Command(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct DesiredPooler {
+    pub config_path: PathBuf,
+    pub auth_path: PathBuf,
+    pub hba_path: PathBuf,
+    /// How clients reach the pooler.
+    pub host: String,
+    pub listen_addr: String,
+    pub listen_port: u16,
+    pub pool_mode: PoolMode,
+    pub auth_type: AuthType,
+    /// `Some` with `admin_console = "localhost"`.
+    pub admin: Option<AdminUser>,
+    pub backend_host: String,
+    pub backend_port: u16,
+    pub databases: Vec<String>,
+    pub owner: Option<(u32, u32, String)>,
+    pub mode: u32,
+    pub reload: Reload,
+    /// `[pooler.settings]`, values as written.
+    pub settings: BTreeMap<String, String>,
+    /// Managed login roles with a password: the auth file lists them.
+    pub users: Vec<String>,
+}
+
+impl DesiredPooler {
+    /// Every `[pgbouncer]` setting dbops renders, as pgBouncer will report it.
+    pub fn effective_settings(&self) -> BTreeMap<String, String> {
+        let mut settings = self.settings.clone();
+        settings.insert("listen_addr".into(), self.listen_addr.clone());
+        settings.insert("listen_port".into(), self.listen_port.to_string());
+        settings.insert("pool_mode".into(), self.pool_mode.as_str().into());
+        settings.insert("auth_file".into(), self.auth_path.display().to_string());
+        match &self.admin {
+            None => {
+                settings.insert("auth_type".into(), self.auth_type.as_str().into());
+            }
+            Some(admin) => {
+                settings.insert("auth_type".into(), "hba".into());
+                settings.insert("auth_hba_file".into(), self.hba_path.display().to_string());
+                settings.insert("admin_users".into(), admin.user.clone());
+            }
+        }
+        settings
+    }
+
+    pub fn pidfile(&self) -> Option<&str> {
+        self.settings
+            .get("pidfile")
+            .map(String::as_str)
+            .filter(|p| !p.is_empty())
+    }
+}

@@ -1,0 +1,286 @@
+//! The pooler's part of a plan: its files (rendered from the desired state and
+//! the live SCRAM verifiers) compared with disk, and its running configuration
+//! (from `SHOW CONFIG`) compared with what the files say. Pure.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use secrecy::ExposeSecret;
+use serde::Serialize;
+
+use super::admin::{same, Running};
+use super::desired::DesiredPooler;
+use super::known::RESTART_ONLY;
+use super::operation::{AuthEntry, Operation};
+use super::render::{self, HBA_REDACTION, INI_REDACTION};
+use super::SERVICE;
+use crate::domains::files::{self, DesiredFile, LiveFile, Redaction, Write};
+use crate::error::{Error, Errors};
+use crate::pg::scram::{new_verifier, Verifier};
+use crate::plan::{Action, Address, AttributeChange, Change, DomainDiff, Pending, Value};
+
+/// The pooler's live state: its files and, when its admin console answered,
+/// its running configuration.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct LivePooler {
+    pub files: BTreeMap<String, LiveFile>,
+    pub running: Option<BTreeMap<String, Running>>,
+}
+
+impl LivePooler {
+    pub fn file(&self, path: &Path) -> Option<&LiveFile> {
+        self.files.get(&path.display().to_string())
+    }
+}
+
+pub fn file_address(path: &Path) -> Address {
+    Address::new("pooler").word("file").file(path)
+}
+
+/// Every file of the pooler, by path.
+pub fn paths(pooler: &DesiredPooler) -> Vec<&Path> {
+    let mut paths = vec![pooler.config_path.as_path(), pooler.auth_path.as_path()];
+    if pooler.admin.is_some() {
+        paths.push(pooler.hba_path.as_path());
+    }
+    paths
+}
+
+/// Stands in, in plans only, for a verifier this apply will create; never written.
+const PLACEHOLDER: &str = "SCRAM-SHA-256$(set by this apply)";
+
+/// The verifier the auth file lists for the admin console user: the one on
+/// disk when it still matches the password (never re-salted), else a new one.
+fn admin_verifier(user: &str, password: &str, live_auth: Option<&LiveFile>) -> String {
+    let existing = live_auth
+        .and_then(|f| f.content.as_deref())
+        .map(render::parse_auth_file)
+        .unwrap_or_default();
+    existing
+        .into_iter()
+        .find(|(name, _)| name == user)
+        .map(|(_, secret)| secret)
+        .filter(|secret| Verifier::parse(secret).is_some_and(|v| v.matches(password)))
+        .unwrap_or_else(|| new_verifier(password))
+}
+
+/// The auth file's entries: each user's stored verifier, `SetByThisApply` for
+/// users whose password this apply sets, and the admin console's user.
+fn auth_entries(
+    pooler: &DesiredPooler,
+    stored: &BTreeMap<String, String>,
+    rotating: &BTreeSet<String>,
+    live_auth: Option<&LiveFile>,
+) -> Result<BTreeMap<String, AuthEntry>, Error> {
+    let mut entries = BTreeMap::new();
+    for user in &pooler.users {
+        let entry = if rotating.contains(user) {
+            AuthEntry::SetByThisApply
+        } else {
+            match stored.get(user) {
+                Some(verifier) => AuthEntry::Verifier(verifier.clone()),
+                None => {
+                    return Err(Error::new(format!(
+                        "the pooler's auth file needs the SCRAM verifier of `{user}`, which `pg_authid` does not show"
+                    ))
+                    .kind(crate::error::ErrorKind::Permission)
+                    .hint("the admin DSN must be a superuser's, so dbops can read `pg_authid`"))
+                }
+            }
+        };
+        entries.insert(user.clone(), entry);
+    }
+    if let Some(admin) = &pooler.admin {
+        entries.insert(
+            admin.user.clone(),
+            AuthEntry::Verifier(admin_verifier(
+                &admin.user,
+                admin.password.expose_secret(),
+                live_auth,
+            )),
+        );
+    }
+    Ok(entries)
+}
+
+/// The auth file's content; entries set by this apply come from `sent`, or
+/// show as a placeholder in plans.
+pub fn auth_content(
+    entries: &BTreeMap<String, AuthEntry>,
+    sent: Option<&BTreeMap<String, String>>,
+) -> Result<String, Error> {
+    let mut lines = Vec::new();
+    for (user, entry) in entries {
+        let verifier = match (entry, sent) {
+            (AuthEntry::Verifier(v), _) => v.clone(),
+            (AuthEntry::SetByThisApply, None) => PLACEHOLDER.to_string(),
+            (AuthEntry::SetByThisApply, Some(sent)) => sent
+                .get(user)
+                .cloned()
+                .ok_or_else(|| Error::internal(format!("no verifier was sent for `{user}`")))?,
+        };
+        lines.push((user.clone(), verifier));
+    }
+    Ok(render::auth_file(&lines))
+}
+
+/// `[pgbouncer]` settings of an ini file on disk.
+fn ini_settings(content: &str) -> BTreeMap<String, String> {
+    let mut section = String::new();
+    let mut out = BTreeMap::new();
+    for line in content.lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            section = line.trim_matches(|c| c == '[' || c == ']').to_string();
+        } else if section == "pgbouncer" && !line.starts_with(';') && !line.starts_with('#') {
+            if let Some((key, value)) = line.split_once('=') {
+                out.insert(key.trim().to_string(), value.trim().to_string());
+            }
+        }
+    }
+    out
+}
+
+/// `stored`: each user's SCRAM verifier as PostgreSQL holds it now.
+/// `rotating`: users whose verifier this apply sets (new role or new password).
+pub fn diff(
+    pooler: &DesiredPooler,
+    live: &LivePooler,
+    stored: &BTreeMap<String, String>,
+    rotating: &BTreeSet<String>,
+) -> Result<DomainDiff<Operation>, Errors> {
+    let mut out = DomainDiff::default();
+    let wanted = pooler.effective_settings();
+    let missing = LiveFile::missing();
+    let on_disk = |path: &Path| live.file(path).unwrap_or(&missing);
+    let file = |path: &Path, content: String, mode: u32, redaction: Redaction| DesiredFile {
+        address: file_address(path),
+        path: path.to_path_buf(),
+        content,
+        mode,
+        owner: pooler.owner.clone(),
+        redaction,
+    };
+    let mut errors = Vec::new();
+
+    let ini = file(
+        &pooler.config_path,
+        render::ini(pooler),
+        pooler.mode,
+        INI_REDACTION,
+    );
+    match files::diff::diff(&ini, on_disk(&pooler.config_path)) {
+        Ok(Some(planned)) => {
+            let on_disk = on_disk(&pooler.config_path);
+            let old = on_disk
+                .content
+                .as_deref()
+                .map(ini_settings)
+                .unwrap_or_default();
+            let mut planned = planned.map(Operation::Write);
+            if on_disk.exists
+                && RESTART_ONLY
+                    .iter()
+                    .any(|key| old.get(*key) != wanted.get(*key))
+            {
+                planned.change.restart = Some(SERVICE);
+            }
+            out.push(planned);
+        }
+        Ok(None) => {}
+        Err(error) => errors.push(error),
+    }
+    if let Some(hba) = render::hba(pooler) {
+        let hba = file(&pooler.hba_path, hba, pooler.mode, HBA_REDACTION);
+        match files::diff::diff(&hba, on_disk(&pooler.hba_path)) {
+            Ok(Some(planned)) => out.push(planned.map(Operation::Write)),
+            Ok(None) => {}
+            Err(error) => errors.push(error),
+        }
+    }
+    let live_auth = on_disk(&pooler.auth_path);
+    match auth_entries(pooler, stored, rotating, Some(live_auth)) {
+        Err(error) => errors.push(error),
+        Ok(entries) => {
+            let content = auth_content(&entries, None).expect("plans need no sent verifiers");
+            let auth = file(&pooler.auth_path, content, 0o600, Redaction::AuthFile);
+            match files::diff::diff(&auth, live_auth) {
+                Err(error) => errors.push(error),
+                Ok(planned) => {
+                    let mut change = planned.map(|p| p.change);
+                    if !rotating.is_empty() {
+                        let change = change.get_or_insert_with(|| {
+                            Change::new(auth.address.clone(), Action::Update)
+                        });
+                        if !change.attributes.iter().any(|a| a.sensitive) {
+                            change
+                                .attributes
+                                .push(AttributeChange::sensitive("secrets"));
+                        }
+                        let users: Vec<String> =
+                            rotating.iter().map(|u| format!("`{u}`")).collect();
+                        change.reason =
+                            Some(format!("new SCRAM verifier for {}", users.join(", ")));
+                    }
+                    if let Some(change) = change {
+                        out.push(change.with(Operation::WriteAuthFile {
+                            file: auth,
+                            entries,
+                        }));
+                    }
+                }
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Errors::new(errors));
+    }
+
+    if let Some(running) = &live.running {
+        let files_change = out
+            .changes
+            .iter()
+            .any(|p| p.change.address == file_address(&pooler.config_path));
+        let mut stale = Vec::new();
+        for (key, value) in &wanted {
+            let Some(now) = running.get(key) else {
+                continue;
+            };
+            if same(&now.value, value) {
+                continue;
+            }
+            if now.changeable && !RESTART_ONLY.contains(&key.as_str()) {
+                stale.push(AttributeChange::new(
+                    key,
+                    Some(Value::Text(now.value.clone())),
+                    Some(Value::Text(value.clone())),
+                ));
+            } else if !files_change {
+                out.pending.push(Pending {
+                    address: Address::new("pooler").word("setting").name(key),
+                    current: Value::Text(now.value.clone()),
+                    pending: Value::Text(value.clone()),
+                    service: SERVICE,
+                });
+            }
+        }
+        if !stale.is_empty() && !files_change {
+            let mut change = Change::new(
+                Address::new("pooler").word("running_config"),
+                Action::Update,
+            )
+            .reason("pgbouncer.ini says otherwise but was not reloaded");
+            change.attributes = stale;
+            out.push(change.with(Operation::Reload));
+        }
+    }
+    Ok(out)
+}
+
+/// A file write, for the registry's list of what a pooler change writes.
+pub fn writes(operation: &Operation) -> Option<&Write> {
+    match operation {
+        Operation::Write(write) => Some(write),
+        Operation::WriteAuthFile { .. } | Operation::Reload => None,
+    }
+}

@@ -1,0 +1,229 @@
+//! `[pooler]` resolved: pgBouncer's settings, the admin console, how it
+//! reloads, and the trust-boundary checks (SCRAM only, the console never
+//! reachable from outside, the app reaching only the pooler while dbops
+//! reaches PostgreSQL directly). Messages name DSNs by their source, never by
+//! their content.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use super::desired::{AdminConsole, AdminUser, AuthType, DesiredPooler, PoolMode, Reload};
+use super::known;
+use super::lint::{is_loopback, is_wildcard};
+use super::raw::{RawPooler, RawReload, ReloadBy};
+use crate::diagnostics::Resolver;
+use crate::domains::postgres::desired::DesiredPostgres;
+use crate::error::Result;
+use crate::util::owner::resolve_owner;
+use crate::util::suggest::did_you_mean;
+
+pub fn resolve(
+    raw: &RawPooler,
+    postgres: &DesiredPostgres,
+    r: &mut Resolver<'_>,
+) -> Result<DesiredPooler> {
+    let key = |name: &str| r.key(&["pooler", name]);
+    let listen_addr = raw
+        .listen_addr
+        .clone()
+        .unwrap_or_else(|| "0.0.0.0".to_string());
+    let listen_port = raw.listen_port.unwrap_or(6432);
+    let pool_mode = raw.pool_mode.unwrap_or(PoolMode::Transaction);
+    let auth_type = raw.auth_type.unwrap_or(AuthType::ScramSha256);
+    if auth_type != AuthType::ScramSha256 && !raw.allow_insecure_auth {
+        return Err(key("auth_type")
+            .error(format!(
+                "`{}` is weaker than `scram-sha-256`; pgBouncer is the trust boundary",
+                auth_type.as_str()
+            ))
+            .hint("use `scram-sha-256`, or set `allow_insecure_auth = true` if you must"));
+    }
+    let admin = match raw.admin_console.unwrap_or(AdminConsole::Disabled) {
+        AdminConsole::Disabled => None,
+        AdminConsole::Localhost => {
+            let Some(reference) = &raw.admin_password else {
+                return Err(key("admin_console")
+                    .error("`admin_console = \"localhost\"` needs `admin_password`, a secret reference")
+                    .hint("add `admin_password = { env = \"PGBOUNCER_ADMIN_PASSWORD\" }`"));
+            };
+            let user = raw
+                .admin_user
+                .clone()
+                .unwrap_or_else(|| "pgbouncer_admin".to_string());
+            if postgres.roles.contains_key(&user) {
+                return Err(key("admin_user")
+                    .error(format!(
+                        "`{user}` is a role dbops manages; the admin console's user must not be an application role"
+                    ))
+                    .hint("choose a user of its own, such as `pgbouncer_admin`"));
+            }
+            Some(AdminUser {
+                user,
+                password: key("admin_password").secret(reference)?,
+            })
+        }
+    };
+    let mut settings = BTreeMap::new();
+    for (name, value) in &raw.settings {
+        let setting_key = r.key(&["pooler", "settings", name]);
+        if !known::SETTINGS.contains(&name.as_str()) {
+            let mut error = setting_key.error(format!("pgBouncer has no setting `{name}`"));
+            if let Some(suggestion) = did_you_mean(name, known::SETTINGS.iter().copied()) {
+                error = error.hint(suggestion);
+            }
+            return Err(error);
+        }
+        if known::OWNED.contains(&name.as_str()) {
+            return Err(setting_key.error(format!("set it as `pooler.{name}`, which dbops owns")));
+        }
+        let admin_like = matches!(name.as_str(), "admin_users" | "stats_users");
+        if name == "admin_users" && admin.is_some() {
+            return Err(setting_key.error("dbops sets it from `admin_user`"));
+        }
+        if admin_like && admin.is_none() && !is_loopback(&listen_addr) {
+            return Err(setting_key.error(format!(
+                "opens the admin console while pgBouncer listens on `{listen_addr}` and `admin_console` is not `localhost`"
+            ))
+            .hint("set `admin_console = \"localhost\"` (dbops then confines the console to loopback), or remove the setting"));
+        }
+        settings.insert(name.clone(), value.to_config_text());
+    }
+    let host = match (&raw.host, is_wildcard(&listen_addr)) {
+        (Some(host), _) => host.clone(),
+        (None, false) => listen_addr
+            .split(',')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_string(),
+        (None, true) => {
+            return Err(r.key(&["pooler"]).error(format!(
+                "`pooler.host` is needed: pgBouncer listens on `{listen_addr}`, so dbops cannot tell which address clients use"
+            ))
+            .hint("set `host = \"pgbouncer\"` (the name the application connects to)"))
+        }
+    };
+    let admin_dsn = &postgres.admin;
+    let (backend_host, backend_port) = match &raw.backend {
+        None => (admin_dsn.host.clone(), admin_dsn.port),
+        Some(backend) => (backend.host.clone(), backend.port.unwrap_or(5432)),
+    };
+    if admin_dsn.host != backend_host || admin_dsn.port != backend_port {
+        return Err(key("backend").error(format!(
+            "`{}` does not point at the backend the pooler uses (`pooler.backend`): dbops must reach PostgreSQL directly",
+            postgres.admin_source
+        )));
+    }
+    for (name, role) in &postgres.roles {
+        let Some(dsn) = &role.dsn else { continue };
+        let source = role.dsn_source.clone().unwrap_or_default();
+        let dsn_key = r.key(&["roles", name, "dsn"]);
+        if dsn.host == backend_host && dsn.port == backend_port {
+            return Err(dsn_key.error(format!(
+                "`{source}` points at PostgreSQL itself; with `[pooler]` declared, the application must reach only the pooler"
+            ))
+            .hint(format!("point it at `{host}:{listen_port}`")));
+        }
+        if dsn.host != host || dsn.port != listen_port {
+            return Err(dsn_key
+                .error(format!(
+                    "`{source}` does not point at the pooler (`pooler.host`:`pooler.listen_port`)"
+                ))
+                .hint(format!("point it at `{host}:{listen_port}`")));
+        }
+    }
+    let mut databases: Vec<String> = match &raw.databases {
+        Some(list) => list.clone(),
+        None => postgres
+            .roles
+            .values()
+            .filter_map(|r| r.dsn.as_ref().map(|d| d.database.clone()))
+            .collect(),
+    };
+    databases.sort();
+    databases.dedup();
+    for database in &databases {
+        if !database
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            return Err(key("databases").error(format!(
+                "database `{database}` cannot be named in pgbouncer.ini; use letters, digits, `_` and `-`"
+            )));
+        }
+    }
+    let owner = match &raw.owner {
+        None => None,
+        Some(text) => {
+            let (uid, gid) = resolve_owner(text).map_err(|why| key("owner").error(why))?;
+            Some((uid, gid, text.clone()))
+        }
+    };
+    let mode = match &raw.mode {
+        None => 0o640,
+        Some(text) => u32::from_str_radix(text.trim_start_matches("0o"), 8)
+            .ok()
+            .filter(|m| *m <= 0o777 && m & 0o007 == 0)
+            .ok_or_else(|| {
+                key("mode")
+                    .error(format!(
+                        "`{text}` is not an octal mode without access for others"
+                    ))
+                    .hint("write e.g. `0640`")
+            })?,
+    };
+    let reload = match &raw.reload {
+        Some(RawReload::Named(ReloadBy::Admin)) => {
+            if admin.is_none() {
+                return Err(key("reload")
+                    .error("`reload = \"admin\"` needs `admin_console = \"localhost\"`"));
+            }
+            Reload::Admin
+        }
+        Some(RawReload::Named(ReloadBy::Signal)) => Reload::Signal,
+        Some(RawReload::Command { command }) => {
+            if command.trim().is_empty() {
+                return Err(key("reload").error("the reload command is empty"));
+            }
+            Reload::Command(command.clone())
+        }
+        None if admin.is_some() => Reload::Admin,
+        None => Reload::Signal,
+    };
+    if reload == Reload::Signal && !settings.contains_key("pidfile") {
+        return Err(r
+            .key(&["pooler"])
+            .error("reloading pgBouncer by signal needs `pidfile` in `[pooler.settings]`")
+            .hint("set `pidfile`, or `admin_console = \"localhost\"`, or `reload = { command = \"...\" }`"));
+    }
+    let config_path = PathBuf::from(&raw.config_file);
+    let hba_path = match &raw.hba_file {
+        Some(path) => PathBuf::from(path),
+        None => config_path.with_file_name("pgbouncer_hba.conf"),
+    };
+    let users = postgres
+        .roles
+        .values()
+        .filter(|r| r.password.is_some() && r.attributes.login)
+        .map(|r| r.name.clone())
+        .collect();
+    Ok(DesiredPooler {
+        config_path,
+        auth_path: PathBuf::from(&raw.auth_file),
+        hba_path,
+        host,
+        listen_addr,
+        listen_port,
+        pool_mode,
+        auth_type,
+        admin,
+        backend_host,
+        backend_port,
+        databases,
+        owner,
+        mode,
+        reload,
+        settings,
+        users,
+    })
+}

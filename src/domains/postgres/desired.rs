@@ -1,0 +1,100 @@
+//! The PostgreSQL domain's desired state: roles and databases as the file
+//! declares them, with secrets resolved. Live state uses the same attribute
+//! type, so the diff compares like with like.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use secrecy::SecretString;
+use serde::Serialize;
+
+use crate::dsn::Dsn;
+
+/// The attributes that fully describe a role, each at PostgreSQL's default
+/// unless the file says otherwise.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RoleAttributes {
+    pub login: bool,
+    pub superuser: bool,
+    pub createdb: bool,
+    pub createrole: bool,
+    pub inherit: bool,
+    pub replication: bool,
+    pub bypass_rls: bool,
+    pub connection_limit: i32,
+    /// `YYYY-MM-DDTHH:MM:SSZ` in UTC; `None` means no expiry (`infinity`).
+    pub valid_until: Option<String>,
+}
+
+impl Default for RoleAttributes {
+    fn default() -> Self {
+        Self {
+            login: false,
+            superuser: false,
+            createdb: false,
+            createrole: false,
+            inherit: true,
+            replication: false,
+            bypass_rls: false,
+            connection_limit: -1,
+            valid_until: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct DesiredRole {
+    pub name: String,
+    pub attributes: RoleAttributes,
+    /// `None`: the password is not managed (a group role, or peer/cert login).
+    pub password: Option<SecretString>,
+    /// The DSN that defines this role, if any; its host, port and database are
+    /// used for the login-attempt fallback.
+    pub dsn: Option<Dsn>,
+    /// Where the DSN comes from (`$DATABASE_URL`), for messages.
+    pub dsn_source: Option<String>,
+    pub member_of: BTreeSet<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DesiredDatabase {
+    pub name: String,
+    /// `None`: the owner is not managed.
+    pub owner: Option<String>,
+    /// Roles that must hold CONNECT (every DSN role on its DSN's database).
+    pub connect: BTreeSet<String>,
+}
+
+impl DesiredDatabase {
+    pub fn named(name: &str) -> Self {
+        Self {
+            name: name.to_string(),
+            ..Self::default()
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct DesiredPostgres {
+    /// The admin connection: used to observe and apply, never managed.
+    pub admin: Dsn,
+    /// Where the admin DSN comes from (`$DATABASE_ROOT_URL`), for messages.
+    pub admin_source: String,
+    pub roles: BTreeMap<String, DesiredRole>,
+    pub databases: BTreeMap<String, DesiredDatabase>,
+}
+
+impl DesiredPostgres {
+    /// Every role name the live state must be read for: managed roles, the
+    /// groups they join, database owners and CONNECT grantees.
+    pub fn referenced_roles(&self) -> BTreeSet<String> {
+        let mut names: BTreeSet<String> = self.roles.keys().cloned().collect();
+        for role in self.roles.values() {
+            names.extend(role.member_of.iter().cloned());
+        }
+        for database in self.databases.values() {
+            names.extend(database.owner.iter().cloned());
+            names.extend(database.connect.iter().cloned());
+        }
+        names
+    }
+}

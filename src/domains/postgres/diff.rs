@@ -1,0 +1,326 @@
+//! The PostgreSQL domain's diff: a pure function from desired and live state to
+//! ordered changes. Opens no connection and prints nothing.
+//!
+//! Order: databases to create, roles to create, roles to update, memberships to
+//! grant, database owners, CONNECT grants, memberships to revoke. Roles not in
+//! the file are never touched; a membership is revoked only when both of its
+//! roles are managed and the file does not list it.
+
+use std::collections::BTreeMap;
+
+use secrecy::ExposeSecret;
+
+use super::desired::{DesiredPostgres, DesiredRole, RoleAttributes};
+use super::live::{LivePostgres, LiveRole, StoredPassword};
+use super::operation::{Operation, RoleOption};
+use crate::error::{Error, Errors};
+use crate::pg::scram::Verifier;
+use crate::plan::{Action, Address, AttributeChange, Change, DomainDiff, Value};
+
+pub fn role_address(name: &str) -> Address {
+    Address::new("postgres").word("role").name(name)
+}
+
+pub fn database_address(name: &str) -> Address {
+    Address::new("postgres").word("database").name(name)
+}
+
+/// A role's privileges on a database: `postgres.grant.ROLE.DATABASE.database`.
+pub fn database_grant_address(role: &str, database: &str) -> Address {
+    Address::new("postgres")
+        .word("grant")
+        .name(role)
+        .name(database)
+        .word("database")
+}
+
+fn membership_address(member: &str, group: &str) -> Address {
+    Address::new("postgres")
+        .word("membership")
+        .name(member)
+        .name(group)
+}
+
+/// `known`: verifiers this run sent or already verified for the desired
+/// passwords; a stored verifier equal to one, byte for byte, matches without
+/// being derived again.
+pub fn diff(
+    desired: &DesiredPostgres,
+    live: &LivePostgres,
+    known: &BTreeMap<String, String>,
+) -> Result<DomainDiff<Operation>, Errors> {
+    check_references(desired, live)?;
+    let mut creates = Vec::new();
+    let mut updates = Vec::new();
+    for role in desired.roles.values() {
+        match live.roles.get(&role.name) {
+            None => creates.push(create_role(role)),
+            Some(live_role) => updates.extend(update_role(role, live_role, known.get(&role.name))),
+        }
+    }
+
+    let mut out = DomainDiff::default();
+    for database in desired.databases.values() {
+        if !live.databases.contains_key(&database.name) {
+            let mut change = Change::new(database_address(&database.name), Action::Create);
+            if let Some(owner) = &database.owner {
+                change = change.attribute(AttributeChange::new("owner", None, Some(text(owner))));
+            }
+            out.push(change.with(Operation::CreateDatabase {
+                name: database.name.clone(),
+                owner: database.owner.clone(),
+            }));
+        }
+    }
+    out.changes.extend(creates);
+    out.changes.extend(updates);
+
+    for role in desired.roles.values() {
+        for group in &role.member_of {
+            if !live
+                .memberships
+                .contains(&(role.name.clone(), group.clone()))
+            {
+                out.push(
+                    Change::new(membership_address(&role.name, group), Action::Create)
+                        .attribute(AttributeChange::new("member_of", None, Some(text(group))))
+                        .with(Operation::GrantMembership {
+                            member: role.name.clone(),
+                            group: group.clone(),
+                        }),
+                );
+            }
+        }
+    }
+
+    for database in desired.databases.values() {
+        let live_database = live.databases.get(&database.name);
+        if let (Some(owner), Some(live_database)) = (&database.owner, live_database) {
+            if &live_database.owner != owner {
+                out.push(
+                    Change::new(database_address(&database.name), Action::Update)
+                        .attribute(AttributeChange::new(
+                            "owner",
+                            Some(text(&live_database.owner)),
+                            Some(text(owner)),
+                        ))
+                        .with(Operation::SetDatabaseOwner {
+                            database: database.name.clone(),
+                            owner: owner.clone(),
+                        }),
+                );
+            }
+        }
+        for role in &database.connect {
+            let has = live_database.is_some_and(|d| d.connect.contains(role));
+            if !has {
+                out.push(
+                    Change::new(database_grant_address(role, &database.name), Action::Create)
+                        .attribute(AttributeChange::new(
+                            "privileges",
+                            None,
+                            Some(Value::List(vec!["CONNECT".into()])),
+                        ))
+                        .with(Operation::GrantConnect {
+                            database: database.name.clone(),
+                            role: role.clone(),
+                        }),
+                );
+            }
+        }
+    }
+
+    for (member, group) in &live.memberships {
+        let Some(role) = desired.roles.get(member) else {
+            continue;
+        };
+        if desired.roles.contains_key(group) && !role.member_of.contains(group) {
+            out.push(
+                Change::new(membership_address(member, group), Action::Delete)
+                    .attribute(AttributeChange::new("member_of", Some(text(group)), None))
+                    .reason(format!(
+                        "`{group}` is managed and `{member}` does not list it in `member_of`"
+                    ))
+                    .with(Operation::RevokeMembership {
+                        member: member.clone(),
+                        group: group.clone(),
+                    }),
+            );
+        }
+    }
+    Ok(out)
+}
+
+fn text(value: &str) -> Value {
+    Value::Text(value.to_string())
+}
+
+/// Roles the file refers to but does not declare must already exist.
+fn check_references(desired: &DesiredPostgres, live: &LivePostgres) -> Result<(), Errors> {
+    let exists = |name: &String| desired.roles.contains_key(name) || live.roles.contains_key(name);
+    let mut errors = Vec::new();
+    for role in desired.roles.values() {
+        for group in role.member_of.iter().filter(|g| !exists(g)) {
+            errors.push(
+                Error::config(format!(
+                    "role `{}` is to be a member of `{group}`, which neither exists nor is declared",
+                    role.name
+                ))
+                .hint(format!(
+                    "declare it as `[roles.{group}]`, or fix the name in `member_of`"
+                )),
+            );
+        }
+    }
+    for database in desired.databases.values() {
+        if let Some(owner) = database.owner.as_ref().filter(|o| !exists(o)) {
+            errors.push(
+                Error::config(format!(
+                    "database `{}` is to be owned by `{owner}`, which neither exists nor is declared",
+                    database.name
+                ))
+                .hint(format!(
+                    "declare it as `[roles.{owner}]`, or fix `databases.{}.owner`",
+                    database.name
+                )),
+            );
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Errors::new(errors))
+    }
+}
+
+/// Each attribute as a plan value and as a role clause, in a fixed order.
+fn attribute_list(attributes: &RoleAttributes) -> Vec<(&'static str, Value, RoleOption)> {
+    let a = attributes;
+    vec![
+        ("login", Value::Bool(a.login), RoleOption::Login(a.login)),
+        (
+            "superuser",
+            Value::Bool(a.superuser),
+            RoleOption::Superuser(a.superuser),
+        ),
+        (
+            "createdb",
+            Value::Bool(a.createdb),
+            RoleOption::CreateDb(a.createdb),
+        ),
+        (
+            "createrole",
+            Value::Bool(a.createrole),
+            RoleOption::CreateRole(a.createrole),
+        ),
+        (
+            "inherit",
+            Value::Bool(a.inherit),
+            RoleOption::Inherit(a.inherit),
+        ),
+        (
+            "replication",
+            Value::Bool(a.replication),
+            RoleOption::Replication(a.replication),
+        ),
+        (
+            "bypass_rls",
+            Value::Bool(a.bypass_rls),
+            RoleOption::BypassRls(a.bypass_rls),
+        ),
+        (
+            "connection_limit",
+            Value::Int(a.connection_limit.into()),
+            RoleOption::ConnectionLimit(a.connection_limit),
+        ),
+        (
+            "valid_until",
+            Value::Text(a.valid_until.clone().unwrap_or_else(|| "infinity".into())),
+            RoleOption::ValidUntil(a.valid_until.clone()),
+        ),
+    ]
+}
+
+fn create_role(role: &DesiredRole) -> crate::plan::Planned<Operation> {
+    let list = attribute_list(&role.attributes);
+    let options = list.iter().map(|(_, _, option)| option.clone()).collect();
+    let mut change = Change::new(role_address(&role.name), Action::Create);
+    for (name, value, _) in list {
+        change = change.attribute(AttributeChange::new(name, None, Some(value)));
+    }
+    if role.password.is_some() {
+        change = change.attribute(AttributeChange::sensitive("password"));
+    }
+    change.with(Operation::CreateRole {
+        name: role.name.clone(),
+        options,
+        password: role.password.clone(),
+    })
+}
+
+fn update_role(
+    role: &DesiredRole,
+    live: &LiveRole,
+    known: Option<&String>,
+) -> Option<crate::plan::Planned<Operation>> {
+    let wanted = attribute_list(&role.attributes);
+    let have = attribute_list(&live.attributes);
+    let mut attributes = Vec::new();
+    let mut options = Vec::new();
+    for ((name, after, option), (_, before, _)) in wanted.into_iter().zip(have) {
+        if after != before {
+            attributes.push(AttributeChange::new(name, Some(before), Some(after)));
+            options.push(option);
+        }
+    }
+    let password_reason =
+        role.password
+            .as_ref()
+            .and_then(|password| match (&live.password, known) {
+                (StoredPassword::Scram(stored), Some(known)) if stored == known => None,
+                (stored, _) => password_mismatch(password.expose_secret(), stored),
+            });
+    if password_reason.is_some() {
+        attributes.push(AttributeChange::sensitive("password"));
+    }
+    if attributes.is_empty() {
+        return None;
+    }
+    let mut change = Change::new(role_address(&role.name), Action::Update);
+    change.attributes = attributes;
+    if let Some(reason) = password_reason.clone().flatten() {
+        change = change.reason(reason);
+    }
+    Some(change.with(Operation::AlterRole {
+        name: role.name.clone(),
+        options,
+        password: password_reason.and(role.password.clone()),
+    }))
+}
+
+/// `None`: the stored password is the desired one. `Some(reason)`: it must be
+/// set, with a reason worth showing when "it differs" is not the whole story.
+fn password_mismatch(password: &str, stored: &StoredPassword) -> Option<Option<String>> {
+    match stored {
+        StoredPassword::Scram(text) => match Verifier::parse(text) {
+            Some(verifier) if verifier.matches(password) => None,
+            Some(_) => Some(None),
+            None => Some(Some("the stored SCRAM verifier is malformed".into())),
+        },
+        StoredPassword::Md5 => Some(Some(
+            "the password is stored as an MD5 hash; it will be stored as SCRAM-SHA-256".into(),
+        )),
+        StoredPassword::Plain => Some(Some(
+            "the password is stored in plain text; it will be stored as SCRAM-SHA-256".into(),
+        )),
+        StoredPassword::None => Some(Some("the role has no password".into())),
+        StoredPassword::LoginChecked { matches: true } => None,
+        StoredPassword::LoginChecked { matches: false } => Some(Some(
+            "the password did not log in (checked by a login attempt: `pg_authid` is not readable)"
+                .into(),
+        )),
+        StoredPassword::Unknown => {
+            Some(Some("the stored password cannot be read or checked".into()))
+        }
+    }
+}

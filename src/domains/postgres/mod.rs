@@ -1,0 +1,15 @@
+//! The PostgreSQL domain: roles, memberships and databases. It owns its raw
+//! section types, their resolution, desired and live state, how live state is
+//! read (`observe`, one round trip), the pure `diff`, its operations and
+//! `apply`. It never imports the config parser.
+
+pub mod apply;
+pub mod desired;
+pub mod diff;
+pub mod live;
+pub mod observe;
+pub mod operation;
+pub mod raw;
+pub mod resolve;
+
+pub use operation::Operation;

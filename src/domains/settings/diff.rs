@@ -1,0 +1,175 @@
+//! The settings diff: pure, from desired and live settings to changes, pending
+//! restarts and notes.
+//!
+//! For each declared setting, the value that will be in force after the next
+//! restart is postgresql.auto.conf's entry (what `ALTER SYSTEM` wrote), else the
+//! current value. If that differs from the file: a change (marked
+//! `requires_restart` for `postmaster` settings). If it matches but
+//! `pg_file_settings` says the entry is not applied yet: for a `postmaster`
+//! setting a pending restart, not a change to repeat; for others, a reload.
+
+use super::desired::{DesiredSettings, Origin};
+use super::live::{LiveSetting, LiveSettings};
+use super::operation::{is_list, normalize_list, Operation};
+use super::value::{normalize, Normalized};
+use super::SERVICE;
+use crate::error::{Error, Errors};
+use crate::plan::{Action, Address, AttributeChange, Change, DomainDiff, Pending, Value};
+use crate::util::suggest::did_you_mean;
+
+pub fn address(name: &str) -> Address {
+    Address::new("postgres").word("setting").name(name)
+}
+
+/// Settings `ALTER SYSTEM` refuses to write, whatever their context.
+const NOT_IN_AUTO_CONF: &[&str] = &["data_directory", "config_file", "hba_file", "ident_file"];
+
+fn comparable(live: &LiveSetting, text: &str) -> std::result::Result<Normalized, String> {
+    if is_list(&live.name) {
+        return Ok(Normalized::Text(normalize_list(text)));
+    }
+    normalize(&live.spec(), text)
+}
+
+pub fn diff(
+    desired: &DesiredSettings,
+    live: &LiveSettings,
+) -> Result<DomainDiff<Operation>, Errors> {
+    let mut out = DomainDiff::default();
+    let mut errors = Vec::new();
+    for (name, wanted) in &desired.settings {
+        let Some(setting) = live.settings.get(name) else {
+            errors.push(unknown(name, live, wanted.origin));
+            continue;
+        };
+        if setting.context == "internal" || NOT_IN_AUTO_CONF.contains(&name.as_str()) {
+            errors.push(
+                Error::config(format!(
+                    "setting `{name}` cannot be changed with `ALTER SYSTEM`{}",
+                    if setting.context == "internal" {
+                        " (PostgreSQL fixes it when the cluster is created or built)"
+                    } else {
+                        ""
+                    }
+                ))
+                .hint("remove it from `[server.settings]`"),
+            );
+            continue;
+        }
+        let want = match comparable(setting, &wanted.value) {
+            Ok(want) => want,
+            Err(why) => {
+                errors.push(Error::config(format!("setting `{name}`: {why}")).hint(
+                    "the value is checked against the server's `pg_settings` before anything changes",
+                ));
+                continue;
+            }
+        };
+        let current = comparable(setting, &setting.setting)
+            .unwrap_or(Normalized::Text(setting.setting.clone()));
+        let entry = live.auto_conf.get(name);
+        let target = entry
+            .and_then(|entry| comparable(setting, &entry.value).ok())
+            .unwrap_or_else(|| current.clone());
+        // In force: the auto.conf entry when it is applied (some settings, such as
+        // `archive_command` without archiving, show a placeholder instead).
+        let in_force = match entry {
+            Some(entry) => entry.applied,
+            None => current.same_as(&want),
+        };
+
+        let overridden = matches!(
+            setting.source.as_str(),
+            "command line" | "environment variable"
+        );
+        if overridden && !current.same_as(&want) {
+            errors.push(Error::config(format!(
+                "setting `{name}` is set on the server's {} (`{}`), which `ALTER SYSTEM` cannot override",
+                setting.source, setting.display
+            ))
+            .hint("remove it from the server's start command (for example `command:` in docker-compose), or from the file"));
+            continue;
+        }
+
+        let set = || {
+            Change::new(address(name), Action::Update).attribute(AttributeChange::new(
+                "value",
+                Some(Value::Text(setting.display.clone())),
+                Some(Value::Text(wanted.value.clone())),
+            ))
+        };
+        let operation = || Operation::Set {
+            name: name.clone(),
+            value: wanted.value.clone(),
+        };
+        if !target.same_as(&want) {
+            let mut change = set();
+            if setting.requires_restart() {
+                change = change.requires_restart_of(SERVICE);
+            }
+            if let Origin::Derived(section) = wanted.origin {
+                change = change.reason(format!("derived from `{section}`"));
+            }
+            out.push(change.with(operation()));
+        } else if !in_force && setting.requires_restart() {
+            out.pending.push(Pending {
+                address: address(name),
+                current: Value::Text(setting.display.clone()),
+                pending: Value::Text(wanted.value.clone()),
+                service: SERVICE,
+            });
+        } else if !in_force {
+            // Written but never loaded: set again and reload.
+            out.push(
+                set()
+                    .reason("written to postgresql.auto.conf but not loaded; apply reloads the configuration")
+                    .with(operation()),
+            );
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Errors::new(errors));
+    }
+
+    for (name, entry) in &live.auto_conf {
+        let value = &entry.value;
+        if desired.settings.contains_key(name) {
+            continue;
+        }
+        if desired.prune {
+            let mut change = Change::new(address(name), Action::Delete)
+                .attribute(AttributeChange::new(
+                    "value",
+                    Some(Value::Text(value.clone())),
+                    None,
+                ))
+                .reason("not in the file, and `[server] prune = true`");
+            if live
+                .settings
+                .get(name)
+                .is_some_and(LiveSetting::requires_restart)
+            {
+                change = change.requires_restart_of(SERVICE);
+            }
+            out.push(change.with(Operation::Reset { name: name.clone() }));
+        } else {
+            out.notes.push(format!(
+                "`{name}` is set in postgresql.auto.conf but not in the file; left alone (`[server] prune = true` resets it)"
+            ));
+        }
+    }
+    Ok(out)
+}
+
+fn unknown(name: &str, live: &LiveSettings, origin: Origin) -> Error {
+    let mut error = Error::config(format!(
+        "unknown setting `{name}`: the server has no setting of that name"
+    ));
+    if let Origin::Derived(section) = origin {
+        error = error.cause(format!("it is derived from `{section}`"));
+    }
+    match did_you_mean(name, live.known.iter().map(String::as_str)) {
+        Some(suggestion) => error.hint(suggestion),
+        None => error.hint("`SELECT name FROM pg_settings` lists every setting"),
+    }
+}

@@ -1,0 +1,23 @@
+//! `[server]` exactly as written.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use super::value::SettingValue;
+
+/// `[server]`: server-wide configuration.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawServer {
+    /// Settings by name, applied with `ALTER SYSTEM SET` and `pg_reload_conf()`.
+    #[serde(default)]
+    pub settings: BTreeMap<String, SettingValue>,
+    /// Reset settings in postgresql.auto.conf that `settings` does not name. Default: false.
+    #[serde(default)]
+    pub prune: bool,
+    /// Shell command that restarts PostgreSQL (e.g. `docker compose restart postgres`),
+    /// run by `apply --allow-restart` when a setting waits for a restart.
+    pub restart_command: Option<String>,
+}

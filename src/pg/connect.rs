@@ -1,0 +1,184 @@
+//! Opening sessions: from a parsed [`Dsn`] to a `tokio_postgres::Client`, with a
+//! deadline on the whole handshake and, for `plan` and `drift`, a read-only
+//! session. Connection errors name the redacted DSN, never its password.
+
+use std::time::Duration;
+
+use secrecy::ExposeSecret;
+use tokio_postgres::error::SqlState;
+use tokio_postgres::{Client, Config, NoTls};
+
+use crate::dsn::Dsn;
+use crate::error::{Error, ErrorKind, Result};
+
+/// Whether the session may write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    ReadOnly,
+    ReadWrite,
+}
+
+pub const APPLICATION_NAME: &str = "dbops";
+
+fn config(dsn: &Dsn, access: Access, timeout: Duration) -> Result<Config> {
+    let mut config = Config::new();
+    config
+        .user(&dsn.user)
+        .host(&dsn.host)
+        .port(dsn.port)
+        .dbname(&dsn.database)
+        .application_name(APPLICATION_NAME)
+        .connect_timeout(timeout);
+    if let Some(password) = dsn.password() {
+        config.password(password.expose_secret().as_bytes());
+    }
+    match dsn.params.get("sslmode").map(String::as_str) {
+        None | Some("disable") | Some("allow") | Some("prefer") => {}
+        Some(mode) => {
+            return Err(Error::new(format!(
+                "`sslmode={mode}` in the DSN for `{}` asks for TLS, which dbops does not speak yet",
+                dsn.user
+            ))
+            .kind(ErrorKind::Config)
+            .hint("use `sslmode=disable` or `sslmode=prefer` on a private network, or a TLS-terminating proxy"))
+        }
+    }
+    if access == Access::ReadOnly {
+        config.options("-c default_transaction_read_only=on");
+    }
+    Ok(config)
+}
+
+/// Connects, bounded by `timeout` for the TCP connect and the whole handshake.
+pub async fn connect(dsn: &Dsn, access: Access, timeout: Duration) -> Result<Client> {
+    match connect_if_exists(dsn, access, timeout).await? {
+        Connected::Client(client) => Ok(client),
+        Connected::NoSuchDatabase => Err(Error::new(format!(
+            "cannot connect to {dsn}: database `{}` does not exist",
+            dsn.database
+        ))
+        .kind(ErrorKind::Connection)
+        .hint("create it, or point the DSN at an existing database")),
+    }
+}
+
+/// A session, or the fact that its database does not exist (yet).
+pub enum Connected {
+    Client(Client),
+    NoSuchDatabase,
+}
+
+/// Like [`connect`], but a missing database is an answer, not an error.
+pub async fn connect_if_exists(dsn: &Dsn, access: Access, timeout: Duration) -> Result<Connected> {
+    let config = config(dsn, access, timeout)?;
+    let attempt = tokio::time::timeout(timeout, config.connect(NoTls)).await;
+    let (client, connection) = match attempt {
+        Err(_) => {
+            return Err(Error::new(format!(
+                "cannot connect to {dsn}: no answer within {}",
+                humantime::format_duration(timeout)
+            ))
+            .kind(ErrorKind::Connection)
+            .hint("check the host and port, and that the server is up; `--connect-timeout` sets the limit"))
+        }
+        Ok(Err(e)) if e.code() == Some(&SqlState::INVALID_CATALOG_NAME) => return Ok(Connected::NoSuchDatabase),
+        Ok(Err(e)) => return Err(connect_error(dsn, &e)),
+        Ok(Ok(pair)) => pair,
+    };
+    tokio::spawn(async move {
+        // Errors surface on the client's next call.
+        let _ = connection.await;
+    });
+    Ok(Connected::Client(client))
+}
+
+/// The server is not listening: the TCP connection was refused.
+pub fn is_refused(error: &tokio_postgres::Error) -> bool {
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            return io.kind() == std::io::ErrorKind::ConnectionRefused;
+        }
+        source = cause.source();
+    }
+    false
+}
+
+/// What a failed login attempt means for a password check.
+pub fn is_bad_password(error: &tokio_postgres::Error) -> bool {
+    error.code() == Some(&SqlState::INVALID_PASSWORD)
+}
+
+fn connect_error(dsn: &Dsn, error: &tokio_postgres::Error) -> Error {
+    let reason = describe(error);
+    let out = Error::new(format!("cannot connect to {dsn}: {reason}")).kind(kind_of(error));
+    if is_bad_password(error) {
+        out.hint("the password in the DSN is not the one the server has for this user")
+    } else if error.code().is_none() {
+        out.hint("check the host and port, and that the server is up")
+    } else {
+        out
+    }
+}
+
+/// The kind of a server or client error.
+pub fn kind_of(error: &tokio_postgres::Error) -> ErrorKind {
+    match error.code() {
+        None => ErrorKind::Connection,
+        Some(code)
+            if *code == SqlState::INVALID_PASSWORD
+                || *code == SqlState::INVALID_AUTHORIZATION_SPECIFICATION =>
+        {
+            ErrorKind::Authentication
+        }
+        Some(code) if *code == SqlState::INSUFFICIENT_PRIVILEGE => ErrorKind::Permission,
+        Some(code) if code.code().starts_with("08") => ErrorKind::Connection,
+        Some(_) => ErrorKind::Server,
+    }
+}
+
+/// An error from a statement: the server's message, kind by its SQLSTATE.
+pub fn server_error(context: impl std::fmt::Display, error: &tokio_postgres::Error) -> Error {
+    Error::new(format!("{context}: {}", describe(error))).kind(kind_of(error))
+}
+
+/// A server or client error in one line: the server's message, else the
+/// client's error chain.
+pub fn describe(error: &tokio_postgres::Error) -> String {
+    if let Some(db) = error.as_db_error() {
+        return db.message().to_string();
+    }
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text = format!("{text}: {cause}");
+        source = cause.source();
+    }
+    text.to_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_only_sessions_start_read_only() {
+        let dsn = Dsn::parse("postgres://u:p@127.0.0.1/db").unwrap();
+        let timeout = Duration::from_secs(1);
+        let read_only = config(&dsn, Access::ReadOnly, timeout).unwrap();
+        assert_eq!(
+            read_only.get_options(),
+            Some("-c default_transaction_read_only=on")
+        );
+        let read_write = config(&dsn, Access::ReadWrite, timeout).unwrap();
+        assert_eq!(read_write.get_options(), None);
+        assert_eq!(read_write.get_application_name(), Some(APPLICATION_NAME));
+    }
+
+    #[test]
+    fn tls_modes_are_refused_clearly() {
+        let dsn = Dsn::parse("postgres://u:p@h/db?sslmode=verify-full").unwrap();
+        let error = config(&dsn, Access::ReadOnly, Duration::from_secs(1)).unwrap_err();
+        assert!(error.message().contains("sslmode=verify-full"));
+    }
+}

@@ -1,0 +1,41 @@
+//! Services and what waits for them: a setting already written that a
+//! service reads only when it restarts is not a change to make again, but
+//! live state that is not yet what the file says. Each item names its
+//! service, so people are told to restart the right one.
+
+use serde::Serialize;
+
+use super::address::Address;
+use super::change::Value;
+
+/// A process whose restart or reload puts settings in force. Domains define
+/// their services; the plan only carries them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Service {
+    /// Stable id for machines: `postgresql`, `pgbouncer`.
+    pub id: &'static str,
+    /// Name for people: `PostgreSQL`, `pgBouncer`.
+    #[serde(skip)]
+    pub name: &'static str,
+    /// Whether `apply --allow-restart` can restart it (`[server] restart_command`).
+    #[serde(skip)]
+    pub restartable_by_dbops: bool,
+}
+
+/// Written, but in force only after the service restarts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct Pending {
+    pub address: Address,
+    /// In force now.
+    pub current: Value,
+    /// In force after the restart.
+    pub pending: Value,
+    /// The service whose restart is awaited (`postgresql`, `pgbouncer`).
+    #[serde(rename = "service", serialize_with = "service_id")]
+    #[schemars(with = "String")]
+    pub service: Service,
+}
+
+fn service_id<S: serde::Serializer>(service: &Service, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(service.id)
+}
