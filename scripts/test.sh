@@ -14,3 +14,7 @@ ensure_pgbouncer
 ensure_pgbackrest
 export INSTA_UPDATE=no
 cargo test --locked "$@"
+# The test-only example domain, in a build of its own (see docs/architecture.md).
+if [ "$#" -eq 0 ]; then
+  cargo test --locked --features example-domain --test integration example_domain
+fi

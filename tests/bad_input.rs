@@ -335,3 +335,54 @@ fn bad_values_of_every_other_section_are_refused_by_validate() {
         );
     }
 }
+
+/// Three independent mistakes in three sections: one run reports all three,
+/// each with its location and key, then exits 1 having changed nothing.
+#[test]
+fn validate_reports_every_mistake_at_once() {
+    let config = r#"[postgres]
+admin = { env = "DATABASE_ROOT_URL" }
+
+[roles.app_user]
+dsn = { env = "DATABASE_URL" }
+conection_limit = 5
+
+[roles.reporting]
+valid_until = "next week"
+
+[[grants]]
+role = "app_user"
+database = "app"
+on = "sequences"
+schema = "public"
+privileges = ["INSERT"]
+
+[pooler]
+config_file = "/tmp/x/pgbouncer.ini"
+auth_file = "/tmp/x/userlist.txt"
+pool_mode = "transactional"
+"#;
+    let dbops = Dbops::new(config)
+        .env(
+            "DATABASE_ROOT_URL",
+            "postgres://postgres:pw@127.0.0.1:1/postgres",
+        )
+        .env("DATABASE_URL", "postgres://app_user:pw@127.0.0.1:6432/app");
+    for command in ["validate", "plan"] {
+        let out = dbops.run(&[command]);
+        out.expect_code(1);
+        for expected in [
+            "error: dbops.toml:6:1: key `roles.app_user.conection_limit`: unknown field `conection_limit`",
+            "error: dbops.toml:9:15: key `roles.reporting.valid_until`: `next week` is not a UTC timestamp",
+            "error: dbops.toml:16:15: key `grants[0].privileges[0]`: `INSERT` is not a privilege on sequences",
+            "error: dbops.toml:21:13: key `pooler.pool_mode`: unknown variant `transactional`",
+            "4 problems found; nothing was changed",
+        ] {
+            assert!(
+                out.stderr.contains(expected),
+                "`{expected}` missing from `{command}`:\n{}",
+                out.stderr
+            );
+        }
+    }
+}

@@ -37,6 +37,13 @@ fn every_example_validates() {
                     }
                 }
             }
+            let violations = crate::support::schema::config_violations(&text);
+            assert!(
+                violations.is_empty(),
+                "{} does not match the JSON Schema:\n{}",
+                entry.display(),
+                violations.join("\n")
+            );
             let out = dbops.run(&["validate"]);
             assert_eq!(
                 out.code,
@@ -82,4 +89,51 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     files.sort();
     files
+}
+
+/// The schema catches what `validate` catches, so editors flag it as you type.
+#[test]
+fn the_schema_rejects_values_the_parser_rejects() {
+    let base = "[postgres]\nadmin = { env = \"DATABASE_ROOT_URL\" }\n";
+    let pooler = "[pooler]\nconfig_file = \"/etc/pgbouncer/pgbouncer.ini\"\nauth_file = \"/etc/pgbouncer/userlist.txt\"\n";
+    let cases = [
+        (format!("{base}{pooler}pool_mode = \"transactional\"\n"), "/pooler/pool_mode"),
+        (format!("{base}{pooler}auth_type = \"password\"\n"), "/pooler/auth_type"),
+        (format!("{base}{pooler}admin_console = \"public\"\n"), "/pooler/admin_console"),
+        (
+            format!("{base}[bucket.b-1]\n[[bucket.b-1.lifecycle]]\nid = \"r\"\ntransition_after_days = 1\ntransition_storage_class = \"FROZEN\"\n"),
+            "/bucket/b-1/lifecycle/0/transition_storage_class",
+        ),
+        (
+            format!("{base}[[grants]]\nrole = \"r\"\ndatabase = \"d\"\non = \"tables\"\nschema = \"public\"\nprivileges = [\"SELEKT\"]\n"),
+            "/grants/0/privileges/0",
+        ),
+        (format!("{base}[[grants]]\nrole = \"r\"\ndatabase = \"d\"\non = \"views\"\nprivileges = [\"SELECT\"]\n"), "/grants/0/on"),
+        (format!("{base}[roles.r]\nconection_limit = 5\n"), "/roles/r"),
+    ];
+    for (config, path) in cases {
+        let violations = crate::support::schema::config_violations(&config);
+        // A violation at the key, or at an enclosing table (`anyOf` reports there).
+        let at_or_above = |v: &String| {
+            let at = v.split(':').next().unwrap_or("");
+            !at.is_empty() && path.starts_with(at)
+        };
+        assert!(
+            violations.iter().any(at_or_above),
+            "the schema accepted {path}:\n{config}\n{violations:?}"
+        );
+        let out = Dbops::new(&config)
+            .env(
+                "DATABASE_ROOT_URL",
+                "postgres://postgres:pw@127.0.0.1:1/postgres",
+            )
+            .run(&["validate"]);
+        out.expect_code(1);
+    }
+    let good =
+        format!("{base}{pooler}pool_mode = \"transaction\"\nauth_type = \"scram-sha-256\"\n");
+    assert_eq!(
+        crate::support::schema::config_violations(&good),
+        Vec::<String>::new()
+    );
 }

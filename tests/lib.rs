@@ -3,6 +3,8 @@
 
 mod support;
 
+mod apply_failure;
+mod architecture;
 mod archiving;
 mod backup;
 mod bad_input;
@@ -10,6 +12,8 @@ mod bucket;
 mod cli;
 mod concurrency;
 mod drift;
+#[cfg(feature = "example-domain")]
+mod example_domain;
 mod examples;
 mod grants;
 mod hostile_names;

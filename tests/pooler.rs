@@ -508,3 +508,61 @@ fn with_the_admin_console_disabled_a_rotation_reloads_by_signal() {
     assert!(!bouncer.can_login("app_user", &old, "app"));
     s.dbops.run(&["plan", "--detailed-exitcode"]).expect_code(0);
 }
+
+/// A restart-only pgBouncer setting, written and reloaded, waits for a restart
+/// of pgBouncer: every format names pgBouncer, and no advice speaks of
+/// PostgreSQL or `--allow-restart`, which cannot restart it.
+#[test]
+fn a_pending_pooler_setting_names_pgbouncer_in_every_format() {
+    let s = Setup::new();
+    s.dbops.run(&["apply", "--auto-approve"]).expect_code(0);
+    let _bouncer = s.start_bouncer();
+    s.dbops.write_config(&config(
+        &s.dir,
+        s.port,
+        "default_pool_size = 5\nlisten_backlog = 256",
+    ));
+    let apply = s.dbops.run(&["apply", "--auto-approve"]);
+    apply.expect_code(0);
+    assert!(
+        apply.stderr.contains("take effect when pgBouncer restarts"),
+        "{}",
+        apply.stderr
+    );
+
+    let text = s.dbops.run(&["plan", "--detailed-exitcode"]);
+    text.expect_code(0);
+    assert!(
+        text.stdout
+            .contains("Pending restart of pgBouncer: written, in force after pgBouncer restarts:")
+            && text
+                .stdout
+                .contains("! pooler.setting.listen_backlog = \"128\" now, \"256\" after restart"),
+        "{}",
+        text.stdout
+    );
+    let json = s.dbops.run(&["plan", "--format", "json"]);
+    let document: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let pending = &document["pending_restart"][0];
+    assert_eq!(pending["address"], "pooler.setting.listen_backlog");
+    assert_eq!(pending["service"], "pgbouncer");
+    let markdown = s.dbops.run(&["plan", "--format", "markdown"]);
+    assert!(
+        markdown.stdout.contains("**Pending restart of pgBouncer**"),
+        "{}",
+        markdown.stdout
+    );
+    let drift = s.dbops.run(&["drift"]);
+    drift.expect_code(2);
+    assert!(
+        drift.stdout.contains(
+            "wait for a restart of pgBouncer: restart pgBouncer; dbops does not restart it"
+        ),
+        "{}",
+        drift.stdout
+    );
+    for out in [&text, &json, &markdown, &drift] {
+        assert!(!out.stdout.contains("PostgreSQL"), "{}", out.stdout);
+        assert!(!out.stdout.contains("--allow-restart"), "{}", out.stdout);
+    }
+}

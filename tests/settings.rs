@@ -5,6 +5,7 @@
 
 use std::time::{Duration, Instant};
 
+use crate::support::deployment::{standard_config, Deployment};
 use crate::support::{Dbops, PgServer};
 
 fn dbops(server: &PgServer, config: &str) -> Dbops {
@@ -321,4 +322,30 @@ fn bad_setting_names_types_and_ranges_fail_before_any_change() {
             "0"
         );
     }
+}
+
+/// A setting `ALTER SYSTEM` cannot change is refused at plan time, before
+/// anything changes, with every other problem of the same kind.
+#[test]
+fn settings_alter_system_cannot_change_are_refused_before_any_change() {
+    let d = Deployment::with_config(&format!(
+        "{}\n[server.settings]\ndata_checksums = \"on\"\ndata_directory = \"/elsewhere\"\nwork_mem = \"8MB\"\n",
+        standard_config()
+    ));
+    for command in [&["plan"][..], &["apply", "--auto-approve"][..]] {
+        let out = d.dbops.run(command);
+        out.expect_code(1);
+        for expected in [
+            "setting `data_checksums` cannot be changed with `ALTER SYSTEM` (PostgreSQL fixes it when the cluster is created or built)",
+            "setting `data_directory` cannot be changed with `ALTER SYSTEM`",
+        ] {
+            assert!(out.stderr.contains(expected), "`{expected}` missing:\n{}", out.stderr);
+        }
+    }
+    assert_eq!(
+        d.server
+            .sql_ok("SELECT count(*) FROM pg_roles WHERE rolname IN ('app_user', 'app_service')"),
+        "0",
+        "nothing was created"
+    );
 }

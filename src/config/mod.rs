@@ -20,10 +20,12 @@ use crate::util::suggest::did_you_mean;
 use raw::RawConfig;
 use source::SourceFile;
 
-/// A parsed desired-state file.
+/// A parsed desired-state file. With shape errors, `raw` holds the sections
+/// that parsed, so resolution can still report the problems they have.
 pub struct Loaded {
     pub source: SourceFile,
     pub raw: RawConfig,
+    pub shape_errors: Vec<Error>,
 }
 
 impl Loaded {
@@ -59,15 +61,44 @@ pub fn load(path: &Path) -> Result<Loaded, Errors> {
     }
     let text = std::fs::read_to_string(path).map_err(|e| unreadable(io_reason(&e)))?;
     let source = SourceFile::new(name, text);
-    let raw = parse(&source)?;
-    Ok(Loaded { source, raw })
+    match parse(&source) {
+        Ok(raw) => Ok(Loaded {
+            source,
+            raw,
+            shape_errors: Vec::new(),
+        }),
+        Err(Unparsed {
+            errors,
+            partial: Some(raw),
+        }) => Ok(Loaded {
+            source,
+            raw: *raw,
+            shape_errors: errors.into_vec(),
+        }),
+        Err(Unparsed { errors, .. }) => Err(errors),
+    }
+}
+
+/// Why a document did not parse: every shape error, and the sections that did.
+pub struct Unparsed {
+    pub errors: Errors,
+    pub partial: Option<Box<RawConfig>>,
+}
+
+impl From<Error> for Unparsed {
+    fn from(error: Error) -> Self {
+        Self {
+            errors: error.into(),
+            partial: None,
+        }
+    }
 }
 
 /// Parses and shape-checks the document, reporting every problem: each
 /// top-level section, each entry of a map section (`[roles.NAME]`) and each
 /// element of an array section (`[[grants]]`) is checked on its own, so one
 /// mistake does not hide the next.
-pub fn parse(source: &SourceFile) -> Result<RawConfig, Errors> {
+pub fn parse(source: &SourceFile) -> Result<RawConfig, Unparsed> {
     let document = match Document::parse(source.text.clone()) {
         Ok(document) => document,
         Err(e) => {
@@ -84,11 +115,14 @@ pub fn parse(source: &SourceFile) -> Result<RawConfig, Errors> {
     match toml_edit::de::from_document::<RawConfig>(document.clone()) {
         Ok(raw) => Ok(raw),
         Err(whole) => {
-            let mut errors = unit_errors(source, &document);
+            let (mut errors, partial) = unit_errors(source, &document);
             if errors.is_empty() {
                 errors.push(shape_error(source, &whole, None));
             }
-            Err(Errors::new(errors))
+            Err(Unparsed {
+                errors: Errors::new(errors),
+                partial: partial.map(Box::new),
+            })
         }
     }
 }
@@ -114,8 +148,13 @@ fn split_sections() -> (BTreeSet<String>, BTreeSet<String>) {
     (maps, arrays)
 }
 
-/// Every shape error, unit by unit.
-fn unit_errors(source: &SourceFile, document: &Document<String>) -> Vec<Error> {
+/// Every shape error, unit by unit, and the document of the units that
+/// parsed (an array section with a bad element is left out whole, so indexes
+/// in keys stay true).
+fn unit_errors(
+    source: &SourceFile,
+    document: &Document<String>,
+) -> (Vec<Error>, Option<RawConfig>) {
     let (maps, arrays) = split_sections();
     let known: Vec<String> = serde_json::to_value(schemars::schema_for!(RawConfig))
         .ok()
@@ -126,6 +165,7 @@ fn unit_errors(source: &SourceFile, document: &Document<String>) -> Vec<Error> {
         })
         .unwrap_or_default();
     let mut errors = Vec::new();
+    let mut good = InlineTable::new();
     let root = document.as_table();
     if !root.contains_key("postgres") {
         errors.push(
@@ -149,7 +189,8 @@ fn unit_errors(source: &SourceFile, document: &Document<String>) -> Vec<Error> {
             errors.push(error);
             continue;
         }
-        let units: Vec<(Vec<String>, Value)> = if maps.contains(key) && item.is_table_like() {
+        let is_map = maps.contains(key) && item.is_table_like();
+        let units: Vec<(Vec<String>, Value)> = if is_map {
             let table = item.as_table_like().expect("checked");
             table
                 .iter()
@@ -179,18 +220,39 @@ fn unit_errors(source: &SourceFile, document: &Document<String>) -> Vec<Error> {
         } else {
             vec![(vec![key.to_string()], to_value(item))]
         };
+        let mut all_good = true;
+        let mut good_entries = InlineTable::new();
         for (path, value) in units {
             let mut unit = InlineTable::new();
-            unit.insert(key, value);
-            if let Err(error) = RawConfig::deserialize_from(Value::InlineTable(unit)) {
-                let missing_postgres = error.message().contains("missing field `postgres`");
-                if !missing_postgres || key == "postgres" {
+            unit.insert(key, value.clone());
+            let result = RawConfig::deserialize_from(Value::InlineTable(unit));
+            let failed = match result {
+                Ok(_) => false,
+                // Every unit but `[postgres]` lacks `[postgres]`: not its fault.
+                Err(error) if error.message().contains("missing field `postgres`") => {
+                    key == "postgres"
+                }
+                Err(error) => {
                     errors.push(shape_error(source, &error, Some(&path)));
+                    true
+                }
+            };
+            if failed {
+                all_good = false;
+            } else if let (true, Value::InlineTable(entry)) = (is_map, value) {
+                for (name, entry) in entry.iter() {
+                    good_entries.insert(name, entry.clone());
                 }
             }
         }
+        if is_map {
+            good.insert(key, Value::InlineTable(good_entries));
+        } else if all_good {
+            good.insert(key, to_value(item));
+        }
     }
-    dedup(errors)
+    let partial = RawConfig::deserialize_from(Value::InlineTable(good)).ok();
+    (dedup(errors), partial)
 }
 
 impl RawConfig {

@@ -43,4 +43,7 @@ pub struct RawConfig {
     pub bucket: BTreeMap<String, RawBucket>,
     /// The pgBouncer connection pooler in front of PostgreSQL.
     pub pooler: Option<RawPooler>,
+    /// A test-only domain (the `example-domain` feature).
+    #[cfg(feature = "example-domain")]
+    pub example_domain: Option<crate::domains::example::raw::RawExample>,
 }

@@ -6,6 +6,8 @@
 
 pub mod backup;
 pub mod bucket;
+#[cfg(feature = "example-domain")]
+pub mod example;
 pub mod files;
 pub mod grants;
 pub mod pooler;

@@ -43,25 +43,29 @@ pub async fn apply(session: &mut Session, plan: &Plan, log: &EventLog) -> Result
     let Err(error) = outcome else {
         return Ok(());
     };
-    let applied: BTreeSet<Address> = log.emitted()[before..]
+    // Applied: every change whose event was emitted, in plan order.
+    let done: BTreeSet<String> = log.emitted()[before..]
         .iter()
-        .filter_map(|e| e.address.as_ref())
-        .flat_map(|a| plan.changes().filter(move |c| &c.address.to_string() == a))
-        .map(|c| c.address.clone())
+        .filter_map(|e| e.address.clone())
         .collect();
-    let not_applied: Vec<String> = plan
+    let (applied, not_applied): (Vec<&Address>, Vec<&Address>) = plan
         .changes()
-        .filter(|c| !applied.contains(&c.address))
-        .map(|c| format!("`{}`", c.address))
-        .collect();
+        .map(|c| &c.address)
+        .partition(|a| done.contains(&a.to_string()));
+    let quoted = |list: &[&Address]| -> String {
+        list.iter()
+            .map(|a| format!("`{a}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let mut failure = error;
     if !applied.is_empty() {
-        let list: Vec<String> = applied.iter().map(|a| format!("`{a}`")).collect();
-        failure = failure.cause(format!("applied before the failure: {}", list.join(", ")));
+        failure = failure.cause(format!("applied before the failure: {}", quoted(&applied)));
     }
     if !not_applied.is_empty() {
-        failure = failure.cause(format!("not applied: {}", not_applied.join(", ")));
+        failure = failure.cause(format!("not applied: {}", quoted(&not_applied)));
     }
+    let applied: BTreeSet<Address> = applied.into_iter().cloned().collect();
     for inconsistency in registry::inconsistencies(&applied, plan, &sent) {
         failure = failure.cause(inconsistency);
     }

@@ -47,6 +47,8 @@ pub struct DesiredState {
     pub buckets: Vec<DesiredBucket>,
     pub backup: Option<DesiredBackup>,
     pub pooler: Option<DesiredPooler>,
+    #[cfg(feature = "example-domain")]
+    pub example_domain: Option<crate::domains::example::Desired>,
 }
 
 /// Resolves every section, recording every problem in `r`; `None` when any
@@ -91,6 +93,14 @@ pub fn resolve(raw: &RawConfig, r: &mut Resolver<'_>) -> Option<DesiredState> {
         }
         _ => None,
     };
+    #[cfg(feature = "example-domain")]
+    let example_domain = match &raw.example_domain {
+        Some(raw) => {
+            let resolved = crate::domains::example::resolve::resolve(raw, r);
+            r.check(resolved)
+        }
+        None => None,
+    };
     if r.has_errors() {
         return None;
     }
@@ -109,6 +119,8 @@ pub fn resolve(raw: &RawConfig, r: &mut Resolver<'_>) -> Option<DesiredState> {
         } else {
             None
         },
+        #[cfg(feature = "example-domain")]
+        example_domain,
     })
 }
 
@@ -145,6 +157,11 @@ pub fn summary(desired: &DesiredState) -> Vec<(&'static str, usize)> {
         ("buckets", desired.buckets.len()),
         ("backup tools", usize::from(desired.backup.is_some())),
         ("poolers", usize::from(desired.pooler.is_some())),
+        #[cfg(feature = "example-domain")]
+        (
+            "example files",
+            usize::from(desired.example_domain.is_some()),
+        ),
     ]
 }
 
@@ -157,6 +174,8 @@ pub enum Operation {
     Settings(settings::Operation),
     Bucket(bucket::Operation),
     Backup(files::Write),
+    #[cfg(feature = "example-domain")]
+    Example(crate::domains::example::Operation),
 }
 
 /// The live state of every domain.
@@ -171,6 +190,8 @@ pub struct LiveState {
     pub backup_files: BTreeMap<String, LiveFile>,
     /// `None` when no pooler is declared.
     pub pooler: Option<LivePooler>,
+    #[cfg(feature = "example-domain")]
+    pub example_domain: Option<crate::domains::example::Live>,
 }
 
 impl LiveState {
@@ -243,7 +264,14 @@ pub async fn observe(
             Some(live)
         }
     };
+    #[cfg(feature = "example-domain")]
+    let example_domain = match &desired.example_domain {
+        Some(desired) => Some(crate::domains::example::observe(desired)?),
+        None => None,
+    };
     Ok(LiveState {
+        #[cfg(feature = "example-domain")]
+        example_domain,
         postgres: live_postgres?,
         grants: live_grants,
         settings: live_settings?,
@@ -340,6 +368,13 @@ pub fn diff(
             Err(e) => errors.push(e),
         }
     }
+    #[cfg(feature = "example-domain")]
+    if let (Some(desired), Some(live)) = (&desired.example_domain, &live.example_domain) {
+        plan.append(
+            crate::domains::example::diff::diff(desired, live),
+            Operation::Example,
+        );
+    }
     if errors.is_empty() {
         Ok(plan)
     } else {
@@ -356,6 +391,8 @@ pub fn domain(operation: &Operation) -> &'static str {
         Operation::Settings(_) => "settings",
         Operation::Bucket(_) => "bucket",
         Operation::Backup(_) => "backup",
+        #[cfg(feature = "example-domain")]
+        Operation::Example(_) => "example_domain",
     }
 }
 
@@ -432,6 +469,12 @@ pub async fn apply_step(
                     &planned.change.address,
                 ));
             }
+        }
+        #[cfg(feature = "example-domain")]
+        Operation::Example(_) => {
+            let owned = narrow!(Example);
+            let refs: Vec<_> = owned.iter().collect();
+            crate::domains::example::apply(&refs, sink)?;
         }
     }
     Ok(())

@@ -53,7 +53,9 @@ pub fn resolve(file: &Path) -> Result<Resolved, Errors> {
     let loaded = config::load(file)?;
     let mut resolver = Resolver::new(&loaded.source);
     let desired = registry::resolve(&loaded.raw, &mut resolver);
-    let (errors, warnings) = resolver.finish();
+    let (resolution_errors, warnings) = resolver.finish();
+    let mut errors = loaded.shape_errors.clone();
+    errors.extend(resolution_errors);
     match desired {
         Some(desired) if errors.is_empty() => Ok(Resolved {
             loaded,

@@ -71,7 +71,15 @@ pub fn read_managed(path: &Path) -> Result<Found> {
     };
     let metadata = match fs::symlink_metadata(path) {
         Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Found::Missing),
+        // Nothing is at the path (a parent that is a file is the writer's problem).
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+            ) =>
+        {
+            return Ok(Found::Missing)
+        }
         Err(e) => return Err(fail(&e)),
     };
     if !metadata.file_type().is_file() {

@@ -5,6 +5,7 @@ pub mod deployment;
 pub mod pgbouncer;
 pub mod postgres;
 pub mod s3;
+pub mod schema;
 pub mod tls_proxy;
 
 use std::collections::BTreeMap;
