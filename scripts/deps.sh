@@ -90,3 +90,28 @@ ensure_pgbackrest() {
     apt_install "${missing[@]}"
   fi
 }
+
+# After the suite: no process it started may still run. Servers inherit
+# `DBOPS_TEST_RUN`; a process carrying this run's mark that is not this
+# shell's own child outlived its test. Lists and stops them, and fails.
+check_nothing_left_running() {
+  local environ pid ppid left=()
+  for environ in /proc/[0-9]*/environ; do
+    pid=${environ#/proc/}
+    pid=${pid%/environ}
+    [ "$pid" = "$$" ] && continue
+    grep -qzx "DBOPS_TEST_RUN=$DBOPS_TEST_RUN" "$environ" 2>/dev/null || continue
+    ppid=$(awk '{print $4}' "/proc/$pid/stat" 2>/dev/null || true)
+    [ "$ppid" = "$$" ] && continue
+    left+=("$pid")
+  done
+  if [ "${#left[@]}" -gt 0 ]; then
+    echo "error: the test suite left ${#left[@]} process(es) running:" >&2
+    for pid in "${left[@]}"; do
+      echo "  $pid $(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null)" >&2
+    done
+    kill -9 "${left[@]}" 2>/dev/null || true
+    return 1
+  fi
+  echo "nothing the suite started is still running" >&2
+}

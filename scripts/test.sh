@@ -13,8 +13,12 @@ ensure_s3s_fs
 ensure_pgbouncer
 ensure_pgbackrest
 export INSTA_UPDATE=no
+# Every server the suite starts inherits this mark; none may outlive it.
+DBOPS_TEST_RUN="dbops-test-$$-$(date +%s%N)"
+export DBOPS_TEST_RUN
 cargo test --locked "$@"
 # The test-only example domain, in a build of its own (see docs/architecture.md).
 if [ "$#" -eq 0 ]; then
   cargo test --locked --features example-domain --test integration example_domain
 fi
+check_nothing_left_running

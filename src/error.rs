@@ -82,6 +82,8 @@ struct Inner {
     key: Option<String>,
     causes: Vec<String>,
     hints: Vec<String>,
+    /// The process exit code this error ends with, when not 1 (130, 143).
+    exit_code: Option<u8>,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -96,7 +98,19 @@ impl Error {
             key: None,
             causes: Vec::new(),
             hints: Vec::new(),
+            exit_code: None,
         }))
+    }
+
+    /// Stopped by a signal: exit 128 + its number, as shells report it.
+    pub fn interrupted(signal: i32, message: impl Into<String>) -> Self {
+        let mut error = Self::new(message).kind(ErrorKind::Interrupted);
+        error.0.exit_code = Some(128 + signal as u8);
+        error
+    }
+
+    pub fn exit_code(&self) -> Option<u8> {
+        self.0.exit_code
     }
 
     pub fn config(message: impl Into<String>) -> Self {

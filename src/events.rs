@@ -85,6 +85,21 @@ fn now() -> String {
 /// Where domains send events.
 pub trait EventSink {
     fn emit(&self, event: Event);
+
+    /// Where apply is now, for people told about an interruption: a phrase
+    /// such as "in the role transaction". Not an event; never logged.
+    fn progress(&self, _where: &'static str) {}
+}
+
+/// Phrases domains pass to [`EventSink::progress`] that change what an
+/// interruption means.
+pub mod progress {
+    /// Statements sent inside the role transaction, not committed.
+    pub const ROLE_TRANSACTION: &str = "in the role transaction";
+    /// `COMMIT` sent, its answer not received: the outcome is unknown.
+    pub const COMMITTING: &str = "committing the role transaction";
+    /// Between steps: everything logged so far is applied.
+    pub const BETWEEN_STEPS: &str = "between steps";
 }
 
 /// Events to stderr, each written and flushed when emitted; remembers them so
@@ -92,6 +107,7 @@ pub trait EventSink {
 pub struct EventLog {
     format: LogFormat,
     emitted: RefCell<Vec<Event>>,
+    progress: std::cell::Cell<&'static str>,
 }
 
 impl EventLog {
@@ -99,7 +115,13 @@ impl EventLog {
         Self {
             format,
             emitted: RefCell::new(Vec::new()),
+            progress: std::cell::Cell::new(progress::BETWEEN_STEPS),
         }
+    }
+
+    /// The last progress a domain reported.
+    pub fn last_progress(&self) -> &'static str {
+        self.progress.get()
     }
 
     /// Every event emitted so far.
@@ -133,6 +155,10 @@ impl EventSink for EventLog {
     fn emit(&self, event: Event) {
         self.write(&event);
         self.emitted.borrow_mut().push(event);
+    }
+
+    fn progress(&self, place: &'static str) {
+        self.progress.set(place);
     }
 }
 

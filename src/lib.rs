@@ -60,7 +60,11 @@ pub fn main_entry() -> ExitStatus {
         Ok(status) => status,
         Err(errors) => {
             printer.errors(&errors);
-            ExitStatus::Error
+            match errors.first().exit_code() {
+                Some(130) => ExitStatus::Interrupted,
+                Some(143) => ExitStatus::Terminated,
+                _ => ExitStatus::Error,
+            }
         }
     }
 }

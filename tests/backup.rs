@@ -63,12 +63,12 @@ fn walg_env_file_is_rendered_private_idempotent_and_repaired() {
     let content = std::fs::read_to_string(&path).unwrap();
     assert!(
         content.contains(&format!(
-            "WALG_S3_PREFIX=s3://db-backups/prod\nAWS_ENDPOINT={}\n",
+            "WALG_S3_PREFIX='s3://db-backups/prod'\nAWS_ENDPOINT='{}'\n",
             s3.endpoint()
         )),
         "{content}"
     );
-    assert!(content.contains(&format!("AWS_SECRET_ACCESS_KEY={SECRET_KEY}\n")));
+    assert!(content.contains(&format!("AWS_SECRET_ACCESS_KEY='{SECRET_KEY}'\n")));
     assert_eq!(
         std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
         0o600
@@ -79,8 +79,8 @@ fn walg_env_file_is_rendered_private_idempotent_and_repaired() {
     std::fs::write(
         &path,
         content.replace(
-            "WALG_COMPRESSION_METHOD=lz4",
-            "WALG_COMPRESSION_METHOD=brotli",
+            "WALG_COMPRESSION_METHOD='lz4'",
+            "WALG_COMPRESSION_METHOD='brotli'",
         ),
     )
     .unwrap();
@@ -92,9 +92,9 @@ fn walg_env_file_is_rendered_private_idempotent_and_repaired() {
         drift.stdout
     );
     assert!(
-        drift
-            .stdout
-            .contains("      -WALG_COMPRESSION_METHOD=brotli\n      +WALG_COMPRESSION_METHOD=lz4"),
+        drift.stdout.contains(
+            "      -WALG_COMPRESSION_METHOD='brotli'\n      +WALG_COMPRESSION_METHOD='lz4'"
+        ),
         "{}",
         drift.stdout
     );
@@ -120,7 +120,7 @@ fn walg_env_file_is_rendered_private_idempotent_and_repaired() {
     );
     assert!(std::fs::read_to_string(&path)
         .unwrap()
-        .contains("AWS_SECRET_ACCESS_KEY=rotated secret key value\n"));
+        .contains("AWS_SECRET_ACCESS_KEY='rotated secret key value'\n"));
 }
 
 #[test]

@@ -566,3 +566,174 @@ fn a_pending_pooler_setting_names_pgbouncer_in_every_format() {
         assert!(!out.stdout.contains("--allow-restart"), "{}", out.stdout);
     }
 }
+
+/// A pooler whose admin console refuses dbops's password is an error that
+/// names the admin user, not "not running"; the state it leaves (pgBouncer
+/// holding the old auth file) is drift that the next apply repairs.
+#[test]
+fn a_pooler_that_refuses_dbops_is_an_error_and_its_stale_state_is_drift() {
+    let mut s = Setup::new();
+    s.dbops.run(&["apply", "--auto-approve"]).expect_code(0);
+    let bouncer = s.start_bouncer();
+    assert!(bouncer.can_login("app_user", &s.app_password, "app"));
+
+    // dbops is given another admin password than pgBouncer knows, and the app a new one.
+    s.dbops
+        .set_env("PGBOUNCER_ADMIN_PASSWORD", "not the one pgBouncer has");
+    let rotated = hostile_password("pool-rotated");
+    s.dbops
+        .set_env("DATABASE_URL", &pooled_url(s.port, "app_user", &rotated));
+    let apply = s.dbops.run(&["apply", "--auto-approve"]);
+    apply.expect_code(1);
+    assert!(
+        apply.stderr.contains(&format!(
+            "pgBouncer's admin console on 127.0.0.1:{} as `pgbouncer_admin` refused dbops",
+            s.port
+        )),
+        "{}",
+        apply.stderr
+    );
+    assert!(
+        apply.stderr.contains("hint: check that `admin_password`"),
+        "{}",
+        apply.stderr
+    );
+    assert!(!apply.stderr.contains("not running"), "{}", apply.stderr);
+    // pgBouncer still holds the old verifier: the new password is refused through it.
+    assert!(!bouncer.can_login("app_user", &rotated, "app"));
+
+    // With the right admin password again, plan and drift see the stale pooler.
+    s.dbops.set_env("PGBOUNCER_ADMIN_PASSWORD", ADMIN_PASSWORD);
+    let drift = s.dbops.run(&["drift"]);
+    drift.expect_code(2);
+    assert!(
+        drift.stdout.contains("pooler.file.userlist.txt"),
+        "{}",
+        drift.stdout
+    );
+    s.dbops.run(&["apply", "--auto-approve"]).expect_code(0);
+    assert!(
+        bouncer.can_login("app_user", &rotated, "app"),
+        "{}",
+        bouncer.log()
+    );
+    s.app_password = rotated;
+    s.dbops.run(&["drift"]).expect_code(0);
+}
+
+/// The auth file is right on disk, but pgBouncer was never told: logging in
+/// through it with the desired password fails, so plan shows `pooler.reload`,
+/// drift reports it, and apply repairs it with a reload.
+#[test]
+fn a_pooler_holding_an_old_verifier_is_drift_repaired_by_a_reload() {
+    let s = Setup::new();
+    s.dbops.run(&["apply", "--auto-approve"]).expect_code(0);
+    let bouncer = s.start_bouncer();
+    assert!(bouncer.can_login("app_user", &s.app_password, "app"));
+
+    // Someone rotates the password by hand, and fixes the auth file by hand, but
+    // never reloads pgBouncer.
+    s.pg.sql_ok(&format!(
+        "ALTER ROLE app_user PASSWORD '{}'",
+        "hand rotated".replace('\'', "''")
+    ));
+    let stored =
+        s.pg.sql_ok("SELECT rolpassword FROM pg_authid WHERE rolname = 'app_user'");
+    let auth_path = s.dir.join("userlist.txt");
+    let auth = std::fs::read_to_string(&auth_path).unwrap();
+    let line = auth
+        .lines()
+        .find(|l| l.starts_with("\"app_user\""))
+        .unwrap()
+        .to_string();
+    std::fs::write(
+        &auth_path,
+        auth.replace(&line, &format!("\"app_user\" \"{stored}\"")),
+    )
+    .unwrap();
+    let mut dbops = Dbops::new(&config(&s.dir, s.port, "default_pool_size = 5"));
+    for (k, v) in s.dbops.env_vars() {
+        dbops.set_env(k, v);
+    }
+    dbops.set_env(
+        "DATABASE_URL",
+        &pooled_url(s.port, "app_user", "hand rotated"),
+    );
+    assert!(!bouncer.can_login("app_user", "hand rotated", "app"));
+
+    let plan = dbops.run(&["plan", "--detailed-exitcode"]);
+    plan.expect_code(2);
+    assert!(
+        plan.stdout.contains("  ~ pooler.reload\n")
+            && squash(&plan.stdout).contains("~ login app_user = \"refused\" -> \"accepted\""),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains("still uses an old verifier"),
+        "{}",
+        plan.stdout
+    );
+    dbops.run(&["drift"]).expect_code(2);
+    let apply = dbops.run(&["apply", "--auto-approve"]);
+    apply.expect_code(0);
+    assert!(bouncer.can_login("app_user", "hand rotated", "app"));
+    dbops.run(&["drift"]).expect_code(0);
+}
+
+/// Where the pooler cannot be reached from (a CI runner outside the compose
+/// network), the login check is skipped with a note: not drift.
+#[test]
+fn an_unreachable_pooler_is_a_note_not_drift() {
+    let s = Setup::new();
+    s.dbops.run(&["apply", "--auto-approve"]).expect_code(0);
+    let drift = s.dbops.run(&["drift"]);
+    drift.expect_code(0);
+    assert!(
+        drift
+            .stdout
+            .contains("note: skipped checking logins through pgBouncer at 127.0.0.1:"),
+        "{}",
+        drift.stdout
+    );
+    assert!(
+        drift.stdout.contains("connection refused"),
+        "{}",
+        drift.stdout
+    );
+}
+
+/// A pidfile that names another process (a reused pid, a hostile write): apply
+/// refuses to signal it, names the pidfile, and the process lives on.
+#[test]
+fn a_pidfile_naming_another_process_is_never_signalled() {
+    let s = Setup::new();
+    let disabled = config(&s.dir, s.port, "default_pool_size = 5").replace(
+        "admin_console = \"localhost\"\nadmin_password = { env = \"PGBOUNCER_ADMIN_PASSWORD\" }",
+        "admin_console = \"disabled\"",
+    );
+    s.dbops.write_config(&disabled);
+    let mut bystander = std::process::Command::new("sleep")
+        .arg("60")
+        .spawn()
+        .unwrap();
+    let pidfile = s.dir.join("pgbouncer.pid");
+    std::fs::write(&pidfile, format!("{}\n", bystander.id())).unwrap();
+    let apply = s.dbops.run(&["apply", "--auto-approve"]);
+    apply.expect_code(1);
+    assert!(
+        apply.stderr.contains(&format!(
+            "refusing to signal the process in `{}`: process {} is `sleep`, not pgBouncer",
+            pidfile.display(),
+            bystander.id()
+        )),
+        "{}",
+        apply.stderr
+    );
+    assert!(
+        bystander.try_wait().unwrap().is_none(),
+        "the bystander was signalled"
+    );
+    let _ = bystander.kill();
+    let _ = bystander.wait();
+}

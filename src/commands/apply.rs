@@ -91,7 +91,7 @@ pub async fn run(
         return Err(Error::config("apply cancelled; nothing was changed").into());
     }
 
-    engine::apply::apply(&mut session, &plan, &log).await?;
+    apply_until_signalled(&mut session, &plan, &log).await?;
 
     let (_, remaining) = session.settle(SETTLE).await?;
     if !remaining.is_empty() {
@@ -211,6 +211,36 @@ async fn finish_restarts(
         printer.out("PostgreSQL restarted; every setting is in force.\n");
     }
     Ok(ExitStatus::Success)
+}
+
+/// Applies, unless SIGINT or SIGTERM comes first: then stops at once (an open
+/// role transaction is rolled back when the session closes) and says what
+/// the interruption means for what was applied.
+async fn apply_until_signalled(session: &mut Session, plan: &Plan, log: &EventLog) -> Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let listen = |kind: SignalKind| {
+        signal(kind).map_err(|e| Error::new(format!("cannot listen for signals: {e}")))
+    };
+    let mut interrupt = listen(SignalKind::interrupt())?;
+    let mut terminate = listen(SignalKind::terminate())?;
+    let (number, name) = tokio::select! {
+        result = engine::apply::apply(session, plan, log) => return result,
+        _ = interrupt.recv() => (libc::SIGINT, "SIGINT"),
+        _ = terminate.recv() => (libc::SIGTERM, "SIGTERM"),
+    };
+    let what = match log.last_progress() {
+        crate::events::progress::ROLE_TRANSACTION => {
+            "the role transaction was rolled back; run `dbops apply` again".to_string()
+        }
+        crate::events::progress::COMMITTING => {
+            "it came while committing the role transaction, so its outcome is unknown; the next `dbops plan` tells".to_string()
+        }
+        _ => "what was applied before it is in the log above; run `dbops apply` again".to_string(),
+    };
+    Err(Error::interrupted(
+        number,
+        format!("interrupted by {name}: {what}"),
+    ))
 }
 
 fn not_converged(remaining: &Plan) -> Error {

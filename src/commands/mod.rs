@@ -25,6 +25,10 @@ pub enum ExitStatus {
     Changes = 2,
     /// The command line itself was wrong.
     Usage = 64,
+    /// Stopped by SIGINT (128 + 2).
+    Interrupted = 130,
+    /// Stopped by SIGTERM (128 + 15).
+    Terminated = 143,
 }
 
 pub async fn run(settings: &Settings, command: Command) -> Result<ExitStatus, Errors> {

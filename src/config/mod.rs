@@ -103,7 +103,20 @@ pub fn parse(source: &SourceFile) -> Result<RawConfig, Unparsed> {
         Ok(document) => document,
         Err(e) => {
             let location = e.span().map(|span| source.location(span.start));
-            let message = e.message().trim().trim_end_matches('.').to_string();
+            let mut message = e.message().trim().trim_end_matches('.').to_string();
+            // Name the duplicate: a key or table name, never a value.
+            if let (true, Some(span)) = (message.starts_with("duplicate key"), e.span()) {
+                let name: String = source.text[span.start.min(source.text.len())..]
+                    .chars()
+                    .take_while(|c| !matches!(c, ']' | '.' | '=') && !c.is_whitespace())
+                    .collect();
+                if !name.is_empty() {
+                    message = format!(
+                        "duplicate key `{}`: it is declared twice",
+                        name.trim_matches('"')
+                    );
+                }
+            }
             return Err(
                 Error::config(format!("invalid TOML: {}", lowercase_first(&message)))
                     .at(location)

@@ -261,6 +261,15 @@ pub async fn observe(
             if let Some(client) = pooler::admin::connect(pooler, timeout).await? {
                 live.running = Some(pooler::admin::show_config(&client).await?);
             }
+            live.reached_at = format!("{}:{}", pooler.host, pooler.listen_port);
+            for (name, role) in &desired.postgres.roles {
+                if let (Some(dsn), Some(_)) = (&role.dsn, &role.password) {
+                    live.logins.insert(
+                        name.clone(),
+                        crate::pg::connect::try_login(dsn, timeout).await,
+                    );
+                }
+            }
             Some(live)
         }
     };

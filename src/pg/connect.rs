@@ -16,6 +16,8 @@ use crate::error::{Error, ErrorKind, Result};
 pub enum Access {
     ReadOnly,
     ReadWrite,
+    /// Only proves a login (through a pooler, which refuses `options`).
+    LoginOnly,
 }
 
 pub const APPLICATION_NAME: &str = "dbops";
@@ -92,6 +94,47 @@ pub async fn connect_if_exists(dsn: &Dsn, access: Access, timeout: Duration) -> 
     Ok(Connected::Client(client))
 }
 
+/// What one login attempt found.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Login {
+    Accepted,
+    /// The server answered and refused the credentials.
+    Refused,
+    /// Nothing answered (refused connection, timeout, unknown host): the reason.
+    Unreachable(String),
+    /// The server answered with another error: its message.
+    Failed(String),
+}
+
+/// Logs in with `dsn` and disconnects: whether its password is accepted.
+pub async fn try_login(dsn: &Dsn, timeout: Duration) -> Login {
+    let config = match config(dsn, Access::LoginOnly, timeout) {
+        Ok(config) => config,
+        Err(e) => return Login::Failed(e.message().to_string()),
+    };
+    match tokio::time::timeout(timeout, config.connect(NoTls)).await {
+        Err(_) => Login::Unreachable(format!(
+            "no answer within {}",
+            humantime::format_duration(timeout)
+        )),
+        Ok(Ok(_)) => Login::Accepted,
+        // pgBouncer reports a refused password with SQLSTATE 08P01.
+        Ok(Err(e))
+            if is_bad_password(&e)
+                || e.as_db_error().is_some_and(|db| {
+                    db.message().contains("password authentication failed")
+                        || db.message().contains("SASL authentication failed")
+                }) =>
+        {
+            Login::Refused
+        }
+        Ok(Err(e)) if is_refused(&e) => Login::Unreachable("connection refused".into()),
+        Ok(Err(e)) if e.code().is_none() => Login::Unreachable(describe(&e)),
+        Ok(Err(e)) => Login::Failed(describe(&e)),
+    }
+}
+
 /// The server is not listening: the TCP connection was refused.
 pub fn is_refused(error: &tokio_postgres::Error) -> bool {
     let mut source = std::error::Error::source(error);
@@ -151,7 +194,10 @@ pub fn describe(error: &tokio_postgres::Error) -> String {
     let mut text = error.to_string();
     let mut source = std::error::Error::source(error);
     while let Some(cause) = source {
-        text = format!("{text}: {cause}");
+        match cause.downcast_ref::<std::io::Error>() {
+            Some(io) => text = format!("{text}: {}", crate::util::files::io_reason(io)),
+            None => text = format!("{text}: {cause}"),
+        }
         source = cause.source();
     }
     text.to_lowercase()

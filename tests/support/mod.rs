@@ -175,3 +175,29 @@ pub fn squash(text: &str) -> String {
 pub fn hostile_password(tag: &str) -> String {
     format!("p@ss:w/rd%{tag}'\" with spaces")
 }
+
+/// Stops a server started in a process group of its own (`process_group(0)`):
+/// SIGTERM to the whole group (workers included), then SIGKILL if it lingers.
+pub fn stop_group(child: &mut std::process::Child) {
+    let group = -(child.id() as i32);
+    // SAFETY: kill(2) on a process group we created; no memory is touched.
+    unsafe { kill(group, 15) };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        if let Ok(Some(_)) = child.try_wait() {
+            break;
+        }
+        if Instant::now() > deadline {
+            unsafe { kill(group, 9) };
+            let _ = child.wait();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Whatever else is left in the group (workers reparented away).
+    unsafe { kill(group, 9) };
+}
+
+extern "C" {
+    fn kill(pid: i32, signal: i32) -> i32;
+}

@@ -3,6 +3,7 @@
 //! the foreground as the `postgres` OS user when we are root, stopped on drop.
 
 use std::net::TcpStream;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -37,6 +38,7 @@ impl PgBouncer {
             Command::new(binary())
         };
         let child = command
+            .process_group(0)
             .arg(ini)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -86,11 +88,7 @@ impl PgBouncer {
 
 impl Drop for PgBouncer {
     fn drop(&mut self) {
-        // runuser passes SIGTERM on to pgbouncer; kill the whole group to be sure.
-        let _ = Command::new("pkill")
-            .args(["-TERM", "-P", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        // runuser and pgBouncer share a process group of their own.
+        super::stop_group(&mut self.child);
     }
 }

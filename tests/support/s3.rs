@@ -5,6 +5,7 @@
 //! S3 client for independent read-back, not through dbops.
 
 use std::net::TcpStream;
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -57,6 +58,7 @@ impl S3Server {
         if deny {
             command.env("INITIAL_NO_AUTH_ACTION_COUNT", "0");
         }
+        command.process_group(0);
         let child = command.spawn().unwrap_or_else(|e| {
             panic!(
                 "cannot start {}: {e}; run `bash scripts/test.sh`, which installs it",
@@ -80,6 +82,7 @@ impl S3Server {
             .arg(dir.path())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
+            .process_group(0)
             .spawn()
             .unwrap_or_else(|e| {
                 panic!(
@@ -156,8 +159,7 @@ pub fn assert_no_keys(text: &str) {
 
 impl Drop for S3Server {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        super::stop_group(&mut self.child);
     }
 }
 

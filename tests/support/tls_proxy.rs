@@ -4,6 +4,7 @@
 //! speaks only TLS, and moto only plain HTTP.
 
 use std::net::TcpStream;
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -64,6 +65,7 @@ impl TlsProxy {
             .map(PathBuf::from)
             .unwrap_or_else(|| "/usr/sbin/nginx".into());
         let child = Command::new(&binary)
+            .process_group(0)
             .arg("-p")
             .arg(path)
             .arg("-c")
@@ -97,7 +99,7 @@ impl TlsProxy {
 
 impl Drop for TlsProxy {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        // nginx's workers are in its process group: stop them all.
+        super::stop_group(&mut self.child);
     }
 }

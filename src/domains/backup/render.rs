@@ -6,12 +6,9 @@
 use secrecy::ExposeSecret;
 
 use crate::domains::bucket::desired::DesiredBucket;
+use crate::domains::files::grammar::{path, FieldError, Rendered, Writer};
 use crate::domains::files::redaction::HEADER as HEADER_TEXT;
 use crate::domains::files::Redaction;
-
-fn header() -> String {
-    format!("# {HEADER_TEXT}\n")
-}
 
 /// The WAL-G environment file: only these keys are ever shown in a plan.
 pub const WALG_REDACTION: Redaction = Redaction::Env {
@@ -62,45 +59,69 @@ pub const PGBACKREST_REDACTION: Redaction = Redaction::Ini {
 
 pub struct WalG<'a> {
     pub bucket: &'a DesiredBucket,
-    /// The endpoint as WAL-G reaches it.
-    pub endpoint: Option<&'a str>,
+    /// The endpoint as WAL-G reaches it, and the key it comes from.
+    pub endpoint: Option<(&'a str, Vec<String>)>,
     pub ca_file: Option<&'a str>,
     pub prefix: &'a str,
     pub compression: &'a str,
 }
 
-pub fn walg_env(input: &WalG<'_>) -> String {
+fn bucket_key(bucket: &DesiredBucket, key: &str) -> Vec<String> {
+    path(&["bucket", &bucket.name, key])
+}
+
+/// The WAL-G environment file, every value checked against what `sh` and
+/// docker compose read back.
+pub fn walg_env(input: &WalG<'_>) -> Result<Rendered, Vec<FieldError>> {
     let bucket = input.bucket;
-    let mut out = header();
+    let mut w = Writer::new("the WAL-G env file");
+    w.raw(&format!("# {HEADER_TEXT}"));
     let prefix = if input.prefix.is_empty() {
         format!("s3://{}", bucket.name)
     } else {
         format!("s3://{}/{}", bucket.name, input.prefix)
     };
-    out.push_str(&format!("WALG_S3_PREFIX={prefix}\n"));
-    if let Some(endpoint) = input.endpoint {
-        out.push_str(&format!("AWS_ENDPOINT={endpoint}\n"));
+    w.env("WALG_S3_PREFIX", &prefix, &path(&["backup", "prefix"]));
+    if let Some((endpoint, key)) = &input.endpoint {
+        w.env("AWS_ENDPOINT", endpoint, key);
     }
     if let Some(ca_file) = input.ca_file {
-        out.push_str(&format!("WALG_S3_CA_CERT_FILE={ca_file}\n"));
+        w.env(
+            "WALG_S3_CA_CERT_FILE",
+            ca_file,
+            &path(&["backup", "ca_file"]),
+        );
     }
-    out.push_str(&format!("AWS_S3_FORCE_PATH_STYLE={}\n", bucket.path_style));
-    out.push_str(&format!("AWS_REGION={}\n", bucket.region));
-    out.push_str(&format!("WALG_COMPRESSION_METHOD={}\n", input.compression));
+    w.env(
+        "AWS_S3_FORCE_PATH_STYLE",
+        &bucket.path_style.to_string(),
+        &bucket_key(bucket, "path_style"),
+    );
+    w.env("AWS_REGION", &bucket.region, &bucket_key(bucket, "region"));
+    w.env(
+        "WALG_COMPRESSION_METHOD",
+        input.compression,
+        &path(&["backup", "compression"]),
+    );
     if let Some((id, secret)) = &bucket.credentials {
-        out.push_str(&format!("AWS_ACCESS_KEY_ID={}\n", id.expose_secret()));
-        out.push_str(&format!(
-            "AWS_SECRET_ACCESS_KEY={}\n",
-            secret.expose_secret()
-        ));
+        w.env(
+            "AWS_ACCESS_KEY_ID",
+            id.expose_secret(),
+            &bucket_key(bucket, "access_key_id"),
+        );
+        w.env(
+            "AWS_SECRET_ACCESS_KEY",
+            secret.expose_secret(),
+            &bucket_key(bucket, "secret_access_key"),
+        );
     }
-    out
+    w.finish_rendered()
 }
 
 pub struct PgBackRest<'a> {
     pub bucket: &'a DesiredBucket,
-    /// The endpoint as pgBackRest reaches it.
-    pub endpoint: Option<&'a str>,
+    /// The endpoint as pgBackRest reaches it, and the key it comes from.
+    pub endpoint: Option<(&'a str, Vec<String>)>,
     pub ca_file: Option<&'a str>,
     pub prefix: &'a str,
     pub stanza: &'a str,
@@ -108,49 +129,100 @@ pub struct PgBackRest<'a> {
     pub pg_data: &'a str,
 }
 
-pub fn pgbackrest_conf(input: &PgBackRest<'_>) -> String {
+/// pgbackrest.conf, every value checked against pgBackRest's ini grammar.
+pub fn pgbackrest_conf(input: &PgBackRest<'_>) -> Result<Rendered, Vec<FieldError>> {
     let bucket = input.bucket;
-    let mut out = header();
-    out.push_str("[global]\n");
-    out.push_str("repo1-type=s3\n");
-    if let Some(endpoint) = input.endpoint {
-        match url::Url::parse(endpoint) {
+    let mut w = Writer::new("pgbackrest.conf");
+    let line = |w: &mut Writer, key: &str, value: &str, source: Vec<String>| {
+        w.ini(key, "=", value, &source)
+    };
+    w.raw(&format!("# {HEADER_TEXT}"));
+    w.section("global", &path(&["backup"]));
+    line(&mut w, "repo1-type", "s3", path(&["backup"]));
+    match &input.endpoint {
+        Some((endpoint, key)) => match url::Url::parse(endpoint) {
             Ok(url) => {
-                out.push_str(&format!(
-                    "repo1-s3-endpoint={}\n",
-                    url.host_str().unwrap_or_default()
-                ));
+                line(
+                    &mut w,
+                    "repo1-s3-endpoint",
+                    url.host_str().unwrap_or_default(),
+                    key.clone(),
+                );
                 if let Some(port) = url.port() {
-                    out.push_str(&format!("repo1-storage-port={port}\n"));
+                    line(&mut w, "repo1-storage-port", &port.to_string(), key.clone());
                 }
             }
-            Err(_) => out.push_str(&format!("repo1-s3-endpoint={endpoint}\n")),
-        }
-    } else {
-        out.push_str(&format!(
-            "repo1-s3-endpoint=s3.{}.amazonaws.com\n",
-            bucket.region
-        ));
+            Err(_) => line(&mut w, "repo1-s3-endpoint", endpoint, key.clone()),
+        },
+        None => line(
+            &mut w,
+            "repo1-s3-endpoint",
+            &format!("s3.{}.amazonaws.com", bucket.region),
+            bucket_key(bucket, "region"),
+        ),
     }
     if let Some(ca_file) = input.ca_file {
-        out.push_str(&format!("repo1-storage-ca-file={ca_file}\n"));
+        line(
+            &mut w,
+            "repo1-storage-ca-file",
+            ca_file,
+            path(&["backup", "ca_file"]),
+        );
     }
-    out.push_str(&format!("repo1-s3-bucket={}\n", bucket.name));
-    out.push_str(&format!("repo1-s3-region={}\n", bucket.region));
-    out.push_str(&format!(
-        "repo1-s3-uri-style={}\n",
-        if bucket.path_style { "path" } else { "host" }
-    ));
-    out.push_str(&format!("repo1-path=/{}\n", input.prefix));
+    line(
+        &mut w,
+        "repo1-s3-bucket",
+        &bucket.name,
+        path(&["bucket", &bucket.name]),
+    );
+    line(
+        &mut w,
+        "repo1-s3-region",
+        &bucket.region,
+        bucket_key(bucket, "region"),
+    );
+    line(
+        &mut w,
+        "repo1-s3-uri-style",
+        if bucket.path_style { "path" } else { "host" },
+        bucket_key(bucket, "path_style"),
+    );
+    line(
+        &mut w,
+        "repo1-path",
+        &format!("/{}", input.prefix),
+        path(&["backup", "prefix"]),
+    );
     if let Some((id, secret)) = &bucket.credentials {
-        out.push_str(&format!("repo1-s3-key={}\n", id.expose_secret()));
-        out.push_str(&format!("repo1-s3-key-secret={}\n", secret.expose_secret()));
+        line(
+            &mut w,
+            "repo1-s3-key",
+            id.expose_secret(),
+            bucket_key(bucket, "access_key_id"),
+        );
+        line(
+            &mut w,
+            "repo1-s3-key-secret",
+            secret.expose_secret(),
+            bucket_key(bucket, "secret_access_key"),
+        );
     }
-    out.push_str(&format!("repo1-retention-full={}\n", input.full_backups));
-    out.push_str("start-fast=y\n");
-    out.push_str(&format!("\n[{}]\n", input.stanza));
-    out.push_str(&format!("pg1-path={}\n", input.pg_data));
-    out
+    line(
+        &mut w,
+        "repo1-retention-full",
+        &input.full_backups.to_string(),
+        path(&["backup", "full_backups"]),
+    );
+    line(&mut w, "start-fast", "y", path(&["backup"]));
+    w.raw("");
+    w.section(input.stanza, &path(&["backup", "stanza"]));
+    line(
+        &mut w,
+        "pg1-path",
+        input.pg_data,
+        path(&["backup", "pg_data"]),
+    );
+    w.finish_rendered()
 }
 
 #[cfg(test)]
@@ -180,26 +252,34 @@ mod tests {
     #[test]
     fn walg_environment() {
         let b = bucket();
-        insta::assert_snapshot!(walg_env(&WalG {
-            bucket: &b,
-            endpoint: b.endpoint.as_deref(),
-            ca_file: None,
-            prefix: "prod",
-            compression: "lz4",
-        }));
+        insta::assert_snapshot!(
+            walg_env(&WalG {
+                bucket: &b,
+                endpoint: b.endpoint.as_deref().map(|e| (e, vec![])),
+                ca_file: None,
+                prefix: "prod",
+                compression: "lz4",
+            })
+            .unwrap()
+            .content
+        );
     }
 
     #[test]
     fn pgbackrest_configuration() {
         let b = bucket();
-        insta::assert_snapshot!(pgbackrest_conf(&PgBackRest {
-            bucket: &b,
-            endpoint: b.endpoint.as_deref(),
-            ca_file: Some("/etc/ssl/certs/minio-ca.pem"),
-            prefix: "prod",
-            stanza: "main",
-            full_backups: 7,
-            pg_data: "/var/lib/postgresql/data",
-        }));
+        insta::assert_snapshot!(
+            pgbackrest_conf(&PgBackRest {
+                bucket: &b,
+                endpoint: b.endpoint.as_deref().map(|e| (e, vec![])),
+                ca_file: Some("/etc/ssl/certs/minio-ca.pem"),
+                prefix: "prod",
+                stanza: "main",
+                full_backups: 7,
+                pg_data: "/var/lib/postgresql/data",
+            })
+            .unwrap()
+            .content
+        );
     }
 }

@@ -11,6 +11,7 @@ use super::raw::{Compression, RawBackup};
 use super::render;
 use crate::diagnostics::{Key, Resolver};
 use crate::domains::bucket::desired::DesiredBucket;
+use crate::domains::files::grammar::{self, FieldError, Rendered};
 use crate::domains::files::DesiredFile;
 use crate::error::Result;
 use crate::plan::Address;
@@ -97,41 +98,62 @@ pub fn resolve(
     let needs_bucket = |name: &str| {
         key(name).error("rendering it needs `backup.bucket`, a declared `[bucket.NAME]`")
     };
-    let file = |path: &str, content: String, redaction| DesiredFile {
+    let file = |path: &str, rendered: Rendered, redaction| DesiredFile {
         address: Address::new("backup")
             .word("file")
             .file(std::path::Path::new(path)),
         path: PathBuf::from(path),
-        content,
+        content: rendered.content,
         mode: 0o600,
         owner: owner.clone(),
         redaction,
+        carried: rendered.entries,
+    };
+    let endpoint = |bucket: &DesiredBucket| -> Option<(String, Vec<String>)> {
+        match (&raw.tool_endpoint, &bucket.endpoint) {
+            (Some(e), _) => Some((e.clone(), grammar::path(&["backup", "tool_endpoint"]))),
+            (None, Some(e)) => Some((
+                e.clone(),
+                grammar::path(&["bucket", &bucket.name, "endpoint"]),
+            )),
+            (None, None) => None,
+        }
+    };
+    // A value no file can carry is refused here, naming its key.
+    let rendered = |result: std::result::Result<Rendered, Vec<FieldError>>| -> Result<Rendered> {
+        result.map_err(|errors| {
+            let first = &errors[0];
+            let path: Vec<&str> = first.path.iter().map(String::as_str).collect();
+            r.key(&path).error(first.message.clone())
+        })
     };
     match (tool, &raw.env_file, &raw.config_file) {
         (BackupTool::WalG, Some(path), None) => {
             let bucket = bucket.ok_or_else(|| needs_bucket("env_file"))?;
-            let content = render::walg_env(&render::WalG {
+            let endpoint = endpoint(bucket);
+            let content = rendered(render::walg_env(&render::WalG {
                 bucket,
-                endpoint: raw.tool_endpoint.as_deref().or(bucket.endpoint.as_deref()),
+                endpoint: endpoint.as_ref().map(|(e, k)| (e.as_str(), k.clone())),
                 ca_file: raw.ca_file.as_deref(),
                 prefix: &backup.prefix,
                 compression: raw.compression.unwrap_or(Compression::Lz4).as_str(),
-            });
+            }))?;
             backup
                 .files
                 .push(file(path, content, render::WALG_REDACTION));
         }
         (BackupTool::PgBackRest, None, Some(path)) => {
             let bucket = bucket.ok_or_else(|| needs_bucket("config_file"))?;
-            let content = render::pgbackrest_conf(&render::PgBackRest {
+            let endpoint = endpoint(bucket);
+            let content = rendered(render::pgbackrest_conf(&render::PgBackRest {
                 bucket,
-                endpoint: raw.tool_endpoint.as_deref().or(bucket.endpoint.as_deref()),
+                endpoint: endpoint.as_ref().map(|(e, k)| (e.as_str(), k.clone())),
                 ca_file: raw.ca_file.as_deref(),
                 prefix: &backup.prefix,
                 stanza: &backup.stanza,
                 full_backups: backup.full_backups,
                 pg_data: raw.pg_data.as_deref().unwrap_or("/var/lib/postgresql/data"),
-            });
+            }))?;
             backup
                 .files
                 .push(file(path, content, render::PGBACKREST_REDACTION));

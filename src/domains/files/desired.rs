@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use super::grammar::Entry;
 use super::redaction::Redaction;
 use crate::plan::Address;
 
@@ -16,6 +17,9 @@ pub struct DesiredFile {
     /// `(uid, gid, as written)`.
     pub owner: Option<(u32, u32, String)>,
     pub redaction: Redaction,
+    /// The values the content carries and the keys they came from, as the
+    /// renderer wrote them (for the grammar's round-trip tests).
+    pub carried: Vec<Entry>,
 }
 
 /// Redacted: a rendered file may hold secrets, and a debug print must not show them.

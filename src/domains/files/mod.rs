@@ -9,6 +9,7 @@
 pub mod apply;
 pub mod desired;
 pub mod diff;
+pub mod grammar;
 pub mod live;
 pub mod redaction;
 

@@ -12,6 +12,7 @@ use super::admin;
 use super::desired::{DesiredPooler, Reload};
 use super::diff::auth_content;
 use super::operation::Operation;
+use super::signal;
 use crate::domains::files;
 use crate::error::{Error, Result};
 use crate::events::{Event, EventSink};
@@ -73,25 +74,17 @@ pub async fn reload(pooler: &DesiredPooler, timeout: Duration) -> Result<Event> 
                     "`reload = \"signal\"` needs `pidfile` in `[pooler.settings]`",
                 ));
             };
-            let pid = match std::fs::read_to_string(pidfile) {
-                Ok(text) => text.trim().to_string(),
-                Err(_) => return Ok(skipped(&format!("no pid in `{pidfile}`"))),
-            };
-            if pid.is_empty() || !pid.chars().all(|c| c.is_ascii_digit()) {
-                return Ok(skipped(&format!("no pid in `{pidfile}`")));
-            }
-            let status = tokio::process::Command::new("kill")
-                .args(["-HUP", &pid])
-                .status()
-                .await
-                .map_err(|e| Error::new(format!("cannot signal pgBouncer: {e}")))?;
-            if status.success() {
-                Ok(Event::message(
-                    "pooler.reloaded",
-                    format!("sent SIGHUP to pgBouncer (pid {pid})"),
-                ))
-            } else {
-                Ok(skipped(&format!("process {pid} from `{pidfile}` is gone")))
+            match signal::verified_pgbouncer(std::path::Path::new(pidfile))? {
+                None => Ok(skipped(&format!(
+                    "it is not running (no live pgBouncer process in `{pidfile}`)"
+                ))),
+                Some(pid) => {
+                    signal::hangup(pid, pidfile)?;
+                    Ok(Event::message(
+                        "pooler.reloaded",
+                        format!("sent SIGHUP to pgBouncer (pid {pid})"),
+                    ))
+                }
             }
         }
         Reload::Command(command) => {

@@ -14,8 +14,10 @@ use super::known::RESTART_ONLY;
 use super::operation::{AuthEntry, Operation};
 use super::render::{self, HBA_REDACTION, INI_REDACTION};
 use super::SERVICE;
+use crate::domains::files::grammar::FieldError;
 use crate::domains::files::{self, DesiredFile, LiveFile, Redaction, Write};
 use crate::error::{Error, Errors};
+use crate::pg::connect::Login;
 use crate::pg::scram::{new_verifier, Verifier};
 use crate::plan::{Action, Address, AttributeChange, Change, DomainDiff, Pending, Value};
 
@@ -25,6 +27,10 @@ use crate::plan::{Action, Address, AttributeChange, Change, DomainDiff, Pending,
 pub struct LivePooler {
     pub files: BTreeMap<String, LiveFile>,
     pub running: Option<BTreeMap<String, Running>>,
+    /// Each DSN role's login through the pooler with its desired password.
+    pub logins: BTreeMap<String, Login>,
+    /// Where the pooler was reached for those logins (`host:port`).
+    pub reached_at: String,
 }
 
 impl LivePooler {
@@ -121,7 +127,15 @@ pub fn auth_content(
         };
         lines.push((user.clone(), verifier));
     }
-    Ok(render::auth_file(&lines))
+    render::auth_file(&lines)
+        .map(|r| r.content)
+        .map_err(field_errors)
+}
+
+/// Values resolution let through but a renderer refuses: a bug, said plainly.
+fn field_errors(errors: Vec<FieldError>) -> Error {
+    let first = &errors[0];
+    Error::internal(format!("`{}` {}", first.path.join("."), first.message))
 }
 
 /// `[pgbouncer]` settings of an ini file on disk.
@@ -160,15 +174,14 @@ pub fn diff(
         mode,
         owner: pooler.owner.clone(),
         redaction,
+        carried: Vec::new(),
     };
     let mut errors = Vec::new();
 
-    let ini = file(
-        &pooler.config_path,
-        render::ini(pooler),
-        pooler.mode,
-        INI_REDACTION,
-    );
+    let ini_content = render::ini(pooler)
+        .map(|r| r.content)
+        .map_err(|e| Errors::from(field_errors(e)))?;
+    let ini = file(&pooler.config_path, ini_content, pooler.mode, INI_REDACTION);
     match files::diff::diff(&ini, on_disk(&pooler.config_path)) {
         Ok(Some(planned)) => {
             let on_disk = on_disk(&pooler.config_path);
@@ -191,6 +204,9 @@ pub fn diff(
         Err(error) => errors.push(error),
     }
     if let Some(hba) = render::hba(pooler) {
+        let hba = hba
+            .map(|r| r.content)
+            .map_err(|e| Errors::from(field_errors(e)))?;
         let hba = file(&pooler.hba_path, hba, pooler.mode, HBA_REDACTION);
         match files::diff::diff(&hba, on_disk(&pooler.hba_path)) {
             Ok(Some(planned)) => out.push(planned.map(Operation::Write)),
@@ -199,6 +215,7 @@ pub fn diff(
         }
     }
     let live_auth = on_disk(&pooler.auth_path);
+    let mut auth_rewrite = None;
     match auth_entries(pooler, stored, rotating, Some(live_auth)) {
         Err(error) => errors.push(error),
         Ok(entries) => {
@@ -222,11 +239,13 @@ pub fn diff(
                         change.reason =
                             Some(format!("new SCRAM verifier for {}", users.join(", ")));
                     }
-                    if let Some(change) = change {
-                        out.push(change.with(Operation::WriteAuthFile {
-                            file: auth,
-                            entries,
-                        }));
+                    let operation = Operation::WriteAuthFile {
+                        file: auth,
+                        entries,
+                    };
+                    match change {
+                        Some(change) => out.push(change.with(operation)),
+                        None => auth_rewrite = Some(operation),
                     }
                 }
             }
@@ -274,7 +293,74 @@ pub fn diff(
             out.push(change.with(Operation::Reload));
         }
     }
+    logins(pooler, live, stored, rotating, auth_rewrite, &mut out);
     Ok(out)
+}
+
+/// A pooler that refuses a password PostgreSQL holds still uses an old
+/// verifier: a reload makes it read its auth file. A pooler this host cannot
+/// reach is a note, not drift.
+fn logins(
+    pooler: &DesiredPooler,
+    live: &LivePooler,
+    stored: &BTreeMap<String, String>,
+    rotating: &BTreeSet<String>,
+    auth_rewrite: Option<Operation>,
+    out: &mut DomainDiff<Operation>,
+) {
+    let mut refused = Vec::new();
+    let mut unreachable = None;
+    for (user, login) in &live.logins {
+        match login {
+            Login::Accepted => {}
+            Login::Refused if rotating.contains(user) || !stored.contains_key(user) => {}
+            Login::Refused => refused.push(user.clone()),
+            Login::Unreachable(why) => unreachable = Some(why.clone()),
+            Login::Failed(why) => out.notes.push(format!(
+                "could not check the login of `{user}` through pgBouncer at {}: {why}",
+                live.reached_at
+            )),
+        }
+    }
+    if let Some(why) = unreachable {
+        out.notes.push(format!(
+            "skipped checking logins through pgBouncer at {}: {why} (pgBouncer is not running, or not reachable from where dbops runs)",
+            live.reached_at
+        ));
+    }
+    if refused.is_empty() {
+        return;
+    }
+    // A planned write of the pooler's files reloads it anyway.
+    if out.changes.iter().any(|p| {
+        matches!(
+            p.operation,
+            Operation::Write(_) | Operation::WriteAuthFile { .. } | Operation::Reload
+        )
+    }) {
+        return;
+    }
+    let users: Vec<String> = refused.iter().map(|u| format!("`{u}`")).collect();
+    // pgBouncer re-reads its auth file on RELOAD only when the file looks
+    // changed (inode, size, mtime in seconds): rewrite it, then reload.
+    let Some(operation) = auth_rewrite else {
+        return;
+    };
+    let mut change = Change::new(Address::new("pooler").word("reload"), Action::Update).reason(
+        format!(
+            "pgBouncer refused the password PostgreSQL holds for {}: it still uses an old verifier; apply rewrites {} and reloads it",
+            users.join(", "),
+            pooler.auth_path.display()
+        ),
+    );
+    for user in &refused {
+        change = change.attribute(AttributeChange::new(
+            &format!("login {user}"),
+            Some(Value::text("refused")),
+            Some(Value::text("accepted")),
+        ));
+    }
+    out.push(change.with(operation));
 }
 
 /// A file write, for the registry's list of what a pooler change writes.

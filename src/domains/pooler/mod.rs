@@ -14,6 +14,7 @@ pub mod operation;
 pub mod raw;
 pub mod render;
 pub mod resolve;
+pub mod signal;
 
 pub use operation::Operation;
 

@@ -5,6 +5,7 @@
 
 use super::desired::DesiredPooler;
 use super::known;
+use crate::domains::files::grammar::{path, FieldError, Rendered, Writer};
 use crate::domains::files::redaction::HEADER;
 use crate::domains::files::Redaction;
 
@@ -32,49 +33,90 @@ pub const INI_REDACTION: Redaction = Redaction::Ini {
 /// The HBA file dbops renders holds no secret.
 pub const HBA_REDACTION: Redaction = Redaction::Nothing;
 
-pub fn ini(pooler: &DesiredPooler) -> String {
-    let mut out = format!(";; {HEADER}\n");
-    out.push_str("\n[databases]\n");
+/// The key of `dbops.toml` each `[pgbouncer]` setting comes from, for errors.
+fn source_of(key: &str) -> Vec<String> {
+    let owned = match key {
+        "listen_addr" | "listen_port" | "pool_mode" | "auth_type" => key,
+        "auth_file" => "auth_file",
+        "auth_hba_file" => "hba_file",
+        "admin_users" => "admin_user",
+        _ => return path(&["pooler", "settings", key]),
+    };
+    path(&["pooler", owned])
+}
+
+/// A connection-string value as pgBouncer's `[databases]` parser reads it:
+/// bare when it has no blank or quote, else single-quoted with `'` doubled.
+fn connstring_value(value: &str) -> String {
+    if !value.is_empty() && !value.contains([' ', '\'', '=']) {
+        value.to_string()
+    } else {
+        format!("'{}'", value.replace('\'', "''"))
+    }
+}
+
+/// `pgbouncer.ini`, every value checked against pgBouncer's ini grammar.
+pub fn ini(pooler: &DesiredPooler) -> Result<Rendered, Vec<FieldError>> {
+    let mut w = Writer::new("pgbouncer.ini");
+    w.raw(&format!(";; {HEADER}"));
+    w.raw("");
+    w.section("databases", &path(&["pooler"]));
     for database in &pooler.databases {
-        out.push_str(&format!(
-            "{database} = host={} port={} dbname={database}\n",
-            pooler.backend_host, pooler.backend_port
-        ));
+        let connstring = format!(
+            "host={} port={} dbname={}",
+            connstring_value(&pooler.backend_host),
+            pooler.backend_port,
+            connstring_value(database)
+        );
+        w.ini(
+            database,
+            " = ",
+            &connstring,
+            &path(&["pooler", "databases"]),
+        );
     }
-    out.push_str("\n[pgbouncer]\n");
+    w.raw("");
+    w.section("pgbouncer", &path(&["pooler"]));
     for (key, value) in pooler.effective_settings() {
-        out.push_str(&format!("{key} = {value}\n"));
+        w.ini(&key, " = ", &value, &source_of(&key));
     }
-    out
+    w.finish_rendered()
 }
 
-pub fn hba(pooler: &DesiredPooler) -> Option<String> {
-    let user = &pooler.admin.as_ref()?.user;
+/// The HBA file: the admin console from loopback only, SCRAM for the rest.
+pub fn hba(pooler: &DesiredPooler) -> Option<Result<Rendered, Vec<FieldError>>> {
+    let admin = pooler.admin.as_ref()?;
     let method = pooler.auth_type.as_str();
-    let mut out = format!("# {HEADER}\n");
-    out.push_str("# The admin console: its user, from loopback only.\n");
-    out.push_str(&format!("host pgbouncer {user} 127.0.0.1/32 {method}\n"));
-    out.push_str(&format!("host pgbouncer {user} ::1/128 {method}\n"));
-    out.push_str("host pgbouncer all 0.0.0.0/0 reject\n");
-    out.push_str("host pgbouncer all ::/0 reject\n");
-    out.push_str("# Everything else: the pooled databases.\n");
-    out.push_str(&format!("host all all 0.0.0.0/0 {method}\n"));
-    out.push_str(&format!("host all all ::/0 {method}\n"));
-    Some(out)
+    let mut w = Writer::new("the HBA file");
+    w.raw(&format!("# {HEADER}"));
+    w.raw("# The admin console: its user, from loopback only.");
+    for network in ["127.0.0.1/32", "::1/128"] {
+        if let Some(user) = w.quoted(&admin.user, &path(&["pooler", "admin_user"])) {
+            w.raw(&format!("host pgbouncer {user} {network} {method}"));
+        }
+    }
+    w.raw("host pgbouncer all 0.0.0.0/0 reject");
+    w.raw("host pgbouncer all ::/0 reject");
+    w.raw("# Everything else: the pooled databases.");
+    w.raw(&format!("host all all 0.0.0.0/0 {method}"));
+    w.raw(&format!("host all all ::/0 {method}"));
+    Some(w.finish_rendered())
 }
 
-fn quote(text: &str) -> String {
-    format!("\"{}\"", text.replace('"', "\"\""))
-}
-
-/// `"user" "verifier"` lines, sorted by user.
-pub fn auth_file(entries: &[(String, String)]) -> String {
+/// `"user" "verifier"` lines, sorted by user; `sources` names where each user
+/// comes from in `dbops.toml`.
+pub fn auth_file(entries: &[(String, String)]) -> Result<Rendered, Vec<FieldError>> {
     let mut entries = entries.to_vec();
     entries.sort();
-    entries
-        .iter()
-        .map(|(user, verifier)| format!("{} {}\n", quote(user), quote(verifier)))
-        .collect()
+    let mut w = Writer::new("the auth file");
+    for (user, verifier) in &entries {
+        let source = path(&["roles", user]);
+        if let (Some(user), Some(verifier)) = (w.quoted(user, &source), w.quoted(verifier, &source))
+        {
+            w.raw(&format!("{user} {verifier}"));
+        }
+    }
+    w.finish_rendered()
 }
 
 /// Parses an auth file back into (user, secret) pairs.
@@ -146,7 +188,7 @@ mod tests {
 
     #[test]
     fn ini_with_admin_console_disabled() {
-        insta::assert_snapshot!(ini(&pooler(None)));
+        insta::assert_snapshot!(ini(&pooler(None)).unwrap().content);
     }
 
     #[test]
@@ -155,7 +197,11 @@ mod tests {
             user: "pgbouncer_admin".into(),
             password: SecretString::from("x".to_string()),
         }));
-        insta::assert_snapshot!(format!("{}\n---\n{}", ini(&p), hba(&p).unwrap()));
+        insta::assert_snapshot!(format!(
+            "{}\n---\n{}",
+            ini(&p).unwrap().content,
+            hba(&p).unwrap().unwrap().content
+        ));
     }
 
     #[test]
@@ -170,7 +216,7 @@ mod tests {
                 "SCRAM-SHA-256$4096:eHl6$c:d".to_string(),
             ),
         ];
-        let text = auth_file(&entries);
+        let text = auth_file(&entries).unwrap().content;
         assert_eq!(
             text,
             "\"app_user\" \"SCRAM-SHA-256$4096:eHl6$c:d\"\n\"we\"\"ird\" \"SCRAM-SHA-256$4096:c2FsdA==$a:b\"\n"

@@ -11,6 +11,7 @@ use super::desired::{AdminConsole, AdminUser, AuthType, DesiredPooler, PoolMode,
 use super::known;
 use super::lint::{is_loopback, is_wildcard};
 use super::raw::{RawPooler, RawReload, ReloadBy};
+use super::render;
 use crate::diagnostics::Resolver;
 use crate::domains::postgres::desired::DesiredPostgres;
 use crate::error::Result;
@@ -50,6 +51,17 @@ pub fn resolve(
                 .admin_user
                 .clone()
                 .unwrap_or_else(|| "pgbouncer_admin".to_string());
+            let plain = !user.is_empty()
+                && user
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+            if !plain {
+                return Err(key("admin_user")
+                    .error(format!(
+                        "`{}` cannot name the admin console's user: use letters, digits, `_`, `.` and `-` (pgBouncer reads `admin_users` as a comma-separated list)",
+                        user.escape_debug()
+                    )));
+            }
             if postgres.roles.contains_key(&user) {
                 return Err(key("admin_user")
                     .error(format!(
@@ -207,7 +219,7 @@ pub fn resolve(
         .filter(|r| r.password.is_some() && r.attributes.login)
         .map(|r| r.name.clone())
         .collect();
-    Ok(DesiredPooler {
+    let desired = DesiredPooler {
         config_path,
         auth_path: PathBuf::from(&raw.auth_file),
         hba_path,
@@ -225,5 +237,36 @@ pub fn resolve(
         reload,
         settings,
         users,
-    })
+    };
+    check_grammar(&desired, r)?;
+    Ok(desired)
+}
+
+/// Renders every file once, verifiers aside, so a value no file can carry is
+/// refused now, naming its key, before anything connects or is written.
+fn check_grammar(desired: &DesiredPooler, r: &mut Resolver<'_>) -> Result<()> {
+    let mut errors = Vec::new();
+    if let Err(e) = render::ini(desired) {
+        errors.extend(e);
+    }
+    if let Some(Err(e)) = render::hba(desired) {
+        errors.extend(e);
+    }
+    let entries: Vec<(String, String)> = desired
+        .users
+        .iter()
+        .map(|user| (user.clone(), "SCRAM-SHA-256$4096:x$y:z".to_string()))
+        .collect();
+    if let Err(e) = render::auth_file(&entries) {
+        errors.extend(e);
+    }
+    let Some(last) = errors.pop() else {
+        return Ok(());
+    };
+    for error in errors {
+        let path: Vec<&str> = error.path.iter().map(String::as_str).collect();
+        r.error(r.key(&path).error(error.message));
+    }
+    let path: Vec<&str> = last.path.iter().map(String::as_str).collect();
+    Err(r.key(&path).error(last.message))
 }

@@ -12,7 +12,7 @@ use tokio_postgres::Client;
 
 use super::operation::{role_sql, Operation};
 use crate::error::{Error, Result};
-use crate::events::{Event, EventSink};
+use crate::events::{progress, Event, EventSink};
 use crate::pg::connect::{kind_of, server_error};
 use crate::pg::scram::new_verifier;
 use crate::plan::Planned;
@@ -40,6 +40,7 @@ pub async fn apply(
         }
     }
 
+    sink.progress(progress::ROLE_TRANSACTION);
     let transaction = client
         .transaction()
         .await
@@ -121,10 +122,12 @@ pub async fn apply(
             ));
         }
     }
+    sink.progress(progress::COMMITTING);
     transaction.commit().await.map_err(|e| {
         server_error("cannot commit the role transaction", &e)
             .cause("the outcome is unknown: the next `dbops plan` tells whether it committed")
     })?;
+    sink.progress(progress::BETWEEN_STEPS);
     for event in pending {
         sink.emit(event);
     }

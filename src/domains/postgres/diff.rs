@@ -6,7 +6,7 @@
 //! the file are never touched; a membership is revoked only when both of its
 //! roles are managed and the file does not list it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use secrecy::ExposeSecret;
 
@@ -50,6 +50,7 @@ pub fn diff(
     known: &BTreeMap<String, String>,
 ) -> Result<DomainDiff<Operation>, Errors> {
     check_references(desired, live)?;
+    check_superusers(desired, live)?;
     let mut creates = Vec::new();
     let mut updates = Vec::new();
     for role in desired.roles.values() {
@@ -59,7 +60,10 @@ pub fn diff(
         }
     }
 
-    let mut out = DomainDiff::default();
+    let mut out = DomainDiff {
+        notes: superuser_memberships(desired, live),
+        ..DomainDiff::default()
+    };
     for database in desired.databases.values() {
         if !live.databases.contains_key(&database.name) {
             let mut change = Change::new(database_address(&database.name), Action::Create);
@@ -191,6 +195,96 @@ fn check_references(desired: &DesiredPostgres, live: &LivePostgres) -> Result<()
     } else {
         Err(Errors::new(errors))
     }
+}
+
+/// The bootstrap superuser is never demoted or locked, and no plan may leave
+/// the cluster without a superuser that can log in.
+fn check_superusers(desired: &DesiredPostgres, live: &LivePostgres) -> Result<(), Errors> {
+    let mut errors = Vec::new();
+    for role in desired.roles.values() {
+        let Some(live_role) = live.roles.get(&role.name).filter(|r| r.bootstrap) else {
+            continue;
+        };
+        let a = &role.attributes;
+        let mut what = Vec::new();
+        if live_role.attributes.superuser && !a.superuser {
+            what.push("`superuser = false` would demote it");
+        }
+        if live_role.attributes.login && !a.login {
+            what.push("`login = false` would lock it out");
+        }
+        if a.valid_until.is_some() {
+            what.push("`valid_until` would expire its password");
+        }
+        if a.connection_limit == 0 {
+            what.push("`connection_limit = 0` would lock it out");
+        }
+        if !what.is_empty() {
+            errors.push(
+                Error::config(format!(
+                    "role `{}` is the bootstrap superuser (the role `initdb` created); dbops never demotes or locks it: {}",
+                    role.name,
+                    what.join(", ")
+                ))
+                .hint(format!(
+                    "remove those keys from `[roles.{}]`, or stop managing the role",
+                    role.name
+                )),
+            );
+        }
+    }
+    let mut after: BTreeSet<String> = live.login_superusers.clone();
+    for role in desired.roles.values() {
+        if role.attributes.superuser
+            && role.attributes.login
+            && role.attributes.connection_limit != 0
+        {
+            after.insert(role.name.clone());
+        } else {
+            after.remove(&role.name);
+        }
+    }
+    if after.is_empty() && !live.login_superusers.is_empty() {
+        let lost: Vec<String> = live
+            .login_superusers
+            .iter()
+            .map(|r| format!("`{r}`"))
+            .collect();
+        errors.push(
+            Error::config(format!(
+                "the plan would leave the cluster without a superuser that can log in (today: {})",
+                lost.join(", ")
+            ))
+            .hint("keep at least one role with `superuser = true` and `login = true`"),
+        );
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Errors::new(errors))
+    }
+}
+
+/// Memberships in superuser roles: they hand out superuser through `SET ROLE`.
+fn superuser_memberships(desired: &DesiredPostgres, live: &LivePostgres) -> Vec<String> {
+    let is_superuser = |name: &str| {
+        desired
+            .roles
+            .get(name)
+            .map(|r| r.attributes.superuser)
+            .or_else(|| live.roles.get(name).map(|r| r.attributes.superuser))
+            .unwrap_or(false)
+    };
+    let mut notes = Vec::new();
+    for role in desired.roles.values() {
+        for group in role.member_of.iter().filter(|g| is_superuser(g)) {
+            notes.push(format!(
+                "warning: role `{}` is a member of `{group}`, a superuser: it can `SET ROLE {group}` and act as a superuser",
+                role.name
+            ));
+        }
+    }
+    notes
 }
 
 /// Each attribute as a plan value and as a role clause, in a fixed order.

@@ -29,6 +29,8 @@ pub enum StoredPassword {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LiveRole {
     pub name: String,
+    /// The bootstrap superuser `initdb` created (OID 10): never demoted or locked.
+    pub bootstrap: bool,
     pub attributes: RoleAttributes,
     pub password: StoredPassword,
 }
@@ -46,6 +48,8 @@ pub struct LivePostgres {
     pub current_user: String,
     pub superuser: bool,
     pub server_version_num: i32,
+    /// Every role that is a superuser and may log in, managed or not.
+    pub login_superusers: BTreeSet<String>,
     pub roles: BTreeMap<String, LiveRole>,
     /// `(member, group)` pairs for every observed member.
     pub memberships: BTreeSet<(String, String)>,

@@ -25,9 +25,12 @@ SELECT json_build_object(
   'current_user', current_user,
   'superuser', (SELECT rolsuper FROM pg_roles WHERE rolname = current_user),
   'server_version_num', current_setting('server_version_num')::int,
+  'login_superusers', (SELECT coalesce(json_agg(rolname ORDER BY rolname), '[]')
+                       FROM pg_roles WHERE rolsuper AND rolcanlogin),
   'roles', coalesce((
     SELECT json_agg(json_build_object(
       'name', a.rolname,
+      'oid', a.oid::bigint,
       'login', a.rolcanlogin,
       'superuser', a.rolsuper,
       'createdb', a.rolcreatedb,
@@ -57,11 +60,15 @@ SELECT json_build_object(
 )::text
 "#;
 
+/// The role `initdb` creates: OID 10, whatever its name.
+const BOOTSTRAP_SUPERUSER_OID: u32 = 10;
+
 #[derive(Deserialize)]
 struct Row {
     current_user: String,
     superuser: bool,
     server_version_num: i32,
+    login_superusers: Vec<String>,
     roles: Vec<RoleRow>,
     memberships: Vec<(String, String)>,
     databases: Vec<DatabaseRow>,
@@ -70,6 +77,7 @@ struct Row {
 #[derive(Deserialize)]
 struct RoleRow {
     name: String,
+    oid: u32,
     login: bool,
     superuser: bool,
     createdb: bool,
@@ -130,6 +138,7 @@ pub async fn observe(
         current_user: row.current_user,
         superuser: row.superuser,
         server_version_num: row.server_version_num,
+        login_superusers: row.login_superusers.into_iter().collect(),
         roles: BTreeMap::new(),
         memberships: row.memberships.into_iter().collect(),
         databases: BTreeMap::new(),
@@ -147,6 +156,7 @@ pub async fn observe(
             role.name.clone(),
             LiveRole {
                 name: role.name,
+                bootstrap: role.oid == BOOTSTRAP_SUPERUSER_OID,
                 attributes: RoleAttributes {
                     login: role.login,
                     superuser: role.superuser,
