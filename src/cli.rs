@@ -70,11 +70,35 @@ pub enum Command {
         /// How long the restart command and the server's return may take.
         #[arg(long, default_value = "120s", value_parser = parse_duration)]
         restart_timeout: Duration,
+        /// A setting changed by hand (not in the file) that waits for the same
+        /// restart: accept that the restart puts it in force. Repeatable.
+        #[arg(long, value_name = "NAME")]
+        accept_pending_restart: Vec<String>,
         /// A plan saved by `dbops plan --out`; refused if live state or the file changed since.
         planfile: Option<PathBuf>,
     },
     /// Read-only check of live state against the file; exit 2 when it drifted.
     Drift,
+    /// Write a starting dbops.toml from the live cluster (`DATABASE_ROOT_URL`);
+    /// read-only, never reads a password.
+    Import {
+        /// Write here instead of standard output; refused if it exists.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Replace an existing `--out` file.
+        #[arg(long)]
+        force: bool,
+        /// Import only roles matching this pattern (`*`, `?`). Repeatable.
+        #[arg(long = "roles", value_name = "GLOB")]
+        roles: Vec<String>,
+        /// Import only this database. Repeatable. Default: every database but
+        /// `postgres` and the templates.
+        #[arg(long = "database", value_name = "NAME")]
+        databases: Vec<String>,
+        /// Also import `postgresql.auto.conf` as `[server.settings]`.
+        #[arg(long)]
+        settings: bool,
+    },
     /// Print the JSON Schema of dbops.toml.
     Schema,
 }

@@ -17,19 +17,32 @@ pub trait Locate {
     fn locate(&self, path: &[&str]) -> Option<Location>;
 }
 
-/// A key of the desired-state file: its dotted path and its location.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Key {
+/// A key of the desired-state file: its dotted path, and where it is
+/// written, looked up only when an error or warning needs it.
+#[derive(Clone)]
+pub struct Key<'a> {
     pub path: String,
-    pub location: Option<Location>,
+    segments: Vec<String>,
+    locate: &'a dyn Locate,
 }
 
-impl Key {
+impl std::fmt::Debug for Key<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Key({})", self.path)
+    }
+}
+
+impl Key<'_> {
+    pub fn location(&self) -> Option<Location> {
+        let segments: Vec<&str> = self.segments.iter().map(String::as_str).collect();
+        self.locate.locate(&segments)
+    }
+
     /// A configuration error about this key.
     pub fn error(&self, message: impl Into<String>) -> Error {
         Error::config(message)
             .key(self.path.clone())
-            .at(self.location.clone())
+            .at(self.location())
     }
 
     /// Resolves a secret reference written at this key.
@@ -56,7 +69,7 @@ impl Key {
     pub fn warning(&self, message: impl Into<String>) -> Warning {
         Warning {
             key: Some(self.path.clone()),
-            location: self.location.clone(),
+            location: self.location(),
             message: message.into(),
         }
     }
@@ -96,10 +109,11 @@ impl<'a> Resolver<'a> {
     }
 
     /// The key at `path` (segments that parse as numbers index arrays).
-    pub fn key(&self, path: &[&str]) -> Key {
+    pub fn key(&self, path: &[&str]) -> Key<'a> {
         Key {
             path: display_path(path),
-            location: self.locate.locate(path),
+            segments: path.iter().map(|s| s.to_string()).collect(),
+            locate: self.locate,
         }
     }
 

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod adoption;
 mod apply_failure;
 mod architecture;
 mod archiving;
@@ -17,6 +18,7 @@ mod example_domain;
 mod examples;
 mod grants;
 mod hostile_names;
+mod passwords;
 mod planfile;
 mod pooler;
 mod rendered_grammar;

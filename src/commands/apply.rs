@@ -18,6 +18,7 @@ use crate::error::{Error, ErrorKind, Errors, Result};
 use crate::events::{Event, EventLog, EventSink};
 use crate::pg::connect::Access;
 use crate::pg::lock;
+use crate::pg::scram;
 use crate::planfile::{changes_value, PlanFile};
 use crate::printer::Printer;
 use crate::render::{render, Format, Kind, Report};
@@ -30,6 +31,8 @@ pub struct Options {
     pub lock_timeout: Duration,
     pub allow_restart: bool,
     pub restart_timeout: Duration,
+    /// Settings changed by hand that may ride along with the restart.
+    pub accept_pending_restart: Vec<String>,
 }
 
 pub async fn run(
@@ -60,7 +63,9 @@ pub async fn run(
     }
     lock::acquire(&session.client, options.lock_timeout).await?;
     let live = session.observe().await?;
-    let plan = session.plan(&live)?;
+    let derived_before = scram::derivations();
+    let plan = session.plan(&live).await?;
+    let derived_by_plan = scram::derivations() - derived_before;
     if let Some(saved) = &saved {
         if saved.live_digest != live.fingerprint() {
             return Err(stale(planfile, "the live state changed since the plan was saved").into());
@@ -75,6 +80,7 @@ pub async fn run(
     }
 
     if plan.is_empty() {
+        log.emit(derivations_event(derived_by_plan, 0, 0));
         printer.out(&render(
             settings.format,
             &Report::new(Kind::Apply, &plan, settings.color),
@@ -91,9 +97,17 @@ pub async fn run(
         return Err(Error::config("apply cancelled; nothing was changed").into());
     }
 
+    let derived_before = scram::derivations();
     apply_until_signalled(&mut session, &plan, &log).await?;
+    let derived_by_apply = scram::derivations() - derived_before;
 
+    let derived_before = scram::derivations();
     let (_, remaining) = session.settle(SETTLE).await?;
+    log.emit(derivations_event(
+        derived_by_plan,
+        derived_by_apply,
+        scram::derivations() - derived_before,
+    ));
     if !remaining.is_empty() {
         return Err(not_converged(&remaining).into());
     }
@@ -163,7 +177,11 @@ async fn finish_restarts(
             service.name
         ));
     }
-    let names = quoted(plan.pending_for(POSTGRES));
+    let (declared, undeclared): (Vec<&crate::plan::Pending>, Vec<&crate::plan::Pending>) = plan
+        .pending_for(POSTGRES)
+        .into_iter()
+        .partition(|p| p.declared);
+    let names = quoted(declared);
     if names.is_empty() {
         return Ok(ExitStatus::Success);
     }
@@ -174,6 +192,25 @@ async fn finish_restarts(
             names.join(", ")
         ));
         return Ok(ExitStatus::Success);
+    }
+    let refused: Vec<String> = undeclared
+        .iter()
+        .filter(|p| {
+            !options
+                .accept_pending_restart
+                .iter()
+                .any(|name| p.address == crate::domains::settings::diff::address(name))
+        })
+        .map(|p| format!("`{}`", p.address))
+        .collect();
+    if !refused.is_empty() {
+        return Err(Error::config(format!(
+            "refusing to restart PostgreSQL: the restart would also put in force {}, changed by hand and not in the file",
+            refused.join(", ")
+        ))
+        .cause(format!("the file's own settings that wait for it: {}", names.join(", ")))
+        .hint("declare them in `[server.settings]`, reset them (`ALTER SYSTEM RESET`), or accept each with `--accept-pending-restart NAME`")
+        .into());
     }
     let Some(command) = session.desired.settings.restart_command.clone() else {
         return Err(Error::config(format!(
@@ -241,6 +278,19 @@ async fn apply_until_signalled(session: &mut Session, plan: &Plan, log: &EventLo
         number,
         format!("interrupted by {name}: {what}"),
     ))
+}
+
+/// How many PBKDF2 derivations each phase ran: verifying the plan's
+/// passwords, making new verifiers, checking convergence (always none: what
+/// apply sent is compared byte for byte). A `debug` event, JSON log only.
+fn derivations_event(plan: u64, apply: u64, convergence: u64) -> Event {
+    Event::message("passwords.derivations", "SCRAM derivations by phase")
+        .level(crate::events::Level::Debug)
+        .details(serde_json::json!({
+            "verify_plan": plan,
+            "new_verifiers": apply,
+            "verify_convergence": convergence,
+        }))
 }
 
 fn not_converged(remaining: &Plan) -> Error {

@@ -4,6 +4,7 @@
 
 mod apply;
 mod drift;
+mod import;
 mod plan;
 mod schema;
 mod validate;
@@ -44,6 +45,7 @@ pub async fn run(settings: &Settings, command: Command) -> Result<ExitStatus, Er
             lock_timeout,
             allow_restart,
             restart_timeout,
+            accept_pending_restart,
             planfile,
         } => {
             let options = apply::Options {
@@ -51,10 +53,27 @@ pub async fn run(settings: &Settings, command: Command) -> Result<ExitStatus, Er
                 lock_timeout,
                 allow_restart,
                 restart_timeout,
+                accept_pending_restart,
             };
             apply::run(settings, &printer, &options, planfile.as_deref()).await
         }
         Command::Drift => drift::run(settings, &printer).await,
+        Command::Import {
+            out,
+            force,
+            roles,
+            databases,
+            settings: with_settings,
+        } => {
+            let options = import::Options {
+                out,
+                force,
+                roles,
+                databases,
+                settings: with_settings,
+            };
+            import::run(settings, &printer, &options).await
+        }
         Command::Schema => schema::run(&printer),
     }
 }

@@ -125,10 +125,11 @@ pub fn parse(source: &SourceFile) -> Result<RawConfig, Unparsed> {
             );
         }
     };
-    match toml_edit::de::from_document::<RawConfig>(document.clone()) {
+    match toml_edit::de::from_document::<RawConfig>(document) {
         Ok(raw) => Ok(raw),
         Err(whole) => {
-            let (mut errors, partial) = unit_errors(source, &document);
+            let document = source.document().expect("the text parsed once already");
+            let (mut errors, partial) = unit_errors(source, document);
             if errors.is_empty() {
                 errors.push(shape_error(source, &whole, None));
             }

@@ -12,27 +12,30 @@ pub struct SourceFile {
     /// The path as the user gave it, for messages.
     pub name: String,
     pub text: String,
-    document: Option<Document<String>>,
+    /// Parsed only when a location is first asked for: a file without
+    /// problems never pays for a second parse, nor holds it in memory.
+    document: std::sync::OnceLock<Option<Document<String>>>,
     /// Byte offset where each line starts, so a location costs a binary search.
     line_starts: Vec<usize>,
 }
 
 impl SourceFile {
     pub fn new(name: String, text: String) -> Self {
-        let document = Document::parse(text.clone()).ok();
         let line_starts = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
         Self {
             name,
             text,
-            document,
+            document: std::sync::OnceLock::new(),
             line_starts,
         }
     }
 
     pub fn document(&self) -> Option<&Document<String>> {
-        self.document.as_ref()
+        self.document
+            .get_or_init(|| Document::parse(self.text.clone()).ok())
+            .as_ref()
     }
 
     /// 1-based line and column (in characters) of a byte offset.
@@ -59,7 +62,7 @@ impl SourceFile {
             Item(&'a Item),
             Table(&'a Table),
         }
-        let mut node = Node::Item(self.document.as_ref()?.as_item());
+        let mut node = Node::Item(self.document()?.as_item());
         let mut span = None;
         for segment in path {
             let table: Option<&dyn TableLike> = match node {
@@ -88,7 +91,7 @@ impl SourceFile {
 
     /// The top-level keys, in file order, with where each is written.
     pub fn top_level(&self) -> Vec<(String, Option<Location>)> {
-        let Some(document) = &self.document else {
+        let Some(document) = self.document() else {
             return Vec::new();
         };
         document
@@ -108,7 +111,7 @@ impl SourceFile {
     /// The deepest dotted key path whose key or value contains `offset`.
     pub fn key_path_at(&self, offset: usize) -> Vec<String> {
         let mut path = Vec::new();
-        if let Some(document) = &self.document {
+        if let Some(document) = self.document() {
             descend(document.as_item(), offset, &mut path);
         }
         path

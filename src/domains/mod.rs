@@ -10,6 +10,7 @@ pub mod bucket;
 pub mod example;
 pub mod files;
 pub mod grants;
+pub mod ownership;
 pub mod pooler;
 pub mod postgres;
 pub mod settings;

@@ -24,13 +24,16 @@ use crate::domains::bucket::live::LiveBucket;
 use crate::domains::files::{self, LiveFile};
 use crate::domains::grants::desired::DesiredGrants;
 use crate::domains::grants::live::LiveGrants;
+use crate::domains::ownership::desired::{DatabaseOwnership, DesiredOwnership};
+use crate::domains::ownership::live::LiveOwnership;
 use crate::domains::pooler::desired::DesiredPooler;
 use crate::domains::pooler::diff::LivePooler;
 use crate::domains::postgres::desired::DesiredPostgres;
 use crate::domains::postgres::live::{LivePostgres, StoredPassword};
+use crate::domains::postgres::verify::Verified;
 use crate::domains::settings::desired::{DesiredSettings, Origin};
 use crate::domains::settings::live::LiveSettings;
-use crate::domains::{backup, bucket, grants, pooler, postgres, settings};
+use crate::domains::{backup, bucket, grants, ownership, pooler, postgres, settings};
 use crate::error::{Error, Errors, Result};
 use crate::events::EventSink;
 use crate::pg::connect::Access;
@@ -42,6 +45,8 @@ use crate::util::durations::short;
 #[derive(Debug, Clone)]
 pub struct DesiredState {
     pub postgres: DesiredPostgres,
+    /// Derived from `[databases]` and the DSN roles.
+    pub ownership: DesiredOwnership,
     pub grants: DesiredGrants,
     pub settings: DesiredSettings,
     pub buckets: Vec<DesiredBucket>,
@@ -104,8 +109,29 @@ pub fn resolve(raw: &RawConfig, r: &mut Resolver<'_>) -> Option<DesiredState> {
     if r.has_errors() {
         return None;
     }
+    let postgres = postgres?;
+    let ownership = DesiredOwnership {
+        databases: postgres
+            .databases
+            .iter()
+            .map(|(name, database)| {
+                let moves = DatabaseOwnership {
+                    reassign_from: database.reassign_owned_from.clone(),
+                    owner: database.owner.clone(),
+                };
+                (name.clone(), moves)
+            })
+            .collect(),
+        dsn_roles: postgres
+            .roles
+            .values()
+            .filter(|r| r.dsn.is_some())
+            .map(|r| (r.name.clone(), r.attributes.bypass_rls))
+            .collect(),
+    };
     Some(DesiredState {
-        postgres: postgres?,
+        postgres,
+        ownership,
         grants,
         settings,
         buckets,
@@ -170,6 +196,7 @@ pub fn summary(desired: &DesiredState) -> Vec<(&'static str, usize)> {
 pub enum Operation {
     Postgres(postgres::Operation),
     Pooler(pooler::Operation),
+    Ownership(ownership::Operation),
     Grants(grants::Operation),
     Settings(settings::Operation),
     Bucket(bucket::Operation),
@@ -182,6 +209,7 @@ pub enum Operation {
 #[derive(Debug, Clone, Serialize)]
 pub struct LiveState {
     pub postgres: LivePostgres,
+    pub ownership: LiveOwnership,
     pub grants: LiveGrants,
     /// `None` when the file declares no settings (the domain is not read).
     pub settings: Option<LiveSettings>,
@@ -199,6 +227,7 @@ impl LiveState {
     pub fn fingerprint(&self) -> String {
         let document = serde_json::json!({
             "postgres": self.postgres.fingerprint(),
+            "ownership": self.ownership,
             "grants": self.grants,
             "settings": self.settings,
             "buckets": self.buckets,
@@ -239,6 +268,9 @@ pub async fn observe(
     );
     let live_grants =
         grants::observe::observe(&desired.postgres.admin, &desired.grants, access, timeout).await?;
+    let live_ownership =
+        ownership::observe::observe(&desired.postgres.admin, &desired.ownership, access, timeout)
+            .await?;
     let mut buckets = BTreeMap::new();
     for bucket in &desired.buckets {
         buckets.insert(
@@ -279,6 +311,7 @@ pub async fn observe(
         None => None,
     };
     Ok(LiveState {
+        ownership: live_ownership,
         #[cfg(feature = "example-domain")]
         example_domain,
         postgres: live_postgres?,
@@ -290,18 +323,26 @@ pub async fn observe(
     })
 }
 
-/// The plan from the desired state to `live`, in apply order. Pure: no I/O.
-/// `known` holds verifiers this run sent or already verified, compared byte
-/// for byte instead of being derived again.
-pub fn diff(
+/// Checks of live state too costly for the pure diff, done before it: every
+/// desired password against its stored verifier, on every core.
+pub async fn verify(
     desired: &DesiredState,
     live: &LiveState,
     known: &BTreeMap<String, String>,
+) -> Result<Verified> {
+    postgres::verify::verify(&desired.postgres, &live.postgres, known).await
+}
+
+/// The plan from the desired state to `live`, in apply order. Pure: no I/O.
+pub fn diff(
+    desired: &DesiredState,
+    live: &LiveState,
+    verified: &Verified,
 ) -> Result<Plan<Operation>, Errors> {
     let mut plan = Plan::default();
     let mut errors = Vec::new();
 
-    let postgres_diff = postgres::diff::diff(&desired.postgres, &live.postgres, known);
+    let postgres_diff = postgres::diff::diff(&desired.postgres, &live.postgres, verified);
     let rotating: BTreeSet<String> = match &postgres_diff {
         Ok(diff) => diff
             .changes
@@ -332,6 +373,9 @@ pub fn diff(
         }
     }
 
+    let ownership_diff = ownership::diff::diff(&desired.ownership, &live.ownership);
+    plan.append(ownership_diff, Operation::Ownership);
+
     let created: BTreeSet<String> = desired
         .postgres
         .databases
@@ -342,9 +386,32 @@ pub fn diff(
     let role_exists = |role: &str| {
         desired.postgres.roles.contains_key(role) || live.postgres.roles.contains_key(role)
     };
+    let database_owner_changes: BTreeMap<String, (String, String)> = desired
+        .postgres
+        .databases
+        .values()
+        .filter_map(|d| {
+            let owner = d.owner.as_ref()?;
+            let live_database = live.postgres.databases.get(&d.name)?;
+            (&live_database.owner != owner)
+                .then(|| (d.name.clone(), (live_database.owner.clone(), owner.clone())))
+        })
+        .collect();
+    let reassigned: BTreeMap<String, (BTreeSet<String>, String)> = desired
+        .postgres
+        .databases
+        .values()
+        .filter(|d| !d.reassign_owned_from.is_empty())
+        .filter_map(|d| {
+            let owner = d.owner.clone()?;
+            Some((d.name.clone(), (d.reassign_owned_from.clone(), owner)))
+        })
+        .collect();
     let context = grants::diff::Context {
         role_exists: &role_exists,
         created_databases: &created,
+        database_owner_changes: &database_owner_changes,
+        reassigned: &reassigned,
     };
     match grants::diff::diff(&desired.grants, &live.grants, &context) {
         Ok(diff) => plan.append(diff, Operation::Grants),
@@ -396,6 +463,7 @@ pub fn domain(operation: &Operation) -> &'static str {
     match operation {
         Operation::Postgres(_) => "postgres",
         Operation::Pooler(_) => "pooler",
+        Operation::Ownership(_) => "ownership",
         Operation::Grants(_) => "grants",
         Operation::Settings(_) => "settings",
         Operation::Bucket(_) => "bucket",
@@ -453,6 +521,11 @@ pub async fn apply_step(
                 .as_ref()
                 .ok_or_else(|| Error::internal("pooler changes without `[pooler]`"))?;
             pooler::apply::apply(pooler, &refs, &context.sent, timeout, sink).await?;
+        }
+        Operation::Ownership(_) => {
+            let owned = narrow!(Ownership);
+            let refs: Vec<_> = owned.iter().collect();
+            ownership::apply::apply(&context.desired.postgres.admin, &refs, timeout, sink).await?;
         }
         Operation::Grants(_) => {
             let owned = narrow!(Grants);

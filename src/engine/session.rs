@@ -121,7 +121,7 @@ impl Session {
         let live = self.observe().await?;
         self.timings.observe = started.elapsed();
         let started = Instant::now();
-        let plan = self.plan(&live)?;
+        let plan = self.plan(&live).await?;
         self.timings.diff = started.elapsed();
         Ok((live, plan))
     }
@@ -130,9 +130,13 @@ impl Session {
         registry::observe(&self.desired, &self.client, self.access, self.timeout).await
     }
 
-    /// The plan from the desired state to `live`. Pure: no I/O.
-    pub fn plan(&self, live: &LiveState) -> Result<Plan, Errors> {
-        registry::diff(&self.desired, live, &self.known_verifiers)
+    /// The plan from the desired state to `live`: every password verified
+    /// (once per run: what matched is remembered), then the pure diff.
+    pub async fn plan(&mut self, live: &LiveState) -> Result<Plan, Errors> {
+        let verified = registry::verify(&self.desired, live, &self.known_verifiers).await?;
+        let plan = registry::diff(&self.desired, live, &verified)?;
+        self.known_verifiers.extend(verified.matches);
+        Ok(plan)
     }
 
     /// Backup health findings, for `drift`.
@@ -142,11 +146,11 @@ impl Session {
 
     /// Observes again until nothing is left to change, for up to `patience`:
     /// a configuration reload is asynchronous, so settings may take a moment.
-    pub async fn settle(&self, patience: Duration) -> Result<(LiveState, Plan), Errors> {
+    pub async fn settle(&mut self, patience: Duration) -> Result<(LiveState, Plan), Errors> {
         let deadline = Instant::now() + patience;
         loop {
             let live = self.observe().await?;
-            let plan = self.plan(&live)?;
+            let plan = self.plan(&live).await?;
             if plan.is_empty() || Instant::now() >= deadline {
                 return Ok((live, plan));
             }

@@ -34,6 +34,9 @@ pub struct Pending {
     #[serde(rename = "service", serialize_with = "service_id")]
     #[schemars(with = "String")]
     pub service: Service,
+    /// Whether the file declares this value. An undeclared one was changed by
+    /// hand and waits for the same restart: a restart puts it in force too.
+    pub declared: bool,
 }
 
 fn service_id<S: serde::Serializer>(service: &Service, serializer: S) -> Result<S::Ok, S::Error> {

@@ -15,13 +15,18 @@ fn pending_tables(report: &Report<'_>, out: &mut String) {
             service.name,
             restart_advice(service)
         ));
-        out.push_str("| Address | Now | After restart |\n|---|---|---|\n");
+        out.push_str("| Address | Now | After restart | In the file |\n|---|---|---|---|\n");
         for pending in items {
             out.push_str(&format!(
-                "| `{}` | `{}` | `{}` |\n",
+                "| `{}` | `{}` | `{}` | {} |\n",
                 cell(&pending.address.to_string()),
                 cell(&pending.current.to_string()),
-                cell(&pending.pending.to_string())
+                cell(&pending.pending.to_string()),
+                if pending.declared {
+                    "yes"
+                } else {
+                    "no: changed by hand"
+                }
             ));
         }
     }

@@ -130,12 +130,21 @@ fn pending_only() -> Plan0 {
                 current: Value::Text("off".into()),
                 pending: Value::Text("on".into()),
                 service: POSTGRES,
+                declared: true,
             },
             Pending {
                 address: at("setting", &["wal_level"]),
                 current: Value::Text("minimal".into()),
                 pending: Value::Text("replica".into()),
                 service: POSTGRES,
+                declared: true,
+            },
+            Pending {
+                address: at("setting", &["max_connections"]),
+                current: Value::Text("100".into()),
+                pending: Value::Text("300".into()),
+                service: POSTGRES,
+                declared: false,
             },
             Pending {
                 address: Address::new("pooler")
@@ -144,6 +153,7 @@ fn pending_only() -> Plan0 {
                 current: Value::Text("128".into()),
                 pending: Value::Text("256".into()),
                 service: PGBOUNCER,
+                declared: true,
             },
         ],
         ..Plan::default()

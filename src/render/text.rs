@@ -70,8 +70,13 @@ pub fn render(report: &Report<'_>) -> String {
             service.name, service.name
         ));
         for item in items {
+            let undeclared = if item.declared {
+                ""
+            } else {
+                " (not in the file: changed by hand, in force after the same restart)"
+            };
             out.push_str(&format!(
-                "  {} {} = {} now, {} after restart\n",
+                "  {} {} = {} now, {} after restart{undeclared}\n",
                 styles.update.apply_to("!"),
                 item.address,
                 item.current,

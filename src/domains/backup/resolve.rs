@@ -18,7 +18,7 @@ use crate::plan::Address;
 use crate::util::durations;
 use crate::util::owner::resolve_owner;
 
-fn duration(key: &Key, text: Option<&str>, default: Duration) -> Result<Duration> {
+fn duration(key: &Key<'_>, text: Option<&str>, default: Duration) -> Result<Duration> {
     match text {
         None => Ok(default),
         Some(text) => durations::parse(text, false)

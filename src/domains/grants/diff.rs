@@ -4,7 +4,7 @@
 //! nothing outside a declared scope is looked at. Changes come out grouped by
 //! database, the order apply runs them in (one transaction per database).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::desired::{DesiredGrant, DesiredGrants, Scope};
 use super::live::{LiveDatabaseGrants, LiveGrants};
@@ -32,6 +32,18 @@ pub struct Context<'a> {
     pub role_exists: &'a dyn Fn(&str) -> bool,
     /// Databases the PostgreSQL domain creates in this apply.
     pub created_databases: &'a BTreeSet<String>,
+    /// Databases whose owner this apply changes: (old owner, new owner).
+    pub database_owner_changes: &'a BTreeMap<String, (String, String)>,
+    /// Per database, roles whose objects this apply moves, and to whom.
+    pub reassigned: &'a BTreeMap<String, (BTreeSet<String>, String)>,
+}
+
+/// The owner an object will have after this apply's ownership changes.
+fn owner_after<'a>(owner: &'a str, moves: Option<&'a (BTreeSet<String>, String)>) -> &'a str {
+    match moves {
+        Some((from, to)) if from.contains(owner) => to,
+        _ => owner,
+    }
 }
 
 pub fn diff(
@@ -72,7 +84,7 @@ pub fn diff(
             );
             continue;
         }
-        match scope_change(grant, database) {
+        match scope_change(grant, database, context) {
             Ok(Some(change)) => changes.push((scope.database.clone(), change)),
             Ok(None) => {}
             Err(error) => errors.push(error),
@@ -151,6 +163,7 @@ impl Builder<'_> {
 fn scope_change(
     grant: &DesiredGrant,
     live: &LiveDatabaseGrants,
+    context: &Context<'_>,
 ) -> Result<Option<Planned<Operation>>, Error> {
     let scope = &grant.scope;
     let role = &scope.role;
@@ -161,10 +174,28 @@ fn scope_change(
         any_before: false,
     };
     let none = BTreeSet::new();
+    let moves = context.reassigned.get(&scope.database);
     match (&scope.schema, scope.on) {
         (None, _) => {
-            let have = live.database_acl.get(role).unwrap_or(&none);
-            builder.object("privileges", Target::Database(scope.database.clone()), have);
+            // A new owner takes over every privilege the old one held.
+            let have: BTreeSet<Privilege> =
+                match context.database_owner_changes.get(&scope.database) {
+                    Some((old, _)) if old == role => BTreeSet::new(),
+                    Some((old, new)) if new == role => live
+                        .database_acl
+                        .get(role)
+                        .into_iter()
+                        .chain(live.database_acl.get(old))
+                        .flatten()
+                        .cloned()
+                        .collect(),
+                    _ => live.database_acl.get(role).cloned().unwrap_or_default(),
+                };
+            builder.object(
+                "privileges",
+                Target::Database(scope.database.clone()),
+                &have,
+            );
         }
         (Some(schema), on) => {
             let schema_live = live.schemas.get(schema);
@@ -179,15 +210,33 @@ fn scope_change(
                 .hint("create the schema first (for example in a migration); dbops manages privileges, not schemas"));
             }
             if on == ObjectKind::Schema {
-                let have = schema_live.and_then(|s| s.acl.get(role)).unwrap_or(&none);
-                builder.object("privileges", Target::Schema(schema.clone()), have);
+                // An owner's entries move with the ownership, like a database's.
+                let have: BTreeSet<Privilege> = match schema_live {
+                    None => BTreeSet::new(),
+                    Some(s) if &s.owner == role && owner_after(&s.owner, moves) != role => {
+                        BTreeSet::new()
+                    }
+                    Some(s) if &s.owner != role && owner_after(&s.owner, moves) == role => s
+                        .acl
+                        .get(role)
+                        .into_iter()
+                        .chain(s.acl.get(&s.owner))
+                        .flatten()
+                        .cloned()
+                        .collect(),
+                    Some(s) => s.acl.get(role).cloned().unwrap_or_default(),
+                };
+                builder.object("privileges", Target::Schema(schema.clone()), &have);
             } else {
-                for object in live
-                    .objects
-                    .iter()
-                    .filter(|o| &o.schema == schema && o.kind == on && &o.owner != role)
-                {
-                    let have = object.acl.get(role).unwrap_or(&none);
+                for object in live.objects.iter().filter(|o| {
+                    &o.schema == schema && o.kind == on && owner_after(&o.owner, moves) != role
+                }) {
+                    // Ownership moving away takes the old owner's privileges with it.
+                    let have = if &object.owner == role {
+                        &none
+                    } else {
+                        object.acl.get(role).unwrap_or(&none)
+                    };
                     let target = Target::Object {
                         kind: on,
                         target: object.target.clone(),
@@ -231,8 +280,6 @@ fn scope_change(
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
     use crate::domains::grants::live::{LiveObject, LiveSchema};
 
@@ -268,6 +315,20 @@ mod tests {
 
     use Privilege::*;
 
+    fn context() -> Context<'static> {
+        static CREATED: std::sync::OnceLock<BTreeSet<String>> = std::sync::OnceLock::new();
+        static OWNERS: std::sync::OnceLock<BTreeMap<String, (String, String)>> =
+            std::sync::OnceLock::new();
+        static MOVES: std::sync::OnceLock<BTreeMap<String, (BTreeSet<String>, String)>> =
+            std::sync::OnceLock::new();
+        Context {
+            role_exists: &|_| true,
+            created_databases: CREATED.get_or_init(BTreeSet::new),
+            database_owner_changes: OWNERS.get_or_init(BTreeMap::new),
+            reassigned: MOVES.get_or_init(BTreeMap::new),
+        }
+    }
+
     #[test]
     fn tables_get_missing_privileges_and_lose_extra_ones() {
         let mut live = LiveDatabaseGrants {
@@ -302,6 +363,7 @@ mod tests {
         let change = scope_change(
             &grant(ObjectKind::Tables, &[Select, Insert], Some("migrator")),
             &live,
+            &context(),
         )
         .unwrap()
         .unwrap();
@@ -344,14 +406,19 @@ mod tests {
         assert_eq!(
             scope_change(
                 &grant(ObjectKind::Database, &[Connect, Temporary], None),
-                &live
+                &live,
+                &context()
             )
             .unwrap(),
             None
         );
-        let change = scope_change(&grant(ObjectKind::Database, &[Connect], None), &live)
-            .unwrap()
-            .unwrap();
+        let change = scope_change(
+            &grant(ObjectKind::Database, &[Connect], None),
+            &live,
+            &context(),
+        )
+        .unwrap()
+        .unwrap();
         assert_eq!(
             sql(&change),
             vec!["REVOKE TEMPORARY ON DATABASE \"app\" FROM \"app_user\""]
@@ -364,14 +431,56 @@ mod tests {
             exists: true,
             ..Default::default()
         };
-        let error = scope_change(&grant(ObjectKind::Schema, &[Usage], None), &live).unwrap_err();
+        let error = scope_change(
+            &grant(ObjectKind::Schema, &[Usage], None),
+            &live,
+            &context(),
+        )
+        .unwrap_err();
         assert!(error
             .message()
             .contains("schema `public` does not exist in database `app`"));
         let new = LiveDatabaseGrants::default();
-        let change = scope_change(&grant(ObjectKind::Schema, &[Usage], None), &new)
+        let change = scope_change(&grant(ObjectKind::Schema, &[Usage], None), &new, &context())
             .unwrap()
             .unwrap();
         assert_eq!(change.change.action, Action::Create);
+    }
+
+    #[test]
+    fn a_schema_moving_away_from_the_role_takes_its_owner_privileges_along() {
+        let mut live = LiveDatabaseGrants {
+            exists: true,
+            ..Default::default()
+        };
+        live.schemas.insert(
+            "public".into(),
+            LiveSchema {
+                owner: "app_user".into(),
+                acl: acl("app_user", &[Usage, Create]),
+            },
+        );
+        let moves = BTreeMap::from([(
+            "app".to_string(),
+            (
+                BTreeSet::from(["app_user".to_string()]),
+                "migrator".to_string(),
+            ),
+        )]);
+        let context = Context {
+            reassigned: &moves,
+            ..context()
+        };
+        let change = scope_change(&grant(ObjectKind::Schema, &[Usage], None), &live, &context)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            sql(&change),
+            vec!["GRANT USAGE ON SCHEMA \"public\" TO \"app_user\""]
+        );
+        // The new owner inherits the old owner's entries: nothing to grant.
+        let mut migrator = grant(ObjectKind::Schema, &[Usage, Create], None);
+        migrator.scope.role = "migrator".into();
+        assert_eq!(scope_change(&migrator, &live, &context).unwrap(), None);
     }
 }

@@ -280,6 +280,7 @@ pub fn diff(
                     current: Value::Text(now.value.clone()),
                     pending: Value::Text(value.clone()),
                     service: SERVICE,
+                    declared: true,
                 });
             }
         }

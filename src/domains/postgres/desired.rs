@@ -62,6 +62,8 @@ pub struct DesiredDatabase {
     pub owner: Option<String>,
     /// Roles that must hold CONNECT (every DSN role on its DSN's database).
     pub connect: BTreeSet<String>,
+    /// Roles whose objects in the database move to `owner`.
+    pub reassign_owned_from: BTreeSet<String>,
 }
 
 impl DesiredDatabase {

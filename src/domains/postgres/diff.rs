@@ -6,16 +6,15 @@
 //! the file are never touched; a membership is revoked only when both of its
 //! roles are managed and the file does not list it.
 
-use std::collections::{BTreeMap, BTreeSet};
-
-use secrecy::ExposeSecret;
+use std::collections::BTreeSet;
 
 use super::desired::{DesiredPostgres, DesiredRole, RoleAttributes};
 use super::live::{LivePostgres, LiveRole, StoredPassword};
 use super::operation::{Operation, RoleOption};
+use super::verify::Verified;
 use crate::error::{Error, Errors};
 use crate::pg::scram::Verifier;
-use crate::plan::{Action, Address, AttributeChange, Change, DomainDiff, Value};
+use crate::plan::{Action, Address, AttributeChange, Change, DomainDiff, Finding, Value};
 
 pub fn role_address(name: &str) -> Address {
     Address::new("postgres").word("role").name(name)
@@ -41,13 +40,12 @@ fn membership_address(member: &str, group: &str) -> Address {
         .name(group)
 }
 
-/// `known`: verifiers this run sent or already verified for the desired
-/// passwords; a stored verifier equal to one, byte for byte, matches without
-/// being derived again.
+/// `verified`: the roles whose stored verifier holds the desired password
+/// (checked before the diff, on every core: see `verify`).
 pub fn diff(
     desired: &DesiredPostgres,
     live: &LivePostgres,
-    known: &BTreeMap<String, String>,
+    verified: &Verified,
 ) -> Result<DomainDiff<Operation>, Errors> {
     check_references(desired, live)?;
     check_superusers(desired, live)?;
@@ -56,12 +54,13 @@ pub fn diff(
     for role in desired.roles.values() {
         match live.roles.get(&role.name) {
             None => creates.push(create_role(role)),
-            Some(live_role) => updates.extend(update_role(role, live_role, known.get(&role.name))),
+            Some(live_role) => updates.extend(update_role(role, live_role, verified)),
         }
     }
 
     let mut out = DomainDiff {
         notes: superuser_memberships(desired, live),
+        findings: rls_escapes(desired, live),
         ..DomainDiff::default()
     };
     for database in desired.databases.values() {
@@ -115,21 +114,38 @@ pub fn diff(
                 );
             }
         }
+        // `ALTER DATABASE ... OWNER` hands every privilege the old owner held
+        // (as owner and as grantee) to the new owner: predict it, so the old
+        // owner's CONNECT is granted in the same apply.
+        let new_owner = database
+            .owner
+            .as_ref()
+            .filter(|o| live_database.is_some_and(|d| &d.owner != *o));
         for role in &database.connect {
-            let has = live_database.is_some_and(|d| d.connect.contains(role));
+            let (has, loses) = match (live_database, new_owner) {
+                (None, _) => (false, false),
+                (Some(d), Some(new)) if role == &d.owner => (role == new, true),
+                (Some(_), Some(new)) if role == new => (true, false),
+                (Some(d), _) => (d.connect.contains(role), false),
+            };
             if !has {
-                out.push(
+                let mut change =
                     Change::new(database_grant_address(role, &database.name), Action::Create)
                         .attribute(AttributeChange::new(
                             "privileges",
                             None,
                             Some(Value::List(vec!["CONNECT".into()])),
-                        ))
-                        .with(Operation::GrantConnect {
-                            database: database.name.clone(),
-                            role: role.clone(),
-                        }),
-                );
+                        ));
+                if loses {
+                    change = change.reason(format!(
+                        "`{role}` holds CONNECT only as the owner of `{}`; it loses it when ownership moves",
+                        database.name
+                    ));
+                }
+                out.push(change.with(Operation::GrantConnect {
+                    database: database.name.clone(),
+                    role: role.clone(),
+                }));
             }
         }
     }
@@ -277,6 +293,10 @@ fn superuser_memberships(desired: &DesiredPostgres, live: &LivePostgres) -> Vec<
     };
     let mut notes = Vec::new();
     for role in desired.roles.values() {
+        // Application roles (with a DSN, under RLS) get a finding instead.
+        if role.dsn.is_some() && !role.attributes.bypass_rls {
+            continue;
+        }
         for group in role.member_of.iter().filter(|g| is_superuser(g)) {
             notes.push(format!(
                 "warning: role `{}` is a member of `{group}`, a superuser: it can `SET ROLE {group}` and act as a superuser",
@@ -285,6 +305,62 @@ fn superuser_memberships(desired: &DesiredPostgres, live: &LivePostgres) -> Vec<
         }
     }
     notes
+}
+
+/// An application role under row-level security (a DSN, no `bypass_rls`)
+/// that is a member of a role with BYPASSRLS or superuser escapes RLS.
+fn rls_escapes(desired: &DesiredPostgres, live: &LivePostgres) -> Vec<Finding> {
+    let attributes = |name: &str| {
+        desired
+            .roles
+            .get(name)
+            .map(|r| r.attributes.clone())
+            .or_else(|| live.roles.get(name).map(|r| r.attributes.clone()))
+    };
+    let mut findings = Vec::new();
+    for role in desired.roles.values() {
+        if role.dsn.is_none() || role.attributes.bypass_rls {
+            continue;
+        }
+        let groups: BTreeSet<&String> = role
+            .member_of
+            .iter()
+            .chain(
+                live.memberships
+                    .iter()
+                    .filter(|(member, _)| member == &role.name)
+                    .map(|(_, group)| group),
+            )
+            .collect();
+        for group in groups {
+            let Some(group_attributes) = attributes(group) else {
+                continue;
+            };
+            let what = if group_attributes.superuser {
+                "a superuser"
+            } else if group_attributes.bypass_rls {
+                "a role with BYPASSRLS"
+            } else {
+                continue;
+            };
+            findings.push(
+                Finding::new(
+                    Address::new("postgres")
+                        .word("membership")
+                        .name(&role.name)
+                        .name(group),
+                    "row-level security",
+                    format!(
+                        "`{}` logs in as the application under row-level security, but is a member of `{group}`, {what}: `SET ROLE {group}` escapes row-level security; remove `{group}` from its `member_of` (or revoke the membership)",
+                        role.name
+                    ),
+                )
+                .detail("role", role.name.as_str())
+                .detail("group", group.as_str()),
+            );
+        }
+    }
+    findings
 }
 
 /// Each attribute as a plan value and as a role clause, in a fixed order.
@@ -355,7 +431,7 @@ fn create_role(role: &DesiredRole) -> crate::plan::Planned<Operation> {
 fn update_role(
     role: &DesiredRole,
     live: &LiveRole,
-    known: Option<&String>,
+    verified: &Verified,
 ) -> Option<crate::plan::Planned<Operation>> {
     let wanted = attribute_list(&role.attributes);
     let have = attribute_list(&live.attributes);
@@ -367,13 +443,10 @@ fn update_role(
             options.push(option);
         }
     }
-    let password_reason =
-        role.password
-            .as_ref()
-            .and_then(|password| match (&live.password, known) {
-                (StoredPassword::Scram(stored), Some(known)) if stored == known => None,
-                (stored, _) => password_mismatch(password.expose_secret(), stored),
-            });
+    let password_reason = role
+        .password
+        .as_ref()
+        .and_then(|_| password_mismatch(&role.name, &live.password, verified));
     if password_reason.is_some() {
         attributes.push(AttributeChange::sensitive("password"));
     }
@@ -394,10 +467,14 @@ fn update_role(
 
 /// `None`: the stored password is the desired one. `Some(reason)`: it must be
 /// set, with a reason worth showing when "it differs" is not the whole story.
-fn password_mismatch(password: &str, stored: &StoredPassword) -> Option<Option<String>> {
+fn password_mismatch(
+    role: &str,
+    stored: &StoredPassword,
+    verified: &Verified,
+) -> Option<Option<String>> {
     match stored {
+        StoredPassword::Scram(text) if verified.matches(role, text) => None,
         StoredPassword::Scram(text) => match Verifier::parse(text) {
-            Some(verifier) if verifier.matches(password) => None,
             Some(_) => Some(None),
             None => Some(Some("the stored SCRAM verifier is malformed".into())),
         },

@@ -11,5 +11,6 @@ pub mod observe;
 pub mod operation;
 pub mod raw;
 pub mod resolve;
+pub mod verify;
 
 pub use operation::Operation;

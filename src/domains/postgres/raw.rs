@@ -53,4 +53,9 @@ pub struct RawRole {
 pub struct RawDatabase {
     /// The owning role. Default: left as it is (the admin for a database dbops creates).
     pub owner: Option<String>,
+    /// Roles whose objects in this database (tables, views, sequences,
+    /// functions, types, schemas) move to `owner`, object by object: for
+    /// adopting a database where the application's role owns what migrations
+    /// created. Needs `owner`.
+    pub reassign_owned_from: Option<Vec<String>>,
 }

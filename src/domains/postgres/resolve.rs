@@ -72,6 +72,26 @@ pub fn resolve(
                 entry.owner = Some(owner.clone());
             }
         }
+        for (index, from) in database.reassign_owned_from.iter().flatten().enumerate() {
+            let key = r.key(&["databases", name, "reassign_owned_from", &index.to_string()]);
+            if r.check(check_name(from, "role", &key)).is_none() {
+                continue;
+            }
+            match &database.owner {
+                None => r.error(
+                    key.error("moving ownership needs `owner`, the role that receives it")
+                        .hint(format!(
+                            "add `owner = \"migrator\"` to `[databases.{name}]`"
+                        )),
+                ),
+                Some(owner) if owner == from => r.error(key.error(format!(
+                    "`{from}` is the database's `owner`; it cannot give its objects to itself"
+                ))),
+                Some(_) => {
+                    entry.reassign_owned_from.insert(from.clone());
+                }
+            }
+        }
     }
     check_membership_cycles(&desired_roles, r);
     Some(DesiredPostgres {
@@ -83,7 +103,7 @@ pub fn resolve(
 }
 
 /// A name PostgreSQL accepts as an identifier.
-pub fn check_name(name: &str, what: &str, key: &Key) -> Result<()> {
+pub fn check_name(name: &str, what: &str, key: &Key<'_>) -> Result<()> {
     if name.is_empty() {
         return Err(key.error(format!("a {what} name cannot be empty")));
     }

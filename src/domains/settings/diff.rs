@@ -117,6 +117,7 @@ pub fn diff(
                 current: Value::Text(setting.display.clone()),
                 pending: Value::Text(wanted.value.clone()),
                 service: SERVICE,
+                declared: true,
             });
         } else if !in_force {
             // Written but never loaded: set again and reload.
@@ -131,11 +132,41 @@ pub fn diff(
         return Err(Errors::new(errors));
     }
 
+    // Settings changed outside the file that wait for a restart: a restart
+    // dbops runs puts them in force too, so the plan says so.
+    for (name, setting) in &live.settings {
+        let pruned = desired.prune && live.auto_conf.contains_key(name);
+        // Written but not in force: pg_settings says so once the files were
+        // re-read; pg_file_settings says so before.
+        let unapplied = live.auto_conf.get(name).is_some_and(|e| !e.applied);
+        let waits = setting.pending_restart || (unapplied && setting.requires_restart());
+        if desired.settings.contains_key(name) || !waits || pruned {
+            continue;
+        }
+        let after = live
+            .auto_conf
+            .get(name)
+            .map(|e| e.value.clone())
+            .or_else(|| setting.pending_value.clone())
+            .unwrap_or_else(|| "(set in a configuration file)".to_string());
+        out.pending.push(Pending {
+            address: address(name),
+            current: Value::Text(setting.display.clone()),
+            pending: Value::Text(after),
+            service: SERVICE,
+            declared: false,
+        });
+    }
+
     for (name, entry) in &live.auto_conf {
         let value = &entry.value;
         if desired.settings.contains_key(name) {
             continue;
         }
+        let pending_restart = live
+            .settings
+            .get(name)
+            .is_some_and(|s| s.pending_restart || (!entry.applied && s.requires_restart()));
         if desired.prune {
             let mut change = Change::new(address(name), Action::Delete)
                 .attribute(AttributeChange::new(
@@ -152,7 +183,11 @@ pub fn diff(
                 change = change.requires_restart_of(SERVICE);
             }
             out.push(change.with(Operation::Reset { name: name.clone() }));
-        } else {
+        } else if !pending_restart && !entry.applied {
+            out.notes.push(format!(
+                "`{name}` is written in postgresql.auto.conf but not loaded, and not in the file: the configuration reload an apply runs puts it in force too (`[server] prune = true` resets it)"
+            ));
+        } else if !pending_restart {
             out.notes.push(format!(
                 "`{name}` is set in postgresql.auto.conf but not in the file; left alone (`[server] prune = true` resets it)"
             ));

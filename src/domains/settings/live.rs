@@ -25,6 +25,9 @@ pub struct LiveSetting {
     /// Where the value in force came from (`configuration file`, `command line`, ...).
     pub source: String,
     pub pending_restart: bool,
+    /// The value a configuration file holds that waits for a restart, if any.
+    #[serde(default)]
+    pub pending_value: Option<String>,
 }
 
 impl LiveSetting {

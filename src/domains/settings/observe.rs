@@ -17,6 +17,7 @@ WITH auto_conf AS (
   WHERE sourcefile LIKE '%/postgresql.auto.conf' 
 ), wanted AS (
   SELECT unnest($1::text[]) AS name UNION SELECT name FROM auto_conf
+  UNION SELECT name FROM pg_settings WHERE pending_restart
 )
 SELECT json_build_object(
   'settings', coalesce((
@@ -24,7 +25,10 @@ SELECT json_build_object(
       'name', s.name, 'setting', s.setting, 'display', current_setting(s.name),
       'vartype', s.vartype, 'unit', s.unit, 'enumvals', coalesce(s.enumvals, '{}'),
       'min_val', s.min_val, 'max_val', s.max_val, 'context', s.context,
-      'source', s.source, 'pending_restart', s.pending_restart) ORDER BY s.name)
+      'source', s.source, 'pending_restart', s.pending_restart,
+      'pending_value', (SELECT f.setting FROM pg_file_settings f
+                        WHERE f.name = s.name AND f.error IS NULL AND NOT f.applied
+                        ORDER BY f.seqno DESC LIMIT 1)) ORDER BY s.name)
     FROM pg_settings s JOIN wanted w ON w.name = s.name), '[]'),
   'auto_conf', coalesce((
     SELECT json_agg(json_build_array(lower(a.name), a.setting, a.applied) ORDER BY a.seqno) FROM auto_conf a), '[]'),
