@@ -314,6 +314,11 @@ fn a_restart_refuses_to_put_hand_made_pending_settings_in_force_unless_accepted(
         "100",
         "not restarted"
     );
+    assert_eq!(
+        server.sql_ok("SELECT count(*) FROM pg_file_settings WHERE name = 'shared_buffers' AND sourcefile LIKE '%postgresql.auto.conf'"),
+        "0",
+        "refused before anything changed"
+    );
     dbops
         .run(&[
             "apply",

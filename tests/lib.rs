@@ -17,6 +17,7 @@ mod drift;
 mod example_domain;
 mod examples;
 mod grants;
+mod guide;
 mod hostile_names;
 mod passwords;
 mod planfile;

@@ -185,9 +185,9 @@ shared_buffers = "64MB"
 }
 
 #[test]
-fn allow_restart_without_a_restart_command_fails_clearly() {
+fn allow_restart_without_a_restart_command_fails_clearly_and_changes_nothing() {
     let server = PgServer::start();
-    let config = "[postgres]\nadmin = { env = \"DATABASE_ROOT_URL\" }\n\n[server.settings]\nmax_connections = 43\n";
+    let config = "[postgres]\nadmin = { env = \"DATABASE_ROOT_URL\" }\n\n[roles.early]\n\n[server.settings]\nmax_connections = 43\nwork_mem = \"7MB\"\n";
     let out = dbops(&server, config).run(&["apply", "--auto-approve", "--allow-restart"]);
     out.expect_code(1);
     assert!(
@@ -196,6 +196,13 @@ fn allow_restart_without_a_restart_command_fails_clearly() {
         "{}",
         out.stderr
     );
+    assert!(out.stderr.contains("nothing was changed"), "{}", out.stderr);
+    // Refused before the first change: no role, no setting written.
+    assert_eq!(
+        server.sql_ok("SELECT count(*) FROM pg_roles WHERE rolname = 'early'"),
+        "0"
+    );
+    assert_eq!(server.sql_ok("SHOW work_mem"), "4MB");
 }
 
 #[test]

@@ -79,6 +79,15 @@ pub async fn run(
         }
     }
 
+    if options.allow_restart {
+        refuse_restart(
+            options,
+            &plan,
+            session.desired.settings.restart_command.is_some(),
+            true,
+        )?;
+    }
+
     if plan.is_empty() {
         log.emit(derivations_event(derived_by_plan, 0, 0));
         printer.out(&render(
@@ -177,11 +186,12 @@ async fn finish_restarts(
             service.name
         ));
     }
-    let (declared, undeclared): (Vec<&crate::plan::Pending>, Vec<&crate::plan::Pending>) = plan
-        .pending_for(POSTGRES)
-        .into_iter()
-        .partition(|p| p.declared);
-    let names = quoted(declared);
+    let names = quoted(
+        plan.pending_for(POSTGRES)
+            .into_iter()
+            .filter(|p| p.declared)
+            .collect(),
+    );
     if names.is_empty() {
         return Ok(ExitStatus::Success);
     }
@@ -193,33 +203,18 @@ async fn finish_restarts(
         ));
         return Ok(ExitStatus::Success);
     }
-    let refused: Vec<String> = undeclared
-        .iter()
-        .filter(|p| {
-            !options
-                .accept_pending_restart
-                .iter()
-                .any(|name| p.address == crate::domains::settings::diff::address(name))
-        })
-        .map(|p| format!("`{}`", p.address))
-        .collect();
-    if !refused.is_empty() {
-        return Err(Error::config(format!(
-            "refusing to restart PostgreSQL: the restart would also put in force {}, changed by hand and not in the file",
-            refused.join(", ")
-        ))
-        .cause(format!("the file's own settings that wait for it: {}", names.join(", ")))
-        .hint("declare them in `[server.settings]`, reset them (`ALTER SYSTEM RESET`), or accept each with `--accept-pending-restart NAME`")
-        .into());
-    }
-    let Some(command) = session.desired.settings.restart_command.clone() else {
-        return Err(Error::config(format!(
-            "{} wait for a restart, and `--allow-restart` was given, but `[server] restart_command` is not set",
-            names.join(", ")
-        ))
-        .hint("set `restart_command` in `[server]`, e.g. `docker compose restart postgres`")
-        .into());
-    };
+    refuse_restart(
+        options,
+        plan,
+        session.desired.settings.restart_command.is_some(),
+        false,
+    )?;
+    let command = session
+        .desired
+        .settings
+        .restart_command
+        .clone()
+        .expect("refuse_restart checked it");
     log.emit(Event::message(
         "server.restart.started",
         "running `[server] restart_command`",
@@ -248,6 +243,57 @@ async fn finish_restarts(
         printer.out("PostgreSQL restarted; every setting is in force.\n");
     }
     Ok(ExitStatus::Success)
+}
+
+/// Why `--allow-restart` cannot restart PostgreSQL for this plan, checked
+/// before anything changes and again after apply: a setting changed by hand
+/// and pending would ride along unaccepted, or there is no restart command.
+/// `plan` restarts PostgreSQL when one of its changes or a declared pending
+/// setting waits for it.
+fn refuse_restart(options: &Options, plan: &Plan, has_command: bool, before: bool) -> Result<()> {
+    let unchanged = if before { "; nothing was changed" } else { "" };
+    let mut waiting: Vec<String> = plan
+        .changes()
+        .filter(|c| c.restart == Some(POSTGRES))
+        .map(|c| format!("`{}`", c.address))
+        .collect();
+    let (declared, undeclared): (Vec<&crate::plan::Pending>, Vec<&crate::plan::Pending>) = plan
+        .pending_for(POSTGRES)
+        .into_iter()
+        .partition(|p| p.declared);
+    waiting.extend(declared.iter().map(|p| format!("`{}`", p.address)));
+    waiting.dedup();
+    if waiting.is_empty() {
+        return Ok(());
+    }
+    let refused: Vec<String> = undeclared
+        .iter()
+        .filter(|p| {
+            !options
+                .accept_pending_restart
+                .iter()
+                .any(|name| p.address == crate::domains::settings::diff::address(name))
+        })
+        .map(|p| format!("`{}`", p.address))
+        .collect();
+    if !refused.is_empty() {
+        return Err(Error::config(format!(
+            "refusing to restart PostgreSQL: the restart would also put in force {}, changed by hand and not in the file",
+            refused.join(", ")
+        ))
+        .cause(format!("the file's own settings that wait for it: {}", waiting.join(", ")))
+        .hint(format!("declare them in `[server.settings]`, reset them (`ALTER SYSTEM RESET`), or accept each with `--accept-pending-restart NAME`{unchanged}"))
+        );
+    }
+    if !has_command {
+        return Err(Error::config(format!(
+            "{} wait for a restart, and `--allow-restart` was given, but `[server] restart_command` is not set",
+            waiting.join(", ")
+        ))
+        .hint(format!("set `restart_command` in `[server]` (e.g. `docker compose restart postgres`), or apply without `--allow-restart` and restart PostgreSQL yourself{unchanged}"))
+        );
+    }
+    Ok(())
 }
 
 /// Applies, unless SIGINT or SIGTERM comes first: then stops at once (an open

@@ -63,7 +63,7 @@ enum Backend {
     Container(Box<testcontainers::Container<testcontainers::GenericImage>>),
 }
 
-fn bindir() -> PathBuf {
+pub fn bindir() -> PathBuf {
     if let Some(dir) = std::env::var_os("DBOPS_PG_BINDIR") {
         return PathBuf::from(dir);
     }
