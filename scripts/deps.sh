@@ -27,6 +27,14 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-upgrade "$@" >/dev/null
 }
 
+# groff renders `dbops man` in the man-page test.
+ensure_groff() {
+  if ! command -v groff >/dev/null 2>&1; then
+    echo "installing groff..." >&2
+    apt_install groff-base
+  fi
+}
+
 ensure_postgres() {
   if [ -z "$(pg_bindir)" ] || ! command -v psql >/dev/null 2>&1; then
     echo "installing PostgreSQL 15 server binaries..." >&2

@@ -12,6 +12,7 @@ ensure_moto
 ensure_s3s_fs
 ensure_pgbouncer
 ensure_pgbackrest
+ensure_groff
 export INSTA_UPDATE=no
 # Every server the suite starts inherits this mark; none may outlive it.
 DBOPS_TEST_RUN="dbops-test-$$-$(date +%s%N)"

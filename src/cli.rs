@@ -101,6 +101,14 @@ pub enum Command {
     },
     /// Print the JSON Schema of dbops.toml.
     Schema,
+    /// Print a shell completion script: `source <(dbops completions bash)`.
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `dbops man | man -l -`.
+    Man,
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {

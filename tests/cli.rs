@@ -2,6 +2,7 @@
 //! server, exit codes, colors, and `DBOPS_FILE`.
 
 use crate::support::deployment::Deployment;
+use crate::support::Dbops;
 
 #[test]
 fn plan_formats_exit_codes_and_colors() {
@@ -134,5 +135,65 @@ fn json_event_log_carries_rotation_evidence_without_secrets() {
     assert_eq!(names.last(), Some(&"apply.complete"));
     for event in &events {
         assert!(event["timestamp"].as_str().unwrap().ends_with('Z'));
+    }
+}
+
+/// `dbops completions bash` loads in bash and registers a completion for dbops.
+#[test]
+fn bash_completions_load_and_register() {
+    let script = Dbops::new("").run(&["completions", "bash"]);
+    script.expect_code(0);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("dbops.bash");
+    std::fs::write(&file, &script.stdout).unwrap();
+    let out = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!("source '{}' && complete -p dbops", file.display()))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("dbops"));
+    for shell in ["zsh", "fish", "powershell", "elvish"] {
+        let out = Dbops::new("").run(&["completions", shell]);
+        out.expect_code(0);
+        assert!(out.stdout.contains("dbops"), "{shell}");
+    }
+    Dbops::new("").run(&["completions", "tcsh"]).expect_code(64);
+}
+
+/// `dbops man` renders with groff, without warnings, and names every command.
+#[test]
+fn the_man_page_renders() {
+    let page = Dbops::new("").run(&["man"]);
+    page.expect_code(0);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("dbops.1");
+    std::fs::write(&file, &page.stdout).unwrap();
+    let out = std::process::Command::new("groff")
+        .args(["-man", "-Tutf8", "-ww", "-z"])
+        .arg(&file)
+        .output()
+        .expect("groff runs; scripts/test.sh installs it");
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "", "groff warnings");
+    let text = std::process::Command::new("groff")
+        .args(["-man", "-Tascii"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    for command in [
+        "validate",
+        "plan",
+        "apply",
+        "drift",
+        "import",
+        "completions",
+    ] {
+        assert!(text.contains(command), "{command} missing from\n{text}");
     }
 }

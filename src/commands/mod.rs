@@ -7,6 +7,7 @@ mod drift;
 mod import;
 mod plan;
 mod schema;
+mod shell;
 mod validate;
 
 pub use schema::schema_text;
@@ -75,5 +76,7 @@ pub async fn run(settings: &Settings, command: Command) -> Result<ExitStatus, Er
             import::run(settings, &printer, &options).await
         }
         Command::Schema => schema::run(&printer),
+        Command::Completions { shell } => shell::completions(shell),
+        Command::Man => shell::man(),
     }
 }
