@@ -111,6 +111,22 @@ pub enum Command {
     Man,
 }
 
+impl Command {
+    /// The subcommand as typed, for machine-readable output.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Validate => "validate",
+            Command::Plan { .. } => "plan",
+            Command::Apply { .. } => "apply",
+            Command::Drift => "drift",
+            Command::Import { .. } => "import",
+            Command::Schema => "schema",
+            Command::Completions { .. } => "completions",
+            Command::Man => "man",
+        }
+    }
+}
+
 fn parse_duration(text: &str) -> Result<Duration, String> {
     humantime::parse_duration(text)
         .map_err(|e| format!("`{text}` is not a duration ({e}); write e.g. `30s` or `2m`"))

@@ -44,6 +44,7 @@ pub fn main_entry() -> ExitStatus {
         }
     };
     let (settings, command) = arguments.into_settings();
+    let command_name = command.name();
     let printer = printer::Printer::new(settings.color);
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -60,6 +61,10 @@ pub fn main_entry() -> ExitStatus {
         Ok(status) => status,
         Err(errors) => {
             printer.errors(&errors);
+            // A pipeline parsing stdout gets a document on failure too.
+            if settings.format == render::Format::Json {
+                printer.out(&render::error_document::render(command_name, &errors));
+            }
             match errors.first().exit_code() {
                 Some(130) => ExitStatus::Interrupted,
                 Some(143) => ExitStatus::Terminated,

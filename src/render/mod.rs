@@ -3,6 +3,7 @@
 //! connections, no counting beyond [`Summary`]. They read only the generic
 //! plan model, never a domain's operations.
 
+pub mod error_document;
 mod json;
 mod markdown;
 mod text;

@@ -1,0 +1,88 @@
+//! The machine form of a failure: with `--format json`, a command that fails
+//! prints this one document on stdout (and its usual text on stderr), so a CI
+//! step that parses stdout always has something to parse. It holds exactly
+//! what the text shows: messages are built without secrets (see `error`).
+
+use serde::Serialize;
+
+use super::json::FORMAT_VERSION;
+use crate::error::{Error, Errors};
+
+/// What `dbops <command> --format json` prints on stdout when it fails.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct ErrorDocument {
+    /// The JSON output's version, shared with plans and reports.
+    pub format_version: String,
+    /// The subcommand that failed (`validate`, `plan`, `apply`, ...).
+    pub command: String,
+    /// Always true: tells this document from a report.
+    pub failed: bool,
+    /// Every diagnostic, in the order the text lists them.
+    pub errors: Vec<Diagnostic>,
+}
+
+/// One error.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct Diagnostic {
+    /// Which part of the world failed, for routing.
+    pub kind: crate::error::ErrorKind,
+    pub message: String,
+    /// Where in the desired-state file, when the error is about a key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<DiagnosticLocation>,
+    /// Underlying causes, outermost first.
+    pub causes: Vec<String>,
+    /// What to do about it, when dbops knows; several hints joined by newlines.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct DiagnosticLocation {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<usize>,
+    /// The dotted key (`roles.app_user.dsn`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+}
+
+fn diagnostic(error: &Error) -> Diagnostic {
+    let location =
+        (error.location().is_some() || error.key_path().is_some()).then(|| DiagnosticLocation {
+            file: error.location().map(|l| l.file.clone()),
+            line: error.location().map(|l| l.line),
+            column: error.location().map(|l| l.column),
+            key: error.key_path().map(str::to_string),
+        });
+    Diagnostic {
+        kind: error.error_kind(),
+        message: error.message().to_string(),
+        location,
+        causes: error.causes().to_vec(),
+        hint: (!error.hints().is_empty()).then(|| error.hints().join("\n")),
+    }
+}
+
+pub fn render(command: &str, errors: &Errors) -> String {
+    let document = ErrorDocument {
+        format_version: FORMAT_VERSION.to_string(),
+        command: command.to_string(),
+        failed: true,
+        errors: errors.list().iter().map(diagnostic).collect(),
+    };
+    let mut text = serde_json::to_string_pretty(&document).expect("errors serialize");
+    text.push('\n');
+    text
+}
+
+/// The JSON Schema of [`ErrorDocument`], committed as schemas/error.schema.json.
+pub fn schema_text() -> String {
+    let schema = schemars::schema_for!(ErrorDocument);
+    let mut text = serde_json::to_string_pretty(&schema).expect("schemas serialize");
+    text.push('\n');
+    text
+}
