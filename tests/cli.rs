@@ -136,6 +136,52 @@ fn json_event_log_carries_rotation_evidence_without_secrets() {
     for event in &events {
         assert!(event["timestamp"].as_str().unwrap().ends_with('Z'));
     }
+    let find = |events: &[serde_json::Value], name: &str| {
+        events
+            .iter()
+            .find(|e| e["event"] == name)
+            .unwrap_or_else(|| panic!("no {name} in {events:?}"))
+            .clone()
+    };
+    let passwords = find(&events, "postgres.passwords.verified");
+    let mut rotated: Vec<&str> = passwords["details"]["rotated"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    rotated.sort();
+    assert_eq!(rotated, vec!["app_service", "app_user"]);
+    assert_eq!(
+        passwords["details"]["verified_unchanged"],
+        serde_json::json!([])
+    );
+
+    // A no-op apply still leaves evidence: every password verified, counts of zero.
+    let out = d
+        .dbops
+        .run(&["apply", "--auto-approve", "--log-format", "json"]);
+    out.expect_code(0);
+    let events: Vec<serde_json::Value> = out
+        .stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
+        .collect();
+    let passwords = find(&events, "postgres.passwords.verified");
+    assert_eq!(
+        passwords["details"]["verified_unchanged"],
+        serde_json::json!(["app_service", "app_user"])
+    );
+    assert_eq!(passwords["details"]["rotated"], serde_json::json!([]));
+    let complete = events.last().unwrap();
+    assert_eq!(complete["event"], "apply.complete");
+    assert_eq!(
+        complete["details"],
+        serde_json::json!({"added": 0, "changed": 0, "destroyed": 0})
+    );
+    for secret in [&d.app_password, &d.service_password] {
+        assert!(!out.all().contains(secret.as_str()));
+    }
 }
 
 /// `dbops completions bash` loads in bash and registers a completion for dbops.

@@ -66,6 +66,7 @@ pub async fn run(
     let derived_before = scram::derivations();
     let plan = session.plan(&live).await?;
     let derived_by_plan = scram::derivations() - derived_before;
+    let verified: Vec<String> = session.known_verifiers.keys().cloned().collect();
     if let Some(saved) = &saved {
         if saved.live_digest != live.fingerprint() {
             return Err(stale(planfile, "the live state changed since the plan was saved").into());
@@ -94,7 +95,9 @@ pub async fn run(
             settings.format,
             &Report::new(Kind::Apply, &plan, settings.color),
         ));
-        return finish_restarts(settings, printer, options, &mut session, &plan, &log).await;
+        let status = finish_restarts(settings, printer, options, &mut session, &plan, &log).await?;
+        evidence(settings, &log, &plan, &verified, Vec::new());
+        return Ok(status);
     }
     if settings.format == Format::Text {
         printer.out(&render(
@@ -149,13 +152,57 @@ pub async fn run(
             restart_changes.join(", ")
         ));
     }
+    let status =
+        finish_restarts(settings, printer, options, &mut session, &remaining, &log).await?;
+    let rotated: Vec<String> = session
+        .known_verifiers
+        .keys()
+        .filter(|role| !verified.contains(role))
+        .cloned()
+        .collect();
+    evidence(settings, &log, &plan, &verified, rotated);
+    Ok(status)
+}
+
+/// The deploy's evidence, on every successful apply including a no-op: which
+/// managed passwords were verified unchanged against their stored verifiers
+/// and which were rotated (names only), then `apply.complete` with the counts,
+/// last. In text logs the summary on stdout already says "Apply complete".
+fn evidence(
+    settings: &Settings,
+    log: &EventLog,
+    plan: &Plan,
+    verified: &[String],
+    rotated: Vec<String>,
+) {
+    log.emit(
+        Event::message(
+            "postgres.passwords.verified",
+            format!(
+                "passwords: {} verified unchanged, {} rotated",
+                verified.len(),
+                rotated.len()
+            ),
+        )
+        .details(serde_json::json!({
+            "verified_unchanged": verified,
+            "rotated": rotated,
+        })),
+    );
     if settings.log_format == crate::events::LogFormat::Json {
-        log.emit(Event::message(
-            "apply.complete",
-            "live state matches the desired-state file",
-        ));
+        let summary = plan.summary();
+        log.emit(
+            Event::message(
+                "apply.complete",
+                "live state matches the desired-state file",
+            )
+            .details(serde_json::json!({
+                "added": summary.create,
+                "changed": summary.update,
+                "destroyed": summary.delete,
+            })),
+        );
     }
-    finish_restarts(settings, printer, options, &mut session, &remaining, &log).await
 }
 
 /// Settings waiting for a restart: restart PostgreSQL when allowed, and say
