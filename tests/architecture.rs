@@ -98,14 +98,18 @@ fn the_plan_depends_on_nothing() {
     assert!(plan.is_empty(), "plan imports {plan:?}");
 }
 
+/// Renderers format data: the plan, and (for `--format json` failures) the
+/// error list, itself a leaf that imports nothing.
 #[test]
-fn renderers_read_only_the_plan() {
+fn renderers_read_only_the_plan_and_errors() {
     let graph = graph();
     let render = &graph["render"];
     assert!(
-        render.iter().all(|r| r == "plan"),
+        render.iter().all(|r| r == "plan" || r == "error"),
         "render imports {render:?}"
     );
+    let error = &graph["error"];
+    assert!(error.is_empty(), "error imports {error:?}");
 }
 
 #[test]
