@@ -19,6 +19,7 @@ mod examples;
 mod grants;
 mod guide;
 mod hostile_names;
+mod install;
 mod json_errors;
 mod passwords;
 mod planfile;
