@@ -63,6 +63,18 @@ impl Key<'_> {
             ))
             .hint("expected `postgres://USER:PASSWORD@HOST:PORT/DATABASE`, with reserved characters in the user and password percent-encoded")
         })
+        .and_then(|dsn| {
+            // TLS parameters that cannot work are config errors, here.
+            match crate::pg::tls::TlsSettings::from_dsn(&dsn) {
+                Ok(_) => Ok(dsn),
+                Err(e) => Err(e
+                    .hints()
+                    .iter()
+                    .fold(self.error(e.message().to_string()), |error, hint| {
+                        error.hint(hint.clone())
+                    })),
+            }
+        })
     }
 
     /// A warning about this key.

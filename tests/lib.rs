@@ -29,5 +29,6 @@ mod roles;
 mod round_trips;
 mod secrets;
 mod settings;
+mod tls;
 mod trust;
 mod without_superuser;

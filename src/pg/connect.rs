@@ -5,9 +5,12 @@
 use std::time::Duration;
 
 use secrecy::ExposeSecret;
+use tokio_postgres::config::SslMode;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{Client, Config, NoTls};
+use tokio_postgres_rustls::MakeRustlsConnect;
 
+use super::tls::{Mode, TlsSettings};
 use crate::dsn::Dsn;
 use crate::error::{Error, ErrorKind, Result};
 
@@ -34,21 +37,86 @@ fn config(dsn: &Dsn, access: Access, timeout: Duration) -> Result<Config> {
     if let Some(password) = dsn.password() {
         config.password(password.expose_secret().as_bytes());
     }
-    match dsn.params.get("sslmode").map(String::as_str) {
-        None | Some("disable") | Some("allow") | Some("prefer") => {}
-        Some(mode) => {
-            return Err(Error::new(format!(
-                "`sslmode={mode}` in the DSN for `{}` asks for TLS, which dbops does not speak yet",
+    if let Some(address) = dsn.params.get("hostaddr") {
+        let ip: std::net::IpAddr = address.parse().map_err(|_| {
+            Error::new(format!(
+                "the DSN for `{}`: `hostaddr={address}` is not an IP address",
                 dsn.user
             ))
             .kind(ErrorKind::Config)
-            .hint("use `sslmode=disable` or `sslmode=prefer` on a private network, or a TLS-terminating proxy"))
-        }
+            .hint("`hostaddr` is the numeric address to connect to; `host` stays the name TLS verifies")
+        })?;
+        config.hostaddr(ip);
     }
     if access == Access::ReadOnly {
         config.options("-c default_transaction_read_only=on");
     }
     Ok(config)
+}
+
+/// A DSN made ready to connect: its libpq-style settings and TLS connector.
+struct Prepared {
+    config: Config,
+    mode: Mode,
+    tls: Option<MakeRustlsConnect>,
+}
+
+fn prepare(dsn: &Dsn, access: Access, timeout: Duration) -> Result<Prepared> {
+    let mut config = config(dsn, access, timeout)?;
+    let settings = TlsSettings::from_dsn(dsn)?;
+    config.ssl_mode(match settings.mode {
+        Mode::Disable | Mode::Allow => SslMode::Disable,
+        Mode::Prefer => SslMode::Prefer,
+        _ => SslMode::Require,
+    });
+    let tls = match settings.mode {
+        Mode::Disable => None,
+        _ => Some(settings.connector()?),
+    };
+    Ok(Prepared {
+        config,
+        mode: settings.mode,
+        tls,
+    })
+}
+
+impl Prepared {
+    /// One connection attempt with the DSN's TLS settings; `allow` tries
+    /// without TLS first and with TLS when the server refuses that.
+    async fn establish(&self) -> std::result::Result<Client, tokio_postgres::Error> {
+        let first = match (&self.tls, self.config.get_ssl_mode()) {
+            (Some(tls), SslMode::Prefer | SslMode::Require) => {
+                Self::spawn(self.config.connect(tls.clone()).await)
+            }
+            _ => Self::spawn(self.config.connect(NoTls).await),
+        };
+        match (first, &self.tls) {
+            (Err(e), Some(tls)) if self.mode == Mode::Allow && e.code().is_some() => {
+                let mut config = self.config.clone();
+                config.ssl_mode(SslMode::Require);
+                Self::spawn(config.connect(tls.clone()).await)
+            }
+            (result, _) => result,
+        }
+    }
+
+    fn spawn<S, T>(
+        result: std::result::Result<
+            (Client, tokio_postgres::Connection<S, T>),
+            tokio_postgres::Error,
+        >,
+    ) -> std::result::Result<Client, tokio_postgres::Error>
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+        T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        let (client, connection) = result?;
+        tokio::spawn(async move {
+            // Errors surface on the client's next call.
+            let _ = connection.await;
+        });
+        Ok(client)
+    }
 }
 
 /// Connects, bounded by `timeout` for the TCP connect and the whole handshake.
@@ -72,9 +140,9 @@ pub enum Connected {
 
 /// Like [`connect`], but a missing database is an answer, not an error.
 pub async fn connect_if_exists(dsn: &Dsn, access: Access, timeout: Duration) -> Result<Connected> {
-    let config = config(dsn, access, timeout)?;
-    let attempt = tokio::time::timeout(timeout, config.connect(NoTls)).await;
-    let (client, connection) = match attempt {
+    let prepared = prepare(dsn, access, timeout)?;
+    let attempt = tokio::time::timeout(timeout, prepared.establish()).await;
+    let client = match attempt {
         Err(_) => {
             return Err(Error::new(format!(
                 "cannot connect to {dsn}: no answer within {}",
@@ -85,12 +153,8 @@ pub async fn connect_if_exists(dsn: &Dsn, access: Access, timeout: Duration) -> 
         }
         Ok(Err(e)) if e.code() == Some(&SqlState::INVALID_CATALOG_NAME) => return Ok(Connected::NoSuchDatabase),
         Ok(Err(e)) => return Err(connect_error(dsn, &e)),
-        Ok(Ok(pair)) => pair,
+        Ok(Ok(client)) => client,
     };
-    tokio::spawn(async move {
-        // Errors surface on the client's next call.
-        let _ = connection.await;
-    });
     Ok(Connected::Client(client))
 }
 
@@ -109,11 +173,11 @@ pub enum Login {
 
 /// Logs in with `dsn` and disconnects: whether its password is accepted.
 pub async fn try_login(dsn: &Dsn, timeout: Duration) -> Login {
-    let config = match config(dsn, Access::LoginOnly, timeout) {
-        Ok(config) => config,
+    let prepared = match prepare(dsn, Access::LoginOnly, timeout) {
+        Ok(prepared) => prepared,
         Err(e) => return Login::Failed(e.message().to_string()),
     };
-    match tokio::time::timeout(timeout, config.connect(NoTls)).await {
+    match tokio::time::timeout(timeout, prepared.establish()).await {
         Err(_) => Login::Unreachable(format!(
             "no answer within {}",
             humantime::format_duration(timeout)
@@ -157,6 +221,8 @@ fn connect_error(dsn: &Dsn, error: &tokio_postgres::Error) -> Error {
     let out = Error::new(format!("cannot connect to {dsn}: {reason}")).kind(kind_of(error));
     if is_bad_password(error) {
         out.hint("the password in the DSN is not the one the server has for this user")
+    } else if reason.contains("certificate") || reason.contains("tls") {
+        out.hint("the server's certificate was not accepted: check `sslrootcert`, and that the certificate names the DSN's host (`verify-full`)")
     } else if error.code().is_none() {
         out.hint("check the host and port, and that the server is up")
     } else {
@@ -222,9 +288,14 @@ mod tests {
     }
 
     #[test]
-    fn tls_modes_are_refused_clearly() {
+    fn tls_settings_are_checked_before_connecting() {
         let dsn = Dsn::parse("postgres://u:p@h/db?sslmode=verify-full").unwrap();
+        let error = prepare(&dsn, Access::ReadOnly, Duration::from_secs(1))
+            .err()
+            .unwrap();
+        assert!(error.message().contains("no root certificate"));
+        let dsn = Dsn::parse("postgres://u:p@h/db?hostaddr=localhost").unwrap();
         let error = config(&dsn, Access::ReadOnly, Duration::from_secs(1)).unwrap_err();
-        assert!(error.message().contains("sslmode=verify-full"));
+        assert!(error.message().contains("not an IP address"));
     }
 }

@@ -7,3 +7,4 @@ pub mod connect;
 pub mod lock;
 pub mod quote;
 pub mod scram;
+pub mod tls;

@@ -1,6 +1,7 @@
 //! Test support: real servers on 127.0.0.1 (`postgres`) and a runner for the
 //! `dbops` binary with a bounded run time (`Dbops`).
 
+pub mod certs;
 pub mod deployment;
 pub mod pgbouncer;
 pub mod postgres;
