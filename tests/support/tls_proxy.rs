@@ -1,7 +1,7 @@
 //! A TLS-terminating proxy on 127.0.0.1 (Debian's nginx-light, `DBOPS_NGINX` or
-//! `/usr/sbin/nginx`) in front of a plain-HTTP server, with a self-signed
-//! certificate for `localhost` made by `openssl`: pgBackRest's S3 client
-//! speaks only TLS, and moto only plain HTTP.
+//! `/usr/sbin/nginx`) in front of a plain-HTTP server, with a certificate for
+//! `localhost` signed by a test CA (`cert`, the one to trust), both made by
+//! `openssl`: pgBackRest's S3 client speaks only TLS, and moto only plain HTTP.
 
 use std::net::TcpStream;
 use std::os::unix::process::CommandExt;
@@ -15,7 +15,7 @@ pub struct TlsProxy {
     child: Child,
     _dir: tempfile::TempDir,
     pub port: u16,
-    /// The certificate to trust.
+    /// The CA certificate to trust.
     pub cert: PathBuf,
 }
 
@@ -26,27 +26,14 @@ impl TlsProxy {
             .tempdir()
             .unwrap();
         let path = dir.path();
+        // A CA and a certificate it signs for `localhost`: strict verifiers
+        // (rustls) refuse a self-signed CA certificate used as the server's.
+        let certs = super::certs::Certs::new(path);
+        let (server_cert, server_key) = certs.issue("server", "localhost", Some("localhost"));
+        std::fs::rename(&server_cert, path.join("server-cert.pem")).unwrap();
+        std::fs::rename(&server_key, path.join("key.pem")).unwrap();
         let cert = path.join("cert.pem");
-        run_checked(
-            Command::new("openssl")
-                .args([
-                    "req",
-                    "-x509",
-                    "-newkey",
-                    "rsa:2048",
-                    "-nodes",
-                    "-days",
-                    "1",
-                    "-subj",
-                    "/CN=localhost",
-                ])
-                .args(["-addext", "subjectAltName=DNS:localhost"])
-                .arg("-keyout")
-                .arg(path.join("key.pem"))
-                .arg("-out")
-                .arg(&cert)
-                .stderr(Stdio::null()),
-        );
+        std::fs::copy(certs.path("ca.crt"), &cert).unwrap();
         // The certificate must be readable by whoever verifies it (pgBackRest runs as `postgres`).
         run_checked(Command::new("chmod").args(["0755"]).arg(path));
         run_checked(Command::new("chmod").args(["0644"]).arg(&cert));
@@ -55,7 +42,7 @@ impl TlsProxy {
             "daemon off;\npid {p}/nginx.pid;\nerror_log {p}/error.log;\nevents {{}}\nhttp {{\n  access_log off;\n  \
              client_body_temp_path {p}/body;\n  proxy_temp_path {p}/proxy;\n  fastcgi_temp_path {p}/fastcgi;\n  \
              uwsgi_temp_path {p}/uwsgi;\n  scgi_temp_path {p}/scgi;\n  server {{\n    listen 127.0.0.1:{port} ssl;\n    \
-             server_name localhost;\n    ssl_certificate {p}/cert.pem;\n    ssl_certificate_key {p}/key.pem;\n    \
+             server_name localhost;\n    ssl_certificate {p}/server-cert.pem;\n    ssl_certificate_key {p}/key.pem;\n    \
              client_max_body_size 0;\n    location / {{\n      proxy_pass http://127.0.0.1:{upstream_port};\n      \
              proxy_set_header Host $http_host;\n      proxy_request_buffering off;\n      proxy_buffering off;\n    }}\n  }}\n}}\n",
             p = path.display()

@@ -107,6 +107,7 @@ mod tests {
 
     fn bucket(rules: Vec<Rule>, versioning: bool, block: bool) -> DesiredBucket {
         DesiredBucket {
+            ca_pem: None,
             name: "b".into(),
             endpoint: None,
             region: "us-east-1".into(),

@@ -232,6 +232,7 @@ mod tests {
 
     fn bucket() -> DesiredBucket {
         DesiredBucket {
+            ca_pem: None,
             name: "db-backups".into(),
             endpoint: Some("http://minio:9000".into()),
             region: "eu-central-1".into(),

@@ -38,6 +38,30 @@ pub async fn client(bucket: &DesiredBucket, timeout: Duration) -> Client {
     if let Some(endpoint) = &bucket.endpoint {
         loader = loader.endpoint_url(endpoint);
     }
+    if let Some(pem) = &bucket.ca_pem {
+        // Only the declared CA is trusted for this endpoint. The PEM was
+        // checked when the file was resolved; a bad certificate in it fails
+        // the first call with a TLS error that names the endpoint.
+        use aws_smithy_http_client::tls;
+        // A file that does not parse trusts nothing: every call then fails.
+        let context = tls::TlsContext::builder()
+            .with_trust_store(tls::TrustStore::empty().with_pem_certificate(pem.clone()))
+            .build()
+            .or_else(|_| {
+                tls::TlsContext::builder()
+                    .with_trust_store(tls::TrustStore::empty())
+                    .build()
+            })
+            .expect("an empty trust store builds");
+        loader = loader.http_client(
+            aws_smithy_http_client::Builder::new()
+                .tls_provider(tls::Provider::Rustls(
+                    tls::rustls_provider::CryptoMode::AwsLc,
+                ))
+                .tls_context(context)
+                .build_https(),
+        );
+    }
     let shared = loader.load().await;
     let config = aws_sdk_s3::config::Builder::from(&shared)
         .force_path_style(bucket.path_style)
@@ -146,12 +170,18 @@ pub fn failure_error(
         .hint("check `access_key_id` and `secret_access_key`, and that the key may manage this bucket"),
         Failure::Missing(code) => Error::new(format!("`{api}` on bucket `{}` at {endpoint}: {code}", bucket.name))
             .kind(ErrorKind::Storage),
-        Failure::Unreachable(why) => Error::new(format!(
-            "`{api}` on bucket `{}`: cannot reach {endpoint}: {why}",
-            bucket.name
-        ))
-        .kind(ErrorKind::Connection)
-        .hint("check that the endpoint is reachable from here; timeouts are bounded by `--connect-timeout`"),
+        Failure::Unreachable(why) => {
+            let error = Error::new(format!(
+                "`{api}` on bucket `{}`: cannot reach {endpoint}: {why}",
+                bucket.name
+            ))
+            .kind(ErrorKind::Connection);
+            if why.contains("certificate") {
+                error.hint(format!("the endpoint's TLS certificate is not trusted: set `ca_file` in `[bucket.{}]` to the PEM of the CA that signed it", bucket.name))
+            } else {
+                error.hint("check that the endpoint is reachable from here; timeouts are bounded by `--connect-timeout`")
+            }
+        }
         Failure::Other(code, message) => Error::new(format!(
             "`{api}` on bucket `{}` at {endpoint} failed: {code}: {}",
             bucket.name,

@@ -39,6 +39,8 @@ pub struct DesiredBucket {
     pub endpoint: Option<String>,
     pub region: String,
     pub path_style: bool,
+    /// PEM certificates trusted for the endpoint instead of the platform's roots.
+    pub ca_pem: Option<Vec<u8>>,
     /// (access key id, secret access key); `None` uses the AWS credential chain.
     pub credentials: Option<(SecretString, SecretString)>,
     pub create: bool,
@@ -78,6 +80,7 @@ mod tests {
             endpoint: Some("https://key:hunter2@minio.internal:9000".into()),
             region: "us-east-1".into(),
             path_style: true,
+            ca_pem: None,
             credentials: None,
             create: false,
             versioning: None,

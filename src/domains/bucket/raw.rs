@@ -24,6 +24,10 @@ pub struct RawBucket {
     pub region: Option<String>,
     /// Path-style addressing (`endpoint/bucket/key`). Default: true with a custom endpoint.
     pub path_style: Option<bool>,
+    /// PEM file of the CA certificates dbops trusts for an `https` endpoint
+    /// (a private CA, e.g. a self-hosted MinIO); only these are trusted then.
+    /// Default: the platform's roots.
+    pub ca_file: Option<String>,
     /// Access key id; without both keys, the standard AWS credential chain is used.
     pub access_key_id: Option<SecretRef>,
     pub secret_access_key: Option<SecretRef>,

@@ -152,7 +152,35 @@ pub fn resolve(name: &str, raw: &RawBucket, r: &Resolver<'_>) -> Result<DesiredB
             Some(out)
         }
     };
+    let ca_pem = match &raw.ca_file {
+        None => None,
+        Some(file) => {
+            let key = key(&["ca_file"]);
+            let pem = std::fs::read(file).map_err(|e| {
+                key.error(format!(
+                    "`{file}` cannot be read: {}",
+                    crate::util::files::io_reason(&e)
+                ))
+                .hint("point `ca_file` at a PEM file of CA certificates")
+            })?;
+            if !String::from_utf8_lossy(&pem).contains("-----BEGIN CERTIFICATE-----") {
+                return Err(key
+                    .error(format!("`{file}` holds no PEM certificate"))
+                    .hint("expected `-----BEGIN CERTIFICATE-----` blocks, as `openssl x509 -outform PEM` writes them"));
+            }
+            if !endpoint
+                .as_deref()
+                .is_some_and(|e| e.starts_with("https://"))
+            {
+                return Err(key
+                    .error("`ca_file` needs an `https://` endpoint")
+                    .hint("set `endpoint = \"https://...\"`, or remove `ca_file`"));
+            }
+            Some(pem)
+        }
+    };
     Ok(DesiredBucket {
+        ca_pem,
         name: name.to_string(),
         path_style: raw.path_style.unwrap_or(endpoint.is_some()),
         endpoint,
