@@ -737,3 +737,83 @@ fn a_pidfile_naming_another_process_is_never_signalled() {
     let _ = bystander.kill();
     let _ = bystander.wait();
 }
+
+/// pgBouncer with client TLS: the DSNs require TLS and verify pgBouncer's
+/// certificate; dbops converges, the roles log in through the pooler over
+/// TLS, and the next plan (which logs in through the pooler as each DSN role)
+/// is empty. A DSN requiring TLS from a pooler without it is refused.
+#[test]
+fn client_tls_to_the_pooler_is_used_and_required_consistently() {
+    let pg = PgServer::start();
+    let dir = pg.writable_dir("pgbouncer");
+    let certs = crate::support::certs::Certs::new(&dir.join("tls"));
+    let (cert, key) = certs.issue("bouncer", "localhost", Some("localhost"));
+    crate::support::postgres::give_to_server_user(&dir);
+    let port = free_port();
+    let tls = format!(
+        "client_tls_sslmode = \"require\"\nclient_tls_cert_file = \"{}\"\nclient_tls_key_file = \"{}\"\n",
+        cert.display(),
+        key.display()
+    );
+    let query = format!(
+        "?sslmode=verify-ca&sslrootcert={}",
+        certs.path("ca.crt").display()
+    );
+    let app_password = hostile_password("tls-app");
+    let service_password = hostile_password("tls-svc");
+    let dbops = Dbops::new(&config(&dir, port, &tls))
+        .env("DATABASE_ROOT_URL", &pg.admin_url())
+        .env(
+            "DATABASE_URL",
+            &format!("{}{query}", pooled_url(port, "app_user", &app_password)),
+        )
+        .env(
+            "DATABASE_SERVICE_URL",
+            &format!(
+                "{}{query}",
+                pooled_url(port, "app_service", &service_password)
+            ),
+        )
+        .env("PGBOUNCER_ADMIN_PASSWORD", ADMIN_PASSWORD);
+    dbops.run(&["apply", "--auto-approve"]).expect_code(0);
+    let bouncer = PgBouncer::start(&dir.join("pgbouncer.ini"), port, &dir.join("pgbouncer.log"));
+    assert!(
+        bouncer.can_login("app_user", &app_password, "app"),
+        "{}",
+        bouncer.log()
+    );
+    let plan = dbops.run(&["plan", "--detailed-exitcode"]);
+    plan.expect_code(0);
+    assert!(!plan.all().contains(&app_password));
+
+    // Without client TLS in pgBouncer, the same DSNs cannot work.
+    let out = Dbops::new(&config(&dir, port, ""))
+        .env("DATABASE_ROOT_URL", &pg.admin_url())
+        .env(
+            "DATABASE_URL",
+            &format!("{}{query}", pooled_url(port, "app_user", &app_password)),
+        )
+        .env("PGBOUNCER_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .run(&["validate"]);
+    out.expect_code(1);
+    assert!(
+        out.stderr.contains(
+            "requires TLS to the pooler, but pgBouncer's `client_tls_sslmode` is `disable`"
+        ),
+        "{}",
+        out.stderr
+    );
+    // A key file others may read is refused before pgBouncer would refuse it.
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = Dbops::new(&config(&dir, port, &tls))
+        .env("DATABASE_ROOT_URL", &pg.admin_url())
+        .env("PGBOUNCER_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .run(&["validate"]);
+    out.expect_code(1);
+    assert!(
+        out.stderr
+            .contains("others may read pgBouncer's private key"),
+        "{}",
+        out.stderr
+    );
+}

@@ -243,6 +243,20 @@ impl TlsSettings {
     }
 }
 
+/// `sslmode=prefer` without roots, for pgBouncer's admin console on loopback:
+/// TLS when pgBouncer offers it (its `client_tls_sslmode` may require it),
+/// the certificate unchecked, as libpq's default does.
+pub fn prefer_unverified() -> MakeRustlsConnect {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .expect("ring supports the default protocol versions")
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(AcceptAny(provider)))
+        .with_no_client_auth();
+    MakeRustlsConnect::new(config)
+}
+
 fn tls_file_error(path: &Path, parameter: &str, reason: &str) -> Error {
     Error::new(format!("`{parameter}` `{}`: {reason}", path.display())).kind(ErrorKind::Config)
 }

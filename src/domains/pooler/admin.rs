@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use secrecy::ExposeSecret;
-use tokio_postgres::{Client, Config, NoTls, SimpleQueryMessage};
+use tokio_postgres::{Client, Config, SimpleQueryMessage};
 
 use super::desired::DesiredPooler;
 use crate::error::{Error, ErrorKind, Result};
@@ -34,12 +34,13 @@ pub async fn connect(pooler: &DesiredPooler, timeout: Duration) -> Result<Option
         .user(&admin.user)
         .password(admin.password.expose_secret().as_bytes())
         .dbname("pgbouncer")
+        .ssl_mode(tokio_postgres::config::SslMode::Prefer)
         .connect_timeout(timeout);
     let what = format!(
         "pgBouncer's admin console on 127.0.0.1:{} as `{}`",
         pooler.listen_port, admin.user
     );
-    let (client, connection) = match tokio::time::timeout(timeout, config.connect(NoTls)).await {
+    let (client, connection) = match tokio::time::timeout(timeout, config.connect(crate::pg::tls::prefer_unverified())).await {
         Err(_) => {
             return Err(Error::new(format!(
                 "{what} did not answer within {}",

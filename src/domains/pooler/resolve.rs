@@ -98,7 +98,9 @@ pub fn resolve(
             ))
             .hint("set `admin_console = \"localhost\"` (dbops then confines the console to loopback), or remove the setting"));
         }
-        settings.insert(name.clone(), value.to_config_text());
+        let text = value.to_config_text();
+        check_tls_setting(name, &text, &setting_key)?;
+        settings.insert(name.clone(), text);
     }
     let host = match (&raw.host, is_wildcard(&listen_addr)) {
         (Some(host), _) => host.clone(),
@@ -142,6 +144,20 @@ pub fn resolve(
                     "`{source}` does not point at the pooler (`pooler.host`:`pooler.listen_port`)"
                 ))
                 .hint(format!("point it at `{host}:{listen_port}`")));
+        }
+        let client_tls = settings
+            .get("client_tls_sslmode")
+            .map(String::as_str)
+            .unwrap_or("disable");
+        let requires = crate::pg::tls::TlsSettings::from_dsn(dsn)
+            .map(|t| t.mode.requires_tls())
+            .unwrap_or(false);
+        if requires && client_tls == "disable" {
+            return Err(dsn_key
+                .error(format!(
+                    "`{source}` requires TLS to the pooler, but pgBouncer's `client_tls_sslmode` is `disable`"
+                ))
+                .hint("set `client_tls_sslmode`, `client_tls_cert_file` and `client_tls_key_file` in `[pooler.settings]`, or lower the DSN's `sslmode`"));
         }
     }
     let mut databases: Vec<String> = match &raw.databases {
@@ -269,4 +285,49 @@ fn check_grammar(desired: &DesiredPooler, r: &mut Resolver<'_>) -> Result<()> {
     }
     let path: Vec<&str> = last.path.iter().map(String::as_str).collect();
     Err(r.key(&path).error(last.message))
+}
+
+/// pgBouncer's TLS settings: modes it knows, files that exist, a private key
+/// only its owner may read. dbops never derives them from the admin DSN.
+fn check_tls_setting(name: &str, value: &str, key: &crate::diagnostics::Key<'_>) -> Result<()> {
+    const MODES: &[&str] = &[
+        "disable",
+        "allow",
+        "prefer",
+        "require",
+        "verify-ca",
+        "verify-full",
+    ];
+    if name == "client_tls_sslmode" || name == "server_tls_sslmode" {
+        if !MODES.contains(&value) {
+            return Err(key
+                .error(format!("`{value}` is not a TLS mode pgBouncer knows"))
+                .hint(format!("use one of {}", MODES.join(", "))));
+        }
+        return Ok(());
+    }
+    let is_file = name.starts_with("client_tls_") || name.starts_with("server_tls_");
+    let is_file = is_file && name.ends_with("_file");
+    if !is_file || value.is_empty() {
+        return Ok(());
+    }
+    let meta = std::fs::metadata(value).map_err(|e| {
+        key.error(format!(
+            "`{value}` cannot be read: {}",
+            crate::util::files::io_reason(&e)
+        ))
+        .hint("pgBouncer refuses to start without it; fix the path")
+    })?;
+    if name.ends_with("key_file") {
+        use std::os::unix::fs::MetadataExt;
+        if meta.mode() & 0o077 & !0o040 != 0 {
+            return Err(key
+                .error(format!(
+                    "`{value}` has mode {:04o}: others may read pgBouncer's private key",
+                    meta.mode() & 0o777
+                ))
+                .hint("chmod 0600 (or 0640 for a group pgBouncer belongs to)"));
+        }
+    }
+    Ok(())
 }
