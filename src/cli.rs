@@ -78,7 +78,13 @@ pub enum Command {
         planfile: Option<PathBuf>,
     },
     /// Read-only check of live state against the file; exit 2 when it drifted.
-    Drift,
+    Drift {
+        /// What exits 2: `drift` (configuration changes and pending
+        /// restarts), `health` (findings: backup health, row-level security)
+        /// or `all`. The report always shows both.
+        #[arg(long, value_enum, default_value = "all")]
+        fail_on: FailOn,
+    },
     /// Write a starting dbops.toml from the live cluster (`DATABASE_ROOT_URL`);
     /// read-only, never reads a password.
     Import {
@@ -111,6 +117,14 @@ pub enum Command {
     Man,
 }
 
+/// Which of drift's answers make it exit 2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    Drift,
+    Health,
+    All,
+}
+
 impl Command {
     /// The subcommand as typed, for machine-readable output.
     pub fn name(&self) -> &'static str {
@@ -118,7 +132,7 @@ impl Command {
             Command::Validate => "validate",
             Command::Plan { .. } => "plan",
             Command::Apply { .. } => "apply",
-            Command::Drift => "drift",
+            Command::Drift { .. } => "drift",
             Command::Import { .. } => "import",
             Command::Schema => "schema",
             Command::Completions { .. } => "completions",

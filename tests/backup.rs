@@ -205,13 +205,26 @@ fn walg_layout_health_fresh_and_stale() {
     let drift = dbops.run(&["drift", "--format", "json"]);
     drift.expect_code(2);
     let document: serde_json::Value = serde_json::from_str(&drift.stdout).unwrap();
-    let findings = document["backup_health"].as_array().unwrap();
+    let violations = crate::support::schema::violations("report.schema.json", &document);
+    assert!(violations.is_empty(), "{violations:?}");
+    assert_eq!(
+        document["drift"],
+        serde_json::json!({"configuration": false, "findings": true})
+    );
+    let findings = document["findings"].as_array().unwrap();
     assert_eq!(findings.len(), 1, "{}", drift.stdout);
     assert_eq!(findings[0]["address"], "backup.health.wal");
     assert!(findings[0]["message"]
         .as_str()
         .unwrap()
         .contains("older than the threshold of 4s"));
+    // The figures behind the message, for a job to route on.
+    assert_eq!(findings[0]["details"]["threshold_seconds"], 4);
+    assert!(findings[0]["details"]["age_seconds"].as_u64().unwrap() > 4);
+    assert_eq!(findings[0]["details"]["prefix"], "prod/wal_005/");
+    // Paging on configuration drift only: health findings alone exit 0.
+    dbops.run(&["drift", "--fail-on", "drift"]).expect_code(0);
+    dbops.run(&["drift", "--fail-on", "health"]).expect_code(2);
 
     // A new segment sorts last, on the second listing page: fresh again.
     client.put("db-backups", "prod/wal_005/000000010000000000000FFF.lz4");

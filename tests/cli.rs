@@ -36,7 +36,9 @@ fn plan_formats_exit_codes_and_colors() {
         .run(&["plan", "--format", "json", "--detailed-exitcode"]);
     json.expect_code(2);
     let document: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
-    assert_eq!(document["format_version"], "1.0");
+    assert_eq!(document["format_version"], "2.0");
+    let violations = crate::support::schema::violations("report.schema.json", &document);
+    assert!(violations.is_empty(), "{violations:?}");
     assert_eq!(document["command"], "plan");
     assert_eq!(document["summary"]["create"], 5);
     let role = document["changes"]

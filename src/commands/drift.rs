@@ -1,7 +1,8 @@
-//! `dbops drift`: the nightly read-only check. Exit 0 in sync, 2 drifted.
+//! `dbops drift`: the nightly read-only check. Exit 0 in sync, 2 drifted;
+//! `--fail-on` chooses whether configuration drift, findings or both count.
 
 use super::ExitStatus;
-use crate::cli::Settings;
+use crate::cli::{FailOn, Settings};
 use crate::engine::Session;
 use crate::error::Errors;
 use crate::events::{EventLog, EventSink};
@@ -9,7 +10,11 @@ use crate::pg::connect::Access;
 use crate::printer::Printer;
 use crate::render::{render, Kind, Report};
 
-pub async fn run(settings: &Settings, printer: &Printer) -> Result<ExitStatus, Errors> {
+pub async fn run(
+    settings: &Settings,
+    printer: &Printer,
+    fail_on: FailOn,
+) -> Result<ExitStatus, Errors> {
     let mut session =
         Session::open(&settings.file, Access::ReadOnly, settings.connect_timeout).await?;
     printer.warnings(&session.warnings);
@@ -20,9 +25,16 @@ pub async fn run(settings: &Settings, printer: &Printer) -> Result<ExitStatus, E
         settings.format,
         &Report::new(Kind::Drift, &plan, settings.color),
     ));
-    Ok(if plan.in_sync() {
-        ExitStatus::Success
-    } else {
+    let configuration = !plan.is_empty() || !plan.pending.is_empty();
+    let findings = !plan.findings.is_empty();
+    let fails = match fail_on {
+        FailOn::Drift => configuration,
+        FailOn::Health => findings,
+        FailOn::All => configuration || findings,
+    };
+    Ok(if fails {
         ExitStatus::Changes
+    } else {
+        ExitStatus::Success
     })
 }

@@ -58,7 +58,7 @@ pub async fn run(settings: &Settings, command: Command) -> Result<ExitStatus, Er
             };
             apply::run(settings, &printer, &options, planfile.as_deref()).await
         }
-        Command::Drift => drift::run(settings, &printer).await,
+        Command::Drift { fail_on } => drift::run(settings, &printer, fail_on).await,
         Command::Import {
             out,
             force,

@@ -7,22 +7,40 @@ use serde::Serialize;
 use super::{Kind, Report};
 use crate::plan::{Change, Finding, Pending, Summary};
 
-pub const FORMAT_VERSION: &str = "1.0";
+pub const FORMAT_VERSION: &str = "2.0";
 
-#[derive(Serialize)]
-struct Document<'a> {
-    format_version: &'static str,
-    command: Kind,
+/// What `plan`, `apply` and `drift` print with `--format json`
+/// (schemas/report.schema.json).
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct Document<'a> {
+    /// `2.0`: findings in their own array (was `backup_health`), `drift` split
+    /// into configuration and findings.
+    pub format_version: &'static str,
+    pub command: Kind,
+    /// `apply` only: the changes were carried out.
     #[serde(skip_serializing_if = "Option::is_none")]
-    applied: Option<bool>,
+    pub applied: Option<bool>,
+    /// `drift` only: what was found, by kind.
     #[serde(skip_serializing_if = "Option::is_none")]
-    drift: Option<bool>,
-    changes: &'a [&'a Change],
-    pending_restart: &'a [Pending],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    backup_health: Option<&'a [Finding]>,
-    notes: &'a [String],
-    summary: Summary,
+    pub drift: Option<DriftFlags>,
+    /// Configuration changes (for `drift`: configuration drift).
+    pub changes: &'a [&'a Change],
+    /// Settings written but waiting for a restart, with the service.
+    pub pending_restart: &'a [Pending],
+    /// Live-state checks: backup health and row-level-security lints, each
+    /// with its figures in `details` (`age_seconds`, `threshold_seconds`, ...).
+    pub findings: &'a [Finding],
+    pub notes: &'a [String],
+    pub summary: Summary,
+}
+
+/// `drift`'s answer, split so a job can route each kind (`--fail-on`).
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct DriftFlags {
+    /// Changes or pending restarts: the live state moved from the file.
+    pub configuration: bool,
+    /// At least one finding (backup health, row-level security).
+    pub findings: bool,
 }
 
 pub fn render(report: &Report<'_>) -> String {
@@ -30,14 +48,25 @@ pub fn render(report: &Report<'_>) -> String {
         format_version: FORMAT_VERSION,
         command: report.kind,
         applied: (report.kind == Kind::Apply).then_some(report.applied),
-        drift: (report.kind == Kind::Drift).then_some(!report.in_sync()),
+        drift: (report.kind == Kind::Drift).then_some(DriftFlags {
+            configuration: !report.changes.is_empty() || !report.pending.is_empty(),
+            findings: !report.findings.is_empty(),
+        }),
         changes: &report.changes,
         pending_restart: report.pending,
-        backup_health: (report.kind == Kind::Drift).then_some(report.findings),
+        findings: report.findings,
         notes: report.notes,
         summary: report.summary,
     };
     let mut text = serde_json::to_string_pretty(&document).expect("plans serialize");
+    text.push('\n');
+    text
+}
+
+/// The JSON Schema of [`Document`], committed as schemas/report.schema.json.
+pub fn schema_text() -> String {
+    let schema = schemars::schema_for!(Document<'static>);
+    let mut text = serde_json::to_string_pretty(&schema).expect("schemas serialize");
     text.push('\n');
     text
 }

@@ -4,7 +4,7 @@
 //! plan model, never a domain's operations.
 
 pub mod error_document;
-mod json;
+pub mod json;
 mod markdown;
 mod text;
 
@@ -60,10 +60,6 @@ impl<'a> Report<'a> {
 
     fn is_empty(&self) -> bool {
         self.changes.is_empty()
-    }
-
-    fn in_sync(&self) -> bool {
-        self.changes.is_empty() && self.pending.is_empty() && self.findings.is_empty()
     }
 
     /// Pending items grouped by service, in order of first appearance.
