@@ -65,7 +65,16 @@ fn out_of_band_changes_are_reported_by_drift_and_repaired_by_apply() {
     let json = d.dbops.run(&["drift", "--format", "json"]);
     json.expect_code(2);
     let document: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
-    assert_eq!(document["drift"], true);
+    assert_eq!(
+        document["drift"],
+        serde_json::json!({"configuration": true, "findings": false})
+    );
+    let violations = crate::support::schema::violations("report.schema.json", &document);
+    assert!(violations.is_empty(), "{violations:?}");
+    // Configuration drift is not a finding: `--fail-on health` exits 0.
+    d.dbops
+        .run(&["drift", "--fail-on", "health"])
+        .expect_code(0);
     assert_eq!(document["summary"]["update"], 2);
     assert_eq!(document["summary"]["create"], 1);
 
