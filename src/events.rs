@@ -21,7 +21,7 @@ pub enum LogFormat {
     Json,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     Debug,
@@ -30,17 +30,30 @@ pub enum Level {
     Error,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// One line of `--log-format json` (schemas/event.schema.json).
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Event {
+    /// RFC 3339, UTC, milliseconds.
     pub timestamp: String,
     pub level: Level,
+    /// `<object>.<what happened>`: `role.password.rotated`, `apply.complete`, ...
     pub event: String,
+    /// The plan address the event is about, when it is about one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub address: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// Event-specific figures and names (never a secret).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub details: Option<serde_json::Value>,
+}
+
+/// The JSON Schema of one event line, committed as schemas/event.schema.json.
+pub fn schema_text() -> String {
+    let schema = schemars::schema_for!(Event);
+    let mut text = serde_json::to_string_pretty(&schema).expect("schemas serialize");
+    text.push('\n');
+    text
 }
 
 impl Event {

@@ -137,6 +137,8 @@ fn json_event_log_carries_rotation_evidence_without_secrets() {
     assert_eq!(names.last(), Some(&"apply.complete"));
     for event in &events {
         assert!(event["timestamp"].as_str().unwrap().ends_with('Z'));
+        let violations = crate::support::schema::violations("event.schema.json", event);
+        assert!(violations.is_empty(), "{violations:?}");
     }
     let find = |events: &[serde_json::Value], name: &str| {
         events

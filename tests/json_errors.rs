@@ -59,6 +59,21 @@ fn the_committed_report_schema_is_up_to_date() {
 }
 
 #[test]
+fn the_committed_event_schema_is_up_to_date() {
+    let generated = dbops::events::schema_text();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/event.schema.json");
+    if std::env::var_os("DBOPS_UPDATE_SCHEMA").is_some() {
+        std::fs::write(&path, &generated).unwrap();
+        return;
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "schemas/event.schema.json is out of date: run `DBOPS_UPDATE_SCHEMA=1 cargo test --test integration json_errors`"
+    );
+}
+
+#[test]
 fn a_config_error_carries_its_location_and_hint() {
     let out = Dbops::new(&format!("{ADMIN}\n[roles.x]\nconection_limit = 3\n"))
         .env(
