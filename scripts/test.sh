@@ -13,6 +13,7 @@ ensure_s3s_fs
 ensure_pgbouncer
 ensure_pgbackrest
 ensure_groff
+ensure_lint_tools
 export INSTA_UPDATE=no
 # Every server the suite starts inherits this mark; none may outlive it.
 DBOPS_TEST_RUN="dbops-test-$$-$(date +%s%N)"

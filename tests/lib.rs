@@ -10,6 +10,7 @@ mod archiving;
 mod backup;
 mod bad_input;
 mod bucket;
+mod ci_workflows;
 mod cli;
 mod concurrency;
 mod drift;

@@ -1,0 +1,24 @@
+# dbops in a container: a release build (the same script CI runs), then a
+# slim runtime with the binary as entrypoint, running as a non-root user whose
+# UID can match the owner of the files dbops manages (`--build-arg DBOPS_UID=`).
+# curl is there for `[server] restart_command` through the Docker Engine API
+# (examples/docker-compose).
+
+FROM rust:1.95-slim-bookworm AS build
+WORKDIR /src
+COPY . .
+RUN bash scripts/build-release.sh
+
+FROM debian:bookworm-slim
+# Debian's security updates move these versions; the base image tag pins the rest.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends ca-certificates curl \
+    && rm -rf /var/lib/apt/lists/*
+ARG DBOPS_UID=10001
+RUN useradd --system --uid "${DBOPS_UID}" --create-home --home-dir /home/dbops dbops
+COPY --from=build /src/target/release/dbops /usr/local/bin/dbops
+USER ${DBOPS_UID}
+WORKDIR /home/dbops
+ENTRYPOINT ["dbops"]
+CMD ["--help"]
