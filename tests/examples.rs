@@ -63,18 +63,9 @@ fn every_example_validates() {
 
 #[test]
 fn the_committed_schema_is_up_to_date() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/dbops.schema.json");
-    let committed = std::fs::read_to_string(&path).unwrap_or_default();
     let out = Dbops::new("").run(&["schema"]);
     out.expect_code(0);
-    if std::env::var_os("DBOPS_UPDATE_SCHEMA").is_some() {
-        std::fs::write(&path, &out.stdout).unwrap();
-        return;
-    }
-    assert!(
-        committed == out.stdout,
-        "schemas/dbops.schema.json is out of date: run `DBOPS_UPDATE_SCHEMA=1 cargo test the_committed_schema_is_up_to_date`"
-    );
+    crate::support::schema::assert_committed("dbops.schema.json", &out.stdout);
 }
 
 fn walk(dir: &Path) -> Vec<std::path::PathBuf> {

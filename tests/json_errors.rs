@@ -3,17 +3,10 @@
 //! kind a pipeline routes on: a bad file, a refused connection, a refused
 //! password, a denied S3 request. No secret appears in it.
 
-use std::path::Path;
-
 use crate::support::s3::{self, S3Server};
 use crate::support::{free_port, Dbops, PgServer};
 
 const ADMIN: &str = "[postgres]\nadmin = { env = \"DATABASE_ROOT_URL\" }\n";
-
-fn committed_schema() -> String {
-    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/error.schema.json"))
-        .unwrap_or_default()
-}
 
 /// The one document on stdout, valid against the schema.
 #[track_caller]
@@ -30,47 +23,14 @@ fn document(out: &crate::support::Output, command: &str) -> serde_json::Value {
 }
 
 #[test]
-fn the_committed_error_schema_is_up_to_date() {
-    let generated = dbops::render::error_document::schema_text();
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/error.schema.json");
-    if std::env::var_os("DBOPS_UPDATE_SCHEMA").is_some() {
-        std::fs::write(&path, &generated).unwrap();
-        return;
-    }
-    assert!(
-        committed_schema() == generated,
-        "schemas/error.schema.json is out of date: run `DBOPS_UPDATE_SCHEMA=1 cargo test --test integration json_errors`"
+fn the_committed_output_schemas_are_up_to_date() {
+    use crate::support::schema::assert_committed;
+    assert_committed(
+        "error.schema.json",
+        &dbops::render::error_document::schema_text(),
     );
-}
-
-#[test]
-fn the_committed_report_schema_is_up_to_date() {
-    let generated = dbops::render::json::schema_text();
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/report.schema.json");
-    if std::env::var_os("DBOPS_UPDATE_SCHEMA").is_some() {
-        std::fs::write(&path, &generated).unwrap();
-        return;
-    }
-    let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        committed == generated,
-        "schemas/report.schema.json is out of date: run `DBOPS_UPDATE_SCHEMA=1 cargo test --test integration json_errors`"
-    );
-}
-
-#[test]
-fn the_committed_event_schema_is_up_to_date() {
-    let generated = dbops::events::schema_text();
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/event.schema.json");
-    if std::env::var_os("DBOPS_UPDATE_SCHEMA").is_some() {
-        std::fs::write(&path, &generated).unwrap();
-        return;
-    }
-    let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        committed == generated,
-        "schemas/event.schema.json is out of date: run `DBOPS_UPDATE_SCHEMA=1 cargo test --test integration json_errors`"
-    );
+    assert_committed("report.schema.json", &dbops::render::json::schema_text());
+    assert_committed("event.schema.json", &dbops::events::schema_text());
 }
 
 #[test]

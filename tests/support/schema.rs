@@ -27,3 +27,21 @@ pub fn toml_as_json(text: &str) -> serde_json::Value {
 pub fn config_violations(toml: &str) -> Vec<String> {
     violations("dbops.schema.json", &toml_as_json(toml))
 }
+
+/// `schemas/NAME` is exactly `generated`; with `DBOPS_UPDATE_SCHEMA` set, it
+/// is rewritten instead.
+#[track_caller]
+pub fn assert_committed(name: &str, generated: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("schemas")
+        .join(name);
+    if std::env::var_os("DBOPS_UPDATE_SCHEMA").is_some() {
+        std::fs::write(&path, generated).unwrap();
+        return;
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "schemas/{name} is out of date: run `DBOPS_UPDATE_SCHEMA=1 cargo test --test integration schema`"
+    );
+}

@@ -8,8 +8,8 @@ use std::time::Duration;
 use super::diff::Operation;
 use crate::dsn::Dsn;
 use crate::error::Result;
-use crate::events::{Event, EventSink};
-use crate::pg::connect::{connect, server_error, Access};
+use crate::events::EventSink;
+use crate::pg::per_database::{self, Step};
 use crate::pg::quote::ident;
 use crate::plan::Planned;
 
@@ -30,39 +30,21 @@ pub async fn apply(
     timeout: Duration,
     sink: &dyn EventSink,
 ) -> Result<()> {
-    let mut index = 0;
-    while index < changes.len() {
-        let database = &changes[index].operation.database;
-        let end = changes[index..]
-            .iter()
-            .position(|p| &p.operation.database != database)
-            .map_or(changes.len(), |n| index + n);
-        let mut client =
-            connect(&admin.with_database(database), Access::ReadWrite, timeout).await?;
-        let transaction = client
-            .transaction()
-            .await
-            .map_err(|e| server_error(format!("cannot begin a transaction in `{database}`"), &e))?;
-        for planned in &changes[index..end] {
-            transaction
-                .batch_execute(&planned.operation.sql())
-                .await
-                .map_err(|e| {
-                    server_error(format!("cannot apply `{}`", planned.change.address), &e).cause(
-                        format!("the ownership changes in `{database}` were rolled back"),
-                    )
-                })?;
-        }
-        transaction.commit().await.map_err(|e| {
-            server_error(
-                format!("cannot commit ownership changes in `{database}`"),
-                &e,
-            )
-        })?;
-        for planned in &changes[index..end] {
-            sink.emit(Event::new("ownership.changed", &planned.change.address));
-        }
-        index = end;
-    }
-    Ok(())
+    let steps: Vec<Step> = changes
+        .iter()
+        .map(|p| Step {
+            database: &p.operation.database,
+            address: &p.change.address,
+            statements: vec![p.operation.sql()],
+        })
+        .collect();
+    per_database::apply(
+        admin,
+        &steps,
+        "ownership",
+        "ownership.changed",
+        timeout,
+        sink,
+    )
+    .await
 }
