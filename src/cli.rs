@@ -105,6 +105,25 @@ pub enum Command {
         #[arg(long)]
         settings: bool,
     },
+    /// Restore a backup into a throwaway server, run `[[restore_test.checks]]`
+    /// and record evidence in the bucket; exit 1 when it fails.
+    RestoreTest {
+        /// Recover to this point in time (RFC 3339 with an offset, e.g.
+        /// `2026-11-23T10:41:00Z`). Default: replay everything archived.
+        #[arg(long, value_name = "TIME")]
+        target_time: Option<String>,
+        /// `immediate`: stop as soon as the backup is consistent; `latest`:
+        /// replay everything archived (the default).
+        #[arg(long, value_name = "TARGET")]
+        target: Option<String>,
+        /// Restore this backup (a pgBackRest label or a WAL-G backup name)
+        /// instead of the newest that ended before the target.
+        #[arg(long, value_name = "NAME")]
+        backup: Option<String>,
+        /// Leave the restored server running for a look (prints how to reach and delete it).
+        #[arg(long)]
+        keep: bool,
+    },
     /// Print the JSON Schema of dbops.toml.
     Schema,
     /// Print a shell completion script: `source <(dbops completions bash)`.
@@ -134,6 +153,7 @@ impl Command {
             Command::Apply { .. } => "apply",
             Command::Drift { .. } => "drift",
             Command::Import { .. } => "import",
+            Command::RestoreTest { .. } => "restore-test",
             Command::Schema => "schema",
             Command::Completions { .. } => "completions",
             Command::Man => "man",

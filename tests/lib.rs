@@ -26,6 +26,7 @@ mod passwords;
 mod planfile;
 mod pooler;
 mod rendered_grammar;
+mod restore_test;
 mod roles;
 mod round_trips;
 mod secrets;

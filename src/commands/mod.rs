@@ -6,6 +6,7 @@ mod apply;
 mod drift;
 mod import;
 mod plan;
+mod restore_test;
 mod schema;
 mod shell;
 mod validate;
@@ -74,6 +75,20 @@ pub async fn run(settings: &Settings, command: Command) -> Result<ExitStatus, Er
                 settings: with_settings,
             };
             import::run(settings, &printer, &options).await
+        }
+        Command::RestoreTest {
+            target_time,
+            target,
+            backup,
+            keep,
+        } => {
+            let options = restore_test::Options {
+                target_time,
+                target,
+                backup,
+                keep,
+            };
+            restore_test::run_command(settings, &printer, &options).await
         }
         Command::Schema => schema::run(&printer),
         Command::Completions { shell } => shell::completions(shell),

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use crate::domains::backup::raw::RawBackup;
+use crate::domains::backup::raw::{RawBackup, RawRestoreTest};
 use crate::domains::bucket::raw::RawBucket;
 use crate::domains::grants::raw::RawGrant;
 use crate::domains::pooler::raw::RawPooler;
@@ -38,6 +38,8 @@ pub struct RawConfig {
     pub server: Option<RawServer>,
     /// Continuous archiving: the backup tool and recovery targets.
     pub backup: Option<RawBackup>,
+    /// `dbops restore-test`: the throwaway server and its checks.
+    pub restore_test: Option<RawRestoreTest>,
     /// S3-compatible buckets (AWS S3, Cloudflare R2, Backblaze B2, MinIO), by bucket name.
     #[serde(default)]
     pub bucket: BTreeMap<String, RawBucket>,

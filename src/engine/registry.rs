@@ -77,7 +77,8 @@ pub fn resolve(raw: &RawConfig, r: &mut Resolver<'_>) -> Option<DesiredState> {
     }
     let backup = match &raw.backup {
         Some(raw_backup) => {
-            let resolved = backup::resolve::resolve(raw_backup, &buckets, r);
+            let resolved =
+                backup::resolve::resolve(raw_backup, raw.restore_test.as_ref(), &buckets, r);
             let resolved = r.check(resolved);
             if let Some(backup) = &resolved {
                 settings::resolve::derive(
@@ -89,7 +90,16 @@ pub fn resolve(raw: &RawConfig, r: &mut Resolver<'_>) -> Option<DesiredState> {
             }
             resolved
         }
-        None => None,
+        None => {
+            if raw.restore_test.is_some() {
+                r.error(
+                    r.key(&["restore_test"])
+                        .error("restores a backup, but no `[backup]` is declared")
+                        .hint("declare `[backup]` with its tool and bucket"),
+                );
+            }
+            None
+        }
     };
     let pooler = match (&raw.pooler, &postgres) {
         (Some(raw_pooler), Some(postgres)) => {
@@ -586,7 +596,11 @@ pub fn inconsistencies(
 }
 
 /// Backup health findings, for `drift`: empty when no backup bucket is declared.
-pub async fn health(desired: &DesiredState, timeout: Duration) -> Result<Vec<Finding>> {
+pub async fn health(
+    desired: &DesiredState,
+    pg: &Client,
+    timeout: Duration,
+) -> Result<Vec<Finding>> {
     let Some(backup) = &desired.backup else {
         return Ok(Vec::new());
     };
@@ -597,10 +611,8 @@ pub async fn health(desired: &DesiredState, timeout: Duration) -> Result<Vec<Fin
     else {
         return Ok(Vec::new());
     };
-    let observed = backup::health::observe(backup, bucket, timeout).await?;
-    Ok(backup::health::check(
-        backup,
-        &observed,
-        std::time::SystemTime::now(),
-    ))
+    let archiver = backup::health::observe_server(pg).await?;
+    let now = std::time::SystemTime::now();
+    let observed = backup::health::observe(backup, bucket, Some(archiver), timeout, now).await?;
+    Ok(backup::health::check(backup, &observed, now))
 }

@@ -141,7 +141,7 @@ impl Session {
 
     /// Backup health findings, for `drift`.
     pub async fn health(&self) -> Result<Vec<crate::plan::Finding>> {
-        registry::health(&self.desired, self.timeout).await
+        registry::health(&self.desired, &self.client, self.timeout).await
     }
 
     /// Observes again until nothing is left to change, for up to `patience`:

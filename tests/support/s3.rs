@@ -244,4 +244,61 @@ impl Client {
             }
         });
     }
+
+    /// Every key under `prefix`, sorted.
+    pub fn keys(&self, bucket: &str, prefix: &str) -> Vec<String> {
+        let mut keys = Vec::new();
+        let mut token = None;
+        loop {
+            let out = self
+                .block(
+                    self.s3
+                        .list_objects_v2()
+                        .bucket(bucket)
+                        .prefix(prefix)
+                        .set_continuation_token(token.take())
+                        .send(),
+                )
+                .expect("list objects");
+            keys.extend(
+                out.contents()
+                    .iter()
+                    .filter_map(|o| o.key().map(str::to_string)),
+            );
+            match out.next_continuation_token() {
+                Some(next) => token = Some(next.to_string()),
+                None => break,
+            }
+        }
+        keys.sort();
+        keys
+    }
+
+    /// The body of one object.
+    pub fn get(&self, bucket: &str, key: &str) -> Vec<u8> {
+        self.block(async {
+            let out = self
+                .s3
+                .get_object()
+                .bucket(bucket)
+                .key(key)
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("get {key}: {e:?}"));
+            out.body.collect().await.unwrap().into_bytes().to_vec()
+        })
+    }
+
+    /// Writes `body` at `key`.
+    pub fn put_body(&self, bucket: &str, key: &str, body: &[u8]) {
+        self.block(
+            self.s3
+                .put_object()
+                .bucket(bucket)
+                .key(key)
+                .body(aws_sdk_s3::primitives::ByteStream::from(body.to_vec()))
+                .send(),
+        )
+        .unwrap_or_else(|e| panic!("put {key}: {e:?}"));
+    }
 }

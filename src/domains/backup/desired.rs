@@ -2,12 +2,87 @@
 //! (its layout), retention, health thresholds, and the files dbops renders for
 //! the backup sidecar.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::domains::files::DesiredFile;
+
+/// What the backups keep: a grandfather-father-son series of full backups
+/// and a window of point-in-time recovery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// One full backup per day for this many days.
+    pub daily: u32,
+    /// One per 7 days for this many weeks.
+    pub weekly: u32,
+    /// One per 30 days for this many months.
+    pub monthly: u32,
+    /// Point-in-time recovery reaches back this many days.
+    pub wal_days: u32,
+}
+
+impl Retention {
+    /// The age of the oldest full backup the policy keeps, in days.
+    pub fn span_days(&self) -> u32 {
+        self.daily
+            .max(self.weekly.saturating_mul(7))
+            .max(self.monthly.saturating_mul(30))
+    }
+
+    /// How far back full backups are kept: the policy's span, or further when
+    /// `wal_days` reaches further (a point in time needs a backup before it).
+    pub fn keep_days(&self) -> u32 {
+        self.span_days().max(self.wal_days)
+    }
+
+    /// How often the sidecar must take a full backup for the policy to hold:
+    /// the shortest series' period.
+    pub fn interval_days(&self) -> u32 {
+        if self.daily > 0 {
+            1
+        } else if self.weekly > 0 {
+            7
+        } else {
+            30
+        }
+    }
+
+    /// The series as (period in days, count), shortest period first.
+    pub fn series(&self) -> Vec<(u32, u32)> {
+        [(1, self.daily), (7, self.weekly), (30, self.monthly)]
+            .into_iter()
+            .filter(|(_, count)| *count > 0)
+            .collect()
+    }
+}
+
+/// One `[[restore_test.checks]]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Check {
+    pub name: String,
+    pub database: String,
+    pub sql: String,
+    pub expect: Expectation,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expectation {
+    MinRows(u64),
+    Equals(String),
+}
+
+/// `[restore_test]`, resolved.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RestoreTest {
+    pub pg_bindir: Option<PathBuf>,
+    pub os_user: String,
+    pub work_dir: Option<PathBuf>,
+    pub port: Option<u16>,
+    pub checks: Vec<Check>,
+}
 
 /// The backup tool the sidecar runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
@@ -29,13 +104,20 @@ pub struct DesiredBackup {
     pub stanza: String,
     /// The `archive_command` PostgreSQL runs.
     pub archive_command: String,
-    pub full_backups: u32,
-    pub full_backup_interval: Duration,
-    pub wal_days: Option<u32>,
+    pub retention: Retention,
+    /// From fetching a backup to a promoted server, at most.
+    pub rto: Duration,
     pub max_wal_age: Duration,
     pub max_base_backup_age: Duration,
     pub restore_test_max_age: Option<Duration>,
+    pub restore_test_grace: Duration,
+    /// `[restore_test]`; the defaults when it is not declared.
+    pub restore_test: RestoreTest,
     pub files: Vec<DesiredFile>,
+    /// The rendered tool configuration (pgbackrest.conf or the WAL-G env
+    /// file), whether or not a path is declared for it: restore-test writes
+    /// it into its own work directory.
+    pub tool_config: Option<String>,
 }
 
 impl DesiredBackup {
@@ -67,10 +149,12 @@ impl DesiredBackup {
         self.join("restore-tests/")
     }
 
-    /// How old the oldest kept full backup gets, in whole days (rounded up).
-    pub fn oldest_full_backup_days(&self) -> u64 {
-        let seconds = self.full_backup_interval.as_secs() * u64::from(self.full_backups);
-        seconds.div_ceil(86_400)
+    /// The date folder and run folder of one restore test's evidence:
+    /// `PREFIX/restore-tests/YYYY-MM-DD/HHMMSSZ/`.
+    pub fn evidence_prefix(&self, rfc3339: &str) -> String {
+        let (date, time) = rfc3339.split_at(10);
+        let time: String = time.chars().filter(char::is_ascii_digit).take(6).collect();
+        format!("{}{date}/{time}Z/", self.restore_tests_prefix())
     }
 }
 
@@ -85,13 +169,20 @@ impl DesiredBackup {
             prefix: "prod".into(),
             stanza: "main".into(),
             archive_command: "wal-g wal-push %p".into(),
-            full_backups: 7,
-            full_backup_interval: Duration::from_secs(86_400),
-            wal_days: None,
+            retention: Retention {
+                daily: 7,
+                weekly: 4,
+                monthly: 0,
+                wal_days: 30,
+            },
+            rto: Duration::from_secs(3600),
             max_wal_age: Duration::from_secs(600),
             max_base_backup_age: Duration::from_secs(26 * 3600),
             restore_test_max_age: None,
+            restore_test_grace: Duration::from_secs(7 * 86_400),
+            restore_test: RestoreTest::default(),
             files: vec![],
+            tool_config: None,
         }
     }
 }

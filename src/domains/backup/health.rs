@@ -1,283 +1,512 @@
-//! Backup health, for `dbops drift`: are backups actually happening? Reads
-//! object listings only (keys and LastModified; nothing is downloaded) in the
-//! tool's layout, and compares the newest WAL, the newest full backup and,
-//! when asked, the newest restore-test evidence with their thresholds.
+//! Backup health, for `dbops drift`: is archiving working, are full backups
+//! taken and kept as the policy says, and has a restore test passed lately?
 //!
-//! WAL-G's `wal_005/` is flat, so it is listed page by page (1,000 keys a
-//! request: a month of one-minute segments is about 44 requests). pgBackRest's
-//! archive is a tree whose names sort by time, so only its last branch is
-//! listed. Full backups: WAL-G's `*_backup_stop_sentinel.json` at the top of
-//! `basebackups_005/` (one delimiter listing); pgBackRest's `backup.info`,
-//! rewritten when a backup completes.
+//! WAL freshness is judged from the server's point of view
+//! (`pg_stat_archiver`, the archive status directory, the current WAL
+//! position): WAL is stale only when it was written and not archived within
+//! the threshold, so an idle server with nothing to archive is healthy. The
+//! bucket is then asked only whether the newest segment the server archived
+//! is there (one or two requests, whatever the history kept). Full backups
+//! come from one listing of the tool's backup prefix; restore-test evidence is
+//! read and must parse and say it passed. Observing reads; [`check`] is pure.
 
 use std::time::{Duration, SystemTime};
 
-use aws_sdk_s3::Client;
+use tokio_postgres::Client;
 
 use super::desired::{BackupTool, DesiredBackup};
-use crate::domains::bucket::client::{classify, client, failure_error};
+use super::listing::{is_segment, Lister};
+use super::restore::evidence::Evidence;
+use crate::domains::bucket::client::client;
 use crate::domains::bucket::desired::DesiredBucket;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::plan::{Address, Finding};
 use crate::util::durations::short;
 
 /// What findings of this module are grouped under.
 pub const CHECK: &str = "backup health";
 
-/// What the listings found: the newest object of each kind.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// The server's archiver, as `pg_stat_archiver` and the WAL position show it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Archiver {
+    pub in_recovery: bool,
+    pub archived_count: i64,
+    pub last_archived_wal: Option<String>,
+    /// Seconds since the last success, by the server's clock.
+    pub last_archived_age: Option<f64>,
+    pub failed_count: i64,
+    pub last_failed_wal: Option<String>,
+    pub last_failed_age: Option<f64>,
+    /// Seconds since the server started (archiving starts with it).
+    pub uptime: f64,
+    /// Segments waiting in `archive_status/*.ready`, and the oldest's age;
+    /// `None` when the role may not read the directory.
+    pub ready: Option<(i64, Option<f64>)>,
+    /// WAL was written after the end of the last archived segment.
+    pub written_since_archive: bool,
+}
+
+/// What drift saw: the server's archiver and the bucket.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Observed {
-    pub newest_wal: Option<SystemTime>,
-    pub newest_base_backup: Option<SystemTime>,
-    /// The newest `restore-tests/YYYY-MM-DD/` folder's date.
-    pub newest_restore_test: Option<SystemTime>,
+    pub archiver: Option<Archiver>,
+    /// Whether the bucket holds the newest segment the server archived, and
+    /// where it looked; `None` when there was nothing to look for.
+    pub archived_segment_found: Option<(bool, String)>,
+    /// Full backups (name, completion), oldest first.
+    pub full_backups: Vec<(String, SystemTime)>,
+    /// The newest evidence that parsed and passed: (key, when the test ran).
+    pub newest_passing_evidence: Option<(String, SystemTime)>,
+    /// Evidence folders dated after today, ignored.
+    pub future_evidence: Vec<String>,
+    /// S3 requests made for the WAL check alone, and in all.
+    pub wal_requests: usize,
     pub requests: usize,
 }
 
-fn to_system_time(t: &aws_sdk_s3::primitives::DateTime) -> Option<SystemTime> {
-    SystemTime::try_from(*t).ok()
+/// Parses `X/Y` into a 64-bit LSN.
+pub fn parse_lsn(text: &str) -> Option<u64> {
+    let (high, low) = text.split_once('/')?;
+    Some((u64::from_str_radix(high, 16).ok()? << 32) | u64::from_str_radix(low, 16).ok()?)
 }
 
-struct Lister<'a> {
-    s3: Client,
-    bucket: &'a DesiredBucket,
-    requests: usize,
+/// The LSN just past the end of segment `name` (24 hex digits).
+pub fn segment_end(name: &str, segment_size: u64) -> Option<u64> {
+    let name = name.get(..24)?;
+    if !is_segment(name) || segment_size == 0 {
+        return None;
+    }
+    let log = u64::from_str_radix(&name[8..16], 16).ok()?;
+    let seg = u64::from_str_radix(&name[16..24], 16).ok()?;
+    let per_log = 0x1_0000_0000 / segment_size;
+    Some((log * per_log + seg + 1) * segment_size)
 }
 
-impl Lister<'_> {
-    /// Newest LastModified under `prefix`, paginating, keys filtered by `keep`.
-    async fn newest(
-        &mut self,
-        prefix: &str,
-        keep: impl Fn(&str) -> bool,
-    ) -> Result<Option<SystemTime>> {
-        let mut newest = None;
-        let mut token = None;
-        loop {
-            let out = self
-                .s3
-                .list_objects_v2()
-                .bucket(&self.bucket.name)
-                .prefix(prefix)
-                .max_keys(1000)
-                .set_continuation_token(token.take())
-                .send()
-                .await
-                .map_err(|e| failure_error(self.bucket, "ListObjectsV2", None, classify(&e)))?;
-            self.requests += 1;
-            for object in out.contents() {
-                if object.key().is_some_and(&keep) {
-                    newest = newest.max(object.last_modified().and_then(to_system_time));
-                }
-            }
-            match out.next_continuation_token() {
-                Some(next) if out.is_truncated() == Some(true) => token = Some(next.to_string()),
-                _ => return Ok(newest),
+/// Reads the archiver's state. Needs `pg_monitor` (or superuser) for the
+/// archive status directory; without it the backlog is unknown, not healthy.
+pub async fn observe_server(pg: &Client) -> Result<Archiver> {
+    let row = pg
+        .query_one(
+            "SELECT a.archived_count, a.last_archived_wal, \
+                    extract(epoch FROM now() - a.last_archived_time)::float8, \
+                    a.failed_count, a.last_failed_wal, \
+                    extract(epoch FROM now() - a.last_failed_time)::float8, \
+                    extract(epoch FROM now() - pg_postmaster_start_time())::float8, \
+                    pg_is_in_recovery(), \
+                    CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_current_wal_lsn()::text END, \
+                    (SELECT setting::bigint FROM pg_settings WHERE name = 'wal_segment_size') \
+             FROM pg_stat_archiver a",
+            &[],
+        )
+        .await
+        .map_err(|e| {
+            Error::new(format!(
+                "cannot read `pg_stat_archiver`: {}",
+                crate::pg::connect::describe(&e)
+            ))
+        })?;
+    let last_archived_wal: Option<String> = row.get(1);
+    let current: Option<String> = row.get(8);
+    let segment_size: i64 = row.get(9);
+    let written_since_archive = match (&current, &last_archived_wal) {
+        (Some(current), Some(last)) => {
+            match (parse_lsn(current), segment_end(last, segment_size as u64)) {
+                (Some(at), Some(end)) => at > end,
+                // A history or backup-label file: judge by time alone.
+                _ => true,
             }
         }
-    }
-
-    /// One delimiter listing: (objects as (key, time), sub-prefixes), first 1,000 of each.
-    async fn level(
-        &mut self,
-        prefix: &str,
-    ) -> Result<(Vec<(String, Option<SystemTime>)>, Vec<String>)> {
-        let out = self
-            .s3
-            .list_objects_v2()
-            .bucket(&self.bucket.name)
-            .prefix(prefix)
-            .delimiter("/")
-            .send()
-            .await
-            .map_err(|e| failure_error(self.bucket, "ListObjectsV2", None, classify(&e)))?;
-        self.requests += 1;
-        let objects = out
-            .contents()
-            .iter()
-            .map(|o| {
-                (
-                    o.key().unwrap_or_default().to_string(),
-                    o.last_modified().and_then(to_system_time),
-                )
-            })
-            .collect();
-        let prefixes = out
-            .common_prefixes()
-            .iter()
-            .filter_map(|p| p.prefix().map(str::to_string))
-            .collect();
-        Ok((objects, prefixes))
-    }
+        (Some(_), None) => true,
+        (None, _) => false,
+    };
+    let ready = match pg
+        .query_one(
+            "SELECT count(*), extract(epoch FROM now() - min(modification))::float8 \
+             FROM pg_ls_archive_statusdir() WHERE name LIKE '%.ready'",
+            &[],
+        )
+        .await
+    {
+        Ok(row) => Some((row.get::<_, i64>(0), row.get::<_, Option<f64>>(1))),
+        Err(_) => None,
+    };
+    Ok(Archiver {
+        in_recovery: row.get(7),
+        archived_count: row.get(0),
+        last_archived_wal,
+        last_archived_age: row.get(2),
+        failed_count: row.get(3),
+        last_failed_wal: row.get(4),
+        last_failed_age: row.get(5),
+        uptime: row.get(6),
+        ready,
+        written_since_archive,
+    })
 }
+
+/// How many evidence date folders are read at most, newest first.
+const EVIDENCE_FOLDERS: usize = 10;
 
 pub async fn observe(
     backup: &DesiredBackup,
     bucket: &DesiredBucket,
+    archiver: Option<Archiver>,
     timeout: Duration,
+    now: SystemTime,
 ) -> Result<Observed> {
-    let mut lister = Lister {
-        s3: client(bucket, timeout).await,
-        bucket,
-        requests: 0,
-    };
+    let mut lister = Lister::new(client(bucket, timeout).await, bucket);
     let mut observed = Observed::default();
-    match backup.tool {
-        BackupTool::WalG => {
-            observed.newest_wal = lister.newest(&backup.wal_prefix(), |_| true).await?;
-            let (objects, _) = lister.level(&backup.base_prefix()).await?;
-            observed.newest_base_backup = objects
-                .iter()
-                .filter(|(key, _)| key.ends_with("_backup_stop_sentinel.json"))
-                .filter_map(|(_, t)| *t)
-                .max();
-        }
-        BackupTool::PgBackRest => {
-            // archive/<stanza>/<version>-<n>/<timeline+high>/<segment>: follow the last branch.
-            let mut prefix = backup.wal_prefix();
-            for _ in 0..2 {
-                let (_, prefixes) = lister.level(&prefix).await?;
-                match prefixes.into_iter().max() {
-                    Some(last) => prefix = last,
-                    None => break,
+    if let Some(segment) = archiver
+        .as_ref()
+        .and_then(|a| a.last_archived_wal.clone())
+        .filter(|name| is_segment(name))
+    {
+        let found = lister.segment(backup, &segment).await?;
+        observed.archived_segment_found = Some((found.is_some(), segment));
+    }
+    observed.wal_requests = lister.requests;
+    observed.archiver = archiver;
+    observed.full_backups = lister.full_backups(backup).await?;
+    if backup.restore_test_max_age.is_some() {
+        let today = humantime::format_rfc3339_seconds(now).to_string()[..10].to_string();
+        let (_, mut folders) = lister.level(&backup.restore_tests_prefix()).await?;
+        folders.sort();
+        folders.reverse();
+        let mut read = 0;
+        'folders: for folder in folders {
+            let date = folder
+                .trim_end_matches('/')
+                .rsplit('/')
+                .next()
+                .unwrap_or("")
+                .to_string();
+            if date.as_str() > today.as_str() {
+                observed.future_evidence.push(folder);
+                continue;
+            }
+            if read == EVIDENCE_FOLDERS {
+                break;
+            }
+            read += 1;
+            let mut keys: Vec<String> = lister
+                .all(&folder)
+                .await?
+                .into_iter()
+                .map(|(key, _)| key)
+                .filter(|key| key.ends_with("/evidence.json"))
+                .collect();
+            keys.sort();
+            for key in keys.into_iter().rev() {
+                let Some(evidence) = Evidence::parse(&lister.read(&key).await?) else {
+                    continue;
+                };
+                let Ok(ran) =
+                    humantime::parse_rfc3339_weak(evidence.started_at.trim_end_matches('Z'))
+                else {
+                    continue;
+                };
+                if evidence.passed && ran <= now && evidence.started_at.starts_with(&date) {
+                    observed.newest_passing_evidence = Some((key, ran));
+                    break 'folders;
                 }
             }
-            observed.newest_wal = lister
-                .newest(&prefix, |key| {
-                    !key.ends_with("archive.info") && !key.ends_with("archive.info.copy")
-                })
-                .await?;
-            let (objects, _) = lister.level(&backup.base_prefix()).await?;
-            observed.newest_base_backup = objects
-                .iter()
-                .filter(|(key, _)| key.ends_with("/backup.info"))
-                .filter_map(|(_, t)| *t)
-                .max();
         }
-    }
-    if backup.restore_test_max_age.is_some() {
-        let (_, prefixes) = lister.level(&backup.restore_tests_prefix()).await?;
-        observed.newest_restore_test = prefixes
-            .iter()
-            .filter_map(|p| {
-                let date = p.trim_end_matches('/').rsplit('/').next()?;
-                humantime::parse_rfc3339(&format!("{date}T00:00:00Z")).ok()
-            })
-            .max();
     }
     observed.requests = lister.requests;
     Ok(observed)
 }
 
-/// Compares what was observed with the thresholds, as of `now`. Pure.
+fn finding(name: &'static str, message: String) -> Finding {
+    Finding::new(
+        Address::new("backup").word("health").word(name),
+        CHECK,
+        message,
+    )
+}
+
+fn age_text(seconds: f64) -> String {
+    short(Duration::from_secs_f64(seconds.max(0.0)))
+}
+
+/// Compares what was observed with the thresholds and the policy, as of `now`. Pure.
 pub fn check(backup: &DesiredBackup, observed: &Observed, now: SystemTime) -> Vec<Finding> {
     let mut findings = Vec::new();
-    let mut check_one = |name: &'static str,
-                         what: &str,
-                         newest: Option<SystemTime>,
-                         threshold: Duration,
-                         where_: String| {
-        let address = Address::new("backup").word("health").word(name);
-        let threshold_text = short(threshold);
-        match newest {
-            None => findings.push(
-                Finding::new(
-                    address,
-                    CHECK,
-                    format!("no {what} found under `{where_}` (threshold {threshold_text})"),
+    let rpo = backup.rpo;
+    if let Some(a) = observed.archiver.as_ref().filter(|a| !a.in_recovery) {
+        // Archiving fails now: the newest failure is newer than the newest success.
+        let failing = match (a.last_failed_age, a.last_archived_age) {
+            (Some(failed), Some(archived)) => failed < archived,
+            (Some(_), None) => true,
+            _ => false,
+        };
+        let unarchived_age = a.last_archived_age.unwrap_or(a.uptime);
+        if failing {
+            let last_success = match (&a.last_archived_wal, a.last_archived_age) {
+                (Some(wal), Some(age)) => {
+                    format!("the last success was `{wal}`, {} ago", age_text(age))
+                }
+                _ => "nothing was archived since the server started".into(),
+            };
+            findings.push(
+                finding(
+                    "archiver",
+                    format!(
+                        "archiving is failing: `archive_command` failed {} times, last on `{}` {} ago; {last_success}",
+                        a.failed_count,
+                        a.last_failed_wal.as_deref().unwrap_or("?"),
+                        age_text(a.last_failed_age.unwrap_or(0.0)),
+                    ),
                 )
-                .detail("prefix", where_)
-                .detail("threshold_seconds", threshold.as_secs()),
-            ),
-            Some(t) => {
-                let age = now.duration_since(t).unwrap_or_default();
+                .detail("failed_count", a.failed_count)
+                .detail("segment", a.last_failed_wal.clone().unwrap_or_default())
+                .detail("age_seconds", unarchived_age.round() as u64)
+                .detail("threshold_seconds", rpo.as_secs()),
+            );
+        } else if let Some((count, Some(oldest))) = a.ready {
+            if count > 0 && oldest > rpo.as_secs_f64() {
+                findings.push(
+                    finding(
+                        "archiver",
+                        format!(
+                            "{count} WAL segments wait to be archived, the oldest for {}, longer than `backup.rpo` ({})",
+                            age_text(oldest),
+                            short(rpo)
+                        ),
+                    )
+                    .detail("segments", count)
+                    .detail("age_seconds", oldest.round() as u64)
+                    .detail("threshold_seconds", rpo.as_secs()),
+                );
+            }
+        }
+        if a.written_since_archive && unarchived_age > backup.max_wal_age.as_secs_f64() {
+            let since = match &a.last_archived_wal {
+                Some(wal) => format!(
+                    "segment `{wal}` was archived {} ago",
+                    age_text(unarchived_age)
+                ),
+                None => format!("the server started {} ago", age_text(unarchived_age)),
+            };
+            findings.push(
+                finding(
+                    "wal",
+                    format!(
+                        "WAL written since {since} is not archived yet, longer than the threshold of {}",
+                        short(backup.max_wal_age)
+                    ),
+                )
+                .detail("segment", a.last_archived_wal.clone().unwrap_or_default())
+                .detail("age_seconds", unarchived_age.round() as u64)
+                .detail("threshold_seconds", backup.max_wal_age.as_secs()),
+            );
+        }
+        if a.ready.is_none() {
+            findings.push(finding(
+                "archiver",
+                "cannot read the archive status directory (`pg_ls_archive_statusdir()`): a backlog of unarchived WAL would go unseen".into(),
+            ).detail("hint", "grant `pg_monitor` to the admin role"));
+        }
+    }
+    if let Some((false, segment)) = &observed.archived_segment_found {
+        findings.push(
+            finding(
+                "wal",
+                format!(
+                    "the server archived `{segment}`, but the bucket has no such segment under `{}`: `archive_command` writes somewhere else",
+                    backup.wal_prefix()
+                ),
+            )
+            .detail("segment", segment.clone())
+            .detail("prefix", backup.wal_prefix()),
+        );
+    }
+    findings.extend(check_full_backups(backup, &observed.full_backups, now));
+    if let Some(threshold) = backup.restore_test_max_age {
+        let first_backup = observed.full_backups.first().map(|(_, t)| *t);
+        let address_detail = backup.restore_tests_prefix();
+        match &observed.newest_passing_evidence {
+            Some((key, ran)) => {
+                let age = now.duration_since(*ran).unwrap_or_default();
                 if age > threshold {
                     findings.push(
-                        Finding::new(
-                            address,
-                            CHECK,
+                        finding(
+                            "restore_test",
                             format!(
-                                "newest {what} is {} old, older than the threshold of {threshold_text}",
-                                short(age)
+                                "the newest passing restore test is {} old, older than the threshold of {}",
+                                short(age),
+                                short(threshold)
                             ),
                         )
-                        .detail("prefix", where_)
+                        .detail("object", key.clone())
                         .detail("age_seconds", age.as_secs())
                         .detail("threshold_seconds", threshold.as_secs()),
                     );
                 }
             }
+            None => {
+                let in_grace = match first_backup {
+                    None => true,
+                    Some(first) => {
+                        now.duration_since(first).unwrap_or_default() < backup.restore_test_grace
+                    }
+                };
+                if !in_grace {
+                    findings.push(
+                        finding(
+                            "restore_test",
+                            format!(
+                                "no passing restore-test evidence under `{address_detail}`, and the first full backup is older than the grace period ({})",
+                                short(backup.restore_test_grace)
+                            ),
+                        )
+                        .detail("prefix", address_detail)
+                        .detail("threshold_seconds", threshold.as_secs()),
+                    );
+                }
+            }
         }
+        for folder in &observed.future_evidence {
+            findings.push(
+                finding(
+                    "restore_test",
+                    format!("evidence folder `{folder}` is dated in the future and does not count"),
+                )
+                .detail("prefix", folder.clone()),
+            );
+        }
+    }
+    // One finding per address: the first of each explains, the rest add to it.
+    let mut merged: Vec<Finding> = Vec::new();
+    for f in findings {
+        match merged.iter_mut().find(|m| m.address == f.address) {
+            Some(existing) => {
+                existing.message = format!("{}; {}", existing.message, f.message);
+                for (key, value) in f.details {
+                    existing.details.entry(key).or_insert(value);
+                }
+            }
+            None => merged.push(f),
+        }
+    }
+    merged
+}
+
+/// The newest full backup is fresh, and the backups kept match the policy:
+/// each daily, weekly and monthly window of the policy holds one, counting
+/// only windows after the first backup (a young deployment is not short of
+/// backups it could not have taken yet).
+pub fn check_full_backups(
+    backup: &DesiredBackup,
+    backups: &[(String, SystemTime)],
+    now: SystemTime,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let threshold = backup.max_base_backup_age;
+    let address = |what: &'static str| Address::new("backup").word("health").word(what);
+    let Some((newest_name, newest)) = backups.last() else {
+        findings.push(
+            Finding::new(
+                address("base_backup"),
+                CHECK,
+                format!(
+                    "no full backup found under `{}` (threshold {})",
+                    backup.base_prefix(),
+                    short(threshold)
+                ),
+            )
+            .detail("prefix", backup.base_prefix())
+            .detail("threshold_seconds", threshold.as_secs()),
+        );
+        return findings;
     };
-    check_one(
-        "wal",
-        "archived WAL",
-        observed.newest_wal,
-        backup.max_wal_age,
-        backup.wal_prefix(),
+    let age = now.duration_since(*newest).unwrap_or_default();
+    if age > threshold {
+        findings.push(
+            Finding::new(
+                address("base_backup"),
+                CHECK,
+                format!(
+                    "newest full backup is {} old, older than the threshold of {}",
+                    short(age),
+                    short(threshold)
+                ),
+            )
+            .detail("object", newest_name.clone())
+            .detail("prefix", backup.base_prefix())
+            .detail("age_seconds", age.as_secs())
+            .detail("threshold_seconds", threshold.as_secs()),
+        );
+    }
+    let oldest = backups[0].1;
+    let day = 86_400u64;
+    let mut gaps = Vec::new();
+    for (period_days, count) in backup.retention.series() {
+        let period = Duration::from_secs(u64::from(period_days) * day);
+        for k in 0..count {
+            // Window k: (now - (k+1)·period, now - k·period], with one
+            // period of slack for the first (today's backup may be pending).
+            let end = now
+                .checked_sub(period * k)
+                .unwrap_or(SystemTime::UNIX_EPOCH);
+            let start = end.checked_sub(period).unwrap_or(SystemTime::UNIX_EPOCH);
+            if start < oldest || k == 0 {
+                continue;
+            }
+            if !backups.iter().any(|(_, t)| *t > start && *t <= end) {
+                gaps.push((period_days, start, end));
+            }
+        }
+    }
+    if let Some((period, start, end)) = gaps.first() {
+        let series = match period {
+            1 => "daily",
+            7 => "weekly",
+            _ => "monthly",
+        };
+        findings.push(
+            Finding::new(
+                address("retention"),
+                CHECK,
+                format!(
+                    "{} gap(s) in the kept full backups; the first: no {series} backup between {} and {} ({} kept, policy {})",
+                    gaps.len(),
+                    humantime::format_rfc3339_seconds(*start),
+                    humantime::format_rfc3339_seconds(*end),
+                    backups.len(),
+                    super::lint::describe(&backup.retention)
+                ),
+            )
+            .detail("gaps", gaps.len())
+            .detail("kept", backups.len()),
+        );
+    }
+    // Kept well past the policy: pruning does not run.
+    let keep = Duration::from_secs(
+        (u64::from(backup.retention.keep_days()) + 2 * u64::from(backup.retention.interval_days()))
+            * day,
     );
-    check_one(
-        "base_backup",
-        "full backup",
-        observed.newest_base_backup,
-        backup.max_base_backup_age,
-        backup.base_prefix(),
-    );
-    if let Some(threshold) = backup.restore_test_max_age {
-        check_one(
-            "restore_test",
-            "restore-test evidence",
-            observed.newest_restore_test,
-            threshold,
-            backup.restore_tests_prefix(),
+    if now.duration_since(oldest).unwrap_or_default() > keep {
+        let stale = backups
+            .iter()
+            .filter(|(_, t)| now.duration_since(*t).unwrap_or_default() > keep)
+            .count();
+        findings.push(
+            Finding::new(
+                address("retention"),
+                CHECK,
+                format!(
+                    "{stale} full backup(s) are older than the policy keeps ({}d): pruning (`{}`) is not running",
+                    backup.retention.keep_days(),
+                    match backup.tool {
+                        BackupTool::PgBackRest => "pgbackrest expire",
+                        BackupTool::WalG => "wal-g delete",
+                    }
+                ),
+            )
+            .detail("object", backups[0].0.clone())
+            .detail("age_seconds", now.duration_since(oldest).unwrap_or_default().as_secs())
+            .detail("threshold_seconds", keep.as_secs()),
         );
     }
     findings
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn backup() -> DesiredBackup {
-        DesiredBackup {
-            restore_test_max_age: Some(Duration::from_secs(35 * 86_400)),
-            ..DesiredBackup::example()
-        }
-    }
-
-    #[test]
-    fn fresh_backups_pass_and_stale_ones_are_named_with_age_and_threshold() {
-        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(100 * 86_400);
-        let ago = |s: u64| Some(now - Duration::from_secs(s));
-        let fresh = Observed {
-            newest_wal: ago(60),
-            newest_base_backup: ago(3600),
-            newest_restore_test: ago(10 * 86_400),
-            requests: 3,
-        };
-        assert!(check(&backup(), &fresh, now).is_empty());
-        let stale = Observed {
-            newest_wal: ago(3 * 3600),
-            newest_base_backup: None,
-            newest_restore_test: ago(40 * 86_400),
-            requests: 3,
-        };
-        let findings = check(&backup(), &stale, now);
-        assert_eq!(findings.len(), 3);
-        assert_eq!(findings[0].address.to_string(), "backup.health.wal");
-        assert_eq!(findings[0].details["age_seconds"], 3 * 3600);
-        assert_eq!(
-            findings[0].message,
-            "newest archived WAL is 3h old, older than the threshold of 10m"
-        );
-        assert_eq!(
-            findings[1].message,
-            "no full backup found under `prod/basebackups_005/` (threshold 1d 2h)"
-        );
-        assert_eq!(
-            findings[2].message,
-            "newest restore-test evidence is 40d old, older than the threshold of 35d"
-        );
-    }
 }

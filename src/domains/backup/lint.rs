@@ -2,8 +2,9 @@
 //! tool makes: retention the bucket would cut short, and a bucket that costs
 //! or exposes more than it should. Reported by `validate` and `plan`. Pure.
 
-use super::desired::DesiredBackup;
+use super::desired::{BackupTool, DesiredBackup, Retention};
 use crate::domains::bucket::desired::DesiredBucket;
+use crate::domains::bucket::rule::TransitionClass;
 use crate::util::durations::short;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,33 +21,70 @@ pub fn lint(backup: &DesiredBackup, bucket: &DesiredBucket) -> Vec<Lint> {
             message,
         })
     };
-    let keep_days = backup.oldest_full_backup_days() as i64;
+    let policy = backup.retention;
+    // The oldest full backup lives until the next one is taken and the old
+    // one pruned: the policy's span plus one interval (one failed nightly
+    // backup must not cost the oldest backup its WAL).
+    let backup_days = i64::from(policy.keep_days()) + i64::from(policy.interval_days());
+    // WAL-G keeps no copy of the WAL a backup needs inside the backup (that is
+    // pgBackRest's `archive-copy`, which dbops turns on): that WAL must live
+    // as long as the backup.
+    let wal_needed = match backup.tool {
+        BackupTool::WalG => i64::from(policy.wal_days).max(backup_days),
+        BackupTool::PgBackRest => i64::from(policy.wal_days),
+    };
     let wal = backup.wal_prefix();
     let base = backup.base_prefix();
+    let evidence = backup.restore_tests_prefix();
     let rules = bucket.lifecycle.as_deref().unwrap_or_default();
     for rule in rules.iter().filter(|r| r.enabled) {
         if let Some(days) = rule.expire_after_days {
-            if rule.covers(&wal) && days < keep_days {
+            if rule.covers(&wal) && days < wal_needed {
+                let why = if wal_needed > i64::from(policy.wal_days) {
+                    format!("the oldest full backup kept ({} plus one backup interval, {backup_days}d) needs its WAL to restore", describe(&policy))
+                } else {
+                    format!(
+                        "`wal_days = {}` promises point-in-time recovery that far back",
+                        policy.wal_days
+                    )
+                };
                 error(format!(
-                    "lifecycle rule `{}` expires WAL after {days}d, but the oldest full backup kept ({} x {}) is {keep_days}d old: point-in-time recovery from it would break",
-                    rule.id,
-                    backup.full_backups,
-                    short(backup.full_backup_interval)
+                    "lifecycle rule `{}` expires WAL after {days}d, but {why}",
+                    rule.id
                 ));
             }
-            if rule.covers(&base) && days < keep_days {
+            if rule.covers(&base) && days < backup_days {
                 error(format!(
-                    "lifecycle rule `{}` expires full backups after {days}d, before the declared retention of {} full backups ({keep_days}d)",
-                    rule.id, backup.full_backups
+                    "lifecycle rule `{}` expires full backups after {days}d, but the retention ({}) keeps the oldest for {backup_days}d (its span or `wal_days`, plus one backup interval)",
+                    rule.id,
+                    describe(&policy)
                 ));
+            }
+            if let Some(max_age) = backup.restore_test_max_age {
+                let max_days = max_age.as_secs().div_ceil(86_400) as i64;
+                if rule.covers(&evidence) && days < max_days {
+                    error(format!(
+                        "lifecycle rule `{}` expires restore-test evidence after {days}d, sooner than `restore_test_max_age` ({}): drift would find no evidence between drills",
+                        rule.id,
+                        short(max_age)
+                    ));
+                }
             }
         }
-    }
-    if let Some(days) = backup.wal_days {
-        if i64::from(days) < keep_days {
-            error(format!(
-                "`backup.wal_days = {days}` keeps less WAL than the oldest full backup kept needs ({keep_days}d)"
-            ));
+        if let Some((days, class)) = &rule.transition {
+            if let TransitionClass::Known(known) = class {
+                if known.needs_restore_request() {
+                    for (what, prefix) in [("WAL", &wal), ("full backups", &base)] {
+                        if rule.covers(prefix) {
+                            error(format!(
+                                "lifecycle rule `{}` moves {what} to `{}` after {days}d: neither backup tool can read it without a restore request that takes hours, so the RTO cannot hold",
+                                rule.id,
+                                class.as_str()
+                            ));
+                        }
+                    }
+                }
+            }
         }
     }
     let mut warn = |message: String| {
@@ -83,11 +121,25 @@ pub fn lint(backup: &DesiredBackup, bucket: &DesiredBucket) -> Vec<Lint> {
     lints
 }
 
+/// `7 daily + 4 weekly`, for messages.
+pub fn describe(policy: &Retention) -> String {
+    let parts: Vec<String> = [
+        (policy.daily, "daily"),
+        (policy.weekly, "weekly"),
+        (policy.monthly, "monthly"),
+    ]
+    .into_iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, what)| format!("{n} {what}"))
+    .collect();
+    parts.join(" + ")
+}
+
 #[cfg(test)]
 mod tests {
 
     use super::*;
-    use crate::domains::bucket::rule::Rule;
+    use crate::domains::bucket::rule::{Rule, StorageClass};
 
     fn backup() -> DesiredBackup {
         DesiredBackup::example()
@@ -125,7 +177,7 @@ mod tests {
     #[test]
     fn a_sound_bucket_passes() {
         let good = bucket(
-            vec![rule("wal", "prod/wal_005/", Some(30), Some(7))],
+            vec![rule("wal", "prod/wal_005/", Some(35), Some(7))],
             true,
             true,
         );
@@ -139,12 +191,69 @@ mod tests {
             true,
             true,
         );
-        assert!(lint(&backup(), &short_wal)[0]
-            .message
-            .contains("expires WAL after 3d, but the oldest full backup kept (7 x 1d) is 7d old"));
+        assert_eq!(
+            lint(&backup(), &short_wal)[0].message,
+            "lifecycle rule `wal` expires WAL after 3d, but the oldest full backup kept (7 daily + 4 weekly plus one backup interval, 31d) needs its WAL to restore"
+        );
+        // Exactly the span leaves no margin for one failed nightly backup.
+        let no_margin = bucket(
+            vec![rule("wal", "prod/wal_005/", Some(30), Some(7))],
+            true,
+            true,
+        );
+        assert!(lint(&backup(), &no_margin)[0].error);
+        // pgBackRest copies each backup's WAL into it: `wal_days` alone counts.
+        let pgbackrest = DesiredBackup {
+            tool: BackupTool::PgBackRest,
+            ..DesiredBackup::example()
+        };
+        let archive = bucket(
+            vec![
+                rule("wal", "prod/archive/main/", Some(30), Some(7)),
+                rule("base", "prod/backup/main/", Some(31), None),
+            ],
+            true,
+            true,
+        );
+        assert_eq!(lint(&pgbackrest, &archive), vec![]);
+        let mut wal_days_short = archive.clone();
+        wal_days_short.lifecycle.as_mut().unwrap()[0].expire_after_days = Some(10);
+        assert_eq!(
+            lint(&pgbackrest, &wal_days_short)[0].message,
+            "lifecycle rule `wal` expires WAL after 10d, but `wal_days = 30` promises point-in-time recovery that far back"
+        );
+        // Archive classes that need a restore request defeat the RTO; GLACIER_IR does not.
+        let mut glacier = rule("cold", "prod/", Some(400), Some(7));
+        glacier.transition = Some((1, TransitionClass::Known(StorageClass::Glacier)));
+        let mut instant = rule("warm", "prod/", Some(400), Some(7));
+        instant.transition = Some((1, TransitionClass::Known(StorageClass::GlacierIr)));
+        let cold = lint(&backup(), &bucket(vec![glacier], true, true));
+        assert_eq!(cold.iter().filter(|l| l.error).count(), 2, "{cold:?}");
+        assert!(cold[0].message.contains("moves WAL to `GLACIER` after 1d"));
+        assert!(cold[1].message.contains("moves full backups to `GLACIER`"));
+        assert_eq!(lint(&backup(), &bucket(vec![instant], true, true)), vec![]);
+        // Evidence must outlive the age drift accepts.
+        let drilled = DesiredBackup {
+            restore_test_max_age: Some(std::time::Duration::from_secs(35 * 86_400)),
+            ..DesiredBackup::example()
+        };
+        let evidence = lint(
+            &drilled,
+            &bucket(
+                vec![
+                    rule("wal", "prod/wal_005/", Some(35), Some(7)),
+                    rule("tests", "prod/restore-tests/", Some(20), None),
+                ],
+                true,
+                true,
+            ),
+        );
+        assert!(evidence[0].message.contains(
+            "expires restore-test evidence after 20d, sooner than `restore_test_max_age` (35d)"
+        ));
         let short_base = bucket(
             vec![
-                rule("wal", "prod/wal_005/", Some(30), Some(7)),
+                rule("wal", "prod/wal_005/", Some(35), Some(7)),
                 rule("base", "prod/basebackups_005/", Some(2), None),
             ],
             true,
@@ -164,7 +273,7 @@ mod tests {
         let open = lint(
             &backup(),
             &bucket(
-                vec![rule("wal", "prod/wal_005/", Some(30), Some(7))],
+                vec![rule("wal", "prod/wal_005/", Some(35), Some(7))],
                 true,
                 false,
             ),
@@ -173,7 +282,7 @@ mod tests {
         let versions = lint(
             &backup(),
             &bucket(
-                vec![rule("wal", "prod/wal_005/", Some(30), None)],
+                vec![rule("wal", "prod/wal_005/", Some(35), None)],
                 true,
                 true,
             ),

@@ -22,14 +22,25 @@ pub struct RawBackup {
     /// The `archive_command` to use instead of the tool's default
     /// (`wal-g wal-push %p`, `pgbackrest --stanza=STANZA archive-push %p`).
     pub archive_command: Option<String>,
-    /// Full (base) backups kept. Default: 7.
+    /// Deprecated: write `[backup.retention]`. Full (base) backups kept.
     #[schemars(range(min = 1, max = 9999))]
     pub full_backups: Option<u32>,
-    /// How often a full backup is taken, e.g. `1d`. Default: `1d`.
+    /// Deprecated: write `[backup.retention]`. How often a full backup is taken.
     pub full_backup_interval: Option<String>,
-    /// Days of WAL kept. Default: enough for the oldest kept full backup.
+    /// Deprecated: write `[backup.retention] wal_days`.
     #[schemars(range(min = 1, max = 9999))]
     pub wal_days: Option<u32>,
+    /// Which full backups and how much WAL are kept. Default: 7 daily, 4
+    /// weekly, WAL for 30 days.
+    pub retention: Option<RawRetention>,
+    /// Recovery time objective, e.g. `1h`: how long `dbops restore-test` may
+    /// take from fetching the backup to a promoted server. Default: `1h`.
+    pub rto: Option<String>,
+    /// How the backup sidecar reaches PostgreSQL (`wal-g backup-push`,
+    /// `pgbackrest backup`): a DSN rendered into the WAL-G env file as
+    /// `PGHOST`/`PGPORT`/`PGUSER`/`PGDATABASE`/`PGPASSWORD` and into
+    /// pgbackrest.conf as `pg1-*`. Default: none rendered.
+    pub connection: Option<crate::secret::SecretRef>,
     /// WAL-G: write its environment (`WALG_S3_PREFIX`, `AWS_*`) to this file.
     pub env_file: Option<String>,
     /// pgBackRest: write `pgbackrest.conf` to this file.
@@ -50,8 +61,67 @@ pub struct RawBackup {
     pub max_wal_age: Option<String>,
     /// Newest full backup must be younger than this. Default: `26h`.
     pub max_base_backup_age: Option<String>,
-    /// Newest `restore-tests/YYYY-MM-DD/` folder must be younger than this (e.g. `35d`). Default: not checked.
+    /// The newest passing restore-test evidence must be younger than this
+    /// (e.g. `35d`). Default: `35d` when `[restore_test]` is declared, else not checked.
     pub restore_test_max_age: Option<String>,
+    /// How long after the first full backup a missing restore test is not yet
+    /// a finding. Default: `7d`.
+    pub restore_test_grace: Option<String>,
+}
+
+/// `[backup.retention]`: the full backups and WAL the backups keep.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawRetention {
+    /// Daily full backups kept (one per day, the newest days). Default: 7.
+    #[schemars(range(max = 9999))]
+    pub daily: Option<u32>,
+    /// Weekly full backups kept (one per 7 days). Default: 4.
+    #[schemars(range(max = 9999))]
+    pub weekly: Option<u32>,
+    /// Monthly full backups kept (one per 30 days). Default: 0.
+    #[schemars(range(max = 9999))]
+    pub monthly: Option<u32>,
+    /// Days of point-in-time recovery: WAL kept this long. Default: 30.
+    #[schemars(range(min = 1, max = 99999))]
+    pub wal_days: Option<u32>,
+}
+
+/// `[restore_test]`: how `dbops restore-test` restores the newest backup
+/// into a throwaway server, and what it checks there.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawRestoreTest {
+    /// Directory of `pg_ctl` and `postgres`. Default: `pg_config --bindir`,
+    /// else the directory of `pg_ctl` on `PATH`.
+    pub pg_bindir: Option<String>,
+    /// The OS user the restored server runs as when dbops runs as root.
+    /// Default: `postgres`.
+    pub os_user: Option<String>,
+    /// Where the throwaway data directory goes. Default: a new temporary directory.
+    pub work_dir: Option<String>,
+    /// The restored server's port on 127.0.0.1. Default: a free one.
+    #[schemars(range(min = 1, max = 65535))]
+    pub port: Option<u16>,
+    /// Queries run against the restored server, each with an expectation.
+    #[serde(default)]
+    pub checks: Vec<RawCheck>,
+}
+
+/// One `[[restore_test.checks]]`: a query and what it must return.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawCheck {
+    /// A name for the evidence, e.g. `migrations`.
+    pub name: String,
+    /// The database the query runs in.
+    pub database: String,
+    /// One SQL statement, e.g. `SELECT id FROM drizzle.__drizzle_migrations ORDER BY id DESC LIMIT 1`.
+    pub sql: String,
+    /// Passes when the query returns at least this many rows.
+    pub min_rows: Option<u64>,
+    /// Passes when the first column of the first row, as text, equals this.
+    pub equals: Option<String>,
 }
 
 /// WAL-G's compression methods.

@@ -5,10 +5,12 @@
 
 use secrecy::ExposeSecret;
 
+use super::desired::Retention;
 use crate::domains::bucket::desired::DesiredBucket;
 use crate::domains::files::grammar::{path, FieldError, Rendered, Writer};
 use crate::domains::files::redaction::HEADER as HEADER_TEXT;
 use crate::domains::files::Redaction;
+use crate::dsn::Dsn;
 
 /// The WAL-G environment file: only these keys are ever shown in a plan.
 pub const WALG_REDACTION: Redaction = Redaction::Env {
@@ -57,6 +59,23 @@ pub const PGBACKREST_REDACTION: Redaction = Redaction::Ini {
     connstring_public: &[],
 };
 
+/// How the sidecar reaches PostgreSQL: `[backup] connection`.
+pub struct Sidecar<'a> {
+    pub dsn: &'a Dsn,
+    pub key: Vec<String>,
+}
+
+impl Sidecar<'_> {
+    /// The host libpq is given: `?host=` (a socket directory) wins, like libpq.
+    fn host(&self) -> &str {
+        self.dsn
+            .params
+            .get("host")
+            .map(String::as_str)
+            .unwrap_or(&self.dsn.host)
+    }
+}
+
 pub struct WalG<'a> {
     pub bucket: &'a DesiredBucket,
     /// The endpoint as WAL-G reaches it, and the key it comes from.
@@ -64,6 +83,7 @@ pub struct WalG<'a> {
     pub ca_file: Option<&'a str>,
     pub prefix: &'a str,
     pub compression: &'a str,
+    pub sidecar: Option<&'a Sidecar<'a>>,
 }
 
 fn bucket_key(bucket: &DesiredBucket, key: &str) -> Vec<String> {
@@ -115,6 +135,20 @@ pub fn walg_env(input: &WalG<'_>) -> Result<Rendered, Vec<FieldError>> {
             &bucket_key(bucket, "secret_access_key"),
         );
     }
+    // libpq's variables, which `wal-g backup-push` reads like psql does.
+    if let Some(sidecar) = input.sidecar {
+        let dsn = sidecar.dsn;
+        w.env("PGHOST", sidecar.host(), &sidecar.key);
+        w.env("PGPORT", &dsn.port.to_string(), &sidecar.key);
+        w.env("PGUSER", &dsn.user, &sidecar.key);
+        w.env("PGDATABASE", &dsn.database, &sidecar.key);
+        if let Some(mode) = dsn.params.get("sslmode") {
+            w.env("PGSSLMODE", mode, &sidecar.key);
+        }
+        if let Some(password) = dsn.password() {
+            w.env("PGPASSWORD", password.expose_secret(), &sidecar.key);
+        }
+    }
     w.finish_rendered()
 }
 
@@ -125,8 +159,9 @@ pub struct PgBackRest<'a> {
     pub ca_file: Option<&'a str>,
     pub prefix: &'a str,
     pub stanza: &'a str,
-    pub full_backups: u32,
+    pub retention: &'a Retention,
     pub pg_data: &'a str,
+    pub sidecar: Option<&'a Sidecar<'a>>,
 }
 
 /// pgbackrest.conf, every value checked against pgBackRest's ini grammar.
@@ -207,12 +242,42 @@ pub fn pgbackrest_conf(input: &PgBackRest<'_>) -> Result<Rendered, Vec<FieldErro
             bucket_key(bucket, "secret_access_key"),
         );
     }
+    // Time-based retention covering the whole policy (or `wal_days`, if
+    // longer) keeps every full backup of that span, a superset of the
+    // daily/weekly/monthly series, and one older; WAL is kept
+    // for the full backups of `wal_days`, and each backup keeps its own WAL
+    // (`archive-copy`) so it restores to its end point after that WAL expires.
+    let retention = path(&["backup", "retention"]);
+    let policy = input.retention;
+    line(
+        &mut w,
+        "repo1-retention-full-type",
+        "time",
+        retention.clone(),
+    );
     line(
         &mut w,
         "repo1-retention-full",
-        &input.full_backups.to_string(),
-        path(&["backup", "full_backups"]),
+        &policy.keep_days().to_string(),
+        retention.clone(),
     );
+    line(
+        &mut w,
+        "repo1-retention-archive-type",
+        "full",
+        retention.clone(),
+    );
+    let archive_backups = policy
+        .wal_days
+        .div_ceil(policy.interval_days())
+        .clamp(1, 9_999_999);
+    line(
+        &mut w,
+        "repo1-retention-archive",
+        &archive_backups.to_string(),
+        retention,
+    );
+    line(&mut w, "archive-copy", "y", path(&["backup"]));
     line(&mut w, "start-fast", "y", path(&["backup"]));
     w.raw("");
     w.section(input.stanza, &path(&["backup", "stanza"]));
@@ -222,7 +287,45 @@ pub fn pgbackrest_conf(input: &PgBackRest<'_>) -> Result<Rendered, Vec<FieldErro
         input.pg_data,
         path(&["backup", "pg_data"]),
     );
-    w.finish_rendered()
+    if let Some(sidecar) = input.sidecar {
+        let dsn = sidecar.dsn;
+        if sidecar.host().starts_with('/') {
+            line(
+                &mut w,
+                "pg1-socket-path",
+                sidecar.host(),
+                sidecar.key.clone(),
+            );
+        }
+        line(
+            &mut w,
+            "pg1-port",
+            &dsn.port.to_string(),
+            sidecar.key.clone(),
+        );
+        line(&mut w, "pg1-user", &dsn.user, sidecar.key.clone());
+        line(&mut w, "pg1-database", &dsn.database, sidecar.key.clone());
+    }
+    let rendered = w.finish_rendered()?;
+    if let Some(sidecar) = input.sidecar {
+        let mut errors = Vec::new();
+        if !sidecar.host().starts_with('/') {
+            errors.push(FieldError {
+                path: sidecar.key.clone(),
+                message: "pgBackRest reaches a local PostgreSQL through its Unix socket only: name the socket directory, e.g. `postgres://postgres@localhost:5432/postgres?host=/var/run/postgresql`".into(),
+            });
+        }
+        if sidecar.dsn.password().is_some() {
+            errors.push(FieldError {
+                path: sidecar.key.clone(),
+                message: "pgBackRest has no password option: connect as a role with `peer` (or `trust`) authentication on the socket, and drop the password from this DSN".into(),
+            });
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+    }
+    Ok(rendered)
 }
 
 #[cfg(test)]
@@ -260,6 +363,7 @@ mod tests {
                 ca_file: None,
                 prefix: "prod",
                 compression: "lz4",
+                sidecar: None,
             })
             .unwrap()
             .content
@@ -276,8 +380,14 @@ mod tests {
                 ca_file: Some("/etc/ssl/certs/minio-ca.pem"),
                 prefix: "prod",
                 stanza: "main",
-                full_backups: 7,
+                retention: &Retention {
+                    daily: 7,
+                    weekly: 4,
+                    monthly: 0,
+                    wal_days: 30,
+                },
                 pg_data: "/var/lib/postgresql/data",
+                sidecar: None,
             })
             .unwrap()
             .content

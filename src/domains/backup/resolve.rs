@@ -5,9 +5,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::archive::default_archive_command;
-use super::desired::{BackupTool, DesiredBackup};
+use super::desired::{BackupTool, Check, DesiredBackup, Expectation, RestoreTest, Retention};
 use super::lint::lint;
-use super::raw::{Compression, RawBackup};
+use super::raw::{Compression, RawBackup, RawRestoreTest};
 use super::render;
 use crate::diagnostics::{Key, Resolver};
 use crate::domains::bucket::desired::DesiredBucket;
@@ -26,8 +26,142 @@ fn duration(key: &Key<'_>, text: Option<&str>, default: Duration) -> Result<Dura
     }
 }
 
+/// `[backup.retention]`, or the deprecated `full_backups` x
+/// `full_backup_interval` and `wal_days` mapped onto it with a warning.
+fn retention(raw: &RawBackup, r: &mut Resolver<'_>) -> Result<Retention> {
+    let deprecated = [
+        ("full_backups", raw.full_backups.is_some()),
+        ("full_backup_interval", raw.full_backup_interval.is_some()),
+        ("wal_days", raw.wal_days.is_some()),
+    ];
+    if let Some(retention) = &raw.retention {
+        if let Some((name, _)) = deprecated.iter().find(|(_, set)| *set) {
+            return Err(r
+                .key(&["backup", name])
+                .error("cannot be combined with `[backup.retention]`")
+                .hint("delete it; `[backup.retention]` says it all"));
+        }
+        let policy = Retention {
+            daily: retention.daily.unwrap_or(7),
+            weekly: retention.weekly.unwrap_or(4),
+            monthly: retention.monthly.unwrap_or(0),
+            wal_days: retention.wal_days.unwrap_or(30),
+        };
+        if policy.span_days() == 0 {
+            return Err(r
+                .key(&["backup", "retention"])
+                .error("keeps no full backup: `daily`, `weekly` and `monthly` are all 0")
+                .hint("keep at least one series, e.g. `daily = 7`"));
+        }
+        return Ok(policy);
+    }
+    let count = raw.full_backups.unwrap_or(7);
+    if count == 0 {
+        return Err(r
+            .key(&["backup", "full_backups"])
+            .error("must keep at least one full backup"));
+    }
+    let interval = duration(
+        &r.key(&["backup", "full_backup_interval"]),
+        raw.full_backup_interval.as_deref(),
+        Duration::from_secs(86_400),
+    )?;
+    let days = interval.as_secs().div_ceil(86_400).max(1) as u32;
+    let mut policy = Retention {
+        daily: 0,
+        weekly: 0,
+        monthly: 0,
+        wal_days: 0,
+    };
+    let replacement = match days {
+        7 => {
+            policy.weekly = count;
+            format!("weekly = {count}")
+        }
+        30 => {
+            policy.monthly = count;
+            format!("monthly = {count}")
+        }
+        _ => {
+            policy.daily = count.saturating_mul(days);
+            format!("daily = {}", policy.daily)
+        }
+    };
+    policy.wal_days = raw.wal_days.unwrap_or(policy.span_days());
+    for (name, set) in deprecated {
+        if set {
+            r.warn(r.key(&["backup", name]).warning(format!(
+                "`backup.{name}` is deprecated; write `[backup.retention]` with `{replacement}`, `weekly = 0` and `wal_days = {}`",
+                policy.wal_days
+            )));
+        }
+    }
+    Ok(policy)
+}
+
+fn restore_test(raw: Option<&RawRestoreTest>, r: &Resolver<'_>) -> Result<RestoreTest> {
+    let Some(raw) = raw else {
+        return Ok(RestoreTest {
+            os_user: "postgres".into(),
+            ..RestoreTest::default()
+        });
+    };
+    let mut checks = Vec::new();
+    let mut names = std::collections::BTreeSet::new();
+    for (i, check) in raw.checks.iter().enumerate() {
+        let index = i.to_string();
+        let key = |name: &str| r.key(&["restore_test", "checks", &index, name]);
+        if !names.insert(check.name.clone()) {
+            return Err(key("name").error(format!(
+                "check `{}` is declared twice; evidence names each check once",
+                check.name
+            )));
+        }
+        if check.sql.trim().is_empty() {
+            return Err(key("sql").error("is empty"));
+        }
+        let expect = match (check.min_rows, &check.equals) {
+            (Some(n), None) => Expectation::MinRows(n),
+            (None, Some(value)) => Expectation::Equals(value.clone()),
+            (None, None) => {
+                return Err(key("name")
+                    .error(format!("check `{}` has no expectation", check.name))
+                    .hint("add `min_rows = N` or `equals = \"VALUE\"`"))
+            }
+            (Some(_), Some(_)) => {
+                return Err(key("equals")
+                    .error(format!(
+                        "check `{}` has both `min_rows` and `equals`",
+                        check.name
+                    ))
+                    .hint("keep one expectation per check"))
+            }
+        };
+        checks.push(Check {
+            name: check.name.clone(),
+            database: check.database.clone(),
+            sql: check.sql.clone(),
+            expect,
+        });
+    }
+    if raw.port == Some(0) {
+        return Err(r
+            .key(&["restore_test", "port"])
+            .error("must be between 1 and 65535")
+            .hint("leave it out to use a free port"));
+    }
+    Ok(RestoreTest {
+        pg_bindir: raw.pg_bindir.as_ref().map(PathBuf::from),
+        os_user: raw.os_user.clone().unwrap_or_else(|| "postgres".into()),
+        work_dir: raw.work_dir.as_ref().map(PathBuf::from),
+        port: raw.port,
+        checks,
+    })
+}
+
 pub fn resolve(
     raw: &RawBackup,
+    raw_test: Option<&RawRestoreTest>,
     buckets: &[DesiredBucket],
     r: &mut Resolver<'_>,
 ) -> Result<DesiredBackup> {
@@ -49,10 +183,13 @@ pub fn resolve(
         .archive_command
         .clone()
         .unwrap_or_else(|| default_archive_command(tool, &stanza));
-    let full_backups = raw.full_backups.unwrap_or(7);
-    if full_backups == 0 {
-        return Err(key("full_backups").error("must keep at least one full backup"));
-    }
+    let retention = retention(raw, r)?;
+    let key = |name: &str| r.key(&["backup", name]);
+    let restore_test = restore_test(raw_test, r)?;
+    let connection = match &raw.connection {
+        None => None,
+        Some(reference) => Some(key("connection").dsn(reference)?),
+    };
     let mut backup = DesiredBackup {
         tool,
         rpo,
@@ -65,28 +202,31 @@ pub fn resolve(
             .to_string(),
         stanza,
         archive_command,
-        full_backups,
-        full_backup_interval: duration(
-            &key("full_backup_interval"),
-            raw.full_backup_interval.as_deref(),
-            Duration::from_secs(86_400),
-        )?,
-        wal_days: raw.wal_days,
+        retention,
+        rto: duration(&key("rto"), raw.rto.as_deref(), Duration::from_secs(3600))?,
         max_wal_age: duration(&key("max_wal_age"), raw.max_wal_age.as_deref(), rpo * 2)?,
         max_base_backup_age: duration(
             &key("max_base_backup_age"),
             raw.max_base_backup_age.as_deref(),
             Duration::from_secs(26 * 3600),
         )?,
-        restore_test_max_age: match &raw.restore_test_max_age {
-            None => None,
-            Some(text) => Some(duration(
+        restore_test_max_age: match (&raw.restore_test_max_age, raw_test) {
+            (None, None) => None,
+            (None, Some(_)) => Some(Duration::from_secs(35 * 86_400)),
+            (Some(text), _) => Some(duration(
                 &key("restore_test_max_age"),
                 Some(text),
                 Duration::ZERO,
             )?),
         },
+        restore_test_grace: duration(
+            &key("restore_test_grace"),
+            raw.restore_test_grace.as_deref(),
+            Duration::from_secs(7 * 86_400),
+        )?,
+        restore_test,
         files: Vec::new(),
+        tool_config: None,
     };
     let owner = match &raw.file_owner {
         None => None,
@@ -128,42 +268,53 @@ pub fn resolve(
         })
     };
     match (tool, &raw.env_file, &raw.config_file) {
-        (BackupTool::WalG, Some(path), None) => {
-            let bucket = bucket.ok_or_else(|| needs_bucket("env_file"))?;
-            let endpoint = endpoint(bucket);
-            let content = rendered(render::walg_env(&render::WalG {
-                bucket,
-                endpoint: endpoint.as_ref().map(|(e, k)| (e.as_str(), k.clone())),
-                ca_file: raw.ca_file.as_deref(),
-                prefix: &backup.prefix,
-                compression: raw.compression.unwrap_or(Compression::Lz4).as_str(),
-            }))?;
-            backup
-                .files
-                .push(file(path, content, render::WALG_REDACTION));
-        }
-        (BackupTool::PgBackRest, None, Some(path)) => {
-            let bucket = bucket.ok_or_else(|| needs_bucket("config_file"))?;
-            let endpoint = endpoint(bucket);
-            let content = rendered(render::pgbackrest_conf(&render::PgBackRest {
-                bucket,
-                endpoint: endpoint.as_ref().map(|(e, k)| (e.as_str(), k.clone())),
-                ca_file: raw.ca_file.as_deref(),
-                prefix: &backup.prefix,
-                stanza: &backup.stanza,
-                full_backups: backup.full_backups,
-                pg_data: raw.pg_data.as_deref().unwrap_or("/var/lib/postgresql/data"),
-            }))?;
-            backup
-                .files
-                .push(file(path, content, render::PGBACKREST_REDACTION));
-        }
-        (_, None, None) => {}
         (BackupTool::WalG, _, Some(_)) => {
             return Err(key("config_file").error("is for pgBackRest; WAL-G takes `env_file`"))
         }
         (BackupTool::PgBackRest, Some(_), _) => {
             return Err(key("env_file").error("is for WAL-G; pgBackRest takes `config_file`"))
+        }
+        (_, Some(_), _) if bucket.is_none() => return Err(needs_bucket("env_file")),
+        (_, _, Some(_)) if bucket.is_none() => return Err(needs_bucket("config_file")),
+        _ => {}
+    }
+    let sidecar = connection.as_ref().map(|dsn| render::Sidecar {
+        dsn,
+        key: grammar::path(&["backup", "connection"]),
+    });
+    if let Some(bucket) = bucket {
+        let endpoint = endpoint(bucket);
+        let (content, redaction, path) = match tool {
+            BackupTool::WalG => (
+                rendered(render::walg_env(&render::WalG {
+                    bucket,
+                    endpoint: endpoint.as_ref().map(|(e, k)| (e.as_str(), k.clone())),
+                    ca_file: raw.ca_file.as_deref(),
+                    prefix: &backup.prefix,
+                    compression: raw.compression.unwrap_or(Compression::Lz4).as_str(),
+                    sidecar: sidecar.as_ref(),
+                }))?,
+                render::WALG_REDACTION,
+                &raw.env_file,
+            ),
+            BackupTool::PgBackRest => (
+                rendered(render::pgbackrest_conf(&render::PgBackRest {
+                    bucket,
+                    endpoint: endpoint.as_ref().map(|(e, k)| (e.as_str(), k.clone())),
+                    ca_file: raw.ca_file.as_deref(),
+                    prefix: &backup.prefix,
+                    stanza: &backup.stanza,
+                    retention: &backup.retention,
+                    pg_data: raw.pg_data.as_deref().unwrap_or("/var/lib/postgresql/data"),
+                    sidecar: sidecar.as_ref(),
+                }))?,
+                render::PGBACKREST_REDACTION,
+                &raw.config_file,
+            ),
+        };
+        backup.tool_config = Some(content.content.clone());
+        if let Some(path) = path {
+            backup.files.push(file(path, content, redaction));
         }
     }
     if let Some(bucket) = bucket {

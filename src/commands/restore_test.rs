@@ -1,0 +1,187 @@
+//! `dbops restore-test`: restores the newest backup (or `--backup`) to the
+//! target into a throwaway server, runs `[[restore_test.checks]]`, and
+//! records evidence in the bucket. Never connects to the production server.
+//! Exit 0 when restored within the RTO with every check passing, 1 otherwise
+//! (the evidence of a failed test is still recorded).
+
+use std::time::SystemTime;
+
+use super::ExitStatus;
+use crate::cli::Settings;
+use crate::domains::backup::restore::run::{run, Outcome, Request};
+use crate::domains::backup::restore::target::Target;
+use crate::engine::session::resolve;
+use crate::error::{Error, Errors, Result};
+use crate::events::EventLog;
+use crate::printer::Printer;
+use crate::render::Format;
+
+pub struct Options {
+    pub target_time: Option<String>,
+    pub target: Option<String>,
+    pub backup: Option<String>,
+    pub keep: bool,
+}
+
+pub async fn run_command(
+    settings: &Settings,
+    printer: &Printer,
+    options: &Options,
+) -> Result<ExitStatus, Errors> {
+    let resolved = resolve(&settings.file)?;
+    printer.warnings(&resolved.warnings);
+    let target = Target::parse(
+        options.target_time.as_deref(),
+        options.target.as_deref(),
+        SystemTime::now(),
+    )?;
+    let desired = &resolved.desired;
+    let backup = desired.backup.as_ref().ok_or_else(|| {
+        Error::new(
+            "`dbops restore-test` restores the backups `[backup]` declares, and there is none",
+        )
+        .hint("declare `[backup]` with its tool and bucket")
+    })?;
+    let bucket = backup
+        .bucket
+        .as_ref()
+        .and_then(|name| desired.buckets.iter().find(|b| &b.name == name))
+        .ok_or_else(|| {
+            Error::new("`dbops restore-test` needs `backup.bucket`: the evidence goes there")
+                .hint("name the `[bucket.NAME]` the backups go to")
+        })?;
+    let request = Request {
+        backup,
+        bucket,
+        user: &desired.postgres.admin.user,
+        target,
+        named: options.backup.as_deref(),
+        keep: options.keep,
+        s3_timeout: settings.connect_timeout,
+    };
+    let log = EventLog::new(settings.log_format);
+    let outcome = until_signalled(run(&request, &log)).await?;
+    printer.out(&report(settings.format, &bucket.name, &outcome));
+    if let Some(note) = &outcome.kept {
+        printer.warnings(&[crate::diagnostics::Warning {
+            key: None,
+            location: None,
+            message: note.clone(),
+        }]);
+    }
+    match &outcome.evidence.failure {
+        None => Ok(ExitStatus::Success),
+        Some(why) => {
+            printer.errors(
+                &Error::new(format!("restore test failed: {why}"))
+                    .hint(format!(
+                        "the evidence and the restore log are in `s3://{}/{}`",
+                        bucket.name, outcome.prefix
+                    ))
+                    .into(),
+            );
+            Ok(ExitStatus::Error)
+        }
+    }
+}
+
+/// Dropping the test's future on SIGINT or SIGTERM stops and deletes the
+/// throwaway server (its `Drop`); no evidence is recorded for an interrupted test.
+async fn until_signalled(
+    test: impl std::future::Future<Output = Result<Outcome>>,
+) -> Result<Outcome> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let listen = |kind: SignalKind| {
+        signal(kind).map_err(|e| Error::new(format!("cannot listen for signals: {e}")))
+    };
+    let mut interrupt = listen(SignalKind::interrupt())?;
+    let mut terminate = listen(SignalKind::terminate())?;
+    let (number, name) = tokio::select! {
+        result = test => return result,
+        _ = interrupt.recv() => (libc::SIGINT, "SIGINT"),
+        _ = terminate.recv() => (libc::SIGTERM, "SIGTERM"),
+    };
+    Err(Error::interrupted(
+        number,
+        format!("interrupted by {name}: the throwaway server was stopped and deleted; no evidence was recorded"),
+    ))
+}
+
+fn report(format: Format, bucket: &str, outcome: &Outcome) -> String {
+    let evidence = &outcome.evidence;
+    let uri = format!("s3://{bucket}/{}evidence.json", outcome.prefix);
+    if format == Format::Json {
+        let document = serde_json::json!({
+            "format_version": "1.0",
+            "evidence_uri": uri,
+            "evidence": evidence,
+        });
+        return format!(
+            "{}\n",
+            serde_json::to_string_pretty(&document).expect("json")
+        );
+    }
+    let mut out = String::new();
+    let verdict = if evidence.passed { "passed" } else { "FAILED" };
+    out.push_str(&format!("Restore test {verdict}.\n\n"));
+    let backup = evidence
+        .backup
+        .as_ref()
+        .map(|b| format!("{} (ended {})", b.name, b.stop_time))
+        .unwrap_or_else(|| "none".into());
+    let secs = |s: Option<f64>| s.map(|s| format!("{s:.1}s")).unwrap_or_else(|| "-".into());
+    let yes_no = |b: Option<bool>| match b {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => "not measured",
+    };
+    let rows = [
+        ("backup", backup),
+        ("target", evidence.target.clone()),
+        (
+            "recovered to",
+            evidence.recovered_to.clone().unwrap_or_else(|| "-".into()),
+        ),
+        (
+            "restore (fetch + replay)",
+            format!(
+                "{} ({} + {}), RTO {}s met: {}",
+                secs(evidence.durations.restore_seconds),
+                secs(evidence.durations.fetch_seconds),
+                secs(evidence.durations.replay_seconds),
+                evidence.rto_seconds,
+                yes_no(evidence.rto_met)
+            ),
+        ),
+        (
+            "data-loss window",
+            format!(
+                "{}, RPO {}s met: {}",
+                secs(evidence.data_loss_window_seconds),
+                evidence.rpo_seconds,
+                yes_no(evidence.rpo_met)
+            ),
+        ),
+        ("evidence", uri),
+    ];
+    for (name, value) in rows {
+        out.push_str(&format!("  {name:<25} {value}\n"));
+    }
+    if !evidence.checks.is_empty() {
+        out.push_str("\nChecks:\n");
+        for check in &evidence.checks {
+            let mark = if check.passed { "ok  " } else { "FAIL" };
+            let detail = match (&check.error, &check.value, check.rows) {
+                (Some(e), _, _) => e.clone(),
+                (None, Some(v), _) => format!("value `{v}`, expected {}", check.expect),
+                (None, None, Some(n)) => format!("{n} row(s), expected {}", check.expect),
+                _ => String::new(),
+            };
+            out.push_str(&format!(
+                "  {mark} {} ({}): {detail}\n",
+                check.name, check.database
+            ));
+        }
+    }
+    out
+}

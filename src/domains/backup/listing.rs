@@ -1,0 +1,269 @@
+//! Reading the backup bucket the way each tool lays it out: whether one WAL
+//! segment is there, the newest segment, the full backups with their times,
+//! and restore-test evidence. Keys and timestamps only, except evidence
+//! files, which are small and must be read to count. Every read is counted,
+//! so a benchmark can hold the WAL check to at most three requests whatever
+//! the history kept.
+//!
+//! WAL segment names sort by timeline and position, so the presence of a
+//! known segment is one listing whose prefix is its name (WAL-G:
+//! `wal_005/<segment>.<ext>`; pgBackRest:
+//! `archive/<stanza>/<version>-<id>/<first 16>/<segment>-<sha1>.<ext>`, one
+//! more listing to find the newest `<version>-<id>`).
+
+use std::time::SystemTime;
+
+use aws_sdk_s3::Client;
+
+use super::desired::{BackupTool, DesiredBackup};
+use crate::domains::bucket::client::{classify, failure_error};
+use crate::domains::bucket::desired::DesiredBucket;
+use crate::error::Result;
+
+fn to_system_time(t: &aws_sdk_s3::primitives::DateTime) -> Option<SystemTime> {
+    SystemTime::try_from(*t).ok()
+}
+
+/// `(key, LastModified)`.
+pub type Object = (String, Option<SystemTime>);
+
+pub struct Lister<'a> {
+    pub s3: Client,
+    pub bucket: &'a DesiredBucket,
+    pub requests: usize,
+}
+
+/// True for a WAL segment file name: 24 hexadecimal digits.
+pub fn is_segment(name: &str) -> bool {
+    name.len() == 24 && name.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+impl<'a> Lister<'a> {
+    pub fn new(s3: Client, bucket: &'a DesiredBucket) -> Self {
+        Self {
+            s3,
+            bucket,
+            requests: 0,
+        }
+    }
+
+    /// One page: up to `max` keys under `prefix`, after `start_after`.
+    pub async fn page(
+        &mut self,
+        prefix: &str,
+        start_after: Option<&str>,
+        max: i32,
+    ) -> Result<Vec<Object>> {
+        let out = self
+            .s3
+            .list_objects_v2()
+            .bucket(&self.bucket.name)
+            .prefix(prefix)
+            .set_start_after(start_after.map(str::to_string))
+            .max_keys(max)
+            .send()
+            .await
+            .map_err(|e| failure_error(self.bucket, "ListObjectsV2", None, classify(&e)))?;
+        self.requests += 1;
+        Ok(out
+            .contents()
+            .iter()
+            .map(|o| {
+                (
+                    o.key().unwrap_or_default().to_string(),
+                    o.last_modified().and_then(to_system_time),
+                )
+            })
+            .collect())
+    }
+
+    /// Every key under `prefix`, page by page.
+    pub async fn all(&mut self, prefix: &str) -> Result<Vec<Object>> {
+        let mut objects = Vec::new();
+        let mut token = None;
+        loop {
+            let out = self
+                .s3
+                .list_objects_v2()
+                .bucket(&self.bucket.name)
+                .prefix(prefix)
+                .max_keys(1000)
+                .set_continuation_token(token.take())
+                .send()
+                .await
+                .map_err(|e| failure_error(self.bucket, "ListObjectsV2", None, classify(&e)))?;
+            self.requests += 1;
+            objects.extend(out.contents().iter().map(|o| {
+                (
+                    o.key().unwrap_or_default().to_string(),
+                    o.last_modified().and_then(to_system_time),
+                )
+            }));
+            match out.next_continuation_token() {
+                Some(next) if out.is_truncated() == Some(true) => token = Some(next.to_string()),
+                _ => return Ok(objects),
+            }
+        }
+    }
+
+    /// One delimiter listing: (objects, sub-prefixes), the first 1,000 of each.
+    pub async fn level(&mut self, prefix: &str) -> Result<(Vec<Object>, Vec<String>)> {
+        let out = self
+            .s3
+            .list_objects_v2()
+            .bucket(&self.bucket.name)
+            .prefix(prefix)
+            .delimiter("/")
+            .send()
+            .await
+            .map_err(|e| failure_error(self.bucket, "ListObjectsV2", None, classify(&e)))?;
+        self.requests += 1;
+        let objects = out
+            .contents()
+            .iter()
+            .map(|o| {
+                (
+                    o.key().unwrap_or_default().to_string(),
+                    o.last_modified().and_then(to_system_time),
+                )
+            })
+            .collect();
+        let prefixes = out
+            .common_prefixes()
+            .iter()
+            .filter_map(|p| p.prefix().map(str::to_string))
+            .collect();
+        Ok((objects, prefixes))
+    }
+
+    /// The body of one small object.
+    pub async fn read(&mut self, key: &str) -> Result<Vec<u8>> {
+        let out = self
+            .s3
+            .get_object()
+            .bucket(&self.bucket.name)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| failure_error(self.bucket, "GetObject", None, classify(&e)))?;
+        self.requests += 1;
+        let bytes = out.body.collect().await.map_err(|e| {
+            crate::error::Error::new(format!(
+                "reading `{key}` from bucket `{}`: {e}",
+                self.bucket.name
+            ))
+        })?;
+        Ok(bytes.into_bytes().to_vec())
+    }
+
+    /// pgBackRest's newest archive directory, `archive/<stanza>/<version>-<id>/`.
+    async fn pgbackrest_archive_id(&mut self, backup: &DesiredBackup) -> Result<Option<String>> {
+        let (_, prefixes) = self.level(&backup.wal_prefix()).await?;
+        Ok(prefixes.into_iter().max_by_key(|p| {
+            let id = p.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+            let (version, n) = id.split_once('-').unwrap_or((id, "0"));
+            (
+                version.parse::<u32>().unwrap_or(0),
+                n.parse::<u32>().unwrap_or(0),
+            )
+        }))
+    }
+
+    /// The object holding WAL segment `segment`, if the bucket has it:
+    /// one request (WAL-G) or two (pgBackRest).
+    pub async fn segment(
+        &mut self,
+        backup: &DesiredBackup,
+        segment: &str,
+    ) -> Result<Option<Object>> {
+        let prefix = match backup.tool {
+            BackupTool::WalG => format!("{}{segment}", backup.wal_prefix()),
+            BackupTool::PgBackRest => match self.pgbackrest_archive_id(backup).await? {
+                Some(id) => format!("{id}{}/{segment}", &segment[..16.min(segment.len())]),
+                None => return Ok(None),
+            },
+        };
+        Ok(self.page(&prefix, None, 1).await?.into_iter().next())
+    }
+
+    /// The newest archived segment and its object: WAL-G's flat prefix is
+    /// listed whole (restore-test only, once a month); pgBackRest's tree
+    /// down its last branch.
+    pub async fn newest_segment(
+        &mut self,
+        backup: &DesiredBackup,
+    ) -> Result<Option<(String, Option<SystemTime>)>> {
+        let objects = match backup.tool {
+            BackupTool::WalG => self.all(&backup.wal_prefix()).await?,
+            BackupTool::PgBackRest => {
+                let Some(id) = self.pgbackrest_archive_id(backup).await? else {
+                    return Ok(None);
+                };
+                let (_, branches) = self.level(&id).await?;
+                match branches.into_iter().max() {
+                    Some(last) => self.all(&last).await?,
+                    None => return Ok(None),
+                }
+            }
+        };
+        Ok(objects
+            .into_iter()
+            .filter_map(|(key, time)| {
+                let name = key.rsplit('/').next()?.get(..24)?.to_string();
+                is_segment(&name).then_some((name, time))
+            })
+            .max_by(|a, b| a.0.cmp(&b.0)))
+    }
+
+    /// Full backups and when each completed: WAL-G's stop sentinels;
+    /// pgBackRest's full-backup labels (`YYYYMMDD-HHMMSSF`, the time the
+    /// backup started, as the label says).
+    pub async fn full_backups(
+        &mut self,
+        backup: &DesiredBackup,
+    ) -> Result<Vec<(String, SystemTime)>> {
+        let (objects, prefixes) = self.level(&backup.base_prefix()).await?;
+        let mut found: Vec<(String, SystemTime)> = match backup.tool {
+            BackupTool::WalG => objects
+                .into_iter()
+                .filter_map(|(key, time)| {
+                    let name = key
+                        .rsplit('/')
+                        .next()?
+                        .strip_suffix("_backup_stop_sentinel.json")?
+                        .to_string();
+                    (!name.contains("_D_")).then_some((name, time?))
+                })
+                .collect(),
+            BackupTool::PgBackRest => prefixes
+                .iter()
+                .filter_map(|p| {
+                    let label = p.trim_end_matches('/').rsplit('/').next()?;
+                    let stamp = label.strip_suffix('F')?;
+                    Some((label.to_string(), pgbackrest_label_time(stamp)?))
+                })
+                .collect(),
+        };
+        found.sort_by_key(|(_, t)| *t);
+        Ok(found)
+    }
+}
+
+/// `20261127-020000` as a time (pgBackRest writes the host's local time;
+/// read as UTC, it is off by at most the host's UTC offset).
+fn pgbackrest_label_time(stamp: &str) -> Option<SystemTime> {
+    let (date, time) = stamp.split_once('-')?;
+    if date.len() != 8 || time.len() != 6 {
+        return None;
+    }
+    humantime::parse_rfc3339(&format!(
+        "{}-{}-{}T{}:{}:{}Z",
+        &date[..4],
+        &date[4..6],
+        &date[6..],
+        &time[..2],
+        &time[2..4],
+        &time[4..]
+    ))
+    .ok()
+}

@@ -1,0 +1,487 @@
+//! The throwaway cluster of a restore test: its work directory, the OS user
+//! it runs as, running the tool and `pg_ctl` with deadlines (every command
+//! line and its output into the restore log), waiting for promotion, and
+//! stopping and deleting everything however the test ends (`Drop`), unless
+//! `--keep` asked to leave it running.
+
+use std::ffi::CString;
+use std::fmt::Write as _;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
+
+use tokio_postgres::{Client, NoTls};
+
+use super::tool::{Invocation, Layout};
+use crate::error::{Error, Result};
+use crate::util::owner::resolve_owner;
+
+/// Everything the test did, for `restore.log`: command lines (never a
+/// secret: credentials are in the 0600 configuration file), their output,
+/// and the server's log.
+#[derive(Debug, Default)]
+pub struct RestoreLog(String);
+
+impl RestoreLog {
+    pub fn line(&mut self, text: &str) {
+        let now = humantime::format_rfc3339_millis(SystemTime::now());
+        let _ = writeln!(self.0, "{now} {text}");
+    }
+
+    pub fn block(&mut self, title: &str, text: &str) {
+        if !text.trim().is_empty() {
+            let _ = writeln!(self.0, "--- {title}\n{}", text.trim_end());
+        }
+    }
+
+    pub fn text(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Who the tool and the server run as: the OS user from `[restore_test]`
+/// when dbops runs as root (PostgreSQL refuses to run as root), else dbops's own.
+#[derive(Debug, Clone)]
+pub struct RunAs {
+    pub user: Option<(String, u32, u32)>,
+}
+
+impl RunAs {
+    pub fn new(os_user: &str) -> Result<Self> {
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        if unsafe { libc::geteuid() } != 0 {
+            return Ok(RunAs { user: None });
+        }
+        let (uid, gid) = resolve_owner(os_user).map_err(|why| {
+            Error::new(format!("`restore_test.os_user`: {why}"))
+                .hint("dbops runs as root, and PostgreSQL refuses to: name the OS user the restored server runs as")
+        })?;
+        Ok(RunAs {
+            user: Some((os_user.to_string(), uid, gid)),
+        })
+    }
+
+    fn command(&self, invocation: &Invocation) -> tokio::process::Command {
+        let mut command = match &self.user {
+            Some((name, _, _)) => {
+                let mut c = tokio::process::Command::new("runuser");
+                c.args(["-u", name, "--", &invocation.program]);
+                c
+            }
+            None => tokio::process::Command::new(&invocation.program),
+        };
+        command
+            .args(&invocation.args)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            // Its own process group, so a deadline stops the tool behind `runuser` too.
+            .process_group(0)
+            .kill_on_drop(true);
+        command
+    }
+
+    /// Makes `path` belong to the user the server runs as.
+    pub fn own(&self, path: &Path) -> Result<()> {
+        if let Some((_, uid, gid)) = &self.user {
+            std::os::unix::fs::chown(path, Some(*uid), Some(*gid)).map_err(|e| {
+                Error::new(format!(
+                    "cannot hand `{}` to the server's user: {e}",
+                    path.display()
+                ))
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// Runs one command with a deadline; its command line and output go to the
+/// log. Returns stdout on success; a failure names the command and its last
+/// line of stderr.
+pub async fn run(
+    run_as: &RunAs,
+    invocation: &Invocation,
+    what: &str,
+    deadline: Instant,
+    log: &mut RestoreLog,
+) -> Result<String> {
+    log.line(&format!("$ {}", invocation.display()));
+    let left = deadline.saturating_duration_since(Instant::now());
+    let child = match run_as.command(invocation).spawn() {
+        Ok(child) => child,
+        Err(e) => {
+            let error = if e.kind() == std::io::ErrorKind::NotFound {
+                Error::new(format!("{what}: `{}` is not installed", invocation.program)).hint(
+                    "restore-test runs the backup tool and PostgreSQL's binaries on this machine",
+                )
+            } else {
+                Error::new(format!("cannot run `{}`: {e}", invocation.program))
+            };
+            log.line(error.message());
+            return Err(error);
+        }
+    };
+    let group = Group(child.id());
+    let output = match tokio::time::timeout(left, child.wait_with_output()).await {
+        Err(_) => {
+            log.line(&format!("{what}: stopped at the deadline"));
+            return Err(Error::new(format!(
+                "{what} did not finish within the time left ({})",
+                humantime::format_duration(Duration::from_secs(left.as_secs()))
+            )));
+        }
+        Ok(Err(e)) => {
+            let error = Error::new(format!("cannot run `{}`: {e}", invocation.program));
+            log.line(error.message());
+            return Err(error);
+        }
+        Ok(Ok(output)) => output,
+    };
+    group.finished();
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    if !invocation
+        .args
+        .iter()
+        .any(|a| a == "--output=json" || a == "--json")
+    {
+        log.block("stdout", &stdout);
+    }
+    log.block("stderr", &stderr);
+    if output.status.success() {
+        return Ok(stdout);
+    }
+    let last = stderr
+        .lines()
+        .chain(stdout.lines())
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("no output")
+        .trim()
+        .to_string();
+    log.line(&format!("{what}: failed ({})", output.status));
+    Err(Error::new(format!(
+        "{what} failed ({}): {last}",
+        output.status
+    )))
+}
+
+/// A command's process group, killed when dropped before it finished (a
+/// deadline, or the test interrupted).
+struct Group(Option<u32>);
+
+impl Group {
+    fn finished(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        if let Some(pid) = self.0 {
+            // SAFETY: killpg only sends a signal; the group is the child's own.
+            unsafe {
+                libc::killpg(pid as libc::pid_t, libc::SIGKILL);
+            }
+        }
+    }
+}
+
+/// PostgreSQL's binaries: the configured directory, `pg_config --bindir`, or
+/// the directory of `pg_ctl` on `PATH`.
+pub fn find_bindir(configured: Option<&Path>) -> Result<PathBuf> {
+    let complete = |dir: &Path| dir.join("pg_ctl").is_file() && dir.join("postgres").is_file();
+    if let Some(dir) = configured {
+        return if complete(dir) {
+            Ok(dir.to_path_buf())
+        } else {
+            Err(Error::new(format!(
+                "`restore_test.pg_bindir` ({}) holds no `pg_ctl` and `postgres`",
+                dir.display()
+            ))
+            .hint("point it at PostgreSQL's bin directory, e.g. `/usr/lib/postgresql/15/bin`"))
+        };
+    }
+    if let Ok(out) = std::process::Command::new("pg_config")
+        .arg("--bindir")
+        .output()
+    {
+        let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+        if out.status.success() && complete(&dir) {
+            return Ok(dir);
+        }
+    }
+    for dir in std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()) {
+        if complete(&dir) {
+            return Ok(dir);
+        }
+    }
+    Err(Error::new("PostgreSQL's binaries (`pg_ctl`, `postgres`) are not found: no `pg_config` on `PATH`, and no `pg_ctl` there")
+        .hint("install the server package of the backup's major version, or set `[restore_test] pg_bindir`"))
+}
+
+/// A port on 127.0.0.1 nobody listens on: the configured one, checked, or a free one.
+pub fn port(configured: Option<u16>) -> Result<u16> {
+    match configured {
+        Some(port) => match std::net::TcpListener::bind(("127.0.0.1", port)) {
+            Ok(_) => Ok(port),
+            Err(e) => Err(Error::new(format!(
+                "`restore_test.port` {port} on 127.0.0.1 is not free: {e}"
+            ))
+            .hint("pick another port, or leave `port` out to use a free one")),
+        },
+        None => std::net::TcpListener::bind(("127.0.0.1", 0))
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .map_err(|e| Error::new(format!("cannot find a free port on 127.0.0.1: {e}"))),
+    }
+}
+
+/// Bytes available to an unprivileged user on the file system of `dir`.
+pub fn free_space(dir: &Path) -> Result<u64> {
+    let c = CString::new(dir.as_os_str().as_encoded_bytes())
+        .map_err(|_| Error::new("the work directory's path holds a NUL byte"))?;
+    // SAFETY: statvfs writes into the zeroed struct we own; the path is NUL-terminated.
+    let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
+    if unsafe { libc::statvfs(c.as_ptr(), &mut stat) } != 0 {
+        return Err(Error::new(format!(
+            "cannot read the free space of `{}`: {}",
+            dir.display(),
+            std::io::Error::last_os_error()
+        )));
+    }
+    Ok(stat.f_bavail as u64 * stat.f_frsize as u64)
+}
+
+/// The work directory and the server in it; stopped and deleted on drop
+/// unless kept.
+pub struct Cluster {
+    pub layout: Layout,
+    pub bindir: PathBuf,
+    pub run_as: RunAs,
+    pub port: u16,
+    pub keep: bool,
+    started: bool,
+    /// The directory restore-test made (and deletes), when `work_dir` was not ours.
+    created: PathBuf,
+}
+
+impl Cluster {
+    /// Makes a fresh work directory under `parent` (mode 0700, the server's user).
+    pub fn create(
+        parent: &Path,
+        bindir: PathBuf,
+        run_as: RunAs,
+        port: u16,
+        keep: bool,
+    ) -> Result<Self> {
+        let stamp = humantime::format_rfc3339_seconds(SystemTime::now())
+            .to_string()
+            .replace([':', '-'], "");
+        let name = format!("dbops-restore-test-{stamp}-{:08x}", rand::random::<u32>());
+        let work = parent.join(name);
+        std::fs::create_dir_all(&work).map_err(|e| {
+            Error::new(format!(
+                "cannot create the work directory `{}`: {e}",
+                work.display()
+            ))
+            .hint("set `[restore_test] work_dir` to a writable directory")
+        })?;
+        let cluster = Cluster {
+            layout: Layout { work: work.clone() },
+            bindir,
+            run_as,
+            port,
+            keep,
+            started: false,
+            created: work.clone(),
+        };
+        for dir in [work.clone(), cluster.layout.socket(), cluster.layout.lock()] {
+            std::fs::create_dir_all(&dir)
+                .and_then(|_| {
+                    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))
+                })
+                .map_err(|e| Error::new(format!("cannot create `{}`: {e}", dir.display())))?;
+            cluster.run_as.own(&dir)?;
+        }
+        Ok(cluster)
+    }
+
+    /// Writes a file of the work directory, mode 0600, owned by the server's user.
+    pub fn write(&self, path: &Path, content: &str) -> Result<()> {
+        use std::io::Write;
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode_0600()
+            .open(path)
+            .map_err(|e| Error::new(format!("cannot write `{}`: {e}", path.display())))?;
+        file.write_all(content.as_bytes())
+            .map_err(|e| Error::new(format!("cannot write `{}`: {e}", path.display())))?;
+        self.run_as.own(path)
+    }
+
+    /// Appends to a file of the restored data directory.
+    pub fn append(&self, path: &Path, content: &str) -> Result<()> {
+        use std::io::Write;
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .mode_0600()
+            .open(path)
+            .map_err(|e| Error::new(format!("cannot write `{}`: {e}", path.display())))?;
+        file.write_all(content.as_bytes())
+            .map_err(|e| Error::new(format!("cannot write `{}`: {e}", path.display())))?;
+        self.run_as.own(path)
+    }
+
+    fn pg_ctl(&self, args: &[&str]) -> Invocation {
+        Invocation {
+            program: self.bindir.join("pg_ctl").display().to_string(),
+            args: args.iter().map(|a| a.to_string()).collect(),
+        }
+    }
+
+    /// `postgres --version`.
+    pub fn version_invocation(&self) -> Invocation {
+        Invocation {
+            program: self.bindir.join("postgres").display().to_string(),
+            args: vec!["--version".into()],
+        }
+    }
+
+    /// Starts the server without waiting: recovery runs until promotion.
+    pub async fn start(&mut self, deadline: Instant, log: &mut RestoreLog) -> Result<()> {
+        let data = self.layout.data().display().to_string();
+        let server_log = self.layout.server_log().display().to_string();
+        self.write(&self.layout.server_log(), "")?;
+        let start = self.pg_ctl(&["-D", &data, "-l", &server_log, "-W", "start"]);
+        self.started = true;
+        run(
+            &self.run_as,
+            &start,
+            "starting the restored server",
+            deadline,
+            log,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// The server log so far.
+    pub fn server_log(&self) -> String {
+        std::fs::read_to_string(self.layout.server_log()).unwrap_or_default()
+    }
+
+    /// Connects over the work directory's socket.
+    pub async fn connect(&self, user: &str, database: &str) -> Result<Client> {
+        let mut config = tokio_postgres::Config::new();
+        config
+            .host_path(self.layout.socket())
+            .port(self.port)
+            .user(user)
+            .dbname(database)
+            .application_name("dbops restore-test")
+            .connect_timeout(Duration::from_secs(5));
+        let (client, connection) = config.connect(NoTls).await.map_err(|e| {
+            Error::new(format!(
+                "cannot connect to the restored server (database `{database}`): {}",
+                crate::pg::connect::describe(&e)
+            ))
+        })?;
+        tokio::spawn(async move {
+            let _ = connection.await;
+        });
+        Ok(client)
+    }
+
+    /// Waits until the server accepts connections and has left recovery.
+    pub async fn wait_promoted(&self, user: &str, deadline: Instant) -> Result<Client> {
+        let pid_file = self.layout.data().join("postmaster.pid");
+        let mut seen_running = false;
+        loop {
+            if Instant::now() >= deadline {
+                return Err(Error::new(
+                    "the restored server was not promoted before the RTO ran out",
+                ));
+            }
+            if let Ok(client) = self.connect(user, "postgres").await {
+                seen_running = true;
+                if let Ok(row) = client.query_one("SELECT pg_is_in_recovery()", &[]).await {
+                    if !row.get::<_, bool>(0) {
+                        return Ok(client);
+                    }
+                }
+            } else if !pid_file.exists() && (seen_running || self.server_log().contains("FATAL")) {
+                let fatal = self
+                    .server_log()
+                    .lines()
+                    .filter(|l| l.contains("FATAL") || l.contains("PANIC"))
+                    .last()
+                    .unwrap_or("it exited")
+                    .to_string();
+                return Err(Error::new(format!(
+                    "the restored server stopped during recovery: {}",
+                    fatal.trim()
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    fn stop_now(&mut self) {
+        if !self.started {
+            return;
+        }
+        self.started = false;
+        let data = self.layout.data().display().to_string();
+        let stop = self.pg_ctl(&["-D", &data, "-m", "immediate", "-w", "-t", "30", "stop"]);
+        let mut command = match &self.run_as.user {
+            Some((name, _, _)) => {
+                let mut c = std::process::Command::new("runuser");
+                c.args(["-u", name, "--", &stop.program]);
+                c
+            }
+            None => std::process::Command::new(&stop.program),
+        };
+        let _ = command
+            .args(&stop.args)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status();
+    }
+
+    /// Where a kept cluster is, for the operator.
+    pub fn kept_note(&self) -> String {
+        format!(
+            "the restored server was left running: `psql -h {} -p {} -d postgres`; stop it with `pg_ctl -D {} stop` and delete `{}`",
+            self.layout.socket().display(),
+            self.port,
+            self.layout.data().display(),
+            self.created.display()
+        )
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        if self.keep {
+            return;
+        }
+        self.stop_now();
+        let _ = std::fs::remove_dir_all(&self.created);
+    }
+}
+
+trait Mode0600 {
+    fn mode_0600(&mut self) -> &mut Self;
+}
+
+impl Mode0600 for std::fs::OpenOptions {
+    fn mode_0600(&mut self) -> &mut Self {
+        use std::os::unix::fs::OpenOptionsExt;
+        self.mode(0o600)
+    }
+}

@@ -1,0 +1,604 @@
+//! One restore test, start to finish: check what it needs, fetch the chosen
+//! backup into a throwaway cluster, replay WAL to the target within the RTO,
+//! run the declared checks, and upload `evidence.json` and `restore.log`
+//! whatever happened (a failed test leaves evidence with `passed: false` and
+//! the reason). The evidence files are the only thing it writes to the bucket.
+
+use std::time::{Duration, Instant, SystemTime};
+
+use aws_sdk_s3::primitives::ByteStream;
+
+use super::catalog::{self, Catalog};
+use super::cluster::{self, Cluster, RestoreLog, RunAs};
+use super::evidence::{
+    ArchiveEnd, BackupUsed, CheckResult, Durations, Evidence, DATA_LOSS_DEFINITION, FORMAT,
+};
+use super::target::Target;
+use super::tool;
+use crate::domains::backup::desired::{BackupTool, DesiredBackup, Expectation};
+use crate::domains::backup::listing::Lister;
+use crate::domains::bucket::client::{classify, client, failure_error};
+use crate::domains::bucket::desired::DesiredBucket;
+use crate::error::{Error, Result};
+use crate::events::{Event, EventSink, Level};
+
+/// How long listing backups and reading versions may take, outside the RTO.
+const PREPARE_TIMEOUT: Duration = Duration::from_secs(300);
+/// How long one check may run.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(300);
+/// Room beyond the backup's size: the WAL replay writes, and file-system slack.
+const DISK_MARGIN: u64 = 256 * 1024 * 1024;
+
+pub struct Request<'a> {
+    pub backup: &'a DesiredBackup,
+    pub bucket: &'a DesiredBucket,
+    /// The role the checks run as (the admin DSN's user: a superuser there).
+    pub user: &'a str,
+    pub target: Target,
+    pub named: Option<&'a str>,
+    pub keep: bool,
+    pub s3_timeout: Duration,
+}
+
+pub struct Outcome {
+    pub evidence: Evidence,
+    /// Where `evidence.json` and `restore.log` were uploaded.
+    pub prefix: String,
+    /// Set when `--keep` left the server running.
+    pub kept: Option<String>,
+}
+
+fn rfc3339(t: SystemTime) -> String {
+    humantime::format_rfc3339_seconds(t).to_string()
+}
+
+fn seconds(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1000.0).round() / 1000.0
+}
+
+pub async fn run(request: &Request<'_>, events: &dyn EventSink) -> Result<Outcome> {
+    let backup = request.backup;
+    let started_at = SystemTime::now();
+    let started = Instant::now();
+    let prefix = backup.evidence_prefix(&rfc3339(started_at));
+    events.emit(
+        Event::message(
+            "restore_test.started",
+            format!(
+                "restore test of the {} backup, target {}",
+                tool_name(backup.tool),
+                request.target.describe()
+            ),
+        )
+        .details(serde_json::json!({
+            "tool": tool_name(backup.tool),
+            "target": request.target.describe(),
+            "evidence": prefix,
+        })),
+    );
+    let mut evidence = Evidence {
+        format: FORMAT,
+        dbops_version: env!("CARGO_PKG_VERSION").into(),
+        tool: tool_name(backup.tool).into(),
+        tool_version: None,
+        postgres_version: None,
+        started_at: rfc3339(started_at),
+        finished_at: String::new(),
+        target: request.target.describe(),
+        backup: None,
+        archive: None,
+        recovered_to: None,
+        replayed_lsn: None,
+        replayed_segment: None,
+        data_loss_window_seconds: None,
+        data_loss_definition: DATA_LOSS_DEFINITION.into(),
+        durations: Durations::default(),
+        rto_seconds: backup.rto.as_secs(),
+        rpo_seconds: backup.rpo.as_secs(),
+        rto_met: None,
+        rpo_met: None,
+        checks: Vec::new(),
+        passed: false,
+        failure: None,
+    };
+    let mut log = RestoreLog::default();
+    log.line(&format!(
+        "dbops {} restore-test: tool {}, target {}",
+        env!("CARGO_PKG_VERSION"),
+        tool_name(backup.tool),
+        request.target.describe()
+    ));
+    let mut cluster: Option<Cluster> = None;
+    let result = attempt(request, &mut evidence, &mut log, &mut cluster).await;
+    if let Some(c) = &cluster {
+        log.block("server log", &c.server_log());
+    }
+    let kept = cluster.as_ref().filter(|c| c.keep).map(Cluster::kept_note);
+    drop(cluster);
+    let failed_checks = evidence.checks.iter().filter(|c| !c.passed).count();
+    evidence.failure = match result {
+        Err(error) => Some(error.message().to_string()),
+        Ok(()) if failed_checks > 0 => Some(format!("{failed_checks} check(s) failed")),
+        Ok(()) if evidence.rto_met == Some(false) => Some(format!(
+            "the restore took {}s, more than the RTO of {}s",
+            evidence.durations.restore_seconds.unwrap_or_default(),
+            evidence.rto_seconds
+        )),
+        Ok(()) => None,
+    };
+    evidence.passed = evidence.failure.is_none();
+    evidence.durations.total_seconds = seconds(started.elapsed());
+    evidence.finished_at = rfc3339(SystemTime::now());
+    log.line(&match &evidence.failure {
+        None => "restore test passed".to_string(),
+        Some(why) => format!("restore test failed: {why}"),
+    });
+    upload(request, &prefix, &evidence, log.text()).await?;
+    let details = serde_json::json!({
+        "evidence": format!("{prefix}evidence.json"),
+        "backup": evidence.backup.as_ref().map(|b| b.name.clone()),
+        "target": evidence.target,
+        "restore_seconds": evidence.durations.restore_seconds,
+        "total_seconds": evidence.durations.total_seconds,
+        "rto_met": evidence.rto_met,
+        "rpo_met": evidence.rpo_met,
+        "data_loss_window_seconds": evidence.data_loss_window_seconds,
+        "checks_passed": evidence.checks.iter().filter(|c| c.passed).count(),
+        "checks_failed": failed_checks,
+    });
+    events.emit(match &evidence.failure {
+        None => Event::message("restore_test.completed", "restore test passed").details(details),
+        Some(why) => Event::message("restore_test.failed", format!("restore test failed: {why}"))
+            .level(Level::Error)
+            .details(details),
+    });
+    Ok(Outcome {
+        evidence,
+        prefix,
+        kept,
+    })
+}
+
+fn tool_name(tool: BackupTool) -> &'static str {
+    match tool {
+        BackupTool::PgBackRest => "pgbackrest",
+        BackupTool::WalG => "wal-g",
+    }
+}
+
+async fn upload(request: &Request<'_>, prefix: &str, evidence: &Evidence, log: &str) -> Result<()> {
+    let s3 = client(request.bucket, request.s3_timeout).await;
+    for (name, body, content_type) in [
+        ("evidence.json", evidence.to_json(), "application/json"),
+        ("restore.log", log.to_string(), "text/plain; charset=utf-8"),
+    ] {
+        let key = format!("{prefix}{name}");
+        s3.put_object()
+            .bucket(&request.bucket.name)
+            .key(&key)
+            .content_type(content_type)
+            .body(ByteStream::from(body.into_bytes()))
+            .send()
+            .await
+            .map_err(|e| {
+                let error = failure_error(request.bucket, "PutObject", None, classify(&e));
+                let message = format!("cannot record the evidence `{key}`: {}", error.message());
+                error.hints().iter().fold(
+                    Error::new(message).kind(crate::error::ErrorKind::Storage),
+                    |e, h| e.hint(h.clone()),
+                )
+            })?;
+    }
+    Ok(())
+}
+
+/// The steps; each fills in the evidence as it learns something.
+async fn attempt(
+    request: &Request<'_>,
+    evidence: &mut Evidence,
+    log: &mut RestoreLog,
+    slot: &mut Option<Cluster>,
+) -> Result<()> {
+    let backup = request.backup;
+    let settings = &backup.restore_test;
+    let config = backup.tool_config.as_deref().ok_or_else(|| {
+        Error::new(
+            "restore-test needs the backup tool's configuration, rendered from `backup.bucket`",
+        )
+        .hint("declare `backup.bucket`")
+    })?;
+    let run_as = RunAs::new(&settings.os_user)?;
+    let bindir = cluster::find_bindir(settings.pg_bindir.as_deref())?;
+    let port = cluster::port(settings.port)?;
+    let parent = settings.work_dir.clone().unwrap_or_else(std::env::temp_dir);
+    let cluster = slot.insert(Cluster::create(
+        &parent,
+        bindir,
+        run_as,
+        port,
+        request.keep,
+    )?);
+    let layout = cluster.layout.clone();
+    log.line(&format!(
+        "work directory {}, port {port}",
+        layout.work.display()
+    ));
+    cluster.write(&layout.tool_config(backup.tool), config)?;
+
+    let prepare = Instant::now() + PREPARE_TIMEOUT;
+    evidence.postgres_version = Some(
+        cluster::run(
+            &cluster.run_as,
+            &cluster.version_invocation(),
+            "`postgres --version`",
+            prepare,
+            log,
+        )
+        .await?
+        .trim()
+        .to_string(),
+    );
+    evidence.tool_version = Some(
+        cluster::run(
+            &cluster.run_as,
+            &tool::version(backup.tool),
+            "the backup tool's version",
+            prepare,
+            log,
+        )
+        .await?
+        .trim()
+        .to_string(),
+    );
+    let listing = cluster::run(
+        &cluster.run_as,
+        &tool::list(backup.tool, &layout, &backup.stanza),
+        "listing the backups",
+        prepare,
+        log,
+    )
+    .await?;
+    let catalog: Catalog = match backup.tool {
+        BackupTool::PgBackRest => catalog::from_pgbackrest(&listing, &backup.stanza)?,
+        BackupTool::WalG => catalog::from_walg(&listing)?,
+    };
+    let chosen = catalog::choose(&catalog, &request.target, request.named)?.clone();
+    log.line(&format!(
+        "chose backup {} (ended {})",
+        chosen.name,
+        rfc3339(chosen.stop)
+    ));
+    evidence.backup = Some(BackupUsed {
+        name: chosen.name.clone(),
+        start_time: rfc3339(chosen.start),
+        stop_time: rfc3339(chosen.stop),
+        start_lsn: chosen.start_lsn.clone(),
+        stop_lsn: chosen.stop_lsn.clone(),
+        size_bytes: chosen.size_bytes,
+    });
+    // The archive's end, by the bucket: the segment and when it was written.
+    let mut lister = Lister::new(
+        client(request.bucket, request.s3_timeout).await,
+        request.bucket,
+    );
+    let newest = match &catalog.newest_segment {
+        Some(name) => lister
+            .segment(backup, name)
+            .await?
+            .map(|(_, time)| (name.clone(), time))
+            .or(Some((name.clone(), None))),
+        None => lister.newest_segment(backup).await?,
+    };
+    evidence.archive = Some(ArchiveEnd {
+        newest_segment: newest.as_ref().map(|(n, _)| n.clone()),
+        archived_at: newest.as_ref().and_then(|(_, t)| t.map(rfc3339)),
+    });
+
+    let free = cluster::free_space(&layout.work)?;
+    let needed = chosen.size_bytes + chosen.size_bytes / 10 + DISK_MARGIN;
+    if free < needed {
+        return Err(Error::new(format!(
+            "not enough disk space in `{}`: backup `{}` restores to {} MiB, and {} MiB are needed with room for WAL; {} MiB are free",
+            parent.display(),
+            chosen.name,
+            chosen.size_bytes / (1024 * 1024),
+            needed / (1024 * 1024),
+            free / (1024 * 1024)
+        ))
+        .hint("set `[restore_test] work_dir` to a file system with room"));
+    }
+
+    // The RTO runs from here: fetch and replay.
+    let restore_start = Instant::now();
+    let deadline = restore_start + backup.rto;
+    std::fs::create_dir_all(layout.data())
+        .map_err(|e| Error::new(format!("cannot create the data directory: {e}")))?;
+    std::fs::set_permissions(
+        layout.data(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .map_err(|e| Error::new(format!("cannot secure the data directory: {e}")))?;
+    cluster.run_as.own(&layout.data())?;
+    let fetched = cluster::run(
+        &cluster.run_as,
+        &tool::fetch(
+            backup.tool,
+            &layout,
+            &backup.stanza,
+            &chosen,
+            &request.target,
+        ),
+        "fetching the backup",
+        deadline,
+        log,
+    )
+    .await;
+    let fetch_time = restore_start.elapsed();
+    evidence.durations.fetch_seconds = Some(seconds(fetch_time));
+    if let Err(error) = fetched {
+        if Instant::now() >= deadline {
+            evidence.rto_met = Some(false);
+        }
+        return Err(error);
+    }
+    prepare_data_directory(cluster, backup.tool, &request.target, port)?;
+    check_major_version(
+        &layout.data(),
+        evidence.postgres_version.as_deref().unwrap_or_default(),
+    )?;
+    let replay_start = Instant::now();
+    cluster.start(deadline, log).await?;
+    let promoted = cluster.wait_promoted(request.user, deadline).await;
+    let restore_time = restore_start.elapsed();
+    evidence.durations.replay_seconds = Some(seconds(replay_start.elapsed()));
+    evidence.durations.restore_seconds = Some(seconds(restore_time));
+    evidence.rto_met = Some(restore_time <= backup.rto && promoted.is_ok());
+    let pg = promoted?;
+    log.line(&format!(
+        "promoted after {:.1}s",
+        restore_time.as_secs_f64()
+    ));
+
+    let row = pg
+        .query_one(
+            "SELECT to_char(pg_last_xact_replay_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), \
+                    extract(epoch FROM pg_last_xact_replay_timestamp())::float8, \
+                    pg_last_wal_replay_lsn()::text, \
+                    pg_walfile_name(pg_last_wal_replay_lsn())",
+            &[],
+        )
+        .await
+        .map_err(|e| Error::new(format!("cannot read the restored server's replay position: {e}")))?;
+    evidence.recovered_to = row.get(0);
+    let recovered_epoch: Option<f64> = row.get(1);
+    evidence.replayed_lsn = row.get(2);
+    evidence.replayed_segment = row.get(3);
+    let window = data_loss_window(
+        &request.target,
+        recovered_epoch,
+        chosen.stop,
+        evidence.replayed_segment.as_deref(),
+        newest.as_ref().map(|(n, t)| (n.as_str(), *t)),
+    );
+    evidence.data_loss_window_seconds = window;
+    evidence.rpo_met = window.map(|w| w <= backup.rpo.as_secs_f64());
+
+    let checks_start = Instant::now();
+    for check in &settings.checks {
+        evidence
+            .checks
+            .push(run_check(cluster, request.user, check).await);
+    }
+    evidence.durations.checks_seconds = Some(seconds(checks_start.elapsed()));
+    Ok(())
+}
+
+/// WAL-G's recovery settings, the throwaway settings, and the files the
+/// server needs that a backup of a packaged install may lack.
+fn prepare_data_directory(
+    cluster: &Cluster,
+    tool: BackupTool,
+    target: &Target,
+    port: u16,
+) -> Result<()> {
+    let layout = &cluster.layout;
+    let data = layout.data();
+    let conf = data.join("postgresql.conf");
+    if !conf.exists() {
+        cluster.write(
+            &conf,
+            "# dbops restore-test: the backup held no postgresql.conf\n",
+        )?;
+    }
+    let mut settings = tool::recovery(tool, layout, target);
+    settings.extend(tool::throwaway(layout, port));
+    cluster.append(
+        &data.join("postgresql.auto.conf"),
+        &tool::auto_conf(&settings),
+    )?;
+    if tool == BackupTool::WalG {
+        cluster.write(&data.join("recovery.signal"), "")?;
+    }
+    cluster.write(&layout.hba(), tool::HBA)?;
+    cluster.write(&layout.ident(), "")?;
+    Ok(())
+}
+
+/// The restored data directory's major version against the binaries'.
+fn check_major_version(data: &std::path::Path, postgres_version: &str) -> Result<()> {
+    let restored = std::fs::read_to_string(data.join("PG_VERSION")).map_err(|e| {
+        Error::new(format!(
+            "the fetched backup has no readable `PG_VERSION`: {e}"
+        ))
+    })?;
+    let restored = restored.trim();
+    let binaries = postgres_version
+        .split_whitespace()
+        .last()
+        .and_then(|v| v.split('.').next())
+        .unwrap_or_default();
+    if restored != binaries {
+        return Err(Error::new(format!(
+            "the backup is of PostgreSQL {restored}, but the binaries are {binaries} (`{postgres_version}`)"
+        ))
+        .hint(format!("set `[restore_test] pg_bindir` to PostgreSQL {restored}'s bin directory")));
+    }
+    Ok(())
+}
+
+/// See [`DATA_LOSS_DEFINITION`]. Pure.
+pub fn data_loss_window(
+    target: &Target,
+    recovered_epoch: Option<f64>,
+    backup_stop: SystemTime,
+    replayed_segment: Option<&str>,
+    newest: Option<(&str, Option<SystemTime>)>,
+) -> Option<f64> {
+    match target {
+        Target::Immediate => None,
+        Target::Time(_) => Some(0.0),
+        Target::Latest => {
+            let Some((newest_name, archived_at)) = newest else {
+                return Some(0.0);
+            };
+            // Timelines aside, replay reached the newest segment's position.
+            let reached = replayed_segment.is_some_and(|s| s.get(8..) >= newest_name.get(8..));
+            if reached {
+                return Some(0.0);
+            }
+            let stop = backup_stop
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_secs_f64();
+            let recovered = recovered_epoch.unwrap_or(0.0).max(stop);
+            let archived = archived_at?
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_secs_f64();
+            Some((archived - recovered).max(0.0))
+        }
+    }
+}
+
+async fn run_check(
+    cluster: &Cluster,
+    user: &str,
+    check: &crate::domains::backup::desired::Check,
+) -> CheckResult {
+    let expect = match &check.expect {
+        Expectation::MinRows(n) => serde_json::json!({ "min_rows": n }),
+        Expectation::Equals(v) => serde_json::json!({ "equals": v }),
+    };
+    let mut result = CheckResult {
+        name: check.name.clone(),
+        database: check.database.clone(),
+        sql: check.sql.clone(),
+        expect,
+        rows: None,
+        value: None,
+        passed: false,
+        error: None,
+    };
+    let outcome = async {
+        let pg = cluster.connect(user, &check.database).await?;
+        let messages = tokio::time::timeout(CHECK_TIMEOUT, pg.simple_query(&check.sql))
+            .await
+            .map_err(|_| {
+                Error::new(format!(
+                    "did not finish within {}s",
+                    CHECK_TIMEOUT.as_secs()
+                ))
+            })?
+            .map_err(|e| Error::new(crate::pg::connect::describe(&e)))?;
+        let rows: Vec<_> = messages
+            .into_iter()
+            .filter_map(|m| match m {
+                tokio_postgres::SimpleQueryMessage::Row(row) => Some(row),
+                _ => None,
+            })
+            .collect();
+        Ok::<_, Error>(rows)
+    }
+    .await;
+    match outcome {
+        Err(error) => result.error = Some(error.message().to_string()),
+        Ok(rows) => {
+            result.rows = Some(rows.len() as u64);
+            match &check.expect {
+                Expectation::MinRows(n) => result.passed = rows.len() as u64 >= *n,
+                Expectation::Equals(expected) => {
+                    let value = rows.first().and_then(|r| r.get(0)).map(str::to_string);
+                    result.passed = value.as_deref() == Some(expected.as_str());
+                    result.value = value;
+                }
+            }
+        }
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: u64) -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(s)
+    }
+
+    #[test]
+    fn the_data_loss_window_is_zero_when_replay_reached_the_archive_end() {
+        let newest = Some(("000000010000000000000007", Some(at(1_000))));
+        // Replayed into the newest segment (on a new timeline after promotion too).
+        assert_eq!(
+            data_loss_window(
+                &Target::Latest,
+                Some(500.0),
+                at(100),
+                Some("000000020000000000000007"),
+                newest
+            ),
+            Some(0.0)
+        );
+        // An idle server: the last commit long before the archive end, nothing lost.
+        assert_eq!(
+            data_loss_window(
+                &Target::Latest,
+                Some(10.0),
+                at(100),
+                Some("000000010000000000000007"),
+                newest
+            ),
+            Some(0.0)
+        );
+        // Replay stopped two segments short: from the newest recovered commit to the archive end.
+        assert_eq!(
+            data_loss_window(
+                &Target::Latest,
+                Some(700.0),
+                at(100),
+                Some("000000010000000000000005"),
+                newest
+            ),
+            Some(300.0)
+        );
+        // No commit replayed after the backup: counted from the backup's end.
+        assert_eq!(
+            data_loss_window(
+                &Target::Latest,
+                None,
+                at(900),
+                Some("000000010000000000000005"),
+                newest
+            ),
+            Some(100.0)
+        );
+        assert_eq!(
+            data_loss_window(&Target::Time(at(5)), None, at(1), None, newest),
+            Some(0.0)
+        );
+        assert_eq!(
+            data_loss_window(&Target::Immediate, None, at(1), None, newest),
+            None
+        );
+    }
+}

@@ -1,0 +1,304 @@
+//! The backup tool's command lines for a restore test, and the settings the
+//! throwaway server gets. Pure: `run` executes what this returns, and the
+//! snapshot tests show every command line and file exactly. No secret is on
+//! a command line: credentials stay in the rendered configuration file,
+//! written 0600 into the work directory.
+
+use std::path::{Path, PathBuf};
+
+use super::catalog::Backup;
+use super::target::Target;
+use crate::domains::backup::desired::BackupTool;
+
+/// Where everything of one restore test lives, inside its work directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layout {
+    pub work: PathBuf,
+}
+
+impl Layout {
+    pub fn data(&self) -> PathBuf {
+        self.work.join("data")
+    }
+    pub fn socket(&self) -> PathBuf {
+        self.work.join("socket")
+    }
+    /// The tool's configuration as dbops renders it (pgbackrest.conf or the WAL-G env file).
+    pub fn tool_config(&self, tool: BackupTool) -> PathBuf {
+        self.work.join(match tool {
+            BackupTool::PgBackRest => "pgbackrest.conf",
+            BackupTool::WalG => "walg.env",
+        })
+    }
+    pub fn lock(&self) -> PathBuf {
+        self.work.join("lock")
+    }
+    pub fn server_log(&self) -> PathBuf {
+        self.work.join("postgres.log")
+    }
+    pub fn hba(&self) -> PathBuf {
+        self.work.join("pg_hba.conf")
+    }
+    pub fn ident(&self) -> PathBuf {
+        self.work.join("pg_ident.conf")
+    }
+}
+
+/// A program and its arguments, run without a shell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invocation {
+    pub program: String,
+    pub args: Vec<String>,
+}
+
+impl Invocation {
+    fn new(program: &str) -> Self {
+        Self {
+            program: program.into(),
+            args: Vec::new(),
+        }
+    }
+
+    fn arg(mut self, arg: impl Into<String>) -> Self {
+        self.args.push(arg.into());
+        self
+    }
+
+    /// The command line as a shell would read it, for the restore log.
+    pub fn display(&self) -> String {
+        std::iter::once(self.program.as_str())
+            .chain(self.args.iter().map(String::as_str))
+            .map(shell_quote)
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// Quotes a word for `sh` when it needs it.
+pub fn shell_quote(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./=:%,+@".contains(&b));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+fn path(p: &Path) -> String {
+    p.display().to_string()
+}
+
+/// `sh -c '<load the env file>; exec wal-g ...' ENVFILE ARGS...`: WAL-G reads
+/// its settings from the environment only.
+const WALG_WRAPPER: &str = "set -a; . \"$0\"; set +a; exec wal-g \"$@\"";
+
+fn walg(layout: &Layout) -> Invocation {
+    Invocation::new("sh")
+        .arg("-c")
+        .arg(WALG_WRAPPER)
+        .arg(path(&layout.tool_config(BackupTool::WalG)))
+}
+
+fn pgbackrest(layout: &Layout, stanza: &str) -> Invocation {
+    Invocation::new("pgbackrest")
+        .arg(format!(
+            "--config={}",
+            path(&layout.tool_config(BackupTool::PgBackRest))
+        ))
+        .arg(format!("--stanza={stanza}"))
+        .arg(format!("--lock-path={}", path(&layout.lock())))
+        .arg("--log-level-file=off")
+}
+
+/// The tool's version, for the evidence.
+pub fn version(tool: BackupTool) -> Invocation {
+    match tool {
+        BackupTool::PgBackRest => Invocation::new("pgbackrest").arg("version"),
+        BackupTool::WalG => Invocation::new("wal-g").arg("--version"),
+    }
+}
+
+/// The catalogue of backups, as JSON on stdout.
+pub fn list(tool: BackupTool, layout: &Layout, stanza: &str) -> Invocation {
+    match tool {
+        BackupTool::PgBackRest => pgbackrest(layout, stanza)
+            .arg("--log-level-console=warn")
+            .arg("--output=json")
+            .arg("info"),
+        BackupTool::WalG => walg(layout)
+            .arg("backup-list")
+            .arg("--json")
+            .arg("--detail"),
+    }
+}
+
+/// PostgreSQL's timestamp form, which both tools pass to `recovery_target_time`.
+pub fn postgres_time(at: std::time::SystemTime) -> String {
+    let text = humantime::format_rfc3339_micros(at).to_string();
+    format!("{} {}+00", &text[..10], &text[11..26])
+}
+
+/// Fetches `backup` into the data directory. pgBackRest also writes the
+/// recovery settings (and `archive_mode = off`); WAL-G's are [`recovery`].
+pub fn fetch(
+    tool: BackupTool,
+    layout: &Layout,
+    stanza: &str,
+    backup: &Backup,
+    target: &Target,
+) -> Invocation {
+    match tool {
+        BackupTool::PgBackRest => {
+            let restore = pgbackrest(layout, stanza)
+                .arg("--log-level-console=detail")
+                .arg(format!("--pg1-path={}", path(&layout.data())))
+                .arg(format!("--set={}", backup.name))
+                .arg("--archive-mode=off");
+            let restore = match target {
+                Target::Latest => restore.arg("--type=default"),
+                Target::Immediate => restore
+                    .arg("--type=immediate")
+                    .arg("--target-action=promote"),
+                Target::Time(at) => restore
+                    .arg("--type=time")
+                    .arg(format!("--target={}", postgres_time(*at)))
+                    .arg("--target-action=promote"),
+            };
+            restore.arg("restore")
+        }
+        BackupTool::WalG => walg(layout)
+            .arg("backup-fetch")
+            .arg(path(&layout.data()))
+            .arg(&backup.name),
+    }
+}
+
+/// Recovery settings dbops writes itself (WAL-G; pgBackRest writes its own).
+pub fn recovery(tool: BackupTool, layout: &Layout, target: &Target) -> Vec<(String, String)> {
+    match tool {
+        BackupTool::PgBackRest => Vec::new(),
+        BackupTool::WalG => {
+            let fetch = format!(
+                "sh -c {} {} %f %p",
+                shell_quote("set -a; . \"$0\"; set +a; exec wal-g wal-fetch \"$1\" \"$2\""),
+                shell_quote(&path(&layout.tool_config(BackupTool::WalG)))
+            );
+            let mut settings = vec![("restore_command".to_string(), fetch)];
+            match target {
+                Target::Latest => {}
+                Target::Immediate => {
+                    settings.push(("recovery_target".into(), "immediate".into()));
+                    settings.push(("recovery_target_action".into(), "promote".into()));
+                }
+                Target::Time(at) => {
+                    settings.push(("recovery_target_time".into(), postgres_time(*at)));
+                    settings.push(("recovery_target_action".into(), "promote".into()));
+                }
+            }
+            settings
+        }
+    }
+}
+
+/// What makes the restored server a throwaway: its own port and socket,
+/// loopback only, trust on its own socket only, and no archiving, so it never
+/// pushes WAL or a timeline into the production repository.
+pub fn throwaway(layout: &Layout, port: u16) -> Vec<(String, String)> {
+    [
+        ("port", port.to_string()),
+        ("listen_addresses", "127.0.0.1".into()),
+        ("unix_socket_directories", path(&layout.socket())),
+        ("archive_mode", "off".into()),
+        ("archive_command", String::new()),
+        ("ssl", "off".into()),
+        ("hba_file", path(&layout.hba())),
+        ("ident_file", path(&layout.ident())),
+        ("logging_collector", "off".into()),
+        ("primary_conninfo", String::new()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}
+
+/// The restored server's pg_hba.conf: its socket only (a 0700 directory of
+/// the server's OS user), no TCP login at all.
+pub const HBA: &str =
+    "# dbops restore-test: the owner of the socket directory only\nlocal all all trust\n";
+
+/// Lines appended to `postgresql.auto.conf` (the last setting wins).
+pub fn auto_conf(settings: &[(String, String)]) -> String {
+    let mut text = String::from("# dbops restore-test: a throwaway server\n");
+    for (name, value) in settings {
+        text.push_str(&format!("{name} = '{}'\n", value.replace('\'', "''")));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, SystemTime};
+
+    fn backup() -> Backup {
+        Backup {
+            name: "base_000000010000000000000002".into(),
+            start: SystemTime::UNIX_EPOCH,
+            stop: SystemTime::UNIX_EPOCH,
+            start_lsn: "0/2000028".into(),
+            stop_lsn: "0/2000100".into(),
+            size_bytes: 1,
+        }
+    }
+
+    fn every_command(tool: BackupTool) -> String {
+        let layout = Layout {
+            work: PathBuf::from("/var/tmp/dbops restore-test-x"),
+        };
+        let at = Target::Time(
+            SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_300_000) + Duration::from_micros(5),
+        );
+        let mut out = String::new();
+        out.push_str(&format!("version: {}\n", version(tool).display()));
+        out.push_str(&format!(
+            "list: {}\n",
+            list(tool, &layout, "main").display()
+        ));
+        for target in [Target::Latest, Target::Immediate, at] {
+            out.push_str(&format!(
+                "\n## {}\nfetch: {}\n",
+                target.describe(),
+                fetch(tool, &layout, "main", &backup(), &target).display()
+            ));
+            let mut settings = recovery(tool, &layout, &target);
+            settings.extend(throwaway(&layout, 54321));
+            out.push_str(&auto_conf(&settings));
+        }
+        out
+    }
+
+    #[test]
+    fn pgbackrest_commands() {
+        insta::assert_snapshot!(every_command(BackupTool::PgBackRest));
+    }
+
+    #[test]
+    fn walg_commands() {
+        insta::assert_snapshot!(every_command(BackupTool::WalG));
+    }
+
+    #[test]
+    fn shell_quoting_reads_back() {
+        for word in ["plain", "with space", "it's", "$HOME", "a\"b", ""] {
+            let out = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(format!("printf %s {}", shell_quote(word)))
+                .output()
+                .unwrap();
+            assert_eq!(String::from_utf8(out.stdout).unwrap(), word);
+        }
+    }
+}
