@@ -41,7 +41,7 @@ pub fn lint(backup: &DesiredBackup, bucket: &DesiredBucket) -> Vec<Lint> {
         if let Some(days) = rule.expire_after_days {
             if rule.covers(&wal) && days < wal_needed {
                 let why = if wal_needed > i64::from(policy.wal_days) {
-                    format!("the oldest full backup kept ({} plus one backup interval, {backup_days}d) needs its WAL to restore", describe(&policy))
+                    format!("full backups are kept up to {backup_days}d ({}, `wal_days = {}`, plus one backup interval) and WAL-G needs their WAL to restore them", describe(&policy), policy.wal_days)
                 } else {
                     format!(
                         "`wal_days = {}` promises point-in-time recovery that far back",
@@ -193,7 +193,7 @@ mod tests {
         );
         assert_eq!(
             lint(&backup(), &short_wal)[0].message,
-            "lifecycle rule `wal` expires WAL after 3d, but the oldest full backup kept (7 daily + 4 weekly plus one backup interval, 31d) needs its WAL to restore"
+            "lifecycle rule `wal` expires WAL after 3d, but full backups are kept up to 31d (7 daily + 4 weekly, `wal_days = 30`, plus one backup interval) and WAL-G needs their WAL to restore them"
         );
         // Exactly the span leaves no margin for one failed nightly backup.
         let no_margin = bucket(

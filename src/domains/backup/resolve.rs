@@ -73,26 +73,17 @@ fn retention(raw: &RawBackup, r: &mut Resolver<'_>) -> Result<Retention> {
         monthly: 0,
         wal_days: 0,
     };
-    let replacement = match days {
-        7 => {
-            policy.weekly = count;
-            format!("weekly = {count}")
-        }
-        30 => {
-            policy.monthly = count;
-            format!("monthly = {count}")
-        }
-        _ => {
-            policy.daily = count.saturating_mul(days);
-            format!("daily = {}", policy.daily)
-        }
-    };
+    match days {
+        7 => policy.weekly = count,
+        30 => policy.monthly = count,
+        _ => policy.daily = count.saturating_mul(days),
+    }
     policy.wal_days = raw.wal_days.unwrap_or(policy.span_days());
     for (name, set) in deprecated {
         if set {
             r.warn(r.key(&["backup", name]).warning(format!(
-                "`backup.{name}` is deprecated; write `[backup.retention]` with `{replacement}`, `weekly = 0` and `wal_days = {}`",
-                policy.wal_days
+                "`backup.{name}` is deprecated; write `[backup.retention]` with `daily = {}`, `weekly = {}`, `monthly = {}` and `wal_days = {}`",
+                policy.daily, policy.weekly, policy.monthly, policy.wal_days
             )));
         }
     }

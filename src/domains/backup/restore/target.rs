@@ -32,20 +32,12 @@ impl Target {
             ))
             .hint("write `--target immediate` or `--target latest`, or give `--target-time`")),
             (Some(text), None) => {
-                let at = humantime::parse_rfc3339_weak(text.trim())
-                    .ok()
-                    .filter(|_| has_offset(text))
-                    .ok_or_else(|| {
-                        Error::new(format!(
-                            "`--target-time {text}` is not an RFC 3339 time with a UTC offset"
-                        ))
-                        .hint("write e.g. `2026-11-23T10:41:00Z` or `2026-11-23 10:41:00+00:00`")
-                    })?;
-                let at = if text.trim().ends_with('Z') || text.trim().ends_with('z') {
-                    at
-                } else {
-                    apply_offset(text.trim(), at)?
-                };
+                let at = parse_time(text.trim()).ok_or_else(|| {
+                    Error::new(format!(
+                        "`--target-time {text}` is not an RFC 3339 time with a UTC offset"
+                    ))
+                    .hint("write e.g. `2026-11-23T10:41:00Z` or `2026-11-23 10:41:00+00:00`")
+                })?;
                 if at > now {
                     return Err(Error::new(format!(
                         "`--target-time {text}` is in the future"
@@ -67,9 +59,21 @@ impl Target {
     }
 }
 
-fn has_offset(text: &str) -> bool {
-    let text = text.trim();
-    text.ends_with('Z') || text.ends_with('z') || offset_of(text).is_some()
+/// `2026-11-23T10:41:00Z`, `2026-11-23 11:41:00.5+01:00`, `...-05`.
+fn parse_time(text: &str) -> Option<SystemTime> {
+    let (wall, offset) = if let Some(wall) = text.strip_suffix(['Z', 'z']) {
+        (wall, 0)
+    } else {
+        let offset = offset_of(text)?;
+        (&text[..text.rfind(['+', '-'])?], offset)
+    };
+    let wall = humantime::parse_rfc3339_weak(wall).ok()?;
+    let shift = std::time::Duration::from_secs(offset.unsigned_abs());
+    Some(if offset >= 0 {
+        wall - shift
+    } else {
+        wall + shift
+    })
 }
 
 /// `+HH:MM` / `-HH:MM` / `+HH` at the end of the text, in seconds.
@@ -88,17 +92,6 @@ fn offset_of(text: &str) -> Option<i64> {
     let hours: i64 = hours.parse().ok()?;
     let minutes: i64 = minutes.parse().ok()?;
     (hours < 24 && minutes < 60).then_some(sign * (hours * 3600 + minutes * 60))
-}
-
-/// humantime reads the wall-clock part as UTC and ignores the offset: correct it.
-fn apply_offset(text: &str, wall: SystemTime) -> Result<SystemTime> {
-    let offset = offset_of(text).unwrap_or(0);
-    let shift = std::time::Duration::from_secs(offset.unsigned_abs());
-    Ok(if offset >= 0 {
-        wall - shift
-    } else {
-        wall + shift
-    })
 }
 
 #[cfg(test)]
