@@ -9,6 +9,19 @@ WORKDIR /src
 COPY . .
 RUN bash scripts/build-release.sh
 
+# `dbops restore-test` needs PostgreSQL's binaries of the backup's major version
+# and the backup tool: `docker build --target restore-test .` is the database's
+# own image with pgBackRest and dbops in it (WAL-G: add its release binary).
+# It runs as root and starts the throwaway server as `postgres`.
+FROM postgres:15-bookworm AS restore-test
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends ca-certificates pgbackrest \
+    && rm -rf /var/lib/apt/lists/*
+COPY --from=build /src/target/release/dbops /usr/local/bin/dbops
+ENTRYPOINT ["dbops"]
+CMD ["restore-test"]
+
 FROM debian:bookworm-slim
 # Debian's security updates move these versions; the base image tag pins the rest.
 # hadolint ignore=DL3008

@@ -179,8 +179,10 @@ fn evidence(passed: bool, started_at: &str) -> Vec<u8> {
 /// Waits until the server has archived `segment` (or a later one).
 fn wait_archived(pg: &PgServer, segment: &str) {
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while pg.sql_ok("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver")
-        < segment.to_string()
+    while pg
+        .sql_ok("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver")
+        .as_str()
+        < segment
     {
         assert!(
             std::time::Instant::now() < deadline,

@@ -8,6 +8,8 @@ mod apply_failure;
 mod architecture;
 mod archiving;
 mod backup;
+mod backup_runbook;
+mod backup_sidecar;
 mod bad_input;
 mod bucket;
 mod ci_workflows;

@@ -13,22 +13,24 @@ use crate::support::s3::{assert_no_keys, dbops, S3Server};
 use crate::support::tls_proxy::TlsProxy;
 use crate::support::{Dbops, PgServer};
 
-struct Stack {
-    pg: PgServer,
-    s3: S3Server,
+pub struct Stack {
+    pub pg: PgServer,
+    pub s3: S3Server,
     _proxy: TlsProxy,
-    conf: PathBuf,
+    pub conf: PathBuf,
+    /// A stanza of its own: pgBackRest's locks are per stanza, machine-wide.
+    pub stanza: String,
     base: String,
-    work: PathBuf,
+    pub work: PathBuf,
 }
 
 impl Stack {
-    fn dbops(&self, restore_test: &str) -> Dbops {
+    pub fn dbops(&self, restore_test: &str) -> Dbops {
         dbops(&self.pg, &self.s3, &format!("{}{restore_test}", self.base))
     }
 
     /// The real tool with the rendered pgbackrest.conf alone.
-    fn pgbackrest(&self, command: &str) -> String {
+    pub fn pgbackrest(&self, command: &str) -> String {
         let mut cmd = if is_root() {
             let mut c = std::process::Command::new("runuser");
             c.args(["-u", "postgres", "--", "pgbackrest"]);
@@ -37,17 +39,18 @@ impl Stack {
             std::process::Command::new("pgbackrest")
         };
         cmd.arg(format!("--config={}", self.conf.display()))
-            .args(["--stanza=main", "--log-level-console=warn"])
+            .arg(format!("--stanza={}", self.stanza))
+            .arg("--log-level-console=warn")
             .arg(command);
         crate::support::run_checked(&mut cmd)
     }
 
-    fn evidence_keys(&self) -> Vec<String> {
+    pub fn evidence_keys(&self) -> Vec<String> {
         self.s3.client().keys("db-backups", "prod/restore-tests/")
     }
 
     /// Nothing of a restore test is left: no work directory, no server.
-    fn assert_clean(&self) {
+    pub fn assert_clean(&self) {
         let left: Vec<_> = std::fs::read_dir(&self.work)
             .unwrap()
             .map(|e| e.unwrap().path())
@@ -64,13 +67,14 @@ impl Stack {
     }
 }
 
-fn stack() -> Stack {
+pub fn stack() -> Stack {
     let pg = PgServer::start();
     let s3 = S3Server::moto();
     let proxy = TlsProxy::start(s3.port);
     let dir = pg.writable_dir("pgbackrest");
     let conf = dir.join("pgbackrest.conf");
     let work = pg.writable_dir("restore-work");
+    let stanza = format!("s{}", pg.port);
     let owner = if is_root() {
         "file_owner = \"postgres\"\n"
     } else {
@@ -100,13 +104,13 @@ tool = "pgbackrest"
 rpo = "5m"
 bucket = "db-backups"
 prefix = "prod"
-stanza = "main"
+stanza = "{stanza}"
 tool_endpoint = "https://localhost:{tls_port}"
 ca_file = "{cert}"
 config_file = "{conf}"
 pg_data = "{data}"
 connection = {{ env = "BACKUP_SIDECAR_URL" }}
-archive_command = "pgbackrest --config={conf} --stanza=main --log-level-file=off archive-push %p"
+archive_command = "pgbackrest --config={conf} --stanza={stanza} --log-level-file=off archive-push %p"
 {owner}
 [backup.retention]
 daily = 7
@@ -114,6 +118,7 @@ weekly = 4
 wal_days = 30
 "#,
         restart = serde_json::Value::String(pg.restart_command()),
+        stanza = stanza,
         tls_port = proxy.port,
         cert = proxy.cert.display(),
         conf = conf.display(),
@@ -124,6 +129,7 @@ wal_days = 30
         s3,
         _proxy: proxy,
         conf,
+        stanza,
         base,
         work,
     };
@@ -137,6 +143,49 @@ wal_days = 30
         .run(&["apply", "--auto-approve", "--allow-restart"])
         .expect_code(0);
     stack
+}
+
+/// The sidecar's DSN: the superuser over the server's socket.
+pub fn sidecar(stack: &Stack) -> String {
+    format!(
+        "postgres://postgres@localhost:{}/postgres?host={}",
+        stack.pg.port,
+        stack.pg.socket_dir().display()
+    )
+}
+
+/// A stanza, a full backup of database `shop`, one order before the returned
+/// target time (UTC, microseconds) and one after, both archived.
+pub fn backup_with_a_target(stack: &Stack) -> String {
+    stack.pgbackrest("stanza-create");
+    stack.pgbackrest("check");
+    stack.pg.sql_ok("CREATE DATABASE shop");
+    stack.pg.sql(
+        "shop",
+        "CREATE TABLE migrations (id int); INSERT INTO migrations VALUES (1), (2); CREATE TABLE orders (id int)",
+    );
+    stack.pgbackrest("backup");
+    stack.pg.sql("shop", "INSERT INTO orders VALUES (1)");
+    std::thread::sleep(Duration::from_millis(1500));
+    let target = stack
+        .pg
+        .sql_ok("SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')");
+    std::thread::sleep(Duration::from_millis(1500));
+    stack.pg.sql("shop", "INSERT INTO orders VALUES (2)");
+    let segment = stack.pg.sql_ok("SELECT pg_walfile_name(pg_switch_wal())");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while stack
+        .pg
+        .sql_ok("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver")
+        < segment
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{segment} was not archived"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    target
 }
 
 fn restore_test(work: &Path, checks: &str, extra: &str) -> String {
@@ -167,42 +216,9 @@ fn evidence(stack: &Stack, key: &str) -> serde_json::Value {
 #[test]
 fn restore_test_restores_to_a_time_checks_it_and_leaves_evidence_drift_reads() {
     let stack = stack();
-    let sidecar = format!(
-        "postgres://postgres@localhost:{}/postgres?host={}",
-        stack.pg.port,
-        stack.pg.socket_dir().display()
-    );
+    let sidecar = sidecar(&stack);
     // The rendered file alone is enough for the real tool: no extra options.
-    stack.pgbackrest("stanza-create");
-    stack.pgbackrest("check");
-    stack.pg.sql_ok("CREATE DATABASE shop");
-    stack.pg.sql(
-        "shop",
-        "CREATE TABLE migrations (id int); INSERT INTO migrations VALUES (1), (2); CREATE TABLE orders (id int)",
-    );
-    stack.pgbackrest("backup");
-
-    // One order before the target, one after.
-    stack.pg.sql("shop", "INSERT INTO orders VALUES (1)");
-    std::thread::sleep(Duration::from_millis(1500));
-    let target = stack
-        .pg
-        .sql_ok("SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')");
-    std::thread::sleep(Duration::from_millis(1500));
-    stack.pg.sql("shop", "INSERT INTO orders VALUES (2)");
-    let segment = stack.pg.sql_ok("SELECT pg_walfile_name(pg_switch_wal())");
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    while stack
-        .pg
-        .sql_ok("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver")
-        < segment
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{segment} was not archived"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    let target = backup_with_a_target(&stack);
 
     let dbops = stack
         .dbops(&restore_test(&stack.work, CHECKS, ""))
@@ -340,4 +356,126 @@ fn restore_test_restores_to_a_time_checks_it_and_leaves_evidence_drift_reads() {
     assert_eq!(blown["rto_met"], false, "{blown:#}");
     assert_eq!(blown["passed"], false);
     stack.assert_clean();
+}
+
+#[test]
+fn restore_test_refuses_bad_input_writes_only_failed_evidence_and_leaves_nothing_running() {
+    let stack = stack();
+    let sidecar = sidecar(&stack);
+    let dbops = |extra: &str| {
+        stack
+            .dbops(&restore_test(&stack.work, CHECKS, extra))
+            .env("BACKUP_SIDECAR_URL", &sidecar)
+    };
+    let refused = |dbops: &Dbops, args: &[&str], message: &str| {
+        let mut all = vec!["restore-test"];
+        all.extend_from_slice(args);
+        let out = dbops.run(&all);
+        assert_eq!(out.code, 1, "{args:?}\n{}\n{}", out.stdout, out.stderr);
+        assert!(
+            out.stderr.contains(message),
+            "{message}\nnot in\n{}",
+            out.stderr
+        );
+        assert_no_keys(&out.all());
+        stack.assert_clean();
+    };
+    // Input it cannot act on: nothing runs, nothing is written.
+    refused(
+        &dbops(""),
+        &["--target-time", "last tuesday"],
+        "is not an RFC 3339 time with a UTC offset",
+    );
+    refused(
+        &dbops(""),
+        &["--target-time", "2999-01-01T00:00:00Z"],
+        "is in the future",
+    );
+    refused(
+        &dbops(""),
+        &["--target", "soon"],
+        "is not a recovery target",
+    );
+    assert!(
+        stack.evidence_keys().is_empty(),
+        "{:?}",
+        stack.evidence_keys()
+    );
+
+    // A test that starts and cannot finish records why.
+    stack.pgbackrest("stanza-create");
+    refused(
+        &dbops(""),
+        &[],
+        "the repository holds no full backup to restore",
+    );
+    assert_eq!(stack.evidence_keys().len(), 2);
+    let first = &stack.evidence_keys()[0];
+    let failed: serde_json::Value =
+        serde_json::from_slice(&stack.s3.client().get("db-backups", first)).unwrap();
+    assert_eq!(failed["passed"], false);
+    assert_eq!(
+        failed["failure"],
+        "the repository holds no full backup to restore"
+    );
+
+    stack.pgbackrest("backup");
+    refused(
+        &dbops(""),
+        &["--target-time", "2020-01-01T00:00:00Z"],
+        "`--target-time 2020-01-01T00:00:00Z` is before the oldest full backup",
+    );
+    refused(
+        &dbops("pg_bindir = \"/nonexistent/bin\""),
+        &[],
+        "`restore_test.pg_bindir` (/nonexistent/bin) holds no `pg_ctl` and `postgres`",
+    );
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    refused(
+        &dbops(&format!("port = {port}")),
+        &[],
+        &format!("`restore_test.port` {port} on 127.0.0.1 is not free"),
+    );
+    drop(taken);
+    // Not enough disk: a 1 MiB file system as the work directory (root only).
+    let tiny = stack.work.parent().unwrap().join("tiny");
+    std::fs::create_dir_all(&tiny).unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=1m,mode=0777", "tmpfs"])
+        .arg(&tiny)
+        .status()
+        .is_ok_and(|s| s.success());
+    if mounted {
+        let out = stack
+            .dbops(&restore_test(&tiny, CHECKS, ""))
+            .env("BACKUP_SIDECAR_URL", &sidecar)
+            .run(&["restore-test"]);
+        let left = std::fs::read_dir(&tiny).unwrap().count();
+        let _ = std::process::Command::new("umount").arg(&tiny).status();
+        assert_eq!(out.code, 1, "{}", out.stderr);
+        assert!(
+            out.stderr.contains("not enough disk space in"),
+            "{}",
+            out.stderr
+        );
+        assert_eq!(
+            left, 0,
+            "the work directory was left on the tiny file system"
+        );
+    } else {
+        eprintln!("not root: the disk-space refusal is covered by its unit of logic only");
+    }
+    // Five failed runs (four without root), each with its evidence and log,
+    // none overwriting another of the same second; nothing else was written.
+    let keys = stack.evidence_keys();
+    let expected = if mounted { 10 } else { 8 };
+    assert_eq!(keys.len(), expected, "{keys:?}");
+    let all = stack.s3.client().keys("db-backups", "prod/");
+    assert!(
+        all.iter().all(|k| k.starts_with("prod/restore-tests/")
+            || k.starts_with("prod/archive/")
+            || k.starts_with("prod/backup/")),
+        "{all:?}"
+    );
 }

@@ -21,6 +21,7 @@ pub const WALG_REDACTION: Redaction = Redaction::Env {
         "AWS_S3_FORCE_PATH_STYLE",
         "AWS_REGION",
         "WALG_COMPRESSION_METHOD",
+        "DBOPS_RETAIN_DAYS",
         "PGHOST",
         "PGPORT",
         "PGUSER",
@@ -83,6 +84,8 @@ pub struct WalG<'a> {
     pub ca_file: Option<&'a str>,
     pub prefix: &'a str,
     pub compression: &'a str,
+    /// Days of full backups the sidecar's prune keeps (`Retention::keep_days`).
+    pub retain_days: u32,
     pub sidecar: Option<&'a Sidecar<'a>>,
 }
 
@@ -122,6 +125,13 @@ pub fn walg_env(input: &WalG<'_>) -> Result<Rendered, Vec<FieldError>> {
         "WALG_COMPRESSION_METHOD",
         input.compression,
         &path(&["backup", "compression"]),
+    );
+    // WAL-G has no retention setting: the sidecar prunes with
+    // `wal-g delete before FIND_FULL <now - DBOPS_RETAIN_DAYS> --confirm`.
+    w.env(
+        "DBOPS_RETAIN_DAYS",
+        &input.retain_days.to_string(),
+        &path(&["backup", "retention"]),
     );
     if let Some((id, secret)) = &bucket.credentials {
         w.env(
@@ -363,6 +373,7 @@ mod tests {
                 ca_file: None,
                 prefix: "prod",
                 compression: "lz4",
+                retain_days: 30,
                 sidecar: None,
             })
             .unwrap()

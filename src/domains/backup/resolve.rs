@@ -283,6 +283,7 @@ pub fn resolve(
                     ca_file: raw.ca_file.as_deref(),
                     prefix: &backup.prefix,
                     compression: raw.compression.unwrap_or(Compression::Lz4).as_str(),
+                    retain_days: backup.retention.keep_days(),
                     sidecar: sidecar.as_ref(),
                 }))?,
                 render::WALG_REDACTION,

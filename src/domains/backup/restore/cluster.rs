@@ -417,8 +417,7 @@ impl Cluster {
                 let fatal = self
                     .server_log()
                     .lines()
-                    .filter(|l| l.contains("FATAL") || l.contains("PANIC"))
-                    .last()
+                    .rfind(|l| l.contains("FATAL") || l.contains("PANIC"))
                     .unwrap_or("it exited")
                     .to_string();
                 return Err(Error::new(format!(

@@ -60,7 +60,7 @@ pub async fn run(request: &Request<'_>, events: &dyn EventSink) -> Result<Outcom
     let backup = request.backup;
     let started_at = SystemTime::now();
     let started = Instant::now();
-    let prefix = backup.evidence_prefix(&rfc3339(started_at));
+    let planned = backup.evidence_prefix(&rfc3339(started_at));
     events.emit(
         Event::message(
             "restore_test.started",
@@ -73,7 +73,7 @@ pub async fn run(request: &Request<'_>, events: &dyn EventSink) -> Result<Outcom
         .details(serde_json::json!({
             "tool": tool_name(backup.tool),
             "target": request.target.describe(),
-            "evidence": prefix,
+            "evidence": planned,
         })),
     );
     let mut evidence = Evidence {
@@ -133,7 +133,7 @@ pub async fn run(request: &Request<'_>, events: &dyn EventSink) -> Result<Outcom
         None => "restore test passed".to_string(),
         Some(why) => format!("restore test failed: {why}"),
     });
-    upload(request, &prefix, &evidence, log.text()).await?;
+    let prefix = upload(request, &planned, &evidence, log.text()).await?;
     let details = serde_json::json!({
         "evidence": format!("{prefix}evidence.json"),
         "backup": evidence.backup.as_ref().map(|b| b.name.clone()),
@@ -166,8 +166,24 @@ fn tool_name(tool: BackupTool) -> &'static str {
     }
 }
 
-async fn upload(request: &Request<'_>, prefix: &str, evidence: &Evidence, log: &str) -> Result<()> {
+/// Uploads both files under `planned`, or `planned` with `-2`, `-3`... when
+/// a run of the same second got there first: evidence is never overwritten.
+async fn upload(
+    request: &Request<'_>,
+    planned: &str,
+    evidence: &Evidence,
+    log: &str,
+) -> Result<String> {
     let s3 = client(request.bucket, request.s3_timeout).await;
+    let mut lister = Lister::new(s3.clone(), request.bucket);
+    let base = planned.trim_end_matches('/');
+    let mut prefix = planned.to_string();
+    for n in 2..=100 {
+        if lister.page(&prefix, None, 1).await?.is_empty() {
+            break;
+        }
+        prefix = format!("{base}-{n}/");
+    }
     for (name, body, content_type) in [
         ("evidence.json", evidence.to_json(), "application/json"),
         ("restore.log", log.to_string(), "text/plain; charset=utf-8"),
@@ -189,7 +205,7 @@ async fn upload(request: &Request<'_>, prefix: &str, evidence: &Evidence, log: &
                 )
             })?;
     }
-    Ok(())
+    Ok(prefix)
 }
 
 /// The steps; each fills in the evidence as it learns something.
