@@ -55,6 +55,11 @@ pub enum Command {
         /// Save the plan to apply later with `dbops apply FILE` (holds no secret).
         #[arg(long, value_name = "PLANFILE")]
         out: Option<PathBuf>,
+        /// Plan only this domain (`postgres`, `bucket`, `backup`, `pooler`:
+        /// the first word of the addresses); the others are not read.
+        /// Repeatable. For a runner that cannot see the database host's files.
+        #[arg(long = "target", value_enum, value_name = "DOMAIN")]
+        target: Vec<crate::engine::scope::Domain>,
     },
     /// Converge live state on the file: observe, plan, then apply.
     Apply {
@@ -74,6 +79,11 @@ pub enum Command {
         /// restart: accept that the restart puts it in force. Repeatable.
         #[arg(long, value_name = "NAME")]
         accept_pending_restart: Vec<String>,
+        /// Apply only this domain (`postgres`, `bucket`, `backup`, `pooler`:
+        /// the first word of the addresses); the others are not read.
+        /// Repeatable. For a runner that cannot see the database host's files.
+        #[arg(long = "target", value_enum, value_name = "DOMAIN")]
+        target: Vec<crate::engine::scope::Domain>,
         /// A plan saved by `dbops plan --out`; refused if live state or the file changed since.
         planfile: Option<PathBuf>,
     },
@@ -84,6 +94,11 @@ pub enum Command {
         /// or `all`. The report always shows both.
         #[arg(long, value_enum, default_value = "all")]
         fail_on: FailOn,
+        /// Check only this domain (`postgres`, `bucket`, `backup`, `pooler`:
+        /// the first word of the addresses); the others are not read.
+        /// Repeatable. For a runner that cannot see the database host's files.
+        #[arg(long = "target", value_enum, value_name = "DOMAIN")]
+        target: Vec<crate::engine::scope::Domain>,
     },
     /// Write a starting dbops.toml from the live cluster (`DATABASE_ROOT_URL`);
     /// read-only, never reads a password.

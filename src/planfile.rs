@@ -25,6 +25,9 @@ pub struct PlanFile {
     pub config_digest: String,
     pub live_digest: String,
     pub changes: serde_json::Value,
+    /// The domains `--target` named; none for a whole plan.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<crate::engine::scope::Domain>,
 }
 
 impl PlanFile {
@@ -43,7 +46,14 @@ impl PlanFile {
             config_digest,
             live_digest,
             changes: changes_value(plan),
+            targets: Vec::new(),
         }
+    }
+
+    /// Records the domains the plan was limited to.
+    pub fn with_targets(mut self, targets: Vec<crate::engine::scope::Domain>) -> Self {
+        self.targets = targets;
+        self
     }
 
     pub fn save(&self, path: &Path) -> Result<()> {

@@ -33,6 +33,7 @@ mod roles;
 mod round_trips;
 mod secrets;
 mod settings;
+mod target;
 mod tls;
 mod trust;
 mod without_superuser;

@@ -13,6 +13,7 @@ use std::time::Duration;
 use super::ExitStatus;
 use crate::cli::Settings;
 use crate::domains::settings::SERVICE as POSTGRES;
+use crate::engine::scope::{Domain, Scope};
 use crate::engine::{self, Plan, Session};
 use crate::error::{Error, ErrorKind, Errors, Result};
 use crate::events::{Event, EventLog, EventSink};
@@ -33,6 +34,8 @@ pub struct Options {
     pub restart_timeout: Duration,
     /// Settings changed by hand that may ride along with the restart.
     pub accept_pending_restart: Vec<String>,
+    /// `--target`: the domains to apply; none for all.
+    pub target: Vec<Domain>,
 }
 
 pub async fn run(
@@ -49,8 +52,23 @@ pub async fn run(
     }
     let log = EventLog::new(settings.log_format);
 
-    let mut session =
-        Session::open(&settings.file, Access::ReadWrite, settings.connect_timeout).await?;
+    // A saved plan carries its own targets.
+    let targets = match &saved {
+        Some(_) if !options.target.is_empty() => {
+            return Err(Error::config("`--target` cannot be given with a saved plan: the plan carries the targets it was made with")
+                .hint("drop `--target`, or plan again with the targets you want")
+                .into())
+        }
+        Some(saved) => saved.targets.clone(),
+        None => options.target.clone(),
+    };
+    let mut session = Session::open(
+        &settings.file,
+        Access::ReadWrite,
+        settings.connect_timeout,
+        Scope::new(&targets),
+    )
+    .await?;
     printer.warnings(&session.warnings);
     if let Some(saved) = &saved {
         if saved.config_digest != session.loaded.digest() {

@@ -3,9 +3,10 @@
 
 use super::ExitStatus;
 use crate::cli::{FailOn, Settings};
+use crate::engine::scope::Scope;
 use crate::engine::Session;
 use crate::error::Errors;
-use crate::events::{EventLog, EventSink};
+use crate::events::{Event, EventLog, EventSink, Level};
 use crate::pg::connect::Access;
 use crate::printer::Printer;
 use crate::render::{render, Kind, Report};
@@ -14,13 +15,29 @@ pub async fn run(
     settings: &Settings,
     printer: &Printer,
     fail_on: FailOn,
+    scope: Scope,
 ) -> Result<ExitStatus, Errors> {
-    let mut session =
-        Session::open(&settings.file, Access::ReadOnly, settings.connect_timeout).await?;
+    let mut session = Session::open(
+        &settings.file,
+        Access::ReadOnly,
+        settings.connect_timeout,
+        scope,
+    )
+    .await?;
     printer.warnings(&session.warnings);
     let (live, mut plan) = session.observe_and_plan().await?;
-    plan.findings.extend(session.health().await?);
-    EventLog::new(settings.log_format).emit(session.timings.event(live.statements()));
+    let health = session.health().await?;
+    plan.findings.extend(health.findings);
+    let log = EventLog::new(settings.log_format);
+    log.emit(session.timings.event(live.statements()));
+    log.emit(
+        Event::message("backup.health.read", "backup health read")
+            .level(Level::Debug)
+            .details(serde_json::json!({
+                "s3_requests": health.requests,
+                "wal_check_s3_requests": health.wal_requests,
+            })),
+    );
     printer.out(&render(
         settings.format,
         &Report::new(Kind::Drift, &plan, settings.color),

@@ -14,6 +14,7 @@ mod validate;
 pub use schema::schema_text;
 
 use crate::cli::{Command, Settings};
+use crate::engine::scope::Scope;
 use crate::error::Errors;
 use crate::printer::Printer;
 
@@ -41,13 +42,24 @@ pub async fn run(settings: &Settings, command: Command) -> Result<ExitStatus, Er
         Command::Plan {
             detailed_exitcode,
             out,
-        } => plan::run(settings, &printer, detailed_exitcode, out.as_deref()).await,
+            target,
+        } => {
+            plan::run(
+                settings,
+                &printer,
+                detailed_exitcode,
+                out.as_deref(),
+                Scope::new(&target),
+            )
+            .await
+        }
         Command::Apply {
             auto_approve,
             lock_timeout,
             allow_restart,
             restart_timeout,
             accept_pending_restart,
+            target,
             planfile,
         } => {
             let options = apply::Options {
@@ -56,10 +68,13 @@ pub async fn run(settings: &Settings, command: Command) -> Result<ExitStatus, Er
                 allow_restart,
                 restart_timeout,
                 accept_pending_restart,
+                target,
             };
             apply::run(settings, &printer, &options, planfile.as_deref()).await
         }
-        Command::Drift { fail_on } => drift::run(settings, &printer, fail_on).await,
+        Command::Drift { fail_on, target } => {
+            drift::run(settings, &printer, fail_on, Scope::new(&target)).await
+        }
         Command::Import {
             out,
             force,

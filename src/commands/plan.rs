@@ -5,6 +5,7 @@ use std::path::Path;
 
 use super::ExitStatus;
 use crate::cli::Settings;
+use crate::engine::scope::Scope;
 use crate::engine::Session;
 use crate::error::Errors;
 use crate::events::{EventLog, EventSink};
@@ -18,9 +19,15 @@ pub async fn run(
     printer: &Printer,
     detailed_exitcode: bool,
     out: Option<&Path>,
+    scope: Scope,
 ) -> Result<ExitStatus, Errors> {
-    let mut session =
-        Session::open(&settings.file, Access::ReadOnly, settings.connect_timeout).await?;
+    let mut session = Session::open(
+        &settings.file,
+        Access::ReadOnly,
+        settings.connect_timeout,
+        scope,
+    )
+    .await?;
     printer.warnings(&session.warnings);
     let (live, plan) = session.observe_and_plan().await?;
     EventLog::new(settings.log_format).emit(session.timings.event(live.statements()));
@@ -34,7 +41,8 @@ pub async fn run(
             session.loaded.digest(),
             live.fingerprint(),
             &plan,
-        );
+        )
+        .with_targets(session.scope.targets());
         file.save(out)?;
         printer.note(&format!(
             "Saved the plan to `{}`; apply it with `dbops apply {}`",

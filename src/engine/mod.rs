@@ -7,6 +7,7 @@
 pub mod apply;
 pub mod registry;
 pub mod restart;
+pub mod scope;
 pub mod session;
 
 pub use registry::{DesiredState, LiveState, Operation};

@@ -595,24 +595,33 @@ pub fn inconsistencies(
     out
 }
 
+/// Backup health, for `drift`: the findings, and what reading them cost.
+#[derive(Debug, Default)]
+pub struct Health {
+    pub findings: Vec<Finding>,
+    /// S3 requests for the WAL check, and in all.
+    pub wal_requests: usize,
+    pub requests: usize,
+}
+
 /// Backup health findings, for `drift`: empty when no backup bucket is declared.
-pub async fn health(
-    desired: &DesiredState,
-    pg: &Client,
-    timeout: Duration,
-) -> Result<Vec<Finding>> {
+pub async fn health(desired: &DesiredState, pg: &Client, timeout: Duration) -> Result<Health> {
     let Some(backup) = &desired.backup else {
-        return Ok(Vec::new());
+        return Ok(Health::default());
     };
     let Some(bucket) = backup
         .bucket
         .as_ref()
         .and_then(|name| desired.buckets.iter().find(|b| &b.name == name))
     else {
-        return Ok(Vec::new());
+        return Ok(Health::default());
     };
     let archiver = backup::health::observe_server(pg).await?;
     let now = std::time::SystemTime::now();
     let observed = backup::health::observe(backup, bucket, Some(archiver), timeout, now).await?;
-    Ok(backup::health::check(backup, &observed, now))
+    Ok(Health {
+        findings: backup::health::check(backup, &observed, now),
+        wal_requests: observed.wal_requests,
+        requests: observed.requests,
+    })
 }

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use tokio_postgres::Client;
 
 use super::registry::{self, DesiredState, LiveState};
+use super::scope::Scope;
 use super::Plan;
 use crate::config::{self, Loaded};
 use crate::diagnostics::{Resolver, Warning};
@@ -77,16 +78,31 @@ pub struct Session {
     pub timings: Timings,
     /// Verifiers this run sent or verified, by role: compared byte for byte later.
     pub known_verifiers: BTreeMap<String, String>,
+    /// What `--target` left in.
+    pub scope: Scope,
 }
 
 impl Session {
-    pub async fn open(file: &Path, access: Access, timeout: Duration) -> Result<Self, Errors> {
+    pub async fn open(
+        file: &Path,
+        access: Access,
+        timeout: Duration,
+        scope: Scope,
+    ) -> Result<Self, Errors> {
         let started = Instant::now();
         let Resolved {
             loaded,
-            desired,
-            warnings,
+            mut desired,
+            mut warnings,
         } = resolve(file)?;
+        scope.restrict(&mut desired);
+        if let Some(message) = scope.warning() {
+            warnings.push(Warning {
+                key: None,
+                location: None,
+                message,
+            });
+        }
         let load = started.elapsed();
         let client = connect(&desired.postgres.admin, access, timeout).await?;
         Ok(Self {
@@ -102,6 +118,7 @@ impl Session {
                 ..Timings::default()
             },
             known_verifiers: BTreeMap::new(),
+            scope,
         })
     }
 
@@ -134,13 +151,14 @@ impl Session {
     /// (once per run: what matched is remembered), then the pure diff.
     pub async fn plan(&mut self, live: &LiveState) -> Result<Plan, Errors> {
         let verified = registry::verify(&self.desired, live, &self.known_verifiers).await?;
-        let plan = registry::diff(&self.desired, live, &verified)?;
+        let mut plan = registry::diff(&self.desired, live, &verified)?;
+        self.scope.filter(&mut plan);
         self.known_verifiers.extend(verified.matches);
         Ok(plan)
     }
 
     /// Backup health findings, for `drift`.
-    pub async fn health(&self) -> Result<Vec<crate::plan::Finding>> {
+    pub async fn health(&self) -> Result<registry::Health> {
         registry::health(&self.desired, &self.client, self.timeout).await
     }
 
