@@ -31,6 +31,10 @@ fn the_committed_output_schemas_are_up_to_date() {
     );
     assert_committed("report.schema.json", &dbops::render::json::schema_text());
     assert_committed("event.schema.json", &dbops::events::schema_text());
+    assert_committed(
+        "evidence.schema.json",
+        &dbops::domains::backup::restore::evidence::schema_text(),
+    );
 }
 
 #[test]

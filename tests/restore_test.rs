@@ -263,6 +263,8 @@ fn restore_test_restores_to_a_time_checks_it_and_leaves_evidence_drift_reads() {
     assert!(keys[0].ends_with("/evidence.json") && keys[1].ends_with("/restore.log"));
     let document = evidence(&stack, &keys[0]);
     assert_eq!(document["passed"], true, "{document:#}");
+    let violations = crate::support::schema::violations("evidence.schema.json", &document);
+    assert!(violations.is_empty(), "{violations:?}");
     assert_eq!(document["format"], 1);
     assert_eq!(document["tool"], "pgbackrest");
     assert!(document["tool_version"]

@@ -510,3 +510,183 @@ pub fn check_full_backups(
     }
     findings
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DAY: u64 = 86_400;
+
+    fn now() -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(1_000 * DAY)
+    }
+
+    fn ago(seconds: u64) -> SystemTime {
+        now() - Duration::from_secs(seconds)
+    }
+
+    fn healthy_archiver() -> Archiver {
+        Archiver {
+            archived_count: 10,
+            last_archived_wal: Some("000000010000000000000009".into()),
+            last_archived_age: Some(30.0),
+            uptime: 86_400.0,
+            ready: Some((0, None)),
+            ..Archiver::default()
+        }
+    }
+
+    fn addresses(findings: &[Finding]) -> Vec<String> {
+        findings.iter().map(|f| f.address.to_string()).collect()
+    }
+
+    /// Daily backups at 02:00 for `days` days, oldest first.
+    fn dailies(days: u64) -> Vec<(String, SystemTime)> {
+        (0..days)
+            .rev()
+            .map(|d| (format!("b{d}"), ago(d * DAY + 3600)))
+            .collect()
+    }
+
+    fn observed(archiver: Archiver, backups: Vec<(String, SystemTime)>) -> Observed {
+        Observed {
+            archiver: Some(archiver),
+            archived_segment_found: Some((true, "000000010000000000000009".into())),
+            full_backups: backups,
+            ..Observed::default()
+        }
+    }
+
+    #[test]
+    fn segment_positions() {
+        assert_eq!(parse_lsn("0/3000028"), Some(0x300_0028));
+        assert_eq!(parse_lsn("1/0"), Some(1 << 32));
+        assert_eq!(
+            segment_end("000000010000000000000002", 16 << 20),
+            Some(3 << 24)
+        );
+        assert_eq!(
+            segment_end("000000010000000100000000", 16 << 20),
+            Some((1 << 32) + (16 << 20))
+        );
+        assert_eq!(segment_end("00000002.history", 16 << 20), None);
+    }
+
+    #[test]
+    fn an_idle_server_is_healthy_and_unarchived_writes_are_not() {
+        let backup = DesiredBackup::example();
+        let idle = Archiver {
+            last_archived_age: Some(6.0 * 3600.0),
+            ..healthy_archiver()
+        };
+        assert_eq!(
+            check(&backup, &observed(idle.clone(), dailies(31)), now()),
+            vec![]
+        );
+        let written = Archiver {
+            written_since_archive: true,
+            ..idle
+        };
+        let findings = check(&backup, &observed(written, dailies(31)), now());
+        assert_eq!(addresses(&findings), ["backup.health.wal"]);
+        assert_eq!(findings[0].details["age_seconds"], 21_600);
+        assert_eq!(findings[0].details["threshold_seconds"], 600);
+    }
+
+    #[test]
+    fn a_failure_newer_than_the_last_success_and_a_backlog_are_findings() {
+        let backup = DesiredBackup::example();
+        let failing = Archiver {
+            failed_count: 3,
+            last_failed_wal: Some("00000001000000000000000A".into()),
+            last_failed_age: Some(10.0),
+            ..healthy_archiver()
+        };
+        let findings = check(&backup, &observed(failing.clone(), dailies(31)), now());
+        assert_eq!(addresses(&findings), ["backup.health.archiver"]);
+        assert!(findings[0].message.starts_with(
+            "archiving is failing: `archive_command` failed 3 times, last on `00000001000000000000000A` 10s ago"
+        ));
+        // An old failure followed by successes is history, not a finding.
+        let recovered = Archiver {
+            last_failed_age: Some(3600.0),
+            ..failing
+        };
+        assert_eq!(
+            check(&backup, &observed(recovered, dailies(31)), now()),
+            vec![]
+        );
+        let backlog = Archiver {
+            ready: Some((4, Some(900.0))),
+            ..healthy_archiver()
+        };
+        let findings = check(&backup, &observed(backlog, dailies(31)), now());
+        assert!(findings[0]
+            .message
+            .starts_with("4 WAL segments wait to be archived, the oldest for 15m"));
+        let unreadable = Archiver {
+            ready: None,
+            ..healthy_archiver()
+        };
+        let findings = check(&backup, &observed(unreadable, dailies(31)), now());
+        assert!(findings[0].message.contains("`pg_ls_archive_statusdir()`"));
+    }
+
+    #[test]
+    fn kept_backups_are_checked_against_the_policy() {
+        let backup = DesiredBackup::example(); // 7 daily + 4 weekly, 30 days
+        let archiver = healthy_archiver();
+        // A week-old deployment with its 7 dailies: not short of weeklies yet.
+        assert_eq!(
+            check(&backup, &observed(archiver.clone(), dailies(7)), now()),
+            vec![]
+        );
+        // A missing day three days ago.
+        let mut gap = dailies(20);
+        gap.retain(|(name, _)| name != "b3");
+        let findings = check(&backup, &observed(archiver.clone(), gap), now());
+        assert_eq!(addresses(&findings), ["backup.health.retention"]);
+        assert!(findings[0]
+            .message
+            .starts_with("1 gap(s) in the kept full backups; the first: no daily backup between"));
+        // Kept far beyond the policy: pruning does not run.
+        let findings = check(&backup, &observed(archiver.clone(), dailies(60)), now());
+        assert!(findings[0]
+            .message
+            .contains("full backup(s) are older than the policy keeps (30d): pruning (`wal-g delete`) is not running"));
+        // The newest one stale.
+        let stale: Vec<_> = dailies(10)
+            .into_iter()
+            .map(|(n, t)| (n, t - Duration::from_secs(2 * DAY)))
+            .collect();
+        let findings = check(&backup, &observed(archiver, stale), now());
+        assert!(findings[0]
+            .message
+            .starts_with("newest full backup is 2d 1h old"));
+    }
+
+    #[test]
+    fn evidence_counts_after_the_grace_period_only_when_valid_and_fresh() {
+        let backup = DesiredBackup {
+            restore_test_max_age: Some(Duration::from_secs(35 * DAY)),
+            ..DesiredBackup::example()
+        };
+        let young = observed(healthy_archiver(), dailies(3));
+        assert_eq!(check(&backup, &young, now()), vec![]);
+        let grown = observed(healthy_archiver(), dailies(20));
+        let findings = check(&backup, &grown, now());
+        assert_eq!(addresses(&findings), ["backup.health.restore_test"]);
+        let drilled = Observed {
+            newest_passing_evidence: Some(("k".into(), ago(10 * DAY))),
+            ..grown.clone()
+        };
+        assert_eq!(check(&backup, &drilled, now()), vec![]);
+        let old = Observed {
+            newest_passing_evidence: Some(("k".into(), ago(40 * DAY))),
+            ..grown
+        };
+        assert!(check(&backup, &old, now())[0]
+            .message
+            .contains("the newest passing restore test is 40d old"));
+    }
+}

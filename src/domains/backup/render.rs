@@ -404,4 +404,54 @@ mod tests {
             .content
         );
     }
+
+    #[test]
+    fn sidecar_connection_for_each_tool() {
+        let b = bucket();
+        let walg_dsn = Dsn::parse(
+            "postgres://backup_agent:p%40ss%20word@db.internal:5433/app?sslmode=require",
+        )
+        .unwrap();
+        let sidecar = Sidecar {
+            dsn: &walg_dsn,
+            key: vec![],
+        };
+        let walg = walg_env(&WalG {
+            bucket: &b,
+            endpoint: None,
+            ca_file: None,
+            prefix: "prod",
+            compression: "lz4",
+            retain_days: 30,
+            sidecar: Some(&sidecar),
+        })
+        .unwrap()
+        .content;
+        let socket_dsn =
+            Dsn::parse("postgres://postgres@localhost:5432/postgres?host=/var/run/postgresql")
+                .unwrap();
+        let socket = Sidecar {
+            dsn: &socket_dsn,
+            key: vec![],
+        };
+        let retention = Retention {
+            daily: 7,
+            weekly: 4,
+            monthly: 0,
+            wal_days: 30,
+        };
+        let pgbackrest = pgbackrest_conf(&PgBackRest {
+            bucket: &b,
+            endpoint: None,
+            ca_file: None,
+            prefix: "prod",
+            stanza: "main",
+            retention: &retention,
+            pg_data: "/var/lib/postgresql/data",
+            sidecar: Some(&socket),
+        })
+        .unwrap()
+        .content;
+        insta::assert_snapshot!(format!("{walg}\n---\n{pgbackrest}"));
+    }
 }

@@ -10,7 +10,7 @@ pub const FORMAT: u32 = 1;
 /// Written into every evidence file, so a reader needs no manual.
 pub const DATA_LOSS_DEFINITION: &str = "committed work the archive held that the restore did not bring back: 0 when replay reached the newest archived WAL segment (latest) or the target time (PostgreSQL does not promote short of a time target); otherwise from the newest recovered commit (or the backup's end, if later) to the time the newest archived segment was written; null for `immediate`, which restores the backup alone";
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BackupUsed {
     pub name: String,
     pub start_time: String,
@@ -20,7 +20,7 @@ pub struct BackupUsed {
     pub size_bytes: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ArchiveEnd {
     /// The newest WAL segment the archive held when the test began.
     pub newest_segment: Option<String>,
@@ -28,7 +28,7 @@ pub struct ArchiveEnd {
     pub archived_at: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Durations {
     pub fetch_seconds: Option<f64>,
     pub replay_seconds: Option<f64>,
@@ -38,12 +38,13 @@ pub struct Durations {
     pub total_seconds: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CheckResult {
     pub name: String,
     pub database: String,
     pub sql: String,
     /// `{"min_rows": N}` or `{"equals": "VALUE"}`.
+    #[schemars(with = "std::collections::BTreeMap<String, serde_json::Value>")]
     pub expect: serde_json::Value,
     pub rows: Option<u64>,
     /// The first column of the first row, as text, for `equals` checks only.
@@ -52,7 +53,7 @@ pub struct CheckResult {
     pub error: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Evidence {
     pub format: u32,
     pub dbops_version: String,
@@ -81,6 +82,14 @@ pub struct Evidence {
     pub passed: bool,
     /// Why the test failed, when it did.
     pub failure: Option<String>,
+}
+
+/// The JSON Schema of `evidence.json`, committed as schemas/evidence.schema.json.
+pub fn schema_text() -> String {
+    let schema = schemars::schema_for!(Evidence);
+    let mut text = serde_json::to_string_pretty(&schema).expect("schemas serialize");
+    text.push('\n');
+    text
 }
 
 impl Evidence {
