@@ -308,6 +308,50 @@ fn restore_test_restores_to_a_time_checks_it_and_leaves_evidence_drift_reads() {
     assert_eq!(stack.evidence_keys().len(), 4);
     stack.assert_clean();
 
+    // The backup alone, kept running for a look: no order yet, no RPO claim.
+    let keep = stack
+        .dbops(&restore_test(&stack.work, "", ""))
+        .env("BACKUP_SIDECAR_URL", &sidecar);
+    let out = keep.run(&[
+        "restore-test",
+        "--target",
+        "immediate",
+        "--keep",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(report["evidence"]["target"], "immediate");
+    assert_eq!(report["evidence"]["rpo_met"], serde_json::Value::Null);
+    let note = out
+        .stderr
+        .lines()
+        .find(|l| l.contains("the restored server was left running"))
+        .unwrap_or_else(|| panic!("{}", out.stderr));
+    let between = |from: &str, to: &str| -> String {
+        let start = note.find(from).unwrap() + from.len();
+        note[start..].split(to).next().unwrap().to_string()
+    };
+    let socket = between("psql -h ", " -p ");
+    let port = between(" -p ", " -d ");
+    let data = between("pg_ctl -D ", " stop");
+    let count = crate::support::run_checked(
+        std::process::Command::new("psql")
+            .args([
+                "-X", "-At", "-h", &socket, "-p", &port, "-U", "postgres", "-d", "shop",
+            ])
+            .args(["-c", "SELECT count(*) FROM orders"]),
+    );
+    assert_eq!(count.trim(), "0");
+    crate::support::run_checked(
+        crate::support::postgres::server_command("pg_ctl")
+            .args(["-D", &data, "-m", "fast", "-w", "stop"]),
+    );
+    let kept = std::path::Path::new(&data).parent().unwrap().to_path_buf();
+    std::fs::remove_dir_all(&kept).unwrap();
+    stack.assert_clean();
+
     // Drift reads the evidence: parsed, passed, fresh.
     let drift = latest.run(&["drift", "--format", "json"]);
     assert_eq!(drift.code, 0, "{}\n{}", drift.stdout, drift.stderr);
@@ -335,8 +379,8 @@ fn restore_test_restores_to_a_time_checks_it_and_leaves_evidence_drift_reads() {
         out.stdout
     );
     let keys = stack.evidence_keys();
-    assert_eq!(keys.len(), 6);
-    let failed = evidence(&stack, &keys[4]);
+    assert_eq!(keys.len(), 8);
+    let failed = evidence(&stack, &keys[6]);
     assert_eq!(failed["passed"], false);
     assert_eq!(failed["failure"], "1 check(s) failed");
     stack.assert_clean();
