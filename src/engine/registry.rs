@@ -595,6 +595,15 @@ pub fn inconsistencies(
     out
 }
 
+/// A targeted run (`--target`) leaves out the domains no target can name.
+pub fn drop_untargetable(desired: &mut DesiredState) {
+    #[cfg(feature = "example-domain")]
+    {
+        desired.example_domain = None;
+    }
+    let _ = desired;
+}
+
 /// Backup health, for `drift`: the findings, and what reading them cost.
 #[derive(Debug, Default)]
 pub struct Health {

@@ -102,9 +102,8 @@ impl Scope {
         if !self.includes(Domain::Pooler) {
             desired.pooler = None;
         }
-        #[cfg(feature = "example-domain")]
         if !self.everything() {
-            desired.example_domain = None;
+            super::registry::drop_untargetable(desired);
         }
     }
 
