@@ -525,3 +525,59 @@ fn restore_test_refuses_bad_input_writes_only_failed_evidence_and_leaves_nothing
         "{all:?}"
     );
 }
+
+#[test]
+fn a_restore_test_stopped_by_sigterm_halfway_leaves_nothing_running() {
+    let stack = stack();
+    let sidecar = sidecar(&stack);
+    backup_with_a_target(&stack);
+    let dbops = stack
+        .dbops(&restore_test(&stack.work, CHECKS, ""))
+        .env("BACKUP_SIDECAR_URL", &sidecar);
+    let mut child = dbops
+        .command(&["restore-test"])
+        .spawn()
+        .expect("dbops starts");
+    // Wait until the backup is being fetched or the server is starting.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let started = loop {
+        let data = std::fs::read_dir(&stack.work)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.path().join("data"))
+            .find(|p| p.exists());
+        if let Some(data) = data {
+            break data;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the fetch never began"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    // SAFETY: kill only sends a signal to our own child.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "dbops ignored SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(143), "{stderr}");
+    assert!(
+        stderr.contains("interrupted by SIGTERM: the throwaway server was stopped and deleted"),
+        "{stderr}"
+    );
+    assert!(!started.exists());
+    stack.assert_clean();
+    assert!(stack.evidence_keys().is_empty());
+}
