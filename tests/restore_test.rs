@@ -484,6 +484,39 @@ fn restore_test_refuses_bad_input_writes_only_failed_evidence_and_leaves_nothing
         &format!("`restore_test.port` {port} on 127.0.0.1 is not free"),
     );
     drop(taken);
+    // A work directory too deep for a Unix socket address.
+    let deep = stack.work.join("d".repeat(90));
+    std::fs::create_dir_all(&deep).unwrap();
+    crate::support::postgres::give_to_server_user(&deep);
+    let out = stack
+        .dbops(&restore_test(&deep, CHECKS, ""))
+        .env("BACKUP_SIDECAR_URL", &sidecar)
+        .run(&["restore-test"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("is too deep for the restored server's Unix socket"),
+        "{}",
+        out.stderr
+    );
+    std::fs::remove_dir(&deep).unwrap();
+    stack.assert_clean();
+    // A comma cannot go into `unix_socket_directories`: refused before anything runs.
+    let out = stack
+        .dbops(&restore_test(
+            std::path::Path::new("/var/tmp/a,b"),
+            CHECKS,
+            "",
+        ))
+        .env("BACKUP_SIDECAR_URL", &sidecar)
+        .run(&["restore-test"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("key `restore_test.work_dir`: holds a comma"),
+        "{}",
+        out.stderr
+    );
     // Not enough disk: a 1 MiB file system as the work directory (root only).
     let tiny = stack.work.parent().unwrap().join("tiny");
     std::fs::create_dir_all(&tiny).unwrap();
@@ -512,10 +545,10 @@ fn restore_test_refuses_bad_input_writes_only_failed_evidence_and_leaves_nothing
     } else {
         eprintln!("not root: the disk-space refusal is covered by its unit of logic only");
     }
-    // Five failed runs (four without root), each with its evidence and log,
+    // Six failed runs (five without root), each with its evidence and log,
     // none overwriting another of the same second; nothing else was written.
     let keys = stack.evidence_keys();
-    let expected = if mounted { 10 } else { 8 };
+    let expected = if mounted { 12 } else { 10 };
     assert_eq!(keys.len(), expected, "{keys:?}");
     let all = stack.s3.client().keys("db-backups", "prod/");
     assert!(

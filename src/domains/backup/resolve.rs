@@ -135,6 +135,16 @@ fn restore_test(raw: Option<&RawRestoreTest>, r: &Resolver<'_>) -> Result<Restor
             expect,
         });
     }
+    if let Some(dir) = &raw.work_dir {
+        // It goes into `unix_socket_directories`, a comma-separated list, and
+        // into postgresql.auto.conf, which has no escape for a line break.
+        if dir.chars().any(|c| c.is_control() || c == ',') {
+            return Err(r
+                .key(&["restore_test", "work_dir"])
+                .error("holds a comma or a control character, which PostgreSQL's `unix_socket_directories` cannot carry")
+                .hint("choose a plain directory path"));
+        }
+    }
     if raw.port == Some(0) {
         return Err(r
             .key(&["restore_test", "port"])

@@ -280,6 +280,17 @@ impl Cluster {
             .replace([':', '-'], "");
         let name = format!("dbops-restore-test-{stamp}-{:08x}", rand::random::<u32>());
         let work = parent.join(name);
+        // The server's socket, `<work>/socket/.s.PGSQL.<port>`, must fit a
+        // Unix socket address (108 bytes on Linux, with its NUL).
+        let socket = work.join("socket").join(format!(".s.PGSQL.{port}"));
+        if socket.as_os_str().len() > 107 {
+            return Err(Error::new(format!(
+                "the work directory `{}` is too deep for the restored server's Unix socket ({} bytes; the limit is 107)",
+                parent.display(),
+                socket.as_os_str().len()
+            ))
+            .hint("set `[restore_test] work_dir` to a shorter path, e.g. `/var/tmp`"));
+        }
         std::fs::create_dir_all(&work).map_err(|e| {
             Error::new(format!(
                 "cannot create the work directory `{}`: {e}",
@@ -400,6 +411,7 @@ impl Cluster {
     pub async fn wait_promoted(&self, user: &str, deadline: Instant) -> Result<Client> {
         let pid_file = self.layout.data().join("postmaster.pid");
         let mut seen_running = false;
+        let started = Instant::now();
         loop {
             if Instant::now() >= deadline {
                 return Err(Error::new(
@@ -413,12 +425,16 @@ impl Cluster {
                         return Ok(client);
                     }
                 }
-            } else if !pid_file.exists() && (seen_running || self.server_log().contains("FATAL")) {
+            } else if !pid_file.exists()
+                && (seen_running
+                    || self.server_log().contains("FATAL")
+                    || started.elapsed() > Duration::from_secs(30))
+            {
                 let fatal = self
                     .server_log()
                     .lines()
                     .rfind(|l| l.contains("FATAL") || l.contains("PANIC"))
-                    .unwrap_or("it exited")
+                    .unwrap_or("it exited without a FATAL line (the server log is in restore.log)")
                     .to_string();
                 return Err(Error::new(format!(
                     "the restored server stopped during recovery: {}",
