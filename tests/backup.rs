@@ -5,7 +5,7 @@
 use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
 
-use crate::support::s3::{assert_no_keys, dbops, S3Server, ACCESS_KEY, SECRET_KEY};
+use crate::support::s3::{assert_no_keys, dbops, S3Server, ACCESS_KEY, BUCKET, SECRET_KEY};
 use crate::support::{Dbops, PgServer};
 
 fn config(backup: &str) -> String {
@@ -13,13 +13,7 @@ fn config(backup: &str) -> String {
         r#"[postgres]
 admin = {{ env = "DATABASE_ROOT_URL" }}
 
-[bucket.db-backups]
-endpoint = {{ env = "BACKUP_S3_ENDPOINT" }}
-access_key_id = {{ env = "BACKUP_AWS_ACCESS_KEY_ID" }}
-secret_access_key = {{ env = "BACKUP_AWS_SECRET_ACCESS_KEY" }}
-create = true
-block_public_access = true
-
+{BUCKET}
 [[bucket.db-backups.lifecycle]]
 id = "expire-wal"
 prefix = "prod/"
@@ -569,103 +563,31 @@ fn retention_cross_checks_are_reported_before_connecting() {
     );
 }
 
-/// Runs pgBackRest as the server's OS user.
-fn pgbackrest(pg: &PgServer, conf: &std::path::Path, command: &str) -> String {
-    let mut cmd = if crate::support::postgres::is_root() {
-        let mut c = std::process::Command::new("runuser");
-        c.args(["-u", "postgres", "--", "pgbackrest"]);
-        c
-    } else {
-        std::process::Command::new("pgbackrest")
-    };
-    cmd.arg(format!("--config={}", conf.display()))
-        .args([
-            "--stanza=main",
-            "--log-level-console=warn",
-            "--log-level-file=off",
-        ])
-        .arg(format!("--pg1-socket-path={}", pg.socket_dir().display()))
-        .arg(format!("--pg1-port={}", pg.port))
-        .arg(command);
-    crate::support::run_checked(&mut cmd)
-}
-
 #[test]
 fn pgbackrest_archives_and_backs_up_for_real_through_tls_and_drift_sees_it() {
-    let pg = PgServer::start();
-    let s3 = S3Server::moto();
-    let proxy = crate::support::tls_proxy::TlsProxy::start(s3.port);
-    let dir = pg.writable_dir("pgbackrest");
-    let conf = dir.join("pgbackrest.conf");
-    let owner = if crate::support::postgres::is_root() {
-        "file_owner = \"postgres\"\n"
-    } else {
-        ""
-    };
-    let config = format!(
-        r#"[postgres]
-admin = {{ env = "DATABASE_ROOT_URL" }}
-
-[server]
-restart_command = {restart}
-
-[bucket.db-backups]
-endpoint = {{ env = "BACKUP_S3_ENDPOINT" }}
-access_key_id = {{ env = "BACKUP_AWS_ACCESS_KEY_ID" }}
-secret_access_key = {{ env = "BACKUP_AWS_SECRET_ACCESS_KEY" }}
-create = true
-block_public_access = true
-
-[[bucket.db-backups.lifecycle]]
-id = "expire-old"
-prefix = "prod/"
-expire_after_days = 30
-
-[backup]
-tool = "pgbackrest"
-rpo = "5m"
-bucket = "db-backups"
-prefix = "prod"
-stanza = "main"
-tool_endpoint = "https://localhost:{tls_port}"
-ca_file = "{cert}"
-config_file = "{conf}"
-pg_data = "{data}"
-archive_command = "pgbackrest --config={conf} --stanza=main --log-level-file=off archive-push %p"
-max_wal_age = "10m"
-max_base_backup_age = "1h"
-{owner}"#,
-        restart = serde_json::Value::String(pg.restart_command()),
-        tls_port = proxy.port,
-        cert = proxy.cert.display(),
-        conf = conf.display(),
-        data = pg.data_dir().display(),
-    );
-    let dbops = dbops(&pg, &s3, &config);
-    dbops
-        .run(&["apply", "--auto-approve", "--allow-restart"])
-        .expect_code(0);
-    assert_eq!(pg.sql_ok("SHOW archive_mode"), "on");
-    let rendered = std::fs::read_to_string(&conf).unwrap();
+    // apply (with the restart archiving needs) happened in `stack()`.
+    let stack = crate::restore_test::stack();
+    assert_eq!(stack.pg.sql_ok("SHOW archive_mode"), "on");
+    let rendered = std::fs::read_to_string(&stack.conf).unwrap();
     assert!(
-        rendered.contains(&format!(
-            "repo1-s3-endpoint=localhost\nrepo1-storage-port={}\n",
-            proxy.port
-        )),
+        rendered.contains("repo1-s3-endpoint=localhost\nrepo1-storage-port="),
         "{rendered}"
     );
-
-    // The real tool, against the real server, through TLS, into the bucket dbops made.
-    pgbackrest(&pg, &conf, "stanza-create");
-    pgbackrest(&pg, &conf, "check");
-    pgbackrest(&pg, &conf, "backup");
-    let archived: i64 = pg
+    // The real tool, with the rendered file alone, against the real server,
+    // through TLS, into the bucket dbops made.
+    stack.pgbackrest("stanza-create");
+    stack.pgbackrest("check");
+    stack.pgbackrest("backup");
+    let archived: i64 = stack
+        .pg
         .sql_ok("SELECT archived_count FROM pg_stat_archiver")
         .parse()
         .unwrap();
     assert!(archived > 0);
-
-    let drift = dbops.run(&["drift"]);
+    let drift = stack
+        .dbops("")
+        .env("BACKUP_SIDECAR_URL", &crate::restore_test::sidecar(&stack))
+        .run(&["drift"]);
     assert_eq!(drift.code, 0, "{}\n{}", drift.stdout, drift.stderr);
     assert_no_keys(&drift.all());
 }

@@ -3,7 +3,7 @@
 //! reads the same variables WAL-G does), with a hostile password that never
 //! shows in a plan; pgBackRest refuses what it cannot express.
 
-use crate::support::s3::{assert_no_keys, dbops, S3Server};
+use crate::support::s3::{assert_no_keys, dbops, S3Server, BUCKET};
 use crate::support::{hostile_password, PgServer};
 
 fn config(tool: &str, file: &str) -> String {
@@ -11,13 +11,7 @@ fn config(tool: &str, file: &str) -> String {
         r#"[postgres]
 admin = {{ env = "DATABASE_ROOT_URL" }}
 
-[bucket.db-backups]
-endpoint = {{ env = "BACKUP_S3_ENDPOINT" }}
-access_key_id = {{ env = "BACKUP_AWS_ACCESS_KEY_ID" }}
-secret_access_key = {{ env = "BACKUP_AWS_SECRET_ACCESS_KEY" }}
-create = true
-block_public_access = true
-
+{BUCKET}
 [backup]
 tool = "{tool}"
 rpo = "5m"

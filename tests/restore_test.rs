@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::support::postgres::is_root;
-use crate::support::s3::{assert_no_keys, dbops, S3Server};
+use crate::support::s3::{assert_no_keys, dbops, S3Server, BUCKET};
 use crate::support::tls_proxy::TlsProxy;
 use crate::support::{Dbops, PgServer};
 
@@ -87,13 +87,7 @@ admin = {{ env = "DATABASE_ROOT_URL" }}
 [server]
 restart_command = {restart}
 
-[bucket.db-backups]
-endpoint = {{ env = "BACKUP_S3_ENDPOINT" }}
-access_key_id = {{ env = "BACKUP_AWS_ACCESS_KEY_ID" }}
-secret_access_key = {{ env = "BACKUP_AWS_SECRET_ACCESS_KEY" }}
-create = true
-block_public_access = true
-
+{BUCKET}
 [[bucket.db-backups.lifecycle]]
 id = "expire-old"
 prefix = "prod/"

@@ -138,6 +138,16 @@ impl S3Server {
     }
 }
 
+/// The `[bucket.db-backups]` table of the backup tests: the endpoint and keys
+/// [`dbops`] puts in the environment, created on demand, never public.
+pub const BUCKET: &str = r#"[bucket.db-backups]
+endpoint = { env = "BACKUP_S3_ENDPOINT" }
+access_key_id = { env = "BACKUP_AWS_ACCESS_KEY_ID" }
+secret_access_key = { env = "BACKUP_AWS_SECRET_ACCESS_KEY" }
+create = true
+block_public_access = true
+"#;
+
 /// dbops in a directory with `config`, the admin DSN of `pg` and the bucket
 /// variables (`BACKUP_S3_ENDPOINT`, `BACKUP_AWS_ACCESS_KEY_ID`, ...) for `s3`.
 pub fn dbops(pg: &super::PgServer, s3: &S3Server, config: &str) -> super::Dbops {

@@ -61,17 +61,24 @@ impl RunAs {
         })
     }
 
-    fn command(&self, invocation: &Invocation) -> tokio::process::Command {
-        let mut command = match &self.user {
+    /// The program and arguments that run `invocation` as this user.
+    fn argv(&self, invocation: &Invocation) -> (String, Vec<String>) {
+        match &self.user {
             Some((name, _, _)) => {
-                let mut c = tokio::process::Command::new("runuser");
-                c.args(["-u", name, "--", &invocation.program]);
-                c
+                let mut args = vec!["-u".to_string(), name.clone(), "--".to_string()];
+                args.push(invocation.program.clone());
+                args.extend(invocation.args.iter().cloned());
+                ("runuser".to_string(), args)
             }
-            None => tokio::process::Command::new(&invocation.program),
-        };
+            None => (invocation.program.clone(), invocation.args.clone()),
+        }
+    }
+
+    fn command(&self, invocation: &Invocation) -> tokio::process::Command {
+        let (program, args) = self.argv(invocation);
+        let mut command = tokio::process::Command::new(program);
         command
-            .args(&invocation.args)
+            .args(args)
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
@@ -452,16 +459,9 @@ impl Cluster {
         self.started = false;
         let data = self.layout.data().display().to_string();
         let stop = self.pg_ctl(&["-D", &data, "-m", "immediate", "-w", "-t", "30", "stop"]);
-        let mut command = match &self.run_as.user {
-            Some((name, _, _)) => {
-                let mut c = std::process::Command::new("runuser");
-                c.args(["-u", name, "--", &stop.program]);
-                c
-            }
-            None => std::process::Command::new(&stop.program),
-        };
-        let _ = command
-            .args(&stop.args)
+        let (program, args) = self.run_as.argv(&stop);
+        let _ = std::process::Command::new(program)
+            .args(args)
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
