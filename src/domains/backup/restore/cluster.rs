@@ -327,30 +327,28 @@ impl Cluster {
 
     /// Writes a file of the work directory, mode 0600, owned by the server's user.
     pub fn write(&self, path: &Path, content: &str) -> Result<()> {
-        use std::io::Write;
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode_0600()
-            .open(path)
-            .map_err(|e| Error::new(format!("cannot write `{}`: {e}", path.display())))?;
-        file.write_all(content.as_bytes())
-            .map_err(|e| Error::new(format!("cannot write `{}`: {e}", path.display())))?;
-        self.run_as.own(path)
+        self.put(path, content, false)
     }
 
     /// Appends to a file of the restored data directory.
     pub fn append(&self, path: &Path, content: &str) -> Result<()> {
+        self.put(path, content, true)
+    }
+
+    fn put(&self, path: &Path, content: &str, append: bool) -> Result<()> {
         use std::io::Write;
-        let mut file = std::fs::OpenOptions::new()
-            .append(true)
+        use std::os::unix::fs::OpenOptionsExt;
+        let failed =
+            |e: std::io::Error| Error::new(format!("cannot write `{}`: {e}", path.display()));
+        std::fs::OpenOptions::new()
+            .write(true)
+            .append(append)
+            .truncate(!append)
             .create(true)
-            .mode_0600()
+            .mode(0o600)
             .open(path)
-            .map_err(|e| Error::new(format!("cannot write `{}`: {e}", path.display())))?;
-        file.write_all(content.as_bytes())
-            .map_err(|e| Error::new(format!("cannot write `{}`: {e}", path.display())))?;
+            .and_then(|mut file| file.write_all(content.as_bytes()))
+            .map_err(failed)?;
         self.run_as.own(path)
     }
 
@@ -487,16 +485,5 @@ impl Drop for Cluster {
         }
         self.stop_now();
         let _ = std::fs::remove_dir_all(&self.created);
-    }
-}
-
-trait Mode0600 {
-    fn mode_0600(&mut self) -> &mut Self;
-}
-
-impl Mode0600 for std::fs::OpenOptions {
-    fn mode_0600(&mut self) -> &mut Self {
-        use std::os::unix::fs::OpenOptionsExt;
-        self.mode(0o600)
     }
 }
