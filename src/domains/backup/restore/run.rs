@@ -448,12 +448,17 @@ fn check_major_version(data: &std::path::Path, postgres_version: &str) -> Result
         ))
     })?;
     let restored = restored.trim();
-    let binaries = postgres_version
+    // `postgres (PostgreSQL) 15.10 (Debian 15.10-1.pgdg120+1)`: the word
+    // after `(PostgreSQL)`, up to its first dot (or letters, as in `17beta1`).
+    let binaries: String = postgres_version
         .split_whitespace()
-        .last()
-        .and_then(|v| v.split('.').next())
-        .unwrap_or_default();
-    if restored != binaries {
+        .skip_while(|w| *w != "(PostgreSQL)")
+        .nth(1)
+        .unwrap_or_default()
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    if restored != binaries.as_str() {
         return Err(Error::new(format!(
             "the backup is of PostgreSQL {restored}, but the binaries are {binaries} (`{postgres_version}`)"
         ))
@@ -556,6 +561,25 @@ async fn run_check(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_major_version_is_compared_with_the_backups() {
+        let dir = std::env::temp_dir().join(format!("dbops-pgversion-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("PG_VERSION"), "15\n").unwrap();
+        assert!(check_major_version(
+            &dir,
+            "postgres (PostgreSQL) 15.10 (Debian 15.10-1.pgdg120+1)"
+        )
+        .is_ok());
+        assert!(check_major_version(&dir, "postgres (PostgreSQL) 15.4").is_ok());
+        let error = check_major_version(&dir, "postgres (PostgreSQL) 16beta1").unwrap_err();
+        assert_eq!(
+            error.message(),
+            "the backup is of PostgreSQL 15, but the binaries are 16 (`postgres (PostgreSQL) 16beta1`)"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     fn at(s: u64) -> SystemTime {
         SystemTime::UNIX_EPOCH + Duration::from_secs(s)
