@@ -133,7 +133,20 @@ pub async fn run(request: &Request<'_>, events: &dyn EventSink) -> Result<Outcom
         None => "restore test passed".to_string(),
         Some(why) => format!("restore test failed: {why}"),
     });
-    let prefix = upload(request, &planned, &evidence, log.text()).await?;
+    let prefix = match upload(request, &planned, &evidence, log.text()).await {
+        Ok(prefix) => prefix,
+        Err(error) => {
+            // The test ran, but its evidence could not be recorded: a failure.
+            events.emit(
+                Event::message(
+                    "restore_test.failed",
+                    format!("restore test not recorded: {}", error.message()),
+                )
+                .level(Level::Error),
+            );
+            return Err(error);
+        }
+    };
     let details = serde_json::json!({
         "evidence": format!("{prefix}evidence.json"),
         "backup": evidence.backup.as_ref().map(|b| b.name.clone()),
