@@ -312,6 +312,28 @@ fn bad_values_of_every_other_section_are_refused_by_validate() {
             base(&pooler.replace("listen_addr = \"127.0.0.1\"", "listen_addr = \"0.0.0.0\"")),
             "`pooler.host` is needed",
         ),
+        (base("[backup]\nrpo = \"5m\"\nrto = \"an hour\"\n"), "key `backup.rto`: `an hour` is not a duration"),
+        (base("[backup]\nrpo = \"5m\"\n\n[backup.retention]\ndaily = 0\nweekly = 0\n"), "key `backup.retention`: keeps no full backup"),
+        (base("[backup]\nrpo = \"5m\"\n\n[backup.retention]\nhourly = 24\n"), "unknown field `hourly`"),
+        (base("[backup]\nrpo = \"5m\"\nconnection = \"postgres://u:p@h/db\"\n"), "key `backup.connection`: expected a secret reference"),
+        (base("[restore_test]\nport = 5432\n"), "key `restore_test`: restores a backup, but no `[backup]` is declared"),
+        (base("[backup]\nrpo = \"5m\"\n\n[restore_test]\nport = 0\n"), "key `restore_test.port`: must be between 1 and 65535"),
+        (
+            base("[backup]\nrpo = \"5m\"\n\n[[restore_test.checks]]\nname = \"rows\"\ndatabase = \"app\"\nsql = \"SELECT 1\"\n"),
+            "check `rows` has no expectation",
+        ),
+        (
+            base("[backup]\nrpo = \"5m\"\n\n[[restore_test.checks]]\nname = \"rows\"\ndatabase = \"app\"\nsql = \"SELECT 1\"\nmin_rows = 1\nequals = \"1\"\n"),
+            "check `rows` has both `min_rows` and `equals`",
+        ),
+        (
+            base("[backup]\nrpo = \"5m\"\n\n[[restore_test.checks]]\nname = \"a\"\ndatabase = \"app\"\nsql = \"SELECT 1\"\nmin_rows = 1\n\n[[restore_test.checks]]\nname = \"a\"\ndatabase = \"app\"\nsql = \"SELECT 2\"\nmin_rows = 1\n"),
+            "check `a` is declared twice",
+        ),
+        (
+            base("[backup]\nrpo = \"5m\"\n\n[[restore_test.checks]]\nname = \"a\"\ndatabase = \"app\"\nsql = \"  \"\nmin_rows = 1\n"),
+            "key `restore_test.checks[0].sql`: is empty",
+        ),
     ];
     for (config, expected) in cases {
         let out = Dbops::new(&config)
