@@ -56,13 +56,19 @@ impl Stack {
             .map(|e| e.unwrap().path())
             .collect();
         assert!(left.is_empty(), "left behind: {left:?}");
-        let ps = std::process::Command::new("pgrep")
-            .args(["-f", "dbops-restore-test-"])
-            .output()
-            .unwrap();
+        // Any process whose command line names this stack's work directory
+        // (other tests run restore tests of their own at the same time).
+        let work = self.work.display().to_string();
+        let running: Vec<String> = std::fs::read_dir("/proc")
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+            .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+            .filter(|c| c.contains(&work) && c.contains("dbops-restore-test-"))
+            .collect();
         assert!(
-            String::from_utf8_lossy(&ps.stdout).trim().is_empty(),
-            "a restored server still runs"
+            running.is_empty(),
+            "a restored server still runs: {running:?}"
         );
     }
 }
