@@ -3,16 +3,11 @@
 //! verifiers PostgreSQL has (it is written right after the roles), and the
 //! error names what was applied and what was not. The next apply finishes.
 
-use crate::support::postgres::is_root;
+use crate::support::pgbouncer::pooler_table;
 use crate::support::s3::{assert_no_keys, S3Server, ACCESS_KEY, SECRET_KEY};
 use crate::support::{free_port, hostile_password, percent, PgServer};
 
 fn config(dir: &std::path::Path, port: u16, env_file: &std::path::Path) -> String {
-    let owner = if is_root() {
-        "owner = \"postgres\"\n"
-    } else {
-        ""
-    };
     format!(
         r#"[postgres]
 admin = {{ env = "DATABASE_ROOT_URL" }}
@@ -20,18 +15,7 @@ admin = {{ env = "DATABASE_ROOT_URL" }}
 [roles.app_user]
 dsn = {{ env = "DATABASE_URL" }}
 
-[pooler]
-config_file = "{dir}/pgbouncer.ini"
-auth_file = "{dir}/userlist.txt"
-listen_addr = "127.0.0.1"
-listen_port = {port}
-admin_console = "localhost"
-admin_password = {{ env = "PGBOUNCER_ADMIN_PASSWORD" }}
-{owner}
-[pooler.settings]
-pidfile = "{dir}/pgbouncer.pid"
-unix_socket_dir = ""
-
+{pooler}
 [bucket.db-backups]
 endpoint = {{ env = "BACKUP_S3_ENDPOINT" }}
 access_key_id = {{ env = "BACKUP_AWS_ACCESS_KEY_ID" }}
@@ -45,7 +29,7 @@ prefix = "prod"
 archive_command = "true"
 env_file = "{env_file}"
 "#,
-        dir = dir.display(),
+        pooler = pooler_table(dir, port, "PGBOUNCER_ADMIN_PASSWORD"),
         env_file = env_file.display()
     )
 }

@@ -4,8 +4,7 @@
 
 use std::os::unix::fs::PermissionsExt;
 
-use crate::support::pgbouncer::PgBouncer;
-use crate::support::postgres::is_root;
+use crate::support::pgbouncer::{pooler_table, PgBouncer};
 use crate::support::{free_port, hostile_password, squash, Dbops, PgServer};
 
 const ADMIN_PASSWORD: &str = "bouncer admin: p@ss/%' \"";
@@ -20,11 +19,6 @@ struct Setup {
 }
 
 fn config(dir: &std::path::Path, port: u16, extra_settings: &str) -> String {
-    let owner = if is_root() {
-        "owner = \"postgres\"\n"
-    } else {
-        ""
-    };
     format!(
         r#"[postgres]
 admin = {{ env = "DATABASE_ROOT_URL" }}
@@ -36,20 +30,10 @@ dsn = {{ env = "DATABASE_URL" }}
 dsn = {{ env = "DATABASE_SERVICE_URL" }}
 bypass_rls = true
 
-[pooler]
-config_file = "{dir}/pgbouncer.ini"
-auth_file = "{dir}/userlist.txt"
-listen_addr = "127.0.0.1"
-listen_port = {port}
-admin_console = "localhost"
-admin_password = {{ env = "PGBOUNCER_ADMIN_PASSWORD" }}
-{owner}
-[pooler.settings]
-pidfile = "{dir}/pgbouncer.pid"
-logfile = "{dir}/pgbouncer.log"
-unix_socket_dir = ""
+{pooler}logfile = "{dir}/pgbouncer.log"
 {extra_settings}
 "#,
+        pooler = pooler_table(dir, port, "PGBOUNCER_ADMIN_PASSWORD"),
         dir = dir.display()
     )
 }

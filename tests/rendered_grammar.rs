@@ -517,19 +517,13 @@ fn a_refused_value_names_its_key() {
 /// a `RELOAD`, restart-only ones after a restart.
 #[test]
 fn pgbouncer_reads_back_exactly_the_declared_values() {
-    use crate::support::pgbouncer::PgBouncer;
-    use crate::support::postgres::is_root;
+    use crate::support::pgbouncer::{pooler_table, PgBouncer};
     use crate::support::{free_port, percent, Dbops, PgServer};
 
     const ADMIN: &str = "console pw";
     let pg = PgServer::start();
     let dir = pg.writable_dir("pgbouncer");
     let port = free_port();
-    let owner = if is_root() {
-        "owner = \"postgres\"\n"
-    } else {
-        ""
-    };
     let config = |reset: &str, auth_query: &str, ident: &str| {
         let quote = |v: &str| toml_edit::Value::from(v).to_string();
         format!(
@@ -539,18 +533,7 @@ admin = {{ env = "DATABASE_ROOT_URL" }}
 [roles.app_user]
 dsn = {{ env = "DATABASE_URL" }}
 
-[pooler]
-config_file = "{dir}/pgbouncer.ini"
-auth_file = "{dir}/userlist.txt"
-listen_addr = "127.0.0.1"
-listen_port = {port}
-admin_console = "localhost"
-admin_password = {{ env = "ADMIN" }}
-{owner}
-[pooler.settings]
-pidfile = "{dir}/pgbouncer.pid"
-logfile = "{dir}/pgbouncer.log"
-unix_socket_dir = ""
+{pooler}logfile = "{dir}/pgbouncer.log"
 server_reset_query = {}
 auth_query = {}
 syslog_ident = {}
@@ -558,6 +541,7 @@ syslog_ident = {}
             quote(reset),
             quote(auth_query),
             quote(ident),
+            pooler = pooler_table(&dir, port, "ADMIN"),
             dir = dir.display()
         )
     };

@@ -28,6 +28,33 @@ fn binary() -> PathBuf {
     }
 }
 
+/// The `[pooler]` table of the pgBouncer tests, ending inside an open
+/// `[pooler.settings]` for more keys: files in `dir`, the admin console on
+/// loopback with its password from `$admin_env`, the files owned by the
+/// server's OS user when we are root.
+pub fn pooler_table(dir: &Path, port: u16, admin_env: &str) -> String {
+    let owner = if is_root() {
+        "owner = \"postgres\"\n"
+    } else {
+        ""
+    };
+    format!(
+        r#"[pooler]
+config_file = "{dir}/pgbouncer.ini"
+auth_file = "{dir}/userlist.txt"
+listen_addr = "127.0.0.1"
+listen_port = {port}
+admin_console = "localhost"
+admin_password = {{ env = "{admin_env}" }}
+{owner}
+[pooler.settings]
+pidfile = "{dir}/pgbouncer.pid"
+unix_socket_dir = ""
+"#,
+        dir = dir.display()
+    )
+}
+
 impl PgBouncer {
     pub fn start(ini: &Path, port: u16, log: &Path) -> Self {
         let mut command = if is_root() {
