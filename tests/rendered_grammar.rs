@@ -100,6 +100,11 @@ impl Base {
             ("console", "console password"),
             ("key_id", "AKIAEXAMPLE"),
             ("key_secret", "example/secret+key"),
+            ("sidecar", "postgres://backup:pw@db.internal:5432/postgres"),
+            (
+                "sidecar_socket",
+                "postgres://postgres@localhost:5432/postgres?host=/var/run/postgresql",
+            ),
         ] {
             std::fs::write(secrets.join(name), value).unwrap();
         }
@@ -436,9 +441,9 @@ pidfile = "/run/pgbouncer/pgbouncer.pid"
 
 fn backup_base(tool: &str) -> Base {
     let files = if tool == "wal-g" {
-        "env_file = \"/etc/wal-g/walg.env\"\ncompression = \"lz4\""
+        "env_file = \"/etc/wal-g/walg.env\"\ncompression = \"lz4\"\nconnection = { file = \"SECRETS/sidecar\" }"
     } else {
-        "config_file = \"/etc/pgbackrest/pgbackrest.conf\"\nstanza = \"main\"\npg_data = \"/var/lib/postgresql/data\""
+        "config_file = \"/etc/pgbackrest/pgbackrest.conf\"\nstanza = \"main\"\npg_data = \"/var/lib/postgresql/data\"\nconnection = { file = \"SECRETS/sidecar_socket\" }"
     };
     Base::new(|secrets| {
         format!(
@@ -467,9 +472,69 @@ ca_file = "/etc/ssl/ca.pem"
 archive_command = "true"
 {files}
 "#,
-            s = secrets.display()
+            s = secrets.display(),
+            files = files.replace("SECRETS", &secrets.display().to_string())
         )
     })
+}
+
+/// `[backup] connection`: hostile user, password, database and socket
+/// directory, percent-encoded into the DSN as a user would, are refused or
+/// read back exactly from the WAL-G env file and pgbackrest.conf.
+fn check_connection_parts(tool: &str, seed: u64) -> usize {
+    let base = backup_base(tool);
+    let mut rng = Rng(seed);
+    let mut accepted = 0;
+    for _ in 0..CASES_PER_FIELD * 4 {
+        let (user, password, database, socket) =
+            (rng.hostile(), rng.hostile(), rng.hostile(), rng.hostile());
+        let enc = crate::support::percent;
+        let dsn = if tool == "wal-g" {
+            format!(
+                "postgres://{}:{}@db.internal:5432/{}",
+                enc(&user),
+                enc(&password),
+                enc(&database)
+            )
+        } else {
+            format!(
+                "postgres://{}@localhost:5432/{}?host={}",
+                enc(&user),
+                enc(&database),
+                enc(&format!("/{socket}"))
+            )
+        };
+        let name = if tool == "wal-g" {
+            "sidecar"
+        } else {
+            "sidecar_socket"
+        };
+        std::fs::write(base.secret(name), &dsn).unwrap();
+        let Some(files) = base.render(&base.toml) else {
+            continue;
+        };
+        accepted += 1;
+        for (kind, content, entries) in files {
+            let written: Vec<Written> = entries.iter().map(|e| e.written.clone()).collect();
+            assert_eq!(
+                sorted(read(&kind, &content)),
+                sorted(written),
+                "{kind} does not read back as written for the DSN {dsn:?}:\n{content}"
+            );
+            if tool == "wal-g" {
+                assert!(
+                    content.contains(&format!("PGUSER={}", sh_single(&user))),
+                    "{content}"
+                );
+            }
+        }
+    }
+    accepted
+}
+
+/// `'value'` as the env writer quotes it (values with `'` are refused).
+fn sh_single(value: &str) -> String {
+    format!("'{value}'")
 }
 
 #[test]
@@ -479,6 +544,13 @@ fn every_rendered_field_is_refused_or_reads_back_exactly() {
     accepted += check_every_field(&pooler_base(), 0x5eed_0001);
     accepted += check_every_field(&backup_base("wal-g"), 0x5eed_0002);
     accepted += check_every_field(&backup_base("pgbackrest"), 0x5eed_0003);
+    let walg = check_connection_parts("wal-g", 0x5eed_0004);
+    let pgbackrest = check_connection_parts("pgbackrest", 0x5eed_0005);
+    assert!(
+        walg > 5 && pgbackrest > 5,
+        "too few sidecar DSNs were accepted: {walg} and {pgbackrest}"
+    );
+    accepted += walg + pgbackrest;
     assert!(
         accepted > 50,
         "too few values were accepted to prove anything: {accepted}"
