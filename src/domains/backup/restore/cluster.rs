@@ -128,8 +128,15 @@ pub async fn run(
             return Err(error);
         }
     };
-    let group = Group(child.id());
-    let output = match tokio::time::timeout(left, child.wait_with_output()).await {
+    let mut running = Running(child);
+    let (stdout, stderr) = (running.0.stdout.take(), running.0.stderr.take());
+    // The pipes are drained while waiting: a chatty tool must not block on them.
+    let finished = async {
+        let (status, stdout, stderr) =
+            tokio::join!(running.0.wait(), read_all(stdout), read_all(stderr));
+        status.map(|status| (status, stdout, stderr))
+    };
+    let (status, stdout, stderr) = match tokio::time::timeout(left, finished).await {
         Err(_) => {
             log.line(&format!("{what}: stopped at the deadline"));
             return Err(Error::new(format!(
@@ -142,9 +149,13 @@ pub async fn run(
             log.line(error.message());
             return Err(error);
         }
-        Ok(Ok(output)) => output,
+        Ok(Ok(finished)) => finished,
     };
-    group.finished();
+    let output = std::process::Output {
+        status,
+        stdout,
+        stderr,
+    };
     let stdout = String::from_utf8_lossy(&output.stdout).to_string();
     let stderr = String::from_utf8_lossy(&output.stderr).to_string();
     if !invocation
@@ -173,20 +184,27 @@ pub async fn run(
     )))
 }
 
-/// A command's process group, killed when dropped before it finished (a
-/// deadline, or the test interrupted).
-struct Group(Option<u32>);
+/// A running command, its process group killed if it is dropped before it
+/// was reaped (a deadline, or the test interrupted). Until then the child is
+/// ours and unreaped, so its pid, which names its group, cannot have been
+/// reused: the signal reaches the tool and what it started, nothing else.
+struct Running(tokio::process::Child);
 
-impl Group {
-    fn finished(mut self) {
-        self.0 = None;
+/// All of a pipe, until its end.
+async fn read_all(pipe: Option<impl tokio::io::AsyncRead + Unpin>) -> Vec<u8> {
+    use tokio::io::AsyncReadExt;
+    let mut bytes = Vec::new();
+    if let Some(mut pipe) = pipe {
+        let _ = pipe.read_to_end(&mut bytes).await;
     }
+    bytes
 }
 
-impl Drop for Group {
+impl Drop for Running {
     fn drop(&mut self) {
-        if let Some(pid) = self.0 {
-            // SAFETY: killpg only sends a signal; the group is the child's own.
+        // `id()` is `None` once the child was reaped.
+        if let Some(pid) = self.0.id() {
+            // SAFETY: killpg only sends a signal, to the group our unreaped child leads.
             unsafe {
                 libc::killpg(pid as libc::pid_t, libc::SIGKILL);
             }
