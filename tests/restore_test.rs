@@ -472,6 +472,11 @@ fn restore_test_refuses_bad_input_writes_only_failed_evidence_and_leaves_nothing
         "`--target-time 2020-01-01T00:00:00Z` is before the oldest full backup",
     );
     refused(
+        &dbops(""),
+        &["--backup", "20200101-000000F"],
+        "no full backup is named `20200101-000000F`",
+    );
+    refused(
         &dbops("pg_bindir = \"/nonexistent/bin\""),
         &[],
         "`restore_test.pg_bindir` (/nonexistent/bin) holds no `pg_ctl` and `postgres`",
@@ -545,10 +550,10 @@ fn restore_test_refuses_bad_input_writes_only_failed_evidence_and_leaves_nothing
     } else {
         eprintln!("not root: the disk-space refusal is covered by its unit of logic only");
     }
-    // Six failed runs (five without root), each with its evidence and log,
+    // Seven failed runs (six without root), each with its evidence and log,
     // none overwriting another of the same second; nothing else was written.
     let keys = stack.evidence_keys();
-    let expected = if mounted { 12 } else { 10 };
+    let expected = if mounted { 14 } else { 12 };
     assert_eq!(keys.len(), expected, "{keys:?}");
     let all = stack.s3.client().keys("db-backups", "prod/");
     assert!(
