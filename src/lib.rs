@@ -16,11 +16,13 @@ pub mod dsn;
 pub mod engine;
 pub mod error;
 pub mod events;
+pub mod managed_files;
 pub mod pg;
 pub mod plan;
 pub mod planfile;
 pub mod printer;
 pub mod render;
+pub mod s3;
 pub mod secret;
 pub mod util;
 

@@ -11,7 +11,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use dbops::domains::files::grammar::{Entry, Written};
+use dbops::managed_files::grammar::{Entry, Written};
 use dbops::engine::session::resolve;
 use toml_edit::{DocumentMut, Item, Value};
 

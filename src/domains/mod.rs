@@ -8,7 +8,7 @@ pub mod backup;
 pub mod bucket;
 #[cfg(feature = "example-domain")]
 pub mod example;
-pub mod files;
+
 pub mod grants;
 pub mod ownership;
 pub mod pooler;

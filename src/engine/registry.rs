@@ -19,9 +19,9 @@ use tokio_postgres::Client;
 use crate::config::raw::RawConfig;
 use crate::diagnostics::Resolver;
 use crate::domains::backup::desired::DesiredBackup;
-use crate::domains::bucket::desired::DesiredBucket;
+use crate::s3::BucketSpec;
 use crate::domains::bucket::live::LiveBucket;
-use crate::domains::files::{self, LiveFile};
+use crate::managed_files::{self, LiveFile};
 use crate::domains::grants::desired::DesiredGrants;
 use crate::domains::grants::live::LiveGrants;
 use crate::domains::ownership::desired::{DatabaseOwnership, DesiredOwnership};
@@ -49,7 +49,7 @@ pub struct DesiredState {
     pub ownership: DesiredOwnership,
     pub grants: DesiredGrants,
     pub settings: DesiredSettings,
-    pub buckets: Vec<DesiredBucket>,
+    pub buckets: Vec<BucketSpec>,
     pub backup: Option<DesiredBackup>,
     pub pooler: Option<DesiredPooler>,
     #[cfg(feature = "example-domain")]
@@ -210,7 +210,7 @@ pub enum Operation {
     Grants(grants::Operation),
     Settings(settings::Operation),
     Bucket(bucket::Operation),
-    Backup(files::Write),
+    Backup(managed_files::Write),
     #[cfg(feature = "example-domain")]
     Example(crate::domains::example::Operation),
 }
@@ -290,7 +290,7 @@ pub async fn observe(
     }
     let mut backup_files = BTreeMap::new();
     for file in desired.backup.iter().flat_map(|b| b.files.iter()) {
-        backup_files.insert(file.path.display().to_string(), files::observe(&file.path)?);
+        backup_files.insert(file.path.display().to_string(), managed_files::observe(&file.path)?);
     }
     let live_pooler = match &desired.pooler {
         None => None,
@@ -298,7 +298,7 @@ pub async fn observe(
             let mut live = LivePooler::default();
             for path in pooler::diff::paths(pooler) {
                 live.files
-                    .insert(path.display().to_string(), files::observe(path)?);
+                    .insert(path.display().to_string(), managed_files::observe(path)?);
             }
             if let Some(client) = pooler::admin::connect(pooler, timeout).await? {
                 live.running = Some(pooler::admin::show_config(&client).await?);
@@ -448,7 +448,7 @@ pub fn diff(
             .backup_files
             .get(&file.path.display().to_string())
             .unwrap_or(&missing);
-        match files::diff::diff(file, on_disk) {
+        match managed_files::diff::diff(file, on_disk) {
             Ok(Some(planned)) => plan.push(planned.map(Operation::Backup)),
             Ok(None) => {}
             Err(e) => errors.push(e),
@@ -555,7 +555,7 @@ pub async fn apply_step(
         Operation::Backup(_) => {
             let owned = narrow!(Backup);
             for planned in &owned {
-                files::apply::write(&planned.operation.file)?;
+                managed_files::apply::write(&planned.operation.file)?;
                 sink.emit(crate::events::Event::new(
                     "file.written",
                     &planned.change.address,

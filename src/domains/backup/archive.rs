@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::desired::{BackupTool, DesiredBackup};
-use crate::domains::settings::value::{duration_ms, parse_bool};
+use crate::pg::setting_value::{duration_ms, parse_bool};
 
 /// The longest `archive_timeout` dbops derives, whatever the RPO.
 const MAX_DERIVED_ARCHIVE_TIMEOUT: Duration = Duration::from_secs(60);

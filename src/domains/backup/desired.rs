@@ -8,7 +8,7 @@ use std::time::Duration;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use crate::domains::files::DesiredFile;
+use crate::managed_files::DesiredFile;
 
 /// What the backups keep: a grandfather-father-son series of full backups
 /// and a window of point-in-time recovery.

@@ -17,8 +17,8 @@ use tokio_postgres::Client;
 use super::desired::{BackupTool, DesiredBackup};
 use super::listing::{is_segment, Lister};
 use super::restore::evidence::Evidence;
-use crate::domains::bucket::client::client;
-use crate::domains::bucket::desired::DesiredBucket;
+use crate::s3::client::client;
+use crate::s3::BucketSpec;
 use crate::error::{Error, Result};
 use crate::plan::{Address, Finding};
 use crate::util::durations::short;
@@ -158,7 +158,7 @@ const EVIDENCE_FOLDERS: usize = 10;
 
 pub async fn observe(
     backup: &DesiredBackup,
-    bucket: &DesiredBucket,
+    bucket: &BucketSpec,
     archiver: Option<Archiver>,
     timeout: Duration,
     now: SystemTime,

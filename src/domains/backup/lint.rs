@@ -3,8 +3,8 @@
 //! or exposes more than it should. Reported by `validate` and `plan`. Pure.
 
 use super::desired::{BackupTool, DesiredBackup, Retention};
-use crate::domains::bucket::desired::DesiredBucket;
-use crate::domains::bucket::rule::TransitionClass;
+use crate::s3::BucketSpec;
+use crate::s3::lifecycle::TransitionClass;
 use crate::util::durations::short;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,7 +13,7 @@ pub struct Lint {
     pub message: String,
 }
 
-pub fn lint(backup: &DesiredBackup, bucket: &DesiredBucket) -> Vec<Lint> {
+pub fn lint(backup: &DesiredBackup, bucket: &BucketSpec) -> Vec<Lint> {
     let mut lints = Vec::new();
     let mut error = |message: String| {
         lints.push(Lint {
@@ -139,7 +139,7 @@ pub fn describe(policy: &Retention) -> String {
 mod tests {
 
     use super::*;
-    use crate::domains::bucket::rule::{Rule, StorageClass};
+    use crate::s3::lifecycle::{Rule, StorageClass};
 
     fn backup() -> DesiredBackup {
         DesiredBackup::example()
@@ -157,8 +157,8 @@ mod tests {
         }
     }
 
-    fn bucket(rules: Vec<Rule>, versioning: bool, block: bool) -> DesiredBucket {
-        DesiredBucket {
+    fn bucket(rules: Vec<Rule>, versioning: bool, block: bool) -> BucketSpec {
+        BucketSpec {
             ca_pem: None,
             name: "b".into(),
             endpoint: None,

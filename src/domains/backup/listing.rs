@@ -16,8 +16,8 @@ use std::time::SystemTime;
 use aws_sdk_s3::Client;
 
 use super::desired::{BackupTool, DesiredBackup};
-use crate::domains::bucket::client::{classify, failure_error};
-use crate::domains::bucket::desired::DesiredBucket;
+use crate::s3::client::{classify, failure_error};
+use crate::s3::BucketSpec;
 use crate::error::Result;
 
 fn to_system_time(t: &aws_sdk_s3::primitives::DateTime) -> Option<SystemTime> {
@@ -29,7 +29,7 @@ pub type Object = (String, Option<SystemTime>);
 
 pub struct Lister<'a> {
     pub s3: Client,
-    pub bucket: &'a DesiredBucket,
+    pub bucket: &'a BucketSpec,
     pub requests: usize,
 }
 
@@ -39,7 +39,7 @@ pub fn is_segment(name: &str) -> bool {
 }
 
 impl<'a> Lister<'a> {
-    pub fn new(s3: Client, bucket: &'a DesiredBucket) -> Self {
+    pub fn new(s3: Client, bucket: &'a BucketSpec) -> Self {
         Self {
             s3,
             bucket,

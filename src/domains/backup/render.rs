@@ -6,10 +6,10 @@
 use secrecy::ExposeSecret;
 
 use super::desired::Retention;
-use crate::domains::bucket::desired::DesiredBucket;
-use crate::domains::files::grammar::{path, FieldError, Rendered, Writer};
-use crate::domains::files::redaction::HEADER as HEADER_TEXT;
-use crate::domains::files::Redaction;
+use crate::s3::BucketSpec;
+use crate::managed_files::grammar::{path, FieldError, Rendered, Writer};
+use crate::managed_files::redaction::HEADER as HEADER_TEXT;
+use crate::managed_files::Redaction;
 use crate::dsn::Dsn;
 
 /// The WAL-G environment file: only these keys are ever shown in a plan.
@@ -78,7 +78,7 @@ impl Sidecar<'_> {
 }
 
 pub struct WalG<'a> {
-    pub bucket: &'a DesiredBucket,
+    pub bucket: &'a BucketSpec,
     /// The endpoint as WAL-G reaches it, and the key it comes from.
     pub endpoint: Option<(&'a str, Vec<String>)>,
     pub ca_file: Option<&'a str>,
@@ -89,7 +89,7 @@ pub struct WalG<'a> {
     pub sidecar: Option<&'a Sidecar<'a>>,
 }
 
-fn bucket_key(bucket: &DesiredBucket, key: &str) -> Vec<String> {
+fn bucket_key(bucket: &BucketSpec, key: &str) -> Vec<String> {
     path(&["bucket", &bucket.name, key])
 }
 
@@ -163,7 +163,7 @@ pub fn walg_env(input: &WalG<'_>) -> Result<Rendered, Vec<FieldError>> {
 }
 
 pub struct PgBackRest<'a> {
-    pub bucket: &'a DesiredBucket,
+    pub bucket: &'a BucketSpec,
     /// The endpoint as pgBackRest reaches it, and the key it comes from.
     pub endpoint: Option<(&'a str, Vec<String>)>,
     pub ca_file: Option<&'a str>,
@@ -343,8 +343,8 @@ mod tests {
     use super::*;
     use secrecy::SecretString;
 
-    fn bucket() -> DesiredBucket {
-        DesiredBucket {
+    fn bucket() -> BucketSpec {
+        BucketSpec {
             ca_pem: None,
             name: "db-backups".into(),
             endpoint: Some("http://minio:9000".into()),

@@ -10,9 +10,9 @@ use super::lint::lint;
 use super::raw::{Compression, RawBackup, RawRestoreTest};
 use super::render;
 use crate::diagnostics::{Key, Resolver};
-use crate::domains::bucket::desired::DesiredBucket;
-use crate::domains::files::grammar::{self, FieldError, Rendered};
-use crate::domains::files::DesiredFile;
+use crate::s3::BucketSpec;
+use crate::managed_files::grammar::{self, FieldError, Rendered};
+use crate::managed_files::DesiredFile;
 use crate::error::Result;
 use crate::plan::Address;
 use crate::util::durations;
@@ -163,7 +163,7 @@ fn restore_test(raw: Option<&RawRestoreTest>, r: &Resolver<'_>) -> Result<Restor
 pub fn resolve(
     raw: &RawBackup,
     raw_test: Option<&RawRestoreTest>,
-    buckets: &[DesiredBucket],
+    buckets: &[BucketSpec],
     r: &mut Resolver<'_>,
 ) -> Result<DesiredBackup> {
     let key = |name: &str| r.key(&["backup", name]);
@@ -250,7 +250,7 @@ pub fn resolve(
         redaction,
         carried: rendered.entries,
     };
-    let endpoint = |bucket: &DesiredBucket| -> Option<(String, Vec<String>)> {
+    let endpoint = |bucket: &BucketSpec| -> Option<(String, Vec<String>)> {
         match (&raw.tool_endpoint, &bucket.endpoint) {
             (Some(e), _) => Some((e.clone(), grammar::path(&["backup", "tool_endpoint"]))),
             (None, Some(e)) => Some((

@@ -16,15 +16,15 @@ use aws_sdk_s3::types::{
 
 use aws_sdk_s3::Client;
 
-use super::client::{classify, client, failure_error};
-use super::desired::{DesiredBucket, Encryption};
+use crate::s3::client::{classify, client, failure_error};
+use crate::s3::bucket::{BucketSpec, Encryption};
 use super::operation::Operation;
 use crate::error::{Error, Result};
 use crate::events::{Event, EventSink};
 use crate::plan::Planned;
 
 pub async fn apply(
-    buckets: &[DesiredBucket],
+    buckets: &[BucketSpec],
     changes: &[&Planned<Operation>],
     timeout: Duration,
     sink: &dyn EventSink,

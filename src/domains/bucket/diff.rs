@@ -5,10 +5,10 @@
 
 use std::collections::BTreeMap;
 
-use super::desired::DesiredBucket;
+use crate::s3::bucket::BucketSpec;
 use super::live::LiveBucket;
 use super::operation::Operation;
-use super::rule::Rule;
+use crate::s3::lifecycle::Rule;
 use crate::error::Error;
 use crate::plan::{Action, Address, AttributeChange, Change, DomainDiff, Value};
 use crate::util::text_diff::unified;
@@ -25,7 +25,7 @@ fn text(value: &str) -> Value {
     Value::Text(value.to_string())
 }
 
-pub fn diff(desired: &DesiredBucket, live: &LiveBucket) -> Result<DomainDiff<Operation>, Error> {
+pub fn diff(desired: &BucketSpec, live: &LiveBucket) -> Result<DomainDiff<Operation>, Error> {
     let name = &desired.name;
     let mut out = DomainDiff::default();
     if !live.exists {
@@ -129,7 +129,7 @@ pub fn diff(desired: &DesiredBucket, live: &LiveBucket) -> Result<DomainDiff<Ope
 }
 
 fn lifecycle(
-    desired: &DesiredBucket,
+    desired: &BucketSpec,
     declared: &[Rule],
     live: &LiveBucket,
     out: &mut DomainDiff<Operation>,

@@ -3,8 +3,8 @@
 
 use serde::Serialize;
 
-use super::desired::Encryption;
-use super::rule::Rule;
+use crate::s3::bucket::Encryption;
+use crate::s3::lifecycle::Rule;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct LiveBucket {

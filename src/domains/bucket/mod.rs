@@ -5,14 +5,11 @@
 //! operations and apply.
 
 pub mod apply;
-pub mod client;
-pub mod desired;
 pub mod diff;
 pub mod live;
 pub mod observe;
 pub mod operation;
 pub mod raw;
 pub mod resolve;
-pub mod rule;
 
 pub use operation::Operation;

@@ -5,13 +5,13 @@
 
 use std::time::Duration;
 
-use super::client::{classify, client, failure_error, Failure};
-use super::desired::{DesiredBucket, Encryption};
+use crate::s3::client::{classify, client, failure_error, Failure};
+use crate::s3::bucket::{BucketSpec, Encryption};
 use super::live::LiveBucket;
-use super::rule::Rule;
+use crate::s3::lifecycle::Rule;
 use crate::error::Result;
 
-pub async fn observe(bucket: &DesiredBucket, timeout: Duration) -> Result<LiveBucket> {
+pub async fn observe(bucket: &BucketSpec, timeout: Duration) -> Result<LiveBucket> {
     let s3 = client(bucket, timeout).await;
     let mut live = LiveBucket::default();
     match s3.head_bucket().bucket(&bucket.name).send().await {

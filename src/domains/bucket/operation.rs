@@ -1,7 +1,7 @@
 //! The work apply does on a bucket, one variant per property.
 
-use super::desired::Encryption;
-use super::rule::Rule;
+use crate::s3::bucket::Encryption;
+use crate::s3::lifecycle::Rule;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Operation {

@@ -3,7 +3,7 @@
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::rule::StorageClass;
+use crate::s3::lifecycle::StorageClass;
 use crate::secret::SecretRef;
 
 /// A plain value, or a secret reference for values that should not sit in the file.

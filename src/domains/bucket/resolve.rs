@@ -4,13 +4,13 @@
 
 use secrecy::ExposeSecret;
 
-use super::desired::{DesiredBucket, Encryption};
+use crate::s3::bucket::{BucketSpec, Encryption};
 use super::raw::{PlainOrSecret, RawBucket};
-use super::rule::{Rule, TransitionClass};
+use crate::s3::lifecycle::{Rule, TransitionClass};
 use crate::diagnostics::Resolver;
 use crate::error::Result;
 
-pub fn resolve(name: &str, raw: &RawBucket, r: &Resolver<'_>) -> Result<DesiredBucket> {
+pub fn resolve(name: &str, raw: &RawBucket, r: &Resolver<'_>) -> Result<BucketSpec> {
     let key = |keys: &[&str]| {
         let mut path = vec!["bucket", name];
         path.extend_from_slice(keys);
@@ -179,7 +179,7 @@ pub fn resolve(name: &str, raw: &RawBucket, r: &Resolver<'_>) -> Result<DesiredB
             Some(pem)
         }
     };
-    Ok(DesiredBucket {
+    Ok(BucketSpec {
         ca_pem,
         name: name.to_string(),
         path_style: raw.path_style.unwrap_or(endpoint.is_some()),

@@ -10,7 +10,7 @@ use super::privilege::{self, noun, ObjectKind, Privilege};
 use super::raw::RawGrant;
 use crate::diagnostics::Resolver;
 use crate::domains::postgres::desired::DesiredPostgres;
-use crate::domains::postgres::resolve::check_name;
+use crate::pg::names::check_name;
 use crate::error::Result;
 
 /// The grants, and the (role, database) pairs whose CONNECT a declared

@@ -13,7 +13,7 @@ use super::desired::{DesiredPooler, Reload};
 use super::diff::auth_content;
 use super::operation::Operation;
 use super::signal;
-use crate::domains::files;
+use crate::managed_files;
 use crate::error::{Error, Result};
 use crate::events::{Event, EventSink};
 use crate::plan::Planned;
@@ -29,13 +29,13 @@ pub async fn apply(
     for planned in changes {
         match &planned.operation {
             Operation::Write(write) => {
-                files::apply::write(&write.file)?;
+                managed_files::apply::write(&write.file)?;
                 sink.emit(Event::new("file.written", &planned.change.address));
             }
             Operation::WriteAuthFile { file, entries } => {
                 let mut file = file.clone();
                 file.content = auth_content(entries, Some(sent))?;
-                files::apply::write(&file)?;
+                managed_files::apply::write(&file)?;
                 sink.emit(Event::new("file.written", &planned.change.address));
             }
             Operation::Reload => {}

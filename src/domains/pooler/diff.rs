@@ -14,8 +14,8 @@ use super::known::RESTART_ONLY;
 use super::operation::{AuthEntry, Operation};
 use super::render::{self, HBA_REDACTION, INI_REDACTION};
 use super::SERVICE;
-use crate::domains::files::grammar::FieldError;
-use crate::domains::files::{self, DesiredFile, LiveFile, Redaction, Write};
+use crate::managed_files::grammar::FieldError;
+use crate::managed_files::{self, DesiredFile, LiveFile, Redaction, Write};
 use crate::error::{Error, Errors};
 use crate::pg::connect::Login;
 use crate::pg::scram::{new_verifier, Verifier};
@@ -182,7 +182,7 @@ pub fn diff(
         .map(|r| r.content)
         .map_err(|e| Errors::from(field_errors(e)))?;
     let ini = file(&pooler.config_path, ini_content, pooler.mode, INI_REDACTION);
-    match files::diff::diff(&ini, on_disk(&pooler.config_path)) {
+    match managed_files::diff::diff(&ini, on_disk(&pooler.config_path)) {
         Ok(Some(planned)) => {
             let on_disk = on_disk(&pooler.config_path);
             let old = on_disk
@@ -208,7 +208,7 @@ pub fn diff(
             .map(|r| r.content)
             .map_err(|e| Errors::from(field_errors(e)))?;
         let hba = file(&pooler.hba_path, hba, pooler.mode, HBA_REDACTION);
-        match files::diff::diff(&hba, on_disk(&pooler.hba_path)) {
+        match managed_files::diff::diff(&hba, on_disk(&pooler.hba_path)) {
             Ok(Some(planned)) => out.push(planned.map(Operation::Write)),
             Ok(None) => {}
             Err(error) => errors.push(error),
@@ -221,7 +221,7 @@ pub fn diff(
         Ok(entries) => {
             let content = auth_content(&entries, None).expect("plans need no sent verifiers");
             let auth = file(&pooler.auth_path, content, 0o600, Redaction::AuthFile);
-            match files::diff::diff(&auth, live_auth) {
+            match managed_files::diff::diff(&auth, live_auth) {
                 Err(error) => errors.push(error),
                 Ok(planned) => {
                     let mut change = planned.map(|p| p.change);

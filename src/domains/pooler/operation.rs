@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::domains::files::{DesiredFile, Write};
+use crate::managed_files::{DesiredFile, Write};
 
 /// One auth-file entry: a verifier known at plan time, or one this apply sets.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,7 +6,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::desired::{AdminConsole, AuthType, PoolMode};
-use crate::domains::settings::value::SettingValue;
+use crate::pg::setting_value::SettingValue;
 use crate::secret::SecretRef;
 
 /// `[pooler]`: pgBouncer's configuration, rendered and kept in sync by dbops.

@@ -5,9 +5,9 @@
 
 use super::desired::DesiredPooler;
 use super::known;
-use crate::domains::files::grammar::{path, FieldError, Rendered, Writer};
-use crate::domains::files::redaction::HEADER;
-use crate::domains::files::Redaction;
+use crate::managed_files::grammar::{path, FieldError, Rendered, Writer};
+use crate::managed_files::redaction::HEADER;
+use crate::managed_files::Redaction;
 
 /// pgbouncer.ini: settings dbops knows are shown; `[databases]` lines only
 /// when their connection string holds no secret.

@@ -7,12 +7,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::desired::{DesiredDatabase, DesiredPostgres, DesiredRole, RoleAttributes};
 use super::raw::{RawDatabase, RawPostgres, RawRole};
-use crate::diagnostics::{Key, Resolver};
+use crate::diagnostics::Resolver;
 use crate::dsn::Dsn;
 use crate::error::Result;
-
-/// PostgreSQL's identifier limit (NAMEDATALEN - 1), in bytes.
-pub const MAX_NAME_BYTES: usize = 63;
+use crate::pg::names::check_name;
 
 /// Role names PostgreSQL reserves or that mean something else in SQL.
 const RESERVED_ROLE_NAMES: &[&str] = &[
@@ -100,23 +98,6 @@ pub fn resolve(
         roles: desired_roles,
         databases: desired_databases,
     })
-}
-
-/// A name PostgreSQL accepts as an identifier.
-pub fn check_name(name: &str, what: &str, key: &Key<'_>) -> Result<()> {
-    if name.is_empty() {
-        return Err(key.error(format!("a {what} name cannot be empty")));
-    }
-    if name.len() > MAX_NAME_BYTES {
-        return Err(key.error(format!(
-            "{what} name `{name}` is {} bytes long; PostgreSQL allows at most {MAX_NAME_BYTES}",
-            name.len()
-        )));
-    }
-    if name.contains('\0') {
-        return Err(key.error(format!("{what} name contains a NUL byte")));
-    }
-    Ok(())
 }
 
 fn resolve_role(

@@ -11,7 +11,7 @@
 use super::desired::{DesiredSettings, Origin};
 use super::live::{LiveSetting, LiveSettings};
 use super::operation::{is_list, normalize_list, Operation};
-use super::value::{normalize, Normalized};
+use crate::pg::setting_value::{normalize, Normalized};
 use super::SERVICE;
 use crate::error::{Error, Errors};
 use crate::plan::{Action, Address, AttributeChange, Change, DomainDiff, Pending, Value};

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::value::{Spec, VarType};
+use crate::pg::setting_value::{Spec, VarType};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LiveSetting {

@@ -11,7 +11,6 @@ pub mod observe;
 pub mod operation;
 pub mod raw;
 pub mod resolve;
-pub mod value;
 
 pub use operation::Operation;
 

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::value::SettingValue;
+use crate::pg::setting_value::SettingValue;
 
 /// `[server]`: server-wide configuration.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]

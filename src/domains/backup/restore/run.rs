@@ -17,8 +17,8 @@ use super::target::Target;
 use super::tool;
 use crate::domains::backup::desired::{BackupTool, DesiredBackup, Expectation};
 use crate::domains::backup::listing::Lister;
-use crate::domains::bucket::client::{classify, client, failure_error};
-use crate::domains::bucket::desired::DesiredBucket;
+use crate::s3::client::{classify, client, failure_error};
+use crate::s3::BucketSpec;
 use crate::error::{Error, Result};
 use crate::events::{Event, EventSink, Level};
 
@@ -31,7 +31,7 @@ const DISK_MARGIN: u64 = 256 * 1024 * 1024;
 
 pub struct Request<'a> {
     pub backup: &'a DesiredBackup,
-    pub bucket: &'a DesiredBucket,
+    pub bucket: &'a BucketSpec,
     /// The role the checks run as (the admin DSN's user: a superuser there).
     pub user: &'a str,
     pub target: Target,

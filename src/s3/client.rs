@@ -13,10 +13,10 @@ use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::Client;
 use secrecy::ExposeSecret;
 
-use super::desired::DesiredBucket;
+use super::bucket::BucketSpec;
 use crate::error::{Error, ErrorKind};
 
-pub async fn client(bucket: &DesiredBucket, timeout: Duration) -> Client {
+pub async fn client(bucket: &BucketSpec, timeout: Duration) -> Client {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new(bucket.region.clone()))
         .timeout_config(
@@ -147,7 +147,7 @@ pub fn classify<
 
 /// A failure as the message a person reads.
 pub fn failure_error(
-    bucket: &DesiredBucket,
+    bucket: &BucketSpec,
     api: &str,
     property: Option<&str>,
     failure: Failure,

@@ -4,7 +4,7 @@
 use secrecy::SecretString;
 use serde::Serialize;
 
-use super::rule::Rule;
+use super::lifecycle::Rule;
 
 /// A bucket's default encryption.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -34,7 +34,7 @@ impl Encryption {
 }
 
 #[derive(Debug, Clone)]
-pub struct DesiredBucket {
+pub struct BucketSpec {
     pub name: String,
     pub endpoint: Option<String>,
     pub region: String,
@@ -52,7 +52,7 @@ pub struct DesiredBucket {
     pub prune_lifecycle: bool,
 }
 
-impl DesiredBucket {
+impl BucketSpec {
     /// The endpoint for messages: without any user or password it may carry.
     pub fn endpoint_name(&self) -> String {
         match &self.endpoint {
@@ -71,11 +71,11 @@ impl DesiredBucket {
 
 #[cfg(test)]
 mod tests {
-    use super::DesiredBucket;
+    use super::BucketSpec;
 
     #[test]
     fn endpoint_names_drop_credentials() {
-        let bucket = DesiredBucket {
+        let bucket = BucketSpec {
             name: "b".into(),
             endpoint: Some("https://key:hunter2@minio.internal:9000".into()),
             region: "us-east-1".into(),

@@ -1,4 +1,4 @@
-//! Managed files: configuration dbops renders (the WAL-G environment,
+//! Managed files, neutral (no domain): configuration dbops renders (the WAL-G environment,
 //! pgbackrest.conf, pgbouncer.ini and its HBA and auth files) compared with
 //! what is on disk and written atomically with a restrictive mode and an
 //! optional owner. Other domains render the content; this module observes,
