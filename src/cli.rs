@@ -55,11 +55,11 @@ pub enum Command {
         /// Save the plan to apply later with `dbops apply FILE` (holds no secret).
         #[arg(long, value_name = "PLANFILE")]
         out: Option<PathBuf>,
-        /// Plan only this domain (`postgres`, `bucket`, `backup`, `pooler`:
-        /// the first word of the addresses); the others are not read.
+        /// Plan only this domain (the first word of the addresses: `postgres`,
+        /// `pooler`, `bucket`, `backup`); the others are not read.
         /// Repeatable. For a runner that cannot see the database host's files.
-        #[arg(long = "target", value_enum, value_name = "DOMAIN")]
-        target: Vec<crate::engine::scope::Domain>,
+        #[arg(long = "target", value_name = "DOMAIN", value_parser = targets())]
+        target: Vec<String>,
     },
     /// Converge live state on the file: observe, plan, then apply.
     Apply {
@@ -79,26 +79,27 @@ pub enum Command {
         /// restart: accept that the restart puts it in force. Repeatable.
         #[arg(long, value_name = "NAME")]
         accept_pending_restart: Vec<String>,
-        /// Apply only this domain (`postgres`, `bucket`, `backup`, `pooler`:
-        /// the first word of the addresses); the others are not read.
+        /// Apply only this domain (the first word of the addresses: `postgres`,
+        /// `pooler`, `bucket`, `backup`); the others are not read.
         /// Repeatable. For a runner that cannot see the database host's files.
-        #[arg(long = "target", value_enum, value_name = "DOMAIN")]
-        target: Vec<crate::engine::scope::Domain>,
+        #[arg(long = "target", value_name = "DOMAIN", value_parser = targets())]
+        target: Vec<String>,
         /// A plan saved by `dbops plan --out`; refused if live state or the file changed since.
         planfile: Option<PathBuf>,
     },
     /// Read-only check of live state against the file; exit 2 when it drifted.
     Drift {
         /// What exits 2: `drift` (configuration changes and pending
-        /// restarts), `health` (findings: backup health, row-level security)
-        /// or `all`. The report always shows both.
+        /// restarts), `health` (health findings: backups, archiving, drills),
+        /// `security` (security findings: row-level security) or `all`.
+        /// Repeatable. The report always shows everything.
         #[arg(long, value_enum, default_value = "all")]
-        fail_on: FailOn,
-        /// Check only this domain (`postgres`, `bucket`, `backup`, `pooler`:
-        /// the first word of the addresses); the others are not read.
+        fail_on: Vec<FailOn>,
+        /// Check only this domain (the first word of the addresses: `postgres`,
+        /// `pooler`, `bucket`, `backup`); the others are not read.
         /// Repeatable. For a runner that cannot see the database host's files.
-        #[arg(long = "target", value_enum, value_name = "DOMAIN")]
-        target: Vec<crate::engine::scope::Domain>,
+        #[arg(long = "target", value_name = "DOMAIN", value_parser = targets())]
+        target: Vec<String>,
     },
     /// Write a starting dbops.toml from the live cluster (`DATABASE_ROOT_URL`);
     /// read-only, never reads a password.
@@ -151,12 +152,35 @@ pub enum Command {
     Man,
 }
 
-/// Which of drift's answers make it exit 2.
+/// Which of drift's answers make it exit 2: the classes, defined once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum FailOn {
+    /// Configuration drift: changes and pending restarts.
     Drift,
+    /// Health findings.
     Health,
+    /// Security findings.
+    Security,
+    /// Any of them.
     All,
+}
+
+impl FailOn {
+    /// Whether configuration drift makes drift exit 2.
+    pub fn configuration(self) -> bool {
+        matches!(self, FailOn::Drift | FailOn::All)
+    }
+
+    /// Whether a finding of `class` makes drift exit 2.
+    pub fn finding(self, class: crate::plan::FindingClass) -> bool {
+        use crate::plan::FindingClass;
+        match self {
+            FailOn::All => true,
+            FailOn::Drift => false,
+            FailOn::Health => class == FindingClass::Health,
+            FailOn::Security => class == FindingClass::Security,
+        }
+    }
 }
 
 impl Command {
@@ -174,6 +198,11 @@ impl Command {
             Command::Man => "man",
         }
     }
+}
+
+/// The `--target` values: every domain's word, from the registry.
+fn targets() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(crate::engine::registry::targets())
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {

@@ -77,6 +77,15 @@ impl Key<'_> {
         })
     }
 
+    /// A role, database or schema name written at this key, checked against
+    /// PostgreSQL's identifier rules.
+    pub fn check_name(&self, name: &str, what: &str) -> Result<(), Error> {
+        match crate::pg::names::invalid_name(name, what) {
+            Some(why) => Err(self.error(why)),
+            None => Ok(()),
+        }
+    }
+
     /// A warning about this key.
     pub fn warning(&self, message: impl Into<String>) -> Warning {
         Warning {

@@ -30,6 +30,178 @@ pub enum Level {
     Error,
 }
 
+/// Every event dbops emits, `<object>.<what happened>` in the past tense.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
+pub enum EventName {
+    /// A database was created.
+    #[serde(rename = "database.created")]
+    DatabaseCreated,
+    /// A database's owner was changed.
+    #[serde(rename = "database.owner.changed")]
+    DatabaseOwnerChanged,
+    /// A role was created.
+    #[serde(rename = "role.created")]
+    RoleCreated,
+    /// A role's attributes were changed.
+    #[serde(rename = "role.updated")]
+    RoleUpdated,
+    /// A role's password was set.
+    #[serde(rename = "role.password.rotated")]
+    RolePasswordRotated,
+    /// A role was made a member of a group.
+    #[serde(rename = "membership.granted")]
+    MembershipGranted,
+    /// A membership was revoked.
+    #[serde(rename = "membership.revoked")]
+    MembershipRevoked,
+    /// CONNECT on a database was granted to a DSN role.
+    #[serde(rename = "grant.connect.granted")]
+    GrantConnectGranted,
+    /// A declared privilege scope was made equal to the file.
+    #[serde(rename = "grant.changed")]
+    GrantChanged,
+    /// Objects in a database moved to their declared owner.
+    #[serde(rename = "ownership.changed")]
+    OwnershipChanged,
+    /// A server setting was written with `ALTER SYSTEM`.
+    #[serde(rename = "setting.changed")]
+    SettingChanged,
+    /// A server setting was reset.
+    #[serde(rename = "setting.reset")]
+    SettingReset,
+    /// PostgreSQL reloaded its configuration.
+    #[serde(rename = "config.reloaded")]
+    ConfigReloaded,
+    /// A bucket was created.
+    #[serde(rename = "bucket.created")]
+    BucketCreated,
+    /// A bucket's versioning was changed.
+    #[serde(rename = "bucket.versioning.changed")]
+    BucketVersioningChanged,
+    /// A bucket's default encryption was changed.
+    #[serde(rename = "bucket.encryption.changed")]
+    BucketEncryptionChanged,
+    /// A bucket's public access block was changed.
+    #[serde(rename = "bucket.public_access_block.changed")]
+    BucketPublicAccessBlockChanged,
+    /// A bucket's lifecycle rules were replaced.
+    #[serde(rename = "bucket.lifecycle.changed")]
+    BucketLifecycleChanged,
+    /// A managed file was written.
+    #[serde(rename = "file.written")]
+    FileWritten,
+    /// PgBouncer was made to reload.
+    #[serde(rename = "pooler.reloaded")]
+    PoolerReloaded,
+    /// PgBouncer was not running, so not reloaded.
+    #[serde(rename = "pooler.reload.skipped")]
+    PoolerReloadSkipped,
+    /// `[server] restart_command` started.
+    #[serde(rename = "server.restart.started")]
+    ServerRestartStarted,
+    /// PostgreSQL accepted connections again after the restart.
+    #[serde(rename = "server.restart.completed")]
+    ServerRestartCompleted,
+    /// A restore test started.
+    #[serde(rename = "restore_test.started")]
+    RestoreTestStarted,
+    /// A restore test passed.
+    #[serde(rename = "restore_test.completed")]
+    RestoreTestCompleted,
+    /// A restore test failed.
+    #[serde(rename = "restore_test.failed")]
+    RestoreTestFailed,
+    /// The managed passwords verified unchanged and rotated.
+    #[serde(rename = "postgres.passwords.verified")]
+    PostgresPasswordsVerified,
+    /// An apply converged (JSON logs, last).
+    #[serde(rename = "apply.complete")]
+    ApplyComplete,
+    /// The time spent in each phase (debug).
+    #[serde(rename = "observe.timings")]
+    ObserveTimings,
+    /// SCRAM derivations per phase (debug).
+    #[serde(rename = "passwords.derivations")]
+    PasswordsDerivations,
+    /// What reading backup health cost (debug).
+    #[serde(rename = "backup.health.read")]
+    BackupHealthRead,
+}
+
+impl EventName {
+    /// Every name, for documentation checks.
+    pub const ALL: &'static [EventName] = &[
+        EventName::DatabaseCreated,
+        EventName::DatabaseOwnerChanged,
+        EventName::RoleCreated,
+        EventName::RoleUpdated,
+        EventName::RolePasswordRotated,
+        EventName::MembershipGranted,
+        EventName::MembershipRevoked,
+        EventName::GrantConnectGranted,
+        EventName::GrantChanged,
+        EventName::OwnershipChanged,
+        EventName::SettingChanged,
+        EventName::SettingReset,
+        EventName::ConfigReloaded,
+        EventName::BucketCreated,
+        EventName::BucketVersioningChanged,
+        EventName::BucketEncryptionChanged,
+        EventName::BucketPublicAccessBlockChanged,
+        EventName::BucketLifecycleChanged,
+        EventName::FileWritten,
+        EventName::PoolerReloaded,
+        EventName::PoolerReloadSkipped,
+        EventName::ServerRestartStarted,
+        EventName::ServerRestartCompleted,
+        EventName::RestoreTestStarted,
+        EventName::RestoreTestCompleted,
+        EventName::RestoreTestFailed,
+        EventName::PostgresPasswordsVerified,
+        EventName::ApplyComplete,
+        EventName::ObserveTimings,
+        EventName::PasswordsDerivations,
+        EventName::BackupHealthRead,
+    ];
+
+    /// The name as logged: `role.password.rotated`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventName::DatabaseCreated => "database.created",
+            EventName::DatabaseOwnerChanged => "database.owner.changed",
+            EventName::RoleCreated => "role.created",
+            EventName::RoleUpdated => "role.updated",
+            EventName::RolePasswordRotated => "role.password.rotated",
+            EventName::MembershipGranted => "membership.granted",
+            EventName::MembershipRevoked => "membership.revoked",
+            EventName::GrantConnectGranted => "grant.connect.granted",
+            EventName::GrantChanged => "grant.changed",
+            EventName::OwnershipChanged => "ownership.changed",
+            EventName::SettingChanged => "setting.changed",
+            EventName::SettingReset => "setting.reset",
+            EventName::ConfigReloaded => "config.reloaded",
+            EventName::BucketCreated => "bucket.created",
+            EventName::BucketVersioningChanged => "bucket.versioning.changed",
+            EventName::BucketEncryptionChanged => "bucket.encryption.changed",
+            EventName::BucketPublicAccessBlockChanged => "bucket.public_access_block.changed",
+            EventName::BucketLifecycleChanged => "bucket.lifecycle.changed",
+            EventName::FileWritten => "file.written",
+            EventName::PoolerReloaded => "pooler.reloaded",
+            EventName::PoolerReloadSkipped => "pooler.reload.skipped",
+            EventName::ServerRestartStarted => "server.restart.started",
+            EventName::ServerRestartCompleted => "server.restart.completed",
+            EventName::RestoreTestStarted => "restore_test.started",
+            EventName::RestoreTestCompleted => "restore_test.completed",
+            EventName::RestoreTestFailed => "restore_test.failed",
+            EventName::PostgresPasswordsVerified => "postgres.passwords.verified",
+            EventName::ApplyComplete => "apply.complete",
+            EventName::ObserveTimings => "observe.timings",
+            EventName::PasswordsDerivations => "passwords.derivations",
+            EventName::BackupHealthRead => "backup.health.read",
+        }
+    }
+}
+
 /// One line of `--log-format json` (schemas/event.schema.json).
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Event {
@@ -37,10 +209,10 @@ pub struct Event {
     pub timestamp: String,
     pub level: Level,
     /// `<object>.<what happened>`: `role.password.rotated`, `apply.complete`, ...
-    pub event: String,
+    pub event: EventName,
     /// The plan address the event is about, when it is about one.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub address: Option<String>,
+    pub address: Option<Address>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// Event-specific figures and names (never a secret).
@@ -58,22 +230,22 @@ pub fn schema_text() -> String {
 
 impl Event {
     /// A change done at `address`.
-    pub fn new(event: &str, address: &Address) -> Self {
+    pub fn new(event: EventName, address: &Address) -> Self {
         Self {
             timestamp: now(),
             level: Level::Info,
-            event: event.to_string(),
-            address: Some(address.to_string()),
+            event,
+            address: Some(address.clone()),
             message: None,
             details: None,
         }
     }
 
-    pub fn message(event: &str, message: impl Into<String>) -> Self {
+    pub fn message(event: EventName, message: impl Into<String>) -> Self {
         Self {
             timestamp: now(),
             level: Level::Info,
-            event: event.to_string(),
+            event,
             address: None,
             message: Some(message.into()),
             details: None,
@@ -99,20 +271,20 @@ fn now() -> String {
 pub trait EventSink {
     fn emit(&self, event: Event);
 
-    /// Where apply is now, for people told about an interruption: a phrase
-    /// such as "in the role transaction". Not an event; never logged.
-    fn progress(&self, _where: &'static str) {}
+    /// Where apply is now, for people told about an interruption. Not an
+    /// event; never logged.
+    fn progress(&self, _where: Progress) {}
 }
 
-/// Phrases domains pass to [`EventSink::progress`] that change what an
-/// interruption means.
-pub mod progress {
+/// Where apply is, as far as an interruption's meaning goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
     /// Statements sent inside the role transaction, not committed.
-    pub const ROLE_TRANSACTION: &str = "in the role transaction";
+    RoleTransaction,
     /// `COMMIT` sent, its answer not received: the outcome is unknown.
-    pub const COMMITTING: &str = "committing the role transaction";
+    Committing,
     /// Between steps: everything logged so far is applied.
-    pub const BETWEEN_STEPS: &str = "between steps";
+    BetweenSteps,
 }
 
 /// Events to stderr, each written and flushed when emitted; remembers them so
@@ -120,7 +292,7 @@ pub mod progress {
 pub struct EventLog {
     format: LogFormat,
     emitted: RefCell<Vec<Event>>,
-    progress: std::cell::Cell<&'static str>,
+    progress: std::cell::Cell<Progress>,
 }
 
 impl EventLog {
@@ -128,12 +300,12 @@ impl EventLog {
         Self {
             format,
             emitted: RefCell::new(Vec::new()),
-            progress: std::cell::Cell::new(progress::BETWEEN_STEPS),
+            progress: std::cell::Cell::new(Progress::BetweenSteps),
         }
     }
 
     /// The last progress a domain reported.
-    pub fn last_progress(&self) -> &'static str {
+    pub fn last_progress(&self) -> Progress {
         self.progress.get()
     }
 
@@ -154,10 +326,10 @@ impl EventLog {
             }
             LogFormat::Text => match (&event.address, &event.message) {
                 (Some(address), _) => {
-                    writeln!(stderr, "{address}: {}", event.event.replace('.', " "))
+                    writeln!(stderr, "{address}: {}", event.event.as_str().replace('.', " "))
                 }
                 (None, Some(message)) => writeln!(stderr, "{message}"),
-                (None, None) => writeln!(stderr, "{}", event.event),
+                (None, None) => writeln!(stderr, "{}", event.event.as_str()),
             },
         };
         let _ = stderr.flush();
@@ -170,7 +342,7 @@ impl EventSink for EventLog {
         self.emitted.borrow_mut().push(event);
     }
 
-    fn progress(&self, place: &'static str) {
+    fn progress(&self, place: Progress) {
         self.progress.set(place);
     }
 }

@@ -10,6 +10,7 @@
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub(crate) mod contract;
 pub mod diagnostics;
 pub mod domains;
 pub mod dsn;

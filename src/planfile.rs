@@ -27,7 +27,7 @@ pub struct PlanFile {
     pub changes: serde_json::Value,
     /// The domains `--target` named; none for a whole plan.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub targets: Vec<crate::engine::scope::Domain>,
+    pub targets: Vec<String>,
 }
 
 impl PlanFile {
@@ -51,7 +51,7 @@ impl PlanFile {
     }
 
     /// Records the domains the plan was limited to.
-    pub fn with_targets(mut self, targets: Vec<crate::engine::scope::Domain>) -> Self {
+    pub fn with_targets(mut self, targets: Vec<String>) -> Self {
         self.targets = targets;
         self
     }

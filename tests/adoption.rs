@@ -248,7 +248,7 @@ fn the_rls_owner_bypass_lint_fires_and_is_silent_once_forced_or_moved() {
     let plan = dbops.run(&["plan", "--detailed-exitcode"]);
     plan.expect_code(0);
     assert!(
-        plan.stdout.contains("Row-level security:"),
+        plan.stdout.contains("Security findings:"),
         "a warning in plan:\n{}",
         plan.stdout
     );

@@ -36,7 +36,7 @@ fn plan_formats_exit_codes_and_colors() {
         .run(&["plan", "--format", "json", "--detailed-exitcode"]);
     json.expect_code(2);
     let document: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
-    assert_eq!(document["format_version"], "2.0");
+    assert_eq!(document["format_version"], "3.0");
     let violations = crate::support::schema::violations("report.schema.json", &document);
     assert!(violations.is_empty(), "{violations:?}");
     assert_eq!(document["command"], "plan");
@@ -109,7 +109,7 @@ fn dbops_file_env_points_at_the_desired_state_file() {
     out.expect_code(0);
     assert!(
         out.stdout
-            .contains("declares 2 roles, 1 databases, 0 grants, 0 settings, 0 buckets, 0 backup tools, 0 poolers"),
+            .contains("declares 2 roles, 1 databases, 0 poolers, 0 grants, 0 buckets, 0 backup tools, 0 settings"),
         "{}",
         out.stdout
     );

@@ -67,7 +67,7 @@ fn out_of_band_changes_are_reported_by_drift_and_repaired_by_apply() {
     let document: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(
         document["drift"],
-        serde_json::json!({"configuration": true, "findings": false})
+        serde_json::json!({"configuration": true, "findings": false, "health": false, "security": false})
     );
     let violations = crate::support::schema::violations("report.schema.json", &document);
     assert!(violations.is_empty(), "{violations:?}");

@@ -12,6 +12,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use dbops::managed_files::grammar::{Entry, Written};
+use dbops::managed_files::Grammar;
 use dbops::engine::session::resolve;
 use toml_edit::{DocumentMut, Item, Value};
 
@@ -121,31 +122,20 @@ impl Base {
         let path = self.dir.path().join("dbops.toml");
         std::fs::write(&path, toml).unwrap();
         let resolved = resolve(&path).ok()?;
-        let desired = resolved.desired;
-        let mut files = Vec::new();
-        if let Some(pooler) = &desired.pooler {
-            let ini = dbops::domains::pooler::render::ini(pooler).expect("resolution checked it");
-            files.push(("pgbouncer.ini".to_string(), ini.content, ini.entries));
-            if let Some(hba) = dbops::domains::pooler::render::hba(pooler) {
-                let hba = hba.expect("resolution checked it");
-                files.push(("hba".to_string(), hba.content, hba.entries));
-            }
-            let entries: Vec<(String, String)> = pooler
-                .users
-                .iter()
-                .map(|u| (u.clone(), "SCRAM-SHA-256$4096:c2FsdA==$a:b".to_string()))
-                .collect();
-            let auth = dbops::domains::pooler::render::auth_file(&entries).expect("checked");
-            files.push(("auth".to_string(), auth.content, auth.entries));
-        }
-        for file in desired.backup.iter().flat_map(|b| b.files.iter()) {
-            let kind = if file.path.extension().is_some_and(|e| e == "env") {
-                "env"
-            } else {
-                "pgbackrest.conf"
-            };
-            files.push((kind.to_string(), file.content.clone(), file.carried.clone()));
-        }
+        let files = resolved
+            .rendered_files()
+            .into_iter()
+            .map(|file| {
+                let kind = match file.grammar {
+                    Grammar::PgBouncerIni => "pgbouncer.ini",
+                    Grammar::PgBouncerHba => "hba",
+                    Grammar::PgBouncerAuth => "auth",
+                    Grammar::Env => "env",
+                    Grammar::PgBackRestConf => "pgbackrest.conf",
+                };
+                (kind.to_string(), file.content, file.entries)
+            })
+            .collect();
         Some(files)
     }
 }

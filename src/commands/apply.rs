@@ -12,11 +12,12 @@ use std::time::Duration;
 
 use super::ExitStatus;
 use crate::cli::Settings;
-use crate::domains::settings::SERVICE as POSTGRES;
-use crate::engine::scope::{Domain, Scope};
+use crate::contract::facts::{SentVerifiers, VerifiedPasswords};
+use crate::engine::restart::{self, Policy};
+use crate::engine::scope::Scope;
 use crate::engine::{self, Plan, Session};
 use crate::error::{Error, ErrorKind, Errors, Result};
-use crate::events::{Event, EventLog, EventSink};
+use crate::events::{Event, EventLog, EventName, EventSink, Progress};
 use crate::pg::connect::Access;
 use crate::pg::lock;
 use crate::pg::scram;
@@ -35,7 +36,7 @@ pub struct Options {
     /// Settings changed by hand that may ride along with the restart.
     pub accept_pending_restart: Vec<String>,
     /// `--target`: the domains to apply; none for all.
-    pub target: Vec<Domain>,
+    pub target: Vec<String>,
 }
 
 pub async fn run(
@@ -80,11 +81,16 @@ pub async fn run(
         }
     }
     lock::acquire(&session.client, options.lock_timeout).await?;
-    let live = session.observe().await?;
     let derived_before = scram::derivations();
-    let plan = session.plan(&live).await?;
+    let live = session.observe().await?;
+    let plan = session.plan(&live)?;
     let derived_by_plan = scram::derivations() - derived_before;
-    let verified: Vec<String> = session.known_verifiers.keys().cloned().collect();
+    let verified: Vec<String> = session
+        .facts
+        .cloned::<VerifiedPasswords>()
+        .0
+        .into_keys()
+        .collect();
     if let Some(saved) = &saved {
         if saved.live_digest != live.fingerprint() {
             return Err(stale(planfile, "the live state changed since the plan was saved").into());
@@ -99,12 +105,7 @@ pub async fn run(
     }
 
     if options.allow_restart {
-        refuse_restart(
-            options,
-            &plan,
-            session.desired.settings.restart_command.is_some(),
-            true,
-        )?;
+        restart::check(&session, &plan, &options.accept_pending_restart, true)?;
     }
 
     if plan.is_empty() {
@@ -139,7 +140,7 @@ pub async fn run(
         scram::derivations() - derived_before,
     ));
     if !remaining.is_empty() {
-        return Err(not_converged(&remaining).into());
+        return Err(restart::not_converged(&remaining).into());
     }
     match settings.format {
         Format::Text => {
@@ -173,10 +174,10 @@ pub async fn run(
     let status =
         finish_restarts(settings, printer, options, &mut session, &remaining, &log).await?;
     let rotated: Vec<String> = session
-        .known_verifiers
-        .keys()
-        .filter(|role| !verified.contains(role))
-        .cloned()
+        .facts
+        .cloned::<SentVerifiers>()
+        .0
+        .into_keys()
         .collect();
     evidence(settings, &log, &plan, &verified, rotated);
     Ok(status)
@@ -195,7 +196,7 @@ fn evidence(
 ) {
     log.emit(
         Event::message(
-            "postgres.passwords.verified",
+            EventName::PostgresPasswordsVerified,
             format!(
                 "passwords: {} verified unchanged, {} rotated",
                 verified.len(),
@@ -211,7 +212,7 @@ fn evidence(
         let summary = plan.summary();
         log.emit(
             Event::message(
-                "apply.complete",
+                EventName::ApplyComplete,
                 "live state matches the desired-state file",
             )
             .details(serde_json::json!({
@@ -223,8 +224,8 @@ fn evidence(
     }
 }
 
-/// Settings waiting for a restart: restart PostgreSQL when allowed, and say
-/// plainly which service each pending item waits for.
+/// Settings waiting for a restart: say which service each waits for, and
+/// restart PostgreSQL when allowed.
 async fn finish_restarts(
     settings: &Settings,
     printer: &Printer,
@@ -233,132 +234,24 @@ async fn finish_restarts(
     plan: &Plan,
     log: &EventLog,
 ) -> Result<ExitStatus, Errors> {
-    let quoted = |items: Vec<&crate::plan::Pending>| -> Vec<String> {
-        items.iter().map(|p| format!("`{}`", p.address)).collect()
+    let policy = Policy {
+        allow: options.allow_restart,
+        accepted: &options.accept_pending_restart,
+        lock_timeout: options.lock_timeout,
+        timeout: options.restart_timeout,
+        connect_timeout: settings.connect_timeout,
     };
-    for service in plan
-        .pending
-        .iter()
-        .map(|p| p.service)
-        .filter(|s| !s.restartable_by_dbops)
-        .collect::<std::collections::BTreeSet<_>>()
-    {
-        let names = quoted(plan.pending_for(service));
-        printer.note(&format!(
-            "Restart required: {} take effect when {} restarts; dbops does not restart {}.",
-            names.join(", "),
-            service.name,
-            service.name
-        ));
+    let advice = restart::advise(session, plan, &policy)?;
+    for note in &advice.notes {
+        printer.note(note);
     }
-    let names = quoted(
-        plan.pending_for(POSTGRES)
-            .into_iter()
-            .filter(|p| p.declared)
-            .collect(),
-    );
-    if names.is_empty() {
-        return Ok(ExitStatus::Success);
-    }
-    if !options.allow_restart {
-        printer.note(&format!(
-            "Restart required: {} take effect when PostgreSQL restarts. Run `dbops apply --allow-restart` \
-             (it runs `[server] restart_command`) or restart PostgreSQL yourself.",
-            names.join(", ")
-        ));
-        return Ok(ExitStatus::Success);
-    }
-    refuse_restart(
-        options,
-        plan,
-        session.desired.settings.restart_command.is_some(),
-        false,
-    )?;
-    let command = session
-        .desired
-        .settings
-        .restart_command
-        .clone()
-        .expect("refuse_restart checked it");
-    log.emit(Event::message(
-        "server.restart.started",
-        "running `[server] restart_command`",
-    ));
-    let admin = session.desired.postgres.admin.clone();
-    engine::restart::restart(
-        &command,
-        &admin,
-        options.restart_timeout,
-        settings.connect_timeout,
-    )
-    .await?;
-    session.reconnect().await?;
-    lock::acquire(&session.client, options.lock_timeout).await?;
-    log.emit(Event::message(
-        "server.restart.completed",
-        "PostgreSQL is back",
-    ));
-    let (_, after) = session.settle(SETTLE).await?;
-    if !after.is_empty() || !after.pending_for(POSTGRES).is_empty() {
-        return Err(not_converged(&after)
-            .cause("observed after the restart")
-            .into());
-    }
-    if settings.format == Format::Text {
-        printer.out("PostgreSQL restarted; every setting is in force.\n");
+    if let Some(command) = advice.restart {
+        restart::restart_and_settle(session, &command, &policy, log).await?;
+        if settings.format == Format::Text {
+            printer.out("PostgreSQL restarted; every setting is in force.\n");
+        }
     }
     Ok(ExitStatus::Success)
-}
-
-/// Why `--allow-restart` cannot restart PostgreSQL for this plan, checked
-/// before anything changes and again after apply: a setting changed by hand
-/// and pending would ride along unaccepted, or there is no restart command.
-/// `plan` restarts PostgreSQL when one of its changes or a declared pending
-/// setting waits for it.
-fn refuse_restart(options: &Options, plan: &Plan, has_command: bool, before: bool) -> Result<()> {
-    let unchanged = if before { "; nothing was changed" } else { "" };
-    let mut waiting: Vec<String> = plan
-        .changes()
-        .filter(|c| c.restart == Some(POSTGRES))
-        .map(|c| format!("`{}`", c.address))
-        .collect();
-    let (declared, undeclared): (Vec<&crate::plan::Pending>, Vec<&crate::plan::Pending>) = plan
-        .pending_for(POSTGRES)
-        .into_iter()
-        .partition(|p| p.declared);
-    waiting.extend(declared.iter().map(|p| format!("`{}`", p.address)));
-    waiting.dedup();
-    if waiting.is_empty() {
-        return Ok(());
-    }
-    let refused: Vec<String> = undeclared
-        .iter()
-        .filter(|p| {
-            !options
-                .accept_pending_restart
-                .iter()
-                .any(|name| p.address == crate::domains::settings::diff::address(name))
-        })
-        .map(|p| format!("`{}`", p.address))
-        .collect();
-    if !refused.is_empty() {
-        return Err(Error::config(format!(
-            "refusing to restart PostgreSQL: the restart would also put in force {}, changed by hand and not in the file",
-            refused.join(", ")
-        ))
-        .cause(format!("the file's own settings that wait for it: {}", waiting.join(", ")))
-        .hint(format!("declare them in `[server.settings]`, reset them (`ALTER SYSTEM RESET`), or accept each with `--accept-pending-restart NAME`{unchanged}"))
-        );
-    }
-    if !has_command {
-        return Err(Error::config(format!(
-            "{} wait for a restart, and `--allow-restart` was given, but `[server] restart_command` is not set",
-            waiting.join(", ")
-        ))
-        .hint(format!("set `restart_command` in `[server]` (e.g. `docker compose restart postgres`), or apply without `--allow-restart` and restart PostgreSQL yourself{unchanged}"))
-        );
-    }
-    Ok(())
 }
 
 /// Applies, unless SIGINT or SIGTERM comes first: then stops at once (an open
@@ -377,13 +270,15 @@ async fn apply_until_signalled(session: &mut Session, plan: &Plan, log: &EventLo
         _ = terminate.recv() => (libc::SIGTERM, "SIGTERM"),
     };
     let what = match log.last_progress() {
-        crate::events::progress::ROLE_TRANSACTION => {
+        Progress::RoleTransaction => {
             "the role transaction was rolled back; run `dbops apply` again".to_string()
         }
-        crate::events::progress::COMMITTING => {
+        Progress::Committing => {
             "it came while committing the role transaction, so its outcome is unknown; the next `dbops plan` tells".to_string()
         }
-        _ => "what was applied before it is in the log above; run `dbops apply` again".to_string(),
+        Progress::BetweenSteps => {
+            "what was applied before it is in the log above; run `dbops apply` again".to_string()
+        }
     };
     Err(Error::interrupted(
         number,
@@ -395,33 +290,13 @@ async fn apply_until_signalled(session: &mut Session, plan: &Plan, log: &EventLo
 /// passwords, making new verifiers, checking convergence (always none: what
 /// apply sent is compared byte for byte). A `debug` event, JSON log only.
 fn derivations_event(plan: u64, apply: u64, convergence: u64) -> Event {
-    Event::message("passwords.derivations", "SCRAM derivations by phase")
+    Event::message(EventName::PasswordsDerivations, "SCRAM derivations by phase")
         .level(crate::events::Level::Debug)
         .details(serde_json::json!({
             "verify_plan": plan,
             "new_verifiers": apply,
             "verify_convergence": convergence,
         }))
-}
-
-fn not_converged(remaining: &Plan) -> Error {
-    let addresses: Vec<String> = remaining
-        .changes()
-        .map(|c| format!("`{}`", c.address))
-        .chain(
-            remaining
-                .pending
-                .iter()
-                .map(|p| format!("`{}` (pending restart)", p.address)),
-        )
-        .collect();
-    Error::new(format!(
-        "apply did not converge: {} item(s) remain: {}",
-        addresses.len(),
-        addresses.join(", ")
-    ))
-    .kind(ErrorKind::Conflict)
-    .hint("something else changed these objects during the apply, or the server ignored a change; run `dbops plan` to see them")
 }
 
 fn stale(planfile: Option<&Path>, why: &str) -> Error {

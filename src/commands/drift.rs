@@ -1,12 +1,13 @@
 //! `dbops drift`: the nightly read-only check. Exit 0 in sync, 2 drifted;
-//! `--fail-on` chooses whether configuration drift, findings or both count.
+//! `--fail-on` chooses which classes count: configuration drift, health
+//! findings, security findings, or all.
 
 use super::ExitStatus;
 use crate::cli::{FailOn, Settings};
 use crate::engine::scope::Scope;
 use crate::engine::Session;
 use crate::error::Errors;
-use crate::events::{Event, EventLog, EventSink, Level};
+use crate::events::{EventLog, EventSink};
 use crate::pg::connect::Access;
 use crate::printer::Printer;
 use crate::render::{render, Kind, Report};
@@ -14,7 +15,7 @@ use crate::render::{render, Kind, Report};
 pub async fn run(
     settings: &Settings,
     printer: &Printer,
-    fail_on: FailOn,
+    fail_on: &[FailOn],
     scope: Scope,
 ) -> Result<ExitStatus, Errors> {
     let mut session = Session::open(
@@ -26,29 +27,18 @@ pub async fn run(
     .await?;
     printer.warnings(&session.warnings);
     let (live, mut plan) = session.observe_and_plan().await?;
-    let health = session.health().await?;
-    plan.findings.extend(health.findings);
     let log = EventLog::new(settings.log_format);
     log.emit(session.timings.event(live.statements()));
-    log.emit(
-        Event::message("backup.health.read", "backup health read")
-            .level(Level::Debug)
-            .details(serde_json::json!({
-                "s3_requests": health.requests,
-                "wal_check_s3_requests": health.wal_requests,
-            })),
-    );
+    plan.findings.extend(session.health(&log).await?);
     printer.out(&render(
         settings.format,
         &Report::new(Kind::Drift, &plan, settings.color),
     ));
     let configuration = !plan.is_empty() || !plan.pending.is_empty();
-    let findings = !plan.findings.is_empty();
-    let fails = match fail_on {
-        FailOn::Drift => configuration,
-        FailOn::Health => findings,
-        FailOn::All => configuration || findings,
-    };
+    let fails = fail_on.iter().any(|class| {
+        (configuration && class.configuration())
+            || plan.findings.iter().any(|f| class.finding(f.class))
+    });
     Ok(if fails {
         ExitStatus::Changes
     } else {

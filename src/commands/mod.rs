@@ -73,7 +73,7 @@ pub async fn run(settings: &Settings, command: Command) -> Result<ExitStatus, Er
             apply::run(settings, &printer, &options, planfile.as_deref()).await
         }
         Command::Drift { fail_on, target } => {
-            drift::run(settings, &printer, fail_on, Scope::new(&target)).await
+            drift::run(settings, &printer, &fail_on, Scope::new(&target)).await
         }
         Command::Import {
             out,

@@ -42,18 +42,14 @@ pub async fn run_command(
         )
         .hint("declare `[backup]` with its tool and bucket")
     })?;
-    let bucket = backup
-        .bucket
-        .as_ref()
-        .and_then(|name| desired.buckets.iter().find(|b| &b.name == name))
-        .ok_or_else(|| {
+    let bucket = backup.bucket.as_ref().ok_or_else(|| {
             Error::new("`dbops restore-test` needs `backup.bucket`: the evidence goes there")
                 .hint("name the `[bucket.NAME]` the backups go to")
         })?;
     let request = Request {
         backup,
         bucket,
-        user: &desired.postgres.admin.user,
+        user: &resolved.admin()?.dsn.user,
         target,
         named: options.backup.as_deref(),
         keep: options.keep,

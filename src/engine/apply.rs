@@ -1,60 +1,62 @@
 //! Apply: walks a plan in order, hands each run of one domain's changes to
 //! that domain through the registry, and lets the domains emit each event the
-//! moment its change is done. When a step fails, the error says what was
-//! applied, what was not, and what is left inconsistent between domains; the
-//! events already emitted stay in the log.
+//! moment its change is done. What a step publishes (the verifiers the role
+//! transaction sent) is on the board for the steps after it. When a step
+//! fails, the error says what was applied, what was not, and what is left
+//! inconsistent between domains; the events already emitted stay in the log.
 
 use std::collections::BTreeSet;
 
-use super::registry::{self, ApplyContext};
+use super::registry::{self, Operation};
 use super::{Plan, Session};
+use crate::contract::Apply;
 use crate::error::Result;
 use crate::events::EventLog;
 use crate::plan::{Address, Planned};
 
 pub async fn apply(session: &mut Session, plan: &Plan, log: &EventLog) -> Result<()> {
-    let timeout = session.timeout();
-    let mut context = ApplyContext {
-        client: &mut session.client,
-        desired: &session.desired,
-        timeout,
-        sent: Default::default(),
-    };
-    let changes: Vec<&Planned<registry::Operation>> = plan.changes.iter().collect();
-    let mut index = 0;
+    let mut facts = session.facts.clone();
+    let changes: Vec<&Planned<Operation>> = plan.changes.iter().collect();
     let before = log.emitted().len();
+    let mut index = 0;
     let outcome = loop {
-        if index >= changes.len() {
+        let Some(first) = changes.get(index) else {
             break Ok(());
-        }
-        let domain = registry::domain(&changes[index].operation);
+        };
+        let domain = first.operation.domain();
         let end = changes[index..]
             .iter()
-            .position(|p| registry::domain(&p.operation) != domain)
+            .position(|p| p.operation.domain() != domain)
             .map_or(changes.len(), |n| index + n);
-        if let Err(error) = registry::apply_step(&changes[index..end], &mut context, log).await {
-            break Err(error);
+        let admin = session.admin().clone();
+        let timeout = session.timeout();
+        let mut context = Apply {
+            client: &mut session.client,
+            admin: &admin,
+            timeout,
+            facts: &facts,
+        };
+        match registry::apply_step(&changes[index..end], &session.desired, &mut context, log).await
+        {
+            Ok(published) => facts.extend(published),
+            Err(error) => break Err(error),
         }
         index = end;
     };
-    let sent = std::mem::take(&mut context.sent);
-    // What this run set is known: the convergence check compares it byte for byte.
-    session.known_verifiers.extend(sent.clone());
+    session.learn(facts.clone());
     let Err(error) = outcome else {
         return Ok(());
     };
     // Applied: every change whose event was emitted, in plan order.
-    let done: BTreeSet<String> = log.emitted()[before..]
+    let done: BTreeSet<Address> = log.emitted()[before..]
         .iter()
         .filter_map(|e| e.address.clone())
         .collect();
-    let (applied, not_applied): (Vec<&Address>, Vec<&Address>) = plan
-        .changes()
-        .map(|c| &c.address)
-        .partition(|a| done.contains(&a.to_string()));
-    let quoted = |list: &[&Address]| -> String {
+    let (applied, not_applied): (Vec<&Planned<Operation>>, Vec<&Planned<Operation>>) =
+        changes.iter().partition(|p| done.contains(&p.change.address));
+    let quoted = |list: &[&Planned<Operation>]| -> String {
         list.iter()
-            .map(|a| format!("`{a}`"))
+            .map(|p| format!("`{}`", p.change.address))
             .collect::<Vec<_>>()
             .join(", ")
     };
@@ -65,8 +67,7 @@ pub async fn apply(session: &mut Session, plan: &Plan, log: &EventLog) -> Result
     if !not_applied.is_empty() {
         failure = failure.cause(format!("not applied: {}", quoted(&not_applied)));
     }
-    let applied: BTreeSet<Address> = applied.into_iter().cloned().collect();
-    for inconsistency in registry::inconsistencies(&applied, plan, &sent) {
+    for inconsistency in registry::unapplied(&not_applied, &facts) {
         failure = failure.cause(inconsistency);
     }
     Err(failure.hint(

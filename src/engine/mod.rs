@@ -9,9 +9,10 @@ pub mod registry;
 pub mod restart;
 pub mod scope;
 pub mod session;
+mod table;
 
-pub use registry::{DesiredState, LiveState, Operation};
+pub(crate) use registry::Operation;
 pub use session::{Session, Timings};
 
 /// The plan commands work with: changes carry the registry's operations.
-pub type Plan = crate::plan::Plan<Operation>;
+pub(crate) type Plan = crate::plan::Plan<Operation>;

@@ -1,120 +1,57 @@
-//! `--target DOMAIN`: which domains a run plans and applies, named by the
-//! first word of their addresses, like Terraform's `-target`. A domain left
-//! out is not read (its files, its remote API) and gets no change; the
-//! registry restricts the desired state before observing, and the session
-//! drops the left-out changes after the diff. Targets pull in what they
-//! depend on: the pooler's auth file follows the roles' passwords, so
-//! `pooler` brings `postgres` along.
+//! `--target DOMAIN`: which domains a run reads, plans and applies, named by
+//! the first word of their addresses, like Terraform's `-target`. The values
+//! come from the registry's table. A domain left out is not read (its files,
+//! its remote API) and gets no change. Targets bring what they depend on: a
+//! domain declares the words targeting it brings along (the pooler's auth
+//! file follows the roles' passwords, so `pooler` brings `postgres`).
 
 use std::collections::BTreeSet;
 
-use serde::{Deserialize, Serialize};
+use super::registry;
+use crate::contract::DomainId;
 
-use super::registry::DesiredState;
-use crate::plan::Plan;
-
-/// A domain `--target` can name.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    clap::ValueEnum,
-    Serialize,
-    Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Domain {
-    /// Roles, databases, memberships, grants, ownership and server settings.
-    Postgres,
-    /// The buckets' S3 configuration (and, for drift, backup health).
-    Bucket,
-    /// The backup tool's rendered files, on the database host.
-    Backup,
-    /// pgBouncer's files and admin console, on the database host.
-    Pooler,
-}
-
-impl Domain {
-    pub fn name(self) -> &'static str {
-        match self {
-            Domain::Postgres => "postgres",
-            Domain::Bucket => "bucket",
-            Domain::Backup => "backup",
-            Domain::Pooler => "pooler",
-        }
-    }
-}
-
-/// What a run covers: everything (no `--target`), or the targeted domains.
+/// What a run covers: everything (no `--target`), or the targeted words.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Scope {
-    targets: BTreeSet<Domain>,
+    targets: BTreeSet<&'static str>,
 }
 
 impl Scope {
-    pub fn new(targets: &[Domain]) -> Self {
-        let mut targets: BTreeSet<Domain> = targets.iter().copied().collect();
-        if targets.contains(&Domain::Pooler) {
-            targets.insert(Domain::Postgres);
+    /// From `--target` values (checked against [`registry::targets`] by the
+    /// command line); unknown words are ignored.
+    pub fn new(targets: &[String]) -> Self {
+        let mut words: BTreeSet<&'static str> = registry::targets()
+            .into_iter()
+            .filter(|word| targets.iter().any(|t| t == word))
+            .collect();
+        for (id, brings) in registry::domains() {
+            if words.contains(id.word) {
+                words.extend(brings.iter().copied());
+            }
         }
-        Self { targets }
+        Self { targets: words }
     }
 
     pub fn everything(&self) -> bool {
         self.targets.is_empty()
     }
 
-    pub fn includes(&self, domain: Domain) -> bool {
-        self.targets.is_empty() || self.targets.contains(&domain)
+    pub(crate) fn includes(&self, domain: DomainId) -> bool {
+        self.targets.is_empty() || self.targets.contains(domain.word)
     }
 
-    /// The targeted domains, for plan files and messages.
-    pub fn targets(&self) -> Vec<Domain> {
-        self.targets.iter().copied().collect()
+    /// The targeted words, in the table's order, for plan files and messages.
+    pub fn targets(&self) -> Vec<String> {
+        registry::targets()
+            .into_iter()
+            .filter(|word| self.targets.contains(word))
+            .map(str::to_string)
+            .collect()
     }
 
-    /// `postgres`, `bucket` for messages.
+    /// `` `postgres`, `bucket` `` for messages.
     pub fn describe(&self) -> String {
-        self.targets
-            .iter()
-            .map(|d| format!("`{}`", d.name()))
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
-
-    /// Drops what a left-out domain would read: buckets, the backup tool's
-    /// files, the pooler. PostgreSQL is always read (the session is on it,
-    /// and the pooler's auth file derives from it).
-    pub fn restrict(&self, desired: &mut DesiredState) {
-        if !self.includes(Domain::Bucket) {
-            desired.buckets.clear();
-        }
-        if !self.includes(Domain::Backup) {
-            if let Some(backup) = desired.backup.as_mut() {
-                backup.files.clear();
-            }
-        }
-        if !self.includes(Domain::Pooler) {
-            desired.pooler = None;
-        }
-        if !self.everything() {
-            super::registry::drop_untargetable(desired);
-        }
-    }
-
-    /// Keeps the changes and pending restarts of the targeted domains.
-    pub fn filter<O>(&self, plan: &mut Plan<O>) {
-        if self.everything() {
-            return;
-        }
-        let keep = |domain: &str| self.targets.iter().any(|d| d.name() == domain);
-        plan.changes.retain(|c| keep(c.change.address.domain()));
-        plan.pending.retain(|p| keep(p.address.domain()));
+        quoted(self.targets().iter().map(String::as_str))
     }
 
     /// Terraform's warning, for stderr.
@@ -122,20 +59,21 @@ impl Scope {
         if self.everything() {
             return None;
         }
-        let left_out: Vec<String> = [
-            Domain::Postgres,
-            Domain::Bucket,
-            Domain::Backup,
-            Domain::Pooler,
-        ]
-        .into_iter()
-        .filter(|d| !self.targets.contains(d))
-        .map(|d| format!("`{}`", d.name()))
-        .collect();
+        let left_out = quoted(
+            registry::targets()
+                .into_iter()
+                .filter(|word| !self.targets.contains(word)),
+        );
         Some(format!(
-            "`--target` is in effect: planning {} only; {} were not read and may have drifted. A password rotated here reaches pgBouncer's auth file only when `pooler` is targeted too. Run a full plan and apply where every file is visible (docs/ci.md).",
+            "`--target` is in effect: planning {} only; {left_out} were not read and may have drifted. A password rotated here reaches pgBouncer's auth file only when `pooler` is targeted too. Run a full plan and apply where every file is visible (docs/ci.md).",
             self.describe(),
-            left_out.join(", ")
         ))
     }
+}
+
+fn quoted<'a>(words: impl Iterator<Item = &'a str>) -> String {
+    words
+        .map(|w| format!("`{w}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -1,8 +1,8 @@
 //! A session: the loaded file, its resolved desired state, the admin
-//! connection, and what this run already knows. Observing and planning go
-//! through the registry; nothing here knows a domain by name.
+//! connection, and the facts this run knows (published while resolving, by
+//! earlier plans and by apply). Observing and planning go through the
+//! registry; nothing here knows a domain by name.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -12,10 +12,14 @@ use super::registry::{self, DesiredState, LiveState};
 use super::scope::Scope;
 use super::Plan;
 use crate::config::{self, Loaded};
+use crate::contract::facts::AdminConnection;
+use crate::contract::{Facts, Observe};
 use crate::diagnostics::{Resolver, Warning};
-use crate::error::{Errors, Result};
-use crate::events::{Event, Level};
+use crate::dsn::Dsn;
+use crate::error::{Error, Errors, Result};
+use crate::events::{Event, EventName, EventSink, Level};
 use crate::pg::connect::{connect, Access};
+use crate::plan::Finding;
 
 /// Durations of the pipeline's phases.
 #[derive(Debug, Clone, Copy, Default)]
@@ -30,7 +34,7 @@ impl Timings {
     /// Where a read of live state spent its time; a `debug` event, JSON log only.
     pub fn event(&self, statements: usize) -> Event {
         let ms = |d: Duration| (d.as_secs_f64() * 1000.0 * 10.0).round() / 10.0;
-        Event::message("observe.timings", "phase timings")
+        Event::message(EventName::ObserveTimings, "phase timings")
             .level(Level::Debug)
             .details(serde_json::json!({
                 "load_ms": ms(self.load),
@@ -47,21 +51,39 @@ pub struct Resolved {
     pub loaded: Loaded,
     pub desired: DesiredState,
     pub warnings: Vec<Warning>,
+    /// What the domains published while resolving.
+    pub(crate) facts: Facts,
+}
+
+impl Resolved {
+    /// Every file the file's domains would write, with the values each
+    /// carries: for the grammar round-trip tests.
+    pub fn rendered_files(&self) -> Vec<crate::managed_files::RenderedFile> {
+        registry::rendered(&self.desired)
+    }
+
+    /// The admin connection the file declares.
+    pub(crate) fn admin(&self) -> Result<&AdminConnection> {
+        self.facts
+            .get::<AdminConnection>()
+            .ok_or_else(|| Error::internal("the file resolved without an admin connection"))
+    }
 }
 
 /// Loads and resolves the file, reporting every problem at once.
 pub fn resolve(file: &Path) -> Result<Resolved, Errors> {
     let loaded = config::load(file)?;
     let mut resolver = Resolver::new(&loaded.source);
-    let desired = registry::resolve(&loaded.raw, &mut resolver);
+    let resolved = registry::resolve(&loaded.raw, &mut resolver);
     let (resolution_errors, warnings) = resolver.finish();
     let mut errors = loaded.shape_errors.clone();
     errors.extend(resolution_errors);
-    match desired {
-        Some(desired) if errors.is_empty() => Ok(Resolved {
+    match resolved {
+        Some((desired, facts)) if errors.is_empty() => Ok(Resolved {
             loaded,
             desired,
             warnings,
+            facts,
         }),
         _ => Err(Errors::new(errors)),
     }
@@ -72,12 +94,15 @@ pub struct Session {
     pub desired: DesiredState,
     pub warnings: Vec<Warning>,
     pub client: Client,
+    admin: Dsn,
     access: Access,
     timeout: Duration,
     /// Time spent loading the file, connecting, observing and diffing.
     pub timings: Timings,
-    /// Verifiers this run sent or verified, by role: compared byte for byte later.
-    pub known_verifiers: BTreeMap<String, String>,
+    /// What this run knows: facts published while resolving, by the last
+    /// plan and by apply (verifiers proven or sent are compared byte for
+    /// byte later instead of derived again).
+    pub(crate) facts: Facts,
     /// What `--target` left in.
     pub scope: Scope,
 }
@@ -90,26 +115,24 @@ impl Session {
         scope: Scope,
     ) -> Result<Self, Errors> {
         let started = Instant::now();
-        let Resolved {
-            loaded,
-            mut desired,
-            mut warnings,
-        } = resolve(file)?;
-        scope.restrict(&mut desired);
+        let mut resolved = resolve(file)?;
+        registry::restrict(&mut resolved.desired, &scope);
         if let Some(message) = scope.warning() {
-            warnings.push(Warning {
+            resolved.warnings.push(Warning {
                 key: None,
                 location: None,
                 message,
             });
         }
+        let admin = resolved.admin()?.dsn.clone();
         let load = started.elapsed();
-        let client = connect(&desired.postgres.admin, access, timeout).await?;
+        let client = connect(&admin, access, timeout).await?;
         Ok(Self {
-            loaded,
-            desired,
-            warnings,
+            loaded: resolved.loaded,
+            desired: resolved.desired,
+            warnings: resolved.warnings,
             client,
+            admin,
             access,
             timeout,
             timings: Timings {
@@ -117,7 +140,7 @@ impl Session {
                 connect: started.elapsed() - load,
                 ..Timings::default()
             },
-            known_verifiers: BTreeMap::new(),
+            facts: resolved.facts,
             scope,
         })
     }
@@ -126,9 +149,13 @@ impl Session {
         self.timeout
     }
 
+    pub(crate) fn admin(&self) -> &Dsn {
+        &self.admin
+    }
+
     /// Opens a new admin session, for instance after a server restart.
     pub async fn reconnect(&mut self) -> Result<()> {
-        self.client = connect(&self.desired.postgres.admin, self.access, self.timeout).await?;
+        self.client = connect(&self.admin, self.access, self.timeout).await?;
         Ok(())
     }
 
@@ -138,28 +165,44 @@ impl Session {
         let live = self.observe().await?;
         self.timings.observe = started.elapsed();
         let started = Instant::now();
-        let plan = self.plan(&live).await?;
+        let plan = self.plan(&live)?;
         self.timings.diff = started.elapsed();
         Ok((live, plan))
     }
 
+    /// Reads every domain in scope: files, servers, buckets. Passwords are
+    /// checked against their stored verifiers here, on every core.
     pub async fn observe(&self) -> Result<LiveState> {
-        registry::observe(&self.desired, &self.client, self.access, self.timeout).await
+        registry::observe(&self.desired, &self.context()).await
     }
 
-    /// The plan from the desired state to `live`: every password verified
-    /// (once per run: what matched is remembered), then the pure diff.
-    pub async fn plan(&mut self, live: &LiveState) -> Result<Plan, Errors> {
-        let verified = registry::verify(&self.desired, live, &self.known_verifiers).await?;
-        let mut plan = registry::diff(&self.desired, live, &verified)?;
-        self.scope.filter(&mut plan);
-        self.known_verifiers.extend(verified.matches);
+    fn context(&self) -> Observe<'_> {
+        Observe {
+            client: &self.client,
+            admin: &self.admin,
+            access: self.access,
+            timeout: self.timeout,
+            facts: &self.facts,
+        }
+    }
+
+    /// The plan from the desired state to `live` (pure); what the domains
+    /// publish about it is remembered for the rest of the run.
+    pub fn plan(&mut self, live: &LiveState) -> Result<Plan, Errors> {
+        let mut facts = self.facts.clone();
+        let plan = registry::diff(&self.desired, live, &mut facts)?;
+        self.facts = facts;
         Ok(plan)
     }
 
-    /// Backup health findings, for `drift`.
-    pub async fn health(&self) -> Result<registry::Health> {
-        registry::health(&self.desired, &self.client, self.timeout).await
+    /// Remembers what apply published (the verifiers it sent).
+    pub(crate) fn learn(&mut self, facts: Facts) {
+        self.facts.extend(facts);
+    }
+
+    /// Health findings for `drift`, domain by domain.
+    pub async fn health(&self, sink: &dyn EventSink) -> Result<Vec<Finding>> {
+        registry::health(&self.desired, &self.context(), sink).await
     }
 
     /// Observes again until nothing is left to change, for up to `patience`:
@@ -168,7 +211,7 @@ impl Session {
         let deadline = Instant::now() + patience;
         loop {
             let live = self.observe().await?;
-            let plan = self.plan(&live).await?;
+            let plan = self.plan(&live)?;
             if plan.is_empty() || Instant::now() >= deadline {
                 return Ok((live, plan));
             }

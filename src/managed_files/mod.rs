@@ -17,6 +17,25 @@ pub use desired::DesiredFile;
 pub use live::{observe, LiveFile};
 pub use redaction::Redaction;
 
+/// The grammar a rendered file is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grammar {
+    PgBouncerIni,
+    PgBouncerHba,
+    PgBouncerAuth,
+    Env,
+    PgBackRestConf,
+}
+
+/// A file as dbops would write it, with the values it carries and the keys
+/// they come from: what the grammar round-trip tests read back.
+#[derive(Debug, Clone)]
+pub struct RenderedFile {
+    pub grammar: Grammar,
+    pub content: String,
+    pub entries: Vec<grammar::Entry>,
+}
+
 /// The operation for a file: write the desired content, mode and owner.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Write {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::dsn::Dsn;
 use crate::error::Result;
-use crate::events::{Event, EventSink};
+use crate::events::{Event, EventName, EventSink};
 use crate::pg::connect::{connect, server_error, Access};
 use crate::plan::Address;
 
@@ -24,7 +24,7 @@ pub async fn apply(
     admin: &Dsn,
     steps: &[Step<'_>],
     what: &str,
-    event: &str,
+    event: EventName,
     timeout: Duration,
     sink: &dyn EventSink,
 ) -> Result<()> {

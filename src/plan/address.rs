@@ -63,6 +63,14 @@ impl Address {
         &self.segments
     }
 
+    /// The last segment when it is a name: `app_user` of `postgres.role.app_user`.
+    pub fn last_name(&self) -> Option<&str> {
+        match self.segments.last() {
+            Some(Segment::Name(name)) => Some(name),
+            _ => None,
+        }
+    }
+
     /// The second segment when it is a word: the kind of object (`role`, `setting`).
     pub fn kind(&self) -> Option<&'static str> {
         match self.segments.first() {

@@ -1,17 +1,43 @@
 //! Findings: checks of live state that fail without a change to make, such as
-//! stale backups or a row-level-security hole. `drift` reports them; they
-//! carry their numbers for machines, and a message for people.
+//! stale backups or a row-level-security hole. `drift` reports them; each has
+//! a stable dotted id (`backup.health.wal`), a class that `--fail-on`
+//! routes, its numbers for machines and a message for people.
 
 use serde::Serialize;
 
 use super::address::Address;
 
+/// What a finding is about, for routing (`drift --fail-on health|security`).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum FindingClass {
+    /// Backups, archiving and drills: can the data be recovered?
+    Health,
+    /// The trust boundary and row-level security: who can reach what?
+    Security,
+}
+
+impl FindingClass {
+    /// For people: `Health`, `Security`.
+    pub fn title(self) -> &'static str {
+        match self {
+            FindingClass::Health => "Health",
+            FindingClass::Security => "Security",
+        }
+    }
+}
+
 /// One failing check.
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Finding {
+    /// The check's stable id: its domain, then the check
+    /// (`backup.health.archiver`, `ownership.rls`).
+    pub id: &'static str,
+    pub class: FindingClass,
+    /// The object the finding is about.
     pub address: Address,
-    /// What kind of check, for grouping: `backup health`, `row-level security`.
-    pub check: &'static str,
     pub message: String,
     /// The figures behind the message (`age_seconds`, `threshold_seconds`, the object).
     #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
@@ -20,10 +46,16 @@ pub struct Finding {
 }
 
 impl Finding {
-    pub fn new(address: Address, check: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(
+        id: &'static str,
+        class: FindingClass,
+        address: Address,
+        message: impl Into<String>,
+    ) -> Self {
         Self {
+            id,
+            class,
             address,
-            check,
             message: message.into(),
             details: serde_json::Map::new(),
         }

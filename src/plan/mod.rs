@@ -14,7 +14,7 @@ mod pending;
 
 pub use address::{Address, Segment};
 pub use change::{Action, AttributeChange, Change, Planned, Value};
-pub use finding::Finding;
+pub use finding::{Finding, FindingClass};
 pub use pending::{Pending, Service};
 
 use serde::Serialize;

@@ -5,16 +5,18 @@
 use serde::Serialize;
 
 use super::{Kind, Report};
-use crate::plan::{Change, Finding, Pending, Summary};
+use crate::plan::{Change, Finding, FindingClass, Pending, Summary};
 
-pub const FORMAT_VERSION: &str = "2.0";
+pub const FORMAT_VERSION: &str = "3.0";
 
 /// What `plan`, `apply` and `drift` print with `--format json`
 /// (schemas/report.schema.json).
 #[derive(Serialize, schemars::JsonSchema)]
 pub struct Document<'a> {
-    /// `2.0`: findings in their own array (was `backup_health`), `drift` split
-    /// into configuration and findings.
+    /// `3.0`: each finding has a stable dotted `id` and a `class` (`health`,
+    /// `security`) in place of `check`; `drift` flags each class.
+    /// (`2.0`: findings in their own array, `drift` split into configuration
+    /// and findings.)
     pub format_version: &'static str,
     pub command: Kind,
     /// `apply` only: the changes were carried out.
@@ -34,13 +36,17 @@ pub struct Document<'a> {
     pub summary: Summary,
 }
 
-/// `drift`'s answer, split so a job can route each kind (`--fail-on`).
+/// `drift`'s answer, split so a job can route each class (`--fail-on`).
 #[derive(Serialize, schemars::JsonSchema)]
 pub struct DriftFlags {
     /// Changes or pending restarts: the live state moved from the file.
     pub configuration: bool,
-    /// At least one finding (backup health, row-level security).
+    /// At least one finding of any class.
     pub findings: bool,
+    /// At least one health finding (backups, archiving, drills).
+    pub health: bool,
+    /// At least one security finding (row-level security).
+    pub security: bool,
 }
 
 pub fn render(report: &Report<'_>) -> String {
@@ -51,6 +57,11 @@ pub fn render(report: &Report<'_>) -> String {
         drift: (report.kind == Kind::Drift).then_some(DriftFlags {
             configuration: !report.changes.is_empty() || !report.pending.is_empty(),
             findings: !report.findings.is_empty(),
+            health: report.findings.iter().any(|f| f.class == FindingClass::Health),
+            security: report
+                .findings
+                .iter()
+                .any(|f| f.class == FindingClass::Security),
         }),
         changes: &report.changes,
         pending_restart: report.pending,

@@ -1,7 +1,7 @@
 //! The pull-request comment form: a headline with the counts, a table of
 //! changes, and the text form in a collapsed `diff` block.
 
-use super::{capitalized, counts, restart_advice, text, Kind, Report};
+use super::{counts, restart_advice, text, Kind, Report};
 use crate::plan::{Action, Value};
 
 fn cell(text: &str) -> String {
@@ -33,12 +33,13 @@ fn pending_tables(report: &Report<'_>, out: &mut String) {
 }
 
 fn finding_tables(report: &Report<'_>, out: &mut String) {
-    for (check, findings) in report.findings_by_check() {
-        out.push_str(&format!("\n**{}**:\n\n", capitalized(check)));
-        out.push_str("| Check | Finding |\n|---|---|\n");
+    for (class, findings) in report.findings_by_class() {
+        out.push_str(&format!("\n**{} findings**:\n\n", class.title()));
+        out.push_str("| Check | Object | Finding |\n|---|---|---|\n");
         for finding in findings {
             out.push_str(&format!(
-                "| `{}` | {} |\n",
+                "| `{}` | `{}` | {} |\n",
+                finding.id,
                 cell(&finding.address.to_string()),
                 cell(&finding.message)
             ));

@@ -8,7 +8,7 @@ pub mod json;
 mod markdown;
 mod text;
 
-use crate::plan::{Change, Finding, Pending, Plan, Service, Summary};
+use crate::plan::{Change, Finding, FindingClass, Pending, Plan, Service, Summary};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -74,13 +74,13 @@ impl<'a> Report<'a> {
         groups
     }
 
-    /// Findings grouped by check, in order of first appearance.
-    fn findings_by_check(&self) -> Vec<(&'static str, Vec<&'a Finding>)> {
-        let mut groups: Vec<(&'static str, Vec<&Finding>)> = Vec::new();
+    /// Findings grouped by class, in order of first appearance.
+    fn findings_by_class(&self) -> Vec<(FindingClass, Vec<&'a Finding>)> {
+        let mut groups: Vec<(FindingClass, Vec<&Finding>)> = Vec::new();
         for finding in self.findings {
-            match groups.iter_mut().find(|(c, _)| *c == finding.check) {
+            match groups.iter_mut().find(|(c, _)| *c == finding.class) {
                 Some((_, items)) => items.push(finding),
-                None => groups.push((finding.check, vec![finding])),
+                None => groups.push((finding.class, vec![finding])),
             }
         }
         groups

@@ -2,7 +2,7 @@
 
 use super::{render, Format, Kind, Report};
 use crate::plan::{
-    Action, Address, AttributeChange, Change, Finding, Pending, Plan, Service, Value,
+    Action, Address, AttributeChange, Change, Finding, FindingClass, Pending, Plan, Service, Value,
 };
 
 type Plan0 = Plan<()>;
@@ -208,15 +208,17 @@ fn drift_with_backup_health_findings_in_every_format() {
     let plan: Plan0 = Plan {
         findings: vec![
             Finding::new(
+                "backup.health.wal",
+                FindingClass::Health,
                 health("wal"),
-                "backup health",
                 "newest archived WAL is 3h old, older than the threshold of 10m",
             )
             .detail("age_seconds", 10800)
             .detail("threshold_seconds", 600),
             Finding::new(
+                "backup.health.base_backup",
+                FindingClass::Health,
                 health("base_backup"),
-                "backup health",
                 "no full backup found under `prod/basebackups_005/` (threshold 1d 2h)",
             ),
         ],

@@ -85,8 +85,8 @@ pub fn render(report: &Report<'_>) -> String {
         }
         out.push('\n');
     }
-    for (check, findings) in report.findings_by_check() {
-        out.push_str(&format!("{}:\n", capitalized(check)));
+    for (class, findings) in report.findings_by_class() {
+        out.push_str(&format!("{} findings:\n", class.title()));
         for finding in findings {
             out.push_str(&format!(
                 "  {} {}: {}\n",

@@ -9,6 +9,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::managed_files::DesiredFile;
+use crate::s3::BucketSpec;
 
 /// What the backups keep: a grandfather-father-son series of full backups
 /// and a window of point-in-time recovery.
@@ -98,7 +99,7 @@ pub struct DesiredBackup {
     pub tool: BackupTool,
     pub rpo: Duration,
     /// The declared `[bucket.NAME]` the backups go to, if any.
-    pub bucket: Option<String>,
+    pub bucket: Option<BucketSpec>,
     /// Key prefix, without leading or trailing slashes ("" for the bucket root).
     pub prefix: String,
     pub stanza: String,
@@ -165,7 +166,7 @@ impl DesiredBackup {
         DesiredBackup {
             tool: BackupTool::WalG,
             rpo: Duration::from_secs(300),
-            bucket: Some("b".into()),
+            bucket: None,
             prefix: "prod".into(),
             stanza: "main".into(),
             archive_command: "wal-g wal-push %p".into(),

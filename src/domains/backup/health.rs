@@ -20,11 +20,8 @@ use super::restore::evidence::Evidence;
 use crate::s3::client::client;
 use crate::s3::BucketSpec;
 use crate::error::{Error, Result};
-use crate::plan::{Address, Finding};
+use crate::plan::{Finding, FindingClass};
 use crate::util::durations::short;
-
-/// What findings of this module are grouped under.
-pub const CHECK: &str = "backup health";
 
 /// The server's archiver, as `pg_stat_archiver` and the WAL position show it.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -225,10 +222,43 @@ pub async fn observe(
     Ok(observed)
 }
 
-fn finding(name: &'static str, message: String) -> Finding {
+/// Each backup health check: its finding id, and the last word of its address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Check {
+    Archiver,
+    Wal,
+    BaseBackup,
+    Retention,
+    RestoreTest,
+}
+
+impl Check {
+    fn id(self) -> &'static str {
+        match self {
+            Check::Archiver => "backup.health.archiver",
+            Check::Wal => "backup.health.wal",
+            Check::BaseBackup => "backup.health.base_backup",
+            Check::Retention => "backup.health.retention",
+            Check::RestoreTest => "backup.health.restore_test",
+        }
+    }
+
+    fn word(self) -> &'static str {
+        match self {
+            Check::Archiver => "archiver",
+            Check::Wal => "wal",
+            Check::BaseBackup => "base_backup",
+            Check::Retention => "retention",
+            Check::RestoreTest => "restore_test",
+        }
+    }
+}
+
+fn finding(check: Check, message: String) -> Finding {
     Finding::new(
-        Address::new("backup").word("health").word(name),
-        CHECK,
+        check.id(),
+        FindingClass::Health,
+        super::ID.address().word("health").word(check.word()),
         message,
     )
 }
@@ -258,7 +288,7 @@ pub fn check(backup: &DesiredBackup, observed: &Observed, now: SystemTime) -> Ve
             };
             findings.push(
                 finding(
-                    "archiver",
+                    Check::Archiver,
                     format!(
                         "archiving is failing: `archive_command` failed {} times, last on `{}` {} ago; {last_success}",
                         a.failed_count,
@@ -275,7 +305,7 @@ pub fn check(backup: &DesiredBackup, observed: &Observed, now: SystemTime) -> Ve
             if count > 0 && oldest > rpo.as_secs_f64() {
                 findings.push(
                     finding(
-                        "archiver",
+                        Check::Archiver,
                         format!(
                             "{count} WAL segments wait to be archived, the oldest for {}, longer than `backup.rpo` ({})",
                             age_text(oldest),
@@ -298,7 +328,7 @@ pub fn check(backup: &DesiredBackup, observed: &Observed, now: SystemTime) -> Ve
             };
             findings.push(
                 finding(
-                    "wal",
+                    Check::Wal,
                     format!(
                         "WAL written since {since} is not archived yet, longer than the threshold of {}",
                         short(backup.max_wal_age)
@@ -311,7 +341,7 @@ pub fn check(backup: &DesiredBackup, observed: &Observed, now: SystemTime) -> Ve
         }
         if a.ready.is_none() {
             findings.push(finding(
-                "archiver",
+                Check::Archiver,
                 "cannot read the archive status directory (`pg_ls_archive_statusdir()`): a backlog of unarchived WAL would go unseen".into(),
             ).detail("hint", "grant `pg_monitor` to the admin role"));
         }
@@ -319,7 +349,7 @@ pub fn check(backup: &DesiredBackup, observed: &Observed, now: SystemTime) -> Ve
     if let Some((false, segment)) = &observed.archived_segment_found {
         findings.push(
             finding(
-                "wal",
+                Check::Wal,
                 format!(
                     "the server archived `{segment}`, but the bucket has no such segment under `{}`: `archive_command` writes somewhere else",
                     backup.wal_prefix()
@@ -339,7 +369,7 @@ pub fn check(backup: &DesiredBackup, observed: &Observed, now: SystemTime) -> Ve
                 if age > threshold {
                     findings.push(
                         finding(
-                            "restore_test",
+                            Check::RestoreTest,
                             format!(
                                 "the newest passing restore test is {} old, older than the threshold of {}",
                                 short(age),
@@ -362,7 +392,7 @@ pub fn check(backup: &DesiredBackup, observed: &Observed, now: SystemTime) -> Ve
                 if !in_grace {
                     findings.push(
                         finding(
-                            "restore_test",
+                            Check::RestoreTest,
                             format!(
                                 "no passing restore-test evidence under `{address_detail}`, and the first full backup is older than the grace period ({})",
                                 short(backup.restore_test_grace)
@@ -377,7 +407,7 @@ pub fn check(backup: &DesiredBackup, observed: &Observed, now: SystemTime) -> Ve
         for folder in &observed.future_evidence {
             findings.push(
                 finding(
-                    "restore_test",
+                    Check::RestoreTest,
                     format!("evidence folder `{folder}` is dated in the future and does not count"),
                 )
                 .detail("prefix", folder.clone()),
@@ -411,12 +441,10 @@ pub fn check_full_backups(
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
     let threshold = backup.max_base_backup_age;
-    let address = |what: &'static str| Address::new("backup").word("health").word(what);
     let Some((newest_name, newest)) = backups.last() else {
         findings.push(
-            Finding::new(
-                address("base_backup"),
-                CHECK,
+            finding(
+                Check::BaseBackup,
                 format!(
                     "no full backup found under `{}` (threshold {})",
                     backup.base_prefix(),
@@ -431,9 +459,8 @@ pub fn check_full_backups(
     let age = now.duration_since(*newest).unwrap_or_default();
     if age > threshold {
         findings.push(
-            Finding::new(
-                address("base_backup"),
-                CHECK,
+            finding(
+                Check::BaseBackup,
                 format!(
                     "newest full backup is {} old, older than the threshold of {}",
                     short(age),
@@ -473,9 +500,8 @@ pub fn check_full_backups(
             _ => "monthly",
         };
         findings.push(
-            Finding::new(
-                address("retention"),
-                CHECK,
+            finding(
+                Check::Retention,
                 format!(
                     "{} gap(s) in the kept full backups; the first: no {series} backup between {} and {} ({} kept, policy {})",
                     gaps.len(),
@@ -500,9 +526,8 @@ pub fn check_full_backups(
             .filter(|(_, t)| now.duration_since(*t).unwrap_or_default() > keep)
             .count();
         findings.push(
-            Finding::new(
-                address("retention"),
-                CHECK,
+            finding(
+                Check::Retention,
                 format!(
                     "{stale} full backup(s) are older than the policy keeps ({}d): pruning (`{}`) is not running",
                     backup.retention.keep_days(),

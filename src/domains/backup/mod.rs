@@ -6,6 +6,7 @@
 
 pub mod archive;
 pub mod desired;
+pub(crate) mod domain;
 pub mod health;
 pub mod lint;
 pub mod listing;
@@ -13,3 +14,8 @@ pub mod raw;
 pub mod render;
 pub mod resolve;
 pub mod restore;
+
+use crate::contract::DomainId;
+
+/// The backup tool: its files and backup health.
+pub(crate) const ID: DomainId = DomainId::new("backup", "backup");

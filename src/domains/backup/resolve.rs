@@ -14,7 +14,6 @@ use crate::s3::BucketSpec;
 use crate::managed_files::grammar::{self, FieldError, Rendered};
 use crate::managed_files::DesiredFile;
 use crate::error::Result;
-use crate::plan::Address;
 use crate::util::durations;
 use crate::util::owner::resolve_owner;
 
@@ -194,7 +193,7 @@ pub fn resolve(
     let mut backup = DesiredBackup {
         tool,
         rpo,
-        bucket: bucket.map(|b| b.name.clone()),
+        bucket: bucket.cloned(),
         prefix: raw
             .prefix
             .clone()
@@ -240,7 +239,7 @@ pub fn resolve(
         key(name).error("rendering it needs `backup.bucket`, a declared `[bucket.NAME]`")
     };
     let file = |path: &str, rendered: Rendered, redaction| DesiredFile {
-        address: Address::new("backup")
+        address: super::ID.address()
             .word("file")
             .file(std::path::Path::new(path)),
         path: PathBuf::from(path),

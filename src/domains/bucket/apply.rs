@@ -20,7 +20,7 @@ use crate::s3::client::{classify, client, failure_error};
 use crate::s3::bucket::{BucketSpec, Encryption};
 use super::operation::Operation;
 use crate::error::{Error, Result};
-use crate::events::{Event, EventSink};
+use crate::events::{Event, EventName, EventSink};
 use crate::plan::Planned;
 
 pub async fn apply(
@@ -60,7 +60,7 @@ pub async fn apply(
                     .send()
                     .await
                     .map_err(|e| failure_error(bucket, "CreateBucket", None, classify(&e)))?;
-                "bucket.created"
+                EventName::BucketCreated
             }
             Operation::Versioning { enabled, .. } => {
                 let status = if *enabled {
@@ -83,7 +83,7 @@ pub async fn apply(
                             classify(&e),
                         )
                     })?;
-                "bucket.versioning.changed"
+                EventName::BucketVersioningChanged
             }
             Operation::Encryption { value, .. } => {
                 let default = match value {
@@ -116,7 +116,7 @@ pub async fn apply(
                             classify(&e),
                         )
                     })?;
-                "bucket.encryption.changed"
+                EventName::BucketEncryptionChanged
             }
             Operation::PublicAccessBlock { block: true, .. } => {
                 s3.put_public_access_block()
@@ -139,7 +139,7 @@ pub async fn apply(
                             classify(&e),
                         )
                     })?;
-                "bucket.public_access_block.changed"
+                EventName::BucketPublicAccessBlockChanged
             }
             Operation::PublicAccessBlock { block: false, .. } => {
                 s3.delete_public_access_block()
@@ -154,7 +154,7 @@ pub async fn apply(
                             classify(&e),
                         )
                     })?;
-                "bucket.public_access_block.changed"
+                EventName::BucketPublicAccessBlockChanged
             }
             Operation::Lifecycle { rules, .. } if rules.is_empty() => {
                 s3.delete_bucket_lifecycle()
@@ -169,7 +169,7 @@ pub async fn apply(
                             classify(&e),
                         )
                     })?;
-                "bucket.lifecycle.changed"
+                EventName::BucketLifecycleChanged
             }
             Operation::Lifecycle { rules, .. } => {
                 let configuration = BucketLifecycleConfiguration::builder()
@@ -189,7 +189,7 @@ pub async fn apply(
                             classify(&e),
                         )
                     })?;
-                "bucket.lifecycle.changed"
+                EventName::BucketLifecycleChanged
             }
         };
         sink.emit(Event::new(event, &planned.change.address));

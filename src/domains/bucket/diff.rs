@@ -14,7 +14,7 @@ use crate::plan::{Action, Address, AttributeChange, Change, DomainDiff, Value};
 use crate::util::text_diff::unified;
 
 fn address(bucket: &str, property: Option<&'static str>) -> Address {
-    let address = Address::new("bucket").name(bucket);
+    let address = super::ID.address().name(bucket);
     match property {
         None => address,
         Some(p) => address.word(p),

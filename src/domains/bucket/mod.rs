@@ -6,6 +6,7 @@
 
 pub mod apply;
 pub mod diff;
+pub(crate) mod domain;
 pub mod live;
 pub mod observe;
 pub mod operation;
@@ -13,3 +14,8 @@ pub mod raw;
 pub mod resolve;
 
 pub use operation::Operation;
+
+use crate::contract::DomainId;
+
+/// S3 buckets.
+pub(crate) const ID: DomainId = DomainId::new("bucket", "bucket");

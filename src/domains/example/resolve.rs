@@ -5,7 +5,7 @@ use super::Desired;
 use crate::diagnostics::Resolver;
 use crate::error::Result;
 
-pub fn resolve(raw: &RawExample, r: &Resolver<'_>) -> Result<Desired> {
+pub(crate) fn resolve(raw: &RawExample, r: &Resolver<'_>) -> Result<Desired> {
     if raw.text.chars().any(|c| c.is_control() && c != '\n') {
         return Err(r
             .key(&["example_domain", "text"])

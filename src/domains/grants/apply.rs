@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::operation::Operation;
 use crate::dsn::Dsn;
 use crate::error::Result;
-use crate::events::EventSink;
+use crate::events::{EventName, EventSink};
 use crate::pg::per_database::{self, Step};
 use crate::plan::Planned;
 
@@ -27,5 +27,5 @@ pub async fn apply(
             statements: p.operation.statements.iter().map(|s| s.sql()).collect(),
         })
         .collect();
-    per_database::apply(admin, &steps, "privilege", "grant.changed", timeout, sink).await
+    per_database::apply(admin, &steps, "privilege", EventName::GrantChanged, timeout, sink).await
 }

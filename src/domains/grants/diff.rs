@@ -10,14 +10,20 @@ use super::desired::{DesiredGrant, DesiredGrants, Scope};
 use super::live::{LiveDatabaseGrants, LiveGrants};
 use super::operation::{Operation, Statement, Target, Verb};
 use super::privilege::{noun, valid, ObjectKind, Privilege};
-use crate::domains::postgres::diff::database_grant_address;
 use crate::error::{Error, Errors};
 use crate::plan::{Action, Address, AttributeChange, Change, DomainDiff, Planned, Value};
 
 pub fn address(scope: &Scope) -> Address {
     match &scope.schema {
-        None => database_grant_address(&scope.role, &scope.database),
-        Some(schema) => Address::new("postgres")
+        // The same address the role domain gives the CONNECT it grants a DSN
+        // role: whichever plans it, people see one object.
+        None => super::ID
+            .address()
+            .word("grant")
+            .name(&scope.role)
+            .name(&scope.database)
+            .word("database"),
+        Some(schema) => super::ID.address()
             .word("grant")
             .name(&scope.role)
             .name(&scope.database)
@@ -26,16 +32,18 @@ pub fn address(scope: &Scope) -> Address {
     }
 }
 
-/// What the diff needs to know about roles and databases from other domains.
-pub struct Context<'a> {
-    /// Whether a role exists or will exist after the role changes.
-    pub role_exists: &'a dyn Fn(&str) -> bool,
-    /// Databases the PostgreSQL domain creates in this apply.
-    pub created_databases: &'a BTreeSet<String>,
+/// What the diff needs to know about roles, databases and owners, from the
+/// facts the role and ownership domains publish.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    /// Roles that exist or will exist after the role changes.
+    pub known_roles: BTreeSet<String>,
+    /// Databases the role domain creates in this apply.
+    pub created_databases: BTreeSet<String>,
     /// Databases whose owner this apply changes: (old owner, new owner).
-    pub database_owner_changes: &'a BTreeMap<String, (String, String)>,
+    pub database_owner_changes: BTreeMap<String, (String, String)>,
     /// Per database, roles whose objects this apply moves, and to whom.
-    pub reassigned: &'a BTreeMap<String, (BTreeSet<String>, String)>,
+    pub reassigned: BTreeMap<String, (BTreeSet<String>, String)>,
 }
 
 /// The owner an object will have after this apply's ownership changes.
@@ -49,7 +57,7 @@ fn owner_after<'a>(owner: &'a str, moves: Option<&'a (BTreeSet<String>, String)>
 pub fn diff(
     desired: &DesiredGrants,
     live: &LiveGrants,
-    context: &Context<'_>,
+    context: &Context,
 ) -> Result<DomainDiff<Operation>, Errors> {
     let mut changes: Vec<(String, Planned<Operation>)> = Vec::new();
     let mut errors = Vec::new();
@@ -57,7 +65,7 @@ pub fn diff(
         let scope = &grant.scope;
         let missing_role = std::iter::once(&scope.role)
             .chain(grant.default_for.iter())
-            .find(|role| !(context.role_exists)(role));
+            .find(|role| !context.known_roles.contains(*role));
         if let Some(role) = missing_role {
             errors.push(
                 Error::config(format!(
@@ -163,7 +171,7 @@ impl Builder<'_> {
 fn scope_change(
     grant: &DesiredGrant,
     live: &LiveDatabaseGrants,
-    context: &Context<'_>,
+    context: &Context,
 ) -> Result<Option<Planned<Operation>>, Error> {
     let scope = &grant.scope;
     let role = &scope.role;
@@ -315,17 +323,10 @@ mod tests {
 
     use Privilege::*;
 
-    fn context() -> Context<'static> {
-        static CREATED: std::sync::OnceLock<BTreeSet<String>> = std::sync::OnceLock::new();
-        static OWNERS: std::sync::OnceLock<BTreeMap<String, (String, String)>> =
-            std::sync::OnceLock::new();
-        static MOVES: std::sync::OnceLock<BTreeMap<String, (BTreeSet<String>, String)>> =
-            std::sync::OnceLock::new();
+    fn context() -> Context {
         Context {
-            role_exists: &|_| true,
-            created_databases: CREATED.get_or_init(BTreeSet::new),
-            database_owner_changes: OWNERS.get_or_init(BTreeMap::new),
-            reassigned: MOVES.get_or_init(BTreeMap::new),
+            known_roles: ["app_user", "migrator"].map(String::from).into(),
+            ..Context::default()
         }
     }
 
@@ -468,7 +469,7 @@ mod tests {
             ),
         )]);
         let context = Context {
-            reassigned: &moves,
+            reassigned: moves,
             ..context()
         };
         let change = scope_change(&grant(ObjectKind::Schema, &[Usage], None), &live, &context)

@@ -6,6 +6,7 @@
 pub mod apply;
 pub mod desired;
 pub mod diff;
+pub(crate) mod domain;
 pub mod live;
 pub mod observe;
 pub mod operation;
@@ -14,3 +15,8 @@ pub mod raw;
 pub mod resolve;
 
 pub use operation::Operation;
+
+use crate::contract::DomainId;
+
+/// Privileges inside databases: addresses under `postgres`.
+pub(crate) const ID: DomainId = DomainId::new("grants", "postgres");

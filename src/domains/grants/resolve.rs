@@ -9,15 +9,14 @@ use super::diff::address;
 use super::privilege::{self, noun, ObjectKind, Privilege};
 use super::raw::RawGrant;
 use crate::diagnostics::Resolver;
-use crate::domains::postgres::desired::DesiredPostgres;
-use crate::pg::names::check_name;
+use crate::contract::facts::DeclaredRoles;
 use crate::error::Result;
 
 /// The grants, and the (role, database) pairs whose CONNECT a declared
 /// database scope now governs (the PostgreSQL domain no longer grants it).
 pub fn resolve(
     raw: &[RawGrant],
-    postgres: Option<&DesiredPostgres>,
+    roles: Option<&DeclaredRoles>,
     r: &mut Resolver<'_>,
 ) -> (DesiredGrants, BTreeSet<(String, String)>) {
     let mut grants = DesiredGrants::default();
@@ -29,10 +28,10 @@ pub fn resolve(
         let scope = desired.scope.clone();
         let mut desired = desired;
         if scope.on == ObjectKind::Database {
-            let dsn_database = postgres
-                .and_then(|p| p.roles.get(&scope.role))
+            let dsn_database = roles
+                .and_then(|roles| roles.0.get(&scope.role))
                 .and_then(|role| role.dsn.as_ref())
-                .map(|dsn| dsn.database.clone());
+                .map(|(dsn, _)| dsn.database.clone());
             if dsn_database.as_deref() == Some(scope.database.as_str()) {
                 desired.privileges.insert(Privilege::Connect);
                 governed.insert((scope.role.clone(), scope.database.clone()));
@@ -55,8 +54,8 @@ pub fn resolve(
 fn resolve_one(index: usize, grant: &RawGrant, r: &Resolver<'_>) -> Result<DesiredGrant> {
     let i = index.to_string();
     let key = |name: &str| r.key(&["grants", &i, name]);
-    check_name(&grant.role, "role", &key("role"))?;
-    check_name(&grant.database, "database", &key("database"))?;
+    key("role").check_name(&grant.role, "role")?;
+    key("database").check_name(&grant.database, "database")?;
     let schema = match (grant.on, &grant.schema) {
         (ObjectKind::Database, Some(_)) => {
             return Err(key("schema")
@@ -70,7 +69,7 @@ fn resolve_one(index: usize, grant: &RawGrant, r: &Resolver<'_>) -> Result<Desir
                 .hint("add `schema = \"public\"` (or the schema the objects live in)"))
         }
         (_, Some(schema)) => {
-            check_name(schema, "schema", &key("schema"))?;
+            key("schema").check_name(schema, "schema")?;
             Some(schema.clone())
         }
     };
@@ -101,7 +100,7 @@ fn resolve_one(index: usize, grant: &RawGrant, r: &Resolver<'_>) -> Result<Desir
                 .hint("add `for_role = \"migrator\"` (the role your migrations run as)"))
         }
         (true, Some(creator)) => {
-            check_name(creator, "role", &key("for_role"))?;
+            key("for_role").check_name(creator, "role")?;
             Some(creator.clone())
         }
         (false, Some(_)) => return Err(key("for_role").error("only applies with `default = true`")),

@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::diff::Operation;
 use crate::dsn::Dsn;
 use crate::error::Result;
-use crate::events::EventSink;
+use crate::events::{EventName, EventSink};
 use crate::pg::per_database::{self, Step};
 use crate::pg::quote::ident;
 use crate::plan::Planned;
@@ -42,7 +42,7 @@ pub async fn apply(
         admin,
         &steps,
         "ownership",
-        "ownership.changed",
+        EventName::OwnershipChanged,
         timeout,
         sink,
     )

@@ -7,8 +7,7 @@ use std::collections::BTreeMap;
 
 use super::desired::DesiredOwnership;
 use super::live::LiveOwnership;
-use super::CHECK;
-use crate::plan::{Action, Address, AttributeChange, Change, DomainDiff, Finding, Value};
+use crate::plan::{Action, Address, AttributeChange, Change, DomainDiff, Finding, FindingClass, Value};
 
 /// `ALTER <keyword> <target> OWNER TO <owner>` in `database`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,7 +31,8 @@ pub fn object_address(database: &str, keyword: &str, display: &str) -> Address {
         "SCHEMA" => "schema",
         _ => "table",
     };
-    Address::new("postgres")
+    super::ID
+        .address()
         .word("owner")
         .name(database)
         .word(kind)
@@ -88,11 +88,13 @@ pub fn diff(desired: &DesiredOwnership, live: &LiveOwnership) -> DomainDiff<Oper
             }
             out.findings.push(
                 Finding::new(
-                    Address::new("postgres")
+                    "ownership.rls",
+                    FindingClass::Security,
+                    super::ID
+                        .address()
                         .word("rls")
                         .name(database)
                         .name(&table.display),
-                    CHECK,
                     format!(
                         "table `{}` in `{database}` has row-level security enabled but not forced, and its owner `{}` is a role the application logs in as: owners bypass row-level security, so `{}` sees every row; run `ALTER TABLE {} FORCE ROW LEVEL SECURITY`, or move ownership to the migration role (`reassign_owned_from = [\"{}\"]` in `[databases.{database}]`)",
                         table.display, table.owner, table.owner, table.target, table.owner
@@ -112,12 +114,14 @@ pub fn diff(desired: &DesiredOwnership, live: &LiveOwnership) -> DomainDiff<Oper
             };
             out.findings.push(
                 Finding::new(
-                    Address::new("postgres")
+                    "ownership.application_owner",
+                    FindingClass::Security,
+                    super::ID
+                        .address()
                         .word("owner")
                         .name(database)
                         .word("role")
                         .name(role),
-                    CHECK,
                     format!(
                         "`{role}`, a role the application logs in as, owns {} object(s) in `{database}` ({}{more}): an owner bypasses row-level security and can change or drop what it owns; move ownership to the migration role with `reassign_owned_from = [\"{role}\"]` in `[databases.{database}]`",
                         objects.len(),

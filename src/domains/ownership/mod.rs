@@ -10,10 +10,13 @@
 pub mod apply;
 pub mod desired;
 pub mod diff;
+pub(crate) mod domain;
 pub mod live;
 pub mod observe;
 
 pub use diff::Operation;
 
-/// What findings of this domain are grouped under.
-pub const CHECK: &str = "row-level security";
+use crate::contract::DomainId;
+
+/// Ownership inside databases: addresses under `postgres`.
+pub(crate) const ID: DomainId = DomainId::new("ownership", "postgres");

@@ -15,7 +15,7 @@ use super::operation::Operation;
 use super::signal;
 use crate::managed_files;
 use crate::error::{Error, Result};
-use crate::events::{Event, EventSink};
+use crate::events::{Event, EventName, EventSink};
 use crate::plan::Planned;
 use crate::util::shell;
 
@@ -30,13 +30,13 @@ pub async fn apply(
         match &planned.operation {
             Operation::Write(write) => {
                 managed_files::apply::write(&write.file)?;
-                sink.emit(Event::new("file.written", &planned.change.address));
+                sink.emit(Event::new(EventName::FileWritten, &planned.change.address));
             }
             Operation::WriteAuthFile { file, entries } => {
                 let mut file = file.clone();
                 file.content = auth_content(entries, Some(sent))?;
                 managed_files::apply::write(&file)?;
-                sink.emit(Event::new("file.written", &planned.change.address));
+                sink.emit(Event::new(EventName::FileWritten, &planned.change.address));
             }
             Operation::Reload => {}
         }
@@ -50,7 +50,7 @@ pub async fn apply(
 pub async fn reload(pooler: &DesiredPooler, timeout: Duration) -> Result<Event> {
     let skipped = |why: &str| {
         Event::message(
-            "pooler.reload.skipped",
+            EventName::PoolerReloadSkipped,
             format!("pgBouncer was not reloaded: {why}; it reads the new files when it starts"),
         )
     };
@@ -63,7 +63,7 @@ pub async fn reload(pooler: &DesiredPooler, timeout: Duration) -> Result<Event> 
             Some(client) => {
                 admin::reload(&client).await?;
                 Ok(Event::message(
-                    "pooler.reloaded",
+                    EventName::PoolerReloaded,
                     "pgBouncer reloaded its configuration (RELOAD)",
                 ))
             }
@@ -81,7 +81,7 @@ pub async fn reload(pooler: &DesiredPooler, timeout: Duration) -> Result<Event> 
                 Some(pid) => {
                     signal::hangup(pid, pidfile)?;
                     Ok(Event::message(
-                        "pooler.reloaded",
+                        EventName::PoolerReloaded,
                         format!("sent SIGHUP to pgBouncer (pid {pid})"),
                     ))
                 }
@@ -90,7 +90,7 @@ pub async fn reload(pooler: &DesiredPooler, timeout: Duration) -> Result<Event> 
         Reload::Command(command) => {
             shell::run(command, "the pooler's reload command", timeout * 3).await?;
             Ok(Event::message(
-                "pooler.reloaded",
+                EventName::PoolerReloaded,
                 "ran the pooler's reload command",
             ))
         }

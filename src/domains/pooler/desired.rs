@@ -8,6 +8,8 @@ use schemars::JsonSchema;
 use secrecy::SecretString;
 use serde::Deserialize;
 
+use crate::dsn::Dsn;
+
 /// pgBouncer's `pool_mode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
@@ -110,6 +112,9 @@ pub struct DesiredPooler {
     pub settings: BTreeMap<String, String>,
     /// Managed login roles with a password: the auth file lists them.
     pub users: Vec<String>,
+    /// Application roles (a DSN and a password), each logged in through the
+    /// pooler to check it accepts the password PostgreSQL holds.
+    pub logins: BTreeMap<String, Dsn>,
 }
 
 impl DesiredPooler {

@@ -6,9 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use secrecy::ExposeSecret;
-use serde::Serialize;
-
-use super::admin::{same, Running};
+use super::admin::same;
+use super::live::LivePooler;
 use super::desired::DesiredPooler;
 use super::known::RESTART_ONLY;
 use super::operation::{AuthEntry, Operation};
@@ -21,26 +20,8 @@ use crate::pg::connect::Login;
 use crate::pg::scram::{new_verifier, Verifier};
 use crate::plan::{Action, Address, AttributeChange, Change, DomainDiff, Pending, Value};
 
-/// The pooler's live state: its files and, when its admin console answered,
-/// its running configuration.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct LivePooler {
-    pub files: BTreeMap<String, LiveFile>,
-    pub running: Option<BTreeMap<String, Running>>,
-    /// Each DSN role's login through the pooler with its desired password.
-    pub logins: BTreeMap<String, Login>,
-    /// Where the pooler was reached for those logins (`host:port`).
-    pub reached_at: String,
-}
-
-impl LivePooler {
-    pub fn file(&self, path: &Path) -> Option<&LiveFile> {
-        self.files.get(&path.display().to_string())
-    }
-}
-
 pub fn file_address(path: &Path) -> Address {
-    Address::new("pooler").word("file").file(path)
+    super::ID.address().word("file").file(path)
 }
 
 /// Every file of the pooler, by path.
@@ -276,7 +257,7 @@ pub fn diff(
                 ));
             } else if !files_change {
                 out.pending.push(Pending {
-                    address: Address::new("pooler").word("setting").name(key),
+                    address: super::ID.address().word("setting").name(key),
                     current: Value::Text(now.value.clone()),
                     pending: Value::Text(value.clone()),
                     service: SERVICE,
@@ -286,7 +267,7 @@ pub fn diff(
         }
         if !stale.is_empty() && !files_change {
             let mut change = Change::new(
-                Address::new("pooler").word("running_config"),
+                super::ID.address().word("running_config"),
                 Action::Update,
             )
             .reason("pgbouncer.ini says otherwise but was not reloaded");
@@ -347,7 +328,7 @@ fn logins(
     let Some(operation) = auth_rewrite else {
         return;
     };
-    let mut change = Change::new(Address::new("pooler").word("reload"), Action::Update).reason(
+    let mut change = Change::new(super::ID.address().word("reload"), Action::Update).reason(
         format!(
             "pgBouncer refused the password PostgreSQL holds for {}: it still uses an old verifier; apply rewrites {} and reloads it",
             users.join(", "),

@@ -8,8 +8,11 @@ pub mod admin;
 pub mod apply;
 pub mod desired;
 pub mod diff;
+pub(crate) mod domain;
 pub mod known;
 pub mod lint;
+pub mod live;
+pub mod observe;
 pub mod operation;
 pub mod raw;
 pub mod render;
@@ -17,6 +20,11 @@ pub mod resolve;
 pub mod signal;
 
 pub use operation::Operation;
+
+use crate::contract::DomainId;
+
+/// pgBouncer.
+pub(crate) const ID: DomainId = DomainId::new("pooler", "pooler");
 
 use crate::plan::Service;
 

@@ -183,6 +183,7 @@ mod tests {
                 ("pidfile".into(), "/run/pgbouncer/pgbouncer.pid".into()),
             ]),
             users: vec!["app_user".into()],
+            logins: BTreeMap::new(),
         }
     }
 

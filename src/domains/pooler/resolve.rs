@@ -13,14 +13,15 @@ use super::lint::{is_loopback, is_wildcard};
 use super::raw::{RawPooler, RawReload, ReloadBy};
 use super::render;
 use crate::diagnostics::Resolver;
-use crate::domains::postgres::desired::DesiredPostgres;
+use crate::contract::facts::{AdminConnection, DeclaredRoles};
 use crate::error::Result;
 use crate::util::owner::resolve_owner;
 use crate::util::suggest::did_you_mean;
 
 pub fn resolve(
     raw: &RawPooler,
-    postgres: &DesiredPostgres,
+    admin_connection: &AdminConnection,
+    roles: &DeclaredRoles,
     r: &mut Resolver<'_>,
 ) -> Result<DesiredPooler> {
     let key = |name: &str| r.key(&["pooler", name]);
@@ -62,7 +63,7 @@ pub fn resolve(
                         user.escape_debug()
                     )));
             }
-            if postgres.roles.contains_key(&user) {
+            if roles.0.contains_key(&user) {
                 return Err(key("admin_user")
                     .error(format!(
                         "`{user}` is a role dbops manages; the admin console's user must not be an application role"
@@ -117,7 +118,7 @@ pub fn resolve(
             .hint("set `host = \"pgbouncer\"` (the name the application connects to)"))
         }
     };
-    let admin_dsn = &postgres.admin;
+    let admin_dsn = &admin_connection.dsn;
     let (backend_host, backend_port) = match &raw.backend {
         None => (admin_dsn.host.clone(), admin_dsn.port),
         Some(backend) => (backend.host.clone(), backend.port.unwrap_or(5432)),
@@ -125,12 +126,13 @@ pub fn resolve(
     if admin_dsn.host != backend_host || admin_dsn.port != backend_port {
         return Err(key("backend").error(format!(
             "`{}` does not point at the backend the pooler uses (`pooler.backend`): dbops must reach PostgreSQL directly",
-            postgres.admin_source
+            admin_connection.source
         )));
     }
-    for (name, role) in &postgres.roles {
-        let Some(dsn) = &role.dsn else { continue };
-        let source = role.dsn_source.clone().unwrap_or_default();
+    for (name, role) in &roles.0 {
+        let Some((dsn, source)) = &role.dsn else {
+            continue;
+        };
         let dsn_key = r.key(&["roles", name, "dsn"]);
         if dsn.host == backend_host && dsn.port == backend_port {
             return Err(dsn_key.error(format!(
@@ -162,10 +164,10 @@ pub fn resolve(
     }
     let mut databases: Vec<String> = match &raw.databases {
         Some(list) => list.clone(),
-        None => postgres
-            .roles
+        None => roles
+            .0
             .values()
-            .filter_map(|r| r.dsn.as_ref().map(|d| d.database.clone()))
+            .filter_map(|r| r.dsn.as_ref().map(|(d, _)| d.database.clone()))
             .collect(),
     };
     databases.sort();
@@ -229,11 +231,17 @@ pub fn resolve(
         Some(path) => PathBuf::from(path),
         None => config_path.with_file_name("pgbouncer_hba.conf"),
     };
-    let users = postgres
-        .roles
-        .values()
-        .filter(|r| r.password.is_some() && r.attributes.login)
-        .map(|r| r.name.clone())
+    let users = roles
+        .0
+        .iter()
+        .filter(|(_, r)| r.password.is_some() && r.login)
+        .map(|(name, _)| name.clone())
+        .collect();
+    let logins = roles
+        .0
+        .iter()
+        .filter(|(_, r)| r.password.is_some())
+        .filter_map(|(name, r)| r.dsn.as_ref().map(|(dsn, _)| (name.clone(), dsn.clone())))
         .collect();
     let desired = DesiredPooler {
         config_path,
@@ -253,6 +261,7 @@ pub fn resolve(
         reload,
         settings,
         users,
+        logins,
     };
     check_grammar(&desired, r)?;
     Ok(desired)

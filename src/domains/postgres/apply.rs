@@ -18,7 +18,7 @@ use tokio_postgres::Client;
 
 use super::operation::{role_sql, Operation};
 use crate::error::{Error, Result};
-use crate::events::{progress, Event, EventSink};
+use crate::events::{Event, EventName, EventSink, Progress};
 use crate::pg::connect::{kind_of, server_error};
 use crate::pg::scram::derive_all;
 use crate::plan::Planned;
@@ -70,7 +70,7 @@ pub async fn apply(
                 .batch_execute(&sql)
                 .await
                 .map_err(|e| failed(planned, &e, "nothing after it was applied"))?;
-            sink.emit(Event::new("database.created", &planned.change.address));
+            sink.emit(Event::new(EventName::DatabaseCreated, &planned.change.address));
         }
     }
 
@@ -78,7 +78,7 @@ pub async fn apply(
     let mut sent = BTreeMap::new();
     // (change, SQL, event) in plan order; owners of new databases last, once
     // every role exists.
-    let mut statements: Vec<(&Planned<Operation>, String, &'static str)> = Vec::new();
+    let mut statements: Vec<(&Planned<Operation>, String, EventName)> = Vec::new();
     for (index, planned) in changes.iter().enumerate() {
         let operation = &planned.operation;
         let verifier = verifiers.get(&index).map(String::as_str);
@@ -88,7 +88,7 @@ pub async fn apply(
         let (sql, event) = match operation {
             Operation::CreateDatabase { .. } => continue,
             Operation::CreateRole { name, options, .. } => {
-                (role_sql("CREATE", name, options, verifier), "role.created")
+                (role_sql("CREATE", name, options, verifier), EventName::RoleCreated)
             }
             Operation::AlterRole {
                 name,
@@ -96,16 +96,16 @@ pub async fn apply(
                 password,
             } => {
                 let event = if password.is_some() {
-                    "role.password.rotated"
+                    EventName::RolePasswordRotated
                 } else {
-                    "role.updated"
+                    EventName::RoleUpdated
                 };
                 (role_sql("ALTER", name, options, verifier), event)
             }
-            Operation::GrantMembership { .. } => (plain(operation), "membership.granted"),
-            Operation::RevokeMembership { .. } => (plain(operation), "membership.revoked"),
-            Operation::SetDatabaseOwner { .. } => (plain(operation), "database.owner.changed"),
-            Operation::GrantConnect { .. } => (plain(operation), "grant.connect.granted"),
+            Operation::GrantMembership { .. } => (plain(operation), EventName::MembershipGranted),
+            Operation::RevokeMembership { .. } => (plain(operation), EventName::MembershipRevoked),
+            Operation::SetDatabaseOwner { .. } => (plain(operation), EventName::DatabaseOwnerChanged),
+            Operation::GrantConnect { .. } => (plain(operation), EventName::GrantConnectGranted),
         };
         statements.push((planned, sql, event));
     }
@@ -119,14 +119,14 @@ pub async fn apply(
                 database: name.clone(),
                 owner: owner.clone(),
             };
-            statements.push((planned, plain(&set_owner), "database.owner.changed"));
+            statements.push((planned, plain(&set_owner), EventName::DatabaseOwnerChanged));
         }
     }
     if statements.is_empty() {
         return Ok(sent);
     }
 
-    sink.progress(progress::ROLE_TRANSACTION);
+    sink.progress(Progress::RoleTransaction);
     let transaction = client
         .transaction()
         .await
@@ -149,14 +149,14 @@ pub async fn apply(
             "the role transaction was rolled back",
         ));
     }
-    sink.progress(progress::COMMITTING);
+    sink.progress(Progress::Committing);
     transaction.commit().await.map_err(|e| {
         server_error("cannot commit the role transaction", &e)
             .cause("the outcome is unknown: the next `dbops plan` tells whether it committed")
     })?;
-    sink.progress(progress::BETWEEN_STEPS);
+    sink.progress(Progress::BetweenSteps);
     for (planned, _, event) in &statements {
-        sink.emit(Event::new(event, &planned.change.address));
+        sink.emit(Event::new(*event, &planned.change.address));
         if let Operation::AlterRole {
             options,
             password: Some(_),
@@ -164,7 +164,7 @@ pub async fn apply(
         } = &planned.operation
         {
             if !options.is_empty() {
-                sink.emit(Event::new("role.updated", &planned.change.address));
+                sink.emit(Event::new(EventName::RoleUpdated, &planned.change.address));
             }
         }
     }

@@ -8,25 +8,26 @@
 
 use std::collections::BTreeSet;
 
-use super::desired::{DesiredPostgres, DesiredRole, RoleAttributes};
+use super::desired::{DesiredDatabase, DesiredPostgres, DesiredRole, RoleAttributes};
 use super::live::{LivePostgres, LiveRole, StoredPassword};
 use super::operation::{Operation, RoleOption};
 use super::verify::Verified;
 use crate::error::{Error, Errors};
 use crate::pg::scram::Verifier;
-use crate::plan::{Action, Address, AttributeChange, Change, DomainDiff, Finding, Value};
+use crate::plan::{Action, Address, AttributeChange, Change, DomainDiff, Finding, FindingClass, Planned, Value};
 
 pub fn role_address(name: &str) -> Address {
-    Address::new("postgres").word("role").name(name)
+    super::ID.address().word("role").name(name)
 }
 
 pub fn database_address(name: &str) -> Address {
-    Address::new("postgres").word("database").name(name)
+    super::ID.address().word("database").name(name)
 }
 
-/// A role's privileges on a database: `postgres.grant.ROLE.DATABASE.database`.
+/// A role's privileges on a database: `postgres.grant.ROLE.DATABASE.database`,
+/// the address the grants domain also gives a database-level scope.
 pub fn database_grant_address(role: &str, database: &str) -> Address {
-    Address::new("postgres")
+    super::ID.address()
         .word("grant")
         .name(role)
         .name(database)
@@ -34,35 +35,48 @@ pub fn database_grant_address(role: &str, database: &str) -> Address {
 }
 
 fn membership_address(member: &str, group: &str) -> Address {
-    Address::new("postgres")
+    super::ID.address()
         .word("membership")
         .name(member)
         .name(group)
 }
 
-/// `verified`: the roles whose stored verifier holds the desired password
-/// (checked before the diff, on every core: see `verify`).
+/// From desired to live, in apply order. `live.verified` holds the roles
+/// whose stored verifier is the desired password (checked while observing,
+/// on every core); `governed`: `(role, database)` pairs whose CONNECT a
+/// declared database-level grant manages instead.
 pub fn diff(
     desired: &DesiredPostgres,
     live: &LivePostgres,
-    verified: &Verified,
+    governed: &BTreeSet<(String, String)>,
 ) -> Result<DomainDiff<Operation>, Errors> {
     check_references(desired, live)?;
     check_superusers(desired, live)?;
-    let mut creates = Vec::new();
-    let mut updates = Vec::new();
-    for role in desired.roles.values() {
-        match live.roles.get(&role.name) {
-            None => creates.push(create_role(role)),
-            Some(live_role) => updates.extend(update_role(role, live_role, verified)),
-        }
-    }
-
     let mut out = DomainDiff {
         notes: superuser_memberships(desired, live),
         findings: rls_escapes(desired, live),
         ..DomainDiff::default()
     };
+    out.changes.extend(database_creates(desired, live));
+    let mut updates = Vec::new();
+    for role in desired.roles.values() {
+        match live.roles.get(&role.name) {
+            None => out.changes.push(create_role(role)),
+            Some(live_role) => updates.extend(update_role(role, live_role, &live.verified)),
+        }
+    }
+    out.changes.extend(updates);
+    out.changes.extend(membership_grants(desired, live));
+    for database in desired.databases.values() {
+        out.changes
+            .extend(owner_and_connect(database, live, governed));
+    }
+    out.changes.extend(membership_revokes(desired, live));
+    Ok(out)
+}
+
+fn database_creates(desired: &DesiredPostgres, live: &LivePostgres) -> Vec<Planned<Operation>> {
+    let mut out = Vec::new();
     for database in desired.databases.values() {
         if !live.databases.contains_key(&database.name) {
             let mut change = Change::new(database_address(&database.name), Action::Create);
@@ -75,9 +89,11 @@ pub fn diff(
             }));
         }
     }
-    out.changes.extend(creates);
-    out.changes.extend(updates);
+    out
+}
 
+fn membership_grants(desired: &DesiredPostgres, live: &LivePostgres) -> Vec<Planned<Operation>> {
+    let mut out = Vec::new();
     for role in desired.roles.values() {
         for group in &role.member_of {
             if !live
@@ -95,61 +111,75 @@ pub fn diff(
             }
         }
     }
+    out
+}
 
-    for database in desired.databases.values() {
-        let live_database = live.databases.get(&database.name);
-        if let (Some(owner), Some(live_database)) = (&database.owner, live_database) {
-            if &live_database.owner != owner {
-                out.push(
-                    Change::new(database_address(&database.name), Action::Update)
-                        .attribute(AttributeChange::new(
-                            "owner",
-                            Some(text(&live_database.owner)),
-                            Some(text(owner)),
-                        ))
-                        .with(Operation::SetDatabaseOwner {
-                            database: database.name.clone(),
-                            owner: owner.clone(),
-                        }),
-                );
-            }
-        }
-        // `ALTER DATABASE ... OWNER` hands every privilege the old owner held
-        // (as owner and as grantee) to the new owner: predict it, so the old
-        // owner's CONNECT is granted in the same apply.
-        let new_owner = database
-            .owner
-            .as_ref()
-            .filter(|o| live_database.is_some_and(|d| &d.owner != *o));
-        for role in &database.connect {
-            let (has, loses) = match (live_database, new_owner) {
-                (None, _) => (false, false),
-                (Some(d), Some(new)) if role == &d.owner => (role == new, true),
-                (Some(_), Some(new)) if role == new => (true, false),
-                (Some(d), _) => (d.connect.contains(role), false),
-            };
-            if !has {
-                let mut change =
-                    Change::new(database_grant_address(role, &database.name), Action::Create)
-                        .attribute(AttributeChange::new(
-                            "privileges",
-                            None,
-                            Some(Value::List(vec!["CONNECT".into()])),
-                        ));
-                if loses {
-                    change = change.reason(format!(
-                        "`{role}` holds CONNECT only as the owner of `{}`; it loses it when ownership moves",
-                        database.name
-                    ));
-                }
-                out.push(change.with(Operation::GrantConnect {
-                    database: database.name.clone(),
-                    role: role.clone(),
-                }));
-            }
+/// A database's owner, then the CONNECT its DSN roles need.
+fn owner_and_connect(
+    database: &DesiredDatabase,
+    live: &LivePostgres,
+    governed: &BTreeSet<(String, String)>,
+) -> Vec<Planned<Operation>> {
+    let mut out = Vec::new();
+    let live_database = live.databases.get(&database.name);
+    if let (Some(owner), Some(live_database)) = (&database.owner, live_database) {
+        if &live_database.owner != owner {
+            out.push(
+                Change::new(database_address(&database.name), Action::Update)
+                    .attribute(AttributeChange::new(
+                        "owner",
+                        Some(text(&live_database.owner)),
+                        Some(text(owner)),
+                    ))
+                    .with(Operation::SetDatabaseOwner {
+                        database: database.name.clone(),
+                        owner: owner.clone(),
+                    }),
+            );
         }
     }
+    // `ALTER DATABASE ... OWNER` hands every privilege the old owner held
+    // (as owner and as grantee) to the new owner: predict it, so the old
+    // owner's CONNECT is granted in the same apply.
+    let new_owner = database
+        .owner
+        .as_ref()
+        .filter(|o| live_database.is_some_and(|d| &d.owner != *o));
+    for role in &database.connect {
+        if governed.contains(&(role.clone(), database.name.clone())) {
+            continue;
+        }
+        let (has, loses) = match (live_database, new_owner) {
+            (None, _) => (false, false),
+            (Some(d), Some(new)) if role == &d.owner => (role == new, true),
+            (Some(_), Some(new)) if role == new => (true, false),
+            (Some(d), _) => (d.connect.contains(role), false),
+        };
+        if has {
+            continue;
+        }
+        let mut change = Change::new(database_grant_address(role, &database.name), Action::Create)
+            .attribute(AttributeChange::new(
+                "privileges",
+                None,
+                Some(Value::List(vec!["CONNECT".into()])),
+            ));
+        if loses {
+            change = change.reason(format!(
+                "`{role}` holds CONNECT only as the owner of `{}`; it loses it when ownership moves",
+                database.name
+            ));
+        }
+        out.push(change.with(Operation::GrantConnect {
+            database: database.name.clone(),
+            role: role.clone(),
+        }));
+    }
+    out
+}
 
+fn membership_revokes(desired: &DesiredPostgres, live: &LivePostgres) -> Vec<Planned<Operation>> {
+    let mut out = Vec::new();
     for (member, group) in &live.memberships {
         let Some(role) = desired.roles.get(member) else {
             continue;
@@ -168,7 +198,7 @@ pub fn diff(
             );
         }
     }
-    Ok(out)
+    out
 }
 
 fn text(value: &str) -> Value {
@@ -345,11 +375,9 @@ fn rls_escapes(desired: &DesiredPostgres, live: &LivePostgres) -> Vec<Finding> {
             };
             findings.push(
                 Finding::new(
-                    Address::new("postgres")
-                        .word("membership")
-                        .name(&role.name)
-                        .name(group),
-                    "row-level security",
+                    "postgres.rls_membership",
+                    FindingClass::Security,
+                    membership_address(&role.name, group),
                     format!(
                         "`{}` logs in as the application under row-level security, but is a member of `{group}`, {what}: `SET ROLE {group}` escapes row-level security; remove `{group}` from its `member_of` (or revoke the membership)",
                         role.name
@@ -411,7 +439,7 @@ fn attribute_list(attributes: &RoleAttributes) -> Vec<(&'static str, Value, Role
     ]
 }
 
-fn create_role(role: &DesiredRole) -> crate::plan::Planned<Operation> {
+fn create_role(role: &DesiredRole) -> Planned<Operation> {
     let list = attribute_list(&role.attributes);
     let options = list.iter().map(|(_, _, option)| option.clone()).collect();
     let mut change = Change::new(role_address(&role.name), Action::Create);
@@ -432,7 +460,7 @@ fn update_role(
     role: &DesiredRole,
     live: &LiveRole,
     verified: &Verified,
-) -> Option<crate::plan::Planned<Operation>> {
+) -> Option<Planned<Operation>> {
     let wanted = attribute_list(&role.attributes);
     let have = attribute_list(&live.attributes);
     let mut attributes = Vec::new();

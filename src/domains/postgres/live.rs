@@ -4,9 +4,15 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use serde::{Serialize, Serializer};
+
 use super::desired::RoleAttributes;
+use super::verify::Verified;
 use crate::util::digest::sha256_hex;
-use serde::Serialize;
+
+fn digest<S: Serializer>(verifier: &str, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&sha256_hex(verifier.as_bytes()))
+}
 
 /// What the server holds as a role's password, as far as dbops can tell.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -14,8 +20,9 @@ use serde::Serialize;
 pub enum StoredPassword {
     /// No password is set.
     None,
-    /// A SCRAM-SHA-256 verifier (read from `pg_authid`).
-    Scram(String),
+    /// A SCRAM-SHA-256 verifier (read from `pg_authid`); serialized only as
+    /// its digest, so a saved plan's fingerprint reveals nothing.
+    Scram(#[serde(serialize_with = "digest")] String),
     /// An MD5 hash: weaker, and not usable for pgBouncer's SCRAM pass-through.
     Md5,
     /// Stored in plain text (only by very old servers).
@@ -57,19 +64,8 @@ pub struct LivePostgres {
     /// Statements sent to read this state; for the round-trip budget.
     #[serde(skip)]
     pub statements: usize,
-}
-
-impl LivePostgres {
-    /// SHA-256 over the observed state, with stored verifiers hashed again so
-    /// the digest reveals nothing: what a saved plan pins.
-    pub fn fingerprint(&self) -> String {
-        let mut copy = self.clone();
-        for role in copy.roles.values_mut() {
-            if let StoredPassword::Scram(verifier) = &role.password {
-                role.password = StoredPassword::Scram(sha256_hex(verifier.as_bytes()));
-            }
-        }
-        let json = serde_json::to_vec(&copy).expect("live state serializes");
-        sha256_hex(&json)
-    }
+    /// The roles whose stored verifier holds the desired password: checked
+    /// while observing, on every core, so the diff stays pure.
+    #[serde(skip)]
+    pub verified: Verified,
 }

@@ -5,6 +5,7 @@
 
 pub mod apply;
 pub mod desired;
+pub(crate) mod domain;
 pub mod diff;
 pub mod live;
 pub mod observe;
@@ -14,3 +15,8 @@ pub mod resolve;
 pub mod verify;
 
 pub use operation::Operation;
+
+use crate::contract::DomainId;
+
+/// Roles, memberships and databases.
+pub(crate) const ID: DomainId = DomainId::new("postgres", "postgres");

@@ -16,6 +16,7 @@ use tokio_postgres::Client;
 
 use super::desired::{DesiredPostgres, RoleAttributes};
 use super::live::{LiveDatabase, LivePostgres, LiveRole, StoredPassword};
+use super::verify::{verify, Verified};
 use crate::dsn::Dsn;
 use crate::error::{Error, Result};
 use crate::pg::connect::{connect, server_error, Access};
@@ -98,11 +99,14 @@ struct DatabaseRow {
 }
 
 /// Reads the managed roles and databases, plus `extra_roles` (roles other
-/// domains refer to, whose existence they need to know).
+/// domains refer to, whose existence they need to know), then checks every
+/// desired password against its stored verifier (`known`: verifiers this run
+/// already sent or proved, compared byte for byte).
 pub async fn observe(
     client: &Client,
     desired: &DesiredPostgres,
     extra_roles: &BTreeSet<String>,
+    known: &BTreeMap<String, String>,
     timeout: Duration,
 ) -> Result<LivePostgres> {
     let mut roles = desired.referenced_roles();
@@ -143,6 +147,7 @@ pub async fn observe(
         memberships: row.memberships.into_iter().collect(),
         databases: BTreeMap::new(),
         statements,
+        verified: Verified::default(),
     };
     for role in row.roles {
         let password = match role.password {
@@ -185,6 +190,7 @@ pub async fn observe(
     if !can_read_authid {
         check_passwords_by_login(&mut live, desired, timeout).await;
     }
+    live.verified = verify(desired, &live, known).await?;
     Ok(live)
 }
 

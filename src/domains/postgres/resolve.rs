@@ -10,7 +10,6 @@ use super::raw::{RawDatabase, RawPostgres, RawRole};
 use crate::diagnostics::Resolver;
 use crate::dsn::Dsn;
 use crate::error::Result;
-use crate::pg::names::check_name;
 
 /// Role names PostgreSQL reserves or that mean something else in SQL.
 const RESERVED_ROLE_NAMES: &[&str] = &[
@@ -49,7 +48,7 @@ pub fn resolve(
     }
     for (name, database) in databases {
         let key = r.key(&["databases", name]);
-        if r.check(check_name(name, "database", &key)).is_none() {
+        if r.check(key.check_name(name, "database")).is_none() {
             continue;
         }
         if matches!(name.as_str(), "template0" | "template1") {
@@ -66,13 +65,13 @@ pub fn resolve(
             .or_insert_with(|| DesiredDatabase::named(name));
         if let Some(owner) = &database.owner {
             let key = r.key(&["databases", name, "owner"]);
-            if r.check(check_name(owner, "role", &key)).is_some() {
+            if r.check(key.check_name(owner, "role")).is_some() {
                 entry.owner = Some(owner.clone());
             }
         }
         for (index, from) in database.reassign_owned_from.iter().flatten().enumerate() {
             let key = r.key(&["databases", name, "reassign_owned_from", &index.to_string()]);
-            if r.check(check_name(from, "role", &key)).is_none() {
+            if r.check(key.check_name(from, "role")).is_none() {
                 continue;
             }
             match &database.owner {
@@ -108,7 +107,7 @@ fn resolve_role(
     admin_source: &str,
 ) -> Result<DesiredRole> {
     let role_key = r.key(&["roles", name]);
-    check_name(name, "role", &role_key)?;
+    role_key.check_name(name, "role")?;
     if name.starts_with("pg_") {
         return Err(role_key.error(format!(
             "role `{name}`: names beginning with `pg_` are reserved for PostgreSQL's built-in roles"
@@ -159,7 +158,7 @@ fn resolve_role(
                 ))
                 .hint("put the password in the DSN, percent-encoded: `postgres://USER:PASSWORD@HOST/DATABASE`"));
             }
-            check_name(&dsn.database, "database", &key)?;
+            key.check_name(&dsn.database, "database")?;
             let password = dsn.password().cloned();
             (Some(dsn), password)
         }
@@ -188,7 +187,7 @@ fn resolve_role(
     let mut member_of = BTreeSet::new();
     for (index, group) in role.member_of.iter().flatten().enumerate() {
         let key = r.key(&["roles", name, "member_of", &index.to_string()]);
-        check_name(group, "role", &key)?;
+        key.check_name(group, "role")?;
         if group == name {
             return Err(key.error(format!("role `{name}` cannot be a member of itself")));
         }

@@ -7,7 +7,7 @@ use tokio_postgres::Client;
 
 use super::operation::Operation;
 use crate::error::Result;
-use crate::events::{Event, EventSink};
+use crate::events::{Event, EventName, EventSink};
 use crate::pg::connect::server_error;
 use crate::plan::Planned;
 
@@ -24,8 +24,8 @@ pub async fn apply(
             )
         })?;
         let event = match operation {
-            Operation::Set { .. } => "setting.changed",
-            Operation::Reset { .. } => "setting.reset",
+            Operation::Set { .. } => EventName::SettingChanged,
+            Operation::Reset { .. } => EventName::SettingReset,
         };
         sink.emit(Event::new(event, &planned.change.address));
     }
@@ -35,7 +35,7 @@ pub async fn apply(
             .await
             .map_err(|e| server_error("cannot reload the server configuration", &e))?;
         sink.emit(Event::message(
-            "config.reloaded",
+            EventName::ConfigReloaded,
             "reloaded the server configuration",
         ));
     }

@@ -18,7 +18,7 @@ use crate::plan::{Action, Address, AttributeChange, Change, DomainDiff, Pending,
 use crate::util::suggest::did_you_mean;
 
 pub fn address(name: &str) -> Address {
-    Address::new("postgres").word("setting").name(name)
+    super::ID.address().word("setting").name(name)
 }
 
 /// Settings `ALTER SYSTEM` refuses to write, whatever their context.

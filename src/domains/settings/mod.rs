@@ -4,8 +4,10 @@
 //! and apply, and the PostgreSQL service whose restart settings wait for.
 
 pub mod apply;
+pub mod archiving;
 pub mod desired;
 pub mod diff;
+pub(crate) mod domain;
 pub mod live;
 pub mod observe;
 pub mod operation;
@@ -13,6 +15,11 @@ pub mod raw;
 pub mod resolve;
 
 pub use operation::Operation;
+
+use crate::contract::DomainId;
+
+/// Server settings: addresses under `postgres`.
+pub(crate) const ID: DomainId = DomainId::new("settings", "postgres");
 
 use crate::plan::Service;
 

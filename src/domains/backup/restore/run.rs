@@ -20,7 +20,7 @@ use crate::domains::backup::listing::Lister;
 use crate::s3::client::{classify, client, failure_error};
 use crate::s3::BucketSpec;
 use crate::error::{Error, Result};
-use crate::events::{Event, EventSink, Level};
+use crate::events::{Event, EventName, EventSink, Level};
 
 /// How long listing backups and reading versions may take, outside the RTO.
 const PREPARE_TIMEOUT: Duration = Duration::from_secs(300);
@@ -63,7 +63,7 @@ pub async fn run(request: &Request<'_>, events: &dyn EventSink) -> Result<Outcom
     let planned = backup.evidence_prefix(&rfc3339(started_at));
     events.emit(
         Event::message(
-            "restore_test.started",
+            EventName::RestoreTestStarted,
             format!(
                 "restore test of the {} backup, target {}",
                 tool_name(backup.tool),
@@ -139,7 +139,7 @@ pub async fn run(request: &Request<'_>, events: &dyn EventSink) -> Result<Outcom
             // The test ran, but its evidence could not be recorded: a failure.
             events.emit(
                 Event::message(
-                    "restore_test.failed",
+                    EventName::RestoreTestFailed,
                     format!("restore test not recorded: {}", error.message()),
                 )
                 .level(Level::Error),
@@ -160,8 +160,8 @@ pub async fn run(request: &Request<'_>, events: &dyn EventSink) -> Result<Outcom
         "checks_failed": failed_checks,
     });
     events.emit(match &evidence.failure {
-        None => Event::message("restore_test.completed", "restore test passed").details(details),
-        Some(why) => Event::message("restore_test.failed", format!("restore test failed: {why}"))
+        None => Event::message(EventName::RestoreTestCompleted, "restore test passed").details(details),
+        Some(why) => Event::message(EventName::RestoreTestFailed, format!("restore test failed: {why}"))
             .level(Level::Error)
             .details(details),
     });

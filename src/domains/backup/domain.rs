@@ -1,0 +1,154 @@
+//! The backup tool under the contract: `[backup]` (and `[restore_test]`)
+//! resolved against the declared bucket the bucket domain publishes; it
+//! publishes the settings continuous archiving needs; plans and writes the
+//! tool's rendered files; and reports backup health for `drift`.
+
+use std::collections::BTreeMap;
+use std::time::SystemTime;
+
+use super::desired::{BackupTool, DesiredBackup};
+use super::raw::{RawBackup, RawRestoreTest};
+use super::{archive, health, resolve};
+use crate::contract::facts::{Archiving, DeclaredBuckets};
+use crate::contract::{Apply, Domain, DomainId, Facts, Observe};
+use crate::diagnostics::Resolver;
+use crate::error::{Errors, Result};
+use crate::events::{Event, EventName, EventSink, Level};
+use crate::managed_files::{self, Grammar, LiveFile, RenderedFile, Write};
+use crate::plan::{DomainDiff, Finding, Planned};
+
+pub(crate) struct Backup;
+
+impl Domain for Backup {
+    const ID: DomainId = super::ID;
+    type Raw<'a> = (Option<&'a RawBackup>, Option<&'a RawRestoreTest>);
+    type Desired = DesiredBackup;
+    /// The tool's files, by path.
+    type Live = BTreeMap<String, LiveFile>;
+    type Operation = Write;
+    type Inputs = ();
+    type Outputs = ();
+
+    fn resolve(
+        (raw, raw_test): Self::Raw<'_>,
+        facts: &mut Facts,
+        r: &mut Resolver<'_>,
+    ) -> Option<DesiredBackup> {
+        let Some(raw) = raw else {
+            if raw_test.is_some() {
+                r.error(
+                    r.key(&["restore_test"])
+                        .error("restores a backup, but no `[backup]` is declared")
+                        .hint("declare `[backup]` with its tool and bucket"),
+                );
+            }
+            return None;
+        };
+        let buckets = facts.cloned::<DeclaredBuckets>().0;
+        let resolved = resolve::resolve(raw, raw_test, &buckets, r);
+        let backup = r.check(resolved)?;
+        facts.publish(Archiving {
+            settings: archive::derive(&backup),
+            rpo: backup.rpo,
+            section: "[backup]",
+        });
+        Some(backup)
+    }
+
+    fn summary(desired: Option<&DesiredBackup>) -> Vec<(&'static str, usize)> {
+        vec![("backup tools", usize::from(desired.is_some()))]
+    }
+
+    async fn observe(desired: &DesiredBackup, _context: &Observe<'_>) -> Result<Self::Live> {
+        let mut files = BTreeMap::new();
+        for file in &desired.files {
+            files.insert(
+                file.path.display().to_string(),
+                managed_files::observe(&file.path)?,
+            );
+        }
+        Ok(files)
+    }
+
+    fn inputs(_facts: &Facts) {}
+
+    fn diff(
+        desired: &DesiredBackup,
+        live: &Self::Live,
+        (): &(),
+    ) -> Result<DomainDiff<Write>, Errors> {
+        let mut out = DomainDiff::default();
+        let mut errors = Vec::new();
+        for file in &desired.files {
+            let missing = LiveFile::missing();
+            let on_disk = live
+                .get(&file.path.display().to_string())
+                .unwrap_or(&missing);
+            match managed_files::diff::diff(file, on_disk) {
+                Ok(Some(planned)) => out.push(planned),
+                Ok(None) => {}
+                Err(e) => errors.push(e),
+            }
+        }
+        if errors.is_empty() {
+            Ok(out)
+        } else {
+            Err(Errors::new(errors))
+        }
+    }
+
+    async fn apply(
+        _desired: &DesiredBackup,
+        changes: &[&Planned<Write>],
+        _context: &mut Apply<'_>,
+        sink: &dyn EventSink,
+    ) -> Result<()> {
+        for planned in changes {
+            managed_files::apply::write(&planned.operation.file)?;
+            sink.emit(Event::new(EventName::FileWritten, &planned.change.address));
+        }
+        Ok(())
+    }
+
+    /// The WAL-G environment file or pgbackrest.conf.
+    fn rendered(desired: &DesiredBackup) -> Vec<RenderedFile> {
+        let grammar = match desired.tool {
+            BackupTool::WalG => Grammar::Env,
+            BackupTool::PgBackRest => Grammar::PgBackRestConf,
+        };
+        desired
+            .files
+            .iter()
+            .map(|file| RenderedFile {
+                grammar,
+                content: file.content.clone(),
+                entries: file.carried.clone(),
+            })
+            .collect()
+    }
+
+    /// Is archiving working, are full backups taken and kept as the policy
+    /// says, has a restore test passed lately; empty without a bucket.
+    async fn health(
+        desired: &DesiredBackup,
+        context: &Observe<'_>,
+        sink: &dyn EventSink,
+    ) -> Result<Vec<Finding>> {
+        let Some(bucket) = &desired.bucket else {
+            return Ok(Vec::new());
+        };
+        let archiver = health::observe_server(context.client).await?;
+        let now = SystemTime::now();
+        let observed =
+            health::observe(desired, bucket, Some(archiver), context.timeout, now).await?;
+        sink.emit(
+            Event::message(EventName::BackupHealthRead, "backup health read")
+                .level(Level::Debug)
+                .details(serde_json::json!({
+                    "s3_requests": observed.requests,
+                    "wal_check_s3_requests": observed.wal_requests,
+                })),
+        );
+        Ok(health::check(desired, &observed, now))
+    }
+}

@@ -1,0 +1,91 @@
+//! Buckets under the contract: every `[bucket.NAME]` resolved and published
+//! (the backup domain reads and writes its bucket through the same
+//! declaration), observed and converged one bucket after another.
+
+use std::collections::BTreeMap;
+
+use super::live::LiveBucket;
+use super::raw::RawBucket;
+use super::{apply, diff, observe, resolve, Operation};
+use crate::contract::facts::DeclaredBuckets;
+use crate::contract::{Apply, Domain, DomainId, Facts, Observe};
+use crate::diagnostics::Resolver;
+use crate::error::{Errors, Result};
+use crate::events::EventSink;
+use crate::plan::{DomainDiff, Planned};
+use crate::s3::BucketSpec;
+
+pub(crate) struct Buckets;
+
+impl Domain for Buckets {
+    const ID: DomainId = super::ID;
+    type Raw<'a> = &'a BTreeMap<String, RawBucket>;
+    type Desired = Vec<BucketSpec>;
+    type Live = BTreeMap<String, LiveBucket>;
+    type Operation = Operation;
+    type Inputs = ();
+    type Outputs = ();
+
+    fn resolve(
+        raw: &BTreeMap<String, RawBucket>,
+        facts: &mut Facts,
+        r: &mut Resolver<'_>,
+    ) -> Option<Vec<BucketSpec>> {
+        let buckets: Vec<BucketSpec> = raw
+            .iter()
+            .filter_map(|(name, bucket)| r.check(resolve::resolve(name, bucket, r)))
+            .collect();
+        facts.publish(DeclaredBuckets(buckets.clone()));
+        (!buckets.is_empty()).then_some(buckets)
+    }
+
+    fn summary(desired: Option<&Vec<BucketSpec>>) -> Vec<(&'static str, usize)> {
+        vec![("buckets", desired.map_or(0, Vec::len))]
+    }
+
+    async fn observe(
+        desired: &Vec<BucketSpec>,
+        context: &Observe<'_>,
+    ) -> Result<BTreeMap<String, LiveBucket>> {
+        let mut live = BTreeMap::new();
+        for bucket in desired {
+            live.insert(
+                bucket.name.clone(),
+                observe::observe(bucket, context.timeout).await?,
+            );
+        }
+        Ok(live)
+    }
+
+    fn inputs(_facts: &Facts) {}
+
+    fn diff(
+        desired: &Vec<BucketSpec>,
+        live: &BTreeMap<String, LiveBucket>,
+        (): &(),
+    ) -> Result<DomainDiff<Operation>, Errors> {
+        let mut out = DomainDiff::default();
+        let mut errors = Vec::new();
+        for bucket in desired {
+            let missing = LiveBucket::default();
+            match diff::diff(bucket, live.get(&bucket.name).unwrap_or(&missing)) {
+                Ok(diff) => out.append(diff, |o| o),
+                Err(e) => errors.push(e),
+            }
+        }
+        if errors.is_empty() {
+            Ok(out)
+        } else {
+            Err(Errors::new(errors))
+        }
+    }
+
+    async fn apply(
+        desired: &Vec<BucketSpec>,
+        changes: &[&Planned<Operation>],
+        context: &mut Apply<'_>,
+        sink: &dyn EventSink,
+    ) -> Result<()> {
+        apply::apply(desired, changes, context.timeout, sink).await
+    }
+}
