@@ -17,7 +17,7 @@ use crate::render::Format;
     after_help = "Exit codes: 0 success (no changes, no drift); 1 error; 2 changes present \
                   (`plan --detailed-exitcode`) or drift (`drift`); 64 command-line usage error."
 )]
-pub struct Arguments {
+pub(crate) struct Arguments {
     /// The desired-state file.
     #[arg(
         short = 'f',
@@ -26,25 +26,25 @@ pub struct Arguments {
         default_value = "dbops.toml",
         global = true
     )]
-    pub file: PathBuf,
+    pub(crate) file: PathBuf,
     /// Output format for plans and reports on stdout.
     #[arg(long, value_enum, default_value = "text", global = true)]
-    pub format: Format,
+    pub(crate) format: Format,
     /// Disable colors (also when `NO_COLOR` is set).
     #[arg(long, global = true)]
-    pub no_color: bool,
+    pub(crate) no_color: bool,
     /// Format of the events written to stderr while applying.
     #[arg(long, value_enum, default_value = "text", global = true)]
-    pub log_format: LogFormat,
+    pub(crate) log_format: LogFormat,
     /// Give up connecting to a server after this long.
     #[arg(long, default_value = "10s", value_parser = parse_duration, global = true)]
-    pub connect_timeout: Duration,
+    pub(crate) connect_timeout: Duration,
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Parse the file, resolve references and lint; connects to nothing.
     Validate,
     /// Observe live state and print what apply would change; changes nothing.
@@ -154,7 +154,7 @@ pub enum Command {
 
 /// Which of drift's answers make it exit 2: the classes, defined once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum FailOn {
+pub(crate) enum FailOn {
     /// Configuration drift: changes and pending restarts.
     Drift,
     /// Health findings.
@@ -167,12 +167,12 @@ pub enum FailOn {
 
 impl FailOn {
     /// Whether configuration drift makes drift exit 2.
-    pub fn configuration(self) -> bool {
+    pub(crate) fn configuration(self) -> bool {
         matches!(self, FailOn::Drift | FailOn::All)
     }
 
     /// Whether a finding of `class` makes drift exit 2.
-    pub fn finding(self, class: crate::plan::FindingClass) -> bool {
+    pub(crate) fn finding(self, class: crate::plan::FindingClass) -> bool {
         use crate::plan::FindingClass;
         match self {
             FailOn::All => true,
@@ -185,7 +185,7 @@ impl FailOn {
 
 impl Command {
     /// The subcommand as typed, for machine-readable output.
-    pub fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         match self {
             Command::Validate => "validate",
             Command::Plan { .. } => "plan",
@@ -212,16 +212,16 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
 
 /// Checked, resolved settings shared by every command.
 #[derive(Debug, Clone)]
-pub struct Settings {
-    pub file: PathBuf,
-    pub format: Format,
-    pub color: bool,
-    pub log_format: LogFormat,
-    pub connect_timeout: Duration,
+pub(crate) struct Settings {
+    pub(crate) file: PathBuf,
+    pub(crate) format: Format,
+    pub(crate) color: bool,
+    pub(crate) log_format: LogFormat,
+    pub(crate) connect_timeout: Duration,
 }
 
 impl Arguments {
-    pub fn into_settings(self) -> (Settings, Command) {
+    pub(crate) fn into_settings(self) -> (Settings, Command) {
         let Arguments {
             file,
             format,

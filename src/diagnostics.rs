@@ -13,15 +13,15 @@ use crate::error::{Error, Location};
 use crate::secret::SecretRef;
 
 /// Maps a dotted key path to where it is written. The config parser implements it.
-pub trait Locate {
+pub(crate) trait Locate {
     fn locate(&self, path: &[&str]) -> Option<Location>;
 }
 
 /// A key of the desired-state file: its dotted path, and where it is
 /// written, looked up only when an error or warning needs it.
 #[derive(Clone)]
-pub struct Key<'a> {
-    pub path: String,
+pub(crate) struct Key<'a> {
+    pub(crate) path: String,
     segments: Vec<String>,
     locate: &'a dyn Locate,
 }
@@ -33,27 +33,27 @@ impl std::fmt::Debug for Key<'_> {
 }
 
 impl Key<'_> {
-    pub fn location(&self) -> Option<Location> {
+    pub(crate) fn location(&self) -> Option<Location> {
         let segments: Vec<&str> = self.segments.iter().map(String::as_str).collect();
         self.locate.locate(&segments)
     }
 
     /// A configuration error about this key.
-    pub fn error(&self, message: impl Into<String>) -> Error {
+    pub(crate) fn error(&self, message: impl Into<String>) -> Error {
         Error::config(message)
             .key(self.path.clone())
             .at(self.location())
     }
 
     /// Resolves a secret reference written at this key.
-    pub fn secret(&self, reference: &SecretRef) -> Result<SecretString, Error> {
+    pub(crate) fn secret(&self, reference: &SecretRef) -> Result<SecretString, Error> {
         reference
             .resolve()
             .map_err(|e| self.error(e.to_string()).hint(reference.hint()))
     }
 
     /// Resolves and parses a DSN written at this key; never quotes it.
-    pub fn dsn(&self, reference: &SecretRef) -> Result<Dsn, Error> {
+    pub(crate) fn dsn(&self, reference: &SecretRef) -> Result<Dsn, Error> {
         let secret = self.secret(reference)?;
         Dsn::parse(secret.expose_secret()).map_err(|e| {
             self.error(format!(
@@ -79,7 +79,7 @@ impl Key<'_> {
 
     /// A role, database or schema name written at this key, checked against
     /// PostgreSQL's identifier rules.
-    pub fn check_name(&self, name: &str, what: &str) -> Result<(), Error> {
+    pub(crate) fn check_name(&self, name: &str, what: &str) -> Result<(), Error> {
         match crate::pg::names::invalid_name(name, what) {
             Some(why) => Err(self.error(why)),
             None => Ok(()),
@@ -87,7 +87,7 @@ impl Key<'_> {
     }
 
     /// A warning about this key.
-    pub fn warning(&self, message: impl Into<String>) -> Warning {
+    pub(crate) fn warning(&self, message: impl Into<String>) -> Warning {
         Warning {
             key: Some(self.path.clone()),
             location: self.location(),
@@ -98,10 +98,10 @@ impl Key<'_> {
 
 /// Something worth saying that does not stop the run.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Warning {
-    pub key: Option<String>,
-    pub location: Option<Location>,
-    pub message: String,
+pub(crate) struct Warning {
+    pub(crate) key: Option<String>,
+    pub(crate) location: Option<Location>,
+    pub(crate) message: String,
 }
 
 impl std::fmt::Display for Warning {
@@ -114,14 +114,14 @@ impl std::fmt::Display for Warning {
 }
 
 /// Resolution state: where keys are, and every error and warning so far.
-pub struct Resolver<'a> {
+pub(crate) struct Resolver<'a> {
     locate: &'a dyn Locate,
     errors: Vec<Error>,
     warnings: Vec<Warning>,
 }
 
 impl<'a> Resolver<'a> {
-    pub fn new(locate: &'a dyn Locate) -> Self {
+    pub(crate) fn new(locate: &'a dyn Locate) -> Self {
         Self {
             locate,
             errors: Vec::new(),
@@ -130,7 +130,7 @@ impl<'a> Resolver<'a> {
     }
 
     /// The key at `path` (segments that parse as numbers index arrays).
-    pub fn key(&self, path: &[&str]) -> Key<'a> {
+    pub(crate) fn key(&self, path: &[&str]) -> Key<'a> {
         Key {
             path: display_path(path),
             segments: path.iter().map(|s| s.to_string()).collect(),
@@ -138,12 +138,12 @@ impl<'a> Resolver<'a> {
         }
     }
 
-    pub fn error(&mut self, error: Error) {
+    pub(crate) fn error(&mut self, error: Error) {
         self.errors.push(error);
     }
 
     /// Records the error of a failed step and turns its result into an option.
-    pub fn check<T>(&mut self, result: Result<T, Error>) -> Option<T> {
+    pub(crate) fn check<T>(&mut self, result: Result<T, Error>) -> Option<T> {
         match result {
             Ok(value) => Some(value),
             Err(error) => {
@@ -153,21 +153,21 @@ impl<'a> Resolver<'a> {
         }
     }
 
-    pub fn warn(&mut self, warning: Warning) {
+    pub(crate) fn warn(&mut self, warning: Warning) {
         self.warnings.push(warning);
     }
 
-    pub fn has_errors(&self) -> bool {
+    pub(crate) fn has_errors(&self) -> bool {
         !self.errors.is_empty()
     }
 
-    pub fn finish(self) -> (Vec<Error>, Vec<Warning>) {
+    pub(crate) fn finish(self) -> (Vec<Error>, Vec<Warning>) {
         (self.errors, self.warnings)
     }
 }
 
 /// `grants[0].role` for `["grants", "0", "role"]`.
-pub fn display_path(path: &[&str]) -> String {
+pub(crate) fn display_path(path: &[&str]) -> String {
     let mut out = String::new();
     for segment in path {
         if segment.parse::<usize>().is_ok() && !out.is_empty() {

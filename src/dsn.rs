@@ -11,25 +11,25 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use percent_encoding::percent_decode_str;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 
 /// The default PostgreSQL port, as libpq uses it.
-pub const DEFAULT_PORT: u16 = 5432;
+pub(crate) const DEFAULT_PORT: u16 = 5432;
 
 #[derive(Clone)]
-pub struct Dsn {
-    pub user: String,
+pub(crate) struct Dsn {
+    pub(crate) user: String,
     password: Option<SecretString>,
     /// Host name or address; IPv6 without brackets.
-    pub host: String,
-    pub port: u16,
-    pub database: String,
-    pub params: BTreeMap<String, String>,
+    pub(crate) host: String,
+    pub(crate) port: u16,
+    pub(crate) database: String,
+    pub(crate) params: BTreeMap<String, String>,
 }
 
 /// Why a DSN could not be parsed. Holds no part of the input.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DsnError {
+pub(crate) enum DsnError {
     NotAUrl(String),
     NotPostgres,
     NoUser,
@@ -56,7 +56,7 @@ impl fmt::Display for DsnError {
 }
 
 impl Dsn {
-    pub fn parse(input: &str) -> Result<Self, DsnError> {
+    pub(crate) fn parse(input: &str) -> Result<Self, DsnError> {
         let url = url::Url::parse(input.trim()).map_err(|e| DsnError::NotAUrl(e.to_string()))?;
         let scheme = url.scheme();
         if scheme != "postgres" && scheme != "postgresql" {
@@ -101,32 +101,23 @@ impl Dsn {
         })
     }
 
-    pub fn password(&self) -> Option<&SecretString> {
+    pub(crate) fn password(&self) -> Option<&SecretString> {
         self.password.as_ref()
     }
 
-    pub fn set_password(&mut self, password: &str) {
+    pub(crate) fn set_password(&mut self, password: &str) {
         self.password = Some(SecretString::from(password.to_string()));
     }
 
-    /// True when both DSNs carry the same password (or both none).
-    pub fn same_password(&self, other: &Dsn) -> bool {
-        match (&self.password, &other.password) {
-            (Some(a), Some(b)) => a.expose_secret() == b.expose_secret(),
-            (None, None) => true,
-            _ => false,
-        }
-    }
-
     /// A copy of this DSN that points at another database on the same server.
-    pub fn with_database(&self, database: &str) -> Dsn {
+    pub(crate) fn with_database(&self, database: &str) -> Dsn {
         let mut dsn = self.clone();
         dsn.database = database.to_string();
         dsn
     }
 
     /// `host:port`, with IPv6 addresses in brackets.
-    pub fn endpoint(&self) -> String {
+    pub(crate) fn endpoint(&self) -> String {
         if self.host.contains(':') {
             format!("[{}]:{}", self.host, self.port)
         } else {
@@ -166,6 +157,7 @@ impl fmt::Debug for Dsn {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use secrecy::ExposeSecret;
 
     fn parse(s: &str) -> Dsn {
         Dsn::parse(s).unwrap()
@@ -241,11 +233,5 @@ mod tests {
             Dsn::parse("postgres://:p@h/db").unwrap_err(),
             DsnError::NoUser
         );
-    }
-
-    #[test]
-    fn same_password_compares_secrets() {
-        assert!(parse("postgres://a:x@h/d").same_password(&parse("postgres://b:x@h/d")));
-        assert!(!parse("postgres://a:x@h/d").same_password(&parse("postgres://a:y@h/d")));
     }
 }

@@ -15,7 +15,7 @@ use serde::Serialize;
 /// Which part of the world an error comes from, so a pipeline can route it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum ErrorKind {
+pub(crate) enum ErrorKind {
     /// `dbops.toml`, or a secret or file it references, is wrong.
     Config,
     /// A server could not be reached: refused, timed out, or the TLS handshake failed.
@@ -38,29 +38,12 @@ pub enum ErrorKind {
     Internal,
 }
 
-impl ErrorKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorKind::Config => "config",
-            ErrorKind::Connection => "connection",
-            ErrorKind::Authentication => "authentication",
-            ErrorKind::Permission => "permission",
-            ErrorKind::Server => "server",
-            ErrorKind::Storage => "storage",
-            ErrorKind::Local => "local",
-            ErrorKind::Interrupted => "interrupted",
-            ErrorKind::Conflict => "conflict",
-            ErrorKind::Internal => "internal",
-        }
-    }
-}
-
 /// Where in the desired-state file something is written.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
-pub struct Location {
-    pub file: String,
-    pub line: usize,
-    pub column: usize,
+pub(crate) struct Location {
+    pub(crate) file: String,
+    pub(crate) line: usize,
+    pub(crate) column: usize,
 }
 
 impl fmt::Display for Location {
@@ -71,7 +54,7 @@ impl fmt::Display for Location {
 
 /// An error: boxed, so results stay small on the happy path.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Error(Box<Inner>);
+pub(crate) struct Error(Box<Inner>);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Inner {
@@ -86,11 +69,11 @@ struct Inner {
     exit_code: Option<u8>,
 }
 
-pub type Result<T, E = Error> = std::result::Result<T, E>;
+pub(crate) type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     /// An error of kind [`ErrorKind::Local`] unless [`Error::kind`] says otherwise.
-    pub fn new(message: impl Into<String>) -> Self {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
         Self(Box::new(Inner {
             kind: ErrorKind::Local,
             message: message.into(),
@@ -103,30 +86,30 @@ impl Error {
     }
 
     /// Stopped by a signal: exit 128 + its number, as shells report it.
-    pub fn interrupted(signal: i32, message: impl Into<String>) -> Self {
+    pub(crate) fn interrupted(signal: i32, message: impl Into<String>) -> Self {
         let mut error = Self::new(message).kind(ErrorKind::Interrupted);
         error.0.exit_code = Some(128 + signal as u8);
         error
     }
 
-    pub fn exit_code(&self) -> Option<u8> {
+    pub(crate) fn exit_code(&self) -> Option<u8> {
         self.0.exit_code
     }
 
-    pub fn config(message: impl Into<String>) -> Self {
+    pub(crate) fn config(message: impl Into<String>) -> Self {
         Self::new(message).kind(ErrorKind::Config)
     }
 
-    pub fn internal(message: impl Into<String>) -> Self {
+    pub(crate) fn internal(message: impl Into<String>) -> Self {
         Self::new(format!("internal error: {}", message.into())).kind(ErrorKind::Internal)
     }
 
-    pub fn kind(mut self, kind: ErrorKind) -> Self {
+    pub(crate) fn kind(mut self, kind: ErrorKind) -> Self {
         self.0.kind = kind;
         self
     }
 
-    pub fn at(mut self, location: Option<Location>) -> Self {
+    pub(crate) fn at(mut self, location: Option<Location>) -> Self {
         if self.0.location.is_none() {
             self.0.location = location;
         }
@@ -134,49 +117,49 @@ impl Error {
     }
 
     /// The key path the error is about, shown before the message.
-    pub fn key(mut self, key: impl Into<String>) -> Self {
+    pub(crate) fn key(mut self, key: impl Into<String>) -> Self {
         if self.0.key.is_none() {
             self.0.key = Some(key.into());
         }
         self
     }
 
-    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+    pub(crate) fn hint(mut self, hint: impl Into<String>) -> Self {
         self.0.hints.push(hint.into());
         self
     }
 
-    pub fn cause(mut self, cause: impl Into<String>) -> Self {
+    pub(crate) fn cause(mut self, cause: impl Into<String>) -> Self {
         self.0.causes.push(cause.into());
         self
     }
 
-    pub fn error_kind(&self) -> ErrorKind {
+    pub(crate) fn error_kind(&self) -> ErrorKind {
         self.0.kind
     }
 
-    pub fn message(&self) -> &str {
+    pub(crate) fn message(&self) -> &str {
         &self.0.message
     }
 
-    pub fn location(&self) -> Option<&Location> {
+    pub(crate) fn location(&self) -> Option<&Location> {
         self.0.location.as_ref()
     }
 
-    pub fn key_path(&self) -> Option<&str> {
+    pub(crate) fn key_path(&self) -> Option<&str> {
         self.0.key.as_deref()
     }
 
-    pub fn causes(&self) -> &[String] {
+    pub(crate) fn causes(&self) -> &[String] {
         &self.0.causes
     }
 
-    pub fn hints(&self) -> &[String] {
+    pub(crate) fn hints(&self) -> &[String] {
         &self.0.hints
     }
 
     /// The first line: location, key and message, without causes or hints.
-    pub fn headline(&self) -> String {
+    pub(crate) fn headline(&self) -> String {
         let mut out = String::new();
         if let Some(location) = &self.0.location {
             out.push_str(&format!("{location}: "));
@@ -210,21 +193,21 @@ impl std::error::Error for Error {}
 pub struct Errors(Vec<Error>);
 
 impl Errors {
-    pub fn new(errors: Vec<Error>) -> Self {
+    pub(crate) fn new(errors: Vec<Error>) -> Self {
         debug_assert!(!errors.is_empty());
         Self(errors)
     }
 
-    pub fn list(&self) -> &[Error] {
+    pub(crate) fn list(&self) -> &[Error] {
         &self.0
     }
 
-    pub fn into_vec(self) -> Vec<Error> {
+    pub(crate) fn into_vec(self) -> Vec<Error> {
         self.0
     }
 
     /// The first error, for callers that handle one.
-    pub fn first(&self) -> &Error {
+    pub(crate) fn first(&self) -> &Error {
         &self.0[0]
     }
 }

@@ -16,23 +16,22 @@ use serde::Serialize;
 use crate::plan::Address;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum LogFormat {
+pub(crate) enum LogFormat {
     Text,
     Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
-pub enum Level {
+pub(crate) enum Level {
     Debug,
     Info,
-    Warn,
     Error,
 }
 
 /// Every event dbops emits, `<object>.<what happened>` in the past tense.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
-pub enum EventName {
+pub(crate) enum EventName {
     /// A database was created.
     #[serde(rename = "database.created")]
     DatabaseCreated,
@@ -129,43 +128,8 @@ pub enum EventName {
 }
 
 impl EventName {
-    /// Every name, for documentation checks.
-    pub const ALL: &'static [EventName] = &[
-        EventName::DatabaseCreated,
-        EventName::DatabaseOwnerChanged,
-        EventName::RoleCreated,
-        EventName::RoleUpdated,
-        EventName::RolePasswordRotated,
-        EventName::MembershipGranted,
-        EventName::MembershipRevoked,
-        EventName::GrantConnectGranted,
-        EventName::GrantChanged,
-        EventName::OwnershipChanged,
-        EventName::SettingChanged,
-        EventName::SettingReset,
-        EventName::ConfigReloaded,
-        EventName::BucketCreated,
-        EventName::BucketVersioningChanged,
-        EventName::BucketEncryptionChanged,
-        EventName::BucketPublicAccessBlockChanged,
-        EventName::BucketLifecycleChanged,
-        EventName::FileWritten,
-        EventName::PoolerReloaded,
-        EventName::PoolerReloadSkipped,
-        EventName::ServerRestartStarted,
-        EventName::ServerRestartCompleted,
-        EventName::RestoreTestStarted,
-        EventName::RestoreTestCompleted,
-        EventName::RestoreTestFailed,
-        EventName::PostgresPasswordsVerified,
-        EventName::ApplyComplete,
-        EventName::ObserveTimings,
-        EventName::PasswordsDerivations,
-        EventName::BackupHealthRead,
-    ];
-
     /// The name as logged: `role.password.rotated`.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             EventName::DatabaseCreated => "database.created",
             EventName::DatabaseOwnerChanged => "database.owner.changed",
@@ -204,20 +168,20 @@ impl EventName {
 
 /// One line of `--log-format json` (schemas/event.schema.json).
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
-pub struct Event {
+pub(crate) struct Event {
     /// RFC 3339, UTC, milliseconds.
-    pub timestamp: String,
-    pub level: Level,
+    pub(crate) timestamp: String,
+    pub(crate) level: Level,
     /// `<object>.<what happened>`: `role.password.rotated`, `apply.complete`, ...
-    pub event: EventName,
+    pub(crate) event: EventName,
     /// The plan address the event is about, when it is about one.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub address: Option<Address>,
+    pub(crate) address: Option<Address>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
+    pub(crate) message: Option<String>,
     /// Event-specific figures and names (never a secret).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub details: Option<serde_json::Value>,
+    pub(crate) details: Option<serde_json::Value>,
 }
 
 /// The JSON Schema of one event line, committed as schemas/event.schema.json.
@@ -230,7 +194,7 @@ pub fn schema_text() -> String {
 
 impl Event {
     /// A change done at `address`.
-    pub fn new(event: EventName, address: &Address) -> Self {
+    pub(crate) fn new(event: EventName, address: &Address) -> Self {
         Self {
             timestamp: now(),
             level: Level::Info,
@@ -241,7 +205,7 @@ impl Event {
         }
     }
 
-    pub fn message(event: EventName, message: impl Into<String>) -> Self {
+    pub(crate) fn message(event: EventName, message: impl Into<String>) -> Self {
         Self {
             timestamp: now(),
             level: Level::Info,
@@ -252,12 +216,12 @@ impl Event {
         }
     }
 
-    pub fn level(mut self, level: Level) -> Self {
+    pub(crate) fn level(mut self, level: Level) -> Self {
         self.level = level;
         self
     }
 
-    pub fn details(mut self, details: serde_json::Value) -> Self {
+    pub(crate) fn details(mut self, details: serde_json::Value) -> Self {
         self.details = Some(details);
         self
     }
@@ -268,7 +232,7 @@ fn now() -> String {
 }
 
 /// Where domains send events.
-pub trait EventSink {
+pub(crate) trait EventSink {
     fn emit(&self, event: Event);
 
     /// Where apply is now, for people told about an interruption. Not an
@@ -278,7 +242,7 @@ pub trait EventSink {
 
 /// Where apply is, as far as an interruption's meaning goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Progress {
+pub(crate) enum Progress {
     /// Statements sent inside the role transaction, not committed.
     RoleTransaction,
     /// `COMMIT` sent, its answer not received: the outcome is unknown.
@@ -289,14 +253,14 @@ pub enum Progress {
 
 /// Events to stderr, each written and flushed when emitted; remembers them so
 /// a failed apply can say what was applied.
-pub struct EventLog {
+pub(crate) struct EventLog {
     format: LogFormat,
     emitted: RefCell<Vec<Event>>,
     progress: std::cell::Cell<Progress>,
 }
 
 impl EventLog {
-    pub fn new(format: LogFormat) -> Self {
+    pub(crate) fn new(format: LogFormat) -> Self {
         Self {
             format,
             emitted: RefCell::new(Vec::new()),
@@ -305,12 +269,12 @@ impl EventLog {
     }
 
     /// The last progress a domain reported.
-    pub fn last_progress(&self) -> Progress {
+    pub(crate) fn last_progress(&self) -> Progress {
         self.progress.get()
     }
 
     /// Every event emitted so far.
-    pub fn emitted(&self) -> Vec<Event> {
+    pub(crate) fn emitted(&self) -> Vec<Event> {
         self.emitted.borrow().clone()
     }
 
@@ -326,7 +290,11 @@ impl EventLog {
             }
             LogFormat::Text => match (&event.address, &event.message) {
                 (Some(address), _) => {
-                    writeln!(stderr, "{address}: {}", event.event.as_str().replace('.', " "))
+                    writeln!(
+                        stderr,
+                        "{address}: {}",
+                        event.event.as_str().replace('.', " ")
+                    )
                 }
                 (None, Some(message)) => writeln!(stderr, "{message}"),
                 (None, None) => writeln!(stderr, "{}", event.event.as_str()),
@@ -344,15 +312,5 @@ impl EventSink for EventLog {
 
     fn progress(&self, place: Progress) {
         self.progress.set(place);
-    }
-}
-
-/// Collects events in memory: for tests, and for steps whose events wait for a commit.
-#[derive(Default)]
-pub struct Collected(pub RefCell<Vec<Event>>);
-
-impl EventSink for Collected {
-    fn emit(&self, event: Event) {
-        self.0.borrow_mut().push(event);
     }
 }

@@ -7,29 +7,29 @@
 //! it per subcommand; `plan` depends on nothing; domains never import `config`.
 //! See docs/architecture.md.
 
-pub mod cli;
-pub mod commands;
-pub mod config;
+pub(crate) mod cli;
+pub(crate) mod commands;
+pub(crate) mod config;
 pub(crate) mod contract;
-pub mod diagnostics;
+pub(crate) mod diagnostics;
 pub mod domains;
-pub mod dsn;
+pub(crate) mod dsn;
 pub mod engine;
 pub mod error;
 pub mod events;
 pub mod managed_files;
 pub mod pg;
-pub mod plan;
-pub mod planfile;
-pub mod printer;
+pub(crate) mod plan;
+pub(crate) mod planfile;
+pub(crate) mod printer;
 pub mod render;
-pub mod s3;
-pub mod secret;
-pub mod util;
+pub(crate) mod s3;
+pub(crate) mod secret;
+pub(crate) mod util;
 
 use clap::Parser;
 
-use commands::ExitStatus;
+pub use commands::ExitStatus;
 
 /// Parses the command line, runs the command, prints any error, and returns
 /// the exit status. Usage errors exit 64, never 2 (which means "changes").

@@ -12,26 +12,26 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::plan::Plan;
 use crate::util::files::{io_reason, write_atomic};
 
-pub const KIND: &str = "dbops-plan";
-pub const FORMAT_VERSION: u32 = 1;
+pub(crate) const KIND: &str = "dbops-plan";
+pub(crate) const FORMAT_VERSION: u32 = 1;
 
 #[derive(Debug, Serialize, Deserialize)]
-pub struct PlanFile {
-    pub kind: String,
-    pub format_version: u32,
-    pub dbops_version: String,
-    pub created_at: String,
-    pub config_file: String,
-    pub config_digest: String,
-    pub live_digest: String,
-    pub changes: serde_json::Value,
+pub(crate) struct PlanFile {
+    pub(crate) kind: String,
+    pub(crate) format_version: u32,
+    pub(crate) dbops_version: String,
+    pub(crate) created_at: String,
+    pub(crate) config_file: String,
+    pub(crate) config_digest: String,
+    pub(crate) live_digest: String,
+    pub(crate) changes: serde_json::Value,
     /// The domains `--target` named; none for a whole plan.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub targets: Vec<String>,
+    pub(crate) targets: Vec<String>,
 }
 
 impl PlanFile {
-    pub fn new<O>(
+    pub(crate) fn new<O>(
         config_file: &str,
         config_digest: String,
         live_digest: String,
@@ -51,18 +51,18 @@ impl PlanFile {
     }
 
     /// Records the domains the plan was limited to.
-    pub fn with_targets(mut self, targets: Vec<String>) -> Self {
+    pub(crate) fn with_targets(mut self, targets: Vec<String>) -> Self {
         self.targets = targets;
         self
     }
 
-    pub fn save(&self, path: &Path) -> Result<()> {
+    pub(crate) fn save(&self, path: &Path) -> Result<()> {
         let mut text = serde_json::to_string_pretty(self).expect("plan files serialize");
         text.push('\n');
         write_atomic(path, text.as_bytes(), 0o600, None)
     }
 
-    pub fn load(path: &Path) -> Result<Self> {
+    pub(crate) fn load(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| {
             Error::config(format!(
                 "cannot read the plan file `{}`: {}",
@@ -92,7 +92,7 @@ impl PlanFile {
 }
 
 /// The changes as the plan file records them, for comparing plans.
-pub fn changes_value<O>(plan: &Plan<O>) -> serde_json::Value {
+pub(crate) fn changes_value<O>(plan: &Plan<O>) -> serde_json::Value {
     let changes: Vec<&crate::plan::Change> = plan.changes().collect();
     serde_json::to_value(&changes).expect("changes serialize")
 }

@@ -8,29 +8,29 @@ use crate::diagnostics::Warning;
 use crate::error::Errors;
 
 #[derive(Debug, Clone, Copy)]
-pub struct Printer {
-    pub color: bool,
+pub(crate) struct Printer {
+    pub(crate) color: bool,
 }
 
 impl Printer {
-    pub fn new(color: bool) -> Self {
+    pub(crate) fn new(color: bool) -> Self {
         Self { color }
     }
 
     /// Data on stdout, flushed.
-    pub fn out(&self, text: &str) {
+    pub(crate) fn out(&self, text: &str) {
         let mut stdout = std::io::stdout().lock();
         let _ = stdout.write_all(text.as_bytes());
         let _ = stdout.flush();
     }
 
     /// A line for people on stderr.
-    pub fn note(&self, text: &str) {
+    pub(crate) fn note(&self, text: &str) {
         let mut stderr = std::io::stderr().lock();
         let _ = writeln!(stderr, "{text}");
     }
 
-    pub fn warnings(&self, warnings: &[Warning]) {
+    pub(crate) fn warnings(&self, warnings: &[Warning]) {
         let style = console::Style::new()
             .yellow()
             .bold()
@@ -40,7 +40,7 @@ impl Printer {
         }
     }
 
-    pub fn errors(&self, errors: &Errors) {
+    pub(crate) fn errors(&self, errors: &Errors) {
         let style = console::Style::new().red().bold().force_styling(self.color);
         let list = errors.list();
         for error in list {

@@ -18,12 +18,12 @@ use serde::{Deserialize, Deserializer};
 use crate::util::files::read_secret;
 
 /// The largest secret file dbops reads: 64 KiB.
-pub const SECRET_FILE_LIMIT: u64 = 64 * 1024;
+pub(crate) const SECRET_FILE_LIMIT: u64 = 64 * 1024;
 
 /// Where a secret comes from.
 #[derive(Debug, Clone, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "lowercase")]
-pub enum SecretRef {
+pub(crate) enum SecretRef {
     /// The value of an environment variable.
     Env(String),
     /// The contents of a file (for example a Docker secret); one trailing newline is dropped.
@@ -32,7 +32,7 @@ pub enum SecretRef {
 
 /// Why a reference could not be resolved; holds names and paths, never values.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SecretError {
+pub(crate) enum SecretError {
     EnvMissing(String),
     EnvNotUnicode(String),
     FileUnreadable(PathBuf, String),
@@ -56,7 +56,7 @@ impl fmt::Display for SecretError {
 
 impl SecretRef {
     /// Short human name of the source: `$DATABASE_URL` or `/run/secrets/db`.
-    pub fn source_name(&self) -> String {
+    pub(crate) fn source_name(&self) -> String {
         match self {
             SecretRef::Env(name) => format!("${name}"),
             SecretRef::File(path) => path.display().to_string(),
@@ -64,14 +64,14 @@ impl SecretRef {
     }
 
     /// What to do when the reference cannot be resolved.
-    pub fn hint(&self) -> String {
+    pub(crate) fn hint(&self) -> String {
         match self {
             SecretRef::Env(name) => format!("export `{name}` before running dbops"),
             SecretRef::File(_) => "check the path, that it is a regular file of at most 64 KiB, and that dbops may read it".to_string(),
         }
     }
 
-    pub fn resolve(&self) -> Result<SecretString, SecretError> {
+    pub(crate) fn resolve(&self) -> Result<SecretString, SecretError> {
         let value = match self {
             SecretRef::Env(name) => match std::env::var(name) {
                 Ok(v) => v,

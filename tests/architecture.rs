@@ -152,10 +152,9 @@ fn a_planted_forbidden_import_is_caught() {
         .extend(references("use crate::{error::Result, engine::registry};"));
     assert!(std::panic::catch_unwind(|| check_domains(&graph)).is_err());
     let mut graph = self::graph();
-    graph
-        .get_mut("domains::grants")
-        .unwrap()
-        .extend(references("use crate::domains::{postgres::desired::DesiredPostgres};"));
+    graph.get_mut("domains::grants").unwrap().extend(references(
+        "use crate::domains::{postgres::desired::DesiredPostgres};",
+    ));
     assert!(std::panic::catch_unwind(|| check_domains(&graph)).is_err());
     let mut graph = self::graph();
     graph
@@ -218,10 +217,19 @@ fn domains_never_import_config_the_engine_commands_or_each_other() {
 #[test]
 fn the_contract_knows_no_domain() {
     let graph = graph();
-    for unit in ["contract", "managed_files", "s3", "pg", "events", "diagnostics"] {
+    for unit in [
+        "contract",
+        "managed_files",
+        "s3",
+        "pg",
+        "events",
+        "diagnostics",
+    ] {
         let refs = &graph[unit];
         assert!(
-            !refs.iter().any(|r| r.starts_with("domains") || r == "engine" || r == "config"),
+            !refs
+                .iter()
+                .any(|r| r.starts_with("domains") || r == "engine" || r == "config"),
             "{unit} imports {refs:?}"
         );
     }
@@ -303,5 +311,8 @@ fn the_registry_is_short() {
         .find(|(file, _)| file == "engine/registry.rs")
         .unwrap()
         .1;
-    assert!(registry.lines().count() <= 250, "engine/registry.rs has grown past 250 lines");
+    assert!(
+        registry.lines().count() <= 250,
+        "engine/registry.rs has grown past 250 lines"
+    );
 }

@@ -35,12 +35,9 @@ fn a_domain_added_by_the_recipe_plans_applies_and_converges() {
     );
 
     // Targetable by its word, like any domain: only it is planned.
-    let targeted = d.dbops.run(&[
-        "plan",
-        "--target",
-        "example_domain",
-        "--detailed-exitcode",
-    ]);
+    let targeted = d
+        .dbops
+        .run(&["plan", "--target", "example_domain", "--detailed-exitcode"]);
     targeted.expect_code(2);
     assert!(
         targeted.stdout.contains("+ example_domain.file")
@@ -75,9 +72,7 @@ fn a_domain_added_by_the_recipe_plans_applies_and_converges() {
     d.assert_converged();
 
     // The saved plan's fingerprint covers the domain without any edit for it.
-    d.dbops
-        .run(&["plan", "--out", "saved.plan"])
-        .expect_code(0);
+    d.dbops.run(&["plan", "--out", "saved.plan"]).expect_code(0);
     std::fs::write(&path, "changed by hand\n").unwrap();
     let stale = d.dbops.run(&["apply", "saved.plan"]);
     stale.expect_code(1);

@@ -11,9 +11,9 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use dbops::engine::session::resolve;
 use dbops::managed_files::grammar::{Entry, Written};
 use dbops::managed_files::Grammar;
-use dbops::engine::session::resolve;
 use toml_edit::{DocumentMut, Item, Value};
 
 /// A fixed-seed generator: the same cases on every run.

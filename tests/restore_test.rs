@@ -13,24 +13,24 @@ use crate::support::s3::{assert_no_keys, dbops, S3Server, BUCKET};
 use crate::support::tls_proxy::TlsProxy;
 use crate::support::{Dbops, PgServer};
 
-pub struct Stack {
-    pub pg: PgServer,
-    pub s3: S3Server,
+pub(crate) struct Stack {
+    pub(crate) pg: PgServer,
+    pub(crate) s3: S3Server,
     _proxy: TlsProxy,
-    pub conf: PathBuf,
+    pub(crate) conf: PathBuf,
     /// A stanza of its own: pgBackRest's locks are per stanza, machine-wide.
-    pub stanza: String,
+    pub(crate) stanza: String,
     base: String,
-    pub work: PathBuf,
+    pub(crate) work: PathBuf,
 }
 
 impl Stack {
-    pub fn dbops(&self, restore_test: &str) -> Dbops {
+    pub(crate) fn dbops(&self, restore_test: &str) -> Dbops {
         dbops(&self.pg, &self.s3, &format!("{}{restore_test}", self.base))
     }
 
     /// The real tool with the rendered pgbackrest.conf alone.
-    pub fn pgbackrest(&self, command: &str) -> String {
+    pub(crate) fn pgbackrest(&self, command: &str) -> String {
         let mut cmd = if is_root() {
             let mut c = std::process::Command::new("runuser");
             c.args(["-u", "postgres", "--", "pgbackrest"]);
@@ -45,12 +45,12 @@ impl Stack {
         crate::support::run_checked(&mut cmd)
     }
 
-    pub fn evidence_keys(&self) -> Vec<String> {
+    pub(crate) fn evidence_keys(&self) -> Vec<String> {
         self.s3.client().keys("db-backups", "prod/restore-tests/")
     }
 
     /// Nothing of a restore test is left: no work directory, no server.
-    pub fn assert_clean(&self) {
+    pub(crate) fn assert_clean(&self) {
         let left: Vec<_> = std::fs::read_dir(&self.work)
             .unwrap()
             .map(|e| e.unwrap().path())
@@ -73,7 +73,7 @@ impl Stack {
     }
 }
 
-pub fn stack() -> Stack {
+pub(crate) fn stack() -> Stack {
     let pg = PgServer::start();
     let s3 = S3Server::moto();
     let proxy = TlsProxy::start(s3.port);
@@ -146,7 +146,7 @@ wal_days = 30
 }
 
 /// The sidecar's DSN: the superuser over the server's socket.
-pub fn sidecar(stack: &Stack) -> String {
+pub(crate) fn sidecar(stack: &Stack) -> String {
     format!(
         "postgres://postgres@localhost:{}/postgres?host={}",
         stack.pg.port,
@@ -156,7 +156,7 @@ pub fn sidecar(stack: &Stack) -> String {
 
 /// A stanza, a full backup of database `shop`, one order before the returned
 /// target time (UTC, microseconds) and one after, both archived.
-pub fn backup_with_a_target(stack: &Stack) -> String {
+pub(crate) fn backup_with_a_target(stack: &Stack) -> String {
     stack.pgbackrest("stanza-create");
     stack.pgbackrest("check");
     stack.pg.sql_ok("CREATE DATABASE shop");

@@ -28,18 +28,18 @@ use crate::render::{render, Format, Kind, Report};
 /// How long apply waits for a configuration reload to show in `pg_settings`.
 const SETTLE: Duration = Duration::from_secs(10);
 
-pub struct Options {
-    pub auto_approve: bool,
-    pub lock_timeout: Duration,
-    pub allow_restart: bool,
-    pub restart_timeout: Duration,
+pub(crate) struct Options {
+    pub(crate) auto_approve: bool,
+    pub(crate) lock_timeout: Duration,
+    pub(crate) allow_restart: bool,
+    pub(crate) restart_timeout: Duration,
     /// Settings changed by hand that may ride along with the restart.
-    pub accept_pending_restart: Vec<String>,
+    pub(crate) accept_pending_restart: Vec<String>,
     /// `--target`: the domains to apply; none for all.
-    pub target: Vec<String>,
+    pub(crate) target: Vec<String>,
 }
 
-pub async fn run(
+pub(crate) async fn run(
     settings: &Settings,
     printer: &Printer,
     options: &Options,
@@ -290,13 +290,16 @@ async fn apply_until_signalled(session: &mut Session, plan: &Plan, log: &EventLo
 /// passwords, making new verifiers, checking convergence (always none: what
 /// apply sent is compared byte for byte). A `debug` event, JSON log only.
 fn derivations_event(plan: u64, apply: u64, convergence: u64) -> Event {
-    Event::message(EventName::PasswordsDerivations, "SCRAM derivations by phase")
-        .level(crate::events::Level::Debug)
-        .details(serde_json::json!({
-            "verify_plan": plan,
-            "new_verifiers": apply,
-            "verify_convergence": convergence,
-        }))
+    Event::message(
+        EventName::PasswordsDerivations,
+        "SCRAM derivations by phase",
+    )
+    .level(crate::events::Level::Debug)
+    .details(serde_json::json!({
+        "verify_plan": plan,
+        "new_verifiers": apply,
+        "verify_convergence": convergence,
+    }))
 }
 
 fn stale(planfile: Option<&Path>, why: &str) -> Error {

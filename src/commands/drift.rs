@@ -12,7 +12,7 @@ use crate::pg::connect::Access;
 use crate::printer::Printer;
 use crate::render::{render, Kind, Report};
 
-pub async fn run(
+pub(crate) async fn run(
     settings: &Settings,
     printer: &Printer,
     fail_on: &[FailOn],

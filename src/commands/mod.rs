@@ -11,8 +11,6 @@ mod schema;
 mod shell;
 mod validate;
 
-pub use schema::schema_text;
-
 use crate::cli::{Command, Settings};
 use crate::engine::scope::Scope;
 use crate::error::Errors;
@@ -35,7 +33,7 @@ pub enum ExitStatus {
     Terminated = 143,
 }
 
-pub async fn run(settings: &Settings, command: Command) -> Result<ExitStatus, Errors> {
+pub(crate) async fn run(settings: &Settings, command: Command) -> Result<ExitStatus, Errors> {
     let printer = Printer::new(settings.color);
     match command {
         Command::Validate => validate::run(settings, &printer),

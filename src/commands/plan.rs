@@ -14,7 +14,7 @@ use crate::planfile::PlanFile;
 use crate::printer::Printer;
 use crate::render::{render, Kind, Report};
 
-pub async fn run(
+pub(crate) async fn run(
     settings: &Settings,
     printer: &Printer,
     detailed_exitcode: bool,

@@ -16,14 +16,14 @@ use crate::events::EventLog;
 use crate::printer::Printer;
 use crate::render::Format;
 
-pub struct Options {
-    pub target_time: Option<String>,
-    pub target: Option<String>,
-    pub backup: Option<String>,
-    pub keep: bool,
+pub(crate) struct Options {
+    pub(crate) target_time: Option<String>,
+    pub(crate) target: Option<String>,
+    pub(crate) backup: Option<String>,
+    pub(crate) keep: bool,
 }
 
-pub async fn run_command(
+pub(crate) async fn run_command(
     settings: &Settings,
     printer: &Printer,
     options: &Options,
@@ -43,9 +43,9 @@ pub async fn run_command(
         .hint("declare `[backup]` with its tool and bucket")
     })?;
     let bucket = backup.bucket.as_ref().ok_or_else(|| {
-            Error::new("`dbops restore-test` needs `backup.bucket`: the evidence goes there")
-                .hint("name the `[bucket.NAME]` the backups go to")
-        })?;
+        Error::new("`dbops restore-test` needs `backup.bucket`: the evidence goes there")
+            .hint("name the `[bucket.NAME]` the backups go to")
+    })?;
     let request = Request {
         backup,
         bucket,

@@ -4,14 +4,14 @@ use super::ExitStatus;
 use crate::error::Errors;
 use crate::printer::Printer;
 
-pub fn schema_text() -> String {
+pub(crate) fn schema_text() -> String {
     let schema = schemars::schema_for!(crate::config::raw::RawConfig);
     let mut text = serde_json::to_string_pretty(&schema).expect("schemas serialize");
     text.push('\n');
     text
 }
 
-pub fn run(printer: &Printer) -> Result<ExitStatus, Errors> {
+pub(crate) fn run(printer: &Printer) -> Result<ExitStatus, Errors> {
     printer.out(&schema_text());
     Ok(ExitStatus::Success)
 }

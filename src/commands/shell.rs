@@ -19,7 +19,7 @@ fn write_out(bytes: &[u8]) -> Result<ExitStatus, Errors> {
     Ok(ExitStatus::Success)
 }
 
-pub fn completions(shell: clap_complete::Shell) -> Result<ExitStatus, Errors> {
+pub(crate) fn completions(shell: clap_complete::Shell) -> Result<ExitStatus, Errors> {
     let mut command = Arguments::command();
     let mut script = Vec::new();
     clap_complete::generate(shell, &mut command, "dbops", &mut script);
@@ -27,7 +27,7 @@ pub fn completions(shell: clap_complete::Shell) -> Result<ExitStatus, Errors> {
 }
 
 /// The man page, `dbops(1)`, in roff.
-pub fn man_page() -> Vec<u8> {
+pub(crate) fn man_page() -> Vec<u8> {
     let mut page = Vec::new();
     clap_mangen::Man::new(Arguments::command())
         .render(&mut page)
@@ -35,6 +35,6 @@ pub fn man_page() -> Vec<u8> {
     page
 }
 
-pub fn man() -> Result<ExitStatus, Errors> {
+pub(crate) fn man() -> Result<ExitStatus, Errors> {
     write_out(&man_page())
 }

@@ -9,7 +9,7 @@ use crate::error::Errors;
 use crate::printer::Printer;
 use crate::render::Format;
 
-pub fn run(settings: &Settings, printer: &Printer) -> Result<ExitStatus, Errors> {
+pub(crate) fn run(settings: &Settings, printer: &Printer) -> Result<ExitStatus, Errors> {
     let resolved = resolve(&settings.file)?;
     printer.warnings(&resolved.warnings);
     let counts = registry::summary(&resolved.desired);

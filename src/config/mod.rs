@@ -4,8 +4,8 @@
 //! engine registry's job; this module never opens a connection and never
 //! quotes the source text (a line may hold a secret).
 
-pub mod raw;
-pub mod source;
+pub(crate) mod raw;
+pub(crate) mod source;
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -22,15 +22,15 @@ use source::SourceFile;
 
 /// A parsed desired-state file. With shape errors, `raw` holds the sections
 /// that parsed, so resolution can still report the problems they have.
-pub struct Loaded {
-    pub source: SourceFile,
-    pub raw: RawConfig,
-    pub shape_errors: Vec<Error>,
+pub(crate) struct Loaded {
+    pub(crate) source: SourceFile,
+    pub(crate) raw: RawConfig,
+    pub(crate) shape_errors: Vec<Error>,
 }
 
 impl Loaded {
     /// SHA-256 of the file's bytes, hex: what a saved plan pins.
-    pub fn digest(&self) -> String {
+    pub(crate) fn digest(&self) -> String {
         sha256_hex(self.source.text.as_bytes())
     }
 }
@@ -38,7 +38,7 @@ impl Loaded {
 /// The largest desired-state file dbops reads.
 const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
-pub fn load(path: &Path) -> Result<Loaded, Errors> {
+pub(crate) fn load(path: &Path) -> Result<Loaded, Errors> {
     let name = path.display().to_string();
     let unreadable = |why: String| {
         Error::config(format!(
@@ -80,9 +80,9 @@ pub fn load(path: &Path) -> Result<Loaded, Errors> {
 }
 
 /// Why a document did not parse: every shape error, and the sections that did.
-pub struct Unparsed {
-    pub errors: Errors,
-    pub partial: Option<Box<RawConfig>>,
+pub(crate) struct Unparsed {
+    pub(crate) errors: Errors,
+    pub(crate) partial: Option<Box<RawConfig>>,
 }
 
 impl From<Error> for Unparsed {
@@ -98,7 +98,7 @@ impl From<Error> for Unparsed {
 /// top-level section, each entry of a map section (`[roles.NAME]`) and each
 /// element of an array section (`[[grants]]`) is checked on its own, so one
 /// mistake does not hide the next.
-pub fn parse(source: &SourceFile) -> Result<RawConfig, Unparsed> {
+pub(crate) fn parse(source: &SourceFile) -> Result<RawConfig, Unparsed> {
     let document = match Document::parse(source.text.clone()) {
         Ok(document) => document,
         Err(e) => {

@@ -21,31 +21,31 @@ use crate::domains::settings::raw::RawServer;
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(title = "dbops desired-state file")]
-pub struct RawConfig {
+pub(crate) struct RawConfig {
     /// How dbops reaches the server as an administrator.
-    pub postgres: RawPostgres,
+    pub(crate) postgres: RawPostgres,
     /// Managed roles, by role name.
     #[serde(default)]
-    pub roles: BTreeMap<String, RawRole>,
+    pub(crate) roles: BTreeMap<String, RawRole>,
     /// Managed databases, by database name. Databases named in a role's DSN are managed too.
     #[serde(default)]
-    pub databases: BTreeMap<String, RawDatabase>,
+    pub(crate) databases: BTreeMap<String, RawDatabase>,
     /// Privileges: each entry declares a scope (role x database x schema x object kind)
     /// that dbops makes exactly equal to the listed privileges.
     #[serde(default)]
-    pub grants: Vec<RawGrant>,
+    pub(crate) grants: Vec<RawGrant>,
     /// Server settings (postgresql.conf overrides, via `ALTER SYSTEM`).
-    pub server: Option<RawServer>,
+    pub(crate) server: Option<RawServer>,
     /// Continuous archiving: the backup tool and recovery targets.
-    pub backup: Option<RawBackup>,
+    pub(crate) backup: Option<RawBackup>,
     /// `dbops restore-test`: the throwaway server and its checks.
-    pub restore_test: Option<RawRestoreTest>,
+    pub(crate) restore_test: Option<RawRestoreTest>,
     /// S3-compatible buckets (AWS S3, Cloudflare R2, Backblaze B2, MinIO), by bucket name.
     #[serde(default)]
-    pub bucket: BTreeMap<String, RawBucket>,
+    pub(crate) bucket: BTreeMap<String, RawBucket>,
     /// The pgBouncer connection pooler in front of PostgreSQL.
-    pub pooler: Option<RawPooler>,
+    pub(crate) pooler: Option<RawPooler>,
     /// A test-only domain (the `example-domain` feature).
     #[cfg(feature = "example-domain")]
-    pub example_domain: Option<crate::domains::example::raw::RawExample>,
+    pub(crate) example_domain: Option<crate::domains::example::raw::RawExample>,
 }

@@ -8,10 +8,10 @@ use toml_edit::{Document, Item, Table, TableLike};
 use crate::diagnostics::Locate;
 use crate::error::Location;
 
-pub struct SourceFile {
+pub(crate) struct SourceFile {
     /// The path as the user gave it, for messages.
-    pub name: String,
-    pub text: String,
+    pub(crate) name: String,
+    pub(crate) text: String,
     /// Parsed only when a location is first asked for: a file without
     /// problems never pays for a second parse, nor holds it in memory.
     document: std::sync::OnceLock<Option<Document<String>>>,
@@ -20,7 +20,7 @@ pub struct SourceFile {
 }
 
 impl SourceFile {
-    pub fn new(name: String, text: String) -> Self {
+    pub(crate) fn new(name: String, text: String) -> Self {
         let line_starts = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
@@ -32,14 +32,14 @@ impl SourceFile {
         }
     }
 
-    pub fn document(&self) -> Option<&Document<String>> {
+    pub(crate) fn document(&self) -> Option<&Document<String>> {
         self.document
             .get_or_init(|| Document::parse(self.text.clone()).ok())
             .as_ref()
     }
 
     /// 1-based line and column (in characters) of a byte offset.
-    pub fn location(&self, offset: usize) -> Location {
+    pub(crate) fn location(&self, offset: usize) -> Location {
         let offset = offset.min(self.text.len());
         let line = self.line_starts.partition_point(|start| *start <= offset);
         let line_start = self.line_starts[line - 1];
@@ -53,7 +53,7 @@ impl SourceFile {
 
     /// Where the value of a dotted key path is written (or its key, for tables
     /// declared by a header). Path segments that parse as numbers index arrays.
-    pub fn locate(&self, path: &[&str]) -> Option<Location> {
+    pub(crate) fn locate(&self, path: &[&str]) -> Option<Location> {
         self.span_of(path).map(|span| self.location(span.start))
     }
 
@@ -89,27 +89,8 @@ impl SourceFile {
         span
     }
 
-    /// The top-level keys, in file order, with where each is written.
-    pub fn top_level(&self) -> Vec<(String, Option<Location>)> {
-        let Some(document) = self.document() else {
-            return Vec::new();
-        };
-        document
-            .as_table()
-            .iter()
-            .map(|(name, _)| {
-                let location = document
-                    .as_table()
-                    .key(name)
-                    .and_then(|k| k.span())
-                    .map(|s| self.location(s.start));
-                (name.to_string(), location)
-            })
-            .collect()
-    }
-
     /// The deepest dotted key path whose key or value contains `offset`.
-    pub fn key_path_at(&self, offset: usize) -> Vec<String> {
+    pub(crate) fn key_path_at(&self, offset: usize) -> Vec<String> {
         let mut path = Vec::new();
         if let Some(document) = self.document() {
             descend(document.as_item(), offset, &mut path);

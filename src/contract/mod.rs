@@ -91,8 +91,11 @@ pub(crate) trait Domain {
 
     /// The desired state, `None` when the file does not declare the domain
     /// (or a problem was reported to `r`). May publish facts for later domains.
-    fn resolve(raw: Self::Raw<'_>, facts: &mut Facts, r: &mut Resolver<'_>)
-        -> Option<Self::Desired>;
+    fn resolve(
+        raw: Self::Raw<'_>,
+        facts: &mut Facts,
+        r: &mut Resolver<'_>,
+    ) -> Option<Self::Desired>;
 
     /// What `validate` counts: `(what, how many)`, zeros when not declared.
     fn summary(desired: Option<&Self::Desired>) -> Vec<(&'static str, usize)>;

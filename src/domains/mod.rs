@@ -5,12 +5,12 @@
 //! place that lists them.
 
 pub mod backup;
-pub mod bucket;
+pub(crate) mod bucket;
 #[cfg(feature = "example-domain")]
-pub mod example;
+pub(crate) mod example;
 
-pub mod grants;
-pub mod ownership;
-pub mod pooler;
-pub mod postgres;
-pub mod settings;
+pub(crate) mod grants;
+pub(crate) mod ownership;
+pub(crate) mod pooler;
+pub(crate) mod postgres;
+pub(crate) mod settings;

@@ -14,7 +14,7 @@ use crate::error::Result;
 use crate::events::EventLog;
 use crate::plan::{Address, Planned};
 
-pub async fn apply(session: &mut Session, plan: &Plan, log: &EventLog) -> Result<()> {
+pub(crate) async fn apply(session: &mut Session, plan: &Plan, log: &EventLog) -> Result<()> {
     let mut facts = session.facts.clone();
     let changes: Vec<&Planned<Operation>> = plan.changes.iter().collect();
     let before = log.emitted().len();
@@ -52,8 +52,9 @@ pub async fn apply(session: &mut Session, plan: &Plan, log: &EventLog) -> Result
         .iter()
         .filter_map(|e| e.address.clone())
         .collect();
-    let (applied, not_applied): (Vec<&Planned<Operation>>, Vec<&Planned<Operation>>) =
-        changes.iter().partition(|p| done.contains(&p.change.address));
+    let (applied, not_applied): (Vec<&Planned<Operation>>, Vec<&Planned<Operation>>) = changes
+        .iter()
+        .partition(|p| done.contains(&p.change.address));
     let quoted = |list: &[&Planned<Operation>]| -> String {
         list.iter()
             .map(|p| format!("`{}`", p.change.address))

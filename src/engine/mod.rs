@@ -4,15 +4,15 @@
 //! each run of a domain's changes and emitting events as they happen;
 //! `restart` restarts PostgreSQL when allowed. It never prints: commands do.
 
-pub mod apply;
-pub mod registry;
-pub mod restart;
-pub mod scope;
+pub(crate) mod apply;
+pub(crate) mod registry;
+pub(crate) mod restart;
+pub(crate) mod scope;
 pub mod session;
 mod table;
 
 pub(crate) use registry::Operation;
-pub use session::{Session, Timings};
+pub(crate) use session::Session;
 
 /// The plan commands work with: changes carry the registry's operations.
 pub(crate) type Plan = crate::plan::Plan<Operation>;

@@ -12,14 +12,14 @@ use crate::contract::DomainId;
 
 /// What a run covers: everything (no `--target`), or the targeted words.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Scope {
+pub(crate) struct Scope {
     targets: BTreeSet<&'static str>,
 }
 
 impl Scope {
     /// From `--target` values (checked against [`registry::targets`] by the
     /// command line); unknown words are ignored.
-    pub fn new(targets: &[String]) -> Self {
+    pub(crate) fn new(targets: &[String]) -> Self {
         let mut words: BTreeSet<&'static str> = registry::targets()
             .into_iter()
             .filter(|word| targets.iter().any(|t| t == word))
@@ -32,7 +32,7 @@ impl Scope {
         Self { targets: words }
     }
 
-    pub fn everything(&self) -> bool {
+    pub(crate) fn everything(&self) -> bool {
         self.targets.is_empty()
     }
 
@@ -41,7 +41,7 @@ impl Scope {
     }
 
     /// The targeted words, in the table's order, for plan files and messages.
-    pub fn targets(&self) -> Vec<String> {
+    pub(crate) fn targets(&self) -> Vec<String> {
         registry::targets()
             .into_iter()
             .filter(|word| self.targets.contains(word))
@@ -50,12 +50,12 @@ impl Scope {
     }
 
     /// `` `postgres`, `bucket` `` for messages.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         quoted(self.targets().iter().map(String::as_str))
     }
 
     /// Terraform's warning, for stderr.
-    pub fn warning(&self) -> Option<String> {
+    pub(crate) fn warning(&self) -> Option<String> {
         if self.everything() {
             return None;
         }

@@ -23,16 +23,16 @@ use crate::plan::Finding;
 
 /// Durations of the pipeline's phases.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Timings {
-    pub load: Duration,
-    pub connect: Duration,
-    pub observe: Duration,
-    pub diff: Duration,
+pub(crate) struct Timings {
+    pub(crate) load: Duration,
+    pub(crate) connect: Duration,
+    pub(crate) observe: Duration,
+    pub(crate) diff: Duration,
 }
 
 impl Timings {
     /// Where a read of live state spent its time; a `debug` event, JSON log only.
-    pub fn event(&self, statements: usize) -> Event {
+    pub(crate) fn event(&self, statements: usize) -> Event {
         let ms = |d: Duration| (d.as_secs_f64() * 1000.0 * 10.0).round() / 10.0;
         Event::message(EventName::ObserveTimings, "phase timings")
             .level(Level::Debug)
@@ -48,9 +48,9 @@ impl Timings {
 
 /// The file loaded and resolved, before any connection.
 pub struct Resolved {
-    pub loaded: Loaded,
-    pub desired: DesiredState,
-    pub warnings: Vec<Warning>,
+    pub(crate) loaded: Loaded,
+    pub(crate) desired: DesiredState,
+    pub(crate) warnings: Vec<Warning>,
     /// What the domains published while resolving.
     pub(crate) facts: Facts,
 }
@@ -89,26 +89,26 @@ pub fn resolve(file: &Path) -> Result<Resolved, Errors> {
     }
 }
 
-pub struct Session {
-    pub loaded: Loaded,
-    pub desired: DesiredState,
-    pub warnings: Vec<Warning>,
-    pub client: Client,
+pub(crate) struct Session {
+    pub(crate) loaded: Loaded,
+    pub(crate) desired: DesiredState,
+    pub(crate) warnings: Vec<Warning>,
+    pub(crate) client: Client,
     admin: Dsn,
     access: Access,
     timeout: Duration,
     /// Time spent loading the file, connecting, observing and diffing.
-    pub timings: Timings,
+    pub(crate) timings: Timings,
     /// What this run knows: facts published while resolving, by the last
     /// plan and by apply (verifiers proven or sent are compared byte for
     /// byte later instead of derived again).
     pub(crate) facts: Facts,
     /// What `--target` left in.
-    pub scope: Scope,
+    pub(crate) scope: Scope,
 }
 
 impl Session {
-    pub async fn open(
+    pub(crate) async fn open(
         file: &Path,
         access: Access,
         timeout: Duration,
@@ -145,7 +145,7 @@ impl Session {
         })
     }
 
-    pub fn timeout(&self) -> Duration {
+    pub(crate) fn timeout(&self) -> Duration {
         self.timeout
     }
 
@@ -154,13 +154,13 @@ impl Session {
     }
 
     /// Opens a new admin session, for instance after a server restart.
-    pub async fn reconnect(&mut self) -> Result<()> {
+    pub(crate) async fn reconnect(&mut self) -> Result<()> {
         self.client = connect(&self.admin, self.access, self.timeout).await?;
         Ok(())
     }
 
     /// Observes and plans, recording how long each took in `timings`.
-    pub async fn observe_and_plan(&mut self) -> Result<(LiveState, Plan), Errors> {
+    pub(crate) async fn observe_and_plan(&mut self) -> Result<(LiveState, Plan), Errors> {
         let started = Instant::now();
         let live = self.observe().await?;
         self.timings.observe = started.elapsed();
@@ -172,7 +172,7 @@ impl Session {
 
     /// Reads every domain in scope: files, servers, buckets. Passwords are
     /// checked against their stored verifiers here, on every core.
-    pub async fn observe(&self) -> Result<LiveState> {
+    pub(crate) async fn observe(&self) -> Result<LiveState> {
         registry::observe(&self.desired, &self.context()).await
     }
 
@@ -188,7 +188,7 @@ impl Session {
 
     /// The plan from the desired state to `live` (pure); what the domains
     /// publish about it is remembered for the rest of the run.
-    pub fn plan(&mut self, live: &LiveState) -> Result<Plan, Errors> {
+    pub(crate) fn plan(&mut self, live: &LiveState) -> Result<Plan, Errors> {
         let mut facts = self.facts.clone();
         let plan = registry::diff(&self.desired, live, &mut facts)?;
         self.facts = facts;
@@ -201,13 +201,13 @@ impl Session {
     }
 
     /// Health findings for `drift`, domain by domain.
-    pub async fn health(&self, sink: &dyn EventSink) -> Result<Vec<Finding>> {
+    pub(crate) async fn health(&self, sink: &dyn EventSink) -> Result<Vec<Finding>> {
         registry::health(&self.desired, &self.context(), sink).await
     }
 
     /// Observes again until nothing is left to change, for up to `patience`:
     /// a configuration reload is asynchronous, so settings may take a moment.
-    pub async fn settle(&mut self, patience: Duration) -> Result<(LiveState, Plan), Errors> {
+    pub(crate) async fn settle(&mut self, patience: Duration) -> Result<(LiveState, Plan), Errors> {
         let deadline = Instant::now() + patience;
         loop {
             let live = self.observe().await?;

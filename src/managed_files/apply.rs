@@ -6,7 +6,7 @@ use super::desired::DesiredFile;
 use crate::error::{Error, Result};
 use crate::util::files::{io_reason, write_atomic};
 
-pub fn write(file: &DesiredFile) -> Result<()> {
+pub(crate) fn write(file: &DesiredFile) -> Result<()> {
     if let Some(parent) = file.path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|e| {
             Error::new(format!(

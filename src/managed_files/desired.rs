@@ -8,18 +8,18 @@ use super::redaction::Redaction;
 use crate::plan::Address;
 
 #[derive(Clone, PartialEq, Eq)]
-pub struct DesiredFile {
+pub(crate) struct DesiredFile {
     /// `backup.file.walg.env`, `pooler.file.pgbouncer.ini`.
-    pub address: Address,
-    pub path: PathBuf,
-    pub content: String,
-    pub mode: u32,
+    pub(crate) address: Address,
+    pub(crate) path: PathBuf,
+    pub(crate) content: String,
+    pub(crate) mode: u32,
     /// `(uid, gid, as written)`.
-    pub owner: Option<(u32, u32, String)>,
-    pub redaction: Redaction,
+    pub(crate) owner: Option<(u32, u32, String)>,
+    pub(crate) redaction: Redaction,
     /// The values the content carries and the keys they came from, as the
     /// renderer wrote them (for the grammar's round-trip tests).
-    pub carried: Vec<Entry>,
+    pub(crate) carried: Vec<Entry>,
 }
 
 /// Redacted: a rendered file may hold secrets, and a debug print must not show them.

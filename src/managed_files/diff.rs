@@ -9,7 +9,10 @@ use crate::error::Error;
 use crate::plan::{Action, AttributeChange, Change, Planned, Value};
 use crate::util::text_diff::unified;
 
-pub fn diff(desired: &DesiredFile, live: &LiveFile) -> Result<Option<Planned<Write>>, Error> {
+pub(crate) fn diff(
+    desired: &DesiredFile,
+    live: &LiveFile,
+) -> Result<Option<Planned<Write>>, Error> {
     if let Some(what) = live.not_regular {
         return Err(Error::new(format!(
             "`{}` ({}) is {what}; dbops manages only regular files and never reads or writes through a link",

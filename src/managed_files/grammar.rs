@@ -19,18 +19,18 @@
 
 /// A value that cannot be written, and the key of `dbops.toml` it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FieldError {
-    pub path: Vec<String>,
-    pub message: String,
+pub(crate) struct FieldError {
+    pub(crate) path: Vec<String>,
+    pub(crate) message: String,
 }
 
 /// The key path of a value, for errors: `["pooler", "settings", "x"]`.
-pub fn path(parts: &[&str]) -> Vec<String> {
+pub(crate) fn path(parts: &[&str]) -> Vec<String> {
     parts.iter().map(|p| p.to_string()).collect()
 }
 
 /// Why `value` has a character no rendered file may hold.
-pub fn control_character(value: &str) -> Option<String> {
+pub(crate) fn control_character(value: &str) -> Option<String> {
     value.chars().find(|c| c.is_control()).map(|c| {
         let name = match c {
             '\n' => "a line break".to_string(),
@@ -70,23 +70,23 @@ pub struct Entry {
 
 /// A rendered file: its content and what it carries.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rendered {
-    pub content: String,
-    pub entries: Vec<Entry>,
+pub(crate) struct Rendered {
+    pub(crate) content: String,
+    pub(crate) entries: Vec<Entry>,
 }
 
 /// Collects a file's content and every value it could not carry.
 #[derive(Debug, Default)]
-pub struct Writer {
-    pub content: String,
-    pub errors: Vec<FieldError>,
-    pub entries: Vec<Entry>,
+pub(crate) struct Writer {
+    pub(crate) content: String,
+    pub(crate) errors: Vec<FieldError>,
+    pub(crate) entries: Vec<Entry>,
     file: &'static str,
     section: String,
 }
 
 impl Writer {
-    pub fn new(file: &'static str) -> Self {
+    pub(crate) fn new(file: &'static str) -> Self {
         Self {
             content: String::new(),
             errors: Vec::new(),
@@ -104,7 +104,7 @@ impl Writer {
     }
 
     /// A line of dbops's own making (a header, a comment): no value in it.
-    pub fn raw(&mut self, line: &str) {
+    pub(crate) fn raw(&mut self, line: &str) {
         self.content.push_str(line);
         self.content.push('\n');
     }
@@ -128,7 +128,7 @@ impl Writer {
 
     /// An ini line (`key = value` or `key=value`), the value as the ini
     /// parser reads it: to the end of the line, trimmed, unquoted.
-    pub fn ini(&mut self, key: &str, separator: &str, value: &str, source: &[String]) {
+    pub(crate) fn ini(&mut self, key: &str, separator: &str, value: &str, source: &[String]) {
         let key_ok = !key.is_empty()
             && key
                 .chars()
@@ -163,7 +163,7 @@ impl Writer {
     }
 
     /// An ini section header.
-    pub fn section(&mut self, name: &str, source: &[String]) {
+    pub(crate) fn section(&mut self, name: &str, source: &[String]) {
         let ok = !name.is_empty()
             && name
                 .chars()
@@ -181,7 +181,7 @@ impl Writer {
     }
 
     /// `KEY='value'`, read alike by `sh` and docker compose's `env_file`.
-    pub fn env(&mut self, key: &str, value: &str, source: &[String]) {
+    pub(crate) fn env(&mut self, key: &str, value: &str, source: &[String]) {
         if !self.clean(value, source) {
             return;
         }
@@ -203,7 +203,7 @@ impl Writer {
     }
 
     /// A double-quoted field with `"` doubled (pgBouncer's auth and HBA files).
-    pub fn quoted(&mut self, value: &str, source: &[String]) -> Option<String> {
+    pub(crate) fn quoted(&mut self, value: &str, source: &[String]) -> Option<String> {
         if !self.clean(value, source) {
             return None;
         }
@@ -211,12 +211,8 @@ impl Writer {
         Some(format!("\"{}\"", value.replace('"', "\"\"")))
     }
 
-    pub fn finish(self) -> Result<String, Vec<FieldError>> {
-        self.finish_rendered().map(|r| r.content)
-    }
-
     /// The content and what it carries, for the grammar's own tests.
-    pub fn finish_rendered(self) -> Result<Rendered, Vec<FieldError>> {
+    pub(crate) fn finish_rendered(self) -> Result<Rendered, Vec<FieldError>> {
         if self.errors.is_empty() {
             Ok(Rendered {
                 content: self.content,

@@ -11,17 +11,17 @@ use crate::util::digest::sha256_hex;
 use crate::util::files::{mode_and_owner, read_managed, Found};
 
 #[derive(Clone, PartialEq, Eq, Serialize)]
-pub struct LiveFile {
-    pub exists: bool,
+pub(crate) struct LiveFile {
+    pub(crate) exists: bool,
     /// Held for diffing; serialized only as a digest.
     #[serde(skip)]
-    pub content: Option<String>,
-    pub digest: Option<String>,
-    pub mode: Option<u32>,
-    pub uid: Option<u32>,
-    pub gid: Option<u32>,
+    pub(crate) content: Option<String>,
+    pub(crate) digest: Option<String>,
+    pub(crate) mode: Option<u32>,
+    pub(crate) uid: Option<u32>,
+    pub(crate) gid: Option<u32>,
     /// Something other than a regular file is at the path (`a symbolic link`).
-    pub not_regular: Option<&'static str>,
+    pub(crate) not_regular: Option<&'static str>,
 }
 
 /// Without the content, which may hold secrets.
@@ -39,7 +39,7 @@ impl std::fmt::Debug for LiveFile {
 }
 
 impl LiveFile {
-    pub fn missing() -> Self {
+    pub(crate) fn missing() -> Self {
         Self {
             exists: false,
             content: None,
@@ -53,7 +53,7 @@ impl LiveFile {
 }
 
 /// Reads a managed file, never through a symbolic link.
-pub fn observe(path: &Path) -> Result<LiveFile> {
+pub(crate) fn observe(path: &Path) -> Result<LiveFile> {
     Ok(match read_managed(path)? {
         Found::Missing => LiveFile::missing(),
         Found::NotRegular { what } => LiveFile {

@@ -6,16 +6,16 @@
 //! free of secrets, in the old content as in the new. Files are never read or
 //! written through a symbolic link.
 
-pub mod apply;
-pub mod desired;
-pub mod diff;
+pub(crate) mod apply;
+pub(crate) mod desired;
+pub(crate) mod diff;
 pub mod grammar;
-pub mod live;
-pub mod redaction;
+pub(crate) mod live;
+pub(crate) mod redaction;
 
-pub use desired::DesiredFile;
-pub use live::{observe, LiveFile};
-pub use redaction::Redaction;
+pub(crate) use desired::DesiredFile;
+pub(crate) use live::{observe, LiveFile};
+pub(crate) use redaction::Redaction;
 
 /// The grammar a rendered file is written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +38,6 @@ pub struct RenderedFile {
 
 /// The operation for a file: write the desired content, mode and owner.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Write {
-    pub file: DesiredFile,
+pub(crate) struct Write {
+    pub(crate) file: DesiredFile,
 }

@@ -6,10 +6,10 @@
 //! connection string, a secret pasted into a comment).
 
 /// What replaces a line that may hold a secret.
-pub const HIDDEN: &str = "(line hidden: it may hold a secret)";
+pub(crate) const HIDDEN: &str = "(line hidden: it may hold a secret)";
 
 /// The first line of every file dbops renders, after its comment marker.
-pub const HEADER: &str =
+pub(crate) const HEADER: &str =
     "Rendered by dbops from dbops.toml; edits here are overwritten by the next apply.";
 
 /// A comment line that is exactly the header dbops writes.
@@ -18,7 +18,7 @@ fn is_header(trimmed: &str) -> bool {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Redaction {
+pub(crate) enum Redaction {
     /// No line can hold a secret (an HBA file dbops renders).
     Nothing,
     /// `KEY=VALUE` lines: shown when `KEY` is public; a listed secret key
@@ -118,7 +118,7 @@ impl Redaction {
     }
 
     /// The content as a plan may show it.
-    pub fn redact(&self, content: &str) -> String {
+    pub(crate) fn redact(&self, content: &str) -> String {
         self.lines(content)
             .map(|(_, shown)| match shown {
                 Shown::Line(line) | Shown::Hidden(line) => line + "\n",
@@ -127,7 +127,7 @@ impl Redaction {
     }
 
     /// The lines that may hold secrets, in full: to tell whether a secret changed.
-    pub fn secret_lines(&self, content: &str) -> Vec<String> {
+    pub(crate) fn secret_lines(&self, content: &str) -> Vec<String> {
         self.lines(content)
             .filter_map(|(line, shown)| match shown {
                 Shown::Hidden(_) => Some(line.to_string()),

@@ -16,14 +16,14 @@ use crate::error::{Error, ErrorKind, Result};
 
 /// Whether the session may write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
+pub(crate) enum Access {
     ReadOnly,
     ReadWrite,
     /// Only proves a login (through a pooler, which refuses `options`).
     LoginOnly,
 }
 
-pub const APPLICATION_NAME: &str = "dbops";
+pub(crate) const APPLICATION_NAME: &str = "dbops";
 
 fn config(dsn: &Dsn, access: Access, timeout: Duration) -> Result<Config> {
     let mut config = Config::new();
@@ -120,7 +120,7 @@ impl Prepared {
 }
 
 /// Connects, bounded by `timeout` for the TCP connect and the whole handshake.
-pub async fn connect(dsn: &Dsn, access: Access, timeout: Duration) -> Result<Client> {
+pub(crate) async fn connect(dsn: &Dsn, access: Access, timeout: Duration) -> Result<Client> {
     match connect_if_exists(dsn, access, timeout).await? {
         Connected::Client(client) => Ok(client),
         Connected::NoSuchDatabase => Err(Error::new(format!(
@@ -133,13 +133,17 @@ pub async fn connect(dsn: &Dsn, access: Access, timeout: Duration) -> Result<Cli
 }
 
 /// A session, or the fact that its database does not exist (yet).
-pub enum Connected {
+pub(crate) enum Connected {
     Client(Client),
     NoSuchDatabase,
 }
 
 /// Like [`connect`], but a missing database is an answer, not an error.
-pub async fn connect_if_exists(dsn: &Dsn, access: Access, timeout: Duration) -> Result<Connected> {
+pub(crate) async fn connect_if_exists(
+    dsn: &Dsn,
+    access: Access,
+    timeout: Duration,
+) -> Result<Connected> {
     let prepared = prepare(dsn, access, timeout)?;
     let attempt = tokio::time::timeout(timeout, prepared.establish()).await;
     let client = match attempt {
@@ -161,7 +165,7 @@ pub async fn connect_if_exists(dsn: &Dsn, access: Access, timeout: Duration) -> 
 /// What one login attempt found.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Login {
+pub(crate) enum Login {
     Accepted,
     /// The server answered and refused the credentials.
     Refused,
@@ -172,7 +176,7 @@ pub enum Login {
 }
 
 /// Logs in with `dsn` and disconnects: whether its password is accepted.
-pub async fn try_login(dsn: &Dsn, timeout: Duration) -> Login {
+pub(crate) async fn try_login(dsn: &Dsn, timeout: Duration) -> Login {
     let prepared = match prepare(dsn, Access::LoginOnly, timeout) {
         Ok(prepared) => prepared,
         Err(e) => return Login::Failed(e.message().to_string()),
@@ -200,7 +204,7 @@ pub async fn try_login(dsn: &Dsn, timeout: Duration) -> Login {
 }
 
 /// The server is not listening: the TCP connection was refused.
-pub fn is_refused(error: &tokio_postgres::Error) -> bool {
+pub(crate) fn is_refused(error: &tokio_postgres::Error) -> bool {
     let mut source = std::error::Error::source(error);
     while let Some(cause) = source {
         if let Some(io) = cause.downcast_ref::<std::io::Error>() {
@@ -212,7 +216,7 @@ pub fn is_refused(error: &tokio_postgres::Error) -> bool {
 }
 
 /// What a failed login attempt means for a password check.
-pub fn is_bad_password(error: &tokio_postgres::Error) -> bool {
+pub(crate) fn is_bad_password(error: &tokio_postgres::Error) -> bool {
     error.code() == Some(&SqlState::INVALID_PASSWORD)
 }
 
@@ -231,7 +235,7 @@ fn connect_error(dsn: &Dsn, error: &tokio_postgres::Error) -> Error {
 }
 
 /// The kind of a server or client error.
-pub fn kind_of(error: &tokio_postgres::Error) -> ErrorKind {
+pub(crate) fn kind_of(error: &tokio_postgres::Error) -> ErrorKind {
     match error.code() {
         None => ErrorKind::Connection,
         Some(code)
@@ -247,13 +251,16 @@ pub fn kind_of(error: &tokio_postgres::Error) -> ErrorKind {
 }
 
 /// An error from a statement: the server's message, kind by its SQLSTATE.
-pub fn server_error(context: impl std::fmt::Display, error: &tokio_postgres::Error) -> Error {
+pub(crate) fn server_error(
+    context: impl std::fmt::Display,
+    error: &tokio_postgres::Error,
+) -> Error {
     Error::new(format!("{context}: {}", describe(error))).kind(kind_of(error))
 }
 
 /// A server or client error in one line: the server's message, else the
 /// client's error chain.
-pub fn describe(error: &tokio_postgres::Error) -> String {
+pub(crate) fn describe(error: &tokio_postgres::Error) -> String {
     if let Some(db) = error.as_db_error() {
         return db.message().to_string();
     }

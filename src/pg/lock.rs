@@ -10,9 +10,9 @@ use super::connect::server_error;
 use crate::error::{Error, ErrorKind, Result};
 
 /// `pg_advisory_lock` key: the bytes of "dbops" as a number, stable across versions.
-pub const LOCK_KEY: i64 = 0x0064_626f_7073;
+pub(crate) const LOCK_KEY: i64 = 0x0064_626f_7073;
 
-pub async fn acquire(client: &Client, timeout: Duration) -> Result<()> {
+pub(crate) async fn acquire(client: &Client, timeout: Duration) -> Result<()> {
     let started = Instant::now();
     let mut pause = Duration::from_millis(50);
     loop {

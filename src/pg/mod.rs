@@ -5,11 +5,11 @@
 //! names (`names`). It is not a domain: it plans nothing and knows no
 //! desired state.
 
-pub mod connect;
-pub mod lock;
-pub mod names;
-pub mod per_database;
-pub mod quote;
+pub(crate) mod connect;
+pub(crate) mod lock;
+pub(crate) mod names;
+pub(crate) mod per_database;
+pub(crate) mod quote;
 pub mod scram;
-pub mod setting_value;
-pub mod tls;
+pub(crate) mod setting_value;
+pub(crate) mod tls;

@@ -1,10 +1,10 @@
 //! Names PostgreSQL accepts as identifiers.
 
 /// PostgreSQL's identifier limit (NAMEDATALEN - 1), in bytes.
-pub const MAX_NAME_BYTES: usize = 63;
+pub(crate) const MAX_NAME_BYTES: usize = 63;
 
 /// Why PostgreSQL would not accept `name` as an identifier, if it would not.
-pub fn invalid_name(name: &str, what: &str) -> Option<String> {
+pub(crate) fn invalid_name(name: &str, what: &str) -> Option<String> {
     if name.is_empty() {
         return Some(format!("a {what} name cannot be empty"));
     }

@@ -12,15 +12,15 @@ use crate::pg::connect::{connect, server_error, Access};
 use crate::plan::Address;
 
 /// One planned change: its database, its address, its statements in order.
-pub struct Step<'a> {
-    pub database: &'a str,
-    pub address: &'a Address,
-    pub statements: Vec<String>,
+pub(crate) struct Step<'a> {
+    pub(crate) database: &'a str,
+    pub(crate) address: &'a Address,
+    pub(crate) statements: Vec<String>,
 }
 
 /// Applies `steps` in order; `what` names the changes in errors ("privilege"),
 /// `event` is emitted per step at commit.
-pub async fn apply(
+pub(crate) async fn apply(
     admin: &Dsn,
     steps: &[Step<'_>],
     what: &str,

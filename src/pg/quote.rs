@@ -5,7 +5,7 @@
 /// ```
 /// assert_eq!(dbops::pg::quote::ident("App \"User\""), "\"App \"\"User\"\"\"");
 /// ```
-pub fn ident(name: &str) -> String {
+pub(crate) fn ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
@@ -16,7 +16,7 @@ pub fn ident(name: &str) -> String {
 /// assert_eq!(dbops::pg::quote::literal("it's"), "'it''s'");
 /// assert_eq!(dbops::pg::quote::literal("a\\b"), "E'a\\\\b'");
 /// ```
-pub fn literal(value: &str) -> String {
+pub(crate) fn literal(value: &str) -> String {
     let escaped = value.replace('\'', "''");
     if value.contains('\\') {
         format!("E'{}'", escaped.replace('\\', "\\\\"))

@@ -25,7 +25,7 @@ use sha2::{Digest, Sha256};
 mod pbkdf2;
 
 /// PostgreSQL's default (`scram_iterations` in 16+, fixed in 15).
-pub const DEFAULT_ITERATIONS: u32 = 4096;
+pub(crate) const DEFAULT_ITERATIONS: u32 = 4096;
 const SALT_LEN: usize = 16;
 
 type HmacSha256 = Hmac<Sha256>;
@@ -34,17 +34,17 @@ type HmacSha256 = Hmac<Sha256>;
 /// proves apply never derives a verifier twice.
 static DERIVATIONS: AtomicU64 = AtomicU64::new(0);
 
-pub fn derivations() -> u64 {
+pub(crate) fn derivations() -> u64 {
     DERIVATIONS.load(Ordering::Relaxed)
 }
 
 /// A parsed stored verifier.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verifier {
-    pub iterations: u32,
+    pub(crate) iterations: u32,
     pub salt: Vec<u8>,
-    pub stored_key: Vec<u8>,
-    pub server_key: Vec<u8>,
+    pub(crate) stored_key: Vec<u8>,
+    pub(crate) server_key: Vec<u8>,
 }
 
 impl Verifier {
@@ -80,7 +80,7 @@ impl Verifier {
     }
 
     /// Whether `password` is the one this verifier was made from.
-    pub fn matches(&self, password: &str) -> bool {
+    pub(crate) fn matches(&self, password: &str) -> bool {
         let candidate = Self::compute(password, &self.salt, self.iterations);
         self.same_keys(&candidate)
     }
@@ -234,7 +234,7 @@ pub fn verify_all(pairs: &[(&str, &str)]) -> Vec<Option<bool>> {
 }
 
 /// A fresh verifier for each password, on every core. Blocking.
-pub fn derive_all(passwords: &[&str]) -> Vec<String> {
+pub(crate) fn derive_all(passwords: &[&str]) -> Vec<String> {
     let inputs: Vec<(Vec<u8>, [u8; SALT_LEN])> = passwords
         .iter()
         .map(|p| (normalize(p), random_salt()))

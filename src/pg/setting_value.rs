@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 /// A value as written in `[server.settings]`.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(untagged)]
-pub enum SettingValue {
+pub(crate) enum SettingValue {
     Bool(bool),
     Integer(i64),
     Float(f64),
@@ -18,7 +18,7 @@ pub enum SettingValue {
 
 impl SettingValue {
     /// The text PostgreSQL is given: booleans as `on`/`off`.
-    pub fn to_config_text(&self) -> String {
+    pub(crate) fn to_config_text(&self) -> String {
         match self {
             SettingValue::Bool(true) => "on".into(),
             SettingValue::Bool(false) => "off".into(),
@@ -29,43 +29,53 @@ impl SettingValue {
     }
 }
 
-/// The type of a setting, from `pg_settings.vartype`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum VarType {
+/// The type of a setting, from `pg_settings.vartype`; a type this dbops
+/// does not know is compared as text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum VarType {
     Bool,
     Integer,
     Real,
-    String,
     Enum,
+    #[serde(other)]
+    String,
 }
 
-impl VarType {
-    pub fn parse(text: &str) -> Self {
-        match text {
-            "bool" => VarType::Bool,
-            "integer" => VarType::Integer,
-            "real" => VarType::Real,
-            "enum" => VarType::Enum,
-            _ => VarType::String,
-        }
-    }
+/// When a setting can change, from `pg_settings.context`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum Context {
+    /// Fixed when the cluster is created or built.
+    Internal,
+    /// Needs a server restart.
+    Postmaster,
+    /// A configuration reload.
+    Sighup,
+    SuperuserBackend,
+    Backend,
+    Superuser,
+    User,
+    /// A context this dbops does not know: treated as a reload.
+    #[serde(other)]
+    Other,
 }
 
 /// What `pg_settings` says about one setting.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Spec {
-    pub name: String,
-    pub vartype: VarType,
+pub(crate) struct Spec {
+    pub(crate) name: String,
+    pub(crate) vartype: VarType,
     /// `pg_settings.unit`: `8kB`, `kB`, `MB`, `B`, `ms`, `s`, `min`, or none.
-    pub unit: Option<String>,
-    pub enumvals: Vec<String>,
-    pub min: Option<f64>,
-    pub max: Option<f64>,
+    pub(crate) unit: Option<String>,
+    pub(crate) enumvals: Vec<String>,
+    pub(crate) min: Option<f64>,
+    pub(crate) max: Option<f64>,
 }
 
 /// A value reduced to what PostgreSQL would store, comparable for equality.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Normalized {
+pub(crate) enum Normalized {
     Bool(bool),
     /// In the setting's own unit, rounded as PostgreSQL rounds integers.
     Number(f64),
@@ -73,7 +83,7 @@ pub enum Normalized {
 }
 
 impl Normalized {
-    pub fn same_as(&self, other: &Normalized) -> bool {
+    pub(crate) fn same_as(&self, other: &Normalized) -> bool {
         match (self, other) {
             (Normalized::Number(a), Normalized::Number(b)) => {
                 (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
@@ -114,7 +124,7 @@ fn unit_factor(unit: &str) -> Option<(Dimension, f64)> {
 
 /// PostgreSQL's boolean spellings: `on`, `off`, and prefixes of `true`,
 /// `false`, `yes`, `no`; `1` and `0`.
-pub fn parse_bool(text: &str) -> Option<bool> {
+pub(crate) fn parse_bool(text: &str) -> Option<bool> {
     let t = text.trim().to_ascii_lowercase();
     if t.is_empty() {
         return None;
@@ -151,7 +161,7 @@ fn split_number(text: &str) -> Option<(f64, Option<&str>)> {
 }
 
 /// Normalizes `text` for the setting `spec`, or says why PostgreSQL would refuse it.
-pub fn normalize(spec: &Spec, text: &str) -> Result<Normalized, String> {
+pub(crate) fn normalize(spec: &Spec, text: &str) -> Result<Normalized, String> {
     match spec.vartype {
         VarType::Bool => parse_bool(text)
             .map(Normalized::Bool)
@@ -250,7 +260,7 @@ fn unit_hint(spec: &Spec) -> String {
 
 /// Parses a duration the way PostgreSQL does (`60s`, `5min`, `1h`, a bare
 /// number in `default_unit`) into milliseconds. For lints before connecting.
-pub fn duration_ms(text: &str, default_unit: &str) -> Option<f64> {
+pub(crate) fn duration_ms(text: &str, default_unit: &str) -> Option<f64> {
     let (number, unit) = split_number(text)?;
     let (dimension, factor) = unit_factor(unit.unwrap_or(default_unit))?;
     (dimension == Dimension::Time).then_some(number * factor)

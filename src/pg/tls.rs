@@ -27,7 +27,7 @@ use crate::error::{Error, ErrorKind, Result};
 
 /// libpq's `sslmode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Mode {
+pub(crate) enum Mode {
     Disable,
     Allow,
     Prefer,
@@ -50,7 +50,7 @@ impl Mode {
     }
 
     /// Whether a session without TLS is refused.
-    pub fn requires_tls(self) -> bool {
+    pub(crate) fn requires_tls(self) -> bool {
         self >= Mode::Require
     }
 }
@@ -65,8 +65,8 @@ enum Roots {
 
 /// What one DSN asks of TLS, checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TlsSettings {
-    pub mode: Mode,
+pub(crate) struct TlsSettings {
+    pub(crate) mode: Mode,
     /// How the server's certificate is judged: `require` with a root file is
     /// `verify-ca`, as in libpq.
     verify: Mode,
@@ -102,7 +102,7 @@ fn readable_file(dsn: &Dsn, parameter: &str, path: &Path) -> Result<()> {
 }
 
 impl TlsSettings {
-    pub fn from_dsn(dsn: &Dsn) -> Result<Self> {
+    pub(crate) fn from_dsn(dsn: &Dsn) -> Result<Self> {
         let param = |name: &str| dsn.params.get(name).map(String::as_str);
         let mode = match param("sslmode") {
             None => Mode::Prefer,
@@ -182,7 +182,7 @@ impl TlsSettings {
     }
 
     /// The rustls connector for this DSN. Reads the certificate files.
-    pub fn connector(&self) -> Result<MakeRustlsConnect> {
+    pub(crate) fn connector(&self) -> Result<MakeRustlsConnect> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let verifier: Arc<dyn ServerCertVerifier> = if self.verify >= Mode::VerifyCa {
             let mut store = RootCertStore::empty();
@@ -246,7 +246,7 @@ impl TlsSettings {
 /// `sslmode=prefer` without roots, for pgBouncer's admin console on loopback:
 /// TLS when pgBouncer offers it (its `client_tls_sslmode` may require it),
 /// the certificate unchecked, as libpq's default does.
-pub fn prefer_unverified() -> MakeRustlsConnect {
+pub(crate) fn prefer_unverified() -> MakeRustlsConnect {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()

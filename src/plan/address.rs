@@ -12,7 +12,7 @@ use std::fmt;
 use serde::{Serialize, Serializer};
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Segment {
+enum Segment {
     /// A fixed word chosen by the domain (`role`, `lifecycle`).
     Word(&'static str),
     /// A name from the file or the server (a role, a database, a setting).
@@ -22,31 +22,31 @@ pub enum Segment {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Address {
+pub(crate) struct Address {
     domain: &'static str,
     segments: Vec<Segment>,
 }
 
 impl Address {
-    pub fn new(domain: &'static str) -> Self {
+    pub(crate) fn new(domain: &'static str) -> Self {
         Self {
             domain,
             segments: Vec::new(),
         }
     }
 
-    pub fn word(mut self, word: &'static str) -> Self {
+    pub(crate) fn word(mut self, word: &'static str) -> Self {
         self.segments.push(Segment::Word(word));
         self
     }
 
-    pub fn name(mut self, name: impl Into<String>) -> Self {
+    pub(crate) fn name(mut self, name: impl Into<String>) -> Self {
         self.segments.push(Segment::Name(name.into()));
         self
     }
 
     /// A file's name (the last component of `path`).
-    pub fn file(mut self, path: &std::path::Path) -> Self {
+    pub(crate) fn file(mut self, path: &std::path::Path) -> Self {
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -55,26 +55,10 @@ impl Address {
         self
     }
 
-    pub fn domain(&self) -> &'static str {
-        self.domain
-    }
-
-    pub fn segments(&self) -> &[Segment] {
-        &self.segments
-    }
-
     /// The last segment when it is a name: `app_user` of `postgres.role.app_user`.
-    pub fn last_name(&self) -> Option<&str> {
+    pub(crate) fn last_name(&self) -> Option<&str> {
         match self.segments.last() {
             Some(Segment::Name(name)) => Some(name),
-            _ => None,
-        }
-    }
-
-    /// The second segment when it is a word: the kind of object (`role`, `setting`).
-    pub fn kind(&self) -> Option<&'static str> {
-        match self.segments.first() {
-            Some(Segment::Word(word)) => Some(word),
             _ => None,
         }
     }
@@ -147,6 +131,5 @@ mod tests {
             .word("file")
             .file(std::path::Path::new("/etc/pgbouncer/pgbouncer.ini"));
         assert_eq!(file.to_string(), "pooler.file.pgbouncer.ini");
-        assert_eq!(file.kind(), Some("file"));
     }
 }

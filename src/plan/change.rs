@@ -13,7 +13,7 @@ use super::pending::Service;
 /// What happens to the object at an address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
-pub enum Action {
+pub(crate) enum Action {
     Create,
     Update,
     Delete,
@@ -22,7 +22,7 @@ pub enum Action {
 /// An attribute value as plans show it. Secrets never become a `Value`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(untagged)]
-pub enum Value {
+pub(crate) enum Value {
     Bool(bool),
     Int(i64),
     Text(String),
@@ -30,7 +30,7 @@ pub enum Value {
 }
 
 impl Value {
-    pub fn text(text: impl Into<String>) -> Self {
+    pub(crate) fn text(text: impl Into<String>) -> Self {
         Value::Text(text.into())
     }
 }
@@ -55,15 +55,15 @@ impl std::fmt::Display for Value {
 /// The before and after of one attribute. `None` is "absent" (before a create,
 /// after a delete). A sensitive attribute has neither, only the flag.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
-pub struct AttributeChange {
-    pub name: String,
-    pub before: Option<Value>,
-    pub after: Option<Value>,
-    pub sensitive: bool,
+pub(crate) struct AttributeChange {
+    pub(crate) name: String,
+    pub(crate) before: Option<Value>,
+    pub(crate) after: Option<Value>,
+    pub(crate) sensitive: bool,
 }
 
 impl AttributeChange {
-    pub fn new(name: &str, before: Option<Value>, after: Option<Value>) -> Self {
+    pub(crate) fn new(name: &str, before: Option<Value>, after: Option<Value>) -> Self {
         Self {
             name: name.to_string(),
             before,
@@ -73,7 +73,7 @@ impl AttributeChange {
     }
 
     /// A secret that will change; its values are never carried.
-    pub fn sensitive(name: &str) -> Self {
+    pub(crate) fn sensitive(name: &str) -> Self {
         Self {
             name: name.to_string(),
             before: None,
@@ -85,17 +85,17 @@ impl AttributeChange {
 
 /// What people see of a change; serialized in plans, saved plans and reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Change {
-    pub address: Address,
-    pub action: Action,
-    pub attributes: Vec<AttributeChange>,
+pub(crate) struct Change {
+    pub(crate) address: Address,
+    pub(crate) action: Action,
+    pub(crate) attributes: Vec<AttributeChange>,
     /// Why the change is needed, when the attributes alone do not say. For people only.
-    pub reason: Option<String>,
+    pub(crate) reason: Option<String>,
     /// The change takes effect only once this service restarts.
-    pub restart: Option<Service>,
+    pub(crate) restart: Option<Service>,
     /// A unified diff of a text-like value (a file, a lifecycle configuration),
     /// secrets already redacted. For people only.
-    pub diff: Option<String>,
+    pub(crate) diff: Option<String>,
 }
 
 /// The serialized form of a [`Change`].
@@ -148,7 +148,7 @@ impl schemars::JsonSchema for Change {
 }
 
 impl Change {
-    pub fn new(address: Address, action: Action) -> Self {
+    pub(crate) fn new(address: Address, action: Action) -> Self {
         Self {
             address,
             action,
@@ -159,24 +159,24 @@ impl Change {
         }
     }
 
-    pub fn attribute(mut self, attribute: AttributeChange) -> Self {
+    pub(crate) fn attribute(mut self, attribute: AttributeChange) -> Self {
         self.attributes.push(attribute);
         self
     }
 
-    pub fn reason(mut self, reason: impl Into<String>) -> Self {
+    pub(crate) fn reason(mut self, reason: impl Into<String>) -> Self {
         self.reason = Some(reason.into());
         self
     }
 
     /// Marks the change as taking effect only after `service` restarts.
-    pub fn requires_restart_of(mut self, service: Service) -> Self {
+    pub(crate) fn requires_restart_of(mut self, service: Service) -> Self {
         self.restart = Some(service);
         self
     }
 
     /// Pairs the change with the operation that carries it out.
-    pub fn with<O>(self, operation: O) -> Planned<O> {
+    pub(crate) fn with<O>(self, operation: O) -> Planned<O> {
         Planned {
             change: self,
             operation,
@@ -186,13 +186,13 @@ impl Change {
 
 /// A change and the domain operation apply runs for it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Planned<O> {
-    pub change: Change,
-    pub operation: O,
+pub(crate) struct Planned<O> {
+    pub(crate) change: Change,
+    pub(crate) operation: O,
 }
 
 impl<O> Planned<O> {
-    pub fn map<P>(self, f: impl FnOnce(O) -> P) -> Planned<P> {
+    pub(crate) fn map<P>(self, f: impl FnOnce(O) -> P) -> Planned<P> {
         Planned {
             change: self.change,
             operation: f(self.operation),

@@ -12,7 +12,7 @@ use super::address::Address;
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema,
 )]
 #[serde(rename_all = "lowercase")]
-pub enum FindingClass {
+pub(crate) enum FindingClass {
     /// Backups, archiving and drills: can the data be recovered?
     Health,
     /// The trust boundary and row-level security: who can reach what?
@@ -21,7 +21,7 @@ pub enum FindingClass {
 
 impl FindingClass {
     /// For people: `Health`, `Security`.
-    pub fn title(self) -> &'static str {
+    pub(crate) fn title(self) -> &'static str {
         match self {
             FindingClass::Health => "Health",
             FindingClass::Security => "Security",
@@ -31,22 +31,22 @@ impl FindingClass {
 
 /// One failing check.
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
-pub struct Finding {
+pub(crate) struct Finding {
     /// The check's stable id: its domain, then the check
     /// (`backup.health.archiver`, `ownership.rls`).
-    pub id: &'static str,
-    pub class: FindingClass,
+    pub(crate) id: &'static str,
+    pub(crate) class: FindingClass,
     /// The object the finding is about.
-    pub address: Address,
-    pub message: String,
+    pub(crate) address: Address,
+    pub(crate) message: String,
     /// The figures behind the message (`age_seconds`, `threshold_seconds`, the object).
     #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
     #[schemars(with = "std::collections::BTreeMap<String, serde_json::Value>")]
-    pub details: serde_json::Map<String, serde_json::Value>,
+    pub(crate) details: serde_json::Map<String, serde_json::Value>,
 }
 
 impl Finding {
-    pub fn new(
+    pub(crate) fn new(
         id: &'static str,
         class: FindingClass,
         address: Address,
@@ -61,7 +61,7 @@ impl Finding {
         }
     }
 
-    pub fn detail(mut self, name: &str, value: impl Into<serde_json::Value>) -> Self {
+    pub(crate) fn detail(mut self, name: &str, value: impl Into<serde_json::Value>) -> Self {
         self.details.insert(name.to_string(), value.into());
         self
     }

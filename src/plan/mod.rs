@@ -12,27 +12,27 @@ mod change;
 mod finding;
 mod pending;
 
-pub use address::{Address, Segment};
-pub use change::{Action, AttributeChange, Change, Planned, Value};
-pub use finding::{Finding, FindingClass};
-pub use pending::{Pending, Service};
+pub(crate) use address::Address;
+pub(crate) use change::{Action, AttributeChange, Change, Planned, Value};
+pub(crate) use finding::{Finding, FindingClass};
+pub(crate) use pending::{Pending, Service};
 
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Plan<O> {
+pub(crate) struct Plan<O> {
     /// In the order apply carries them out.
-    pub changes: Vec<Planned<O>>,
+    pub(crate) changes: Vec<Planned<O>>,
     /// Settings already written that take effect at the next restart of their service.
-    pub pending: Vec<Pending>,
+    pub(crate) pending: Vec<Pending>,
     /// Checks of live state that failed (backup health, lints on live objects).
-    pub findings: Vec<Finding>,
+    pub(crate) findings: Vec<Finding>,
     /// Things worth knowing that change nothing (unmanaged objects, skipped checks).
-    pub notes: Vec<String>,
+    pub(crate) notes: Vec<String>,
 }
 
 /// What each domain's diff returns: the same shape as the whole plan.
-pub type DomainDiff<O> = Plan<O>;
+pub(crate) type DomainDiff<O> = Plan<O>;
 
 impl<O> Default for Plan<O> {
     fn default() -> Self {
@@ -47,19 +47,19 @@ impl<O> Default for Plan<O> {
 
 /// Counts per action, as the JSON form and the closing line show them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
-pub struct Summary {
-    pub create: usize,
-    pub update: usize,
-    pub delete: usize,
+pub(crate) struct Summary {
+    pub(crate) create: usize,
+    pub(crate) update: usize,
+    pub(crate) delete: usize,
 }
 
 impl<O> Plan<O> {
-    pub fn push(&mut self, planned: Planned<O>) {
+    pub(crate) fn push(&mut self, planned: Planned<O>) {
         self.changes.push(planned);
     }
 
     /// Appends another domain's diff, its operations mapped by `wrap`.
-    pub fn append<P>(&mut self, other: Plan<P>, wrap: impl Fn(P) -> O) {
+    pub(crate) fn append<P>(&mut self, other: Plan<P>, wrap: impl Fn(P) -> O) {
         self.changes
             .extend(other.changes.into_iter().map(|p| p.map(&wrap)));
         self.pending.extend(other.pending);
@@ -68,33 +68,28 @@ impl<O> Plan<O> {
     }
 
     /// No change to make (settings waiting for a restart are not changes).
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.changes.is_empty()
     }
 
-    pub fn changes(&self) -> impl Iterator<Item = &Change> {
+    pub(crate) fn changes(&self) -> impl Iterator<Item = &Change> {
         self.changes.iter().map(|p| &p.change)
     }
 
     /// Pending items that wait for `service`.
-    pub fn pending_for(&self, service: Service) -> Vec<&Pending> {
+    pub(crate) fn pending_for(&self, service: Service) -> Vec<&Pending> {
         self.pending
             .iter()
             .filter(|p| p.service == service)
             .collect()
     }
 
-    /// Live state is what the file says: no change, nothing pending, no failing check.
-    pub fn in_sync(&self) -> bool {
-        self.changes.is_empty() && self.pending.is_empty() && self.findings.is_empty()
-    }
-
-    pub fn summary(&self) -> Summary {
+    pub(crate) fn summary(&self) -> Summary {
         summarize(self.changes())
     }
 }
 
-pub fn summarize<'a>(changes: impl Iterator<Item = &'a Change>) -> Summary {
+pub(crate) fn summarize<'a>(changes: impl Iterator<Item = &'a Change>) -> Summary {
     let mut summary = Summary::default();
     for change in changes {
         match change.action {

@@ -11,32 +11,32 @@ use super::change::Value;
 /// A process whose restart or reload puts settings in force. Domains define
 /// their services; the plan only carries them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-pub struct Service {
+pub(crate) struct Service {
     /// Stable id for machines: `postgresql`, `pgbouncer`.
-    pub id: &'static str,
+    pub(crate) id: &'static str,
     /// Name for people: `PostgreSQL`, `pgBouncer`.
     #[serde(skip)]
-    pub name: &'static str,
+    pub(crate) name: &'static str,
     /// Whether `apply --allow-restart` can restart it (`[server] restart_command`).
     #[serde(skip)]
-    pub restartable_by_dbops: bool,
+    pub(crate) restartable_by_dbops: bool,
 }
 
 /// Written, but in force only after the service restarts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
-pub struct Pending {
-    pub address: Address,
+pub(crate) struct Pending {
+    pub(crate) address: Address,
     /// In force now.
-    pub current: Value,
+    pub(crate) current: Value,
     /// In force after the restart.
-    pub pending: Value,
+    pub(crate) pending: Value,
     /// The service whose restart is awaited (`postgresql`, `pgbouncer`).
     #[serde(rename = "service", serialize_with = "service_id")]
     #[schemars(with = "String")]
-    pub service: Service,
+    pub(crate) service: Service,
     /// Whether the file declares this value. An undeclared one was changed by
     /// hand and waits for the same restart: a restart puts it in force too.
-    pub declared: bool,
+    pub(crate) declared: bool,
 }
 
 fn service_id<S: serde::Serializer>(service: &Service, serializer: S) -> Result<S::Ok, S::Error> {

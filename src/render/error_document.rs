@@ -10,44 +10,44 @@ use crate::error::{Error, Errors};
 
 /// What `dbops <command> --format json` prints on stdout when it fails.
 #[derive(Debug, Serialize, schemars::JsonSchema)]
-pub struct ErrorDocument {
+pub(crate) struct ErrorDocument {
     /// The JSON output's version, shared with plans and reports.
-    pub format_version: String,
+    pub(crate) format_version: String,
     /// The subcommand that failed (`validate`, `plan`, `apply`, ...).
-    pub command: String,
+    pub(crate) command: String,
     /// Always true: tells this document from a report.
-    pub failed: bool,
+    pub(crate) failed: bool,
     /// Every diagnostic, in the order the text lists them.
-    pub errors: Vec<Diagnostic>,
+    pub(crate) errors: Vec<Diagnostic>,
 }
 
 /// One error.
 #[derive(Debug, Serialize, schemars::JsonSchema)]
-pub struct Diagnostic {
+pub(crate) struct Diagnostic {
     /// Which part of the world failed, for routing.
-    pub kind: crate::error::ErrorKind,
-    pub message: String,
+    pub(crate) kind: crate::error::ErrorKind,
+    pub(crate) message: String,
     /// Where in the desired-state file, when the error is about a key.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub location: Option<DiagnosticLocation>,
+    pub(crate) location: Option<DiagnosticLocation>,
     /// Underlying causes, outermost first.
-    pub causes: Vec<String>,
+    pub(crate) causes: Vec<String>,
     /// What to do about it, when dbops knows; several hints joined by newlines.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
+    pub(crate) hint: Option<String>,
 }
 
 #[derive(Debug, Serialize, schemars::JsonSchema)]
-pub struct DiagnosticLocation {
+pub(crate) struct DiagnosticLocation {
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub file: Option<String>,
+    pub(crate) file: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub line: Option<usize>,
+    pub(crate) line: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub column: Option<usize>,
+    pub(crate) column: Option<usize>,
     /// The dotted key (`roles.app_user.dsn`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub key: Option<String>,
+    pub(crate) key: Option<String>,
 }
 
 fn diagnostic(error: &Error) -> Diagnostic {
@@ -67,7 +67,7 @@ fn diagnostic(error: &Error) -> Diagnostic {
     }
 }
 
-pub fn render(command: &str, errors: &Errors) -> String {
+pub(crate) fn render(command: &str, errors: &Errors) -> String {
     let document = ErrorDocument {
         format_version: FORMAT_VERSION.to_string(),
         command: command.to_string(),

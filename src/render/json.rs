@@ -7,49 +7,49 @@ use serde::Serialize;
 use super::{Kind, Report};
 use crate::plan::{Change, Finding, FindingClass, Pending, Summary};
 
-pub const FORMAT_VERSION: &str = "3.0";
+pub(crate) const FORMAT_VERSION: &str = "3.0";
 
 /// What `plan`, `apply` and `drift` print with `--format json`
 /// (schemas/report.schema.json).
 #[derive(Serialize, schemars::JsonSchema)]
-pub struct Document<'a> {
+pub(crate) struct Document<'a> {
     /// `3.0`: each finding has a stable dotted `id` and a `class` (`health`,
     /// `security`) in place of `check`; `drift` flags each class.
     /// (`2.0`: findings in their own array, `drift` split into configuration
     /// and findings.)
-    pub format_version: &'static str,
-    pub command: Kind,
+    pub(crate) format_version: &'static str,
+    pub(crate) command: Kind,
     /// `apply` only: the changes were carried out.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub applied: Option<bool>,
+    pub(crate) applied: Option<bool>,
     /// `drift` only: what was found, by kind.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub drift: Option<DriftFlags>,
+    pub(crate) drift: Option<DriftFlags>,
     /// Configuration changes (for `drift`: configuration drift).
-    pub changes: &'a [&'a Change],
+    pub(crate) changes: &'a [&'a Change],
     /// Settings written but waiting for a restart, with the service.
-    pub pending_restart: &'a [Pending],
+    pub(crate) pending_restart: &'a [Pending],
     /// Live-state checks: backup health and row-level-security lints, each
     /// with its figures in `details` (`age_seconds`, `threshold_seconds`, ...).
-    pub findings: &'a [Finding],
-    pub notes: &'a [String],
-    pub summary: Summary,
+    pub(crate) findings: &'a [Finding],
+    pub(crate) notes: &'a [String],
+    pub(crate) summary: Summary,
 }
 
 /// `drift`'s answer, split so a job can route each class (`--fail-on`).
 #[derive(Serialize, schemars::JsonSchema)]
-pub struct DriftFlags {
+pub(crate) struct DriftFlags {
     /// Changes or pending restarts: the live state moved from the file.
-    pub configuration: bool,
+    pub(crate) configuration: bool,
     /// At least one finding of any class.
-    pub findings: bool,
+    pub(crate) findings: bool,
     /// At least one health finding (backups, archiving, drills).
-    pub health: bool,
+    pub(crate) health: bool,
     /// At least one security finding (row-level security).
-    pub security: bool,
+    pub(crate) security: bool,
 }
 
-pub fn render(report: &Report<'_>) -> String {
+pub(crate) fn render(report: &Report<'_>) -> String {
     let document = Document {
         format_version: FORMAT_VERSION,
         command: report.kind,
@@ -57,7 +57,10 @@ pub fn render(report: &Report<'_>) -> String {
         drift: (report.kind == Kind::Drift).then_some(DriftFlags {
             configuration: !report.changes.is_empty() || !report.pending.is_empty(),
             findings: !report.findings.is_empty(),
-            health: report.findings.iter().any(|f| f.class == FindingClass::Health),
+            health: report
+                .findings
+                .iter()
+                .any(|f| f.class == FindingClass::Health),
             security: report
                 .findings
                 .iter()

@@ -47,7 +47,7 @@ fn finding_tables(report: &Report<'_>, out: &mut String) {
     }
 }
 
-pub fn render(report: &Report<'_>) -> String {
+pub(crate) fn render(report: &Report<'_>) -> String {
     let title = match report.kind {
         Kind::Plan => "dbops plan",
         Kind::Apply => "dbops apply",

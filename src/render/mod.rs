@@ -11,7 +11,7 @@ mod text;
 use crate::plan::{Change, Finding, FindingClass, Pending, Plan, Service, Summary};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
+pub(crate) enum Format {
     Text,
     Json,
     Markdown,
@@ -20,27 +20,27 @@ pub enum Format {
 /// Which command a report answers; it sets the wording.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
-pub enum Kind {
+pub(crate) enum Kind {
     Plan,
     Apply,
     Drift,
 }
 
 /// Everything a renderer may show.
-pub struct Report<'a> {
-    pub kind: Kind,
-    pub changes: Vec<&'a Change>,
-    pub pending: &'a [Pending],
-    pub findings: &'a [Finding],
-    pub notes: &'a [String],
-    pub summary: Summary,
+pub(crate) struct Report<'a> {
+    pub(crate) kind: Kind,
+    pub(crate) changes: Vec<&'a Change>,
+    pub(crate) pending: &'a [Pending],
+    pub(crate) findings: &'a [Finding],
+    pub(crate) notes: &'a [String],
+    pub(crate) summary: Summary,
     /// For `apply`: the changes were carried out (not only planned).
-    pub applied: bool,
-    pub color: bool,
+    pub(crate) applied: bool,
+    pub(crate) color: bool,
 }
 
 impl<'a> Report<'a> {
-    pub fn new<O>(kind: Kind, plan: &'a Plan<O>, color: bool) -> Self {
+    pub(crate) fn new<O>(kind: Kind, plan: &'a Plan<O>, color: bool) -> Self {
         Self {
             kind,
             changes: plan.changes().collect(),
@@ -53,7 +53,7 @@ impl<'a> Report<'a> {
         }
     }
 
-    pub fn applied(mut self, applied: bool) -> Self {
+    pub(crate) fn applied(mut self, applied: bool) -> Self {
         self.applied = applied;
         self
     }
@@ -87,7 +87,7 @@ impl<'a> Report<'a> {
     }
 }
 
-pub fn render(format: Format, report: &Report<'_>) -> String {
+pub(crate) fn render(format: Format, report: &Report<'_>) -> String {
     match format {
         Format::Text => text::render(report),
         Format::Json => json::render(report),

@@ -54,7 +54,7 @@ fn verb(kind: Kind, action: Action) -> &'static str {
     }
 }
 
-pub fn render(report: &Report<'_>) -> String {
+pub(crate) fn render(report: &Report<'_>) -> String {
     let styles = Styles::new(report.color);
     let mut out = String::new();
     for note in report.notes {

@@ -8,7 +8,7 @@ use super::lifecycle::Rule;
 
 /// A bucket's default encryption.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub enum Encryption {
+pub(crate) enum Encryption {
     /// SSE-S3 (`AES256`).
     Aes256,
     /// SSE-KMS with this key id.
@@ -17,7 +17,7 @@ pub enum Encryption {
 
 impl Encryption {
     /// `AES256` or the KMS key id, as the file writes it.
-    pub fn parse(text: &str) -> Self {
+    pub(crate) fn parse(text: &str) -> Self {
         if text == "AES256" {
             Encryption::Aes256
         } else {
@@ -25,7 +25,7 @@ impl Encryption {
         }
     }
 
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         match self {
             Encryption::Aes256 => "AES256",
             Encryption::Kms(key) => key,
@@ -34,27 +34,27 @@ impl Encryption {
 }
 
 #[derive(Debug, Clone)]
-pub struct BucketSpec {
-    pub name: String,
-    pub endpoint: Option<String>,
-    pub region: String,
-    pub path_style: bool,
+pub(crate) struct BucketSpec {
+    pub(crate) name: String,
+    pub(crate) endpoint: Option<String>,
+    pub(crate) region: String,
+    pub(crate) path_style: bool,
     /// PEM certificates trusted for the endpoint instead of the platform's roots.
-    pub ca_pem: Option<Vec<u8>>,
+    pub(crate) ca_pem: Option<Vec<u8>>,
     /// (access key id, secret access key); `None` uses the AWS credential chain.
-    pub credentials: Option<(SecretString, SecretString)>,
-    pub create: bool,
-    pub versioning: Option<bool>,
-    pub encryption: Option<Encryption>,
-    pub block_public_access: Option<bool>,
+    pub(crate) credentials: Option<(SecretString, SecretString)>,
+    pub(crate) create: bool,
+    pub(crate) versioning: Option<bool>,
+    pub(crate) encryption: Option<Encryption>,
+    pub(crate) block_public_access: Option<bool>,
     /// `None`: lifecycle not managed.
-    pub lifecycle: Option<Vec<Rule>>,
-    pub prune_lifecycle: bool,
+    pub(crate) lifecycle: Option<Vec<Rule>>,
+    pub(crate) prune_lifecycle: bool,
 }
 
 impl BucketSpec {
     /// The endpoint for messages: without any user or password it may carry.
-    pub fn endpoint_name(&self) -> String {
+    pub(crate) fn endpoint_name(&self) -> String {
         match &self.endpoint {
             None => format!("AWS S3 ({})", self.region),
             Some(endpoint) => match url::Url::parse(endpoint) {

@@ -16,7 +16,7 @@ use secrecy::ExposeSecret;
 use super::bucket::BucketSpec;
 use crate::error::{Error, ErrorKind};
 
-pub async fn client(bucket: &BucketSpec, timeout: Duration) -> Client {
+pub(crate) async fn client(bucket: &BucketSpec, timeout: Duration) -> Client {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new(bucket.region.clone()))
         .timeout_config(
@@ -71,7 +71,7 @@ pub async fn client(bucket: &BucketSpec, timeout: Duration) -> Client {
 
 /// How an S3 call failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Failure {
+pub(crate) enum Failure {
     /// An error code meaning "nothing configured" or "no such bucket".
     Missing(String),
     NotImplemented,
@@ -92,7 +92,7 @@ fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
     crate::util::files::io_reason(&std::io::Error::other(current.to_string()))
 }
 
-pub fn classify<
+pub(crate) fn classify<
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug + 'static,
 >(
@@ -146,7 +146,7 @@ pub fn classify<
 }
 
 /// A failure as the message a person reads.
-pub fn failure_error(
+pub(crate) fn failure_error(
     bucket: &BucketSpec,
     api: &str,
     property: Option<&str>,

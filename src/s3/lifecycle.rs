@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize, JsonSchema,
 )]
-pub enum StorageClass {
+pub(crate) enum StorageClass {
     #[serde(rename = "STANDARD_IA")]
     StandardIa,
     #[serde(rename = "ONEZONE_IA")]
@@ -31,7 +31,7 @@ pub enum StorageClass {
 }
 
 impl StorageClass {
-    pub const ALL: [StorageClass; 6] = [
+    pub(crate) const ALL: [StorageClass; 6] = [
         StorageClass::StandardIa,
         StorageClass::OnezoneIa,
         StorageClass::IntelligentTiering,
@@ -40,7 +40,7 @@ impl StorageClass {
         StorageClass::DeepArchive,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             StorageClass::StandardIa => "STANDARD_IA",
             StorageClass::OnezoneIa => "ONEZONE_IA",
@@ -51,12 +51,12 @@ impl StorageClass {
         }
     }
 
-    pub fn parse(text: &str) -> Option<Self> {
+    pub(crate) fn parse(text: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|c| c.as_str() == text)
     }
 
     /// Objects in this class cannot be read without a restore request that takes hours.
-    pub fn needs_restore_request(self) -> bool {
+    pub(crate) fn needs_restore_request(self) -> bool {
         matches!(self, StorageClass::Glacier | StorageClass::DeepArchive)
     }
 }
@@ -64,13 +64,13 @@ impl StorageClass {
 /// A transition's class as the endpoint reported it: one dbops knows, or another name.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(untagged)]
-pub enum TransitionClass {
+pub(crate) enum TransitionClass {
     Known(StorageClass),
     Other(String),
 }
 
 impl TransitionClass {
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         match self {
             TransitionClass::Known(class) => class.as_str(),
             TransitionClass::Other(name) => name,
@@ -79,21 +79,21 @@ impl TransitionClass {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Rule {
-    pub id: String,
+pub(crate) struct Rule {
+    pub(crate) id: String,
     /// Empty: the whole bucket.
-    pub prefix: String,
-    pub enabled: bool,
-    pub expire_after_days: Option<i64>,
-    pub noncurrent_expire_after_days: Option<i64>,
+    pub(crate) prefix: String,
+    pub(crate) enabled: bool,
+    pub(crate) expire_after_days: Option<i64>,
+    pub(crate) noncurrent_expire_after_days: Option<i64>,
     /// (days, storage class)
-    pub transition: Option<(i64, TransitionClass)>,
-    pub abort_incomplete_multipart_after_days: Option<i64>,
+    pub(crate) transition: Option<(i64, TransitionClass)>,
+    pub(crate) abort_incomplete_multipart_after_days: Option<i64>,
 }
 
 impl Rule {
     /// The rule as the endpoint returned it, normalized.
-    pub fn from_sdk(rule: &LifecycleRule) -> Self {
+    pub(crate) fn from_sdk(rule: &LifecycleRule) -> Self {
         #[allow(deprecated)]
         let legacy_prefix = rule.prefix();
         let filter_prefix = rule
@@ -125,7 +125,7 @@ impl Rule {
         }
     }
 
-    pub fn to_sdk(&self) -> LifecycleRule {
+    pub(crate) fn to_sdk(&self) -> LifecycleRule {
         let days = |d: i64| i32::try_from(d).unwrap_or(i32::MAX);
         let mut rule = LifecycleRule::builder()
             .id(&self.id)
@@ -164,7 +164,7 @@ impl Rule {
     }
 
     /// One line per rule, for plans: `prefix "prod/wal_005/", expire 30d`.
-    pub fn summary(&self) -> String {
+    pub(crate) fn summary(&self) -> String {
         let mut parts = vec![if self.prefix.is_empty() {
             "whole bucket".to_string()
         } else {
@@ -189,7 +189,7 @@ impl Rule {
     }
 
     /// Whether this rule applies to keys under `prefix`.
-    pub fn covers(&self, prefix: &str) -> bool {
+    pub(crate) fn covers(&self, prefix: &str) -> bool {
         self.enabled && prefix.starts_with(&self.prefix)
     }
 }

@@ -5,8 +5,8 @@
 //! bucket domain converges buckets with it; the backup domain reads and
 //! writes objects with it. Never prints, never knows a domain.
 
-pub mod bucket;
-pub mod client;
-pub mod lifecycle;
+pub(crate) mod bucket;
+pub(crate) mod client;
+pub(crate) mod lifecycle;
 
-pub use bucket::{BucketSpec, Encryption};
+pub(crate) use bucket::BucketSpec;

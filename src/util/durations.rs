@@ -4,11 +4,11 @@
 use std::time::Duration;
 
 /// The longest duration dbops accepts anywhere: 100 years.
-pub const MAX: Duration = Duration::from_secs(100 * 365 * 86_400);
+pub(crate) const MAX: Duration = Duration::from_secs(100 * 365 * 86_400);
 
 /// Parses `text` (`30s`, `5m`, `1h 30m`, `35d`), refusing zero when `allow_zero`
 /// is false and anything longer than [`MAX`].
-pub fn parse(text: &str, allow_zero: bool) -> Result<Duration, String> {
+pub(crate) fn parse(text: &str, allow_zero: bool) -> Result<Duration, String> {
     let parsed = humantime::parse_duration(text.trim())
         .map_err(|e| format!("`{text}` is not a duration ({e})"))?;
     if parsed > MAX {
@@ -23,7 +23,7 @@ pub fn parse(text: &str, allow_zero: bool) -> Result<Duration, String> {
 }
 
 /// `40d`, `1d 2h`, `3h 5m`, `10m`, `45s`: the two largest units, for people.
-pub fn short(duration: Duration) -> String {
+pub(crate) fn short(duration: Duration) -> String {
     let seconds = duration.as_secs();
     let parts = [
         (seconds / 86_400, "d"),

@@ -17,7 +17,7 @@ use std::path::Path;
 use crate::error::{Error, ErrorKind, Result};
 
 /// `std::io::Error` without the trailing "(os error N)", lowercase.
-pub fn io_reason(error: &std::io::Error) -> String {
+pub(crate) fn io_reason(error: &std::io::Error) -> String {
     let text = error.to_string();
     match text.find(" (os error") {
         Some(at) => text[..at].to_lowercase(),
@@ -27,7 +27,7 @@ pub fn io_reason(error: &std::io::Error) -> String {
 
 /// A file dbops manages, as found on disk.
 #[derive(Debug)]
-pub enum Found {
+pub(crate) enum Found {
     Missing,
     Regular {
         bytes: Vec<u8>,
@@ -57,10 +57,10 @@ fn file_kind(metadata: &Metadata) -> &'static str {
 }
 
 /// The largest managed file dbops reads: configuration, never data.
-pub const MANAGED_FILE_LIMIT: u64 = 16 * 1024 * 1024;
+pub(crate) const MANAGED_FILE_LIMIT: u64 = 16 * 1024 * 1024;
 
 /// Reads a managed file without following a symbolic link at its path.
-pub fn read_managed(path: &Path) -> Result<Found> {
+pub(crate) fn read_managed(path: &Path) -> Result<Found> {
     let fail = |e: &std::io::Error| {
         Error::new(format!(
             "cannot read `{}`: {}",
@@ -115,7 +115,7 @@ pub fn read_managed(path: &Path) -> Result<Found> {
 
 /// Why a secret file could not be read; holds the path, never the content.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SecretFileError {
+pub(crate) enum SecretFileError {
     Io(String),
     NotRegular(&'static str),
     TooLarge(u64),
@@ -137,7 +137,7 @@ impl std::fmt::Display for SecretFileError {
 
 /// Reads a secret file: links followed, but it must be a regular file of at
 /// most `limit` bytes. Opening does not block on a FIFO.
-pub fn read_secret(path: &Path, limit: u64) -> std::result::Result<String, SecretFileError> {
+pub(crate) fn read_secret(path: &Path, limit: u64) -> std::result::Result<String, SecretFileError> {
     let mut file = OpenOptions::new()
         .read(true)
         .custom_flags(libc_flags::O_NONBLOCK)
@@ -166,7 +166,7 @@ pub fn read_secret(path: &Path, limit: u64) -> std::result::Result<String, Secre
 /// Writes `contents` to `path` atomically with `mode` and, when given, the
 /// owner `(uid, gid)` set before the file appears. Refuses to replace anything
 /// but a regular file (a symbolic link, a directory).
-pub fn write_atomic(
+pub(crate) fn write_atomic(
     path: &Path,
     contents: &[u8],
     mode: u32,
@@ -227,7 +227,7 @@ pub fn write_atomic(
 }
 
 /// Mode bits and owner of a file's metadata.
-pub fn mode_and_owner(metadata: &Metadata) -> (u32, u32, u32) {
+pub(crate) fn mode_and_owner(metadata: &Metadata) -> (u32, u32, u32) {
     (
         metadata.permissions().mode() & 0o7777,
         metadata.uid(),
@@ -237,8 +237,8 @@ pub fn mode_and_owner(metadata: &Metadata) -> (u32, u32, u32) {
 
 /// The open(2) flags dbops needs.
 mod libc_flags {
-    pub const O_NONBLOCK: i32 = libc::O_NONBLOCK;
-    pub const O_NOFOLLOW: i32 = libc::O_NOFOLLOW;
+    pub(crate) const O_NONBLOCK: i32 = libc::O_NONBLOCK;
+    pub(crate) const O_NOFOLLOW: i32 = libc::O_NOFOLLOW;
 }
 
 #[cfg(test)]

@@ -2,10 +2,10 @@
 //! suggestions, files, shell commands and file owners. Nothing here knows a
 //! domain, the plan or the config file.
 
-pub mod digest;
-pub mod durations;
-pub mod files;
-pub mod owner;
-pub mod shell;
-pub mod suggest;
-pub mod text_diff;
+pub(crate) mod digest;
+pub(crate) mod durations;
+pub(crate) mod files;
+pub(crate) mod owner;
+pub(crate) mod shell;
+pub(crate) mod suggest;
+pub(crate) mod text_diff;

@@ -1,7 +1,7 @@
 //! File owners as written in `dbops.toml` (`user` or `user:group`, names or
 //! numbers) resolved to ids from /etc/passwd and /etc/group.
 
-pub fn resolve_owner(text: &str) -> Result<(u32, u32), String> {
+pub(crate) fn resolve_owner(text: &str) -> Result<(u32, u32), String> {
     let (user, group) = match text.split_once(':') {
         Some((u, g)) => (u, Some(g)),
         None => (text, None),

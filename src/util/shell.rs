@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::error::{Error, ErrorKind, Result};
 
 /// Runs `sh -c command`; `what` names it in errors (`` `[server] restart_command` ``).
-pub async fn run(command: &str, what: &str, timeout: Duration) -> Result<()> {
+pub(crate) async fn run(command: &str, what: &str, timeout: Duration) -> Result<()> {
     let run = tokio::process::Command::new("sh")
         .arg("-c")
         .arg(command)

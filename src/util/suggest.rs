@@ -1,7 +1,7 @@
 //! "Did you mean ...?": the known names closest to a misspelled one.
 
 /// Up to `limit` candidates similar to `name`, most similar first.
-pub fn closest<'a>(
+pub(crate) fn closest<'a>(
     name: &str,
     candidates: impl IntoIterator<Item = &'a str>,
     limit: usize,
@@ -20,7 +20,7 @@ pub fn closest<'a>(
 }
 
 /// `did you mean `a` or `b`?`, or `None` when nothing is close.
-pub fn did_you_mean<'a>(
+pub(crate) fn did_you_mean<'a>(
     name: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<String> {

@@ -1,7 +1,7 @@
 //! A unified diff of two texts, line by line, without headers: how plans show a
 //! rendered file or a lifecycle configuration. Callers redact before diffing.
 
-pub fn unified(before: &str, after: &str) -> String {
+pub(crate) fn unified(before: &str, after: &str) -> String {
     let diff = similar::TextDiff::from_lines(before, after);
     let mut out = String::new();
     for change in diff.iter_all_changes() {

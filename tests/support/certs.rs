@@ -7,8 +7,8 @@ use std::process::{Command, Stdio};
 
 use super::run_checked;
 
-pub struct Certs {
-    pub dir: PathBuf,
+pub(crate) struct Certs {
+    pub(crate) dir: PathBuf,
 }
 
 fn openssl(args: &[&str], dir: &Path) {
@@ -22,7 +22,7 @@ fn openssl(args: &[&str], dir: &Path) {
 
 impl Certs {
     /// A CA (`ca.crt`) and an untrusted one (`other-ca.crt`) in `dir`.
-    pub fn new(dir: &Path) -> Self {
+    pub(crate) fn new(dir: &Path) -> Self {
         std::fs::create_dir_all(dir).unwrap();
         for name in ["ca", "other-ca"] {
             openssl(
@@ -51,7 +51,7 @@ impl Certs {
 
     /// `NAME.crt` and `NAME.key` signed by `ca.crt`, for `cn`, with
     /// `subjectAltName=DNS:<dns>` when given. Keys are mode 0600.
-    pub fn issue(&self, name: &str, cn: &str, dns: Option<&str>) -> (PathBuf, PathBuf) {
+    pub(crate) fn issue(&self, name: &str, cn: &str, dns: Option<&str>) -> (PathBuf, PathBuf) {
         openssl(
             &[
                 "req",
@@ -98,7 +98,7 @@ impl Certs {
         (self.dir.join(format!("{name}.crt")), key)
     }
 
-    pub fn path(&self, name: &str) -> PathBuf {
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.dir.join(name)
     }
 }

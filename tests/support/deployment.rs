@@ -3,11 +3,11 @@
 
 use super::{hostile_password, Dbops, PgServer};
 
-pub const APP_USER: &str = "app_user";
-pub const SERVICE_USER: &str = "app_service";
-pub const DATABASE: &str = "app";
+pub(crate) const APP_USER: &str = "app_user";
+pub(crate) const SERVICE_USER: &str = "app_service";
+pub(crate) const DATABASE: &str = "app";
 
-pub fn standard_config() -> String {
+pub(crate) fn standard_config() -> String {
     r#"[postgres]
 admin = { env = "DATABASE_ROOT_URL" }
 
@@ -23,19 +23,19 @@ bypass_rls = true
     .to_string()
 }
 
-pub struct Deployment {
-    pub server: PgServer,
-    pub dbops: Dbops,
-    pub app_password: String,
-    pub service_password: String,
+pub(crate) struct Deployment {
+    pub(crate) server: PgServer,
+    pub(crate) dbops: Dbops,
+    pub(crate) app_password: String,
+    pub(crate) service_password: String,
 }
 
 impl Deployment {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::with_config(&standard_config())
     }
 
-    pub fn with_config(config: &str) -> Self {
+    pub(crate) fn with_config(config: &str) -> Self {
         let server = PgServer::start();
         let app_password = hostile_password("app");
         let service_password = hostile_password("svc");
@@ -57,26 +57,26 @@ impl Deployment {
         }
     }
 
-    pub fn set_app_password(&mut self, password: &str) {
+    pub(crate) fn set_app_password(&mut self, password: &str) {
         self.app_password = password.to_string();
         let url = self.server.url(APP_USER, password, DATABASE);
         self.dbops.set_env("DATABASE_URL", &url);
     }
 
     /// `apply --auto-approve`, expected to succeed.
-    pub fn apply(&self) -> super::Output {
+    pub(crate) fn apply(&self) -> super::Output {
         let out = self.dbops.run(&["apply", "--auto-approve"]);
         out.expect_code(0);
         out
     }
 
     /// `plan --detailed-exitcode`.
-    pub fn plan(&self) -> super::Output {
+    pub(crate) fn plan(&self) -> super::Output {
         self.dbops.run(&["plan", "--detailed-exitcode"])
     }
 
     #[track_caller]
-    pub fn assert_converged(&self) {
+    pub(crate) fn assert_converged(&self) {
         let plan = self.plan();
         plan.expect_code(0);
         assert!(plan.stdout.contains("No changes."), "{}", plan.stdout);

@@ -1,13 +1,13 @@
 //! Test support: real servers on 127.0.0.1 (`postgres`) and a runner for the
 //! `dbops` binary with a bounded run time (`Dbops`).
 
-pub mod certs;
-pub mod deployment;
-pub mod pgbouncer;
-pub mod postgres;
-pub mod s3;
-pub mod schema;
-pub mod tls_proxy;
+pub(crate) mod certs;
+pub(crate) mod deployment;
+pub(crate) mod pgbouncer;
+pub(crate) mod postgres;
+pub(crate) mod s3;
+pub(crate) mod schema;
+pub(crate) mod tls_proxy;
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -16,9 +16,9 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-pub use postgres::PgServer;
+pub(crate) use postgres::PgServer;
 
-pub fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -27,11 +27,11 @@ pub fn free_port() -> u16 {
 }
 
 /// Percent-encodes everything but unreserved URL characters.
-pub fn percent(text: &str) -> String {
+pub(crate) fn percent(text: &str) -> String {
     percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
-pub fn run_checked(command: &mut Command) -> String {
+pub(crate) fn run_checked(command: &mut Command) -> String {
     let out = command
         .output()
         .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
@@ -46,20 +46,20 @@ pub fn run_checked(command: &mut Command) -> String {
 
 /// What one run of `dbops` did.
 #[derive(Debug, Clone)]
-pub struct Output {
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
+pub(crate) struct Output {
+    pub(crate) code: i32,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 impl Output {
     /// stdout and stderr together, for checks that care about neither.
-    pub fn all(&self) -> String {
+    pub(crate) fn all(&self) -> String {
         format!("{}{}", self.stdout, self.stderr)
     }
 
     #[track_caller]
-    pub fn expect_code(&self, code: i32) -> &Self {
+    pub(crate) fn expect_code(&self, code: i32) -> &Self {
         assert_eq!(
             self.code, code,
             "unexpected exit code\n--- stdout\n{}\n--- stderr\n{}",
@@ -70,14 +70,14 @@ impl Output {
 }
 
 /// A working directory with a `dbops.toml` and the environment to run dbops in.
-pub struct Dbops {
+pub(crate) struct Dbops {
     dir: tempfile::TempDir,
     env: BTreeMap<String, String>,
-    pub timeout: Duration,
+    pub(crate) timeout: Duration,
 }
 
 impl Dbops {
-    pub fn new(config: &str) -> Self {
+    pub(crate) fn new(config: &str) -> Self {
         let dir = tempfile::Builder::new()
             .prefix("dbops-run-")
             .tempdir()
@@ -90,30 +90,30 @@ impl Dbops {
         }
     }
 
-    pub fn path(&self, name: &str) -> PathBuf {
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 
     /// The environment given to each run, beyond the inherited one.
-    pub fn env_vars(&self) -> &BTreeMap<String, String> {
+    pub(crate) fn env_vars(&self) -> &BTreeMap<String, String> {
         &self.env
     }
 
-    pub fn env(mut self, name: &str, value: &str) -> Self {
+    pub(crate) fn env(mut self, name: &str, value: &str) -> Self {
         self.env.insert(name.to_string(), value.to_string());
         self
     }
 
-    pub fn set_env(&mut self, name: &str, value: &str) {
+    pub(crate) fn set_env(&mut self, name: &str, value: &str) {
         self.env.insert(name.to_string(), value.to_string());
     }
 
-    pub fn write_config(&self, config: &str) {
+    pub(crate) fn write_config(&self, config: &str) {
         std::fs::write(self.dir.path().join("dbops.toml"), config).unwrap();
     }
 
     /// Runs `dbops ARGS` with stdin closed, killing it after `timeout`.
-    pub fn run(&self, args: &[&str]) -> Output {
+    pub(crate) fn run(&self, args: &[&str]) -> Output {
         let mut child = self.command(args).spawn().expect("dbops starts");
         let stdout = child.stdout.take().unwrap();
         let stderr = child.stderr.take().unwrap();
@@ -146,7 +146,7 @@ impl Dbops {
         }
     }
 
-    pub fn command(&self, args: &[&str]) -> Command {
+    pub(crate) fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_dbops"));
         command
             .args(args)
@@ -165,7 +165,7 @@ impl Dbops {
 }
 
 /// Runs of spaces as one, so assertions do not depend on column alignment.
-pub fn squash(text: &str) -> String {
+pub(crate) fn squash(text: &str) -> String {
     text.split(' ')
         .filter(|w| !w.is_empty())
         .collect::<Vec<_>>()
@@ -173,13 +173,13 @@ pub fn squash(text: &str) -> String {
 }
 
 /// A password holding every character that breaks naive DSN handling.
-pub fn hostile_password(tag: &str) -> String {
+pub(crate) fn hostile_password(tag: &str) -> String {
     format!("p@ss:w/rd%{tag}'\" with spaces")
 }
 
 /// Stops a server started in a process group of its own (`process_group(0)`):
 /// SIGTERM to the whole group (workers included), then SIGKILL if it lingers.
-pub fn stop_group(child: &mut std::process::Child) {
+pub(crate) fn stop_group(child: &mut std::process::Child) {
     let group = -(child.id() as i32);
     // SAFETY: kill(2) on a process group we created; no memory is touched.
     unsafe { kill(group, 15) };

@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 
 use super::postgres::is_root;
 
-pub struct PgBouncer {
+pub(crate) struct PgBouncer {
     child: Child,
-    pub port: u16,
+    pub(crate) port: u16,
     log: PathBuf,
 }
 
@@ -32,7 +32,7 @@ fn binary() -> PathBuf {
 /// `[pooler.settings]` for more keys: files in `dir`, the admin console on
 /// loopback with its password from `$admin_env`, the files owned by the
 /// server's OS user when we are root.
-pub fn pooler_table(dir: &Path, port: u16, admin_env: &str) -> String {
+pub(crate) fn pooler_table(dir: &Path, port: u16, admin_env: &str) -> String {
     let owner = if is_root() {
         "owner = \"postgres\"\n"
     } else {
@@ -56,7 +56,7 @@ unix_socket_dir = ""
 }
 
 impl PgBouncer {
-    pub fn start(ini: &Path, port: u16, log: &Path) -> Self {
+    pub(crate) fn start(ini: &Path, port: u16, log: &Path) -> Self {
         let mut command = if is_root() {
             let mut c = Command::new("runuser");
             c.args(["-u", "postgres", "--"]).arg(binary());
@@ -93,12 +93,12 @@ impl PgBouncer {
         bouncer
     }
 
-    pub fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
     /// Runs SQL through the pooler as `user`; `Err` holds psql's stderr.
-    pub fn sql_as(
+    pub(crate) fn sql_as(
         &self,
         user: &str,
         password: &str,
@@ -108,7 +108,7 @@ impl PgBouncer {
         super::postgres::psql(self.port, user, password, database, sql)
     }
 
-    pub fn can_login(&self, user: &str, password: &str, database: &str) -> bool {
+    pub(crate) fn can_login(&self, user: &str, password: &str, database: &str) -> bool {
         self.sql_as(user, password, database, "SELECT 1").is_ok()
     }
 }

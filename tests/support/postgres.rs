@@ -10,11 +10,11 @@ use std::sync::OnceLock;
 
 use super::{free_port, percent, run_checked};
 
-pub const SUPERUSER_PASSWORD: &str = "admin pw: with @ and / and %";
+pub(crate) const SUPERUSER_PASSWORD: &str = "admin pw: with @ and / and %";
 
 /// Runs SQL through `psql` on 127.0.0.1:`port` (a server or a pooler);
 /// unaligned, tuples only. `Err` holds psql's stderr.
-pub fn psql(
+pub(crate) fn psql(
     port: u16,
     user: &str,
     password: &str,
@@ -46,9 +46,9 @@ pub fn psql(
     }
 }
 
-pub struct PgServer {
+pub(crate) struct PgServer {
     backend: Backend,
-    pub port: u16,
+    pub(crate) port: u16,
 }
 
 enum Backend {
@@ -63,7 +63,7 @@ enum Backend {
     Container(Box<testcontainers::Container<testcontainers::GenericImage>>),
 }
 
-pub fn bindir() -> PathBuf {
+pub(crate) fn bindir() -> PathBuf {
     if let Some(dir) = std::env::var_os("DBOPS_PG_BINDIR") {
         return PathBuf::from(dir);
     }
@@ -86,7 +86,7 @@ fn tool(name: &str) -> PathBuf {
     }
 }
 
-pub fn is_root() -> bool {
+pub(crate) fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
         .output()
@@ -95,7 +95,7 @@ pub fn is_root() -> bool {
 }
 
 /// Runs a server binary, as the `postgres` OS user when we are root.
-pub fn server_command(name: &str) -> Command {
+pub(crate) fn server_command(name: &str) -> Command {
     if is_root() {
         let mut command = Command::new("runuser");
         command.args(["-u", "postgres", "--"]).arg(tool(name));
@@ -106,7 +106,7 @@ pub fn server_command(name: &str) -> Command {
 }
 
 /// Hands a path to the `postgres` OS user when we are root.
-pub fn give_to_server_user(path: &Path) {
+pub(crate) fn give_to_server_user(path: &Path) {
     if is_root() {
         run_checked(
             Command::new("chown")
@@ -169,12 +169,12 @@ fn template() -> &'static Path {
 }
 
 impl PgServer {
-    pub fn start() -> Self {
+    pub(crate) fn start() -> Self {
         Self::start_with(&[])
     }
 
     /// Starts a server with extra `postgresql.conf` lines (`name = value`).
-    pub fn start_with(settings: &[&str]) -> Self {
+    pub(crate) fn start_with(settings: &[&str]) -> Self {
         #[cfg(feature = "testcontainers")]
         if std::env::var("DBOPS_TEST_BACKEND").as_deref() == Ok("testcontainers") {
             return Self::start_container(settings);
@@ -237,12 +237,12 @@ impl PgServer {
         panic!("PostgreSQL did not start: {last_error}");
     }
 
-    pub fn admin_url(&self) -> String {
+    pub(crate) fn admin_url(&self) -> String {
         self.url("postgres", SUPERUSER_PASSWORD, "postgres")
     }
 
     /// A DSN with user, password and database percent-encoded.
-    pub fn url(&self, user: &str, password: &str, database: &str) -> String {
+    pub(crate) fn url(&self, user: &str, password: &str, database: &str) -> String {
         format!(
             "postgres://{}:{}@127.0.0.1:{}/{}",
             percent(user),
@@ -254,17 +254,17 @@ impl PgServer {
 
     /// Runs SQL as the superuser through `psql` (not through dbops) and returns
     /// the unaligned, tuples-only output.
-    pub fn sql(&self, database: &str, sql: &str) -> String {
+    pub(crate) fn sql(&self, database: &str, sql: &str) -> String {
         self.try_sql_as("postgres", SUPERUSER_PASSWORD, database, sql)
             .unwrap_or_else(|e| panic!("psql failed: {e}\nSQL: {sql}"))
     }
 
-    pub fn sql_ok(&self, sql: &str) -> String {
+    pub(crate) fn sql_ok(&self, sql: &str) -> String {
         self.sql("postgres", sql)
     }
 
     /// Runs SQL as any user; `Err` holds psql's stderr.
-    pub fn try_sql_as(
+    pub(crate) fn try_sql_as(
         &self,
         user: &str,
         password: &str,
@@ -275,13 +275,13 @@ impl PgServer {
     }
 
     /// Whether `user` can log in with `password`.
-    pub fn can_login(&self, user: &str, password: &str, database: &str) -> bool {
+    pub(crate) fn can_login(&self, user: &str, password: &str, database: &str) -> bool {
         self.try_sql_as(user, password, database, "SELECT 1")
             .is_ok()
     }
 
     /// The server's log so far.
-    pub fn log_text(&self) -> String {
+    pub(crate) fn log_text(&self) -> String {
         match &self.backend {
             Backend::Local { log, .. } => std::fs::read_to_string(log).unwrap_or_default(),
             #[cfg(feature = "testcontainers")]
@@ -343,7 +343,7 @@ impl PgServer {
     }
 
     /// Statements logged for `application_name = dbops` since `from` bytes of the log.
-    pub fn dbops_statements_since(&self, from: usize) -> usize {
+    pub(crate) fn dbops_statements_since(&self, from: usize) -> usize {
         let log = self.log_text();
         log[from.min(log.len())..]
             .lines()
@@ -365,16 +365,16 @@ impl PgServer {
     }
 
     /// The data directory and the Unix socket directory (local backend only).
-    pub fn data_dir(&self) -> PathBuf {
+    pub(crate) fn data_dir(&self) -> PathBuf {
         self.local_paths().0.to_path_buf()
     }
 
-    pub fn socket_dir(&self) -> PathBuf {
+    pub(crate) fn socket_dir(&self) -> PathBuf {
         self.local_paths().0.parent().unwrap().to_path_buf()
     }
 
     /// A shell command that restarts this server, for `[server] restart_command`.
-    pub fn restart_command(&self) -> String {
+    pub(crate) fn restart_command(&self) -> String {
         let (data, log) = self.local_paths();
         let pg_ctl = format!(
             "'{}' -D '{}' -l '{}' -w -t 60 -m fast restart",
@@ -390,12 +390,12 @@ impl PgServer {
     }
 
     /// Restarts the server directly (not through dbops).
-    pub fn restart(&self) {
+    pub(crate) fn restart(&self) {
         run_checked(Command::new("sh").arg("-c").arg(self.restart_command()));
     }
 
     /// A directory the server's OS user may write to, e.g. for `archive_command`.
-    pub fn writable_dir(&self, name: &str) -> PathBuf {
+    pub(crate) fn writable_dir(&self, name: &str) -> PathBuf {
         let (data, _) = self.local_paths();
         let dir = data.parent().unwrap().join(name);
         std::fs::create_dir_all(&dir).unwrap();

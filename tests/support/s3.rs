@@ -12,13 +12,13 @@ use std::time::{Duration, Instant};
 
 use super::free_port;
 
-pub const ACCESS_KEY: &str = "AKIADBOPSTESTKEY0001";
-pub const SECRET_KEY: &str = "dbops/test+secret:key with @ and %";
+pub(crate) const ACCESS_KEY: &str = "AKIADBOPSTESTKEY0001";
+pub(crate) const SECRET_KEY: &str = "dbops/test+secret:key with @ and %";
 
-pub struct S3Server {
+pub(crate) struct S3Server {
     child: Child,
     _dir: Option<tempfile::TempDir>,
-    pub port: u16,
+    pub(crate) port: u16,
 }
 
 fn find(env: &str, relative: &str, name: &str) -> PathBuf {
@@ -34,12 +34,12 @@ fn find(env: &str, relative: &str, name: &str) -> PathBuf {
 
 impl S3Server {
     /// moto, accepting any credentials.
-    pub fn moto() -> Self {
+    pub(crate) fn moto() -> Self {
         Self::start_moto(false)
     }
 
     /// moto with authentication on (`INITIAL_NO_AUTH_ACTION_COUNT=0`): unknown keys are refused.
-    pub fn moto_denying() -> Self {
+    pub(crate) fn moto_denying() -> Self {
         Self::start_moto(true)
     }
 
@@ -69,7 +69,7 @@ impl S3Server {
     }
 
     /// s3s-fs: objects only; bucket configuration answers 501.
-    pub fn s3s_fs() -> Self {
+    pub(crate) fn s3s_fs() -> Self {
         let binary = find("DBOPS_S3S_FS", "target/tools/bin/s3s-fs", "s3s-fs");
         let dir = tempfile::Builder::new()
             .prefix("dbops-s3s-")
@@ -112,12 +112,12 @@ impl S3Server {
         }
     }
 
-    pub fn endpoint(&self) -> String {
+    pub(crate) fn endpoint(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
 
     /// A client of its own (not dbops's), for setting up and reading back.
-    pub fn client(&self) -> Client {
+    pub(crate) fn client(&self) -> Client {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -140,7 +140,7 @@ impl S3Server {
 
 /// The `[bucket.db-backups]` table of the backup tests: the endpoint and keys
 /// [`dbops`] puts in the environment, created on demand, never public.
-pub const BUCKET: &str = r#"[bucket.db-backups]
+pub(crate) const BUCKET: &str = r#"[bucket.db-backups]
 endpoint = { env = "BACKUP_S3_ENDPOINT" }
 access_key_id = { env = "BACKUP_AWS_ACCESS_KEY_ID" }
 secret_access_key = { env = "BACKUP_AWS_SECRET_ACCESS_KEY" }
@@ -150,7 +150,7 @@ block_public_access = true
 
 /// dbops in a directory with `config`, the admin DSN of `pg` and the bucket
 /// variables (`BACKUP_S3_ENDPOINT`, `BACKUP_AWS_ACCESS_KEY_ID`, ...) for `s3`.
-pub fn dbops(pg: &super::PgServer, s3: &S3Server, config: &str) -> super::Dbops {
+pub(crate) fn dbops(pg: &super::PgServer, s3: &S3Server, config: &str) -> super::Dbops {
     super::Dbops::new(config)
         .env("DATABASE_ROOT_URL", &pg.admin_url())
         .env("BACKUP_S3_ENDPOINT", &s3.endpoint())
@@ -160,7 +160,7 @@ pub fn dbops(pg: &super::PgServer, s3: &S3Server, config: &str) -> super::Dbops 
 
 /// Neither S3 key appears in `text`.
 #[track_caller]
-pub fn assert_no_keys(text: &str) {
+pub(crate) fn assert_no_keys(text: &str) {
     assert!(
         !text.contains(ACCESS_KEY) && !text.contains(SECRET_KEY),
         "an S3 key leaked:\n{text}"
@@ -174,17 +174,17 @@ impl Drop for S3Server {
 }
 
 /// A blocking S3 client for tests.
-pub struct Client {
-    pub s3: aws_sdk_s3::Client,
+pub(crate) struct Client {
+    pub(crate) s3: aws_sdk_s3::Client,
     runtime: tokio::runtime::Runtime,
 }
 
 impl Client {
-    pub fn block<F: std::future::Future>(&self, future: F) -> F::Output {
+    pub(crate) fn block<F: std::future::Future>(&self, future: F) -> F::Output {
         self.runtime.block_on(future)
     }
 
-    pub fn put(&self, bucket: &str, key: &str) {
+    pub(crate) fn put(&self, bucket: &str, key: &str) {
         self.block(
             self.s3
                 .put_object()
@@ -196,7 +196,7 @@ impl Client {
         .unwrap_or_else(|e| panic!("put {key}: {e:?}"));
     }
 
-    pub fn versioning_status(
+    pub(crate) fn versioning_status(
         &self,
         bucket: &str,
     ) -> Option<aws_sdk_s3::types::BucketVersioningStatus> {
@@ -206,7 +206,7 @@ impl Client {
             .cloned()
     }
 
-    pub fn lifecycle_rules(&self, bucket: &str) -> Vec<aws_sdk_s3::types::LifecycleRule> {
+    pub(crate) fn lifecycle_rules(&self, bucket: &str) -> Vec<aws_sdk_s3::types::LifecycleRule> {
         self.block(
             self.s3
                 .get_bucket_lifecycle_configuration()
@@ -219,7 +219,11 @@ impl Client {
     }
 
     /// Replaces the whole lifecycle configuration, as S3 does.
-    pub fn put_lifecycle_rules(&self, bucket: &str, rules: Vec<aws_sdk_s3::types::LifecycleRule>) {
+    pub(crate) fn put_lifecycle_rules(
+        &self,
+        bucket: &str,
+        rules: Vec<aws_sdk_s3::types::LifecycleRule>,
+    ) {
         let configuration = aws_sdk_s3::types::BucketLifecycleConfiguration::builder()
             .set_rules(Some(rules))
             .build()
@@ -235,7 +239,7 @@ impl Client {
     }
 
     /// Puts many small objects, a few dozen at a time.
-    pub fn put_many(&self, bucket: &str, keys: &[String]) {
+    pub(crate) fn put_many(&self, bucket: &str, keys: &[String]) {
         self.block(async {
             for chunk in keys.chunks(50) {
                 let mut tasks = Vec::new();
@@ -256,7 +260,7 @@ impl Client {
     }
 
     /// Every key under `prefix`, sorted.
-    pub fn keys(&self, bucket: &str, prefix: &str) -> Vec<String> {
+    pub(crate) fn keys(&self, bucket: &str, prefix: &str) -> Vec<String> {
         let mut keys = Vec::new();
         let mut token = None;
         loop {
@@ -285,7 +289,7 @@ impl Client {
     }
 
     /// The body of one object.
-    pub fn get(&self, bucket: &str, key: &str) -> Vec<u8> {
+    pub(crate) fn get(&self, bucket: &str, key: &str) -> Vec<u8> {
         self.block(async {
             let out = self
                 .s3
@@ -300,7 +304,7 @@ impl Client {
     }
 
     /// Writes `body` at `key`.
-    pub fn put_body(&self, bucket: &str, key: &str, body: &[u8]) {
+    pub(crate) fn put_body(&self, bucket: &str, key: &str, body: &[u8]) {
         self.block(
             self.s3
                 .put_object()

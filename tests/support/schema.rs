@@ -5,7 +5,7 @@
 use std::path::Path;
 
 /// Every violation of `schemas/NAME` by `instance`, one line each.
-pub fn violations(schema: &str, instance: &serde_json::Value) -> Vec<String> {
+pub(crate) fn violations(schema: &str, instance: &serde_json::Value) -> Vec<String> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("schemas")
         .join(schema);
@@ -19,19 +19,19 @@ pub fn violations(schema: &str, instance: &serde_json::Value) -> Vec<String> {
 }
 
 /// A TOML document as JSON data.
-pub fn toml_as_json(text: &str) -> serde_json::Value {
+pub(crate) fn toml_as_json(text: &str) -> serde_json::Value {
     toml_edit::de::from_str::<serde_json::Value>(text).expect("valid TOML")
 }
 
 /// Violations of the desired-state file's schema.
-pub fn config_violations(toml: &str) -> Vec<String> {
+pub(crate) fn config_violations(toml: &str) -> Vec<String> {
     violations("dbops.schema.json", &toml_as_json(toml))
 }
 
 /// `schemas/NAME` is exactly `generated`; with `DBOPS_UPDATE_SCHEMA` set, it
 /// is rewritten instead.
 #[track_caller]
-pub fn assert_committed(name: &str, generated: &str) {
+pub(crate) fn assert_committed(name: &str, generated: &str) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("schemas")
         .join(name);

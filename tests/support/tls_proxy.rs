@@ -11,16 +11,16 @@ use std::time::{Duration, Instant};
 
 use super::{free_port, run_checked};
 
-pub struct TlsProxy {
+pub(crate) struct TlsProxy {
     child: Child,
     _dir: tempfile::TempDir,
-    pub port: u16,
+    pub(crate) port: u16,
     /// The CA certificate to trust.
-    pub cert: PathBuf,
+    pub(crate) cert: PathBuf,
 }
 
 impl TlsProxy {
-    pub fn start(upstream_port: u16) -> Self {
+    pub(crate) fn start(upstream_port: u16) -> Self {
         let dir = tempfile::Builder::new()
             .prefix("dbops-tls-")
             .tempdir()

@@ -1,5 +1,6 @@
 //! What `dbops import` reads from a live cluster, read-only: every role with
-//! its attributes and memberships, every database with its owner, and, per
+//! its attributes and memberships, every database with its owner (through
+//! the role domain's own observation), and, per
 //! imported database, the privileges and default privileges of the imported
 //! roles (through the grants domain's own observe, so import and plan read
 //! privileges the same way). Passwords are never read.
@@ -13,28 +14,11 @@ use tokio_postgres::Client;
 use crate::domains::grants::desired::{DesiredGrant, DesiredGrants, Scope};
 use crate::domains::grants::live::LiveGrants;
 use crate::domains::grants::privilege::ObjectKind;
+use crate::domains::postgres::desired::RoleAttributes;
+use crate::domains::postgres::observe::observe_catalog;
 use crate::dsn::Dsn;
 use crate::error::{Error, Result};
 use crate::pg::connect::{connect, server_error, Access};
-
-const QUERY: &str = r#"
-SELECT json_build_object(
-  'current_user', current_user,
-  'roles', (SELECT coalesce(json_agg(json_build_object(
-      'name', r.rolname, 'bootstrap', r.oid = 10, 'login', r.rolcanlogin,
-      'superuser', r.rolsuper, 'createdb', r.rolcreatedb, 'createrole', r.rolcreaterole,
-      'inherit', r.rolinherit, 'replication', r.rolreplication, 'bypass_rls', r.rolbypassrls,
-      'connection_limit', r.rolconnlimit,
-      'valid_until', CASE WHEN r.rolvaliduntil IS NULL OR r.rolvaliduntil = 'infinity' THEN NULL
-                          ELSE to_char(r.rolvaliduntil AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') END,
-      'member_of', (SELECT coalesce(json_agg(g.rolname ORDER BY g.rolname), '[]')
-                    FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid WHERE m.member = r.oid)
-    ) ORDER BY r.rolname), '[]') FROM pg_roles r WHERE r.rolname NOT LIKE 'pg\_%'),
-  'databases', (SELECT coalesce(json_agg(json_build_object(
-      'name', d.datname, 'owner', pg_get_userbyid(d.datdba)) ORDER BY d.datname), '[]')
-    FROM pg_database d WHERE NOT d.datistemplate AND d.datallowconn)
-)::text
-"#;
 
 const SCHEMAS: &str = r#"
 SELECT coalesce(json_agg(nspname ORDER BY nspname), '[]')::text FROM pg_namespace
@@ -47,45 +31,31 @@ SELECT coalesce(json_agg(json_build_array(lower(name), setting) ORDER BY seqno),
 FROM pg_file_settings WHERE sourcefile LIKE '%/postgresql.auto.conf' AND error IS NULL
 "#;
 
-#[derive(Debug, Clone, Deserialize)]
-pub struct Role {
-    pub name: String,
-    pub bootstrap: bool,
-    pub login: bool,
-    pub superuser: bool,
-    pub createdb: bool,
-    pub createrole: bool,
-    pub inherit: bool,
-    pub replication: bool,
-    pub bypass_rls: bool,
-    pub connection_limit: i32,
-    pub valid_until: Option<String>,
-    pub member_of: Vec<String>,
+/// A role as import writes it: the role domain's own attributes.
+#[derive(Debug, Clone)]
+pub(crate) struct Role {
+    pub(crate) name: String,
+    pub(crate) bootstrap: bool,
+    pub(crate) attributes: RoleAttributes,
+    pub(crate) member_of: Vec<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-pub struct Database {
-    pub name: String,
-    pub owner: String,
-}
-
-#[derive(Deserialize)]
-struct Cluster {
-    current_user: String,
-    roles: Vec<Role>,
-    databases: Vec<Database>,
+#[derive(Debug, Clone)]
+pub(crate) struct Database {
+    pub(crate) name: String,
+    pub(crate) owner: String,
 }
 
 /// Everything import found.
-pub struct Inventory {
-    pub roles: Vec<Role>,
-    pub databases: Vec<Database>,
+pub(crate) struct Inventory {
+    pub(crate) roles: Vec<Role>,
+    pub(crate) databases: Vec<Database>,
     /// Privileges in each imported database, for the imported roles.
-    pub grants: LiveGrants,
+    pub(crate) grants: LiveGrants,
     /// Schemas of each imported database.
-    pub schemas: BTreeMap<String, Vec<String>>,
+    pub(crate) schemas: BTreeMap<String, Vec<String>>,
     /// postgresql.auto.conf entries, when asked for.
-    pub settings: Option<Vec<(String, String)>>,
+    pub(crate) settings: Option<Vec<(String, String)>>,
 }
 
 async fn json<T: for<'de> Deserialize<'de>>(client: &Client, sql: &str, what: &str) -> Result<T> {
@@ -100,13 +70,37 @@ async fn json<T: for<'de> Deserialize<'de>>(client: &Client, sql: &str, what: &s
         .map_err(|e| Error::internal(format!("unexpected {what} document: {e}")))
 }
 
-/// The roles and databases, before any filter.
-pub async fn cluster(client: &Client) -> Result<(String, Vec<Role>, Vec<Database>)> {
-    let cluster: Cluster = json(client, QUERY, "the roles and databases").await?;
-    Ok((cluster.current_user, cluster.roles, cluster.databases))
+/// The roles and databases, before any filter, read by the role domain's
+/// own observation of the whole catalog (no password is read).
+pub(crate) async fn cluster(client: &Client) -> Result<(String, Vec<Role>, Vec<Database>)> {
+    let live = observe_catalog(client).await?;
+    let roles = live
+        .roles
+        .into_values()
+        .map(|role| Role {
+            member_of: live
+                .memberships
+                .iter()
+                .filter(|(member, _)| member == &role.name)
+                .map(|(_, group)| group.clone())
+                .collect(),
+            name: role.name,
+            bootstrap: role.bootstrap,
+            attributes: role.attributes,
+        })
+        .collect();
+    let databases = live
+        .databases
+        .into_values()
+        .map(|d| Database {
+            name: d.name,
+            owner: d.owner,
+        })
+        .collect();
+    Ok((live.current_user, roles, databases))
 }
 
-pub async fn settings(client: &Client) -> Result<Vec<(String, String)>> {
+pub(crate) async fn settings(client: &Client) -> Result<Vec<(String, String)>> {
     json(client, SETTINGS, "postgresql.auto.conf")
         .await
         .map_err(|e| {
@@ -115,7 +109,7 @@ pub async fn settings(client: &Client) -> Result<Vec<(String, String)>> {
 }
 
 /// Privileges of `roles` in each of `databases`, every schema included.
-pub async fn privileges(
+pub(crate) async fn privileges(
     admin: &Dsn,
     roles: &BTreeSet<String>,
     databases: &[String],

@@ -21,16 +21,16 @@ use crate::printer::Printer;
 use crate::secret::SecretRef;
 use crate::util::files::write_atomic;
 
-pub struct Options {
-    pub out: Option<PathBuf>,
-    pub force: bool,
-    pub roles: Vec<String>,
-    pub databases: Vec<String>,
-    pub settings: bool,
+pub(crate) struct Options {
+    pub(crate) out: Option<PathBuf>,
+    pub(crate) force: bool,
+    pub(crate) roles: Vec<String>,
+    pub(crate) databases: Vec<String>,
+    pub(crate) settings: bool,
 }
 
 /// `*` any run of characters, `?` one character; everything else literal.
-pub fn glob_match(pattern: &str, text: &str) -> bool {
+pub(crate) fn glob_match(pattern: &str, text: &str) -> bool {
     fn matches(p: &[char], t: &[char]) -> bool {
         match (p.first(), t.first()) {
             (None, None) => true,
@@ -60,7 +60,7 @@ fn env_dsn(variable: &str) -> Result<Option<Dsn>> {
     }
 }
 
-pub async fn run(
+pub(crate) async fn run(
     settings: &Settings,
     printer: &Printer,
     options: &Options,

@@ -51,13 +51,13 @@ fn password_variable(role: &str) -> String {
 }
 
 /// What the file says about the cluster.
-pub struct Options<'a> {
+pub(crate) struct Options<'a> {
     /// DSN variables naming a role: role -> variable (`DATABASE_URL`).
-    pub dsns: &'a BTreeMap<String, String>,
-    pub command_line: String,
+    pub(crate) dsns: &'a BTreeMap<String, String>,
+    pub(crate) command_line: String,
 }
 
-pub fn write(inventory: &Inventory, options: &Options<'_>) -> String {
+pub(crate) fn write(inventory: &Inventory, options: &Options<'_>) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -113,11 +113,11 @@ fn role_table(out: &mut String, role: &Role, dsn: Option<&String>) {
     match dsn {
         Some(variable) => {
             let _ = writeln!(out, "dsn = {{ env = {} }}", string(variable));
-            if !role.login {
+            if !role.attributes.login {
                 let _ = writeln!(out, "login = false");
             }
         }
-        None if role.login => {
+        None if role.attributes.login => {
             let _ = writeln!(out, "login = true");
             let _ = writeln!(
                 out,
@@ -128,22 +128,26 @@ fn role_table(out: &mut String, role: &Role, dsn: Option<&String>) {
         None => {}
     }
     let flags = [
-        ("superuser", role.superuser, false),
-        ("createdb", role.createdb, false),
-        ("createrole", role.createrole, false),
-        ("inherit", role.inherit, true),
-        ("replication", role.replication, false),
-        ("bypass_rls", role.bypass_rls, false),
+        ("superuser", role.attributes.superuser, false),
+        ("createdb", role.attributes.createdb, false),
+        ("createrole", role.attributes.createrole, false),
+        ("inherit", role.attributes.inherit, true),
+        ("replication", role.attributes.replication, false),
+        ("bypass_rls", role.attributes.bypass_rls, false),
     ];
     for (name, value, default) in flags {
         if value != default {
             let _ = writeln!(out, "{name} = {value}");
         }
     }
-    if role.connection_limit != -1 {
-        let _ = writeln!(out, "connection_limit = {}", role.connection_limit);
+    if role.attributes.connection_limit != -1 {
+        let _ = writeln!(
+            out,
+            "connection_limit = {}",
+            role.attributes.connection_limit
+        );
     }
-    if let Some(until) = &role.valid_until {
+    if let Some(until) = &role.attributes.valid_until {
         let _ = writeln!(out, "valid_until = {}", string(until));
     }
     if !role.member_of.is_empty() {

@@ -15,7 +15,7 @@ use super::desired::{BackupTool, DesiredBackup};
 /// The longest `archive_timeout` dbops derives, whatever the RPO.
 const MAX_DERIVED_ARCHIVE_TIMEOUT: Duration = Duration::from_secs(60);
 
-pub fn default_archive_command(tool: BackupTool, stanza: &str) -> String {
+pub(crate) fn default_archive_command(tool: BackupTool, stanza: &str) -> String {
     match tool {
         BackupTool::WalG => "wal-g wal-push %p".to_string(),
         BackupTool::PgBackRest => format!("pgbackrest --stanza={stanza} archive-push %p"),
@@ -23,7 +23,7 @@ pub fn default_archive_command(tool: BackupTool, stanza: &str) -> String {
 }
 
 /// The settings archiving needs, as (name, value) pairs.
-pub fn derive(backup: &DesiredBackup) -> Vec<(String, String)> {
+pub(crate) fn derive(backup: &DesiredBackup) -> Vec<(String, String)> {
     let timeout = backup.rpo.min(MAX_DERIVED_ARCHIVE_TIMEOUT).as_secs().max(1);
     vec![
         ("wal_level".into(), "replica".into()),

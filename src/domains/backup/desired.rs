@@ -14,20 +14,20 @@ use crate::s3::BucketSpec;
 /// What the backups keep: a grandfather-father-son series of full backups
 /// and a window of point-in-time recovery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Retention {
+pub(crate) struct Retention {
     /// One full backup per day for this many days.
-    pub daily: u32,
+    pub(crate) daily: u32,
     /// One per 7 days for this many weeks.
-    pub weekly: u32,
+    pub(crate) weekly: u32,
     /// One per 30 days for this many months.
-    pub monthly: u32,
+    pub(crate) monthly: u32,
     /// Point-in-time recovery reaches back this many days.
-    pub wal_days: u32,
+    pub(crate) wal_days: u32,
 }
 
 impl Retention {
     /// The age of the oldest full backup the policy keeps, in days.
-    pub fn span_days(&self) -> u32 {
+    pub(crate) fn span_days(&self) -> u32 {
         self.daily
             .max(self.weekly.saturating_mul(7))
             .max(self.monthly.saturating_mul(30))
@@ -35,13 +35,13 @@ impl Retention {
 
     /// How far back full backups are kept: the policy's span, or further when
     /// `wal_days` reaches further (a point in time needs a backup before it).
-    pub fn keep_days(&self) -> u32 {
+    pub(crate) fn keep_days(&self) -> u32 {
         self.span_days().max(self.wal_days)
     }
 
     /// How often the sidecar must take a full backup for the policy to hold:
     /// the shortest series' period.
-    pub fn interval_days(&self) -> u32 {
+    pub(crate) fn interval_days(&self) -> u32 {
         if self.daily > 0 {
             1
         } else if self.weekly > 0 {
@@ -52,7 +52,7 @@ impl Retention {
     }
 
     /// The series as (period in days, count), shortest period first.
-    pub fn series(&self) -> Vec<(u32, u32)> {
+    pub(crate) fn series(&self) -> Vec<(u32, u32)> {
         [(1, self.daily), (7, self.weekly), (30, self.monthly)]
             .into_iter()
             .filter(|(_, count)| *count > 0)
@@ -62,32 +62,32 @@ impl Retention {
 
 /// One `[[restore_test.checks]]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Check {
-    pub name: String,
-    pub database: String,
-    pub sql: String,
-    pub expect: Expectation,
+pub(crate) struct Check {
+    pub(crate) name: String,
+    pub(crate) database: String,
+    pub(crate) sql: String,
+    pub(crate) expect: Expectation,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Expectation {
+pub(crate) enum Expectation {
     MinRows(u64),
     Equals(String),
 }
 
 /// `[restore_test]`, resolved.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct RestoreTest {
-    pub pg_bindir: Option<PathBuf>,
-    pub os_user: String,
-    pub work_dir: Option<PathBuf>,
-    pub port: Option<u16>,
-    pub checks: Vec<Check>,
+pub(crate) struct RestoreTest {
+    pub(crate) pg_bindir: Option<PathBuf>,
+    pub(crate) os_user: String,
+    pub(crate) work_dir: Option<PathBuf>,
+    pub(crate) port: Option<u16>,
+    pub(crate) checks: Vec<Check>,
 }
 
 /// The backup tool the sidecar runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
-pub enum BackupTool {
+pub(crate) enum BackupTool {
     #[serde(rename = "wal-g")]
     WalG,
     #[serde(rename = "pgbackrest")]
@@ -95,30 +95,30 @@ pub enum BackupTool {
 }
 
 #[derive(Debug, Clone)]
-pub struct DesiredBackup {
-    pub tool: BackupTool,
-    pub rpo: Duration,
+pub(crate) struct DesiredBackup {
+    pub(crate) tool: BackupTool,
+    pub(crate) rpo: Duration,
     /// The declared `[bucket.NAME]` the backups go to, if any.
-    pub bucket: Option<BucketSpec>,
+    pub(crate) bucket: Option<BucketSpec>,
     /// Key prefix, without leading or trailing slashes ("" for the bucket root).
-    pub prefix: String,
-    pub stanza: String,
+    pub(crate) prefix: String,
+    pub(crate) stanza: String,
     /// The `archive_command` PostgreSQL runs.
-    pub archive_command: String,
-    pub retention: Retention,
+    pub(crate) archive_command: String,
+    pub(crate) retention: Retention,
     /// From fetching a backup to a promoted server, at most.
-    pub rto: Duration,
-    pub max_wal_age: Duration,
-    pub max_base_backup_age: Duration,
-    pub restore_test_max_age: Option<Duration>,
-    pub restore_test_grace: Duration,
+    pub(crate) rto: Duration,
+    pub(crate) max_wal_age: Duration,
+    pub(crate) max_base_backup_age: Duration,
+    pub(crate) restore_test_max_age: Option<Duration>,
+    pub(crate) restore_test_grace: Duration,
     /// `[restore_test]`; the defaults when it is not declared.
-    pub restore_test: RestoreTest,
-    pub files: Vec<DesiredFile>,
+    pub(crate) restore_test: RestoreTest,
+    pub(crate) files: Vec<DesiredFile>,
     /// The rendered tool configuration (pgbackrest.conf or the WAL-G env
     /// file), whether or not a path is declared for it: restore-test writes
     /// it into its own work directory.
-    pub tool_config: Option<String>,
+    pub(crate) tool_config: Option<String>,
 }
 
 impl DesiredBackup {
@@ -131,7 +131,7 @@ impl DesiredBackup {
     }
 
     /// Where archived WAL lives.
-    pub fn wal_prefix(&self) -> String {
+    pub(crate) fn wal_prefix(&self) -> String {
         match self.tool {
             BackupTool::WalG => self.join("wal_005/"),
             BackupTool::PgBackRest => self.join(&format!("archive/{}/", self.stanza)),
@@ -139,20 +139,20 @@ impl DesiredBackup {
     }
 
     /// Where base (full) backups live.
-    pub fn base_prefix(&self) -> String {
+    pub(crate) fn base_prefix(&self) -> String {
         match self.tool {
             BackupTool::WalG => self.join("basebackups_005/"),
             BackupTool::PgBackRest => self.join(&format!("backup/{}/", self.stanza)),
         }
     }
 
-    pub fn restore_tests_prefix(&self) -> String {
+    pub(crate) fn restore_tests_prefix(&self) -> String {
         self.join("restore-tests/")
     }
 
     /// The date folder and run folder of one restore test's evidence:
     /// `PREFIX/restore-tests/YYYY-MM-DD/HHMMSSZ/`.
-    pub fn evidence_prefix(&self, rfc3339: &str) -> String {
+    pub(crate) fn evidence_prefix(&self, rfc3339: &str) -> String {
         let (date, time) = rfc3339.split_at(10);
         let time: String = time.chars().filter(char::is_ascii_digit).take(6).collect();
         format!("{}{date}/{time}Z/", self.restore_tests_prefix())
@@ -162,7 +162,7 @@ impl DesiredBackup {
 #[cfg(test)]
 impl DesiredBackup {
     /// WAL-G into `prod/`, 7 daily full backups: for unit tests.
-    pub fn example() -> Self {
+    pub(crate) fn example() -> Self {
         DesiredBackup {
             tool: BackupTool::WalG,
             rpo: Duration::from_secs(300),

@@ -17,49 +17,49 @@ use tokio_postgres::Client;
 use super::desired::{BackupTool, DesiredBackup};
 use super::listing::{is_segment, Lister};
 use super::restore::evidence::Evidence;
-use crate::s3::client::client;
-use crate::s3::BucketSpec;
 use crate::error::{Error, Result};
 use crate::plan::{Finding, FindingClass};
+use crate::s3::client::client;
+use crate::s3::BucketSpec;
 use crate::util::durations::short;
 
 /// The server's archiver, as `pg_stat_archiver` and the WAL position show it.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Archiver {
-    pub in_recovery: bool,
-    pub archived_count: i64,
-    pub last_archived_wal: Option<String>,
+pub(crate) struct Archiver {
+    pub(crate) in_recovery: bool,
+    pub(crate) archived_count: i64,
+    pub(crate) last_archived_wal: Option<String>,
     /// Seconds since the last success, by the server's clock.
-    pub last_archived_age: Option<f64>,
-    pub failed_count: i64,
-    pub last_failed_wal: Option<String>,
-    pub last_failed_age: Option<f64>,
+    pub(crate) last_archived_age: Option<f64>,
+    pub(crate) failed_count: i64,
+    pub(crate) last_failed_wal: Option<String>,
+    pub(crate) last_failed_age: Option<f64>,
     /// Seconds since the server started (archiving starts with it).
-    pub uptime: f64,
+    pub(crate) uptime: f64,
     /// Segments waiting in `archive_status/*.ready`, and the oldest's age;
     /// `None` when the role may not read the directory.
-    pub ready: Option<(i64, Option<f64>)>,
+    pub(crate) ready: Option<(i64, Option<f64>)>,
     /// More than one WAL page was written after the end of the last archived
     /// segment (a quiet server's own records stay below it).
-    pub written_since_archive: bool,
+    pub(crate) written_since_archive: bool,
 }
 
 /// What drift saw: the server's archiver and the bucket.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Observed {
-    pub archiver: Option<Archiver>,
+pub(crate) struct Observed {
+    pub(crate) archiver: Option<Archiver>,
     /// Whether the bucket holds the newest segment the server archived, and
     /// where it looked; `None` when there was nothing to look for.
-    pub archived_segment_found: Option<(bool, String)>,
+    pub(crate) archived_segment_found: Option<(bool, String)>,
     /// Full backups (name, completion), oldest first.
-    pub full_backups: Vec<(String, SystemTime)>,
+    pub(crate) full_backups: Vec<(String, SystemTime)>,
     /// The newest evidence that parsed and passed: (key, when the test ran).
-    pub newest_passing_evidence: Option<(String, SystemTime)>,
+    pub(crate) newest_passing_evidence: Option<(String, SystemTime)>,
     /// Evidence folders dated after today, ignored.
-    pub future_evidence: Vec<String>,
+    pub(crate) future_evidence: Vec<String>,
     /// S3 requests made for the WAL check alone, and in all.
-    pub wal_requests: usize,
-    pub requests: usize,
+    pub(crate) wal_requests: usize,
+    pub(crate) requests: usize,
 }
 
 /// WAL a quiet server writes by itself after the last archived segment: the
@@ -70,13 +70,13 @@ pub struct Observed {
 const UNIMPORTANT_WAL: u64 = 8192;
 
 /// Parses `X/Y` into a 64-bit LSN.
-pub fn parse_lsn(text: &str) -> Option<u64> {
+pub(crate) fn parse_lsn(text: &str) -> Option<u64> {
     let (high, low) = text.split_once('/')?;
     Some((u64::from_str_radix(high, 16).ok()? << 32) | u64::from_str_radix(low, 16).ok()?)
 }
 
 /// The LSN just past the end of segment `name` (24 hex digits).
-pub fn segment_end(name: &str, segment_size: u64) -> Option<u64> {
+pub(crate) fn segment_end(name: &str, segment_size: u64) -> Option<u64> {
     let name = name.get(..24)?;
     if !is_segment(name) || segment_size == 0 {
         return None;
@@ -89,7 +89,7 @@ pub fn segment_end(name: &str, segment_size: u64) -> Option<u64> {
 
 /// Reads the archiver's state. Needs `pg_monitor` (or superuser) for the
 /// archive status directory; without it the backlog is unknown, not healthy.
-pub async fn observe_server(pg: &Client) -> Result<Archiver> {
+pub(crate) async fn observe_server(pg: &Client) -> Result<Archiver> {
     let row = pg
         .query_one(
             "SELECT a.archived_count, a.last_archived_wal, \
@@ -153,7 +153,7 @@ pub async fn observe_server(pg: &Client) -> Result<Archiver> {
 /// How many evidence date folders are read at most, newest first.
 const EVIDENCE_FOLDERS: usize = 10;
 
-pub async fn observe(
+pub(crate) async fn observe(
     backup: &DesiredBackup,
     bucket: &BucketSpec,
     archiver: Option<Archiver>,
@@ -268,7 +268,7 @@ fn age_text(seconds: f64) -> String {
 }
 
 /// Compares what was observed with the thresholds and the policy, as of `now`. Pure.
-pub fn check(backup: &DesiredBackup, observed: &Observed, now: SystemTime) -> Vec<Finding> {
+pub(crate) fn check(backup: &DesiredBackup, observed: &Observed, now: SystemTime) -> Vec<Finding> {
     let mut findings = Vec::new();
     let rpo = backup.rpo;
     if let Some(a) = observed.archiver.as_ref().filter(|a| !a.in_recovery) {
@@ -434,7 +434,7 @@ pub fn check(backup: &DesiredBackup, observed: &Observed, now: SystemTime) -> Ve
 /// each daily, weekly and monthly window of the policy holds one, counting
 /// only windows after the first backup (a young deployment is not short of
 /// backups it could not have taken yet).
-pub fn check_full_backups(
+pub(crate) fn check_full_backups(
     backup: &DesiredBackup,
     backups: &[(String, SystemTime)],
     now: SystemTime,

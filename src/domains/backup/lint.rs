@@ -3,17 +3,17 @@
 //! or exposes more than it should. Reported by `validate` and `plan`. Pure.
 
 use super::desired::{BackupTool, DesiredBackup, Retention};
-use crate::s3::BucketSpec;
 use crate::s3::lifecycle::TransitionClass;
+use crate::s3::BucketSpec;
 use crate::util::durations::short;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Lint {
-    pub error: bool,
-    pub message: String,
+pub(crate) struct Lint {
+    pub(crate) error: bool,
+    pub(crate) message: String,
 }
 
-pub fn lint(backup: &DesiredBackup, bucket: &BucketSpec) -> Vec<Lint> {
+pub(crate) fn lint(backup: &DesiredBackup, bucket: &BucketSpec) -> Vec<Lint> {
     let mut lints = Vec::new();
     let mut error = |message: String| {
         lints.push(Lint {
@@ -122,7 +122,7 @@ pub fn lint(backup: &DesiredBackup, bucket: &BucketSpec) -> Vec<Lint> {
 }
 
 /// `7 daily + 4 weekly`, for messages.
-pub fn describe(policy: &Retention) -> String {
+pub(crate) fn describe(policy: &Retention) -> String {
     let parts: Vec<String> = [
         (policy.daily, "daily"),
         (policy.weekly, "weekly"),

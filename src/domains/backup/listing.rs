@@ -16,30 +16,30 @@ use std::time::SystemTime;
 use aws_sdk_s3::Client;
 
 use super::desired::{BackupTool, DesiredBackup};
+use crate::error::Result;
 use crate::s3::client::{classify, failure_error};
 use crate::s3::BucketSpec;
-use crate::error::Result;
 
 fn to_system_time(t: &aws_sdk_s3::primitives::DateTime) -> Option<SystemTime> {
     SystemTime::try_from(*t).ok()
 }
 
 /// `(key, LastModified)`.
-pub type Object = (String, Option<SystemTime>);
+pub(crate) type Object = (String, Option<SystemTime>);
 
-pub struct Lister<'a> {
-    pub s3: Client,
-    pub bucket: &'a BucketSpec,
-    pub requests: usize,
+pub(crate) struct Lister<'a> {
+    pub(crate) s3: Client,
+    pub(crate) bucket: &'a BucketSpec,
+    pub(crate) requests: usize,
 }
 
 /// True for a WAL segment file name: 24 hexadecimal digits.
-pub fn is_segment(name: &str) -> bool {
+pub(crate) fn is_segment(name: &str) -> bool {
     name.len() == 24 && name.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 impl<'a> Lister<'a> {
-    pub fn new(s3: Client, bucket: &'a BucketSpec) -> Self {
+    pub(crate) fn new(s3: Client, bucket: &'a BucketSpec) -> Self {
         Self {
             s3,
             bucket,
@@ -48,7 +48,7 @@ impl<'a> Lister<'a> {
     }
 
     /// One page: up to `max` keys under `prefix`, after `start_after`.
-    pub async fn page(
+    pub(crate) async fn page(
         &mut self,
         prefix: &str,
         start_after: Option<&str>,
@@ -78,7 +78,7 @@ impl<'a> Lister<'a> {
     }
 
     /// Every key under `prefix`, page by page.
-    pub async fn all(&mut self, prefix: &str) -> Result<Vec<Object>> {
+    pub(crate) async fn all(&mut self, prefix: &str) -> Result<Vec<Object>> {
         let mut objects = Vec::new();
         let mut token = None;
         loop {
@@ -107,7 +107,7 @@ impl<'a> Lister<'a> {
     }
 
     /// One delimiter listing: (objects, sub-prefixes), the first 1,000 of each.
-    pub async fn level(&mut self, prefix: &str) -> Result<(Vec<Object>, Vec<String>)> {
+    pub(crate) async fn level(&mut self, prefix: &str) -> Result<(Vec<Object>, Vec<String>)> {
         let out = self
             .s3
             .list_objects_v2()
@@ -137,7 +137,7 @@ impl<'a> Lister<'a> {
     }
 
     /// The body of one small object.
-    pub async fn read(&mut self, key: &str) -> Result<Vec<u8>> {
+    pub(crate) async fn read(&mut self, key: &str) -> Result<Vec<u8>> {
         let out = self
             .s3
             .get_object()
@@ -171,7 +171,7 @@ impl<'a> Lister<'a> {
 
     /// The object holding WAL segment `segment`, if the bucket has it:
     /// one request (WAL-G) or two (pgBackRest).
-    pub async fn segment(
+    pub(crate) async fn segment(
         &mut self,
         backup: &DesiredBackup,
         segment: &str,
@@ -189,7 +189,7 @@ impl<'a> Lister<'a> {
     /// The newest archived segment and its object: WAL-G's flat prefix is
     /// listed whole (restore-test only, once a month); pgBackRest's tree
     /// down its last branch.
-    pub async fn newest_segment(
+    pub(crate) async fn newest_segment(
         &mut self,
         backup: &DesiredBackup,
     ) -> Result<Option<(String, Option<SystemTime>)>> {
@@ -218,7 +218,7 @@ impl<'a> Lister<'a> {
     /// Full backups and when each completed: WAL-G's stop sentinels;
     /// pgBackRest's full-backup labels (`YYYYMMDD-HHMMSSF`, the time the
     /// backup started, as the label says).
-    pub async fn full_backups(
+    pub(crate) async fn full_backups(
         &mut self,
         backup: &DesiredBackup,
     ) -> Result<Vec<(String, SystemTime)>> {

@@ -4,15 +4,15 @@
 //! health for `drift` (`health`, reading the bucket through `listing`), and
 //! `dbops restore-test` (`restore`). Owns its raw section and its resolution.
 
-pub mod archive;
-pub mod desired;
+pub(crate) mod archive;
+pub(crate) mod desired;
 pub(crate) mod domain;
-pub mod health;
-pub mod lint;
-pub mod listing;
-pub mod raw;
-pub mod render;
-pub mod resolve;
+pub(crate) mod health;
+pub(crate) mod lint;
+pub(crate) mod listing;
+pub(crate) mod raw;
+pub(crate) mod render;
+pub(crate) mod resolve;
 pub mod restore;
 
 use crate::contract::DomainId;

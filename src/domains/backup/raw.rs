@@ -8,126 +8,126 @@ use super::desired::BackupTool;
 /// `[backup]`: continuous archiving with WAL-G or pgBackRest.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RawBackup {
+pub(crate) struct RawBackup {
     /// `wal-g` or `pgbackrest`. Default: `wal-g`.
-    pub tool: Option<BackupTool>,
+    pub(crate) tool: Option<BackupTool>,
     /// Recovery point objective, e.g. `5m`: `archive_timeout` must not exceed it.
-    pub rpo: String,
+    pub(crate) rpo: String,
     /// The bucket (a `[bucket.NAME]` table) that holds the backups.
-    pub bucket: Option<String>,
+    pub(crate) bucket: Option<String>,
     /// Key prefix inside the bucket.
-    pub prefix: Option<String>,
+    pub(crate) prefix: Option<String>,
     /// pgBackRest stanza. Default: `main`.
-    pub stanza: Option<String>,
+    pub(crate) stanza: Option<String>,
     /// The `archive_command` to use instead of the tool's default
     /// (`wal-g wal-push %p`, `pgbackrest --stanza=STANZA archive-push %p`).
-    pub archive_command: Option<String>,
+    pub(crate) archive_command: Option<String>,
     /// Deprecated: write `[backup.retention]`. Full (base) backups kept.
     #[schemars(range(min = 1, max = 9999))]
-    pub full_backups: Option<u32>,
+    pub(crate) full_backups: Option<u32>,
     /// Deprecated: write `[backup.retention]`. How often a full backup is taken.
-    pub full_backup_interval: Option<String>,
+    pub(crate) full_backup_interval: Option<String>,
     /// Deprecated: write `[backup.retention] wal_days`.
     #[schemars(range(min = 1, max = 9999))]
-    pub wal_days: Option<u32>,
+    pub(crate) wal_days: Option<u32>,
     /// Which full backups and how much WAL are kept. Default: 7 daily, 4
     /// weekly, WAL for 30 days.
-    pub retention: Option<RawRetention>,
+    pub(crate) retention: Option<RawRetention>,
     /// Recovery time objective, e.g. `1h`: how long `dbops restore-test` may
     /// take from fetching the backup to a promoted server. Default: `1h`.
-    pub rto: Option<String>,
+    pub(crate) rto: Option<String>,
     /// How the backup sidecar reaches PostgreSQL (`wal-g backup-push`,
     /// `pgbackrest backup`): a DSN rendered into the WAL-G env file as
     /// `PGHOST`/`PGPORT`/`PGUSER`/`PGDATABASE`/`PGPASSWORD` and into
     /// pgbackrest.conf as `pg1-*`. Default: none rendered.
-    pub connection: Option<crate::secret::SecretRef>,
+    pub(crate) connection: Option<crate::secret::SecretRef>,
     /// WAL-G: write its environment (`WALG_S3_PREFIX`, `AWS_*`) to this file.
-    pub env_file: Option<String>,
+    pub(crate) env_file: Option<String>,
     /// pgBackRest: write `pgbackrest.conf` to this file.
-    pub config_file: Option<String>,
+    pub(crate) config_file: Option<String>,
     /// Owner (`user` or `user:group`) of the rendered files. Default: unchanged.
-    pub file_owner: Option<String>,
+    pub(crate) file_owner: Option<String>,
     /// WAL-G compression method. Default: `lz4`.
-    pub compression: Option<Compression>,
+    pub(crate) compression: Option<Compression>,
     /// pgBackRest `pg1-path`: the data directory. Default: `/var/lib/postgresql/data`.
-    pub pg_data: Option<String>,
+    pub(crate) pg_data: Option<String>,
     /// The S3 endpoint as the backup tool reaches it, when it differs from the
     /// bucket's (another network, a TLS proxy). Default: the bucket's endpoint.
-    pub tool_endpoint: Option<String>,
+    pub(crate) tool_endpoint: Option<String>,
     /// CA certificate the backup tool trusts for its endpoint (pgBackRest
     /// `repo1-storage-ca-file`, WAL-G `WALG_S3_CA_CERT_FILE`).
-    pub ca_file: Option<String>,
+    pub(crate) ca_file: Option<String>,
     /// Newest archived WAL must be younger than this. Default: twice `rpo`.
-    pub max_wal_age: Option<String>,
+    pub(crate) max_wal_age: Option<String>,
     /// Newest full backup must be younger than this. Default: `26h`.
-    pub max_base_backup_age: Option<String>,
+    pub(crate) max_base_backup_age: Option<String>,
     /// The newest passing restore-test evidence must be younger than this
     /// (e.g. `35d`). Default: `35d` when `[restore_test]` is declared, else not checked.
-    pub restore_test_max_age: Option<String>,
+    pub(crate) restore_test_max_age: Option<String>,
     /// How long after the first full backup a missing restore test is not yet
     /// a finding. Default: `7d`.
-    pub restore_test_grace: Option<String>,
+    pub(crate) restore_test_grace: Option<String>,
 }
 
 /// `[backup.retention]`: the full backups and WAL the backups keep.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RawRetention {
+pub(crate) struct RawRetention {
     /// Daily full backups kept (one per day, the newest days). Default: 7.
     #[schemars(range(max = 9999))]
-    pub daily: Option<u32>,
+    pub(crate) daily: Option<u32>,
     /// Weekly full backups kept (one per 7 days). Default: 4.
     #[schemars(range(max = 9999))]
-    pub weekly: Option<u32>,
+    pub(crate) weekly: Option<u32>,
     /// Monthly full backups kept (one per 30 days). Default: 0.
     #[schemars(range(max = 9999))]
-    pub monthly: Option<u32>,
+    pub(crate) monthly: Option<u32>,
     /// Days of point-in-time recovery: WAL kept this long. Default: 30.
     #[schemars(range(min = 1, max = 99999))]
-    pub wal_days: Option<u32>,
+    pub(crate) wal_days: Option<u32>,
 }
 
 /// `[restore_test]`: how `dbops restore-test` restores the newest backup
 /// into a throwaway server, and what it checks there.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RawRestoreTest {
+pub(crate) struct RawRestoreTest {
     /// Directory of `pg_ctl` and `postgres`. Default: `pg_config --bindir`,
     /// else the directory of `pg_ctl` on `PATH`.
-    pub pg_bindir: Option<String>,
+    pub(crate) pg_bindir: Option<String>,
     /// The OS user the restored server runs as when dbops runs as root.
     /// Default: `postgres`.
-    pub os_user: Option<String>,
+    pub(crate) os_user: Option<String>,
     /// Where the throwaway data directory goes. Default: a new temporary directory.
-    pub work_dir: Option<String>,
+    pub(crate) work_dir: Option<String>,
     /// The restored server's port on 127.0.0.1. Default: a free one.
     #[schemars(range(min = 1, max = 65535))]
-    pub port: Option<u16>,
+    pub(crate) port: Option<u16>,
     /// Queries run against the restored server, each with an expectation.
     #[serde(default)]
-    pub checks: Vec<RawCheck>,
+    pub(crate) checks: Vec<RawCheck>,
 }
 
 /// One `[[restore_test.checks]]`: a query and what it must return.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RawCheck {
+pub(crate) struct RawCheck {
     /// A name for the evidence, e.g. `migrations`.
-    pub name: String,
+    pub(crate) name: String,
     /// The database the query runs in.
-    pub database: String,
+    pub(crate) database: String,
     /// One SQL statement, e.g. `SELECT id FROM drizzle.__drizzle_migrations ORDER BY id DESC LIMIT 1`.
-    pub sql: String,
+    pub(crate) sql: String,
     /// Passes when the query returns at least this many rows.
-    pub min_rows: Option<u64>,
+    pub(crate) min_rows: Option<u64>,
     /// Passes when the first column of the first row, as text, equals this.
-    pub equals: Option<String>,
+    pub(crate) equals: Option<String>,
 }
 
 /// WAL-G's compression methods.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
-pub enum Compression {
+pub(crate) enum Compression {
     Lz4,
     Lzma,
     Zstd,
@@ -135,7 +135,7 @@ pub enum Compression {
 }
 
 impl Compression {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Compression::Lz4 => "lz4",
             Compression::Lzma => "lzma",

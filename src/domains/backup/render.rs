@@ -6,14 +6,14 @@
 use secrecy::ExposeSecret;
 
 use super::desired::Retention;
-use crate::s3::BucketSpec;
+use crate::dsn::Dsn;
 use crate::managed_files::grammar::{path, FieldError, Rendered, Writer};
 use crate::managed_files::redaction::HEADER as HEADER_TEXT;
 use crate::managed_files::Redaction;
-use crate::dsn::Dsn;
+use crate::s3::BucketSpec;
 
 /// The WAL-G environment file: only these keys are ever shown in a plan.
-pub const WALG_REDACTION: Redaction = Redaction::Env {
+pub(crate) const WALG_REDACTION: Redaction = Redaction::Env {
     public: &[
         "WALG_S3_PREFIX",
         "AWS_ENDPOINT",
@@ -32,7 +32,7 @@ pub const WALG_REDACTION: Redaction = Redaction::Env {
 };
 
 /// pgbackrest.conf: only these keys are ever shown in a plan.
-pub const PGBACKREST_REDACTION: Redaction = Redaction::Ini {
+pub(crate) const PGBACKREST_REDACTION: Redaction = Redaction::Ini {
     public: &[
         "repo1-type",
         "repo1-s3-endpoint",
@@ -61,9 +61,9 @@ pub const PGBACKREST_REDACTION: Redaction = Redaction::Ini {
 };
 
 /// How the sidecar reaches PostgreSQL: `[backup] connection`.
-pub struct Sidecar<'a> {
-    pub dsn: &'a Dsn,
-    pub key: Vec<String>,
+pub(crate) struct Sidecar<'a> {
+    pub(crate) dsn: &'a Dsn,
+    pub(crate) key: Vec<String>,
 }
 
 impl Sidecar<'_> {
@@ -77,16 +77,16 @@ impl Sidecar<'_> {
     }
 }
 
-pub struct WalG<'a> {
-    pub bucket: &'a BucketSpec,
+pub(crate) struct WalG<'a> {
+    pub(crate) bucket: &'a BucketSpec,
     /// The endpoint as WAL-G reaches it, and the key it comes from.
-    pub endpoint: Option<(&'a str, Vec<String>)>,
-    pub ca_file: Option<&'a str>,
-    pub prefix: &'a str,
-    pub compression: &'a str,
+    pub(crate) endpoint: Option<(&'a str, Vec<String>)>,
+    pub(crate) ca_file: Option<&'a str>,
+    pub(crate) prefix: &'a str,
+    pub(crate) compression: &'a str,
     /// Days of full backups the sidecar's prune keeps (`Retention::keep_days`).
-    pub retain_days: u32,
-    pub sidecar: Option<&'a Sidecar<'a>>,
+    pub(crate) retain_days: u32,
+    pub(crate) sidecar: Option<&'a Sidecar<'a>>,
 }
 
 fn bucket_key(bucket: &BucketSpec, key: &str) -> Vec<String> {
@@ -95,7 +95,7 @@ fn bucket_key(bucket: &BucketSpec, key: &str) -> Vec<String> {
 
 /// The WAL-G environment file, every value checked against what `sh` and
 /// docker compose read back.
-pub fn walg_env(input: &WalG<'_>) -> Result<Rendered, Vec<FieldError>> {
+pub(crate) fn walg_env(input: &WalG<'_>) -> Result<Rendered, Vec<FieldError>> {
     let bucket = input.bucket;
     let mut w = Writer::new("the WAL-G env file");
     w.raw(&format!("# {HEADER_TEXT}"));
@@ -162,20 +162,20 @@ pub fn walg_env(input: &WalG<'_>) -> Result<Rendered, Vec<FieldError>> {
     w.finish_rendered()
 }
 
-pub struct PgBackRest<'a> {
-    pub bucket: &'a BucketSpec,
+pub(crate) struct PgBackRest<'a> {
+    pub(crate) bucket: &'a BucketSpec,
     /// The endpoint as pgBackRest reaches it, and the key it comes from.
-    pub endpoint: Option<(&'a str, Vec<String>)>,
-    pub ca_file: Option<&'a str>,
-    pub prefix: &'a str,
-    pub stanza: &'a str,
-    pub retention: &'a Retention,
-    pub pg_data: &'a str,
-    pub sidecar: Option<&'a Sidecar<'a>>,
+    pub(crate) endpoint: Option<(&'a str, Vec<String>)>,
+    pub(crate) ca_file: Option<&'a str>,
+    pub(crate) prefix: &'a str,
+    pub(crate) stanza: &'a str,
+    pub(crate) retention: &'a Retention,
+    pub(crate) pg_data: &'a str,
+    pub(crate) sidecar: Option<&'a Sidecar<'a>>,
 }
 
 /// pgbackrest.conf, every value checked against pgBackRest's ini grammar.
-pub fn pgbackrest_conf(input: &PgBackRest<'_>) -> Result<Rendered, Vec<FieldError>> {
+pub(crate) fn pgbackrest_conf(input: &PgBackRest<'_>) -> Result<Rendered, Vec<FieldError>> {
     let bucket = input.bucket;
     let mut w = Writer::new("pgbackrest.conf");
     let line = |w: &mut Writer, key: &str, value: &str, source: Vec<String>| {

@@ -10,10 +10,10 @@ use super::lint::lint;
 use super::raw::{Compression, RawBackup, RawRestoreTest};
 use super::render;
 use crate::diagnostics::{Key, Resolver};
-use crate::s3::BucketSpec;
+use crate::error::Result;
 use crate::managed_files::grammar::{self, FieldError, Rendered};
 use crate::managed_files::DesiredFile;
-use crate::error::Result;
+use crate::s3::BucketSpec;
 use crate::util::durations;
 use crate::util::owner::resolve_owner;
 
@@ -159,7 +159,7 @@ fn restore_test(raw: Option<&RawRestoreTest>, r: &Resolver<'_>) -> Result<Restor
     })
 }
 
-pub fn resolve(
+pub(crate) fn resolve(
     raw: &RawBackup,
     raw_test: Option<&RawRestoreTest>,
     buckets: &[BucketSpec],
@@ -239,7 +239,8 @@ pub fn resolve(
         key(name).error("rendering it needs `backup.bucket`, a declared `[bucket.NAME]`")
     };
     let file = |path: &str, rendered: Rendered, redaction| DesiredFile {
-        address: super::ID.address()
+        address: super::ID
+            .address()
             .word("file")
             .file(std::path::Path::new(path)),
         path: PathBuf::from(path),

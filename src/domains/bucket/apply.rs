@@ -16,14 +16,14 @@ use aws_sdk_s3::types::{
 
 use aws_sdk_s3::Client;
 
-use crate::s3::client::{classify, client, failure_error};
-use crate::s3::bucket::{BucketSpec, Encryption};
 use super::operation::Operation;
 use crate::error::{Error, Result};
 use crate::events::{Event, EventName, EventSink};
 use crate::plan::Planned;
+use crate::s3::bucket::{BucketSpec, Encryption};
+use crate::s3::client::{classify, client, failure_error};
 
-pub async fn apply(
+pub(crate) async fn apply(
     buckets: &[BucketSpec],
     changes: &[&Planned<Operation>],
     timeout: Duration,

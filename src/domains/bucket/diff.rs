@@ -5,12 +5,12 @@
 
 use std::collections::BTreeMap;
 
-use crate::s3::bucket::BucketSpec;
 use super::live::LiveBucket;
 use super::operation::Operation;
-use crate::s3::lifecycle::Rule;
 use crate::error::Error;
 use crate::plan::{Action, Address, AttributeChange, Change, DomainDiff, Value};
+use crate::s3::bucket::BucketSpec;
+use crate::s3::lifecycle::Rule;
 use crate::util::text_diff::unified;
 
 fn address(bucket: &str, property: Option<&'static str>) -> Address {
@@ -25,7 +25,10 @@ fn text(value: &str) -> Value {
     Value::Text(value.to_string())
 }
 
-pub fn diff(desired: &BucketSpec, live: &LiveBucket) -> Result<DomainDiff<Operation>, Error> {
+pub(crate) fn diff(
+    desired: &BucketSpec,
+    live: &LiveBucket,
+) -> Result<DomainDiff<Operation>, Error> {
     let name = &desired.name;
     let mut out = DomainDiff::default();
     if !live.exists {

@@ -7,14 +7,14 @@ use crate::s3::bucket::Encryption;
 use crate::s3::lifecycle::Rule;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct LiveBucket {
-    pub exists: bool,
+pub(crate) struct LiveBucket {
+    pub(crate) exists: bool,
     /// `Enabled`, `Suspended`, or `None` (never enabled). Read when declared.
-    pub versioning: Option<String>,
+    pub(crate) versioning: Option<String>,
     /// The default encryption: `AES256`, or the KMS key id. Read when declared.
-    pub encryption: Option<Encryption>,
+    pub(crate) encryption: Option<Encryption>,
     /// All four public access block settings on. Read when declared.
-    pub block_public_access: Option<bool>,
+    pub(crate) block_public_access: Option<bool>,
     /// Rules by id order; empty when there is no configuration. Read when declared.
-    pub lifecycle: Vec<Rule>,
+    pub(crate) lifecycle: Vec<Rule>,
 }

@@ -4,16 +4,16 @@
 //! desired and live state, observe (declared properties only), pure diff,
 //! operations and apply.
 
-pub mod apply;
-pub mod diff;
+pub(crate) mod apply;
+pub(crate) mod diff;
 pub(crate) mod domain;
-pub mod live;
-pub mod observe;
-pub mod operation;
-pub mod raw;
-pub mod resolve;
+pub(crate) mod live;
+pub(crate) mod observe;
+pub(crate) mod operation;
+pub(crate) mod raw;
+pub(crate) mod resolve;
 
-pub use operation::Operation;
+pub(crate) use operation::Operation;
 
 use crate::contract::DomainId;
 

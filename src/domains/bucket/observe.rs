@@ -5,13 +5,13 @@
 
 use std::time::Duration;
 
-use crate::s3::client::{classify, client, failure_error, Failure};
-use crate::s3::bucket::{BucketSpec, Encryption};
 use super::live::LiveBucket;
-use crate::s3::lifecycle::Rule;
 use crate::error::Result;
+use crate::s3::bucket::{BucketSpec, Encryption};
+use crate::s3::client::{classify, client, failure_error, Failure};
+use crate::s3::lifecycle::Rule;
 
-pub async fn observe(bucket: &BucketSpec, timeout: Duration) -> Result<LiveBucket> {
+pub(crate) async fn observe(bucket: &BucketSpec, timeout: Duration) -> Result<LiveBucket> {
     let s3 = client(bucket, timeout).await;
     let mut live = LiveBucket::default();
     match s3.head_bucket().bucket(&bucket.name).send().await {

@@ -4,7 +4,7 @@ use crate::s3::bucket::Encryption;
 use crate::s3::lifecycle::Rule;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Operation {
+pub(crate) enum Operation {
     Create {
         bucket: String,
     },
@@ -28,7 +28,7 @@ pub enum Operation {
 }
 
 impl Operation {
-    pub fn bucket(&self) -> &str {
+    pub(crate) fn bucket(&self) -> &str {
         match self {
             Operation::Create { bucket }
             | Operation::Versioning { bucket, .. }

@@ -4,13 +4,13 @@
 
 use secrecy::ExposeSecret;
 
-use crate::s3::bucket::{BucketSpec, Encryption};
 use super::raw::{PlainOrSecret, RawBucket};
-use crate::s3::lifecycle::{Rule, TransitionClass};
 use crate::diagnostics::Resolver;
 use crate::error::Result;
+use crate::s3::bucket::{BucketSpec, Encryption};
+use crate::s3::lifecycle::{Rule, TransitionClass};
 
-pub fn resolve(name: &str, raw: &RawBucket, r: &Resolver<'_>) -> Result<BucketSpec> {
+pub(crate) fn resolve(name: &str, raw: &RawBucket, r: &Resolver<'_>) -> Result<BucketSpec> {
     let key = |keys: &[&str]| {
         let mut path = vec!["bucket", name];
         path.extend_from_slice(keys);

@@ -7,7 +7,7 @@
 //! registry's table. It never ships in a release build.
 
 pub(crate) mod diff;
-pub mod raw;
+pub(crate) mod raw;
 pub(crate) mod resolve;
 
 use std::collections::BTreeMap;
@@ -102,7 +102,9 @@ impl Domain for Example {
         for planned in changes {
             let Operation::Write { path, text } = &planned.operation;
             if planned_text.get(path) != Some(text) {
-                return Err(Error::internal("the example file differs from the planned text"));
+                return Err(Error::internal(
+                    "the example file differs from the planned text",
+                ));
             }
             crate::util::files::write_atomic(path, text.as_bytes(), 0o644, None)?;
             sink.emit(Event::new(EventName::FileWritten, &planned.change.address));

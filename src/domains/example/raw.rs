@@ -6,7 +6,7 @@ use serde::Deserialize;
 /// `[example_domain]`: a text file (test-only).
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RawExample {
-    pub path: String,
-    pub text: String,
+pub(crate) struct RawExample {
+    pub(crate) path: String,
+    pub(crate) text: String,
 }

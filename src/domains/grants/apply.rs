@@ -13,7 +13,7 @@ use crate::pg::per_database::{self, Step};
 use crate::plan::Planned;
 
 /// Applies consecutive grant changes, one transaction per database in order.
-pub async fn apply(
+pub(crate) async fn apply(
     admin: &Dsn,
     changes: &[&Planned<Operation>],
     timeout: Duration,
@@ -27,5 +27,13 @@ pub async fn apply(
             statements: p.operation.statements.iter().map(|s| s.sql()).collect(),
         })
         .collect();
-    per_database::apply(admin, &steps, "privilege", EventName::GrantChanged, timeout, sink).await
+    per_database::apply(
+        admin,
+        &steps,
+        "privilege",
+        EventName::GrantChanged,
+        timeout,
+        sink,
+    )
+    .await
 }

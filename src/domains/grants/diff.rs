@@ -13,7 +13,7 @@ use super::privilege::{noun, valid, ObjectKind, Privilege};
 use crate::error::{Error, Errors};
 use crate::plan::{Action, Address, AttributeChange, Change, DomainDiff, Planned, Value};
 
-pub fn address(scope: &Scope) -> Address {
+pub(crate) fn address(scope: &Scope) -> Address {
     match &scope.schema {
         // The same address the role domain gives the CONNECT it grants a DSN
         // role: whichever plans it, people see one object.
@@ -23,7 +23,8 @@ pub fn address(scope: &Scope) -> Address {
             .name(&scope.role)
             .name(&scope.database)
             .word("database"),
-        Some(schema) => super::ID.address()
+        Some(schema) => super::ID
+            .address()
             .word("grant")
             .name(&scope.role)
             .name(&scope.database)
@@ -35,15 +36,15 @@ pub fn address(scope: &Scope) -> Address {
 /// What the diff needs to know about roles, databases and owners, from the
 /// facts the role and ownership domains publish.
 #[derive(Debug, Clone, Default)]
-pub struct Context {
+pub(crate) struct Context {
     /// Roles that exist or will exist after the role changes.
-    pub known_roles: BTreeSet<String>,
+    pub(crate) known_roles: BTreeSet<String>,
     /// Databases the role domain creates in this apply.
-    pub created_databases: BTreeSet<String>,
+    pub(crate) created_databases: BTreeSet<String>,
     /// Databases whose owner this apply changes: (old owner, new owner).
-    pub database_owner_changes: BTreeMap<String, (String, String)>,
+    pub(crate) database_owner_changes: BTreeMap<String, (String, String)>,
     /// Per database, roles whose objects this apply moves, and to whom.
-    pub reassigned: BTreeMap<String, (BTreeSet<String>, String)>,
+    pub(crate) reassigned: BTreeMap<String, (BTreeSet<String>, String)>,
 }
 
 /// The owner an object will have after this apply's ownership changes.
@@ -54,7 +55,7 @@ fn owner_after<'a>(owner: &'a str, moves: Option<&'a (BTreeSet<String>, String)>
     }
 }
 
-pub fn diff(
+pub(crate) fn diff(
     desired: &DesiredGrants,
     live: &LiveGrants,
     context: &Context,

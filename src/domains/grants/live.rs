@@ -9,48 +9,53 @@ use serde::Serialize;
 use super::privilege::{ObjectKind, Privilege};
 
 /// Privileges by grantee.
-pub type Acl = BTreeMap<String, BTreeSet<Privilege>>;
+pub(crate) type Acl = BTreeMap<String, BTreeSet<Privilege>>;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct LiveObject {
-    pub schema: String,
+pub(crate) struct LiveObject {
+    pub(crate) schema: String,
     /// `Tables`, `Sequences` or `Functions`.
-    pub kind: ObjectKind,
+    pub(crate) kind: ObjectKind,
     /// `schema.name` or `schema.name(args)`, for people.
-    pub display: String,
+    pub(crate) display: String,
     /// The object as SQL names it, quoted by the server (`format('%I.%I')`).
-    pub target: String,
-    pub owner: String,
-    pub acl: Acl,
+    pub(crate) target: String,
+    pub(crate) owner: String,
+    pub(crate) acl: Acl,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct LiveSchema {
-    pub owner: String,
-    pub acl: Acl,
+pub(crate) struct LiveSchema {
+    pub(crate) owner: String,
+    pub(crate) acl: Acl,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct LiveDatabaseGrants {
+pub(crate) struct LiveDatabaseGrants {
     /// False for a database that does not exist yet (apply creates it first).
-    pub exists: bool,
-    pub database_acl: Acl,
-    pub schemas: BTreeMap<String, LiveSchema>,
-    pub objects: Vec<LiveObject>,
-    pub defaults: Vec<LiveDefault>,
+    pub(crate) exists: bool,
+    pub(crate) database_acl: Acl,
+    pub(crate) schemas: BTreeMap<String, LiveSchema>,
+    pub(crate) objects: Vec<LiveObject>,
+    pub(crate) defaults: Vec<LiveDefault>,
 }
 
 /// `ALTER DEFAULT PRIVILEGES FOR ROLE creator IN SCHEMA schema ... ON kind`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct LiveDefault {
-    pub creator: String,
-    pub schema: String,
-    pub kind: ObjectKind,
-    pub acl: Acl,
+pub(crate) struct LiveDefault {
+    pub(crate) creator: String,
+    pub(crate) schema: String,
+    pub(crate) kind: ObjectKind,
+    pub(crate) acl: Acl,
 }
 
 impl LiveDatabaseGrants {
-    pub fn default_acl(&self, creator: &str, schema: &str, kind: ObjectKind) -> Option<&Acl> {
+    pub(crate) fn default_acl(
+        &self,
+        creator: &str,
+        schema: &str,
+        kind: ObjectKind,
+    ) -> Option<&Acl> {
         self.defaults
             .iter()
             .find(|d| d.creator == creator && d.schema == schema && d.kind == kind)
@@ -59,8 +64,8 @@ impl LiveDatabaseGrants {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct LiveGrants {
-    pub databases: BTreeMap<String, LiveDatabaseGrants>,
+pub(crate) struct LiveGrants {
+    pub(crate) databases: BTreeMap<String, LiveDatabaseGrants>,
     #[serde(skip)]
-    pub statements: usize,
+    pub(crate) statements: usize,
 }

@@ -3,18 +3,18 @@
 //! section, resolution, desired and live state, per-database observe (one
 //! statement each), pure diff, typed operations and per-database apply.
 
-pub mod apply;
-pub mod desired;
-pub mod diff;
+pub(crate) mod apply;
+pub(crate) mod desired;
+pub(crate) mod diff;
 pub(crate) mod domain;
-pub mod live;
-pub mod observe;
-pub mod operation;
-pub mod privilege;
-pub mod raw;
-pub mod resolve;
+pub(crate) mod live;
+pub(crate) mod observe;
+pub(crate) mod operation;
+pub(crate) mod privilege;
+pub(crate) mod raw;
+pub(crate) mod resolve;
 
-pub use operation::Operation;
+pub(crate) use operation::Operation;
 
 use crate::contract::DomainId;
 

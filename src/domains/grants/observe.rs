@@ -125,7 +125,7 @@ fn kind(text: &str) -> Option<ObjectKind> {
     }
 }
 
-pub async fn observe(
+pub(crate) async fn observe(
     admin: &Dsn,
     desired: &DesiredGrants,
     access: Access,

@@ -7,7 +7,7 @@ use crate::pg::quote::ident;
 
 /// What a statement is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Target {
+pub(crate) enum Target {
     Database(String),
     Schema(String),
     /// A table, sequence or function, named as the server quoted it.
@@ -24,21 +24,21 @@ pub enum Target {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verb {
+pub(crate) enum Verb {
     Grant,
     Revoke,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Statement {
-    pub verb: Verb,
-    pub privileges: Vec<Privilege>,
-    pub target: Target,
-    pub role: String,
+pub(crate) struct Statement {
+    pub(crate) verb: Verb,
+    pub(crate) privileges: Vec<Privilege>,
+    pub(crate) target: Target,
+    pub(crate) role: String,
 }
 
 impl Statement {
-    pub fn sql(&self) -> String {
+    pub(crate) fn sql(&self) -> String {
         let privileges: Vec<&str> = self.privileges.iter().map(Privilege::sql).collect();
         let privileges = privileges.join(", ");
         let (prefix, on) = match &self.target {
@@ -71,7 +71,7 @@ impl Statement {
 
 /// The statements for one scope, run in the scope's database.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Operation {
-    pub database: String,
-    pub statements: Vec<Statement>,
+pub(crate) struct Operation {
+    pub(crate) database: String,
+    pub(crate) statements: Vec<Statement>,
 }

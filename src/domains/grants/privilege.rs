@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize, JsonSchema,
 )]
 #[serde(rename_all = "lowercase")]
-pub enum ObjectKind {
+pub(crate) enum ObjectKind {
     Database,
     Schema,
     Tables,
@@ -21,7 +21,7 @@ pub enum ObjectKind {
 
 /// A PostgreSQL privilege, in PostgreSQL's own order.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Privilege {
+pub(crate) enum Privilege {
     Select,
     Insert,
     Update,
@@ -55,7 +55,7 @@ const KNOWN: &[(Privilege, &str)] = &[
 
 impl Privilege {
     /// From the server's spelling (`aclexplode`'s `privilege_type`).
-    pub fn from_server(text: &str) -> Self {
+    pub(crate) fn from_server(text: &str) -> Self {
         KNOWN
             .iter()
             .find(|(_, name)| *name == text)
@@ -63,7 +63,7 @@ impl Privilege {
             .unwrap_or_else(|| Privilege::Other(text.to_string()))
     }
 
-    pub fn sql(&self) -> &str {
+    pub(crate) fn sql(&self) -> &str {
         match self {
             Privilege::Other(name) => name,
             known => KNOWN
@@ -88,7 +88,7 @@ impl fmt::Display for Privilege {
 }
 
 /// Privileges PostgreSQL 15 defines for each kind, in its own order.
-pub fn valid(on: ObjectKind) -> &'static [Privilege] {
+pub(crate) fn valid(on: ObjectKind) -> &'static [Privilege] {
     use Privilege::*;
     match on {
         ObjectKind::Database => &[Create, Connect, Temporary],
@@ -102,7 +102,7 @@ pub fn valid(on: ObjectKind) -> &'static [Privilege] {
 }
 
 /// The word for a kind in messages and addresses.
-pub fn noun(on: ObjectKind) -> &'static str {
+pub(crate) fn noun(on: ObjectKind) -> &'static str {
     match on {
         ObjectKind::Database => "database",
         ObjectKind::Schema => "schema",
@@ -113,7 +113,7 @@ pub fn noun(on: ObjectKind) -> &'static str {
 }
 
 /// The object keyword in `GRANT ... ON <keyword> name`.
-pub fn object_keyword(on: ObjectKind) -> &'static str {
+pub(crate) fn object_keyword(on: ObjectKind) -> &'static str {
     match on {
         ObjectKind::Database => "DATABASE",
         ObjectKind::Schema => "SCHEMA",
@@ -124,7 +124,7 @@ pub fn object_keyword(on: ObjectKind) -> &'static str {
 }
 
 /// Every spelling `privileges` accepts, for the JSON Schema.
-pub fn spellings() -> Vec<String> {
+pub(crate) fn spellings() -> Vec<String> {
     let mut out = Vec::new();
     for name in KNOWN
         .iter()
@@ -139,7 +139,7 @@ pub fn spellings() -> Vec<String> {
 
 /// Normalizes one written privilege (`select`, `TEMP`), or says why it is not
 /// one `on` takes. `ALL` expands to every privilege of the kind.
-pub fn parse(on: ObjectKind, written: &str) -> Result<Vec<Privilege>, String> {
+pub(crate) fn parse(on: ObjectKind, written: &str) -> Result<Vec<Privilege>, String> {
     let upper = written.trim().to_ascii_uppercase();
     let upper = match upper.as_str() {
         "TEMP" => "TEMPORARY".to_string(),
@@ -167,7 +167,7 @@ pub fn parse(on: ObjectKind, written: &str) -> Result<Vec<Privilege>, String> {
 }
 
 /// `privileges` in `[[grants]]`: any spelling [`parse`] accepts.
-pub struct PrivilegeName;
+pub(crate) struct PrivilegeName;
 
 impl JsonSchema for PrivilegeName {
     fn schema_name() -> std::borrow::Cow<'static, str> {

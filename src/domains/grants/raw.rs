@@ -8,22 +8,22 @@ use super::privilege::{ObjectKind, PrivilegeName};
 /// `[[grants]]`: privileges of one role on one kind of object.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RawGrant {
+pub(crate) struct RawGrant {
     /// The grantee.
-    pub role: String,
+    pub(crate) role: String,
     /// The database the objects live in.
-    pub database: String,
+    pub(crate) database: String,
     /// The schema; required unless `on = "database"`.
-    pub schema: Option<String>,
+    pub(crate) schema: Option<String>,
     /// The kind of object.
-    pub on: ObjectKind,
+    pub(crate) on: ObjectKind,
     /// Privileges, e.g. `["SELECT", "INSERT", "UPDATE", "DELETE"]`, or `["ALL"]`.
     #[schemars(with = "Vec<PrivilegeName>")]
-    pub privileges: Vec<String>,
+    pub(crate) privileges: Vec<String>,
     /// Also set `ALTER DEFAULT PRIVILEGES` so objects created later get these privileges.
     #[serde(default)]
-    pub default: bool,
+    pub(crate) default: bool,
     /// With `default = true`: the role whose future objects the default privileges cover
     /// (typically the migration role).
-    pub for_role: Option<String>,
+    pub(crate) for_role: Option<String>,
 }

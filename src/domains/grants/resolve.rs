@@ -8,13 +8,13 @@ use super::desired::{DesiredGrant, DesiredGrants, Scope};
 use super::diff::address;
 use super::privilege::{self, noun, ObjectKind, Privilege};
 use super::raw::RawGrant;
-use crate::diagnostics::Resolver;
 use crate::contract::facts::DeclaredRoles;
+use crate::diagnostics::Resolver;
 use crate::error::Result;
 
 /// The grants, and the (role, database) pairs whose CONNECT a declared
 /// database scope now governs (the PostgreSQL domain no longer grants it).
-pub fn resolve(
+pub(crate) fn resolve(
     raw: &[RawGrant],
     roles: Option<&DeclaredRoles>,
     r: &mut Resolver<'_>,

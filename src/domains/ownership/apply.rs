@@ -14,17 +14,17 @@ use crate::pg::quote::ident;
 use crate::plan::Planned;
 
 impl Operation {
-    pub fn sql(&self) -> String {
+    pub(crate) fn sql(&self) -> String {
         format!(
             "ALTER {} {} OWNER TO {}",
-            self.keyword,
+            self.keyword.keyword(),
             self.target,
             ident(&self.owner)
         )
     }
 }
 
-pub async fn apply(
+pub(crate) async fn apply(
     admin: &Dsn,
     changes: &[&Planned<Operation>],
     timeout: Duration,

@@ -4,24 +4,24 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DatabaseOwnership {
+pub(crate) struct DatabaseOwnership {
     /// Roles whose objects move to `owner`.
-    pub reassign_from: BTreeSet<String>,
+    pub(crate) reassign_from: BTreeSet<String>,
     /// The database's declared owner, who receives them.
-    pub owner: Option<String>,
+    pub(crate) owner: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DesiredOwnership {
+pub(crate) struct DesiredOwnership {
     /// Every managed database.
-    pub databases: BTreeMap<String, DatabaseOwnership>,
+    pub(crate) databases: BTreeMap<String, DatabaseOwnership>,
     /// Roles the application logs in as (with a DSN), and whether they bypass RLS.
-    pub dsn_roles: BTreeMap<String, bool>,
+    pub(crate) dsn_roles: BTreeMap<String, bool>,
 }
 
 impl DesiredOwnership {
     /// Roles whose objects are read: reassign sources and DSN roles.
-    pub fn roles(&self) -> BTreeSet<String> {
+    pub(crate) fn roles(&self) -> BTreeSet<String> {
         let mut roles: BTreeSet<String> = self.dsn_roles.keys().cloned().collect();
         for database in self.databases.values() {
             roles.extend(database.reassign_from.iter().cloned());

@@ -6,40 +6,30 @@
 use std::collections::BTreeMap;
 
 use super::desired::DesiredOwnership;
-use super::live::LiveOwnership;
-use crate::plan::{Action, Address, AttributeChange, Change, DomainDiff, Finding, FindingClass, Value};
+use super::live::{LiveOwnership, ObjectKind};
+use crate::plan::{
+    Action, Address, AttributeChange, Change, DomainDiff, Finding, FindingClass, Value,
+};
 
 /// `ALTER <keyword> <target> OWNER TO <owner>` in `database`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Operation {
-    pub database: String,
-    pub keyword: String,
-    pub target: String,
-    pub owner: String,
+pub(crate) struct Operation {
+    pub(crate) database: String,
+    pub(crate) keyword: ObjectKind,
+    pub(crate) target: String,
+    pub(crate) owner: String,
 }
 
-pub fn object_address(database: &str, keyword: &str, display: &str) -> Address {
-    let kind: &'static str = match keyword {
-        "VIEW" => "view",
-        "MATERIALIZED VIEW" => "materialized_view",
-        "SEQUENCE" => "sequence",
-        "FOREIGN TABLE" => "foreign_table",
-        "FUNCTION" => "function",
-        "PROCEDURE" => "procedure",
-        "DOMAIN" => "domain",
-        "TYPE" => "type",
-        "SCHEMA" => "schema",
-        _ => "table",
-    };
+pub(crate) fn object_address(database: &str, kind: ObjectKind, display: &str) -> Address {
     super::ID
         .address()
         .word("owner")
         .name(database)
-        .word(kind)
+        .word(kind.word())
         .name(display)
 }
 
-pub fn diff(desired: &DesiredOwnership, live: &LiveOwnership) -> DomainDiff<Operation> {
+pub(crate) fn diff(desired: &DesiredOwnership, live: &LiveOwnership) -> DomainDiff<Operation> {
     let mut out = DomainDiff::default();
     for (database, wanted) in &desired.databases {
         let Some(found) = live.databases.get(database) else {
@@ -53,7 +43,7 @@ pub fn diff(desired: &DesiredOwnership, live: &LiveOwnership) -> DomainDiff<Oper
                 {
                     out.push(
                         Change::new(
-                            object_address(database, &object.keyword, &object.display),
+                            object_address(database, object.keyword, &object.display),
                             Action::Update,
                         )
                         .attribute(AttributeChange::new(
@@ -67,7 +57,7 @@ pub fn diff(desired: &DesiredOwnership, live: &LiveOwnership) -> DomainDiff<Oper
                         ))
                         .with(Operation {
                             database: database.clone(),
-                            keyword: object.keyword.clone(),
+                            keyword: object.keyword,
                             target: object.target.clone(),
                             owner: owner.clone(),
                         }),

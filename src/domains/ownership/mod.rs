@@ -7,14 +7,14 @@
 //! objects the application's roles own. It reads one statement per managed
 //! database; it never imports the config parser.
 
-pub mod apply;
-pub mod desired;
-pub mod diff;
+pub(crate) mod apply;
+pub(crate) mod desired;
+pub(crate) mod diff;
 pub(crate) mod domain;
-pub mod live;
-pub mod observe;
+pub(crate) mod live;
+pub(crate) mod observe;
 
-pub use diff::Operation;
+pub(crate) use diff::Operation;
 
 use crate::contract::DomainId;
 

@@ -66,7 +66,7 @@ struct Row {
     rls_tables: Vec<RlsTable>,
 }
 
-pub async fn observe(
+pub(crate) async fn observe(
     admin: &Dsn,
     desired: &DesiredOwnership,
     access: Access,

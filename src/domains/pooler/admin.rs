@@ -16,14 +16,14 @@ use crate::pg::connect::{describe, is_refused, kind_of};
 
 /// A running setting: its value and whether `RELOAD` can change it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Running {
-    pub value: String,
-    pub changeable: bool,
+pub(crate) struct Running {
+    pub(crate) value: String,
+    pub(crate) changeable: bool,
 }
 
 /// A session on the admin console; `Ok(None)` when nothing listens (not
 /// running), or when the console is disabled.
-pub async fn connect(pooler: &DesiredPooler, timeout: Duration) -> Result<Option<Client>> {
+pub(crate) async fn connect(pooler: &DesiredPooler, timeout: Duration) -> Result<Option<Client>> {
     let Some(admin) = &pooler.admin else {
         return Ok(None);
     };
@@ -73,7 +73,7 @@ pub async fn connect(pooler: &DesiredPooler, timeout: Duration) -> Result<Option
     Ok(Some(client))
 }
 
-pub async fn show_config(client: &Client) -> Result<BTreeMap<String, Running>> {
+pub(crate) async fn show_config(client: &Client) -> Result<BTreeMap<String, Running>> {
     let messages = client.simple_query("SHOW CONFIG").await.map_err(|e| {
         Error::new(format!(
             "cannot read pgBouncer's running configuration: {}",
@@ -93,7 +93,7 @@ pub async fn show_config(client: &Client) -> Result<BTreeMap<String, Running>> {
     Ok(out)
 }
 
-pub async fn reload(client: &Client) -> Result<()> {
+pub(crate) async fn reload(client: &Client) -> Result<()> {
     client
         .simple_query("RELOAD")
         .await
@@ -105,7 +105,7 @@ pub async fn reload(client: &Client) -> Result<()> {
 
 /// Whether a running value is what the file says, after pgBouncer's own
 /// normalization (booleans as 0/1, numbers as numbers).
-pub fn same(running: &str, wanted: &str) -> bool {
+pub(crate) fn same(running: &str, wanted: &str) -> bool {
     let norm = |text: &str| -> String {
         let lower = text.trim().to_ascii_lowercase();
         if let Ok(number) = lower.parse::<f64>() {

@@ -13,13 +13,13 @@ use super::desired::{DesiredPooler, Reload};
 use super::diff::auth_content;
 use super::operation::Operation;
 use super::signal;
-use crate::managed_files;
 use crate::error::{Error, Result};
 use crate::events::{Event, EventName, EventSink};
+use crate::managed_files;
 use crate::plan::Planned;
 use crate::util::shell;
 
-pub async fn apply(
+pub(crate) async fn apply(
     pooler: &DesiredPooler,
     changes: &[&Planned<Operation>],
     sent: &BTreeMap<String, String>,
@@ -47,7 +47,7 @@ pub async fn apply(
     Ok(())
 }
 
-pub async fn reload(pooler: &DesiredPooler, timeout: Duration) -> Result<Event> {
+pub(crate) async fn reload(pooler: &DesiredPooler, timeout: Duration) -> Result<Event> {
     let skipped = |why: &str| {
         Event::message(
             EventName::PoolerReloadSkipped,

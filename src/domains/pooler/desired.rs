@@ -13,14 +13,14 @@ use crate::dsn::Dsn;
 /// pgBouncer's `pool_mode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
-pub enum PoolMode {
+pub(crate) enum PoolMode {
     Session,
     Transaction,
     Statement,
 }
 
 impl PoolMode {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             PoolMode::Session => "session",
             PoolMode::Transaction => "transaction",
@@ -31,7 +31,7 @@ impl PoolMode {
 
 /// pgBouncer's `auth_type` for clients.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
-pub enum AuthType {
+pub(crate) enum AuthType {
     #[serde(rename = "scram-sha-256")]
     ScramSha256,
     #[serde(rename = "md5")]
@@ -49,7 +49,7 @@ pub enum AuthType {
 }
 
 impl AuthType {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             AuthType::ScramSha256 => "scram-sha-256",
             AuthType::Md5 => "md5",
@@ -65,7 +65,7 @@ impl AuthType {
 /// Whether pgBouncer's admin console is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
-pub enum AdminConsole {
+pub(crate) enum AdminConsole {
     /// No admin users: the console is off.
     Disabled,
     /// Reachable only from loopback (127.0.0.1, ::1), by `admin_user`.
@@ -74,13 +74,13 @@ pub enum AdminConsole {
 
 /// The admin console's user, when it is on.
 #[derive(Debug, Clone)]
-pub struct AdminUser {
-    pub user: String,
-    pub password: SecretString,
+pub(crate) struct AdminUser {
+    pub(crate) user: String,
+    pub(crate) password: SecretString,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Reload {
+pub(crate) enum Reload {
     /// `RELOAD` on the admin console.
     Admin,
     /// SIGHUP to the pgBouncer process whose pid is in `pidfile`.
@@ -90,36 +90,36 @@ pub enum Reload {
 }
 
 #[derive(Debug, Clone)]
-pub struct DesiredPooler {
-    pub config_path: PathBuf,
-    pub auth_path: PathBuf,
-    pub hba_path: PathBuf,
+pub(crate) struct DesiredPooler {
+    pub(crate) config_path: PathBuf,
+    pub(crate) auth_path: PathBuf,
+    pub(crate) hba_path: PathBuf,
     /// How clients reach the pooler.
-    pub host: String,
-    pub listen_addr: String,
-    pub listen_port: u16,
-    pub pool_mode: PoolMode,
-    pub auth_type: AuthType,
+    pub(crate) host: String,
+    pub(crate) listen_addr: String,
+    pub(crate) listen_port: u16,
+    pub(crate) pool_mode: PoolMode,
+    pub(crate) auth_type: AuthType,
     /// `Some` with `admin_console = "localhost"`.
-    pub admin: Option<AdminUser>,
-    pub backend_host: String,
-    pub backend_port: u16,
-    pub databases: Vec<String>,
-    pub owner: Option<(u32, u32, String)>,
-    pub mode: u32,
-    pub reload: Reload,
+    pub(crate) admin: Option<AdminUser>,
+    pub(crate) backend_host: String,
+    pub(crate) backend_port: u16,
+    pub(crate) databases: Vec<String>,
+    pub(crate) owner: Option<(u32, u32, String)>,
+    pub(crate) mode: u32,
+    pub(crate) reload: Reload,
     /// `[pooler.settings]`, values as written.
-    pub settings: BTreeMap<String, String>,
+    pub(crate) settings: BTreeMap<String, String>,
     /// Managed login roles with a password: the auth file lists them.
-    pub users: Vec<String>,
+    pub(crate) users: Vec<String>,
     /// Application roles (a DSN and a password), each logged in through the
     /// pooler to check it accepts the password PostgreSQL holds.
-    pub logins: BTreeMap<String, Dsn>,
+    pub(crate) logins: BTreeMap<String, Dsn>,
 }
 
 impl DesiredPooler {
     /// Every `[pgbouncer]` setting dbops renders, as pgBouncer will report it.
-    pub fn effective_settings(&self) -> BTreeMap<String, String> {
+    pub(crate) fn effective_settings(&self) -> BTreeMap<String, String> {
         let mut settings = self.settings.clone();
         settings.insert("listen_addr".into(), self.listen_addr.clone());
         settings.insert("listen_port".into(), self.listen_port.to_string());
@@ -138,7 +138,7 @@ impl DesiredPooler {
         settings
     }
 
-    pub fn pidfile(&self) -> Option<&str> {
+    pub(crate) fn pidfile(&self) -> Option<&str> {
         self.settings
             .get("pidfile")
             .map(String::as_str)

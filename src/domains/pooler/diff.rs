@@ -5,27 +5,27 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use secrecy::ExposeSecret;
 use super::admin::same;
-use super::live::LivePooler;
 use super::desired::DesiredPooler;
 use super::known::RESTART_ONLY;
+use super::live::LivePooler;
 use super::operation::{AuthEntry, Operation};
 use super::render::{self, HBA_REDACTION, INI_REDACTION};
 use super::SERVICE;
-use crate::managed_files::grammar::FieldError;
-use crate::managed_files::{self, DesiredFile, LiveFile, Redaction, Write};
 use crate::error::{Error, Errors};
+use crate::managed_files::grammar::FieldError;
+use crate::managed_files::{self, DesiredFile, LiveFile, Redaction};
 use crate::pg::connect::Login;
 use crate::pg::scram::{new_verifier, Verifier};
 use crate::plan::{Action, Address, AttributeChange, Change, DomainDiff, Pending, Value};
+use secrecy::ExposeSecret;
 
-pub fn file_address(path: &Path) -> Address {
+pub(crate) fn file_address(path: &Path) -> Address {
     super::ID.address().word("file").file(path)
 }
 
 /// Every file of the pooler, by path.
-pub fn paths(pooler: &DesiredPooler) -> Vec<&Path> {
+pub(crate) fn paths(pooler: &DesiredPooler) -> Vec<&Path> {
     let mut paths = vec![pooler.config_path.as_path(), pooler.auth_path.as_path()];
     if pooler.admin.is_some() {
         paths.push(pooler.hba_path.as_path());
@@ -92,7 +92,7 @@ fn auth_entries(
 
 /// The auth file's content; entries set by this apply come from `sent`, or
 /// show as a placeholder in plans.
-pub fn auth_content(
+pub(crate) fn auth_content(
     entries: &BTreeMap<String, AuthEntry>,
     sent: Option<&BTreeMap<String, String>>,
 ) -> Result<String, Error> {
@@ -138,7 +138,7 @@ fn ini_settings(content: &str) -> BTreeMap<String, String> {
 
 /// `stored`: each user's SCRAM verifier as PostgreSQL holds it now.
 /// `rotating`: users whose verifier this apply sets (new role or new password).
-pub fn diff(
+pub(crate) fn diff(
     pooler: &DesiredPooler,
     live: &LivePooler,
     stored: &BTreeMap<String, String>,
@@ -266,11 +266,9 @@ pub fn diff(
             }
         }
         if !stale.is_empty() && !files_change {
-            let mut change = Change::new(
-                super::ID.address().word("running_config"),
-                Action::Update,
-            )
-            .reason("pgbouncer.ini says otherwise but was not reloaded");
+            let mut change =
+                Change::new(super::ID.address().word("running_config"), Action::Update)
+                    .reason("pgbouncer.ini says otherwise but was not reloaded");
             change.attributes = stale;
             out.push(change.with(Operation::Reload));
         }
@@ -343,12 +341,4 @@ fn logins(
         ));
     }
     out.push(change.with(operation));
-}
-
-/// A file write, for the registry's list of what a pooler change writes.
-pub fn writes(operation: &Operation) -> Option<&Write> {
-    match operation {
-        Operation::Write(write) => Some(write),
-        Operation::WriteAuthFile { .. } | Operation::Reload => None,
-    }
 }

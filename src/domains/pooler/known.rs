@@ -2,7 +2,7 @@
 //! for a clear error on a typo, and which ones `RELOAD` ignores (shown as
 //! `changeable = no` in `SHOW CONFIG`), which need a restart.
 
-pub const SETTINGS: &[&str] = &[
+pub(crate) const SETTINGS: &[&str] = &[
     "admin_users",
     "application_name_add_host",
     "auth_dbname",
@@ -96,7 +96,7 @@ pub const SETTINGS: &[&str] = &[
 ];
 
 /// Settings `RELOAD` does not apply (pgBouncer 1.18's `changeable = no`).
-pub const RESTART_ONLY: &[&str] = &[
+pub(crate) const RESTART_ONLY: &[&str] = &[
     "listen_addr",
     "listen_port",
     "unix_socket_dir",
@@ -127,7 +127,7 @@ pub const RESTART_ONLY: &[&str] = &[
 ];
 
 /// Settings dbops writes from `[pooler]` keys; `[pooler.settings]` may not set them.
-pub const OWNED: &[&str] = &[
+pub(crate) const OWNED: &[&str] = &[
     "listen_addr",
     "listen_port",
     "pool_mode",
@@ -139,4 +139,4 @@ pub const OWNED: &[&str] = &[
 /// Settings whose values are never secret, so a plan may show them: every
 /// known setting (pgBouncer keeps secrets in the auth file and in
 /// `[databases]` connection strings, not in settings).
-pub const PUBLIC: &[&str] = SETTINGS;
+pub(crate) const PUBLIC: &[&str] = SETTINGS;

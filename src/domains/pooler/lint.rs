@@ -5,14 +5,14 @@
 
 use std::net::IpAddr;
 
-pub fn is_loopback(address: &str) -> bool {
+pub(crate) fn is_loopback(address: &str) -> bool {
     address
         .split(',')
         .map(str::trim)
         .all(|a| a == "localhost" || a.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback()))
 }
 
-pub fn is_wildcard(address: &str) -> bool {
+pub(crate) fn is_wildcard(address: &str) -> bool {
     matches!(address.trim(), "*" | "0.0.0.0" | "::")
 }
 

@@ -12,18 +12,17 @@ use crate::pg::connect::Login;
 /// The pooler's live state: its files and, when its admin console answered,
 /// its running configuration.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct LivePooler {
-    pub files: BTreeMap<String, LiveFile>,
-    pub running: Option<BTreeMap<String, Running>>,
+pub(crate) struct LivePooler {
+    pub(crate) files: BTreeMap<String, LiveFile>,
+    pub(crate) running: Option<BTreeMap<String, Running>>,
     /// Each DSN role's login through the pooler with its desired password.
-    pub logins: BTreeMap<String, Login>,
+    pub(crate) logins: BTreeMap<String, Login>,
     /// Where the pooler was reached for those logins (`host:port`).
-    pub reached_at: String,
+    pub(crate) reached_at: String,
 }
 
 impl LivePooler {
-    pub fn file(&self, path: &Path) -> Option<&LiveFile> {
+    pub(crate) fn file(&self, path: &Path) -> Option<&LiveFile> {
         self.files.get(&path.display().to_string())
     }
 }
-

@@ -4,22 +4,22 @@
 //! desired and live state, observe (files and `SHOW CONFIG`), pure diff,
 //! operations and apply, and the pgBouncer service.
 
-pub mod admin;
-pub mod apply;
-pub mod desired;
-pub mod diff;
+pub(crate) mod admin;
+pub(crate) mod apply;
+pub(crate) mod desired;
+pub(crate) mod diff;
 pub(crate) mod domain;
-pub mod known;
-pub mod lint;
-pub mod live;
-pub mod observe;
-pub mod operation;
-pub mod raw;
-pub mod render;
-pub mod resolve;
-pub mod signal;
+pub(crate) mod known;
+pub(crate) mod lint;
+pub(crate) mod live;
+pub(crate) mod observe;
+pub(crate) mod operation;
+pub(crate) mod raw;
+pub(crate) mod render;
+pub(crate) mod resolve;
+pub(crate) mod signal;
 
-pub use operation::Operation;
+pub(crate) use operation::Operation;
 
 use crate::contract::DomainId;
 
@@ -29,7 +29,7 @@ pub(crate) const ID: DomainId = DomainId::new("pooler", "pooler");
 use crate::plan::Service;
 
 /// pgBouncer: dbops reloads it but never restarts it.
-pub const SERVICE: Service = Service {
+pub(crate) const SERVICE: Service = Service {
     id: "pgbouncer",
     name: "pgBouncer",
     restartable_by_dbops: false,

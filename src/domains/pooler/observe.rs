@@ -14,7 +14,7 @@ use crate::error::Result;
 use crate::managed_files;
 use crate::pg::connect::try_login;
 
-pub async fn observe(pooler: &DesiredPooler, timeout: Duration) -> Result<LivePooler> {
+pub(crate) async fn observe(pooler: &DesiredPooler, timeout: Duration) -> Result<LivePooler> {
     let mut live = LivePooler::default();
     for path in paths(pooler) {
         live.files
@@ -25,7 +25,8 @@ pub async fn observe(pooler: &DesiredPooler, timeout: Duration) -> Result<LivePo
     }
     live.reached_at = format!("{}:{}", pooler.host, pooler.listen_port);
     for (name, dsn) in &pooler.logins {
-        live.logins.insert(name.clone(), try_login(dsn, timeout).await);
+        live.logins
+            .insert(name.clone(), try_login(dsn, timeout).await);
     }
     Ok(live)
 }

@@ -9,13 +9,13 @@ use crate::managed_files::{DesiredFile, Write};
 
 /// One auth-file entry: a verifier known at plan time, or one this apply sets.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AuthEntry {
+pub(crate) enum AuthEntry {
     Verifier(String),
     SetByThisApply,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Operation {
+pub(crate) enum Operation {
     /// Write a file whose content the plan fixed.
     Write(Write),
     /// Write the auth file, its pending entries filled in at apply time.

@@ -11,7 +11,7 @@ use crate::managed_files::Redaction;
 
 /// pgbouncer.ini: settings dbops knows are shown; `[databases]` lines only
 /// when their connection string holds no secret.
-pub const INI_REDACTION: Redaction = Redaction::Ini {
+pub(crate) const INI_REDACTION: Redaction = Redaction::Ini {
     public: known::PUBLIC,
     secret: &[],
     connstring_section: Some("databases"),
@@ -31,7 +31,7 @@ pub const INI_REDACTION: Redaction = Redaction::Ini {
 };
 
 /// The HBA file dbops renders holds no secret.
-pub const HBA_REDACTION: Redaction = Redaction::Nothing;
+pub(crate) const HBA_REDACTION: Redaction = Redaction::Nothing;
 
 /// The key of `dbops.toml` each `[pgbouncer]` setting comes from, for errors.
 fn source_of(key: &str) -> Vec<String> {
@@ -56,7 +56,7 @@ fn connstring_value(value: &str) -> String {
 }
 
 /// `pgbouncer.ini`, every value checked against pgBouncer's ini grammar.
-pub fn ini(pooler: &DesiredPooler) -> Result<Rendered, Vec<FieldError>> {
+pub(crate) fn ini(pooler: &DesiredPooler) -> Result<Rendered, Vec<FieldError>> {
     let mut w = Writer::new("pgbouncer.ini");
     w.raw(&format!(";; {HEADER}"));
     w.raw("");
@@ -84,7 +84,7 @@ pub fn ini(pooler: &DesiredPooler) -> Result<Rendered, Vec<FieldError>> {
 }
 
 /// The HBA file: the admin console from loopback only, SCRAM for the rest.
-pub fn hba(pooler: &DesiredPooler) -> Option<Result<Rendered, Vec<FieldError>>> {
+pub(crate) fn hba(pooler: &DesiredPooler) -> Option<Result<Rendered, Vec<FieldError>>> {
     let admin = pooler.admin.as_ref()?;
     let method = pooler.auth_type.as_str();
     let mut w = Writer::new("the HBA file");
@@ -105,7 +105,7 @@ pub fn hba(pooler: &DesiredPooler) -> Option<Result<Rendered, Vec<FieldError>>> 
 
 /// `"user" "verifier"` lines, sorted by user; `sources` names where each user
 /// comes from in `dbops.toml`.
-pub fn auth_file(entries: &[(String, String)]) -> Result<Rendered, Vec<FieldError>> {
+pub(crate) fn auth_file(entries: &[(String, String)]) -> Result<Rendered, Vec<FieldError>> {
     let mut entries = entries.to_vec();
     entries.sort();
     let mut w = Writer::new("the auth file");
@@ -120,7 +120,7 @@ pub fn auth_file(entries: &[(String, String)]) -> Result<Rendered, Vec<FieldErro
 }
 
 /// Parses an auth file back into (user, secret) pairs.
-pub fn parse_auth_file(text: &str) -> Vec<(String, String)> {
+pub(crate) fn parse_auth_file(text: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for line in text.lines() {
         let mut fields = Vec::new();

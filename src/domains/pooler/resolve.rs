@@ -12,13 +12,13 @@ use super::known;
 use super::lint::{is_loopback, is_wildcard};
 use super::raw::{RawPooler, RawReload, ReloadBy};
 use super::render;
-use crate::diagnostics::Resolver;
 use crate::contract::facts::{AdminConnection, DeclaredRoles};
+use crate::diagnostics::Resolver;
 use crate::error::Result;
 use crate::util::owner::resolve_owner;
 use crate::util::suggest::did_you_mean;
 
-pub fn resolve(
+pub(crate) fn resolve(
     raw: &RawPooler,
     admin_connection: &AdminConnection,
     roles: &DeclaredRoles,

@@ -11,7 +11,7 @@ use crate::util::files::{read_managed, Found};
 
 /// The pid of the running pgBouncer named in `pidfile`; `None` when the file
 /// is missing, empty, or names no live process (pgBouncer is not running).
-pub fn verified_pgbouncer(pidfile: &Path) -> Result<Option<i32>> {
+pub(crate) fn verified_pgbouncer(pidfile: &Path) -> Result<Option<i32>> {
     let refuse = |why: String| {
         Error::new(format!(
             "refusing to signal the process in `{}`: {why}",
@@ -61,7 +61,7 @@ pub fn verified_pgbouncer(pidfile: &Path) -> Result<Option<i32>> {
 }
 
 /// Sends SIGHUP to a verified pgBouncer.
-pub fn hangup(pid: i32, pidfile: &str) -> Result<()> {
+pub(crate) fn hangup(pid: i32, pidfile: &str) -> Result<()> {
     // SAFETY: kill(2) with a pid and a signal number has no memory effects.
     let result = unsafe { libc::kill(pid, libc::SIGHUP) };
     if result == 0 {

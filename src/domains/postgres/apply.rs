@@ -55,7 +55,7 @@ async fn verifiers(changes: &[&Planned<Operation>]) -> Result<BTreeMap<usize, St
 /// Applies the PostgreSQL changes, emitting each event once it is durable
 /// (database creations at once, the rest at commit). Returns the SCRAM
 /// verifier sent for each role whose password was set.
-pub async fn apply(
+pub(crate) async fn apply(
     client: &mut Client,
     changes: &[&Planned<Operation>],
     sink: &dyn EventSink,
@@ -70,7 +70,10 @@ pub async fn apply(
                 .batch_execute(&sql)
                 .await
                 .map_err(|e| failed(planned, &e, "nothing after it was applied"))?;
-            sink.emit(Event::new(EventName::DatabaseCreated, &planned.change.address));
+            sink.emit(Event::new(
+                EventName::DatabaseCreated,
+                &planned.change.address,
+            ));
         }
     }
 
@@ -87,9 +90,10 @@ pub async fn apply(
         }
         let (sql, event) = match operation {
             Operation::CreateDatabase { .. } => continue,
-            Operation::CreateRole { name, options, .. } => {
-                (role_sql("CREATE", name, options, verifier), EventName::RoleCreated)
-            }
+            Operation::CreateRole { name, options, .. } => (
+                role_sql("CREATE", name, options, verifier),
+                EventName::RoleCreated,
+            ),
             Operation::AlterRole {
                 name,
                 options,
@@ -104,7 +108,9 @@ pub async fn apply(
             }
             Operation::GrantMembership { .. } => (plain(operation), EventName::MembershipGranted),
             Operation::RevokeMembership { .. } => (plain(operation), EventName::MembershipRevoked),
-            Operation::SetDatabaseOwner { .. } => (plain(operation), EventName::DatabaseOwnerChanged),
+            Operation::SetDatabaseOwner { .. } => {
+                (plain(operation), EventName::DatabaseOwnerChanged)
+            }
             Operation::GrantConnect { .. } => (plain(operation), EventName::GrantConnectGranted),
         };
         statements.push((planned, sql, event));

@@ -12,17 +12,17 @@ use crate::dsn::Dsn;
 /// The attributes that fully describe a role, each at PostgreSQL's default
 /// unless the file says otherwise.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RoleAttributes {
-    pub login: bool,
-    pub superuser: bool,
-    pub createdb: bool,
-    pub createrole: bool,
-    pub inherit: bool,
-    pub replication: bool,
-    pub bypass_rls: bool,
-    pub connection_limit: i32,
+pub(crate) struct RoleAttributes {
+    pub(crate) login: bool,
+    pub(crate) superuser: bool,
+    pub(crate) createdb: bool,
+    pub(crate) createrole: bool,
+    pub(crate) inherit: bool,
+    pub(crate) replication: bool,
+    pub(crate) bypass_rls: bool,
+    pub(crate) connection_limit: i32,
     /// `YYYY-MM-DDTHH:MM:SSZ` in UTC; `None` means no expiry (`infinity`).
-    pub valid_until: Option<String>,
+    pub(crate) valid_until: Option<String>,
 }
 
 impl Default for RoleAttributes {
@@ -42,32 +42,32 @@ impl Default for RoleAttributes {
 }
 
 #[derive(Debug, Clone)]
-pub struct DesiredRole {
-    pub name: String,
-    pub attributes: RoleAttributes,
+pub(crate) struct DesiredRole {
+    pub(crate) name: String,
+    pub(crate) attributes: RoleAttributes,
     /// `None`: the password is not managed (a group role, or peer/cert login).
-    pub password: Option<SecretString>,
+    pub(crate) password: Option<SecretString>,
     /// The DSN that defines this role, if any; its host, port and database are
     /// used for the login-attempt fallback.
-    pub dsn: Option<Dsn>,
+    pub(crate) dsn: Option<Dsn>,
     /// Where the DSN comes from (`$DATABASE_URL`), for messages.
-    pub dsn_source: Option<String>,
-    pub member_of: BTreeSet<String>,
+    pub(crate) dsn_source: Option<String>,
+    pub(crate) member_of: BTreeSet<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DesiredDatabase {
-    pub name: String,
+pub(crate) struct DesiredDatabase {
+    pub(crate) name: String,
     /// `None`: the owner is not managed.
-    pub owner: Option<String>,
+    pub(crate) owner: Option<String>,
     /// Roles that must hold CONNECT (every DSN role on its DSN's database).
-    pub connect: BTreeSet<String>,
+    pub(crate) connect: BTreeSet<String>,
     /// Roles whose objects in the database move to `owner`.
-    pub reassign_owned_from: BTreeSet<String>,
+    pub(crate) reassign_owned_from: BTreeSet<String>,
 }
 
 impl DesiredDatabase {
-    pub fn named(name: &str) -> Self {
+    pub(crate) fn named(name: &str) -> Self {
         Self {
             name: name.to_string(),
             ..Self::default()
@@ -76,19 +76,19 @@ impl DesiredDatabase {
 }
 
 #[derive(Debug, Clone)]
-pub struct DesiredPostgres {
+pub(crate) struct DesiredPostgres {
     /// The admin connection: used to observe and apply, never managed.
-    pub admin: Dsn,
+    pub(crate) admin: Dsn,
     /// Where the admin DSN comes from (`$DATABASE_ROOT_URL`), for messages.
-    pub admin_source: String,
-    pub roles: BTreeMap<String, DesiredRole>,
-    pub databases: BTreeMap<String, DesiredDatabase>,
+    pub(crate) admin_source: String,
+    pub(crate) roles: BTreeMap<String, DesiredRole>,
+    pub(crate) databases: BTreeMap<String, DesiredDatabase>,
 }
 
 impl DesiredPostgres {
     /// Every role name the live state must be read for: managed roles, the
     /// groups they join, database owners and CONNECT grantees.
-    pub fn referenced_roles(&self) -> BTreeSet<String> {
+    pub(crate) fn referenced_roles(&self) -> BTreeSet<String> {
         let mut names: BTreeSet<String> = self.roles.keys().cloned().collect();
         for role in self.roles.values() {
             names.extend(role.member_of.iter().cloned());

@@ -14,20 +14,23 @@ use super::operation::{Operation, RoleOption};
 use super::verify::Verified;
 use crate::error::{Error, Errors};
 use crate::pg::scram::Verifier;
-use crate::plan::{Action, Address, AttributeChange, Change, DomainDiff, Finding, FindingClass, Planned, Value};
+use crate::plan::{
+    Action, Address, AttributeChange, Change, DomainDiff, Finding, FindingClass, Planned, Value,
+};
 
-pub fn role_address(name: &str) -> Address {
+pub(crate) fn role_address(name: &str) -> Address {
     super::ID.address().word("role").name(name)
 }
 
-pub fn database_address(name: &str) -> Address {
+pub(crate) fn database_address(name: &str) -> Address {
     super::ID.address().word("database").name(name)
 }
 
 /// A role's privileges on a database: `postgres.grant.ROLE.DATABASE.database`,
 /// the address the grants domain also gives a database-level scope.
-pub fn database_grant_address(role: &str, database: &str) -> Address {
-    super::ID.address()
+pub(crate) fn database_grant_address(role: &str, database: &str) -> Address {
+    super::ID
+        .address()
         .word("grant")
         .name(role)
         .name(database)
@@ -35,7 +38,8 @@ pub fn database_grant_address(role: &str, database: &str) -> Address {
 }
 
 fn membership_address(member: &str, group: &str) -> Address {
-    super::ID.address()
+    super::ID
+        .address()
         .word("membership")
         .name(member)
         .name(group)
@@ -45,7 +49,7 @@ fn membership_address(member: &str, group: &str) -> Address {
 /// whose stored verifier is the desired password (checked while observing,
 /// on every core); `governed`: `(role, database)` pairs whose CONNECT a
 /// declared database-level grant manages instead.
-pub fn diff(
+pub(crate) fn diff(
     desired: &DesiredPostgres,
     live: &LivePostgres,
     governed: &BTreeSet<(String, String)>,

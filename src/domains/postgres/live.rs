@@ -17,7 +17,7 @@ fn digest<S: Serializer>(verifier: &str, serializer: S) -> Result<S::Ok, S::Erro
 /// What the server holds as a role's password, as far as dbops can tell.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum StoredPassword {
+pub(crate) enum StoredPassword {
     /// No password is set.
     None,
     /// A SCRAM-SHA-256 verifier (read from `pg_authid`); serialized only as
@@ -34,38 +34,38 @@ pub enum StoredPassword {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct LiveRole {
-    pub name: String,
+pub(crate) struct LiveRole {
+    pub(crate) name: String,
     /// The bootstrap superuser `initdb` created (OID 10): never demoted or locked.
-    pub bootstrap: bool,
-    pub attributes: RoleAttributes,
-    pub password: StoredPassword,
+    pub(crate) bootstrap: bool,
+    pub(crate) attributes: RoleAttributes,
+    pub(crate) password: StoredPassword,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct LiveDatabase {
-    pub name: String,
-    pub owner: String,
+pub(crate) struct LiveDatabase {
+    pub(crate) name: String,
+    pub(crate) owner: String,
     /// Roles (not PUBLIC) holding CONNECT, explicitly or as owner by default.
-    pub connect: BTreeSet<String>,
+    pub(crate) connect: BTreeSet<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct LivePostgres {
-    pub current_user: String,
-    pub superuser: bool,
-    pub server_version_num: i32,
+pub(crate) struct LivePostgres {
+    pub(crate) current_user: String,
+    pub(crate) superuser: bool,
+    pub(crate) server_version_num: i32,
     /// Every role that is a superuser and may log in, managed or not.
-    pub login_superusers: BTreeSet<String>,
-    pub roles: BTreeMap<String, LiveRole>,
+    pub(crate) login_superusers: BTreeSet<String>,
+    pub(crate) roles: BTreeMap<String, LiveRole>,
     /// `(member, group)` pairs for every observed member.
-    pub memberships: BTreeSet<(String, String)>,
-    pub databases: BTreeMap<String, LiveDatabase>,
+    pub(crate) memberships: BTreeSet<(String, String)>,
+    pub(crate) databases: BTreeMap<String, LiveDatabase>,
     /// Statements sent to read this state; for the round-trip budget.
     #[serde(skip)]
-    pub statements: usize,
+    pub(crate) statements: usize,
     /// The roles whose stored verifier holds the desired password: checked
     /// while observing, on every core, so the diff stays pure.
     #[serde(skip)]
-    pub verified: Verified,
+    pub(crate) verified: Verified,
 }

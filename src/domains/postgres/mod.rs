@@ -3,18 +3,18 @@
 //! read (`observe`, one round trip), the pure `diff`, its operations and
 //! `apply`. It never imports the config parser.
 
-pub mod apply;
-pub mod desired;
+pub(crate) mod apply;
+pub(crate) mod desired;
+pub(crate) mod diff;
 pub(crate) mod domain;
-pub mod diff;
-pub mod live;
-pub mod observe;
-pub mod operation;
-pub mod raw;
-pub mod resolve;
-pub mod verify;
+pub(crate) mod live;
+pub(crate) mod observe;
+pub(crate) mod operation;
+pub(crate) mod raw;
+pub(crate) mod resolve;
+pub(crate) mod verify;
 
-pub use operation::Operation;
+pub(crate) use operation::Operation;
 
 use crate::contract::DomainId;
 

@@ -43,13 +43,13 @@ SELECT json_build_object(
       'valid_until', CASE WHEN a.rolvaliduntil IS NULL OR a.rolvaliduntil = 'infinity' THEN NULL
                           ELSE to_char(a.rolvaliduntil AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') END,
       'password', __PASSWORD__) ORDER BY a.rolname)
-    FROM __ROLES__ a JOIN unnest($1::text[]) AS wanted(name) ON wanted.name = a.rolname), '[]'),
+    FROM __ROLES__ a __ROLE_FILTER__), '[]'),
   'memberships', coalesce((
     SELECT json_agg(json_build_array(m.rolname, g.rolname))
     FROM pg_auth_members am
     JOIN pg_roles m ON m.oid = am.member
     JOIN pg_roles g ON g.oid = am.roleid
-    JOIN unnest($1::text[]) AS wanted(name) ON wanted.name = m.rolname), '[]'),
+    __MEMBER_FILTER__), '[]'),
   'databases', coalesce((
     SELECT json_agg(json_build_object(
       'name', d.datname,
@@ -57,7 +57,7 @@ SELECT json_build_object(
       'connect', (SELECT coalesce(json_agg(pg_get_userbyid(x.grantee)), '[]')
                   FROM aclexplode(coalesce(d.datacl, acldefault('d', d.datdba))) x
                   WHERE x.privilege_type = 'CONNECT' AND x.grantee <> 0)))
-    FROM pg_database d JOIN unnest($2::text[]) AS wanted(name) ON wanted.name = d.datname), '[]')
+    FROM pg_database d __DATABASE_FILTER__), '[]')
 )::text
 "#;
 
@@ -102,7 +102,7 @@ struct DatabaseRow {
 /// domains refer to, whose existence they need to know), then checks every
 /// desired password against its stored verifier (`known`: verifiers this run
 /// already sent or proved, compared byte for byte).
-pub async fn observe(
+pub(crate) async fn observe(
     client: &Client,
     desired: &DesiredPostgres,
     extra_roles: &BTreeSet<String>,
@@ -114,14 +114,14 @@ pub async fn observe(
     let roles: Vec<String> = roles.into_iter().collect();
     let databases: Vec<String> = desired.databases.keys().cloned().collect();
 
-    let authid = QUERY
+    let authid = named(QUERY)
         .replace("__ROLES__", "pg_authid")
         .replace("__PASSWORD__", "a.rolpassword");
     let mut statements = 1;
     let text = match query(client, &authid, &roles, &databases).await {
         Ok(text) => text,
         Err(e) if e.code() == Some(&SqlState::INSUFFICIENT_PRIVILEGE) => {
-            let fallback = QUERY
+            let fallback = named(QUERY)
                 .replace("__ROLES__", "pg_roles")
                 .replace("__PASSWORD__", "NULL::text");
             statements += 1;
@@ -131,13 +131,26 @@ pub async fn observe(
         }
         Err(e) => return Err(observe_error(&e)),
     };
-    let row: Row = serde_json::from_str(&text).map_err(|e| {
+    let can_read_authid = statements == 1;
+    let mut live = live_state(parse(&text)?, can_read_authid, statements);
+    if !can_read_authid {
+        check_passwords_by_login(&mut live, desired, timeout).await;
+    }
+    live.verified = verify(desired, &live, known).await?;
+    Ok(live)
+}
+
+fn parse(text: &str) -> Result<Row> {
+    serde_json::from_str(text).map_err(|e| {
         Error::internal(format!(
             "unexpected live-state document from the server: {e}"
         ))
-    })?;
+    })
+}
 
-    let can_read_authid = statements == 1;
+/// The live state from the statement's document; passwords as read, or
+/// `Unknown` when `pg_authid` was not readable.
+fn live_state(row: Row, can_read_authid: bool, statements: usize) -> LivePostgres {
     let mut live = LivePostgres {
         current_user: row.current_user,
         superuser: row.superuser,
@@ -187,11 +200,43 @@ pub async fn observe(
             },
         );
     }
-    if !can_read_authid {
-        check_passwords_by_login(&mut live, desired, timeout).await;
-    }
-    live.verified = verify(desired, &live, known).await?;
-    Ok(live)
+    live
+}
+
+/// The statement for the named roles and databases: joined against `unnest`.
+fn named(query: &str) -> String {
+    query
+        .replace(
+            "__ROLE_FILTER__",
+            "JOIN unnest($1::text[]) AS wanted(name) ON wanted.name = a.rolname",
+        )
+        .replace(
+            "__MEMBER_FILTER__",
+            "JOIN unnest($1::text[]) AS wanted(name) ON wanted.name = m.rolname",
+        )
+        .replace(
+            "__DATABASE_FILTER__",
+            "JOIN unnest($2::text[]) AS wanted(name) ON wanted.name = d.datname",
+        )
+}
+
+/// The whole catalog, for `dbops import`: every role but PostgreSQL's
+/// built-in `pg_*` ones, every database that takes connections, and never a
+/// password (read from `pg_roles`, whatever the admin may read).
+pub(crate) async fn observe_catalog(client: &Client) -> Result<LivePostgres> {
+    let sql = QUERY
+        .replace("__ROLE_FILTER__", r"WHERE a.rolname NOT LIKE 'pg\_%'")
+        .replace("__MEMBER_FILTER__", r"WHERE m.rolname NOT LIKE 'pg\_%'")
+        .replace(
+            "__DATABASE_FILTER__",
+            "WHERE NOT d.datistemplate AND d.datallowconn",
+        )
+        .replace("__ROLES__", "pg_roles")
+        .replace("__PASSWORD__", "NULL::text");
+    let text = query(client, &sql, &[], &[])
+        .await
+        .map_err(|e| observe_error(&e))?;
+    Ok(live_state(parse(&text)?, false, 1))
 }
 
 async fn query(

@@ -8,7 +8,7 @@ use crate::pg::quote::{ident, literal};
 
 /// One attribute clause of `CREATE ROLE` / `ALTER ROLE`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RoleOption {
+pub(crate) enum RoleOption {
     Login(bool),
     Superuser(bool),
     CreateDb(bool),
@@ -22,7 +22,7 @@ pub enum RoleOption {
 }
 
 impl RoleOption {
-    pub fn sql(&self) -> String {
+    pub(crate) fn sql(&self) -> String {
         fn flag(on: bool, name: &str) -> String {
             if on {
                 name.to_string()
@@ -50,7 +50,7 @@ impl RoleOption {
 }
 
 #[derive(Debug, Clone)]
-pub enum Operation {
+pub(crate) enum Operation {
     /// `CREATE DATABASE`, outside any transaction; the owner is set afterwards,
     /// inside the role transaction, once the owning role exists.
     CreateDatabase {
@@ -87,7 +87,12 @@ pub enum Operation {
 }
 
 /// `CREATE ROLE` / `ALTER ROLE` text; `verifier` is a SCRAM verifier, never a plaintext.
-pub fn role_sql(verb: &str, name: &str, options: &[RoleOption], verifier: Option<&str>) -> String {
+pub(crate) fn role_sql(
+    verb: &str,
+    name: &str,
+    options: &[RoleOption],
+    verifier: Option<&str>,
+) -> String {
     let mut sql = format!("{verb} ROLE {}", ident(name));
     if !options.is_empty() || verifier.is_some() {
         sql.push_str(" WITH");
@@ -105,7 +110,7 @@ pub fn role_sql(verb: &str, name: &str, options: &[RoleOption], verifier: Option
 
 impl Operation {
     /// The role whose password this operation sets, if it sets one.
-    pub fn sets_password(&self) -> Option<&str> {
+    pub(crate) fn sets_password(&self) -> Option<&str> {
         match self {
             Operation::CreateRole {
                 name,
@@ -122,7 +127,7 @@ impl Operation {
     }
 
     /// SQL for operations that need nothing but their own fields.
-    pub fn plain_sql(&self) -> Option<String> {
+    pub(crate) fn plain_sql(&self) -> Option<String> {
         Some(match self {
             Operation::CreateDatabase { name, .. } => format!("CREATE DATABASE {}", ident(name)),
             Operation::GrantMembership { member, group } => {

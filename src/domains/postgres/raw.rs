@@ -10,52 +10,52 @@ use crate::secret::SecretRef;
 /// `[postgres]`: the admin connection. It is used to observe and apply, and is not itself managed.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RawPostgres {
+pub(crate) struct RawPostgres {
     /// The admin (superuser) DSN, for example `{ env = "DATABASE_ROOT_URL" }`.
-    pub admin: SecretRef,
+    pub(crate) admin: SecretRef,
 }
 
 /// `[roles.NAME]`: one managed role. Every attribute defaults to PostgreSQL's own default.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RawRole {
+pub(crate) struct RawRole {
     /// A DSN whose user is this role: gives its password and database, for example
     /// `{ env = "DATABASE_URL" }`. Exclusive with `password`.
-    pub dsn: Option<SecretRef>,
+    pub(crate) dsn: Option<SecretRef>,
     /// The role's password, when it has no DSN. Exclusive with `dsn`.
-    pub password: Option<SecretRef>,
+    pub(crate) password: Option<SecretRef>,
     /// May log in. Default: true when the role has a password or a DSN, else false.
-    pub login: Option<bool>,
+    pub(crate) login: Option<bool>,
     /// Default: false.
-    pub superuser: Option<bool>,
+    pub(crate) superuser: Option<bool>,
     /// Default: false.
-    pub createdb: Option<bool>,
+    pub(crate) createdb: Option<bool>,
     /// Default: false.
-    pub createrole: Option<bool>,
+    pub(crate) createrole: Option<bool>,
     /// Inherits the privileges of the roles it is a member of. Default: true.
-    pub inherit: Option<bool>,
+    pub(crate) inherit: Option<bool>,
     /// Default: false.
-    pub replication: Option<bool>,
+    pub(crate) replication: Option<bool>,
     /// Bypasses row-level security. Default: false.
-    pub bypass_rls: Option<bool>,
+    pub(crate) bypass_rls: Option<bool>,
     /// Concurrent connections allowed; -1 means no limit. Default: -1.
     #[schemars(range(min = -1))]
-    pub connection_limit: Option<i32>,
+    pub(crate) connection_limit: Option<i32>,
     /// Password expiry as an RFC 3339 timestamp (`2027-01-01T00:00:00Z`), or `infinity`. Default: never.
-    pub valid_until: Option<String>,
+    pub(crate) valid_until: Option<String>,
     /// Roles this role is a member of. Memberships in other managed roles are authoritative.
-    pub member_of: Option<Vec<String>>,
+    pub(crate) member_of: Option<Vec<String>>,
 }
 
 /// `[databases.NAME]`: one managed database.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RawDatabase {
+pub(crate) struct RawDatabase {
     /// The owning role. Default: left as it is (the admin for a database dbops creates).
-    pub owner: Option<String>,
+    pub(crate) owner: Option<String>,
     /// Roles whose objects in this database (tables, views, sequences,
     /// functions, types, schemas) move to `owner`, object by object: for
     /// adopting a database where the application's role owns what migrations
     /// created. Needs `owner`.
-    pub reassign_owned_from: Option<Vec<String>>,
+    pub(crate) reassign_owned_from: Option<Vec<String>>,
 }

@@ -20,7 +20,7 @@ const RESERVED_ROLE_NAMES: &[&str] = &[
     "current_role",
 ];
 
-pub fn resolve(
+pub(crate) fn resolve(
     raw: &RawPostgres,
     roles: &BTreeMap<String, RawRole>,
     databases: &BTreeMap<String, RawDatabase>,
@@ -255,7 +255,7 @@ fn check_membership_cycles(roles: &BTreeMap<String, DesiredRole>, r: &mut Resolv
 }
 
 /// `infinity` -> `None`; a date or RFC 3339 UTC timestamp -> `YYYY-MM-DDTHH:MM:SSZ`.
-pub fn normalize_valid_until(text: &str) -> std::result::Result<Option<String>, String> {
+pub(crate) fn normalize_valid_until(text: &str) -> std::result::Result<Option<String>, String> {
     let text = text.trim();
     if text.eq_ignore_ascii_case("infinity") {
         return Ok(None);

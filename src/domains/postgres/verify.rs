@@ -15,18 +15,18 @@ use crate::pg::scram::verify_all;
 
 /// Roles whose stored verifier is the desired password's, with that verifier.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Verified {
-    pub matches: BTreeMap<String, String>,
+pub(crate) struct Verified {
+    pub(crate) matches: BTreeMap<String, String>,
 }
 
 impl Verified {
     /// Whether `stored` is the verifier of `role`'s desired password.
-    pub fn matches(&self, role: &str, stored: &str) -> bool {
+    pub(crate) fn matches(&self, role: &str, stored: &str) -> bool {
         self.matches.get(role).is_some_and(|v| v == stored)
     }
 }
 
-pub async fn verify(
+pub(crate) async fn verify(
     desired: &DesiredPostgres,
     live: &LivePostgres,
     known: &BTreeMap<String, String>,

@@ -11,7 +11,7 @@ use crate::events::{Event, EventName, EventSink};
 use crate::pg::connect::server_error;
 use crate::plan::Planned;
 
-pub async fn apply(
+pub(crate) async fn apply(
     client: &Client,
     changes: &[&Planned<Operation>],
     sink: &dyn EventSink,

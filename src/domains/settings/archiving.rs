@@ -10,15 +10,19 @@ use crate::pg::setting_value::{duration_ms, parse_bool};
 
 /// A finding about archiving: an error stops validate and plan; a warning is shown.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Lint {
-    pub error: bool,
+pub(crate) struct Lint {
+    pub(crate) error: bool,
     /// The setting the finding is about, for its location.
-    pub setting: &'static str,
-    pub message: String,
+    pub(crate) setting: &'static str,
+    pub(crate) message: String,
 }
 
 /// Checks the effective settings (explicit and derived) against the backup.
-pub fn lint(rpo_text: &str, rpo: Duration, effective: &BTreeMap<String, String>) -> Vec<Lint> {
+pub(crate) fn lint(
+    rpo_text: &str,
+    rpo: Duration,
+    effective: &BTreeMap<String, String>,
+) -> Vec<Lint> {
     let mut lints = Vec::new();
     let archive_mode = effective
         .get("archive_mode")

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 /// Why a setting is desired.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Origin {
+pub(crate) enum Origin {
     /// Written in `[server.settings]`.
     File,
     /// Derived from another section; the name says which (`[backup]`).
@@ -14,24 +14,24 @@ pub enum Origin {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DesiredSetting {
+pub(crate) struct DesiredSetting {
     /// Lowercase, as `pg_settings` names it.
-    pub name: String,
+    pub(crate) name: String,
     /// The value as PostgreSQL is given it.
-    pub value: String,
-    pub origin: Origin,
+    pub(crate) value: String,
+    pub(crate) origin: Origin,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DesiredSettings {
-    pub settings: BTreeMap<String, DesiredSetting>,
+pub(crate) struct DesiredSettings {
+    pub(crate) settings: BTreeMap<String, DesiredSetting>,
     /// Reset postgresql.auto.conf entries the file does not name.
-    pub prune: bool,
-    pub restart_command: Option<String>,
+    pub(crate) prune: bool,
+    pub(crate) restart_command: Option<String>,
 }
 
 impl DesiredSettings {
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.settings.is_empty() && !self.prune
     }
 }

@@ -11,13 +11,14 @@
 use super::desired::{DesiredSettings, Origin};
 use super::live::{LiveSetting, LiveSettings};
 use super::operation::{is_list, normalize_list, Operation};
-use crate::pg::setting_value::{normalize, Normalized};
 use super::SERVICE;
 use crate::error::{Error, Errors};
+use crate::pg::setting_value::Context;
+use crate::pg::setting_value::{normalize, Normalized};
 use crate::plan::{Action, Address, AttributeChange, Change, DomainDiff, Pending, Value};
 use crate::util::suggest::did_you_mean;
 
-pub fn address(name: &str) -> Address {
+pub(crate) fn address(name: &str) -> Address {
     super::ID.address().word("setting").name(name)
 }
 
@@ -31,7 +32,7 @@ fn comparable(live: &LiveSetting, text: &str) -> std::result::Result<Normalized,
     normalize(&live.spec(), text)
 }
 
-pub fn diff(
+pub(crate) fn diff(
     desired: &DesiredSettings,
     live: &LiveSettings,
 ) -> Result<DomainDiff<Operation>, Errors> {
@@ -42,11 +43,12 @@ pub fn diff(
             errors.push(unknown(name, live, wanted.origin));
             continue;
         };
-        if setting.context == "internal" || NOT_IN_AUTO_CONF.contains(&name.as_str()) {
+        let internal = setting.context == Context::Internal;
+        if internal || NOT_IN_AUTO_CONF.contains(&name.as_str()) {
             errors.push(
                 Error::config(format!(
                     "setting `{name}` cannot be changed with `ALTER SYSTEM`{}",
-                    if setting.context == "internal" {
+                    if internal {
                         " (PostgreSQL fixes it when the cluster is created or built)"
                     } else {
                         ""

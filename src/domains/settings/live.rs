@@ -6,35 +6,35 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::pg::setting_value::{Spec, VarType};
+use crate::pg::setting_value::{Context, Spec, VarType};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LiveSetting {
-    pub name: String,
+pub(crate) struct LiveSetting {
+    pub(crate) name: String,
     /// `pg_settings.setting`: the value in force, in the setting's unit.
-    pub setting: String,
+    pub(crate) setting: String,
     /// `current_setting(name)`: the value in force, as people read it (`1min`).
-    pub display: String,
-    pub vartype: String,
-    pub unit: Option<String>,
-    pub enumvals: Vec<String>,
-    pub min_val: Option<String>,
-    pub max_val: Option<String>,
+    pub(crate) display: String,
+    pub(crate) vartype: VarType,
+    pub(crate) unit: Option<String>,
+    pub(crate) enumvals: Vec<String>,
+    pub(crate) min_val: Option<String>,
+    pub(crate) max_val: Option<String>,
     /// `postmaster` settings need a restart; others a reload.
-    pub context: String,
+    pub(crate) context: Context,
     /// Where the value in force came from (`configuration file`, `command line`, ...).
-    pub source: String,
-    pub pending_restart: bool,
+    pub(crate) source: String,
+    pub(crate) pending_restart: bool,
     /// The value a configuration file holds that waits for a restart, if any.
     #[serde(default)]
-    pub pending_value: Option<String>,
+    pub(crate) pending_value: Option<String>,
 }
 
 impl LiveSetting {
-    pub fn spec(&self) -> Spec {
+    pub(crate) fn spec(&self) -> Spec {
         Spec {
             name: self.name.clone(),
-            vartype: VarType::parse(&self.vartype),
+            vartype: self.vartype,
             unit: self.unit.clone(),
             enumvals: self.enumvals.clone(),
             min: self.min_val.as_deref().and_then(|v| v.parse().ok()),
@@ -42,28 +42,28 @@ impl LiveSetting {
         }
     }
 
-    pub fn requires_restart(&self) -> bool {
-        self.context == "postmaster"
+    pub(crate) fn requires_restart(&self) -> bool {
+        self.context == Context::Postmaster
     }
 }
 
 /// One postgresql.auto.conf entry, from `pg_file_settings`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct AutoConfEntry {
-    pub value: String,
+pub(crate) struct AutoConfEntry {
+    pub(crate) value: String,
     /// In force: false until a reload (or, for `postmaster` settings, a restart).
-    pub applied: bool,
+    pub(crate) applied: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct LiveSettings {
+pub(crate) struct LiveSettings {
     /// Settings named in the file or in postgresql.auto.conf.
-    pub settings: BTreeMap<String, LiveSetting>,
+    pub(crate) settings: BTreeMap<String, LiveSetting>,
     /// The last entry postgresql.auto.conf holds for each name (what `ALTER SYSTEM` wrote).
-    pub auto_conf: BTreeMap<String, AutoConfEntry>,
+    pub(crate) auto_conf: BTreeMap<String, AutoConfEntry>,
     /// Every setting name the server knows, for unknown-name suggestions.
     #[serde(skip)]
-    pub known: BTreeSet<String>,
+    pub(crate) known: BTreeSet<String>,
     #[serde(skip)]
-    pub statements: usize,
+    pub(crate) statements: usize,
 }

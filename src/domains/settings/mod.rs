@@ -3,18 +3,18 @@
 //! section, resolution, desired and live state, observe, pure diff, operations
 //! and apply, and the PostgreSQL service whose restart settings wait for.
 
-pub mod apply;
-pub mod archiving;
-pub mod desired;
-pub mod diff;
+pub(crate) mod apply;
+pub(crate) mod archiving;
+pub(crate) mod desired;
+pub(crate) mod diff;
 pub(crate) mod domain;
-pub mod live;
-pub mod observe;
-pub mod operation;
-pub mod raw;
-pub mod resolve;
+pub(crate) mod live;
+pub(crate) mod observe;
+pub(crate) mod operation;
+pub(crate) mod raw;
+pub(crate) mod resolve;
 
-pub use operation::Operation;
+pub(crate) use operation::Operation;
 
 use crate::contract::DomainId;
 
@@ -24,7 +24,7 @@ pub(crate) const ID: DomainId = DomainId::new("settings", "postgres");
 use crate::plan::Service;
 
 /// PostgreSQL itself: `apply --allow-restart` restarts it with `[server] restart_command`.
-pub const SERVICE: Service = Service {
+pub(crate) const SERVICE: Service = Service {
     id: "postgresql",
     name: "PostgreSQL",
     restartable_by_dbops: true,

@@ -43,7 +43,7 @@ struct Row {
     known: Vec<String>,
 }
 
-pub async fn observe(client: &Client, desired: &DesiredSettings) -> Result<LiveSettings> {
+pub(crate) async fn observe(client: &Client, desired: &DesiredSettings) -> Result<LiveSettings> {
     let names: Vec<String> = desired.settings.keys().cloned().collect();
     let row = client
         .query_typed_one(QUERY, &[(&names, Type::TEXT_ARRAY)])

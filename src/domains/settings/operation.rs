@@ -14,12 +14,12 @@ const LIST_SETTINGS: &[&str] = &[
     "unix_socket_directories",
 ];
 
-pub fn is_list(name: &str) -> bool {
+pub(crate) fn is_list(name: &str) -> bool {
     LIST_SETTINGS.contains(&name)
 }
 
 /// A list value in the form `pg_settings` shows it: elements trimmed, joined by `, `.
-pub fn normalize_list(value: &str) -> String {
+pub(crate) fn normalize_list(value: &str) -> String {
     value
         .split(',')
         .map(|item| item.trim().trim_matches('"'))
@@ -29,13 +29,13 @@ pub fn normalize_list(value: &str) -> String {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Operation {
+pub(crate) enum Operation {
     Set { name: String, value: String },
     Reset { name: String },
 }
 
 impl Operation {
-    pub fn sql(&self) -> String {
+    pub(crate) fn sql(&self) -> String {
         match self {
             Operation::Set { name, value } => {
                 let rendered = if is_list(name) {

@@ -10,14 +10,14 @@ use crate::pg::setting_value::SettingValue;
 /// `[server]`: server-wide configuration.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RawServer {
+pub(crate) struct RawServer {
     /// Settings by name, applied with `ALTER SYSTEM SET` and `pg_reload_conf()`.
     #[serde(default)]
-    pub settings: BTreeMap<String, SettingValue>,
+    pub(crate) settings: BTreeMap<String, SettingValue>,
     /// Reset settings in postgresql.auto.conf that `settings` does not name. Default: false.
     #[serde(default)]
-    pub prune: bool,
+    pub(crate) prune: bool,
     /// Shell command that restarts PostgreSQL (e.g. `docker compose restart postgres`),
     /// run by `apply --allow-restart` when a setting waits for a restart.
-    pub restart_command: Option<String>,
+    pub(crate) restart_command: Option<String>,
 }

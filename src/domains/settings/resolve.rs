@@ -6,7 +6,7 @@ use super::desired::{DesiredSetting, DesiredSettings, Origin};
 use super::raw::RawServer;
 use crate::diagnostics::Resolver;
 
-pub fn resolve(raw: Option<&RawServer>, r: &mut Resolver<'_>) -> DesiredSettings {
+pub(crate) fn resolve(raw: Option<&RawServer>, r: &mut Resolver<'_>) -> DesiredSettings {
     let mut desired = DesiredSettings::default();
     let Some(server) = raw else {
         return desired;
@@ -54,7 +54,11 @@ pub fn resolve(raw: Option<&RawServer>, r: &mut Resolver<'_>) -> DesiredSettings
 
 /// Adds settings another section implies (archiving, from `[backup]`); a
 /// setting the file writes itself always wins.
-pub fn derive(desired: &mut DesiredSettings, derived: Vec<(String, String)>, origin: Origin) {
+pub(crate) fn derive(
+    desired: &mut DesiredSettings,
+    derived: Vec<(String, String)>,
+    origin: Origin,
+) {
     for (name, value) in derived {
         desired
             .settings

@@ -114,7 +114,7 @@ fn hmac_step(
 }
 
 /// PBKDF2-HMAC-SHA-256, one output block.
-pub fn single(password: &[u8], salt: &[u8], iterations: u32) -> [u8; 32] {
+pub(crate) fn single(password: &[u8], salt: &[u8], iterations: u32) -> [u8; 32] {
     let key = keyed(password);
     let mut u = first(password, salt);
     let mut result = u;
@@ -129,7 +129,7 @@ pub fn single(password: &[u8], salt: &[u8], iterations: u32) -> [u8; 32] {
 
 /// Two PBKDF2-HMAC-SHA-256 runs at once: interleaved with the SHA extensions,
 /// one after the other without them.
-pub fn pair(a: (&[u8], &[u8], u32), b: (&[u8], &[u8], u32)) -> ([u8; 32], [u8; 32]) {
+pub(crate) fn pair(a: (&[u8], &[u8], u32), b: (&[u8], &[u8], u32)) -> ([u8; 32], [u8; 32]) {
     #[cfg(target_arch = "x86_64")]
     if shani::available() {
         // SAFETY: the CPU has the SHA, SSE2, SSSE3 and SSE4.1 instructions.
@@ -144,7 +144,7 @@ mod shani {
 
     use super::{bytes, first, keyed, message, K};
 
-    pub fn available() -> bool {
+    pub(crate) fn available() -> bool {
         is_x86_feature_detected!("sha")
             && is_x86_feature_detected!("sse2")
             && is_x86_feature_detected!("ssse3")
@@ -263,7 +263,10 @@ mod shani {
     /// Two PBKDF2 chains in lockstep; when one is longer, its last iterations
     /// run paired with a copy of itself.
     #[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
-    pub unsafe fn pair(a: (&[u8], &[u8], u32), b: (&[u8], &[u8], u32)) -> ([u8; 32], [u8; 32]) {
+    pub(crate) unsafe fn pair(
+        a: (&[u8], &[u8], u32),
+        b: (&[u8], &[u8], u32),
+    ) -> ([u8; 32], [u8; 32]) {
         let (ka, kb) = (keyed(a.0), keyed(b.0));
         let keys_a = (pack(&ka.inner), pack(&ka.outer));
         let keys_b = (pack(&kb.inner), pack(&kb.outer));

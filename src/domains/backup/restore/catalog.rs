@@ -11,23 +11,23 @@ use crate::error::{Error, Result};
 
 /// One full backup, as the evidence records it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Backup {
-    pub name: String,
-    pub start: SystemTime,
-    pub stop: SystemTime,
-    pub start_lsn: String,
-    pub stop_lsn: String,
+pub(crate) struct Backup {
+    pub(crate) name: String,
+    pub(crate) start: SystemTime,
+    pub(crate) stop: SystemTime,
+    pub(crate) start_lsn: String,
+    pub(crate) stop_lsn: String,
     /// The restored data directory's size, for the disk-space check.
-    pub size_bytes: u64,
+    pub(crate) size_bytes: u64,
 }
 
 /// What the tool's catalogue says: the full backups, oldest first, and the
 /// newest WAL segment the archive holds (pgBackRest reports it; WAL-G's is
 /// found by listing).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Catalog {
-    pub backups: Vec<Backup>,
-    pub newest_segment: Option<String>,
+pub(crate) struct Catalog {
+    pub(crate) backups: Vec<Backup>,
+    pub(crate) newest_segment: Option<String>,
 }
 
 fn unreadable(tool: &str, why: impl std::fmt::Display) -> Error {
@@ -39,7 +39,7 @@ fn epoch(seconds: u64) -> SystemTime {
 }
 
 /// `pgbackrest info --output=json` for one stanza.
-pub fn from_pgbackrest(text: &str, stanza: &str) -> Result<Catalog> {
+pub(crate) fn from_pgbackrest(text: &str, stanza: &str) -> Result<Catalog> {
     let tool = "pgBackRest";
     let document: Value = serde_json::from_str(text).map_err(|e| unreadable(tool, e))?;
     let entry = document
@@ -92,7 +92,7 @@ fn lsn_text(value: &Value) -> String {
 }
 
 /// `wal-g backup-list --json --detail`.
-pub fn from_walg(text: &str) -> Result<Catalog> {
+pub(crate) fn from_walg(text: &str) -> Result<Catalog> {
     let tool = "WAL-G";
     let document: Value = if text.trim().is_empty() {
         Value::Array(vec![])
@@ -132,7 +132,7 @@ pub fn from_walg(text: &str) -> Result<Catalog> {
 
 /// The backup to restore: `--backup NAME`, else the newest that ended
 /// before the target time (any for `latest` and `immediate`).
-pub fn choose<'a>(
+pub(crate) fn choose<'a>(
     catalog: &'a Catalog,
     target: &Target,
     named: Option<&str>,

@@ -20,21 +20,21 @@ use crate::util::owner::resolve_owner;
 /// secret: credentials are in the 0600 configuration file), their output,
 /// and the server's log.
 #[derive(Debug, Default)]
-pub struct RestoreLog(String);
+pub(crate) struct RestoreLog(String);
 
 impl RestoreLog {
-    pub fn line(&mut self, text: &str) {
+    pub(crate) fn line(&mut self, text: &str) {
         let now = humantime::format_rfc3339_millis(SystemTime::now());
         let _ = writeln!(self.0, "{now} {text}");
     }
 
-    pub fn block(&mut self, title: &str, text: &str) {
+    pub(crate) fn block(&mut self, title: &str, text: &str) {
         if !text.trim().is_empty() {
             let _ = writeln!(self.0, "--- {title}\n{}", text.trim_end());
         }
     }
 
-    pub fn text(&self) -> &str {
+    pub(crate) fn text(&self) -> &str {
         &self.0
     }
 }
@@ -42,12 +42,12 @@ impl RestoreLog {
 /// Who the tool and the server run as: the OS user from `[restore_test]`
 /// when dbops runs as root (PostgreSQL refuses to run as root), else dbops's own.
 #[derive(Debug, Clone)]
-pub struct RunAs {
-    pub user: Option<(String, u32, u32)>,
+pub(crate) struct RunAs {
+    pub(crate) user: Option<(String, u32, u32)>,
 }
 
 impl RunAs {
-    pub fn new(os_user: &str) -> Result<Self> {
+    pub(crate) fn new(os_user: &str) -> Result<Self> {
         // SAFETY: geteuid has no preconditions and cannot fail.
         if unsafe { libc::geteuid() } != 0 {
             return Ok(RunAs { user: None });
@@ -89,7 +89,7 @@ impl RunAs {
     }
 
     /// Makes `path` belong to the user the server runs as.
-    pub fn own(&self, path: &Path) -> Result<()> {
+    pub(crate) fn own(&self, path: &Path) -> Result<()> {
         if let Some((_, uid, gid)) = &self.user {
             std::os::unix::fs::chown(path, Some(*uid), Some(*gid)).map_err(|e| {
                 Error::new(format!(
@@ -105,7 +105,7 @@ impl RunAs {
 /// Runs one command with a deadline; its command line and output go to the
 /// log. Returns stdout on success; a failure names the command and its last
 /// line of stderr.
-pub async fn run(
+pub(crate) async fn run(
     run_as: &RunAs,
     invocation: &Invocation,
     what: &str,
@@ -214,7 +214,7 @@ impl Drop for Running {
 
 /// PostgreSQL's binaries: the configured directory, `pg_config --bindir`, or
 /// the directory of `pg_ctl` on `PATH`.
-pub fn find_bindir(configured: Option<&Path>) -> Result<PathBuf> {
+pub(crate) fn find_bindir(configured: Option<&Path>) -> Result<PathBuf> {
     let complete = |dir: &Path| dir.join("pg_ctl").is_file() && dir.join("postgres").is_file();
     if let Some(dir) = configured {
         return if complete(dir) {
@@ -246,7 +246,7 @@ pub fn find_bindir(configured: Option<&Path>) -> Result<PathBuf> {
 }
 
 /// A port on 127.0.0.1 nobody listens on: the configured one, checked, or a free one.
-pub fn port(configured: Option<u16>) -> Result<u16> {
+pub(crate) fn port(configured: Option<u16>) -> Result<u16> {
     match configured {
         Some(port) => match std::net::TcpListener::bind(("127.0.0.1", port)) {
             Ok(_) => Ok(port),
@@ -263,7 +263,7 @@ pub fn port(configured: Option<u16>) -> Result<u16> {
 }
 
 /// Bytes available to an unprivileged user on the file system of `dir`.
-pub fn free_space(dir: &Path) -> Result<u64> {
+pub(crate) fn free_space(dir: &Path) -> Result<u64> {
     let c = CString::new(dir.as_os_str().as_encoded_bytes())
         .map_err(|_| Error::new("the work directory's path holds a NUL byte"))?;
     // SAFETY: statvfs writes into the zeroed struct we own; the path is NUL-terminated.
@@ -280,12 +280,12 @@ pub fn free_space(dir: &Path) -> Result<u64> {
 
 /// The work directory and the server in it; stopped and deleted on drop
 /// unless kept.
-pub struct Cluster {
-    pub layout: Layout,
-    pub bindir: PathBuf,
-    pub run_as: RunAs,
-    pub port: u16,
-    pub keep: bool,
+pub(crate) struct Cluster {
+    pub(crate) layout: Layout,
+    pub(crate) bindir: PathBuf,
+    pub(crate) run_as: RunAs,
+    pub(crate) port: u16,
+    pub(crate) keep: bool,
     started: bool,
     /// The directory restore-test made (and deletes), when `work_dir` was not ours.
     created: PathBuf,
@@ -293,7 +293,7 @@ pub struct Cluster {
 
 impl Cluster {
     /// Makes a fresh work directory under `parent` (mode 0700, the server's user).
-    pub fn create(
+    pub(crate) fn create(
         parent: &Path,
         bindir: PathBuf,
         run_as: RunAs,
@@ -344,12 +344,12 @@ impl Cluster {
     }
 
     /// Writes a file of the work directory, mode 0600, owned by the server's user.
-    pub fn write(&self, path: &Path, content: &str) -> Result<()> {
+    pub(crate) fn write(&self, path: &Path, content: &str) -> Result<()> {
         self.put(path, content, false)
     }
 
     /// Appends to a file of the restored data directory.
-    pub fn append(&self, path: &Path, content: &str) -> Result<()> {
+    pub(crate) fn append(&self, path: &Path, content: &str) -> Result<()> {
         self.put(path, content, true)
     }
 
@@ -378,7 +378,7 @@ impl Cluster {
     }
 
     /// `postgres --version`.
-    pub fn version_invocation(&self) -> Invocation {
+    pub(crate) fn version_invocation(&self) -> Invocation {
         Invocation {
             program: self.bindir.join("postgres").display().to_string(),
             args: vec!["--version".into()],
@@ -386,7 +386,7 @@ impl Cluster {
     }
 
     /// Starts the server without waiting: recovery runs until promotion.
-    pub async fn start(&mut self, deadline: Instant, log: &mut RestoreLog) -> Result<()> {
+    pub(crate) async fn start(&mut self, deadline: Instant, log: &mut RestoreLog) -> Result<()> {
         let data = self.layout.data().display().to_string();
         let server_log = self.layout.server_log().display().to_string();
         self.write(&self.layout.server_log(), "")?;
@@ -404,12 +404,12 @@ impl Cluster {
     }
 
     /// The server log so far.
-    pub fn server_log(&self) -> String {
+    pub(crate) fn server_log(&self) -> String {
         std::fs::read_to_string(self.layout.server_log()).unwrap_or_default()
     }
 
     /// Connects over the work directory's socket.
-    pub async fn connect(&self, user: &str, database: &str) -> Result<Client> {
+    pub(crate) async fn connect(&self, user: &str, database: &str) -> Result<Client> {
         let mut config = tokio_postgres::Config::new();
         config
             .host_path(self.layout.socket())
@@ -431,7 +431,7 @@ impl Cluster {
     }
 
     /// Waits until the server accepts connections and has left recovery.
-    pub async fn wait_promoted(&self, user: &str, deadline: Instant) -> Result<Client> {
+    pub(crate) async fn wait_promoted(&self, user: &str, deadline: Instant) -> Result<Client> {
         let pid_file = self.layout.data().join("postmaster.pid");
         let mut seen_running = false;
         let started = Instant::now();
@@ -485,7 +485,7 @@ impl Cluster {
     }
 
     /// Where a kept cluster is, for the operator.
-    pub fn kept_note(&self) -> String {
+    pub(crate) fn kept_note(&self) -> String {
         format!(
             "the restored server was left running: `psql -h {} -p {} -d postgres`; stop it with `pg_ctl -D {} stop` and delete `{}`",
             self.layout.socket().display(),

@@ -9,9 +9,9 @@
 //! bucket except the evidence files: the restored server runs with archiving
 //! off, on 127.0.0.1 and a socket in its own work directory.
 
-pub mod catalog;
-pub mod cluster;
+pub(crate) mod catalog;
+pub(crate) mod cluster;
 pub mod evidence;
-pub mod run;
-pub mod target;
-pub mod tool;
+pub(crate) mod run;
+pub(crate) mod target;
+pub(crate) mod tool;

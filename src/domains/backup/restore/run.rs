@@ -17,10 +17,10 @@ use super::target::Target;
 use super::tool;
 use crate::domains::backup::desired::{BackupTool, DesiredBackup, Expectation};
 use crate::domains::backup::listing::Lister;
-use crate::s3::client::{classify, client, failure_error};
-use crate::s3::BucketSpec;
 use crate::error::{Error, Result};
 use crate::events::{Event, EventName, EventSink, Level};
+use crate::s3::client::{classify, client, failure_error};
+use crate::s3::BucketSpec;
 
 /// How long listing backups and reading versions may take, outside the RTO.
 const PREPARE_TIMEOUT: Duration = Duration::from_secs(300);
@@ -29,23 +29,23 @@ const CHECK_TIMEOUT: Duration = Duration::from_secs(300);
 /// Room beyond the backup's size: the WAL replay writes, and file-system slack.
 const DISK_MARGIN: u64 = 256 * 1024 * 1024;
 
-pub struct Request<'a> {
-    pub backup: &'a DesiredBackup,
-    pub bucket: &'a BucketSpec,
+pub(crate) struct Request<'a> {
+    pub(crate) backup: &'a DesiredBackup,
+    pub(crate) bucket: &'a BucketSpec,
     /// The role the checks run as (the admin DSN's user: a superuser there).
-    pub user: &'a str,
-    pub target: Target,
-    pub named: Option<&'a str>,
-    pub keep: bool,
-    pub s3_timeout: Duration,
+    pub(crate) user: &'a str,
+    pub(crate) target: Target,
+    pub(crate) named: Option<&'a str>,
+    pub(crate) keep: bool,
+    pub(crate) s3_timeout: Duration,
 }
 
-pub struct Outcome {
-    pub evidence: Evidence,
+pub(crate) struct Outcome {
+    pub(crate) evidence: Evidence,
     /// Where `evidence.json` and `restore.log` were uploaded.
-    pub prefix: String,
+    pub(crate) prefix: String,
     /// Set when `--keep` left the server running.
-    pub kept: Option<String>,
+    pub(crate) kept: Option<String>,
 }
 
 fn rfc3339(t: SystemTime) -> String {
@@ -56,7 +56,7 @@ fn seconds(d: Duration) -> f64 {
     (d.as_secs_f64() * 1000.0).round() / 1000.0
 }
 
-pub async fn run(request: &Request<'_>, events: &dyn EventSink) -> Result<Outcome> {
+pub(crate) async fn run(request: &Request<'_>, events: &dyn EventSink) -> Result<Outcome> {
     let backup = request.backup;
     let started_at = SystemTime::now();
     let started = Instant::now();
@@ -160,10 +160,15 @@ pub async fn run(request: &Request<'_>, events: &dyn EventSink) -> Result<Outcom
         "checks_failed": failed_checks,
     });
     events.emit(match &evidence.failure {
-        None => Event::message(EventName::RestoreTestCompleted, "restore test passed").details(details),
-        Some(why) => Event::message(EventName::RestoreTestFailed, format!("restore test failed: {why}"))
-            .level(Level::Error)
-            .details(details),
+        None => {
+            Event::message(EventName::RestoreTestCompleted, "restore test passed").details(details)
+        }
+        Some(why) => Event::message(
+            EventName::RestoreTestFailed,
+            format!("restore test failed: {why}"),
+        )
+        .level(Level::Error)
+        .details(details),
     });
     Ok(Outcome {
         evidence,
@@ -481,7 +486,7 @@ fn check_major_version(data: &std::path::Path, postgres_version: &str) -> Result
 }
 
 /// See [`DATA_LOSS_DEFINITION`]. Pure.
-pub fn data_loss_window(
+pub(crate) fn data_loss_window(
     target: &Target,
     recovered_epoch: Option<f64>,
     backup_stop: SystemTime,

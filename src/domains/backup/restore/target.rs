@@ -6,7 +6,7 @@ use std::time::SystemTime;
 use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Target {
+pub(crate) enum Target {
     /// Replay every archived segment (`--type=default`).
     Latest,
     /// Stop as soon as the backup is consistent (`--type=immediate`).
@@ -18,7 +18,7 @@ pub enum Target {
 impl Target {
     /// From `--target-time` and `--target`; refuses a time that cannot be
     /// parsed or lies in the future (as of `now`).
-    pub fn parse(time: Option<&str>, target: Option<&str>, now: SystemTime) -> Result<Self> {
+    pub(crate) fn parse(time: Option<&str>, target: Option<&str>, now: SystemTime) -> Result<Self> {
         match (time, target) {
             (Some(_), Some(_)) => Err(Error::new(
                 "`--target-time` and `--target` cannot be combined",
@@ -50,7 +50,7 @@ impl Target {
     }
 
     /// `latest`, `immediate` or the RFC 3339 time, for events and evidence.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             Target::Latest => "latest".into(),
             Target::Immediate => "immediate".into(),

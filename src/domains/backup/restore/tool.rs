@@ -12,43 +12,43 @@ use crate::domains::backup::desired::BackupTool;
 
 /// Where everything of one restore test lives, inside its work directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Layout {
-    pub work: PathBuf,
+pub(crate) struct Layout {
+    pub(crate) work: PathBuf,
 }
 
 impl Layout {
-    pub fn data(&self) -> PathBuf {
+    pub(crate) fn data(&self) -> PathBuf {
         self.work.join("data")
     }
-    pub fn socket(&self) -> PathBuf {
+    pub(crate) fn socket(&self) -> PathBuf {
         self.work.join("socket")
     }
     /// The tool's configuration as dbops renders it (pgbackrest.conf or the WAL-G env file).
-    pub fn tool_config(&self, tool: BackupTool) -> PathBuf {
+    pub(crate) fn tool_config(&self, tool: BackupTool) -> PathBuf {
         self.work.join(match tool {
             BackupTool::PgBackRest => "pgbackrest.conf",
             BackupTool::WalG => "walg.env",
         })
     }
-    pub fn lock(&self) -> PathBuf {
+    pub(crate) fn lock(&self) -> PathBuf {
         self.work.join("lock")
     }
-    pub fn server_log(&self) -> PathBuf {
+    pub(crate) fn server_log(&self) -> PathBuf {
         self.work.join("postgres.log")
     }
-    pub fn hba(&self) -> PathBuf {
+    pub(crate) fn hba(&self) -> PathBuf {
         self.work.join("pg_hba.conf")
     }
-    pub fn ident(&self) -> PathBuf {
+    pub(crate) fn ident(&self) -> PathBuf {
         self.work.join("pg_ident.conf")
     }
 }
 
 /// A program and its arguments, run without a shell.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Invocation {
-    pub program: String,
-    pub args: Vec<String>,
+pub(crate) struct Invocation {
+    pub(crate) program: String,
+    pub(crate) args: Vec<String>,
 }
 
 impl Invocation {
@@ -65,7 +65,7 @@ impl Invocation {
     }
 
     /// The command line as a shell would read it, for the restore log.
-    pub fn display(&self) -> String {
+    pub(crate) fn display(&self) -> String {
         std::iter::once(self.program.as_str())
             .chain(self.args.iter().map(String::as_str))
             .map(shell_quote)
@@ -75,7 +75,7 @@ impl Invocation {
 }
 
 /// Quotes a word for `sh` when it needs it.
-pub fn shell_quote(word: &str) -> String {
+pub(crate) fn shell_quote(word: &str) -> String {
     let plain = !word.is_empty()
         && word
             .bytes()
@@ -114,7 +114,7 @@ fn pgbackrest(layout: &Layout, stanza: &str) -> Invocation {
 }
 
 /// The tool's version, for the evidence.
-pub fn version(tool: BackupTool) -> Invocation {
+pub(crate) fn version(tool: BackupTool) -> Invocation {
     match tool {
         BackupTool::PgBackRest => Invocation::new("pgbackrest").arg("version"),
         BackupTool::WalG => Invocation::new("wal-g").arg("--version"),
@@ -122,7 +122,7 @@ pub fn version(tool: BackupTool) -> Invocation {
 }
 
 /// The catalogue of backups, as JSON on stdout.
-pub fn list(tool: BackupTool, layout: &Layout, stanza: &str) -> Invocation {
+pub(crate) fn list(tool: BackupTool, layout: &Layout, stanza: &str) -> Invocation {
     match tool {
         BackupTool::PgBackRest => pgbackrest(layout, stanza)
             .arg("--log-level-console=warn")
@@ -136,14 +136,14 @@ pub fn list(tool: BackupTool, layout: &Layout, stanza: &str) -> Invocation {
 }
 
 /// PostgreSQL's timestamp form, which both tools pass to `recovery_target_time`.
-pub fn postgres_time(at: std::time::SystemTime) -> String {
+pub(crate) fn postgres_time(at: std::time::SystemTime) -> String {
     let text = humantime::format_rfc3339_micros(at).to_string();
     format!("{} {}+00", &text[..10], &text[11..26])
 }
 
 /// Fetches `backup` into the data directory. pgBackRest also writes the
 /// recovery settings (and `archive_mode = off`); WAL-G's are [`recovery`].
-pub fn fetch(
+pub(crate) fn fetch(
     tool: BackupTool,
     layout: &Layout,
     stanza: &str,
@@ -177,7 +177,11 @@ pub fn fetch(
 }
 
 /// Recovery settings dbops writes itself (WAL-G; pgBackRest writes its own).
-pub fn recovery(tool: BackupTool, layout: &Layout, target: &Target) -> Vec<(String, String)> {
+pub(crate) fn recovery(
+    tool: BackupTool,
+    layout: &Layout,
+    target: &Target,
+) -> Vec<(String, String)> {
     match tool {
         BackupTool::PgBackRest => Vec::new(),
         BackupTool::WalG => {
@@ -206,7 +210,7 @@ pub fn recovery(tool: BackupTool, layout: &Layout, target: &Target) -> Vec<(Stri
 /// What makes the restored server a throwaway: its own port and socket,
 /// loopback only, trust on its own socket only, and no archiving, so it never
 /// pushes WAL or a timeline into the production repository.
-pub fn throwaway(layout: &Layout, port: u16) -> Vec<(String, String)> {
+pub(crate) fn throwaway(layout: &Layout, port: u16) -> Vec<(String, String)> {
     [
         ("port", port.to_string()),
         ("listen_addresses", "127.0.0.1".into()),
@@ -226,11 +230,11 @@ pub fn throwaway(layout: &Layout, port: u16) -> Vec<(String, String)> {
 
 /// The restored server's pg_hba.conf: its socket only (a 0700 directory of
 /// the server's OS user), no TCP login at all.
-pub const HBA: &str =
+pub(crate) const HBA: &str =
     "# dbops restore-test: the owner of the socket directory only\nlocal all all trust\n";
 
 /// Lines appended to `postgresql.auto.conf` (the last setting wins).
-pub fn auto_conf(settings: &[(String, String)]) -> String {
+pub(crate) fn auto_conf(settings: &[(String, String)]) -> String {
     let mut text = String::from("# dbops restore-test: a throwaway server\n");
     for (name, value) in settings {
         text.push_str(&format!("{name} = '{}'\n", value.replace('\'', "''")));
