@@ -8,7 +8,7 @@
 //! docs/performance.md.
 
 #[path = "../tests/support/mod.rs"]
-#[allow(dead_code)]
+#[expect(dead_code, reason = "a bench uses part of the test support")]
 mod support;
 
 use std::time::{Duration, Instant};

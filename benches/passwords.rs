@@ -14,7 +14,7 @@
 //! (e.g. `10,100`) narrows the sizes. Figures go in docs/performance.md.
 
 #[path = "../tests/support/mod.rs"]
-#[allow(dead_code)]
+#[expect(dead_code, reason = "a bench uses part of the test support")]
 mod support;
 
 use std::process::Command;
@@ -47,7 +47,10 @@ fn run(mut command: Command, expect: i32) -> (Duration, i64) {
     let log = std::env::temp_dir().join(format!("dbops-bench-stderr-{}", std::process::id()));
     let started = Instant::now();
     // Reaped by wait4 below, which also reports its peak RSS.
-    #[allow(clippy::zombie_processes)]
+    #[expect(
+        clippy::zombie_processes,
+        reason = "reaped by wait4 below, which also reports its peak RSS"
+    )]
     let child = command
         .stdout(std::process::Stdio::null())
         .stderr(std::fs::File::create(&log).unwrap())

@@ -10,7 +10,7 @@
 //! checked every plan) and N-3 group roles, all members of one group.
 
 #[path = "../tests/support/mod.rs"]
-#[allow(dead_code)]
+#[expect(dead_code, reason = "a bench uses part of the test support")]
 mod support;
 
 use std::time::{Duration, Instant};

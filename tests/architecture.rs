@@ -91,7 +91,7 @@ fn paths(rest: &str) -> Vec<Vec<String>> {
             .iter()
             .map(|item| item.trim())
             .filter(|item| !item.is_empty())
-            .flat_map(|item| paths(item))
+            .flat_map(paths)
             .collect();
     }
     let first = ident(rest);

@@ -1,6 +1,11 @@
 //! The integration suite: one binary, one module per feature, every test
 //! against real servers started on 127.0.0.1 by `support`.
 
+#![expect(
+    clippy::too_many_lines,
+    reason = "an end-to-end test reads as one story, from the servers it starts to its last assertion"
+)]
+
 mod support;
 
 mod adoption;

@@ -52,34 +52,7 @@ pub(crate) async fn run(
             .hint("pass `--auto-approve`, or save a plan with `dbops plan --out FILE` and apply it with `dbops apply FILE`").into());
     }
     let log = EventLog::new(settings.log_format);
-
-    // A saved plan carries its own targets.
-    let targets = match &saved {
-        Some(_) if !options.target.is_empty() => {
-            return Err(Error::config("`--target` cannot be given with a saved plan: the plan carries the targets it was made with")
-                .hint("drop `--target`, or plan again with the targets you want")
-                .into())
-        }
-        Some(saved) => saved.targets.clone(),
-        None => options.target.clone(),
-    };
-    let mut session = Session::open(
-        &settings.file,
-        Access::ReadWrite,
-        settings.connect_timeout,
-        Scope::new(&targets),
-    )
-    .await?;
-    printer.warnings(&session.warnings);
-    if let Some(saved) = &saved {
-        if saved.config_digest != session.loaded.digest() {
-            return Err(stale(
-                planfile,
-                "the desired-state file changed since the plan was saved",
-            )
-            .into());
-        }
-    }
+    let mut session = open(settings, printer, options, saved.as_ref(), planfile).await?;
     lock::acquire(&session.client, options.lock_timeout).await?;
     let derived_before = scram::derivations();
     let live = session.observe().await?;
@@ -92,16 +65,7 @@ pub(crate) async fn run(
         .into_keys()
         .collect();
     if let Some(saved) = &saved {
-        if saved.live_digest != live.fingerprint() {
-            return Err(stale(planfile, "the live state changed since the plan was saved").into());
-        }
-        if saved.changes != changes_value(&plan) {
-            return Err(stale(
-                planfile,
-                "the changes differ from the saved ones (a secret the file references changed, or something changed the live state in a way the digest does not cover)",
-            )
-            .into());
-        }
+        check_saved(saved, planfile, &live, &plan)?;
     }
 
     if options.allow_restart {
@@ -142,6 +106,80 @@ pub(crate) async fn run(
     if !remaining.is_empty() {
         return Err(restart::not_converged(&remaining).into());
     }
+    report_applied(settings, printer, &plan);
+    let status =
+        finish_restarts(settings, printer, options, &mut session, &remaining, &log).await?;
+    let rotated: Vec<String> = session
+        .facts
+        .cloned::<SentVerifiers>()
+        .0
+        .into_keys()
+        .collect();
+    evidence(settings, &log, &plan, &verified, rotated);
+    Ok(status)
+}
+
+/// The session, on the saved plan's targets when there is one, and refused
+/// when the file changed since the plan was saved.
+async fn open(
+    settings: &Settings,
+    printer: &Printer,
+    options: &Options,
+    saved: Option<&PlanFile>,
+    planfile: Option<&Path>,
+) -> Result<Session, Errors> {
+    let targets = match saved {
+        Some(_) if !options.target.is_empty() => {
+            return Err(Error::config("`--target` cannot be given with a saved plan: the plan carries the targets it was made with")
+                .hint("drop `--target`, or plan again with the targets you want")
+                .into())
+        }
+        Some(saved) => saved.targets.clone(),
+        None => options.target.clone(),
+    };
+    let session = Session::open(
+        &settings.file,
+        Access::ReadWrite,
+        settings.connect_timeout,
+        Scope::new(&targets),
+    )
+    .await?;
+    printer.warnings(&session.warnings);
+    if saved.is_some_and(|saved| saved.config_digest != session.loaded.digest()) {
+        return Err(stale(
+            planfile,
+            "the desired-state file changed since the plan was saved",
+        )
+        .into());
+    }
+    Ok(session)
+}
+
+/// A saved plan is applied only if the live state and the changes are what
+/// they were when it was saved.
+fn check_saved(
+    saved: &PlanFile,
+    planfile: Option<&Path>,
+    live: &engine::LiveState,
+    plan: &Plan,
+) -> Result<()> {
+    if saved.live_digest != live.fingerprint() {
+        return Err(stale(
+            planfile,
+            "the live state changed since the plan was saved",
+        ));
+    }
+    if saved.changes != changes_value(plan) {
+        return Err(stale(
+            planfile,
+            "the changes differ from the saved ones (a secret the file references changed, or something changed the live state in a way the digest does not cover)",
+        ));
+    }
+    Ok(())
+}
+
+/// What was applied, and what waits for a pgBouncer restart.
+fn report_applied(settings: &Settings, printer: &Printer, plan: &Plan) {
     match settings.format {
         Format::Text => {
             let summary = plan.summary();
@@ -157,7 +195,7 @@ pub(crate) async fn run(
         }
         Format::Json | Format::Markdown => printer.out(&render(
             settings.format,
-            &Report::new(Kind::Apply, &plan, settings.color).applied(true),
+            &Report::new(Kind::Apply, plan, settings.color).applied(true),
         )),
     }
     let restart_changes: Vec<String> = plan
@@ -171,16 +209,6 @@ pub(crate) async fn run(
             restart_changes.join(", ")
         ));
     }
-    let status =
-        finish_restarts(settings, printer, options, &mut session, &remaining, &log).await?;
-    let rotated: Vec<String> = session
-        .facts
-        .cloned::<SentVerifiers>()
-        .0
-        .into_keys()
-        .collect();
-    evidence(settings, &log, &plan, &verified, rotated);
-    Ok(status)
 }
 
 /// The deploy's evidence, on every successful apply including a no-op: which

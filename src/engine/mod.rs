@@ -11,7 +11,7 @@ pub(crate) mod scope;
 pub mod session;
 mod table;
 
-pub(crate) use registry::Operation;
+pub(crate) use registry::{LiveState, Operation};
 pub(crate) use session::Session;
 
 /// The plan commands work with: changes carry the registry's operations.

@@ -4,7 +4,7 @@
 use console::Style;
 
 use super::{capitalized, counts, restart_advice, Kind, Report};
-use crate::plan::{Action, AttributeChange, Change, Value};
+use crate::plan::{Action, AttributeChange, Change, Pending, Service, Value};
 
 struct Styles {
     create: Style,
@@ -54,17 +54,14 @@ fn verb(kind: Kind, action: Action) -> &'static str {
     }
 }
 
-pub(crate) fn render(report: &Report<'_>) -> String {
-    let styles = Styles::new(report.color);
-    let mut out = String::new();
-    for note in report.notes {
-        out.push_str(&format!("{} {note}\n", styles.dim.apply_to("note:")));
-    }
-    if !report.notes.is_empty() {
-        out.push('\n');
-    }
-    let pending = report.pending_by_service();
-    for (service, items) in &pending {
+/// What waits for a restart, per service, then the findings per class.
+fn pending_and_findings(
+    report: &Report<'_>,
+    pending: &[(Service, Vec<&Pending>)],
+    styles: &Styles,
+    out: &mut String,
+) {
+    for (service, items) in pending {
         out.push_str(&format!(
             "Pending restart of {}: written, in force after {} restarts:\n",
             service.name, service.name
@@ -97,6 +94,19 @@ pub(crate) fn render(report: &Report<'_>) -> String {
         }
         out.push('\n');
     }
+}
+
+pub(crate) fn render(report: &Report<'_>) -> String {
+    let styles = Styles::new(report.color);
+    let mut out = String::new();
+    for note in report.notes {
+        out.push_str(&format!("{} {note}\n", styles.dim.apply_to("note:")));
+    }
+    if !report.notes.is_empty() {
+        out.push('\n');
+    }
+    let pending = report.pending_by_service();
+    pending_and_findings(report, &pending, &styles, &mut out);
     if report.is_empty() {
         let waiting: Vec<String> = pending
             .iter()

@@ -94,7 +94,10 @@ pub(crate) struct Rule {
 impl Rule {
     /// The rule as the endpoint returned it, normalized.
     pub(crate) fn from_sdk(rule: &LifecycleRule) -> Self {
-        #[allow(deprecated)]
+        #[expect(
+            deprecated,
+            reason = "S3 still returns the legacy `Prefix` element; it is read to normalize it"
+        )]
         let legacy_prefix = rule.prefix();
         let filter_prefix = rule
             .filter()
@@ -217,7 +220,10 @@ mod tests {
 
     #[test]
     fn legacy_prefix_and_filter_prefix_are_the_same_rule() {
-        #[allow(deprecated)]
+        #[expect(
+            deprecated,
+            reason = "the test builds a rule with the legacy `Prefix` element, as old buckets hold"
+        )]
         let legacy = LifecycleRule::builder()
             .id("expire-wal")
             .prefix("prod/wal_005/")

@@ -89,9 +89,64 @@ pub(crate) async fn run(
         }
     }
 
-    let excluded = |role: &inventory::Role| {
+    let roles = select_roles(roles, options, |role| {
         role.bootstrap || role.name == current_user || role.name == admin.user
+    })?;
+    let databases = select_databases(databases, options)?;
+    let role_names: BTreeSet<String> = roles.iter().map(|r| r.name.clone()).collect();
+    let database_names: Vec<String> = databases.iter().map(|d| d.name.clone()).collect();
+    let (grants, schemas) = inventory::privileges(
+        &admin,
+        &role_names,
+        &database_names,
+        settings.connect_timeout,
+    )
+    .await?;
+    let auto_conf = if options.settings {
+        Some(inventory::settings(&client).await?)
+    } else {
+        None
     };
+    let inventory = inventory::Inventory {
+        roles,
+        databases,
+        grants,
+        schemas,
+        settings: auto_conf,
+    };
+    let dsns: BTreeMap<String, String> = dsns
+        .into_iter()
+        .filter(|(role, _)| role_names.contains(role))
+        .collect();
+    let text = write::write(
+        &inventory,
+        &write::Options {
+            dsns: &dsns,
+            command_line: command_line(options),
+        },
+    );
+    match &options.out {
+        None => printer.out(&text),
+        Some(out) => {
+            write_atomic(out, text.as_bytes(), 0o644, None)?;
+            printer.note(&format!(
+                "Wrote `{}`: {} role(s), {} database(s). Review it, then run `dbops plan -f {}`.",
+                out.display(),
+                inventory.roles.len(),
+                inventory.databases.len(),
+                out.display()
+            ));
+        }
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// The roles `--roles` selects, never those `excluded`; every pattern must match one.
+fn select_roles(
+    roles: Vec<inventory::Role>,
+    options: &Options,
+    excluded: impl Fn(&inventory::Role) -> bool,
+) -> Result<Vec<inventory::Role>> {
     let mut matched_patterns = BTreeSet::new();
     let roles: Vec<inventory::Role> = roles
         .into_iter()
@@ -121,58 +176,42 @@ pub(crate) async fn run(
             "`--roles` {} matches no role dbops could import",
             unmatched.join(", ")
         ))
-        .hint("`*` matches any run of characters, `?` one; the admin, the bootstrap superuser and `pg_*` roles are never imported")
-        .into());
+        .hint("`*` matches any run of characters, `?` one; the admin, the bootstrap superuser and `pg_*` roles are never imported"));
     }
-    let databases: Vec<inventory::Database> = if options.databases.is_empty() {
-        databases
+    Ok(roles)
+}
+
+/// The databases `--database` names (each must exist), or every one but `postgres`.
+fn select_databases(
+    databases: Vec<inventory::Database>,
+    options: &Options,
+) -> Result<Vec<inventory::Database>> {
+    if options.databases.is_empty() {
+        return Ok(databases
             .into_iter()
             .filter(|d| d.name != "postgres")
-            .collect()
-    } else {
-        let missing: Vec<String> = options
-            .databases
-            .iter()
-            .filter(|name| !databases.iter().any(|d| &&d.name == name))
-            .map(|n| format!("`{n}`"))
-            .collect();
-        if !missing.is_empty() {
-            return Err(Error::config(format!(
-                "`--database` names no database the server has: {}",
-                missing.join(", ")
-            ))
-            .into());
-        }
-        databases
-            .into_iter()
-            .filter(|d| options.databases.contains(&d.name))
-            .collect()
-    };
-    let role_names: BTreeSet<String> = roles.iter().map(|r| r.name.clone()).collect();
-    let database_names: Vec<String> = databases.iter().map(|d| d.name.clone()).collect();
-    let (grants, schemas) = inventory::privileges(
-        &admin,
-        &role_names,
-        &database_names,
-        settings.connect_timeout,
-    )
-    .await?;
-    let auto_conf = if options.settings {
-        Some(inventory::settings(&client).await?)
-    } else {
-        None
-    };
-    let inventory = inventory::Inventory {
-        roles,
-        databases,
-        grants,
-        schemas,
-        settings: auto_conf,
-    };
-    let dsns: BTreeMap<String, String> = dsns
-        .into_iter()
-        .filter(|(role, _)| role_names.contains(role))
+            .collect());
+    }
+    let missing: Vec<String> = options
+        .databases
+        .iter()
+        .filter(|name| !databases.iter().any(|d| &&d.name == name))
+        .map(|n| format!("`{n}`"))
         .collect();
+    if !missing.is_empty() {
+        return Err(Error::config(format!(
+            "`--database` names no database the server has: {}",
+            missing.join(", ")
+        )));
+    }
+    Ok(databases
+        .into_iter()
+        .filter(|d| options.databases.contains(&d.name))
+        .collect())
+}
+
+/// The command that wrote the file, for its header.
+fn command_line(options: &Options) -> String {
     let mut command_line = String::from("dbops import");
     for pattern in &options.roles {
         command_line.push_str(&format!(" --roles '{pattern}'"));
@@ -183,27 +222,7 @@ pub(crate) async fn run(
     if options.settings {
         command_line.push_str(" --settings");
     }
-    let text = write::write(
-        &inventory,
-        &write::Options {
-            dsns: &dsns,
-            command_line,
-        },
-    );
-    match &options.out {
-        None => printer.out(&text),
-        Some(out) => {
-            write_atomic(out, text.as_bytes(), 0o644, None)?;
-            printer.note(&format!(
-                "Wrote `{}`: {} role(s), {} database(s). Review it, then run `dbops plan -f {}`.",
-                out.display(),
-                inventory.roles.len(),
-                inventory.databases.len(),
-                out.display()
-            ));
-        }
-    }
-    Ok(ExitStatus::Success)
+    command_line
 }
 
 #[cfg(test)]

@@ -166,7 +166,6 @@ fn privileges(on: ObjectKind, set: &BTreeSet<Privilege>) -> Vec<String> {
         .collect()
 }
 
-#[allow(clippy::too_many_arguments)]
 fn grant_entry(
     out: &mut String,
     role: &str,
@@ -199,7 +198,6 @@ fn grants(
     roles: &BTreeSet<String>,
     schemas: &[String],
 ) {
-    let empty = BTreeSet::new();
     let acl_of = |acl: &Acl, role: &str| acl.get(role).cloned().unwrap_or_default();
     for role in roles {
         // The owner's privileges are its own, not grants.
@@ -237,74 +235,88 @@ fn grants(
                 ObjectKind::Sequences,
                 ObjectKind::Functions,
             ] {
-                let objects: Vec<&BTreeSet<Privilege>> = live
-                    .objects
-                    .iter()
-                    .filter(|o| &o.schema == schema && o.kind == on && &o.owner != role)
-                    .map(|o| o.acl.get(role).unwrap_or(&empty))
-                    .collect();
-                let defaults: Vec<(&str, BTreeSet<Privilege>)> = live
-                    .defaults
-                    .iter()
-                    .filter(|d| &d.schema == schema && d.kind == on)
-                    .filter_map(|d| d.acl.get(role).map(|set| (d.creator.as_str(), set.clone())))
-                    .filter(|(_, set)| !set.is_empty())
-                    .collect();
-                let uniform = objects.windows(2).all(|w| w[0] == w[1]);
-                let on_objects = objects.first().cloned().cloned().unwrap_or_default();
-                if !uniform {
-                    let _ = writeln!(
-                        out,
-                        "\n# Not imported: `{role}` holds different privileges on different {} of `{}`.`{schema}`;\n# a `[[grants]]` scope makes every object in it hold the same ones.",
-                        noun(on),
-                        database.name
-                    );
-                    continue;
-                }
-                match defaults.as_slice() {
-                    [] if !on_objects.is_empty() => grant_entry(
-                        out,
-                        role,
-                        &database.name,
-                        Some(schema),
-                        on,
-                        &on_objects,
-                        None,
-                    ),
-                    [] => {}
-                    [(creator, set)] if objects.is_empty() || set == &on_objects => grant_entry(
-                        out,
-                        role,
-                        &database.name,
-                        Some(schema),
-                        on,
-                        set,
-                        Some(creator),
-                    ),
-                    _ => {
-                        let creators: Vec<String> =
-                            defaults.iter().map(|(c, _)| format!("`{c}`")).collect();
-                        if !on_objects.is_empty() {
-                            grant_entry(
-                                out,
-                                role,
-                                &database.name,
-                                Some(schema),
-                                on,
-                                &on_objects,
-                                None,
-                            );
-                        }
-                        let _ = writeln!(
-                            out,
-                            "# Not imported: default privileges for `{role}` on {} in `{}`.`{schema}` by {} differ from those on the existing ones; a scope holds one set.",
-                            noun(on),
-                            database.name,
-                            creators.join(", ")
-                        );
-                    }
-                }
+                kind_grants(out, role, database, live, schema, on);
             }
+        }
+    }
+}
+
+/// One role's privileges on one kind of object in one schema: one scope
+/// when every object holds the same (and the default privileges agree), a
+/// comment saying why not otherwise.
+fn kind_grants(
+    out: &mut String,
+    role: &String,
+    database: &Database,
+    live: &LiveDatabaseGrants,
+    schema: &String,
+    on: ObjectKind,
+) {
+    let empty = BTreeSet::new();
+    let objects: Vec<&BTreeSet<Privilege>> = live
+        .objects
+        .iter()
+        .filter(|o| &o.schema == schema && o.kind == on && &o.owner != role)
+        .map(|o| o.acl.get(role).unwrap_or(&empty))
+        .collect();
+    let defaults: Vec<(&str, BTreeSet<Privilege>)> = live
+        .defaults
+        .iter()
+        .filter(|d| &d.schema == schema && d.kind == on)
+        .filter_map(|d| d.acl.get(role).map(|set| (d.creator.as_str(), set.clone())))
+        .filter(|(_, set)| !set.is_empty())
+        .collect();
+    let uniform = objects.windows(2).all(|w| w[0] == w[1]);
+    let on_objects = objects.first().cloned().cloned().unwrap_or_default();
+    if !uniform {
+        let _ = writeln!(
+            out,
+            "\n# Not imported: `{role}` holds different privileges on different {} of `{}`.`{schema}`;\n# a `[[grants]]` scope makes every object in it hold the same ones.",
+            noun(on),
+            database.name
+        );
+        return;
+    }
+    match defaults.as_slice() {
+        [] if !on_objects.is_empty() => grant_entry(
+            out,
+            role,
+            &database.name,
+            Some(schema),
+            on,
+            &on_objects,
+            None,
+        ),
+        [] => {}
+        [(creator, set)] if objects.is_empty() || set == &on_objects => grant_entry(
+            out,
+            role,
+            &database.name,
+            Some(schema),
+            on,
+            set,
+            Some(creator),
+        ),
+        _ => {
+            let creators: Vec<String> = defaults.iter().map(|(c, _)| format!("`{c}`")).collect();
+            if !on_objects.is_empty() {
+                grant_entry(
+                    out,
+                    role,
+                    &database.name,
+                    Some(schema),
+                    on,
+                    &on_objects,
+                    None,
+                );
+            }
+            let _ = writeln!(
+                out,
+                "# Not imported: default privileges for `{role}` on {} in `{}`.`{schema}` by {} differ from those on the existing ones; a scope holds one set.",
+                noun(on),
+                database.name,
+                creators.join(", ")
+            );
         }
     }
 }

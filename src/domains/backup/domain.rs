@@ -45,8 +45,7 @@ impl Domain for Backup {
             return None;
         };
         let buckets = facts.cloned::<DeclaredBuckets>().0;
-        let resolved = resolve::resolve(raw, raw_test, &buckets, r);
-        let backup = r.check(resolved)?;
+        let backup = resolve::resolve(raw, raw_test, &buckets, r)?;
         facts.publish(Archiving {
             settings: archive::derive(&backup),
             rpo: backup.rpo,

@@ -270,81 +270,8 @@ fn age_text(seconds: f64) -> String {
 /// Compares what was observed with the thresholds and the policy, as of `now`. Pure.
 pub(crate) fn check(backup: &DesiredBackup, observed: &Observed, now: SystemTime) -> Vec<Finding> {
     let mut findings = Vec::new();
-    let rpo = backup.rpo;
     if let Some(a) = observed.archiver.as_ref().filter(|a| !a.in_recovery) {
-        // Archiving fails now: the newest failure is newer than the newest success.
-        let failing = match (a.last_failed_age, a.last_archived_age) {
-            (Some(failed), Some(archived)) => failed < archived,
-            (Some(_), None) => true,
-            _ => false,
-        };
-        let unarchived_age = a.last_archived_age.unwrap_or(a.uptime);
-        if failing {
-            let last_success = match (&a.last_archived_wal, a.last_archived_age) {
-                (Some(wal), Some(age)) => {
-                    format!("the last success was `{wal}`, {} ago", age_text(age))
-                }
-                _ => "nothing was archived since the server started".into(),
-            };
-            findings.push(
-                finding(
-                    Check::Archiver,
-                    format!(
-                        "archiving is failing: `archive_command` failed {} times, last on `{}` {} ago; {last_success}",
-                        a.failed_count,
-                        a.last_failed_wal.as_deref().unwrap_or("?"),
-                        age_text(a.last_failed_age.unwrap_or(0.0)),
-                    ),
-                )
-                .detail("failed_count", a.failed_count)
-                .detail("segment", a.last_failed_wal.clone().unwrap_or_default())
-                .detail("age_seconds", unarchived_age.round() as u64)
-                .detail("threshold_seconds", rpo.as_secs()),
-            );
-        } else if let Some((count, Some(oldest))) = a.ready {
-            if count > 0 && oldest > rpo.as_secs_f64() {
-                findings.push(
-                    finding(
-                        Check::Archiver,
-                        format!(
-                            "{count} WAL segments wait to be archived, the oldest for {}, longer than `backup.rpo` ({})",
-                            age_text(oldest),
-                            short(rpo)
-                        ),
-                    )
-                    .detail("segments", count)
-                    .detail("age_seconds", oldest.round() as u64)
-                    .detail("threshold_seconds", rpo.as_secs()),
-                );
-            }
-        }
-        if a.written_since_archive && unarchived_age > backup.max_wal_age.as_secs_f64() {
-            let since = match &a.last_archived_wal {
-                Some(wal) => format!(
-                    "segment `{wal}` was archived {} ago",
-                    age_text(unarchived_age)
-                ),
-                None => format!("the server started {} ago", age_text(unarchived_age)),
-            };
-            findings.push(
-                finding(
-                    Check::Wal,
-                    format!(
-                        "WAL written since {since} is not archived yet, longer than the threshold of {}",
-                        short(backup.max_wal_age)
-                    ),
-                )
-                .detail("segment", a.last_archived_wal.clone().unwrap_or_default())
-                .detail("age_seconds", unarchived_age.round() as u64)
-                .detail("threshold_seconds", backup.max_wal_age.as_secs()),
-            );
-        }
-        if a.ready.is_none() {
-            findings.push(finding(
-                Check::Archiver,
-                "cannot read the archive status directory (`pg_ls_archive_statusdir()`): a backlog of unarchived WAL would go unseen".into(),
-            ).detail("hint", "grant `pg_monitor` to the admin role"));
-        }
+        findings.extend(check_archiver(backup, a));
     }
     if let Some((false, segment)) = &observed.archived_segment_found {
         findings.push(
@@ -361,58 +288,7 @@ pub(crate) fn check(backup: &DesiredBackup, observed: &Observed, now: SystemTime
     }
     findings.extend(check_full_backups(backup, &observed.full_backups, now));
     if let Some(threshold) = backup.restore_test_max_age {
-        let first_backup = observed.full_backups.first().map(|(_, t)| *t);
-        let address_detail = backup.restore_tests_prefix();
-        match &observed.newest_passing_evidence {
-            Some((key, ran)) => {
-                let age = now.duration_since(*ran).unwrap_or_default();
-                if age > threshold {
-                    findings.push(
-                        finding(
-                            Check::RestoreTest,
-                            format!(
-                                "the newest passing restore test is {} old, older than the threshold of {}",
-                                short(age),
-                                short(threshold)
-                            ),
-                        )
-                        .detail("object", key.clone())
-                        .detail("age_seconds", age.as_secs())
-                        .detail("threshold_seconds", threshold.as_secs()),
-                    );
-                }
-            }
-            None => {
-                let in_grace = match first_backup {
-                    None => true,
-                    Some(first) => {
-                        now.duration_since(first).unwrap_or_default() < backup.restore_test_grace
-                    }
-                };
-                if !in_grace {
-                    findings.push(
-                        finding(
-                            Check::RestoreTest,
-                            format!(
-                                "no passing restore-test evidence under `{address_detail}`, and the first full backup is older than the grace period ({})",
-                                short(backup.restore_test_grace)
-                            ),
-                        )
-                        .detail("prefix", address_detail)
-                        .detail("threshold_seconds", threshold.as_secs()),
-                    );
-                }
-            }
-        }
-        for folder in &observed.future_evidence {
-            findings.push(
-                finding(
-                    Check::RestoreTest,
-                    format!("evidence folder `{folder}` is dated in the future and does not count"),
-                )
-                .detail("prefix", folder.clone()),
-            );
-        }
+        findings.extend(check_restore_tests(backup, observed, threshold, now));
     }
     // One finding per address: the first of each explains, the rest add to it.
     let mut merged: Vec<Finding> = Vec::new();
@@ -428,6 +304,178 @@ pub(crate) fn check(backup: &DesiredBackup, observed: &Observed, now: SystemTime
         }
     }
     merged
+}
+
+/// The server's archiver: failing, backed up, or WAL written and not archived.
+fn check_archiver(backup: &DesiredBackup, a: &Archiver) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let rpo = backup.rpo;
+    // Archiving fails now: the newest failure is newer than the newest success.
+    let failing = match (a.last_failed_age, a.last_archived_age) {
+        (Some(failed), Some(archived)) => failed < archived,
+        (Some(_), None) => true,
+        _ => false,
+    };
+    let unarchived_age = a.last_archived_age.unwrap_or(a.uptime);
+    if failing {
+        let last_success = match (&a.last_archived_wal, a.last_archived_age) {
+            (Some(wal), Some(age)) => {
+                format!("the last success was `{wal}`, {} ago", age_text(age))
+            }
+            _ => "nothing was archived since the server started".into(),
+        };
+        findings.push(
+            finding(
+                Check::Archiver,
+                format!(
+                    "archiving is failing: `archive_command` failed {} times, last on `{}` {} ago; {last_success}",
+                    a.failed_count,
+                    a.last_failed_wal.as_deref().unwrap_or("?"),
+                    age_text(a.last_failed_age.unwrap_or(0.0)),
+                ),
+            )
+            .detail("failed_count", a.failed_count)
+            .detail("segment", a.last_failed_wal.clone().unwrap_or_default())
+            .detail("age_seconds", unarchived_age.round() as u64)
+            .detail("threshold_seconds", rpo.as_secs()),
+        );
+    } else if let Some((count, Some(oldest))) = a.ready {
+        if count > 0 && oldest > rpo.as_secs_f64() {
+            findings.push(
+                finding(
+                    Check::Archiver,
+                    format!(
+                        "{count} WAL segments wait to be archived, the oldest for {}, longer than `backup.rpo` ({})",
+                        age_text(oldest),
+                        short(rpo)
+                    ),
+                )
+                .detail("segments", count)
+                .detail("age_seconds", oldest.round() as u64)
+                .detail("threshold_seconds", rpo.as_secs()),
+            );
+        }
+    }
+    if a.written_since_archive && unarchived_age > backup.max_wal_age.as_secs_f64() {
+        let since = match &a.last_archived_wal {
+            Some(wal) => format!(
+                "segment `{wal}` was archived {} ago",
+                age_text(unarchived_age)
+            ),
+            None => format!("the server started {} ago", age_text(unarchived_age)),
+        };
+        findings.push(
+            finding(
+                Check::Wal,
+                format!(
+                    "WAL written since {since} is not archived yet, longer than the threshold of {}",
+                    short(backup.max_wal_age)
+                ),
+            )
+            .detail("segment", a.last_archived_wal.clone().unwrap_or_default())
+            .detail("age_seconds", unarchived_age.round() as u64)
+            .detail("threshold_seconds", backup.max_wal_age.as_secs()),
+        );
+    }
+    if a.ready.is_none() {
+        findings.push(finding(
+            Check::Archiver,
+            "cannot read the archive status directory (`pg_ls_archive_statusdir()`): a backlog of unarchived WAL would go unseen".into(),
+        ).detail("hint", "grant `pg_monitor` to the admin role"));
+    }
+    findings
+}
+
+/// The newest passing drill is young enough (after the grace period).
+fn check_restore_tests(
+    backup: &DesiredBackup,
+    observed: &Observed,
+    threshold: Duration,
+    now: SystemTime,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let first_backup = observed.full_backups.first().map(|(_, t)| *t);
+    let address_detail = backup.restore_tests_prefix();
+    match &observed.newest_passing_evidence {
+        Some((key, ran)) => {
+            let age = now.duration_since(*ran).unwrap_or_default();
+            if age > threshold {
+                findings.push(
+                    finding(
+                        Check::RestoreTest,
+                        format!(
+                            "the newest passing restore test is {} old, older than the threshold of {}",
+                            short(age),
+                            short(threshold)
+                        ),
+                    )
+                    .detail("object", key.clone())
+                    .detail("age_seconds", age.as_secs())
+                    .detail("threshold_seconds", threshold.as_secs()),
+                );
+            }
+        }
+        None => {
+            let in_grace = match first_backup {
+                None => true,
+                Some(first) => {
+                    now.duration_since(first).unwrap_or_default() < backup.restore_test_grace
+                }
+            };
+            if !in_grace {
+                findings.push(
+                    finding(
+                        Check::RestoreTest,
+                        format!(
+                            "no passing restore-test evidence under `{address_detail}`, and the first full backup is older than the grace period ({})",
+                            short(backup.restore_test_grace)
+                        ),
+                    )
+                    .detail("prefix", address_detail)
+                    .detail("threshold_seconds", threshold.as_secs()),
+                );
+            }
+        }
+    }
+    for folder in &observed.future_evidence {
+        findings.push(
+            finding(
+                Check::RestoreTest,
+                format!("evidence folder `{folder}` is dated in the future and does not count"),
+            )
+            .detail("prefix", folder.clone()),
+        );
+    }
+    findings
+}
+
+/// The windows of the policy, after the first backup, that hold no full
+/// backup: `(period in days, start, end)`.
+fn retention_gaps(
+    backup: &DesiredBackup,
+    backups: &[(String, SystemTime)],
+    now: SystemTime,
+) -> Vec<(u32, SystemTime, SystemTime)> {
+    let oldest = backups.first().map_or(now, |(_, t)| *t);
+    let mut gaps = Vec::new();
+    for (period_days, count) in backup.retention.series() {
+        let period = Duration::from_secs(u64::from(period_days) * 86_400);
+        for k in 0..count {
+            // Window k: (now - (k+1)·period, now - k·period], with one
+            // period of slack for the first (today's backup may be pending).
+            let end = now
+                .checked_sub(period * k)
+                .unwrap_or(SystemTime::UNIX_EPOCH);
+            let start = end.checked_sub(period).unwrap_or(SystemTime::UNIX_EPOCH);
+            if start < oldest || k == 0 {
+                continue;
+            }
+            if !backups.iter().any(|(_, t)| *t > start && *t <= end) {
+                gaps.push((period_days, start, end));
+            }
+        }
+    }
+    gaps
 }
 
 /// The newest full backup is fresh, and the backups kept match the policy:
@@ -475,24 +523,7 @@ pub(crate) fn check_full_backups(
     }
     let oldest = backups[0].1;
     let day = 86_400u64;
-    let mut gaps = Vec::new();
-    for (period_days, count) in backup.retention.series() {
-        let period = Duration::from_secs(u64::from(period_days) * day);
-        for k in 0..count {
-            // Window k: (now - (k+1)·period, now - k·period], with one
-            // period of slack for the first (today's backup may be pending).
-            let end = now
-                .checked_sub(period * k)
-                .unwrap_or(SystemTime::UNIX_EPOCH);
-            let start = end.checked_sub(period).unwrap_or(SystemTime::UNIX_EPOCH);
-            if start < oldest || k == 0 {
-                continue;
-            }
-            if !backups.iter().any(|(_, t)| *t > start && *t <= end) {
-                gaps.push((period_days, start, end));
-            }
-        }
-    }
+    let gaps = retention_gaps(backup, backups, now);
     if let Some((period, start, end)) = gaps.first() {
         let series = match period {
             1 => "daily",

@@ -232,6 +232,10 @@ mod tests {
         assert!(cold[0].message.contains("moves WAL to `GLACIER` after 1d"));
         assert!(cold[1].message.contains("moves full backups to `GLACIER`"));
         assert_eq!(lint(&backup(), &bucket(vec![instant], true, true)), vec![]);
+    }
+
+    #[test]
+    fn evidence_base_backups_and_the_bucket_are_checked() {
         // Evidence must outlive the age drift accepts.
         let drilled = DesiredBackup {
             restore_test_max_age: Some(std::time::Duration::from_secs(35 * 86_400)),

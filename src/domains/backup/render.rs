@@ -174,119 +174,18 @@ pub(crate) struct PgBackRest<'a> {
     pub(crate) sidecar: Option<&'a Sidecar<'a>>,
 }
 
+fn line(w: &mut Writer, key: &str, value: &str, source: Vec<String>) {
+    w.ini(key, "=", value, &source);
+}
+
 /// pgbackrest.conf, every value checked against pgBackRest's ini grammar.
 pub(crate) fn pgbackrest_conf(input: &PgBackRest<'_>) -> Result<Rendered, Vec<FieldError>> {
-    let bucket = input.bucket;
     let mut w = Writer::new("pgbackrest.conf");
-    let line = |w: &mut Writer, key: &str, value: &str, source: Vec<String>| {
-        w.ini(key, "=", value, &source)
-    };
     w.raw(&format!("# {HEADER_TEXT}"));
     w.section("global", &path(&["backup"]));
     line(&mut w, "repo1-type", "s3", path(&["backup"]));
-    match &input.endpoint {
-        Some((endpoint, key)) => match url::Url::parse(endpoint) {
-            Ok(url) => {
-                line(
-                    &mut w,
-                    "repo1-s3-endpoint",
-                    url.host_str().unwrap_or_default(),
-                    key.clone(),
-                );
-                if let Some(port) = url.port() {
-                    line(&mut w, "repo1-storage-port", &port.to_string(), key.clone());
-                }
-            }
-            Err(_) => line(&mut w, "repo1-s3-endpoint", endpoint, key.clone()),
-        },
-        None => line(
-            &mut w,
-            "repo1-s3-endpoint",
-            &format!("s3.{}.amazonaws.com", bucket.region),
-            bucket_key(bucket, "region"),
-        ),
-    }
-    if let Some(ca_file) = input.ca_file {
-        line(
-            &mut w,
-            "repo1-storage-ca-file",
-            ca_file,
-            path(&["backup", "ca_file"]),
-        );
-    }
-    line(
-        &mut w,
-        "repo1-s3-bucket",
-        &bucket.name,
-        path(&["bucket", &bucket.name]),
-    );
-    line(
-        &mut w,
-        "repo1-s3-region",
-        &bucket.region,
-        bucket_key(bucket, "region"),
-    );
-    line(
-        &mut w,
-        "repo1-s3-uri-style",
-        if bucket.path_style { "path" } else { "host" },
-        bucket_key(bucket, "path_style"),
-    );
-    line(
-        &mut w,
-        "repo1-path",
-        &format!("/{}", input.prefix),
-        path(&["backup", "prefix"]),
-    );
-    if let Some((id, secret)) = &bucket.credentials {
-        line(
-            &mut w,
-            "repo1-s3-key",
-            id.expose_secret(),
-            bucket_key(bucket, "access_key_id"),
-        );
-        line(
-            &mut w,
-            "repo1-s3-key-secret",
-            secret.expose_secret(),
-            bucket_key(bucket, "secret_access_key"),
-        );
-    }
-    // Time-based retention covering the whole policy (or `wal_days`, if
-    // longer) keeps every full backup of that span, a superset of the
-    // daily/weekly/monthly series, and one older; WAL is kept
-    // for the full backups of `wal_days`, and each backup keeps its own WAL
-    // (`archive-copy`) so it restores to its end point after that WAL expires.
-    let retention = path(&["backup", "retention"]);
-    let policy = input.retention;
-    line(
-        &mut w,
-        "repo1-retention-full-type",
-        "time",
-        retention.clone(),
-    );
-    line(
-        &mut w,
-        "repo1-retention-full",
-        &policy.keep_days().to_string(),
-        retention.clone(),
-    );
-    line(
-        &mut w,
-        "repo1-retention-archive-type",
-        "full",
-        retention.clone(),
-    );
-    let archive_backups = policy
-        .wal_days
-        .div_ceil(policy.interval_days())
-        .clamp(1, 9_999_999);
-    line(
-        &mut w,
-        "repo1-retention-archive",
-        &archive_backups.to_string(),
-        retention,
-    );
+    repository(&mut w, input);
+    retention(&mut w, input.retention);
     line(&mut w, "archive-copy", "y", path(&["backup"]));
     line(&mut w, "start-fast", "y", path(&["backup"]));
     w.raw("");
@@ -317,25 +216,128 @@ pub(crate) fn pgbackrest_conf(input: &PgBackRest<'_>) -> Result<Rendered, Vec<Fi
         line(&mut w, "pg1-database", &dsn.database, sidecar.key.clone());
     }
     let rendered = w.finish_rendered()?;
-    if let Some(sidecar) = input.sidecar {
-        let mut errors = Vec::new();
-        if !sidecar.host().starts_with('/') {
-            errors.push(FieldError {
-                path: sidecar.key.clone(),
-                message: "pgBackRest reaches a local PostgreSQL through its Unix socket only: name the socket directory, e.g. `postgres://postgres@localhost:5432/postgres?host=/var/run/postgresql`".into(),
-            });
-        }
-        if sidecar.dsn.password().is_some() {
-            errors.push(FieldError {
-                path: sidecar.key.clone(),
-                message: "pgBackRest has no password option: connect as a role with `peer` (or `trust`) authentication on the socket, and drop the password from this DSN".into(),
-            });
-        }
-        if !errors.is_empty() {
-            return Err(errors);
-        }
+    match input.sidecar.map(sidecar_errors) {
+        Some(errors) if !errors.is_empty() => Err(errors),
+        _ => Ok(rendered),
     }
-    Ok(rendered)
+}
+
+/// `repo1-*`: where the repository is and how to reach it.
+fn repository(w: &mut Writer, input: &PgBackRest<'_>) {
+    let bucket = input.bucket;
+    match &input.endpoint {
+        Some((endpoint, key)) => match url::Url::parse(endpoint) {
+            Ok(url) => {
+                line(
+                    w,
+                    "repo1-s3-endpoint",
+                    url.host_str().unwrap_or_default(),
+                    key.clone(),
+                );
+                if let Some(port) = url.port() {
+                    line(w, "repo1-storage-port", &port.to_string(), key.clone());
+                }
+            }
+            Err(_) => line(w, "repo1-s3-endpoint", endpoint, key.clone()),
+        },
+        None => line(
+            w,
+            "repo1-s3-endpoint",
+            &format!("s3.{}.amazonaws.com", bucket.region),
+            bucket_key(bucket, "region"),
+        ),
+    }
+    if let Some(ca_file) = input.ca_file {
+        line(
+            w,
+            "repo1-storage-ca-file",
+            ca_file,
+            path(&["backup", "ca_file"]),
+        );
+    }
+    line(
+        w,
+        "repo1-s3-bucket",
+        &bucket.name,
+        path(&["bucket", &bucket.name]),
+    );
+    line(
+        w,
+        "repo1-s3-region",
+        &bucket.region,
+        bucket_key(bucket, "region"),
+    );
+    line(
+        w,
+        "repo1-s3-uri-style",
+        if bucket.path_style { "path" } else { "host" },
+        bucket_key(bucket, "path_style"),
+    );
+    line(
+        w,
+        "repo1-path",
+        &format!("/{}", input.prefix),
+        path(&["backup", "prefix"]),
+    );
+    if let Some((id, secret)) = &bucket.credentials {
+        line(
+            w,
+            "repo1-s3-key",
+            id.expose_secret(),
+            bucket_key(bucket, "access_key_id"),
+        );
+        line(
+            w,
+            "repo1-s3-key-secret",
+            secret.expose_secret(),
+            bucket_key(bucket, "secret_access_key"),
+        );
+    }
+}
+
+/// Time-based retention covering the whole policy (or `wal_days`, if
+/// longer) keeps every full backup of that span, a superset of the
+/// daily/weekly/monthly series, and one older; WAL is kept for the full
+/// backups of `wal_days`, and each backup keeps its own WAL (`archive-copy`)
+/// so it restores to its end point after that WAL expires.
+fn retention(w: &mut Writer, policy: &Retention) {
+    let key = path(&["backup", "retention"]);
+    line(w, "repo1-retention-full-type", "time", key.clone());
+    line(
+        w,
+        "repo1-retention-full",
+        &policy.keep_days().to_string(),
+        key.clone(),
+    );
+    line(w, "repo1-retention-archive-type", "full", key.clone());
+    let archive_backups = policy
+        .wal_days
+        .div_ceil(policy.interval_days())
+        .clamp(1, 9_999_999);
+    line(
+        w,
+        "repo1-retention-archive",
+        &archive_backups.to_string(),
+        key,
+    );
+}
+
+/// What pgBackRest cannot do with the sidecar's connection.
+fn sidecar_errors(sidecar: &Sidecar<'_>) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    if !sidecar.host().starts_with('/') {
+        errors.push(FieldError {
+            path: sidecar.key.clone(),
+            message: "pgBackRest reaches a local PostgreSQL through its Unix socket only: name the socket directory, e.g. `postgres://postgres@localhost:5432/postgres?host=/var/run/postgresql`".into(),
+        });
+    }
+    if sidecar.dsn.password().is_some() {
+        errors.push(FieldError {
+            path: sidecar.key.clone(),
+            message: "pgBackRest has no password option: connect as a role with `peer` (or `trust`) authentication on the socket, and drop the password from this DSN".into(),
+        });
+    }
+    errors
 }
 
 #[cfg(test)]

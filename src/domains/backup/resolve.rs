@@ -10,9 +10,10 @@ use super::lint::lint;
 use super::raw::{Compression, RawBackup, RawRestoreTest};
 use super::render;
 use crate::diagnostics::{Key, Resolver};
+use crate::dsn::Dsn;
 use crate::error::Result;
 use crate::managed_files::grammar::{self, FieldError, Rendered};
-use crate::managed_files::DesiredFile;
+use crate::managed_files::{DesiredFile, Redaction};
 use crate::s3::BucketSpec;
 use crate::util::durations;
 use crate::util::owner::resolve_owner;
@@ -159,50 +160,109 @@ fn restore_test(raw: Option<&RawRestoreTest>, r: &Resolver<'_>) -> Result<Restor
     })
 }
 
+/// Resolves `[backup]` (and `[restore_test]`), each rule a `check_*`
+/// reporting into `r`, so `validate` lists every problem; `None` after any.
 pub(crate) fn resolve(
     raw: &RawBackup,
     raw_test: Option<&RawRestoreTest>,
     buckets: &[BucketSpec],
     r: &mut Resolver<'_>,
-) -> Result<DesiredBackup> {
-    let key = |name: &str| r.key(&["backup", name]);
+) -> Option<DesiredBackup> {
     let tool = raw.tool.unwrap_or(BackupTool::WalG);
-    let rpo = duration(&key("rpo"), Some(&raw.rpo), Duration::ZERO)?;
-    let bucket = match &raw.bucket {
+    let bucket = r.check(check_bucket(raw, buckets, r));
+    let times = r.check(check_times(raw, raw_test, r));
+    let policy = retention(raw, r);
+    let retention = r.check(policy);
+    let restore_test = r.check(restore_test(raw_test, r));
+    let connection = r.check(check_connection(raw, r));
+    let owner = r.check(check_file_owner(raw, r));
+    let files = match &bucket {
+        Some(bucket) => r.check(check_file_keys(tool, raw, bucket.is_some(), r)),
         None => None,
-        Some(name) => Some(buckets.iter().find(|b| &b.name == name).ok_or_else(|| {
-            key("bucket")
-                .error(format!("`{name}` has no `[bucket.{name}]` table"))
-                .hint(format!(
-                    "declare `[bucket.{name}]` with its endpoint and credentials"
-                ))
-        })?),
     };
     let stanza = raw.stanza.clone().unwrap_or_else(|| "main".to_string());
-    let archive_command = raw
-        .archive_command
-        .clone()
-        .unwrap_or_else(|| default_archive_command(tool, &stanza));
-    let retention = retention(raw, r)?;
-    let key = |name: &str| r.key(&["backup", name]);
-    let restore_test = restore_test(raw_test, r)?;
-    let connection = match &raw.connection {
-        None => None,
-        Some(reference) => Some(key("connection").dsn(reference)?),
-    };
+    let times = times?;
     let mut backup = DesiredBackup {
         tool,
-        rpo,
-        bucket: bucket.cloned(),
+        rpo: times.rpo,
+        bucket: bucket?.cloned(),
         prefix: raw
             .prefix
             .clone()
             .unwrap_or_default()
             .trim_matches('/')
             .to_string(),
+        archive_command: raw
+            .archive_command
+            .clone()
+            .unwrap_or_else(|| default_archive_command(tool, &stanza)),
         stanza,
-        archive_command,
-        retention,
+        retention: retention?,
+        rto: times.rto,
+        max_wal_age: times.max_wal_age,
+        max_base_backup_age: times.max_base_backup_age,
+        restore_test_max_age: times.restore_test_max_age,
+        restore_test_grace: times.restore_test_grace,
+        restore_test: restore_test?,
+        files: Vec::new(),
+        tool_config: None,
+    };
+    files?;
+    let owner = owner?;
+    let rendered = render_tool_config(raw, &backup, connection?.as_ref(), r);
+    if let Some((content, redaction, path)) = r.check(rendered)? {
+        backup.tool_config = Some(content.content.clone());
+        if let Some(path) = path {
+            backup
+                .files
+                .push(managed_file(&path, content, redaction, owner));
+        }
+    }
+    report_lints(&backup, r);
+    Some(backup)
+}
+
+/// The declared `[bucket.NAME]` the backups go to.
+fn check_bucket<'a>(
+    raw: &RawBackup,
+    buckets: &'a [BucketSpec],
+    r: &Resolver<'_>,
+) -> Result<Option<&'a BucketSpec>> {
+    let Some(name) = &raw.bucket else {
+        return Ok(None);
+    };
+    buckets
+        .iter()
+        .find(|b| &b.name == name)
+        .map(Some)
+        .ok_or_else(|| {
+            r.key(&["backup", "bucket"])
+                .error(format!("`{name}` has no `[bucket.{name}]` table"))
+                .hint(format!(
+                    "declare `[bucket.{name}]` with its endpoint and credentials"
+                ))
+        })
+}
+
+/// The RPO, RTO and health thresholds.
+struct Times {
+    rpo: Duration,
+    rto: Duration,
+    max_wal_age: Duration,
+    max_base_backup_age: Duration,
+    restore_test_max_age: Option<Duration>,
+    restore_test_grace: Duration,
+}
+
+fn check_times(
+    raw: &RawBackup,
+    raw_test: Option<&RawRestoreTest>,
+    r: &Resolver<'_>,
+) -> Result<Times> {
+    let key = |name: &str| r.key(&["backup", name]);
+    let rpo = duration(&key("rpo"), Some(&raw.rpo), Duration::ZERO)?;
+    Ok(Times {
+        rpo,
         rto: duration(&key("rto"), raw.rto.as_deref(), Duration::from_secs(3600))?,
         max_wal_age: duration(&key("max_wal_age"), raw.max_wal_age.as_deref(), rpo * 2)?,
         max_base_backup_age: duration(
@@ -224,21 +284,117 @@ pub(crate) fn resolve(
             raw.restore_test_grace.as_deref(),
             Duration::from_secs(7 * 86_400),
         )?,
-        restore_test,
-        files: Vec::new(),
-        tool_config: None,
+    })
+}
+
+/// The sidecar's own connection, when declared.
+fn check_connection(raw: &RawBackup, r: &Resolver<'_>) -> Result<Option<Dsn>> {
+    raw.connection
+        .as_ref()
+        .map(|reference| r.key(&["backup", "connection"]).dsn(reference))
+        .transpose()
+}
+
+fn check_file_owner(raw: &RawBackup, r: &Resolver<'_>) -> Result<Option<(u32, u32, String)>> {
+    let Some(text) = &raw.file_owner else {
+        return Ok(None);
     };
-    let owner = match &raw.file_owner {
-        None => None,
-        Some(text) => {
-            let (uid, gid) = resolve_owner(text).map_err(|why| key("file_owner").error(why))?;
-            Some((uid, gid, text.clone()))
-        }
-    };
+    let (uid, gid) =
+        resolve_owner(text).map_err(|why| r.key(&["backup", "file_owner"]).error(why))?;
+    Ok(Some((uid, gid, text.clone())))
+}
+
+/// Each tool takes its own kind of file, and rendering one needs the bucket.
+fn check_file_keys(
+    tool: BackupTool,
+    raw: &RawBackup,
+    has_bucket: bool,
+    r: &Resolver<'_>,
+) -> Result<()> {
+    let key = |name: &str| r.key(&["backup", name]);
     let needs_bucket = |name: &str| {
         key(name).error("rendering it needs `backup.bucket`, a declared `[bucket.NAME]`")
     };
-    let file = |path: &str, rendered: Rendered, redaction| DesiredFile {
+    match (tool, &raw.env_file, &raw.config_file) {
+        (BackupTool::WalG, _, Some(_)) => {
+            Err(key("config_file").error("is for pgBackRest; WAL-G takes `env_file`"))
+        }
+        (BackupTool::PgBackRest, Some(_), _) => {
+            Err(key("env_file").error("is for WAL-G; pgBackRest takes `config_file`"))
+        }
+        (_, Some(_), _) if !has_bucket => Err(needs_bucket("env_file")),
+        (_, _, Some(_)) if !has_bucket => Err(needs_bucket("config_file")),
+        _ => Ok(()),
+    }
+}
+
+/// The tool's configuration, rendered from the bucket; a value no file can
+/// carry is refused here, naming its key. `None` without a bucket.
+fn render_tool_config(
+    raw: &RawBackup,
+    backup: &DesiredBackup,
+    connection: Option<&Dsn>,
+    r: &Resolver<'_>,
+) -> Result<Option<(Rendered, Redaction, Option<String>)>> {
+    let Some(bucket) = &backup.bucket else {
+        return Ok(None);
+    };
+    let endpoint = match (&raw.tool_endpoint, &bucket.endpoint) {
+        (Some(e), _) => Some((e.as_str(), grammar::path(&["backup", "tool_endpoint"]))),
+        (None, Some(e)) => Some((
+            e.as_str(),
+            grammar::path(&["bucket", &bucket.name, "endpoint"]),
+        )),
+        (None, None) => None,
+    };
+    let sidecar = connection.map(|dsn| render::Sidecar {
+        dsn,
+        key: grammar::path(&["backup", "connection"]),
+    });
+    let (result, redaction, path) = match backup.tool {
+        BackupTool::WalG => (
+            render::walg_env(&render::WalG {
+                bucket,
+                endpoint,
+                ca_file: raw.ca_file.as_deref(),
+                prefix: &backup.prefix,
+                compression: raw.compression.unwrap_or(Compression::Lz4).as_str(),
+                retain_days: backup.retention.keep_days(),
+                sidecar: sidecar.as_ref(),
+            }),
+            render::WALG_REDACTION,
+            &raw.env_file,
+        ),
+        BackupTool::PgBackRest => (
+            render::pgbackrest_conf(&render::PgBackRest {
+                bucket,
+                endpoint,
+                ca_file: raw.ca_file.as_deref(),
+                prefix: &backup.prefix,
+                stanza: &backup.stanza,
+                retention: &backup.retention,
+                pg_data: raw.pg_data.as_deref().unwrap_or("/var/lib/postgresql/data"),
+                sidecar: sidecar.as_ref(),
+            }),
+            render::PGBACKREST_REDACTION,
+            &raw.config_file,
+        ),
+    };
+    let rendered = result.map_err(|errors: Vec<FieldError>| {
+        let first = &errors[0];
+        let path: Vec<&str> = first.path.iter().map(String::as_str).collect();
+        r.key(&path).error(first.message.clone())
+    })?;
+    Ok(Some((rendered, redaction, path.clone())))
+}
+
+fn managed_file(
+    path: &str,
+    rendered: Rendered,
+    redaction: Redaction,
+    owner: Option<(u32, u32, String)>,
+) -> DesiredFile {
+    DesiredFile {
         address: super::ID
             .address()
             .word("file")
@@ -246,92 +402,27 @@ pub(crate) fn resolve(
         path: PathBuf::from(path),
         content: rendered.content,
         mode: 0o600,
-        owner: owner.clone(),
+        owner,
         redaction,
         carried: rendered.entries,
-    };
-    let endpoint = |bucket: &BucketSpec| -> Option<(String, Vec<String>)> {
-        match (&raw.tool_endpoint, &bucket.endpoint) {
-            (Some(e), _) => Some((e.clone(), grammar::path(&["backup", "tool_endpoint"]))),
-            (None, Some(e)) => Some((
-                e.clone(),
-                grammar::path(&["bucket", &bucket.name, "endpoint"]),
-            )),
-            (None, None) => None,
-        }
-    };
-    // A value no file can carry is refused here, naming its key.
-    let rendered = |result: std::result::Result<Rendered, Vec<FieldError>>| -> Result<Rendered> {
-        result.map_err(|errors| {
-            let first = &errors[0];
-            let path: Vec<&str> = first.path.iter().map(String::as_str).collect();
-            r.key(&path).error(first.message.clone())
-        })
-    };
-    match (tool, &raw.env_file, &raw.config_file) {
-        (BackupTool::WalG, _, Some(_)) => {
-            return Err(key("config_file").error("is for pgBackRest; WAL-G takes `env_file`"))
-        }
-        (BackupTool::PgBackRest, Some(_), _) => {
-            return Err(key("env_file").error("is for WAL-G; pgBackRest takes `config_file`"))
-        }
-        (_, Some(_), _) if bucket.is_none() => return Err(needs_bucket("env_file")),
-        (_, _, Some(_)) if bucket.is_none() => return Err(needs_bucket("config_file")),
-        _ => {}
     }
-    let sidecar = connection.as_ref().map(|dsn| render::Sidecar {
-        dsn,
-        key: grammar::path(&["backup", "connection"]),
-    });
-    if let Some(bucket) = bucket {
-        let endpoint = endpoint(bucket);
-        let (content, redaction, path) = match tool {
-            BackupTool::WalG => (
-                rendered(render::walg_env(&render::WalG {
-                    bucket,
-                    endpoint: endpoint.as_ref().map(|(e, k)| (e.as_str(), k.clone())),
-                    ca_file: raw.ca_file.as_deref(),
-                    prefix: &backup.prefix,
-                    compression: raw.compression.unwrap_or(Compression::Lz4).as_str(),
-                    retain_days: backup.retention.keep_days(),
-                    sidecar: sidecar.as_ref(),
-                }))?,
-                render::WALG_REDACTION,
-                &raw.env_file,
-            ),
-            BackupTool::PgBackRest => (
-                rendered(render::pgbackrest_conf(&render::PgBackRest {
-                    bucket,
-                    endpoint: endpoint.as_ref().map(|(e, k)| (e.as_str(), k.clone())),
-                    ca_file: raw.ca_file.as_deref(),
-                    prefix: &backup.prefix,
-                    stanza: &backup.stanza,
-                    retention: &backup.retention,
-                    pg_data: raw.pg_data.as_deref().unwrap_or("/var/lib/postgresql/data"),
-                    sidecar: sidecar.as_ref(),
-                }))?,
-                render::PGBACKREST_REDACTION,
-                &raw.config_file,
-            ),
-        };
-        backup.tool_config = Some(content.content.clone());
-        if let Some(path) = path {
-            backup.files.push(file(path, content, redaction));
+}
+
+/// The bucket's lifecycle and properties checked against the backups.
+fn report_lints(backup: &DesiredBackup, r: &mut Resolver<'_>) {
+    let Some(bucket) = &backup.bucket else {
+        return;
+    };
+    let bucket_key = r.key(&["bucket", &bucket.name]);
+    for found in lint(backup, bucket) {
+        if found.error {
+            r.error(
+                bucket_key
+                    .error(found.message)
+                    .hint("fix the lifecycle rule or the retention"),
+            );
+        } else {
+            r.warn(bucket_key.warning(found.message));
         }
     }
-    if let Some(bucket) = bucket {
-        let bucket_key = r.key(&["bucket", &bucket.name]);
-        for found in lint(&backup, bucket) {
-            if found.error {
-                r.error(
-                    bucket_key
-                        .error(found.message)
-                        .hint("fix the lifecycle rule or the retention"),
-                );
-            } else {
-                r.warn(bucket_key.warning(found.message));
-            }
-        }
-    }
-    Ok(backup)
 }

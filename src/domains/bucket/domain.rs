@@ -33,7 +33,7 @@ impl Domain for Buckets {
     ) -> Option<Vec<BucketSpec>> {
         let buckets: Vec<BucketSpec> = raw
             .iter()
-            .filter_map(|(name, bucket)| r.check(resolve::resolve(name, bucket, r)))
+            .filter_map(|(name, bucket)| resolve::resolve(name, bucket, r))
             .collect();
         facts.publish(DeclaredBuckets(buckets.clone()));
         (!buckets.is_empty()).then_some(buckets)

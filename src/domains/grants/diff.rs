@@ -175,101 +175,15 @@ fn scope_change(
     context: &Context,
 ) -> Result<Option<Planned<Operation>>, Error> {
     let scope = &grant.scope;
-    let role = &scope.role;
     let mut builder = Builder {
         grant,
         attributes: Vec::new(),
         statements: Vec::new(),
         any_before: false,
     };
-    let none = BTreeSet::new();
-    let moves = context.reassigned.get(&scope.database);
-    match (&scope.schema, scope.on) {
-        (None, _) => {
-            // A new owner takes over every privilege the old one held.
-            let have: BTreeSet<Privilege> =
-                match context.database_owner_changes.get(&scope.database) {
-                    Some((old, _)) if old == role => BTreeSet::new(),
-                    Some((old, new)) if new == role => live
-                        .database_acl
-                        .get(role)
-                        .into_iter()
-                        .chain(live.database_acl.get(old))
-                        .flatten()
-                        .cloned()
-                        .collect(),
-                    _ => live.database_acl.get(role).cloned().unwrap_or_default(),
-                };
-            builder.object(
-                "privileges",
-                Target::Database(scope.database.clone()),
-                &have,
-            );
-        }
-        (Some(schema), on) => {
-            let schema_live = live.schemas.get(schema);
-            // A database created by this apply starts with only `public`.
-            let assumed = schema == "public" && !live.exists;
-            if schema_live.is_none() && !assumed {
-                return Err(Error::config(format!(
-                    "`{}`: schema `{schema}` does not exist in database `{}`",
-                    address(scope),
-                    scope.database
-                ))
-                .hint("create the schema first (for example in a migration); dbops manages privileges, not schemas"));
-            }
-            if on == ObjectKind::Schema {
-                // An owner's entries move with the ownership, like a database's.
-                let have: BTreeSet<Privilege> = match schema_live {
-                    None => BTreeSet::new(),
-                    Some(s) if &s.owner == role && owner_after(&s.owner, moves) != role => {
-                        BTreeSet::new()
-                    }
-                    Some(s) if &s.owner != role && owner_after(&s.owner, moves) == role => s
-                        .acl
-                        .get(role)
-                        .into_iter()
-                        .chain(s.acl.get(&s.owner))
-                        .flatten()
-                        .cloned()
-                        .collect(),
-                    Some(s) => s.acl.get(role).cloned().unwrap_or_default(),
-                };
-                builder.object("privileges", Target::Schema(schema.clone()), &have);
-            } else {
-                for object in live.objects.iter().filter(|o| {
-                    &o.schema == schema && o.kind == on && owner_after(&o.owner, moves) != role
-                }) {
-                    // Ownership moving away takes the old owner's privileges with it.
-                    let have = if &object.owner == role {
-                        &none
-                    } else {
-                        object.acl.get(role).unwrap_or(&none)
-                    };
-                    let target = Target::Object {
-                        kind: on,
-                        target: object.target.clone(),
-                    };
-                    builder.object(&object.display, target, have);
-                }
-                if let Some(creator) = &grant.default_for {
-                    let have = live
-                        .default_acl(creator, schema, on)
-                        .and_then(|acl| acl.get(role))
-                        .unwrap_or(&none);
-                    let target = Target::Defaults {
-                        creator: creator.clone(),
-                        schema: schema.clone(),
-                        kind: on,
-                    };
-                    builder.object(
-                        &format!("default for objects created by {creator}"),
-                        target,
-                        have,
-                    );
-                }
-            }
-        }
+    match &scope.schema {
+        None => database_scope(&mut builder, live, context),
+        Some(schema) => schema_scope(&mut builder, schema, live, context)?,
     }
     if builder.statements.is_empty() {
         return Ok(None);
@@ -285,6 +199,105 @@ fn scope_change(
         database: scope.database.clone(),
         statements: builder.statements,
     })))
+}
+
+/// A database-level scope. A new owner takes over every privilege the old
+/// one held.
+fn database_scope(builder: &mut Builder<'_>, live: &LiveDatabaseGrants, context: &Context) {
+    let scope = &builder.grant.scope;
+    let role = &scope.role;
+    let have: BTreeSet<Privilege> = match context.database_owner_changes.get(&scope.database) {
+        Some((old, _)) if old == role => BTreeSet::new(),
+        Some((old, new)) if new == role => live
+            .database_acl
+            .get(role)
+            .into_iter()
+            .chain(live.database_acl.get(old))
+            .flatten()
+            .cloned()
+            .collect(),
+        _ => live.database_acl.get(role).cloned().unwrap_or_default(),
+    };
+    let target = Target::Database(scope.database.clone());
+    builder.object("privileges", target, &have);
+}
+
+/// A scope in a schema: the schema itself, or every object of a kind in it
+/// (and its default privileges).
+fn schema_scope(
+    builder: &mut Builder<'_>,
+    schema: &str,
+    live: &LiveDatabaseGrants,
+    context: &Context,
+) -> Result<(), Error> {
+    let scope = &builder.grant.scope;
+    let role = scope.role.clone();
+    let on = scope.on;
+    let moves = context.reassigned.get(&scope.database);
+    let schema_live = live.schemas.get(schema);
+    // A database created by this apply starts with only `public`.
+    let assumed = schema == "public" && !live.exists;
+    if schema_live.is_none() && !assumed {
+        return Err(Error::config(format!(
+            "`{}`: schema `{schema}` does not exist in database `{}`",
+            address(scope),
+            scope.database
+        ))
+        .hint("create the schema first (for example in a migration); dbops manages privileges, not schemas"));
+    }
+    if on == ObjectKind::Schema {
+        // An owner's entries move with the ownership, like a database's.
+        let have: BTreeSet<Privilege> = match schema_live {
+            None => BTreeSet::new(),
+            Some(s) if s.owner == role && owner_after(&s.owner, moves) != role => BTreeSet::new(),
+            Some(s) if s.owner != role && owner_after(&s.owner, moves) == role => s
+                .acl
+                .get(&role)
+                .into_iter()
+                .chain(s.acl.get(&s.owner))
+                .flatten()
+                .cloned()
+                .collect(),
+            Some(s) => s.acl.get(&role).cloned().unwrap_or_default(),
+        };
+        builder.object("privileges", Target::Schema(schema.to_string()), &have);
+        return Ok(());
+    }
+    let none = BTreeSet::new();
+    for object in live
+        .objects
+        .iter()
+        .filter(|o| o.schema == schema && o.kind == on && owner_after(&o.owner, moves) != role)
+    {
+        // Ownership moving away takes the old owner's privileges with it.
+        let have = if object.owner == role {
+            &none
+        } else {
+            object.acl.get(&role).unwrap_or(&none)
+        };
+        let target = Target::Object {
+            kind: on,
+            target: object.target.clone(),
+        };
+        builder.object(&object.display, target, have);
+    }
+    if let Some(creator) = builder.grant.default_for.clone() {
+        let have = live
+            .default_acl(&creator, schema, on)
+            .and_then(|acl| acl.get(&role))
+            .unwrap_or(&none);
+        let target = Target::Defaults {
+            creator: creator.clone(),
+            schema: schema.to_string(),
+            kind: on,
+        };
+        builder.object(
+            &format!("default for objects created by {creator}"),
+            target,
+            have,
+        );
+    }
+    Ok(())
 }
 
 #[cfg(test)]

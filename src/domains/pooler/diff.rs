@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use super::admin::same;
+use super::admin::{same, Running};
 use super::desired::DesiredPooler;
 use super::known::RESTART_ONLY;
 use super::live::LivePooler;
@@ -17,7 +17,7 @@ use crate::managed_files::grammar::FieldError;
 use crate::managed_files::{self, DesiredFile, LiveFile, Redaction};
 use crate::pg::connect::Login;
 use crate::pg::scram::{new_verifier, Verifier};
-use crate::plan::{Action, Address, AttributeChange, Change, DomainDiff, Pending, Value};
+use crate::plan::{Action, Address, AttributeChange, Change, DomainDiff, Pending, Planned, Value};
 use secrecy::ExposeSecret;
 
 pub(crate) fn file_address(path: &Path) -> Address {
@@ -145,10 +145,38 @@ pub(crate) fn diff(
     rotating: &BTreeSet<String>,
 ) -> Result<DomainDiff<Operation>, Errors> {
     let mut out = DomainDiff::default();
-    let wanted = pooler.effective_settings();
-    let missing = LiveFile::missing();
-    let on_disk = |path: &Path| live.file(path).unwrap_or(&missing);
-    let file = |path: &Path, content: String, mode: u32, redaction: Redaction| DesiredFile {
+    let mut errors = Vec::new();
+    for planned in config_files(pooler, live)? {
+        match planned {
+            Ok(planned) => out.push(planned),
+            Err(error) => errors.push(error),
+        }
+    }
+    let mut auth_rewrite = None;
+    match auth_file(pooler, live, stored, rotating) {
+        Err(error) => errors.push(error),
+        Ok((Some(change), operation)) => out.push(change.with(operation)),
+        Ok((None, operation)) => auth_rewrite = Some(operation),
+    }
+    if !errors.is_empty() {
+        return Err(Errors::new(errors));
+    }
+    if let Some(running) = &live.running {
+        running_config(pooler, running, &mut out);
+    }
+    logins(pooler, live, stored, rotating, auth_rewrite, &mut out);
+    Ok(out)
+}
+
+/// A file of the pooler, as dbops renders it.
+fn desired_file(
+    pooler: &DesiredPooler,
+    path: &Path,
+    content: String,
+    mode: u32,
+    redaction: Redaction,
+) -> DesiredFile {
+    DesiredFile {
         address: file_address(path),
         path: path.to_path_buf(),
         content,
@@ -156,125 +184,146 @@ pub(crate) fn diff(
         owner: pooler.owner.clone(),
         redaction,
         carried: Vec::new(),
-    };
-    let mut errors = Vec::new();
+    }
+}
 
+/// pgbouncer.ini (marked for a restart when a restart-only setting
+/// changes) and the HBA file, where they differ from disk.
+fn config_files(
+    pooler: &DesiredPooler,
+    live: &LivePooler,
+) -> Result<Vec<Result<Planned<Operation>, Error>>, Errors> {
+    let missing = LiveFile::missing();
+    let on_disk = |path: &Path| live.file(path).unwrap_or(&missing);
+    let mut out = Vec::new();
     let ini_content = render::ini(pooler)
         .map(|r| r.content)
         .map_err(|e| Errors::from(field_errors(e)))?;
-    let ini = file(&pooler.config_path, ini_content, pooler.mode, INI_REDACTION);
-    match managed_files::diff::diff(&ini, on_disk(&pooler.config_path)) {
+    let ini = desired_file(
+        pooler,
+        &pooler.config_path,
+        ini_content,
+        pooler.mode,
+        INI_REDACTION,
+    );
+    let old_ini = on_disk(&pooler.config_path);
+    match managed_files::diff::diff(&ini, old_ini) {
         Ok(Some(planned)) => {
-            let on_disk = on_disk(&pooler.config_path);
-            let old = on_disk
+            let old = old_ini
                 .content
                 .as_deref()
                 .map(ini_settings)
                 .unwrap_or_default();
+            let wanted = pooler.effective_settings();
             let mut planned = planned.map(Operation::Write);
-            if on_disk.exists
+            if old_ini.exists
                 && RESTART_ONLY
                     .iter()
                     .any(|key| old.get(*key) != wanted.get(*key))
             {
                 planned.change.restart = Some(SERVICE);
             }
-            out.push(planned);
+            out.push(Ok(planned));
         }
         Ok(None) => {}
-        Err(error) => errors.push(error),
+        Err(error) => out.push(Err(error)),
     }
     if let Some(hba) = render::hba(pooler) {
         let hba = hba
             .map(|r| r.content)
             .map_err(|e| Errors::from(field_errors(e)))?;
-        let hba = file(&pooler.hba_path, hba, pooler.mode, HBA_REDACTION);
+        let hba = desired_file(pooler, &pooler.hba_path, hba, pooler.mode, HBA_REDACTION);
         match managed_files::diff::diff(&hba, on_disk(&pooler.hba_path)) {
-            Ok(Some(planned)) => out.push(planned.map(Operation::Write)),
+            Ok(Some(planned)) => out.push(Ok(planned.map(Operation::Write))),
             Ok(None) => {}
-            Err(error) => errors.push(error),
+            Err(error) => out.push(Err(error)),
         }
     }
-    let live_auth = on_disk(&pooler.auth_path);
-    let mut auth_rewrite = None;
-    match auth_entries(pooler, stored, rotating, Some(live_auth)) {
-        Err(error) => errors.push(error),
-        Ok(entries) => {
-            let content = auth_content(&entries, None).expect("plans need no sent verifiers");
-            let auth = file(&pooler.auth_path, content, 0o600, Redaction::AuthFile);
-            match managed_files::diff::diff(&auth, live_auth) {
-                Err(error) => errors.push(error),
-                Ok(planned) => {
-                    let mut change = planned.map(|p| p.change);
-                    if !rotating.is_empty() {
-                        let change = change.get_or_insert_with(|| {
-                            Change::new(auth.address.clone(), Action::Update)
-                        });
-                        if !change.attributes.iter().any(|a| a.sensitive) {
-                            change
-                                .attributes
-                                .push(AttributeChange::sensitive("secrets"));
-                        }
-                        let users: Vec<String> =
-                            rotating.iter().map(|u| format!("`{u}`")).collect();
-                        change.reason =
-                            Some(format!("new SCRAM verifier for {}", users.join(", ")));
-                    }
-                    let operation = Operation::WriteAuthFile {
-                        file: auth,
-                        entries,
-                    };
-                    match change {
-                        Some(change) => out.push(change.with(operation)),
-                        None => auth_rewrite = Some(operation),
-                    }
-                }
-            }
-        }
-    }
-    if !errors.is_empty() {
-        return Err(Errors::new(errors));
-    }
-
-    if let Some(running) = &live.running {
-        let files_change = out
-            .changes
-            .iter()
-            .any(|p| p.change.address == file_address(&pooler.config_path));
-        let mut stale = Vec::new();
-        for (key, value) in &wanted {
-            let Some(now) = running.get(key) else {
-                continue;
-            };
-            if same(&now.value, value) {
-                continue;
-            }
-            if now.changeable && !RESTART_ONLY.contains(&key.as_str()) {
-                stale.push(AttributeChange::new(
-                    key,
-                    Some(Value::Text(now.value.clone())),
-                    Some(Value::Text(value.clone())),
-                ));
-            } else if !files_change {
-                out.pending.push(Pending {
-                    address: super::ID.address().word("setting").name(key),
-                    current: Value::Text(now.value.clone()),
-                    pending: Value::Text(value.clone()),
-                    service: SERVICE,
-                    declared: true,
-                });
-            }
-        }
-        if !stale.is_empty() && !files_change {
-            let mut change =
-                Change::new(super::ID.address().word("running_config"), Action::Update)
-                    .reason("pgbouncer.ini says otherwise but was not reloaded");
-            change.attributes = stale;
-            out.push(change.with(Operation::Reload));
-        }
-    }
-    logins(pooler, live, stored, rotating, auth_rewrite, &mut out);
     Ok(out)
+}
+
+/// The auth file: its change, if any (always one when a verifier rotates),
+/// and the write that makes it, which a stale pooler may need even when the
+/// content is unchanged.
+fn auth_file(
+    pooler: &DesiredPooler,
+    live: &LivePooler,
+    stored: &BTreeMap<String, String>,
+    rotating: &BTreeSet<String>,
+) -> Result<(Option<Change>, Operation), Error> {
+    let missing = LiveFile::missing();
+    let live_auth = live.file(&pooler.auth_path).unwrap_or(&missing);
+    let entries = auth_entries(pooler, stored, rotating, Some(live_auth))?;
+    let content = auth_content(&entries, None).expect("plans need no sent verifiers");
+    let auth = desired_file(
+        pooler,
+        &pooler.auth_path,
+        content,
+        0o600,
+        Redaction::AuthFile,
+    );
+    let mut change = managed_files::diff::diff(&auth, live_auth)?.map(|p| p.change);
+    if !rotating.is_empty() {
+        let change =
+            change.get_or_insert_with(|| Change::new(auth.address.clone(), Action::Update));
+        if !change.attributes.iter().any(|a| a.sensitive) {
+            change
+                .attributes
+                .push(AttributeChange::sensitive("secrets"));
+        }
+        let users: Vec<String> = rotating.iter().map(|u| format!("`{u}`")).collect();
+        change.reason = Some(format!("new SCRAM verifier for {}", users.join(", ")));
+    }
+    Ok((
+        change,
+        Operation::WriteAuthFile {
+            file: auth,
+            entries,
+        },
+    ))
+}
+
+/// pgBouncer's running configuration against the file: reloadable settings
+/// not in force are a reload, restart-only ones are pending.
+fn running_config(
+    pooler: &DesiredPooler,
+    running: &BTreeMap<String, Running>,
+    out: &mut DomainDiff<Operation>,
+) {
+    let files_change = out
+        .changes
+        .iter()
+        .any(|p| p.change.address == file_address(&pooler.config_path));
+    let mut stale = Vec::new();
+    for (key, value) in &pooler.effective_settings() {
+        let Some(now) = running.get(key) else {
+            continue;
+        };
+        if same(&now.value, value) {
+            continue;
+        }
+        if now.changeable && !RESTART_ONLY.contains(&key.as_str()) {
+            stale.push(AttributeChange::new(
+                key,
+                Some(Value::Text(now.value.clone())),
+                Some(Value::Text(value.clone())),
+            ));
+        } else if !files_change {
+            out.pending.push(Pending {
+                address: super::ID.address().word("setting").name(key),
+                current: Value::Text(now.value.clone()),
+                pending: Value::Text(value.clone()),
+                service: SERVICE,
+                declared: true,
+            });
+        }
+    }
+    if !stale.is_empty() && !files_change {
+        let mut change = Change::new(super::ID.address().word("running_config"), Action::Update)
+            .reason("pgbouncer.ini says otherwise but was not reloaded");
+        change.attributes = stale;
+        out.push(change.with(Operation::Reload));
+    }
 }
 
 /// A pooler that refuses a password PostgreSQL holds still uses an old

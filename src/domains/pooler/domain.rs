@@ -48,8 +48,7 @@ impl Domain for Pooler {
         let raw = raw?;
         let admin = facts.get::<AdminConnection>()?;
         let roles = facts.get::<DeclaredRoles>()?;
-        let resolved = resolve::resolve(raw, admin, roles, r);
-        r.check(resolved)
+        resolve::resolve(raw, admin, roles, r)
     }
 
     fn summary(desired: Option<&DesiredPooler>) -> Vec<(&'static str, usize)> {

@@ -18,150 +18,277 @@ use crate::error::Result;
 use crate::util::owner::resolve_owner;
 use crate::util::suggest::did_you_mean;
 
+/// Resolves `[pooler]`, each rule a `check_*` that reports into `r`, so
+/// `validate` lists every problem of the section; `None` after any.
 pub(crate) fn resolve(
     raw: &RawPooler,
     admin_connection: &AdminConnection,
     roles: &DeclaredRoles,
     r: &mut Resolver<'_>,
-) -> Result<DesiredPooler> {
-    let key = |name: &str| r.key(&["pooler", name]);
+) -> Option<DesiredPooler> {
     let listen_addr = raw
         .listen_addr
         .clone()
         .unwrap_or_else(|| "0.0.0.0".to_string());
     let listen_port = raw.listen_port.unwrap_or(6432);
-    let pool_mode = raw.pool_mode.unwrap_or(PoolMode::Transaction);
+    let auth_type = r.check(check_auth_type(raw, r));
+    let admin = r.check(check_admin(raw, roles, r));
+    let settings = check_settings(raw, admin.as_ref(), &listen_addr, r);
+    let host = r.check(check_host(raw, &listen_addr, r));
+    let backend = r.check(check_backend(raw, admin_connection, r));
+    if let (Some(host), Some((backend_host, backend_port)), Some(settings)) =
+        (&host, &backend, &settings)
+    {
+        let pooler = (host.as_str(), listen_port);
+        let backend = (backend_host.as_str(), *backend_port);
+        check_application_dsns(roles, pooler, backend, settings, r);
+    }
+    let databases = r.check(check_databases(raw, roles, r));
+    let owner = r.check(check_owner(raw, r));
+    let mode = r.check(check_mode(raw, r));
+    let reload = match (&admin, &settings) {
+        (Some(admin), Some(settings)) => r.check(check_reload(raw, admin.is_some(), settings, r)),
+        _ => None,
+    };
+    let config_path = PathBuf::from(&raw.config_file);
+    let hba_path = match &raw.hba_file {
+        Some(path) => PathBuf::from(path),
+        None => config_path.with_file_name("pgbouncer_hba.conf"),
+    };
+    let (backend_host, backend_port) = backend?;
+    let desired = DesiredPooler {
+        config_path,
+        auth_path: PathBuf::from(&raw.auth_file),
+        hba_path,
+        host: host?,
+        listen_addr,
+        listen_port,
+        pool_mode: raw.pool_mode.unwrap_or(PoolMode::Transaction),
+        auth_type: auth_type?,
+        admin: admin?,
+        backend_host,
+        backend_port,
+        databases: databases?,
+        owner: owner?,
+        mode: mode?,
+        reload: reload?,
+        settings: settings?,
+        users: roles
+            .0
+            .iter()
+            .filter(|(_, r)| r.password.is_some() && r.login)
+            .map(|(name, _)| name.clone())
+            .collect(),
+        logins: roles
+            .0
+            .iter()
+            .filter(|(_, r)| r.password.is_some())
+            .filter_map(|(name, r)| r.dsn.as_ref().map(|(dsn, _)| (name.clone(), dsn.clone())))
+            .collect(),
+    };
+    check_grammar(&desired, r)?;
+    Some(desired)
+}
+
+/// SCRAM only, unless the file says otherwise on purpose.
+fn check_auth_type(raw: &RawPooler, r: &Resolver<'_>) -> Result<AuthType> {
     let auth_type = raw.auth_type.unwrap_or(AuthType::ScramSha256);
     if auth_type != AuthType::ScramSha256 && !raw.allow_insecure_auth {
-        return Err(key("auth_type")
+        return Err(r
+            .key(&["pooler", "auth_type"])
             .error(format!(
                 "`{}` is weaker than `scram-sha-256`; pgBouncer is the trust boundary",
                 auth_type.as_str()
             ))
             .hint("use `scram-sha-256`, or set `allow_insecure_auth = true` if you must"));
     }
-    let admin = match raw.admin_console.unwrap_or(AdminConsole::Disabled) {
-        AdminConsole::Disabled => None,
-        AdminConsole::Localhost => {
-            let Some(reference) = &raw.admin_password else {
-                return Err(key("admin_console")
-                    .error("`admin_console = \"localhost\"` needs `admin_password`, a secret reference")
-                    .hint("add `admin_password = { env = \"PGBOUNCER_ADMIN_PASSWORD\" }`"));
-            };
-            let user = raw
-                .admin_user
-                .clone()
-                .unwrap_or_else(|| "pgbouncer_admin".to_string());
-            let plain = !user.is_empty()
-                && user
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
-            if !plain {
-                return Err(key("admin_user")
-                    .error(format!(
-                        "`{}` cannot name the admin console's user: use letters, digits, `_`, `.` and `-` (pgBouncer reads `admin_users` as a comma-separated list)",
-                        user.escape_debug()
-                    )));
-            }
-            if roles.0.contains_key(&user) {
-                return Err(key("admin_user")
-                    .error(format!(
-                        "`{user}` is a role dbops manages; the admin console's user must not be an application role"
-                    ))
-                    .hint("choose a user of its own, such as `pgbouncer_admin`"));
-            }
-            Some(AdminUser {
-                user,
-                password: key("admin_password").secret(reference)?,
-            })
-        }
-    };
-    let mut settings = BTreeMap::new();
-    for (name, value) in &raw.settings {
-        let setting_key = r.key(&["pooler", "settings", name]);
-        if !known::SETTINGS.contains(&name.as_str()) {
-            let mut error = setting_key.error(format!("pgBouncer has no setting `{name}`"));
-            if let Some(suggestion) = did_you_mean(name, known::SETTINGS.iter().copied()) {
-                error = error.hint(suggestion);
-            }
-            return Err(error);
-        }
-        if known::OWNED.contains(&name.as_str()) {
-            return Err(setting_key.error(format!("set it as `pooler.{name}`, which dbops owns")));
-        }
-        let admin_like = matches!(name.as_str(), "admin_users" | "stats_users");
-        if name == "admin_users" && admin.is_some() {
-            return Err(setting_key.error("dbops sets it from `admin_user`"));
-        }
-        if admin_like && admin.is_none() && !is_loopback(&listen_addr) {
-            return Err(setting_key.error(format!(
-                "opens the admin console while pgBouncer listens on `{listen_addr}` and `admin_console` is not `localhost`"
-            ))
-            .hint("set `admin_console = \"localhost\"` (dbops then confines the console to loopback), or remove the setting"));
-        }
-        let text = value.to_config_text();
-        check_tls_setting(name, &text, &setting_key)?;
-        settings.insert(name.clone(), text);
+    Ok(auth_type)
+}
+
+/// The admin console's user: a plain name of its own, with a password.
+fn check_admin(
+    raw: &RawPooler,
+    roles: &DeclaredRoles,
+    r: &Resolver<'_>,
+) -> Result<Option<AdminUser>> {
+    let key = |name: &str| r.key(&["pooler", name]);
+    if raw.admin_console.unwrap_or(AdminConsole::Disabled) == AdminConsole::Disabled {
+        return Ok(None);
     }
-    let host = match (&raw.host, is_wildcard(&listen_addr)) {
-        (Some(host), _) => host.clone(),
-        (None, false) => listen_addr
+    let Some(reference) = &raw.admin_password else {
+        return Err(key("admin_console")
+            .error("`admin_console = \"localhost\"` needs `admin_password`, a secret reference")
+            .hint("add `admin_password = { env = \"PGBOUNCER_ADMIN_PASSWORD\" }`"));
+    };
+    let user = raw
+        .admin_user
+        .clone()
+        .unwrap_or_else(|| "pgbouncer_admin".to_string());
+    let plain = !user.is_empty()
+        && user
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+    if !plain {
+        return Err(key("admin_user")
+            .error(format!(
+                "`{}` cannot name the admin console's user: use letters, digits, `_`, `.` and `-` (pgBouncer reads `admin_users` as a comma-separated list)",
+                user.escape_debug()
+            )));
+    }
+    if roles.0.contains_key(&user) {
+        return Err(key("admin_user")
+            .error(format!(
+                "`{user}` is a role dbops manages; the admin console's user must not be an application role"
+            ))
+            .hint("choose a user of its own, such as `pgbouncer_admin`"));
+    }
+    Ok(Some(AdminUser {
+        user,
+        password: key("admin_password").secret(reference)?,
+    }))
+}
+
+/// `[pooler.settings]`: settings pgBouncer knows and dbops does not own,
+/// none that opens the console from outside, TLS files that work. Every bad
+/// setting is reported; `None` after any.
+fn check_settings(
+    raw: &RawPooler,
+    admin: Option<&Option<AdminUser>>,
+    listen_addr: &str,
+    r: &mut Resolver<'_>,
+) -> Option<BTreeMap<String, String>> {
+    let mut settings = BTreeMap::new();
+    let mut failed = false;
+    for (name, value) in &raw.settings {
+        let text = value.to_config_text();
+        let checked = check_setting(name, &text, admin, listen_addr, r);
+        match r.check(checked) {
+            Some(()) => {
+                settings.insert(name.clone(), text);
+            }
+            None => failed = true,
+        }
+    }
+    (!failed).then_some(settings)
+}
+
+fn check_setting(
+    name: &str,
+    text: &str,
+    admin: Option<&Option<AdminUser>>,
+    listen_addr: &str,
+    r: &Resolver<'_>,
+) -> Result<()> {
+    let key = r.key(&["pooler", "settings", name]);
+    if !known::SETTINGS.contains(&name) {
+        let mut error = key.error(format!("pgBouncer has no setting `{name}`"));
+        if let Some(suggestion) = did_you_mean(name, known::SETTINGS.iter().copied()) {
+            error = error.hint(suggestion);
+        }
+        return Err(error);
+    }
+    if known::OWNED.contains(&name) {
+        return Err(key.error(format!("set it as `pooler.{name}`, which dbops owns")));
+    }
+    let console_on = admin.is_some_and(Option::is_some);
+    if name == "admin_users" && console_on {
+        return Err(key.error("dbops sets it from `admin_user`"));
+    }
+    let admin_like = matches!(name, "admin_users" | "stats_users");
+    if admin_like && admin.is_some_and(Option::is_none) && !is_loopback(listen_addr) {
+        return Err(key.error(format!(
+            "opens the admin console while pgBouncer listens on `{listen_addr}` and `admin_console` is not `localhost`"
+        ))
+        .hint("set `admin_console = \"localhost\"` (dbops then confines the console to loopback), or remove the setting"));
+    }
+    check_tls_setting(name, text, &key)
+}
+
+/// How clients reach the pooler: `host`, or the one address it listens on.
+fn check_host(raw: &RawPooler, listen_addr: &str, r: &Resolver<'_>) -> Result<String> {
+    match (&raw.host, is_wildcard(listen_addr)) {
+        (Some(host), _) => Ok(host.clone()),
+        (None, false) => Ok(listen_addr
             .split(',')
             .next()
             .unwrap_or_default()
             .trim()
-            .to_string(),
-        (None, true) => {
-            return Err(r.key(&["pooler"]).error(format!(
-                "`pooler.host` is needed: pgBouncer listens on `{listen_addr}`, so dbops cannot tell which address clients use"
-            ))
-            .hint("set `host = \"pgbouncer\"` (the name the application connects to)"))
-        }
-    };
+            .to_string()),
+        (None, true) => Err(r.key(&["pooler"]).error(format!(
+            "`pooler.host` is needed: pgBouncer listens on `{listen_addr}`, so dbops cannot tell which address clients use"
+        ))
+        .hint("set `host = \"pgbouncer\"` (the name the application connects to)")),
+    }
+}
+
+/// The server the pooler connects to: the one dbops reaches directly.
+fn check_backend(
+    raw: &RawPooler,
+    admin_connection: &AdminConnection,
+    r: &Resolver<'_>,
+) -> Result<(String, u16)> {
     let admin_dsn = &admin_connection.dsn;
-    let (backend_host, backend_port) = match &raw.backend {
+    let (host, port) = match &raw.backend {
         None => (admin_dsn.host.clone(), admin_dsn.port),
         Some(backend) => (backend.host.clone(), backend.port.unwrap_or(5432)),
     };
-    if admin_dsn.host != backend_host || admin_dsn.port != backend_port {
-        return Err(key("backend").error(format!(
+    if admin_dsn.host != host || admin_dsn.port != port {
+        return Err(r.key(&["pooler", "backend"]).error(format!(
             "`{}` does not point at the backend the pooler uses (`pooler.backend`): dbops must reach PostgreSQL directly",
             admin_connection.source
         )));
     }
+    Ok((host, port))
+}
+
+/// Each application DSN reaches the pooler, not PostgreSQL, and asks for TLS
+/// only when pgBouncer offers it; every DSN that does not is reported.
+fn check_application_dsns(
+    roles: &DeclaredRoles,
+    (host, listen_port): (&str, u16),
+    (backend_host, backend_port): (&str, u16),
+    settings: &BTreeMap<String, String>,
+    r: &mut Resolver<'_>,
+) {
+    let client_tls = settings
+        .get("client_tls_sslmode")
+        .map(String::as_str)
+        .unwrap_or("disable");
     for (name, role) in &roles.0 {
         let Some((dsn, source)) = &role.dsn else {
             continue;
         };
-        let dsn_key = r.key(&["roles", name, "dsn"]);
-        if dsn.host == backend_host && dsn.port == backend_port {
-            return Err(dsn_key.error(format!(
+        let key = r.key(&["roles", name, "dsn"]);
+        let error = if dsn.host == backend_host && dsn.port == backend_port {
+            key.error(format!(
                 "`{source}` points at PostgreSQL itself; with `[pooler]` declared, the application must reach only the pooler"
             ))
-            .hint(format!("point it at `{host}:{listen_port}`")));
-        }
-        if dsn.host != host || dsn.port != listen_port {
-            return Err(dsn_key
-                .error(format!(
-                    "`{source}` does not point at the pooler (`pooler.host`:`pooler.listen_port`)"
-                ))
-                .hint(format!("point it at `{host}:{listen_port}`")));
-        }
-        let client_tls = settings
-            .get("client_tls_sslmode")
-            .map(String::as_str)
-            .unwrap_or("disable");
-        let requires = crate::pg::tls::TlsSettings::from_dsn(dsn)
-            .map(|t| t.mode.requires_tls())
-            .unwrap_or(false);
-        if requires && client_tls == "disable" {
-            return Err(dsn_key
-                .error(format!(
-                    "`{source}` requires TLS to the pooler, but pgBouncer's `client_tls_sslmode` is `disable`"
-                ))
-                .hint("set `client_tls_sslmode`, `client_tls_cert_file` and `client_tls_key_file` in `[pooler.settings]`, or lower the DSN's `sslmode`"));
-        }
+            .hint(format!("point it at `{host}:{listen_port}`"))
+        } else if dsn.host != host || dsn.port != listen_port {
+            key.error(format!(
+                "`{source}` does not point at the pooler (`pooler.host`:`pooler.listen_port`)"
+            ))
+            .hint(format!("point it at `{host}:{listen_port}`"))
+        } else if crate::pg::tls::TlsSettings::from_dsn(dsn).is_ok_and(|t| t.mode.requires_tls())
+            && client_tls == "disable"
+        {
+            key.error(format!(
+                "`{source}` requires TLS to the pooler, but pgBouncer's `client_tls_sslmode` is `disable`"
+            ))
+            .hint("set `client_tls_sslmode`, `client_tls_cert_file` and `client_tls_key_file` in `[pooler.settings]`, or lower the DSN's `sslmode`")
+        } else {
+            continue;
+        };
+        r.error(error);
     }
+}
+
+/// The `[databases]` pgbouncer.ini lists: declared, or the DSNs' databases.
+fn check_databases(
+    raw: &RawPooler,
+    roles: &DeclaredRoles,
+    r: &Resolver<'_>,
+) -> Result<Vec<String>> {
     let mut databases: Vec<String> = match &raw.databases {
         Some(list) => list.clone(),
         None => roles
@@ -177,47 +304,58 @@ pub(crate) fn resolve(
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
         {
-            return Err(key("databases").error(format!(
+            return Err(r.key(&["pooler", "databases"]).error(format!(
                 "database `{database}` cannot be named in pgbouncer.ini; use letters, digits, `_` and `-`"
             )));
         }
     }
-    let owner = match &raw.owner {
-        None => None,
-        Some(text) => {
-            let (uid, gid) = resolve_owner(text).map_err(|why| key("owner").error(why))?;
-            Some((uid, gid, text.clone()))
-        }
+    Ok(databases)
+}
+
+fn check_owner(raw: &RawPooler, r: &Resolver<'_>) -> Result<Option<(u32, u32, String)>> {
+    let Some(text) = &raw.owner else {
+        return Ok(None);
     };
-    let mode = match &raw.mode {
-        None => 0o640,
-        Some(text) => u32::from_str_radix(text.trim_start_matches("0o"), 8)
-            .ok()
-            .filter(|m| *m <= 0o777 && m & 0o007 == 0)
-            .ok_or_else(|| {
-                key("mode")
-                    .error(format!(
-                        "`{text}` is not an octal mode without access for others"
-                    ))
-                    .hint("write e.g. `0640`")
-            })?,
+    let (uid, gid) = resolve_owner(text).map_err(|why| r.key(&["pooler", "owner"]).error(why))?;
+    Ok(Some((uid, gid, text.clone())))
+}
+
+/// An octal mode that gives others nothing.
+fn check_mode(raw: &RawPooler, r: &Resolver<'_>) -> Result<u32> {
+    let Some(text) = &raw.mode else {
+        return Ok(0o640);
     };
+    u32::from_str_radix(text.trim_start_matches("0o"), 8)
+        .ok()
+        .filter(|m| *m <= 0o777 && m & 0o007 == 0)
+        .ok_or_else(|| {
+            r.key(&["pooler", "mode"])
+                .error(format!(
+                    "`{text}` is not an octal mode without access for others"
+                ))
+                .hint("write e.g. `0640`")
+        })
+}
+
+/// How dbops makes pgBouncer reload, and what that needs.
+fn check_reload(
+    raw: &RawPooler,
+    console_on: bool,
+    settings: &BTreeMap<String, String>,
+    r: &Resolver<'_>,
+) -> Result<Reload> {
+    let key = r.key(&["pooler", "reload"]);
     let reload = match &raw.reload {
-        Some(RawReload::Named(ReloadBy::Admin)) => {
-            if admin.is_none() {
-                return Err(key("reload")
-                    .error("`reload = \"admin\"` needs `admin_console = \"localhost\"`"));
-            }
-            Reload::Admin
+        Some(RawReload::Named(ReloadBy::Admin)) if !console_on => {
+            return Err(key.error("`reload = \"admin\"` needs `admin_console = \"localhost\"`"));
         }
+        Some(RawReload::Named(ReloadBy::Admin)) => Reload::Admin,
         Some(RawReload::Named(ReloadBy::Signal)) => Reload::Signal,
-        Some(RawReload::Command { command }) => {
-            if command.trim().is_empty() {
-                return Err(key("reload").error("the reload command is empty"));
-            }
-            Reload::Command(command.clone())
+        Some(RawReload::Command { command }) if command.trim().is_empty() => {
+            return Err(key.error("the reload command is empty"));
         }
-        None if admin.is_some() => Reload::Admin,
+        Some(RawReload::Command { command }) => Reload::Command(command.clone()),
+        None if console_on => Reload::Admin,
         None => Reload::Signal,
     };
     if reload == Reload::Signal && !settings.contains_key("pidfile") {
@@ -226,50 +364,12 @@ pub(crate) fn resolve(
             .error("reloading pgBouncer by signal needs `pidfile` in `[pooler.settings]`")
             .hint("set `pidfile`, or `admin_console = \"localhost\"`, or `reload = { command = \"...\" }`"));
     }
-    let config_path = PathBuf::from(&raw.config_file);
-    let hba_path = match &raw.hba_file {
-        Some(path) => PathBuf::from(path),
-        None => config_path.with_file_name("pgbouncer_hba.conf"),
-    };
-    let users = roles
-        .0
-        .iter()
-        .filter(|(_, r)| r.password.is_some() && r.login)
-        .map(|(name, _)| name.clone())
-        .collect();
-    let logins = roles
-        .0
-        .iter()
-        .filter(|(_, r)| r.password.is_some())
-        .filter_map(|(name, r)| r.dsn.as_ref().map(|(dsn, _)| (name.clone(), dsn.clone())))
-        .collect();
-    let desired = DesiredPooler {
-        config_path,
-        auth_path: PathBuf::from(&raw.auth_file),
-        hba_path,
-        host,
-        listen_addr,
-        listen_port,
-        pool_mode,
-        auth_type,
-        admin,
-        backend_host,
-        backend_port,
-        databases,
-        owner,
-        mode,
-        reload,
-        settings,
-        users,
-        logins,
-    };
-    check_grammar(&desired, r)?;
-    Ok(desired)
+    Ok(reload)
 }
 
 /// Renders every file once, verifiers aside, so a value no file can carry is
 /// refused now, naming its key, before anything connects or is written.
-fn check_grammar(desired: &DesiredPooler, r: &mut Resolver<'_>) -> Result<()> {
+fn check_grammar(desired: &DesiredPooler, r: &mut Resolver<'_>) -> Option<()> {
     let mut errors = Vec::new();
     if let Err(e) = render::ini(desired) {
         errors.extend(e);
@@ -285,15 +385,11 @@ fn check_grammar(desired: &DesiredPooler, r: &mut Resolver<'_>) -> Result<()> {
     if let Err(e) = render::auth_file(&entries) {
         errors.extend(e);
     }
-    let Some(last) = errors.pop() else {
-        return Ok(());
-    };
-    for error in errors {
+    for error in &errors {
         let path: Vec<&str> = error.path.iter().map(String::as_str).collect();
-        r.error(r.key(&path).error(error.message));
+        r.error(r.key(&path).error(error.message.clone()));
     }
-    let path: Vec<&str> = last.path.iter().map(String::as_str).collect();
-    Err(r.key(&path).error(last.message))
+    errors.is_empty().then_some(())
 }
 
 /// pgBouncer's TLS settings: modes it knows, files that exist, a private key

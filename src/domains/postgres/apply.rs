@@ -52,6 +52,9 @@ async fn verifiers(changes: &[&Planned<Operation>]) -> Result<BTreeMap<usize, St
     .map_err(|e| Error::internal(format!("deriving verifiers stopped: {e}")))
 }
 
+/// A statement of the role transaction: its change, SQL and event.
+type Statement<'a> = (&'a Planned<Operation>, String, EventName);
+
 /// Applies the PostgreSQL changes, emitting each event once it is durable
 /// (database creations at once, the rest at commit). Returns the SCRAM
 /// verifier sent for each role whose password was set.
@@ -76,12 +79,36 @@ pub(crate) async fn apply(
             ));
         }
     }
-
     let verifiers = verifiers(changes).await?;
+    let (statements, sent) = statements(changes, &verifiers);
+    if statements.is_empty() {
+        return Ok(sent);
+    }
+    transaction(client, &statements, sink).await?;
+    for (planned, _, event) in &statements {
+        sink.emit(Event::new(*event, &planned.change.address));
+        if let Operation::AlterRole {
+            options,
+            password: Some(_),
+            ..
+        } = &planned.operation
+        {
+            if !options.is_empty() {
+                sink.emit(Event::new(EventName::RoleUpdated, &planned.change.address));
+            }
+        }
+    }
+    Ok(sent)
+}
+
+/// The role transaction's statements in plan order (owners of new databases
+/// last, once every role exists), and the verifier each password gets.
+fn statements<'a>(
+    changes: &[&'a Planned<Operation>],
+    verifiers: &BTreeMap<usize, String>,
+) -> (Vec<Statement<'a>>, BTreeMap<String, String>) {
     let mut sent = BTreeMap::new();
-    // (change, SQL, event) in plan order; owners of new databases last, once
-    // every role exists.
-    let mut statements: Vec<(&Planned<Operation>, String, EventName)> = Vec::new();
+    let mut statements: Vec<Statement<'a>> = Vec::new();
     for (index, planned) in changes.iter().enumerate() {
         let operation = &planned.operation;
         let verifier = verifiers.get(&index).map(String::as_str);
@@ -128,10 +155,16 @@ pub(crate) async fn apply(
             statements.push((planned, plain(&set_owner), EventName::DatabaseOwnerChanged));
         }
     }
-    if statements.is_empty() {
-        return Ok(sent);
-    }
+    (statements, sent)
+}
 
+/// Every statement in one transaction, pipelined; the first failure in plan
+/// order is the one reported, and the transaction rolls back.
+async fn transaction(
+    client: &mut Client,
+    statements: &[Statement<'_>],
+    sink: &dyn EventSink,
+) -> Result<()> {
     sink.progress(Progress::RoleTransaction);
     let transaction = client
         .transaction()
@@ -161,20 +194,7 @@ pub(crate) async fn apply(
             .cause("the outcome is unknown: the next `dbops plan` tells whether it committed")
     })?;
     sink.progress(Progress::BetweenSteps);
-    for (planned, _, event) in &statements {
-        sink.emit(Event::new(*event, &planned.change.address));
-        if let Operation::AlterRole {
-            options,
-            password: Some(_),
-            ..
-        } = &planned.operation
-        {
-            if !options.is_empty() {
-                sink.emit(Event::new(EventName::RoleUpdated, &planned.change.address));
-            }
-        }
-    }
-    Ok(sent)
+    Ok(())
 }
 
 fn plain(operation: &Operation) -> String {

@@ -5,6 +5,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use secrecy::SecretString;
+
 use super::desired::{DesiredDatabase, DesiredPostgres, DesiredRole, RoleAttributes};
 use super::raw::{RawDatabase, RawPostgres, RawRole};
 use crate::diagnostics::Resolver;
@@ -99,6 +101,55 @@ pub(crate) fn resolve(
     })
 }
 
+/// The role's DSN (checked against its name and its need of a password) or
+/// its password reference, never both.
+fn check_credentials(
+    name: &str,
+    role: &RawRole,
+    r: &Resolver<'_>,
+) -> Result<(Option<Dsn>, Option<SecretString>)> {
+    match (&role.dsn, &role.password) {
+        (Some(_), Some(_)) => Err(r
+            .key(&["roles", name, "password"])
+            .error(format!(
+                "role `{name}` sets both `dsn` and `password`; the DSN already carries the password"
+            ))
+            .hint("keep `dsn` and remove `password`")),
+        (Some(reference), None) => {
+            let key = r.key(&["roles", name, "dsn"]);
+            let dsn = key.dsn(reference)?;
+            if dsn.user != name {
+                return Err(key
+                    .error(format!(
+                        "role `{name}`: the DSN in `{}` is for user `{}`, not `{name}`",
+                        reference.source_name(),
+                        dsn.user
+                    ))
+                    .hint(format!(
+                        "rename the table to `[roles.{}]` or point `dsn` at the DSN of `{name}`",
+                        dsn.user
+                    )));
+            }
+            let login = role.login.unwrap_or(true);
+            if dsn.password().is_none() && login {
+                return Err(key.error(format!(
+                    "role `{name}`: the DSN in `{}` has no password, and `{name}` is a login role",
+                    reference.source_name()
+                ))
+                .hint("put the password in the DSN, percent-encoded: `postgres://USER:PASSWORD@HOST/DATABASE`"));
+            }
+            key.check_name(&dsn.database, "database")?;
+            let password = dsn.password().cloned();
+            Ok((Some(dsn), password))
+        }
+        (None, Some(reference)) => {
+            let key = r.key(&["roles", name, "password"]);
+            Ok((None, Some(key.secret(reference)?)))
+        }
+        (None, None) => Ok((None, None)),
+    }
+}
+
 fn resolve_role(
     name: &str,
     role: &RawRole,
@@ -126,49 +177,7 @@ fn resolve_role(
             .hint("remove the table; give the application its own role"));
     }
 
-    let (dsn, password) = match (&role.dsn, &role.password) {
-        (Some(_), Some(_)) => {
-            return Err(r
-                .key(&["roles", name, "password"])
-                .error(format!(
-                    "role `{name}` sets both `dsn` and `password`; the DSN already carries the password"
-                ))
-                .hint("keep `dsn` and remove `password`"))
-        }
-        (Some(reference), None) => {
-            let key = r.key(&["roles", name, "dsn"]);
-            let dsn = key.dsn(reference)?;
-            if dsn.user != name {
-                return Err(key
-                    .error(format!(
-                        "role `{name}`: the DSN in `{}` is for user `{}`, not `{name}`",
-                        reference.source_name(),
-                        dsn.user
-                    ))
-                    .hint(format!(
-                        "rename the table to `[roles.{}]` or point `dsn` at the DSN of `{name}`",
-                        dsn.user
-                    )));
-            }
-            let login = role.login.unwrap_or(true);
-            if dsn.password().is_none() && login {
-                return Err(key.error(format!(
-                    "role `{name}`: the DSN in `{}` has no password, and `{name}` is a login role",
-                    reference.source_name()
-                ))
-                .hint("put the password in the DSN, percent-encoded: `postgres://USER:PASSWORD@HOST/DATABASE`"));
-            }
-            key.check_name(&dsn.database, "database")?;
-            let password = dsn.password().cloned();
-            (Some(dsn), password)
-        }
-        (None, Some(reference)) => {
-            let key = r.key(&["roles", name, "password"]);
-            (None, Some(key.secret(reference)?))
-        }
-        (None, None) => (None, None),
-    };
-
+    let (dsn, password) = check_credentials(name, role, r)?;
     let connection_limit = role.connection_limit.unwrap_or(-1);
     if connection_limit < -1 {
         return Err(r

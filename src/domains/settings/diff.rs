@@ -8,7 +8,7 @@
 //! `pg_file_settings` says the entry is not applied yet: for a `postmaster`
 //! setting a pending restart, not a change to repeat; for others, a reload.
 
-use super::desired::{DesiredSettings, Origin};
+use super::desired::{DesiredSetting, DesiredSettings, Origin};
 use super::live::{LiveSetting, LiveSettings};
 use super::operation::{is_list, normalize_list, Operation};
 use super::SERVICE;
@@ -39,103 +39,126 @@ pub(crate) fn diff(
     let mut out = DomainDiff::default();
     let mut errors = Vec::new();
     for (name, wanted) in &desired.settings {
-        let Some(setting) = live.settings.get(name) else {
-            errors.push(unknown(name, live, wanted.origin));
-            continue;
-        };
-        let internal = setting.context == Context::Internal;
-        if internal || NOT_IN_AUTO_CONF.contains(&name.as_str()) {
-            errors.push(
-                Error::config(format!(
-                    "setting `{name}` cannot be changed with `ALTER SYSTEM`{}",
-                    if internal {
-                        " (PostgreSQL fixes it when the cluster is created or built)"
-                    } else {
-                        ""
-                    }
-                ))
-                .hint("remove it from `[server.settings]`"),
-            );
-            continue;
-        }
-        let want = match comparable(setting, &wanted.value) {
-            Ok(want) => want,
-            Err(why) => {
-                errors.push(Error::config(format!("setting `{name}`: {why}")).hint(
-                    "the value is checked against the server's `pg_settings` before anything changes",
-                ));
-                continue;
-            }
-        };
-        let current = comparable(setting, &setting.setting)
-            .unwrap_or(Normalized::Text(setting.setting.clone()));
-        let entry = live.auto_conf.get(name);
-        let target = entry
-            .and_then(|entry| comparable(setting, &entry.value).ok())
-            .unwrap_or_else(|| current.clone());
-        // In force: the auto.conf entry when it is applied (some settings, such as
-        // `archive_command` without archiving, show a placeholder instead).
-        let in_force = match entry {
-            Some(entry) => entry.applied,
-            None => current.same_as(&want),
-        };
-
-        let overridden = matches!(
-            setting.source.as_str(),
-            "command line" | "environment variable"
-        );
-        if overridden && !current.same_as(&want) {
-            errors.push(Error::config(format!(
-                "setting `{name}` is set on the server's {} (`{}`), which `ALTER SYSTEM` cannot override",
-                setting.source, setting.display
-            ))
-            .hint("remove it from the server's start command (for example `command:` in docker-compose), or from the file"));
-            continue;
-        }
-
-        let set = || {
-            Change::new(address(name), Action::Update).attribute(AttributeChange::new(
-                "value",
-                Some(Value::Text(setting.display.clone())),
-                Some(Value::Text(wanted.value.clone())),
-            ))
-        };
-        let operation = || Operation::Set {
-            name: name.clone(),
-            value: wanted.value.clone(),
-        };
-        if !target.same_as(&want) {
-            let mut change = set();
-            if setting.requires_restart() {
-                change = change.requires_restart_of(SERVICE);
-            }
-            if let Origin::Derived(section) = wanted.origin {
-                change = change.reason(format!("derived from `{section}`"));
-            }
-            out.push(change.with(operation()));
-        } else if !in_force && setting.requires_restart() {
-            out.pending.push(Pending {
-                address: address(name),
-                current: Value::Text(setting.display.clone()),
-                pending: Value::Text(wanted.value.clone()),
-                service: SERVICE,
-                declared: true,
-            });
-        } else if !in_force {
-            // Written but never loaded: set again and reload.
-            out.push(
-                set()
-                    .reason("written to postgresql.auto.conf but not loaded; apply reloads the configuration")
-                    .with(operation()),
-            );
+        if let Err(error) = declared(name, wanted, live, &mut out) {
+            errors.push(error);
         }
     }
     if !errors.is_empty() {
         return Err(Errors::new(errors));
     }
+    undeclared_pending(desired, live, &mut out);
+    auto_conf_extras(desired, live, &mut out);
+    Ok(out)
+}
 
-    // Settings changed outside the file that wait for a restart: a restart
-    // dbops runs puts them in force too, so the plan says so.
+/// One declared setting: a change, a pending restart, or nothing; an error
+/// when the server cannot take it.
+fn declared(
+    name: &String,
+    wanted: &DesiredSetting,
+    live: &LiveSettings,
+    out: &mut DomainDiff<Operation>,
+) -> Result<(), Error> {
+    let Some(setting) = live.settings.get(name) else {
+        return Err(unknown(name, live, wanted.origin));
+    };
+    let (want, current) = comparable_values(name, wanted, setting)?;
+    let entry = live.auto_conf.get(name);
+    let target = entry
+        .and_then(|entry| comparable(setting, &entry.value).ok())
+        .unwrap_or_else(|| current.clone());
+    // In force: the auto.conf entry when it is applied (some settings, such as
+    // `archive_command` without archiving, show a placeholder instead).
+    let in_force = match entry {
+        Some(entry) => entry.applied,
+        None => current.same_as(&want),
+    };
+    let set = || {
+        Change::new(address(name), Action::Update).attribute(AttributeChange::new(
+            "value",
+            Some(Value::Text(setting.display.clone())),
+            Some(Value::Text(wanted.value.clone())),
+        ))
+    };
+    let operation = || Operation::Set {
+        name: name.clone(),
+        value: wanted.value.clone(),
+    };
+    if !target.same_as(&want) {
+        let mut change = set();
+        if setting.requires_restart() {
+            change = change.requires_restart_of(SERVICE);
+        }
+        if let Origin::Derived(section) = wanted.origin {
+            change = change.reason(format!("derived from `{section}`"));
+        }
+        out.push(change.with(operation()));
+    } else if !in_force && setting.requires_restart() {
+        out.pending.push(Pending {
+            address: address(name),
+            current: Value::Text(setting.display.clone()),
+            pending: Value::Text(wanted.value.clone()),
+            service: SERVICE,
+            declared: true,
+        });
+    } else if !in_force {
+        // Written but never loaded: set again and reload.
+        out.push(
+            set()
+                .reason("written to postgresql.auto.conf but not loaded; apply reloads the configuration")
+                .with(operation()),
+        );
+    }
+    Ok(())
+}
+
+/// The wanted and current values, comparable; an error when `ALTER SYSTEM`
+/// cannot write the setting, the value does not fit it, or the server's
+/// command line overrides it.
+fn comparable_values(
+    name: &str,
+    wanted: &DesiredSetting,
+    setting: &LiveSetting,
+) -> Result<(Normalized, Normalized), Error> {
+    let internal = setting.context == Context::Internal;
+    if internal || NOT_IN_AUTO_CONF.contains(&name) {
+        return Err(Error::config(format!(
+            "setting `{name}` cannot be changed with `ALTER SYSTEM`{}",
+            if internal {
+                " (PostgreSQL fixes it when the cluster is created or built)"
+            } else {
+                ""
+            }
+        ))
+        .hint("remove it from `[server.settings]`"));
+    }
+    let want = comparable(setting, &wanted.value).map_err(|why| {
+        Error::config(format!("setting `{name}`: {why}"))
+            .hint("the value is checked against the server's `pg_settings` before anything changes")
+    })?;
+    let current =
+        comparable(setting, &setting.setting).unwrap_or(Normalized::Text(setting.setting.clone()));
+    let overridden = matches!(
+        setting.source.as_str(),
+        "command line" | "environment variable"
+    );
+    if overridden && !current.same_as(&want) {
+        return Err(Error::config(format!(
+            "setting `{name}` is set on the server's {} (`{}`), which `ALTER SYSTEM` cannot override",
+            setting.source, setting.display
+        ))
+        .hint("remove it from the server's start command (for example `command:` in docker-compose), or from the file"));
+    }
+    Ok((want, current))
+}
+
+/// Settings changed outside the file that wait for a restart: a restart
+/// dbops runs puts them in force too, so the plan says so.
+fn undeclared_pending(
+    desired: &DesiredSettings,
+    live: &LiveSettings,
+    out: &mut DomainDiff<Operation>,
+) {
     for (name, setting) in &live.settings {
         let pruned = desired.prune && live.auto_conf.contains_key(name);
         // Written but not in force: pg_settings says so once the files were
@@ -159,7 +182,15 @@ pub(crate) fn diff(
             declared: false,
         });
     }
+}
 
+/// postgresql.auto.conf entries the file does not name: reset with
+/// `prune = true`, else a note.
+fn auto_conf_extras(
+    desired: &DesiredSettings,
+    live: &LiveSettings,
+    out: &mut DomainDiff<Operation>,
+) {
     for (name, entry) in &live.auto_conf {
         let value = &entry.value;
         if desired.settings.contains_key(name) {
@@ -195,7 +226,6 @@ pub(crate) fn diff(
             ));
         }
     }
-    Ok(out)
 }
 
 fn unknown(name: &str, live: &LiveSettings, origin: Origin) -> Error {

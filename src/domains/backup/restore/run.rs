@@ -76,31 +76,7 @@ pub(crate) async fn run(request: &Request<'_>, events: &dyn EventSink) -> Result
             "evidence": planned,
         })),
     );
-    let mut evidence = Evidence {
-        format: FORMAT,
-        dbops_version: env!("CARGO_PKG_VERSION").into(),
-        tool: tool_name(backup.tool).into(),
-        tool_version: None,
-        postgres_version: None,
-        started_at: rfc3339(started_at),
-        finished_at: String::new(),
-        target: request.target.describe(),
-        backup: None,
-        archive: None,
-        recovered_to: None,
-        replayed_lsn: None,
-        replayed_segment: None,
-        data_loss_window_seconds: None,
-        data_loss_definition: DATA_LOSS_DEFINITION.into(),
-        durations: Durations::default(),
-        rto_seconds: backup.rto.as_secs(),
-        rpo_seconds: backup.rpo.as_secs(),
-        rto_met: None,
-        rpo_met: None,
-        checks: Vec::new(),
-        passed: false,
-        failure: None,
-    };
+    let mut evidence = begin(request, started_at);
     let mut log = RestoreLog::default();
     log.line(&format!(
         "dbops {} restore-test: tool {}, target {}",
@@ -147,6 +123,46 @@ pub(crate) async fn run(request: &Request<'_>, events: &dyn EventSink) -> Result
             return Err(error);
         }
     };
+    events.emit(finished(&evidence, &prefix));
+    Ok(Outcome {
+        evidence,
+        prefix,
+        kept,
+    })
+}
+
+/// The evidence of a test that has just started.
+fn begin(request: &Request<'_>, started_at: SystemTime) -> Evidence {
+    let backup = request.backup;
+    Evidence {
+        format: FORMAT,
+        dbops_version: env!("CARGO_PKG_VERSION").into(),
+        tool: tool_name(backup.tool).into(),
+        tool_version: None,
+        postgres_version: None,
+        started_at: rfc3339(started_at),
+        finished_at: String::new(),
+        target: request.target.describe(),
+        backup: None,
+        archive: None,
+        recovered_to: None,
+        replayed_lsn: None,
+        replayed_segment: None,
+        data_loss_window_seconds: None,
+        data_loss_definition: DATA_LOSS_DEFINITION.into(),
+        durations: Durations::default(),
+        rto_seconds: backup.rto.as_secs(),
+        rpo_seconds: backup.rpo.as_secs(),
+        rto_met: None,
+        rpo_met: None,
+        checks: Vec::new(),
+        passed: false,
+        failure: None,
+    }
+}
+
+/// `restore_test.completed` or `restore_test.failed`, with the figures.
+fn finished(evidence: &Evidence, prefix: &str) -> Event {
     let details = serde_json::json!({
         "evidence": format!("{prefix}evidence.json"),
         "backup": evidence.backup.as_ref().map(|b| b.name.clone()),
@@ -157,9 +173,9 @@ pub(crate) async fn run(request: &Request<'_>, events: &dyn EventSink) -> Result
         "rpo_met": evidence.rpo_met,
         "data_loss_window_seconds": evidence.data_loss_window_seconds,
         "checks_passed": evidence.checks.iter().filter(|c| c.passed).count(),
-        "checks_failed": failed_checks,
+        "checks_failed": evidence.checks.iter().filter(|c| !c.passed).count(),
     });
-    events.emit(match &evidence.failure {
+    match &evidence.failure {
         None => {
             Event::message(EventName::RestoreTestCompleted, "restore test passed").details(details)
         }
@@ -169,12 +185,7 @@ pub(crate) async fn run(request: &Request<'_>, events: &dyn EventSink) -> Result
         )
         .level(Level::Error)
         .details(details),
-    });
-    Ok(Outcome {
-        evidence,
-        prefix,
-        kept,
-    })
+    }
 }
 
 fn tool_name(tool: BackupTool) -> &'static str {
@@ -234,6 +245,72 @@ async fn attempt(
     slot: &mut Option<Cluster>,
 ) -> Result<()> {
     let backup = request.backup;
+    let (cluster, port) = start_cluster(request, slot, log)?;
+    let catalog = versions_and_catalog(cluster, backup, evidence, log).await?;
+    let chosen = catalog::choose(&catalog, &request.target, request.named)?.clone();
+    log.line(&format!(
+        "chose backup {} (ended {})",
+        chosen.name,
+        rfc3339(chosen.stop)
+    ));
+    evidence.backup = Some(BackupUsed {
+        name: chosen.name.clone(),
+        start_time: rfc3339(chosen.start),
+        stop_time: rfc3339(chosen.stop),
+        start_lsn: chosen.start_lsn.clone(),
+        stop_lsn: chosen.stop_lsn.clone(),
+        size_bytes: chosen.size_bytes,
+    });
+    let newest = archive_end(request, &catalog, evidence).await?;
+    check_disk_space(cluster, &chosen)?;
+
+    // The RTO runs from here: fetch and replay.
+    let restore_start = Instant::now();
+    let deadline = restore_start + backup.rto;
+    let fetched = fetch(request, cluster, &chosen, deadline, log).await;
+    evidence.durations.fetch_seconds = Some(seconds(restore_start.elapsed()));
+    if let Err(error) = fetched {
+        if Instant::now() >= deadline {
+            evidence.rto_met = Some(false);
+        }
+        return Err(error);
+    }
+    prepare_data_directory(cluster, backup.tool, &request.target, port)?;
+    check_major_version(
+        &cluster.layout.data(),
+        evidence.postgres_version.as_deref().unwrap_or_default(),
+    )?;
+    let replay_start = Instant::now();
+    cluster.start(deadline, log).await?;
+    let promoted = cluster.wait_promoted(request.user, deadline).await;
+    let restore_time = restore_start.elapsed();
+    evidence.durations.replay_seconds = Some(seconds(replay_start.elapsed()));
+    evidence.durations.restore_seconds = Some(seconds(restore_time));
+    evidence.rto_met = Some(restore_time <= backup.rto && promoted.is_ok());
+    let pg = promoted?;
+    log.line(&format!(
+        "promoted after {:.1}s",
+        restore_time.as_secs_f64()
+    ));
+    record_replay(&pg, request, &chosen, newest.as_ref(), evidence).await?;
+
+    let checks_start = Instant::now();
+    for check in &backup.restore_test.checks {
+        evidence
+            .checks
+            .push(run_check(cluster, request.user, check).await);
+    }
+    evidence.durations.checks_seconds = Some(seconds(checks_start.elapsed()));
+    Ok(())
+}
+
+/// The throwaway cluster's work directory, with the tool's configuration.
+fn start_cluster<'a>(
+    request: &Request<'_>,
+    slot: &'a mut Option<Cluster>,
+    log: &mut RestoreLog,
+) -> Result<(&'a mut Cluster, u16)> {
+    let backup = request.backup;
     let settings = &backup.restore_test;
     let config = backup.tool_config.as_deref().ok_or_else(|| {
         Error::new(
@@ -252,65 +329,44 @@ async fn attempt(
         port,
         request.keep,
     )?);
-    let layout = cluster.layout.clone();
     log.line(&format!(
         "work directory {}, port {port}",
-        layout.work.display()
+        cluster.layout.work.display()
     ));
-    cluster.write(&layout.tool_config(backup.tool), config)?;
+    cluster.write(&cluster.layout.tool_config(backup.tool), config)?;
+    Ok((cluster, port))
+}
 
+/// The binaries' and the tool's versions, and the tool's own list of backups.
+async fn versions_and_catalog(
+    cluster: &Cluster,
+    backup: &DesiredBackup,
+    evidence: &mut Evidence,
+    log: &mut RestoreLog,
+) -> Result<Catalog> {
     let prepare = Instant::now() + PREPARE_TIMEOUT;
-    evidence.postgres_version = Some(
-        cluster::run(
-            &cluster.run_as,
-            &cluster.version_invocation(),
-            "`postgres --version`",
-            prepare,
-            log,
-        )
-        .await?
-        .trim()
-        .to_string(),
-    );
-    evidence.tool_version = Some(
-        cluster::run(
-            &cluster.run_as,
-            &tool::version(backup.tool),
-            "the backup tool's version",
-            prepare,
-            log,
-        )
-        .await?
-        .trim()
-        .to_string(),
-    );
-    let listing = cluster::run(
-        &cluster.run_as,
-        &tool::list(backup.tool, &layout, &backup.stanza),
-        "listing the backups",
-        prepare,
-        log,
-    )
-    .await?;
-    let catalog: Catalog = match backup.tool {
-        BackupTool::PgBackRest => catalog::from_pgbackrest(&listing, &backup.stanza)?,
-        BackupTool::WalG => catalog::from_walg(&listing)?,
-    };
-    let chosen = catalog::choose(&catalog, &request.target, request.named)?.clone();
-    log.line(&format!(
-        "chose backup {} (ended {})",
-        chosen.name,
-        rfc3339(chosen.stop)
-    ));
-    evidence.backup = Some(BackupUsed {
-        name: chosen.name.clone(),
-        start_time: rfc3339(chosen.start),
-        stop_time: rfc3339(chosen.stop),
-        start_lsn: chosen.start_lsn.clone(),
-        stop_lsn: chosen.stop_lsn.clone(),
-        size_bytes: chosen.size_bytes,
-    });
-    // The archive's end, by the bucket: the segment and when it was written.
+    let as_user = &cluster.run_as;
+    let version = cluster.version_invocation();
+    let postgres = cluster::run(as_user, &version, "`postgres --version`", prepare, log).await?;
+    evidence.postgres_version = Some(postgres.trim().to_string());
+    let version = tool::version(backup.tool);
+    let tool = cluster::run(as_user, &version, "the backup tool's version", prepare, log).await?;
+    evidence.tool_version = Some(tool.trim().to_string());
+    let list = tool::list(backup.tool, &cluster.layout, &backup.stanza);
+    let listing = cluster::run(as_user, &list, "listing the backups", prepare, log).await?;
+    match backup.tool {
+        BackupTool::PgBackRest => catalog::from_pgbackrest(&listing, &backup.stanza),
+        BackupTool::WalG => catalog::from_walg(&listing),
+    }
+}
+
+/// The archive's end, by the bucket: the newest segment and when it was written.
+async fn archive_end(
+    request: &Request<'_>,
+    catalog: &Catalog,
+    evidence: &mut Evidence,
+) -> Result<Option<(String, Option<SystemTime>)>> {
+    let backup = request.backup;
     let mut lister = Lister::new(
         client(request.bucket, request.s3_timeout).await,
         request.bucket,
@@ -327,13 +383,17 @@ async fn attempt(
         newest_segment: newest.as_ref().map(|(n, _)| n.clone()),
         archived_at: newest.as_ref().and_then(|(_, t)| t.map(rfc3339)),
     });
+    Ok(newest)
+}
 
-    let free = cluster::free_space(&layout.work)?;
+fn check_disk_space(cluster: &Cluster, chosen: &catalog::Backup) -> Result<()> {
+    let work = &cluster.layout.work;
+    let free = cluster::free_space(work)?;
     let needed = chosen.size_bytes + chosen.size_bytes / 10 + DISK_MARGIN;
     if free < needed {
         return Err(Error::new(format!(
             "not enough disk space in `{}`: backup `{}` restores to {} MiB, and {} MiB are needed with room for WAL; {} MiB are free",
-            parent.display(),
+            work.parent().unwrap_or(work).display(),
             chosen.name,
             chosen.size_bytes / (1024 * 1024),
             needed / (1024 * 1024),
@@ -341,10 +401,19 @@ async fn attempt(
         ))
         .hint("set `[restore_test] work_dir` to a file system with room"));
     }
+    Ok(())
+}
 
-    // The RTO runs from here: fetch and replay.
-    let restore_start = Instant::now();
-    let deadline = restore_start + backup.rto;
+/// Fetches the chosen backup into a fresh data directory the server's user owns.
+async fn fetch(
+    request: &Request<'_>,
+    cluster: &Cluster,
+    chosen: &catalog::Backup,
+    deadline: Instant,
+    log: &mut RestoreLog,
+) -> Result<String> {
+    let backup = request.backup;
+    let layout = &cluster.layout;
     std::fs::create_dir_all(layout.data())
         .map_err(|e| Error::new(format!("cannot create the data directory: {e}")))?;
     std::fs::set_permissions(
@@ -353,46 +422,24 @@ async fn attempt(
     )
     .map_err(|e| Error::new(format!("cannot secure the data directory: {e}")))?;
     cluster.run_as.own(&layout.data())?;
-    let fetched = cluster::run(
+    cluster::run(
         &cluster.run_as,
-        &tool::fetch(
-            backup.tool,
-            &layout,
-            &backup.stanza,
-            &chosen,
-            &request.target,
-        ),
+        &tool::fetch(backup.tool, layout, &backup.stanza, chosen, &request.target),
         "fetching the backup",
         deadline,
         log,
     )
-    .await;
-    let fetch_time = restore_start.elapsed();
-    evidence.durations.fetch_seconds = Some(seconds(fetch_time));
-    if let Err(error) = fetched {
-        if Instant::now() >= deadline {
-            evidence.rto_met = Some(false);
-        }
-        return Err(error);
-    }
-    prepare_data_directory(cluster, backup.tool, &request.target, port)?;
-    check_major_version(
-        &layout.data(),
-        evidence.postgres_version.as_deref().unwrap_or_default(),
-    )?;
-    let replay_start = Instant::now();
-    cluster.start(deadline, log).await?;
-    let promoted = cluster.wait_promoted(request.user, deadline).await;
-    let restore_time = restore_start.elapsed();
-    evidence.durations.replay_seconds = Some(seconds(replay_start.elapsed()));
-    evidence.durations.restore_seconds = Some(seconds(restore_time));
-    evidence.rto_met = Some(restore_time <= backup.rto && promoted.is_ok());
-    let pg = promoted?;
-    log.line(&format!(
-        "promoted after {:.1}s",
-        restore_time.as_secs_f64()
-    ));
+    .await
+}
 
+/// Where replay stopped, and the data-loss window it means.
+async fn record_replay(
+    pg: &tokio_postgres::Client,
+    request: &Request<'_>,
+    chosen: &catalog::Backup,
+    newest: Option<&(String, Option<SystemTime>)>,
+    evidence: &mut Evidence,
+) -> Result<()> {
     let row = pg
         .query_one(
             "SELECT to_char(pg_last_xact_replay_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), \
@@ -412,18 +459,10 @@ async fn attempt(
         recovered_epoch,
         chosen.stop,
         evidence.replayed_segment.as_deref(),
-        newest.as_ref().map(|(n, t)| (n.as_str(), *t)),
+        newest.map(|(n, t)| (n.as_str(), *t)),
     );
     evidence.data_loss_window_seconds = window;
-    evidence.rpo_met = window.map(|w| w <= backup.rpo.as_secs_f64());
-
-    let checks_start = Instant::now();
-    for check in &settings.checks {
-        evidence
-            .checks
-            .push(run_check(cluster, request.user, check).await);
-    }
-    evidence.durations.checks_seconds = Some(seconds(checks_start.elapsed()));
+    evidence.rpo_met = window.map(|w| w <= request.backup.rpo.as_secs_f64());
     Ok(())
 }
 
