@@ -304,12 +304,16 @@ fn bad_values_of_every_other_section_are_refused_by_validate() {
         (base(&format!("{pooler}pool_mode = \"sometimes\"\n")), "key `pooler.pool_mode`: unknown variant `sometimes`, expected one of `session`, `transaction`, `statement`"),
         (base(&format!("{pooler}admin_console = \"public\"\n")), "key `pooler.admin_console`: unknown variant `public`, expected `disabled` or `localhost`"),
         (base(&format!("{pooler}admin_console = \"localhost\"\n")), "`admin_console = \"localhost\"` needs `admin_password`"),
-        (base(&format!("{pooler}mode = \"0644\"\n")), "key `pooler.mode`: `0644` is not an octal mode without access for others"),
+        // With its pidfile, so the mode is the one problem (validate lists every problem).
+        (base(&format!("{pooler}mode = \"0644\"\n\n[pooler.settings]\npidfile = \"/tmp/p\"\n")), "key `pooler.mode`: `0644` is not an octal mode without access for others"),
         (base(&format!("{pooler}reload = \"admin\"\n")), "`reload = \"admin\"` needs `admin_console = \"localhost\"`"),
         (base(pooler), "reloading pgBouncer by signal needs `pidfile`"),
         (base(&format!("{pooler}\n[pooler.settings]\npidfile = \"/tmp/p\"\nlisten_port = 7000\n")), "set it as `pooler.listen_port`, which dbops owns"),
         (
-            base(&pooler.replace("listen_addr = \"127.0.0.1\"", "listen_addr = \"0.0.0.0\"")),
+            base(&format!(
+                "{}\n[pooler.settings]\npidfile = \"/tmp/p\"\n",
+                pooler.replace("listen_addr = \"127.0.0.1\"", "listen_addr = \"0.0.0.0\"")
+            )),
             "`pooler.host` is needed",
         ),
         (base("[backup]\nrpo = \"5m\"\nrto = \"an hour\"\n"), "key `backup.rto`: `an hour` is not a duration"),

@@ -128,3 +128,7 @@ pub(crate) async fn health(
 pub(crate) fn domains() -> Vec<(DomainId, &'static [&'static str])> {
     domains_each()
 }
+
+#[cfg(test)]
+#[path = "registry_tests.rs"]
+mod tests;

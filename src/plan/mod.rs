@@ -100,3 +100,34 @@ pub(crate) fn summarize<'a>(changes: impl Iterator<Item = &'a Change>) -> Summar
     }
     summary
 }
+
+/// A plan in one line per item, for table-driven tests: `+ address` (create),
+/// `~ address` (update), `- address` (delete), with ` (reason)` when there is
+/// one; `pending address`, `finding id address`, `note text`.
+#[cfg(test)]
+pub(crate) fn outline<O>(plan: &Plan<O>) -> Vec<String> {
+    let mut out = Vec::new();
+    for change in plan.changes() {
+        let symbol = match change.action {
+            Action::Create => "+",
+            Action::Update => "~",
+            Action::Delete => "-",
+        };
+        let reason = change
+            .reason
+            .as_ref()
+            .map(|r| format!(" ({r})"))
+            .unwrap_or_default();
+        out.push(format!("{symbol} {}{reason}", change.address));
+    }
+    for pending in &plan.pending {
+        out.push(format!("pending {}", pending.address));
+    }
+    for finding in &plan.findings {
+        out.push(format!("finding {} {}", finding.id, finding.address));
+    }
+    for note in &plan.notes {
+        out.push(format!("note {note}"));
+    }
+    out
+}

@@ -151,3 +151,7 @@ impl Domain for Backup {
         Ok(health::check(desired, &observed, now))
     }
 }
+
+#[cfg(test)]
+#[path = "domain_tests.rs"]
+mod tests;

@@ -205,3 +205,7 @@ fn lifecycle(
         rules: target.values().map(|r| (*r).clone()).collect(),
     }));
 }
+
+#[cfg(test)]
+#[path = "diff_tests.rs"]
+mod tests;

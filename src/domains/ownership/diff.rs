@@ -126,3 +126,7 @@ pub(crate) fn diff(desired: &DesiredOwnership, live: &LiveOwnership) -> DomainDi
     }
     out
 }
+
+#[cfg(test)]
+#[path = "diff_tests.rs"]
+mod tests;

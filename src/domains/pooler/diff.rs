@@ -391,3 +391,7 @@ fn logins(
     }
     out.push(change.with(operation));
 }
+
+#[cfg(test)]
+#[path = "diff_tests.rs"]
+mod tests;

@@ -152,7 +152,7 @@ pub(crate) fn parse_auth_file(text: &str) -> Vec<(String, String)> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::collections::BTreeMap;
 
     use secrecy::SecretString;
@@ -160,7 +160,7 @@ mod tests {
     use super::*;
     use crate::domains::pooler::desired::{AdminUser, AuthType, PoolMode, Reload};
 
-    fn pooler(admin: Option<AdminUser>) -> DesiredPooler {
+    pub(crate) fn pooler(admin: Option<AdminUser>) -> DesiredPooler {
         DesiredPooler {
             config_path: "/etc/pgbouncer/pgbouncer.ini".into(),
             auth_path: "/etc/pgbouncer/userlist.txt".into(),

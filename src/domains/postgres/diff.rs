@@ -527,3 +527,7 @@ fn password_mismatch(
         }
     }
 }
+
+#[cfg(test)]
+#[path = "diff_tests.rs"]
+mod tests;

@@ -240,3 +240,7 @@ fn unknown(name: &str, live: &LiveSettings, origin: Origin) -> Error {
         None => error.hint("`SELECT name FROM pg_settings` lists every setting"),
     }
 }
+
+#[cfg(test)]
+#[path = "diff_tests.rs"]
+mod tests;
