@@ -44,10 +44,17 @@ fn on_disk(content: &str, mode: u32) -> BTreeMap<String, LiveFile> {
     )])
 }
 
+type Case = (
+    &'static str,
+    DesiredBackup,
+    BTreeMap<String, LiveFile>,
+    Vec<&'static str>,
+);
+
 #[test]
 fn the_backup_files_diff_table() {
     let rotated = CONTENT.replace("hunter2", "correct horse");
-    let cases: Vec<(&str, DesiredBackup, BTreeMap<String, LiveFile>, Vec<&str>)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "no file declared",
             DesiredBackup::example(),
