@@ -2,6 +2,7 @@
 //! server, exit codes, colors, and `DBOPS_FILE`.
 
 use crate::support::deployment::Deployment;
+use crate::support::snapshot::assert_run;
 use crate::support::Dbops;
 
 #[test]
@@ -10,83 +11,34 @@ fn plan_formats_exit_codes_and_colors() {
     let text = d.dbops.run(&["plan"]);
     text.expect_code(0);
     assert!(
-        text.stdout
-            .starts_with("dbops will perform the following actions:"),
-        "{}",
-        text.stdout
-    );
-    assert!(
-        text.stdout.contains("  + postgres.role.app_user\n"),
-        "{}",
-        text.stdout
-    );
-    assert!(
-        text.stdout
-            .contains("      + password         = (sensitive)\n"),
-        "{}",
-        text.stdout
-    );
-    assert!(
         !text.stdout.contains('\u{1b}'),
         "no color without a terminal"
     );
+    assert_run("cli_plan_text", &text);
 
     let json = d
         .dbops
         .run(&["plan", "--format", "json", "--detailed-exitcode"]);
     json.expect_code(2);
     let document: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
-    assert_eq!(document["format_version"], "3.0");
     let violations = crate::support::schema::violations("report.schema.json", &document);
     assert!(violations.is_empty(), "{violations:?}");
-    assert_eq!(document["command"], "plan");
-    assert_eq!(document["summary"]["create"], 5);
-    let role = document["changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["address"] == "postgres.role.app_user")
-        .unwrap();
-    assert_eq!(role["action"], "create");
-    let password = role["attributes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["name"] == "password")
-        .unwrap();
-    assert_eq!(password["sensitive"], true);
-    assert_eq!(password["after"], serde_json::Value::Null);
-
-    let markdown = d.dbops.run(&["plan", "--format", "markdown"]);
-    markdown.expect_code(0);
-    assert!(
-        markdown
-            .stdout
-            .starts_with("### dbops plan: 5 to add, 0 to change, 0 to destroy"),
-        "{}",
-        markdown.stdout
-    );
-    assert!(
-        markdown
-            .stdout
-            .contains("| 🟢 | `postgres.role.app_user` | create |"),
-        "{}",
-        markdown.stdout
+    assert_run("cli_plan_json", &json);
+    assert_run(
+        "cli_plan_markdown",
+        &d.dbops.run(&["plan", "--format", "markdown"]),
     );
 
     d.apply();
-    let text = d.dbops.run(&["plan", "--detailed-exitcode"]);
-    text.expect_code(0);
-    assert_eq!(
-        text.stdout,
-        "No changes. Live state matches the desired-state file.\n"
+    assert_run(
+        "cli_plan_converged",
+        &d.dbops.run(&["plan", "--detailed-exitcode"]),
     );
-    let json = d
-        .dbops
-        .run(&["plan", "--format", "json", "--detailed-exitcode"]);
-    json.expect_code(0);
-    let document: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
-    assert_eq!(document["changes"], serde_json::json!([]));
+    assert_run(
+        "cli_plan_converged_json",
+        &d.dbops
+            .run(&["plan", "--format", "json", "--detailed-exitcode"]),
+    );
 }
 
 #[test]

@@ -29,6 +29,7 @@ mod guide;
 mod hostile_names;
 mod install;
 mod json_errors;
+mod outputs;
 mod passwords;
 mod planfile;
 mod pooler;

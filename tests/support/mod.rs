@@ -7,6 +7,7 @@ pub(crate) mod pgbouncer;
 pub(crate) mod postgres;
 pub(crate) mod s3;
 pub(crate) mod schema;
+pub(crate) mod snapshot;
 pub(crate) mod tls_proxy;
 
 use std::collections::BTreeMap;

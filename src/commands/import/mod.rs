@@ -29,6 +29,9 @@ pub(crate) struct Options {
     pub(crate) settings: bool,
 }
 
+/// The database `initdb` creates for maintenance, not imported by default.
+const MAINTENANCE_DATABASE: &str = "postgres";
+
 /// `*` any run of characters, `?` one character; everything else literal.
 pub(crate) fn glob_match(pattern: &str, text: &str) -> bool {
     fn matches(p: &[char], t: &[char]) -> bool {
@@ -189,7 +192,7 @@ fn select_databases(
     if options.databases.is_empty() {
         return Ok(databases
             .into_iter()
-            .filter(|d| d.name != "postgres")
+            .filter(|d| d.name != MAINTENANCE_DATABASE)
             .collect());
     }
     let missing: Vec<String> = options

@@ -23,6 +23,9 @@ use crate::plan::Planned;
 use crate::s3::bucket::{BucketSpec, Encryption};
 use crate::s3::client::{classify, client, failure_error, Failure};
 
+/// S3's default region, where `CreateBucket` takes no location constraint.
+const US_EAST_1: &str = "us-east-1";
+
 pub(crate) async fn apply(
     buckets: &[BucketSpec],
     changes: &[&Planned<Operation>],
@@ -96,7 +99,7 @@ async fn call(s3: &Client, bucket: &BucketSpec, operation: &Operation) -> Result
     match operation {
         Operation::Create { .. } => {
             let mut request = s3.create_bucket().bucket(name);
-            if bucket.region != "us-east-1" {
+            if bucket.region != US_EAST_1 {
                 request = request.create_bucket_configuration(
                     CreateBucketConfiguration::builder()
                         .location_constraint(BucketLocationConstraint::from(bucket.region.as_str()))

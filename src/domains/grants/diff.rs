@@ -13,6 +13,9 @@ use super::privilege::{noun, valid, ObjectKind, Privilege};
 use crate::error::{Error, Errors};
 use crate::plan::{Action, Address, AttributeChange, Change, DomainDiff, Planned, Value};
 
+/// The one schema a database created by this apply starts with.
+const NEW_DATABASE_SCHEMA: &str = "public";
+
 pub(crate) fn address(scope: &Scope) -> Address {
     match &scope.schema {
         // The same address the role domain gives the CONNECT it grants a DSN
@@ -236,7 +239,7 @@ fn schema_scope(
     let moves = context.reassigned.get(&scope.database);
     let schema_live = live.schemas.get(schema);
     // A database created by this apply starts with only `public`.
-    let assumed = schema == "public" && !live.exists;
+    let assumed = schema == NEW_DATABASE_SCHEMA && !live.exists;
     if schema_live.is_none() && !assumed {
         return Err(Error::config(format!(
             "`{}`: schema `{schema}` does not exist in database `{}`",

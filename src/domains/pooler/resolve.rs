@@ -191,7 +191,7 @@ fn check_setting(
         return Err(key.error(format!("set it as `pooler.{name}`, which dbops owns")));
     }
     let console_on = admin.is_some_and(Option::is_some);
-    if name == "admin_users" && console_on {
+    if matches!(name, "admin_users") && console_on {
         return Err(key.error("dbops sets it from `admin_user`"));
     }
     let admin_like = matches!(name, "admin_users" | "stats_users");
@@ -270,7 +270,7 @@ fn check_application_dsns(
             ))
             .hint(format!("point it at `{host}:{listen_port}`"))
         } else if crate::pg::tls::TlsSettings::from_dsn(dsn).is_ok_and(|t| t.mode.requires_tls())
-            && client_tls == "disable"
+            && matches!(client_tls, "disable")
         {
             key.error(format!(
                 "`{source}` requires TLS to the pooler, but pgBouncer's `client_tls_sslmode` is `disable`"
@@ -403,7 +403,7 @@ fn check_tls_setting(name: &str, value: &str, key: &crate::diagnostics::Key<'_>)
         "verify-ca",
         "verify-full",
     ];
-    if name == "client_tls_sslmode" || name == "server_tls_sslmode" {
+    if matches!(name, "client_tls_sslmode" | "server_tls_sslmode") {
         if !MODES.contains(&value) {
             return Err(key
                 .error(format!("`{value}` is not a TLS mode pgBouncer knows"))
