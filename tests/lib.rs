@@ -20,6 +20,7 @@ mod bucket;
 mod ci_workflows;
 mod cli;
 mod concurrency;
+mod docs_tables;
 mod drift;
 #[cfg(feature = "example-domain")]
 mod example_domain;
