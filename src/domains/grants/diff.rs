@@ -501,4 +501,96 @@ mod tests {
         migrator.scope.role = "migrator".into();
         assert_eq!(scope_change(&migrator, &live, &context).unwrap(), None);
     }
+
+    /// The whole diff over several scopes, as a table: what the facts of the
+    /// role and ownership domains change.
+    #[test]
+    fn the_grants_diff_table() {
+        use crate::plan::outline;
+        let exists = |acl: BTreeMap<String, BTreeSet<Privilege>>| LiveDatabaseGrants {
+            exists: true,
+            database_acl: acl,
+            ..Default::default()
+        };
+        let live = |database: Option<LiveDatabaseGrants>| LiveGrants {
+            databases: database
+                .map(|d| BTreeMap::from([("app".to_string(), d)]))
+                .unwrap_or_default(),
+            statements: 1,
+        };
+        let desired = |list: &[Privilege]| DesiredGrants {
+            grants: BTreeMap::from([{
+                let g = grant(ObjectKind::Database, list, None);
+                (g.scope.clone(), g)
+            }]),
+        };
+        let created = Context {
+            created_databases: BTreeSet::from(["app".to_string()]),
+            ..context()
+        };
+        let owner_moves = Context {
+            database_owner_changes: BTreeMap::from([(
+                "app".to_string(),
+                ("app_user".to_string(), "migrator".to_string()),
+            )]),
+            ..context()
+        };
+        let cases: Vec<(&str, DesiredGrants, LiveGrants, Context, Vec<&str>)> = vec![
+            (
+                "a missing privilege",
+                desired(&[Connect, Temporary]),
+                live(Some(exists(acl("app_user", &[Connect])))),
+                context(),
+                vec!["~ postgres.grant.app_user.app.database"],
+            ),
+            (
+                "matching privileges",
+                desired(&[Connect]),
+                live(Some(exists(acl("app_user", &[Connect])))),
+                context(),
+                vec![],
+            ),
+            (
+                "a database the role domain creates in this apply",
+                desired(&[Connect]),
+                live(None),
+                created,
+                vec!["+ postgres.grant.app_user.app.database"],
+            ),
+            (
+                "an owner moving away loses what it held as owner",
+                desired(&[Connect]),
+                live(Some(exists(acl("app_user", &[Connect, Create, Temporary])))),
+                owner_moves,
+                vec!["+ postgres.grant.app_user.app.database"],
+            ),
+            (
+                "an extra privilege is revoked",
+                desired(&[Connect]),
+                live(Some(exists(acl("app_user", &[Connect, Create])))),
+                context(),
+                vec!["~ postgres.grant.app_user.app.database"],
+            ),
+        ];
+        for (name, desired, live, context, expected) in cases {
+            let plan = diff(&desired, &live, &context).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(outline(&plan), expected, "{name}");
+        }
+        // A role or database that neither exists nor is declared is an error.
+        let errors = diff(&desired(&[Connect]), &live(None), &context())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            errors.contains("names database `app`, which neither exists nor is declared"),
+            "{errors}"
+        );
+        let unknown = Context {
+            known_roles: BTreeSet::new(),
+            ..context()
+        };
+        let errors = diff(&desired(&[Connect]), &live(None), &unknown)
+            .unwrap_err()
+            .to_string();
+        assert!(errors.contains("names role `app_user`"), "{errors}");
+    }
 }
