@@ -16,6 +16,33 @@ use secrecy::SecretString;
 /// The default PostgreSQL port, as libpq uses it.
 pub(crate) const DEFAULT_PORT: u16 = 5432;
 
+/// Where libpq looks for the server's Unix socket when a DSN names no host
+/// (Debian's and the official images' build).
+const DEFAULT_SOCKET_DIRECTORY: &str = "/var/run/postgresql";
+
+/// libpq's `postgres://user@/db?host=/run/postgresql` names no host in the
+/// URI (a Unix socket). A URL parser refuses an empty host after user
+/// information, so one stands in while parsing: the text to parse, and
+/// whether the host was empty.
+fn with_host_placeholder(input: &str) -> (String, bool) {
+    let Some((scheme, rest)) = input.split_once("://") else {
+        return (input.to_string(), false);
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let (userinfo, host_port) = match authority.rfind('@') {
+        Some(at) => (&authority[..=at], &authority[at + 1..]),
+        None => ("", authority),
+    };
+    if !host_port.is_empty() && !host_port.starts_with(':') {
+        return (input.to_string(), false);
+    }
+    (
+        format!("{scheme}://{userinfo}localhost{host_port}{tail}"),
+        true,
+    )
+}
+
 #[derive(Clone)]
 pub(crate) struct Dsn {
     pub(crate) user: String,
@@ -35,6 +62,7 @@ pub(crate) enum DsnError {
     NoUser,
     NoHost,
     NotUtf8(&'static str),
+    BadPort,
 }
 
 impl fmt::Display for DsnError {
@@ -47,6 +75,7 @@ impl fmt::Display for DsnError {
             ),
             DsnError::NoUser => write!(f, "the URL names no user"),
             DsnError::NoHost => write!(f, "the URL names no host"),
+            DsnError::BadPort => write!(f, "the URL's `port` parameter is not a port number"),
             DsnError::NotUtf8(part) => write!(
                 f,
                 "the URL's {part} is not valid UTF-8 once percent-decoded"
@@ -57,7 +86,8 @@ impl fmt::Display for DsnError {
 
 impl Dsn {
     pub(crate) fn parse(input: &str) -> Result<Self, DsnError> {
-        let url = url::Url::parse(input.trim()).map_err(|e| DsnError::NotAUrl(e.to_string()))?;
+        let (text, empty_host) = with_host_placeholder(input.trim());
+        let url = url::Url::parse(&text).map_err(|e| DsnError::NotAUrl(e.to_string()))?;
         let scheme = url.scheme();
         if scheme != "postgres" && scheme != "postgresql" {
             return Err(DsnError::NotPostgres);
@@ -70,13 +100,14 @@ impl Dsn {
             Some(p) => Some(decode(p, "password")?),
             None => None,
         };
-        let host = match url.host() {
+        let mut host = match url.host() {
+            _ if empty_host => DEFAULT_SOCKET_DIRECTORY.to_string(),
             Some(url::Host::Domain(d)) if !d.is_empty() => decode(d, "host")?,
             Some(url::Host::Ipv4(a)) => a.to_string(),
             Some(url::Host::Ipv6(a)) => a.to_string(),
             _ => return Err(DsnError::NoHost),
         };
-        let port = url.port().unwrap_or(DEFAULT_PORT);
+        let mut port = url.port().unwrap_or(DEFAULT_PORT);
         let path = url.path().trim_start_matches('/');
         let database = if path.is_empty() {
             user.clone()
@@ -85,10 +116,14 @@ impl Dsn {
         };
         let mut params = BTreeMap::new();
         for (key, value) in url.query_pairs() {
-            if key == "password" {
-                password = Some(value.into_owned());
-            } else {
-                params.insert(key.into_owned(), value.into_owned());
+            // As in libpq, a query parameter names what the URI left out or overrides it.
+            match key.as_ref() {
+                "password" => password = Some(value.into_owned()),
+                "host" if !value.is_empty() => host = value.into_owned(),
+                "port" => port = value.parse().map_err(|_| DsnError::BadPort)?,
+                _ => {
+                    params.insert(key.into_owned(), value.into_owned());
+                }
             }
         }
         Ok(Self {
@@ -206,13 +241,34 @@ mod tests {
     }
 
     #[test]
+    fn a_unix_socket_like_libpq() {
+        let dsn = parse("postgres://backup@/postgres?host=/run/postgresql&port=5433");
+        assert_eq!(dsn.host, "/run/postgresql");
+        assert_eq!(dsn.port, 5433);
+        assert_eq!(dsn.user, "backup");
+        assert_eq!(dsn.database, "postgres");
+        assert!(dsn.params.is_empty());
+        let default = parse("postgres://u:p%40ss@/app");
+        assert_eq!(default.host, "/var/run/postgresql");
+        assert_eq!(default.password().unwrap().expose_secret(), "p@ss");
+        let port_only = parse("postgresql://u@:6000/app?host=%2Ftmp%2Fsockets");
+        assert_eq!(
+            (port_only.host.as_str(), port_only.port),
+            ("/tmp/sockets", 6000)
+        );
+        // A host in the query wins over the URI's, as in libpq.
+        let both = parse("postgres://u@localhost:5432/app?host=/run/postgresql");
+        assert_eq!(both.host, "/run/postgresql");
+    }
+
+    #[test]
     fn errors_never_quote_the_input() {
         for input in [
             "mysql://u:hunter2@h/db",
             "postgres://:hunter2@h/db",
             "hunter2",
             "postgres://u:hunter2@h:99999/db",
-            "postgres://u:hunter2@/db",
+            "postgres://u:hunter2@h/db?port=many",
         ] {
             let err = Dsn::parse(input).unwrap_err().to_string();
             assert!(!err.contains("hunter2"), "{err}");

@@ -604,3 +604,101 @@ fn pgbackrest_archives_and_backs_up_for_real_through_tls_and_drift_sees_it() {
     assert_eq!(drift.code, 0, "{}\n{}", drift.stdout, drift.stderr);
     assert_no_keys(&drift.all());
 }
+
+/// The `archive_command` dbops derives archives on the configuration dbops
+/// renders (`--config`), even when the server's environment names another
+/// file (`PGBACKREST_CONFIG`, a decoy with a repository of its own): every
+/// segment lands in dbops's repository, none in the decoy's.
+#[test]
+fn the_derived_archive_command_archives_on_dbops_configuration_not_the_environment() {
+    let decoy_dir = tempfile::tempdir().unwrap();
+    let decoy_repo = decoy_dir.path().join("repo");
+    std::fs::create_dir_all(&decoy_repo).unwrap();
+    crate::support::postgres::give_to_server_user(decoy_dir.path());
+    let decoy = decoy_dir.path().join("decoy.conf");
+    // Written before the stack exists, so the stanza is filled in below.
+    let stack = {
+        std::fs::write(&decoy, "[global]\n").unwrap();
+        crate::restore_test::stack_with(
+            None,
+            &[("PGBACKREST_CONFIG", &decoy.display().to_string())],
+        )
+    };
+    std::fs::write(
+        &decoy,
+        format!(
+            "[global]\nrepo1-type=posix\nrepo1-path={}\nlog-level-file=off\n\n[{}]\npg1-path={}\n",
+            decoy_repo.display(),
+            stack.stanza,
+            stack.pg.data_dir().display()
+        ),
+    )
+    .unwrap();
+    crate::support::postgres::give_to_server_user(decoy_dir.path());
+    // The derived command names dbops's file.
+    let command = stack.pg.sql_ok("SHOW archive_command");
+    assert_eq!(
+        command,
+        format!(
+            "pgbackrest --config={} --stanza={} archive-push %p",
+            stack.conf.display(),
+            stack.stanza
+        )
+    );
+    // The server runs with the decoy in its environment.
+    let pid = std::fs::read_to_string(stack.pg.data_dir().join("postmaster.pid"))
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .to_string();
+    let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap();
+    assert!(
+        String::from_utf8_lossy(&environ)
+            .contains(&format!("PGBACKREST_CONFIG={}", decoy.display())),
+        "the server does not have the decoy in its environment"
+    );
+    stack.pgbackrest("stanza-create");
+    let segment = stack.pg.sql_ok("SELECT pg_walfile_name(pg_switch_wal())");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while stack
+        .pg
+        .sql_ok("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver")
+        < segment
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{segment} was not archived: {}",
+            stack
+                .pg
+                .sql_ok("SELECT last_failed_wal FROM pg_stat_archiver")
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let archived = stack
+        .s3
+        .client()
+        .keys("db-backups", &format!("prod/archive/{}/", stack.stanza));
+    assert!(
+        archived.iter().any(|k| k.contains(&segment)),
+        "{segment} is not in dbops's repository: {archived:?}"
+    );
+    let in_decoy: Vec<_> = walkdir(&decoy_repo);
+    assert!(in_decoy.is_empty(), "the decoy received {in_decoy:?}");
+}
+
+fn walkdir(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    out
+}

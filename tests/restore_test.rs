@@ -74,6 +74,16 @@ impl Stack {
 }
 
 pub(crate) fn stack() -> Stack {
+    stack_with(
+        Some("pgbackrest --config={conf} --stanza={stanza} --log-level-file=off archive-push %p"),
+        &[],
+    )
+}
+
+/// A stack whose `archive_command` is `archive_command` (`{conf}` and
+/// `{stanza}` filled in), or the one dbops derives; `env` is given to dbops,
+/// and so to the server its restart command starts.
+pub(crate) fn stack_with(archive_command: Option<&str>, env: &[(&str, &str)]) -> Stack {
     let pg = PgServer::start();
     let s3 = S3Server::moto();
     let proxy = TlsProxy::start(s3.port);
@@ -110,7 +120,7 @@ ca_file = "{cert}"
 config_file = "{conf}"
 pg_data = "{data}"
 connection = {{ env = "BACKUP_SIDECAR_URL" }}
-archive_command = "pgbackrest --config={conf} --stanza={stanza} --log-level-file=off archive-push %p"
+{archive_command}
 {owner}
 [backup.retention]
 daily = 7
@@ -118,6 +128,14 @@ weekly = 4
 wal_days = 30
 "#,
         restart = serde_json::Value::String(pg.restart_command()),
+        archive_command = archive_command
+            .map(|command| {
+                let command = command
+                    .replace("{conf}", &conf.display().to_string())
+                    .replace("{stanza}", &stanza);
+                format!("archive_command = {}", serde_json::Value::String(command))
+            })
+            .unwrap_or_default(),
         stanza = stanza,
         tls_port = proxy.port,
         cert = proxy.cert.display(),
@@ -138,7 +156,10 @@ wal_days = 30
         stack.pg.port,
         stack.pg.socket_dir().display()
     );
-    let dbops = stack.dbops("").env("BACKUP_SIDECAR_URL", &sidecar);
+    let mut dbops = stack.dbops("").env("BACKUP_SIDECAR_URL", &sidecar);
+    for (name, value) in env {
+        dbops = dbops.env(name, value);
+    }
     dbops
         .run(&["apply", "--auto-approve", "--allow-restart"])
         .expect_code(0);

@@ -35,3 +35,16 @@ pub(crate) async fn run(command: &str, what: &str, timeout: Duration) -> Result<
     }
     Err(error)
 }
+
+/// Quotes a word for `sh` when it needs it.
+pub(crate) fn shell_quote(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./=:%,+@".contains(&b));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}

@@ -11,14 +11,38 @@
 use std::time::Duration;
 
 use super::desired::{BackupTool, DesiredBackup};
+use crate::util::shell::shell_quote;
 
 /// The longest `archive_timeout` dbops derives, whatever the RPO.
 const MAX_DERIVED_ARCHIVE_TIMEOUT: Duration = Duration::from_secs(60);
 
-pub(crate) fn default_archive_command(tool: BackupTool, stanza: &str) -> String {
-    match tool {
-        BackupTool::WalG => "wal-g wal-push %p".to_string(),
-        BackupTool::PgBackRest => format!("pgbackrest --stanza={stanza} archive-push %p"),
+/// The tool's `archive-push`, on the configuration dbops renders when the
+/// file declares where it goes (`config_file` for pgBackRest, `env_file` for
+/// WAL-G), so the server never archives on a default file that is not
+/// dbops's (or on another stanza's repository).
+pub(crate) fn default_archive_command(
+    tool: BackupTool,
+    stanza: &str,
+    config: Option<&str>,
+) -> String {
+    match (tool, config) {
+        (BackupTool::WalG, None) => "wal-g wal-push %p".to_string(),
+        (BackupTool::WalG, Some(env_file)) => format!(
+            "sh -c {} {} %p",
+            shell_quote("set -a; . \"$0\"; set +a; exec wal-g wal-push \"$1\""),
+            shell_quote(env_file)
+        ),
+        (BackupTool::PgBackRest, None) => {
+            format!(
+                "pgbackrest --stanza={} archive-push %p",
+                shell_quote(stanza)
+            )
+        }
+        (BackupTool::PgBackRest, Some(config_file)) => format!(
+            "pgbackrest --config={} --stanza={} archive-push %p",
+            shell_quote(config_file),
+            shell_quote(stanza)
+        ),
     }
 }
 
@@ -43,7 +67,7 @@ mod tests {
         DesiredBackup {
             tool,
             rpo: Duration::from_secs(rpo),
-            archive_command: default_archive_command(tool, "main"),
+            archive_command: default_archive_command(tool, "main", None),
             ..DesiredBackup::example()
         }
     }
@@ -63,5 +87,29 @@ mod tests {
             "pgbackrest --stanza=main archive-push %p"
         );
         assert_eq!(pgbr["archive_timeout"], "30s");
+    }
+
+    #[test]
+    fn the_archive_command_uses_the_rendered_configuration() {
+        assert_eq!(
+            default_archive_command(
+                BackupTool::PgBackRest,
+                "main",
+                Some("/etc/dbops/pgbackrest.conf")
+            ),
+            "pgbackrest --config=/etc/dbops/pgbackrest.conf --stanza=main archive-push %p"
+        );
+        assert_eq!(
+            default_archive_command(
+                BackupTool::PgBackRest,
+                "main",
+                Some("/etc/my conf/p'b.conf")
+            ),
+            "pgbackrest --config='/etc/my conf/p'\\''b.conf' --stanza=main archive-push %p"
+        );
+        assert_eq!(
+            default_archive_command(BackupTool::WalG, "main", Some("/run/walg.env")),
+            "sh -c 'set -a; . \"$0\"; set +a; exec wal-g wal-push \"$1\"' /run/walg.env %p"
+        );
     }
 }

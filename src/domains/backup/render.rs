@@ -67,13 +67,10 @@ pub(crate) struct Sidecar<'a> {
 }
 
 impl Sidecar<'_> {
-    /// The host libpq is given: `?host=` (a socket directory) wins, like libpq.
+    /// The host libpq is given: a name, an address, or a socket directory
+    /// (`?host=` in the DSN wins, as in libpq).
     fn host(&self) -> &str {
-        self.dsn
-            .params
-            .get("host")
-            .map(String::as_str)
-            .unwrap_or(&self.dsn.host)
+        &self.dsn.host
     }
 }
 

@@ -192,10 +192,13 @@ pub(crate) fn resolve(
             .unwrap_or_default()
             .trim_matches('/')
             .to_string(),
-        archive_command: raw
-            .archive_command
-            .clone()
-            .unwrap_or_else(|| default_archive_command(tool, &stanza)),
+        archive_command: raw.archive_command.clone().unwrap_or_else(|| {
+            let config = match tool {
+                BackupTool::PgBackRest => raw.config_file.as_deref(),
+                BackupTool::WalG => raw.env_file.as_deref(),
+            };
+            default_archive_command(tool, &stanza, config)
+        }),
         stanza,
         retention: retention?,
         rto: times.rto,

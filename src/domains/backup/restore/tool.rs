@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use super::catalog::Backup;
 use super::target::Target;
 use crate::domains::backup::desired::BackupTool;
+use crate::util::shell::shell_quote;
 
 /// Where everything of one restore test lives, inside its work directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,19 +72,6 @@ impl Invocation {
             .map(shell_quote)
             .collect::<Vec<_>>()
             .join(" ")
-    }
-}
-
-/// Quotes a word for `sh` when it needs it.
-pub(crate) fn shell_quote(word: &str) -> String {
-    let plain = !word.is_empty()
-        && word
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_./=:%,+@".contains(&b));
-    if plain {
-        word.to_string()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
     }
 }
 
