@@ -3,6 +3,7 @@
 //! health in drift from objects laid out the way each tool lays them out.
 
 use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
 use std::time::Duration;
 
 use crate::support::s3::{assert_no_keys, dbops, S3Server, ACCESS_KEY, BUCKET, SECRET_KEY};
@@ -306,7 +307,7 @@ fn walg_health_reads_the_server_the_bucket_and_the_evidence() {
 }
 
 #[test]
-fn pgbackrest_layout_health_finds_backups_by_label_and_segments_by_name() {
+fn pgbackrest_layout_health_finds_backups_in_backup_info_and_segments_by_name() {
     let (pg, s3) = (PgServer::start(), S3Server::moto());
     let dbops = dbops(
         &pg,
@@ -343,7 +344,30 @@ fn pgbackrest_layout_health_finds_backups_by_label_and_segments_by_name() {
         "db-backups",
         &format!("prod/backup/main/{label}_20991231-000000I/backup.manifest"),
     );
+    // Only what backup.info lists counts: a folder alone is a backup that
+    // has not completed (yet).
     client.put("db-backups", "prod/backup/main/backup.info");
+    let drift = dbops.run(&["drift"]);
+    assert!(
+        drift.stdout.contains(
+            "! backup.health.base_backup: no full backup found under `prod/backup/main/`"
+        ),
+        "{}",
+        drift.stdout
+    );
+    let stop = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    client.put_body(
+        "db-backups",
+        "prod/backup/main/backup.info",
+        format!(
+            "[backrest]\nbackrest-format=5\n\n[backup:current]\n{label}={{\"backup-timestamp-start\":{},\"backup-timestamp-stop\":{stop},\"backup-type\":\"full\"}}\n{label}_20991231-000000I={{\"backup-timestamp-stop\":{stop},\"backup-type\":\"incr\"}}\n\n[db]\ndb-id=1\n",
+            stop - 5
+        )
+        .as_bytes(),
+    );
     let drift = dbops.run(&["drift"]);
     assert_eq!(drift.code, 2, "{}", drift.stderr);
     assert!(drift.stdout.contains(&format!("! backup.health.wal: the server archived `{segment}`, but the bucket has no such segment under `prod/archive/main/`")), "{}", drift.stdout);
@@ -622,6 +646,7 @@ fn the_derived_archive_command_archives_on_dbops_configuration_not_the_environme
         crate::restore_test::stack_with(
             None,
             &[("PGBACKREST_CONFIG", &decoy.display().to_string())],
+            "",
         )
     };
     std::fs::write(
@@ -701,4 +726,90 @@ fn walkdir(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
         }
     }
     out
+}
+
+/// A full backup stopped halfway (SIGTERM) leaves a folder pgBackRest never
+/// lists in backup.info: drift counts only the complete one (now older than
+/// `max_base_backup_age`, a finding) and reports the dead one on its own.
+#[test]
+fn a_full_backup_killed_halfway_never_counts_and_is_reported() {
+    let stack = crate::restore_test::stack_with(
+        Some("pgbackrest --config={conf} --stanza={stanza} --log-level-file=off archive-push %p"),
+        &[],
+        "max_base_backup_age = \"2s\"\nincomplete_backup_grace = \"1s\"",
+    );
+    stack.pgbackrest("stanza-create");
+    stack.pgbackrest("backup");
+    let client = stack.s3.client();
+    let prefix = format!("prod/backup/{}/", stack.stanza);
+    let labels = |client: &crate::support::s3::Client| -> std::collections::BTreeSet<String> {
+        client
+            .keys("db-backups", &prefix)
+            .into_iter()
+            .filter_map(|k| {
+                let rest = k.strip_prefix(&prefix)?;
+                let (label, _) = rest.split_once('/')?;
+                (label.len() >= 16 && label.as_bytes()[8] == b'-').then(|| label.to_string())
+            })
+            .collect()
+    };
+    let complete = labels(&client);
+    assert_eq!(complete.len(), 1, "{complete:?}");
+    // Some hundred MB that compress badly, so the next backup is still running.
+    stack.pg.sql_ok(
+        "CREATE TABLE filler AS SELECT g, (SELECT string_agg(md5(random()::text || g || i), '') FROM generate_series(1, 24) i) AS pad FROM generate_series(1, 250000) g",
+    );
+    let mut backup = stack
+        .pgbackrest_command("backup")
+        .process_group(0)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let dying = loop {
+        let now = labels(&client);
+        if let Some(new) = now.difference(&complete).next() {
+            break new.clone();
+        }
+        assert!(
+            backup.try_wait().unwrap().is_none(),
+            "the backup ended before it could be stopped"
+        );
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the second backup never started writing"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    // SIGTERM to the backup's process group: pgBackRest and its workers.
+    crate::support::stop_group(&mut backup);
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let info = client.get("db-backups", &format!("{prefix}backup.info"));
+    assert!(
+        !String::from_utf8_lossy(&info).contains(&dying),
+        "the stopped backup completed: {}",
+        String::from_utf8_lossy(&info)
+    );
+    let drift = stack
+        .dbops("")
+        .env("BACKUP_SIDECAR_URL", &crate::restore_test::sidecar(&stack))
+        .run(&["drift", "--format", "json"]);
+    drift.expect_code(2);
+    let document: serde_json::Value = serde_json::from_str(&drift.stdout).unwrap();
+    let findings = document["findings"].as_array().unwrap();
+    let by_id = |id: &str| {
+        findings
+            .iter()
+            .find(|f| f["id"] == id)
+            .unwrap_or_else(|| panic!("no {id} in {}", drift.stdout))
+    };
+    let stale = by_id("backup.health.base_backup");
+    assert_eq!(
+        stale["details"]["object"],
+        complete.iter().next().unwrap().as_str()
+    );
+    let incomplete = by_id("backup.health.incomplete_backup");
+    assert_eq!(incomplete["details"]["object"], dying.as_str());
+    assert_no_keys(&drift.all());
 }

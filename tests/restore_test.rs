@@ -31,6 +31,10 @@ impl Stack {
 
     /// The real tool with the rendered pgbackrest.conf alone.
     pub(crate) fn pgbackrest(&self, command: &str) -> String {
+        crate::support::run_checked(&mut self.pgbackrest_command(command))
+    }
+
+    pub(crate) fn pgbackrest_command(&self, command: &str) -> std::process::Command {
         let mut cmd = if is_root() {
             let mut c = std::process::Command::new("runuser");
             c.args(["-u", "postgres", "--", "pgbackrest"]);
@@ -42,7 +46,7 @@ impl Stack {
             .arg(format!("--stanza={}", self.stanza))
             .arg("--log-level-console=warn")
             .arg(command);
-        crate::support::run_checked(&mut cmd)
+        cmd
     }
 
     pub(crate) fn evidence_keys(&self) -> Vec<String> {
@@ -77,13 +81,19 @@ pub(crate) fn stack() -> Stack {
     stack_with(
         Some("pgbackrest --config={conf} --stanza={stanza} --log-level-file=off archive-push %p"),
         &[],
+        "",
     )
 }
 
 /// A stack whose `archive_command` is `archive_command` (`{conf}` and
 /// `{stanza}` filled in), or the one dbops derives; `env` is given to dbops,
-/// and so to the server its restart command starts.
-pub(crate) fn stack_with(archive_command: Option<&str>, env: &[(&str, &str)]) -> Stack {
+/// and so to the server its restart command starts; `backup` holds more
+/// lines of `[backup]`.
+pub(crate) fn stack_with(
+    archive_command: Option<&str>,
+    env: &[(&str, &str)],
+    backup: &str,
+) -> Stack {
     let pg = PgServer::start();
     let s3 = S3Server::moto();
     let proxy = TlsProxy::start(s3.port);
@@ -121,6 +131,7 @@ config_file = "{conf}"
 pg_data = "{data}"
 connection = {{ env = "BACKUP_SIDECAR_URL" }}
 {archive_command}
+{backup}
 {owner}
 [backup.retention]
 daily = 7

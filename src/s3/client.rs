@@ -121,6 +121,7 @@ pub(crate) fn classify<
         | "Forbidden"
         | "InvalidToken" => Failure::Denied(code.clone(), message()),
         "NoSuchBucket"
+        | "NoSuchKey"
         | "NoSuchLifecycleConfiguration"
         | "ServerSideEncryptionConfigurationNotFoundError"
         | "NoSuchPublicAccessBlockConfiguration"

@@ -112,6 +112,8 @@ pub(crate) struct DesiredBackup {
     pub(crate) max_base_backup_age: Duration,
     pub(crate) restore_test_max_age: Option<Duration>,
     pub(crate) restore_test_grace: Duration,
+    /// A backup not complete and not written to for this long is dead.
+    pub(crate) incomplete_backup_grace: Duration,
     /// `[restore_test]`; the defaults when it is not declared.
     pub(crate) restore_test: RestoreTest,
     pub(crate) files: Vec<DesiredFile>,
@@ -181,6 +183,7 @@ impl DesiredBackup {
             max_base_backup_age: Duration::from_secs(26 * 3600),
             restore_test_max_age: None,
             restore_test_grace: Duration::from_secs(7 * 86_400),
+            incomplete_backup_grace: Duration::from_secs(3600),
             restore_test: RestoreTest::default(),
             files: vec![],
             tool_config: None,

@@ -51,10 +51,14 @@ pub(crate) struct Observed {
     /// Whether the bucket holds the newest segment the server archived, and
     /// where it looked; `None` when there was nothing to look for.
     pub(crate) archived_segment_found: Option<(bool, String)>,
-    /// Full backups (name, completion), oldest first.
+    /// Full backups that completed (name, completion), oldest first.
     pub(crate) full_backups: Vec<(String, SystemTime)>,
+    /// Backups started and never completed (name, last written).
+    pub(crate) incomplete_backups: Vec<(String, SystemTime)>,
     /// The newest evidence that parsed and passed: (key, when the test ran).
     pub(crate) newest_passing_evidence: Option<(String, SystemTime)>,
+    /// The newest evidence of all, when it failed: (key, when, why).
+    pub(crate) newest_failed_evidence: Option<(String, SystemTime, String)>,
     /// Evidence folders dated after today, ignored.
     pub(crate) future_evidence: Vec<String>,
     /// S3 requests made for the WAL check alone, and in all.
@@ -172,7 +176,9 @@ pub(crate) async fn observe(
     }
     observed.wal_requests = lister.requests;
     observed.archiver = archiver;
-    observed.full_backups = lister.full_backups(backup).await?;
+    let backups = lister.backups(backup).await?;
+    observed.full_backups = backups.complete;
+    observed.incomplete_backups = backups.incomplete;
     if backup.restore_test_max_age.is_some() {
         let today = humantime::format_rfc3339_seconds(now).to_string()[..10].to_string();
         let (_, mut folders) = lister.level(&backup.restore_tests_prefix()).await?;
@@ -211,9 +217,19 @@ pub(crate) async fn observe(
                 else {
                     continue;
                 };
-                if evidence.passed && ran <= now && evidence.started_at.starts_with(&date) {
+                if ran > now || !evidence.started_at.starts_with(&date) {
+                    continue;
+                }
+                if evidence.passed {
                     observed.newest_passing_evidence = Some((key, ran));
                     break 'folders;
+                }
+                if observed.newest_failed_evidence.is_none() {
+                    let why = evidence
+                        .failure
+                        .clone()
+                        .unwrap_or_else(|| "it did not pass".into());
+                    observed.newest_failed_evidence = Some((key, ran, why));
                 }
             }
         }
@@ -230,6 +246,7 @@ enum Check {
     BaseBackup,
     Retention,
     RestoreTest,
+    IncompleteBackup,
 }
 
 impl Check {
@@ -240,6 +257,7 @@ impl Check {
             Check::BaseBackup => "backup.health.base_backup",
             Check::Retention => "backup.health.retention",
             Check::RestoreTest => "backup.health.restore_test",
+            Check::IncompleteBackup => "backup.health.incomplete_backup",
         }
     }
 
@@ -250,6 +268,7 @@ impl Check {
             Check::BaseBackup => "base_backup",
             Check::Retention => "retention",
             Check::RestoreTest => "restore_test",
+            Check::IncompleteBackup => "incomplete_backup",
         }
     }
 }
@@ -287,6 +306,11 @@ pub(crate) fn check(backup: &DesiredBackup, observed: &Observed, now: SystemTime
         );
     }
     findings.extend(check_full_backups(backup, &observed.full_backups, now));
+    findings.extend(check_incomplete_backups(
+        backup,
+        &observed.incomplete_backups,
+        now,
+    ));
     if let Some(threshold) = backup.restore_test_max_age {
         findings.extend(check_restore_tests(backup, observed, threshold, now));
     }
@@ -386,6 +410,37 @@ fn check_archiver(backup: &DesiredBackup, a: &Archiver) -> Vec<Finding> {
     findings
 }
 
+/// Backups started and never completed, nothing written to them for longer
+/// than the grace: a backup that keeps dying before it ends.
+fn check_incomplete_backups(
+    backup: &DesiredBackup,
+    incomplete: &[(String, SystemTime)],
+    now: SystemTime,
+) -> Vec<Finding> {
+    let grace = backup.incomplete_backup_grace;
+    incomplete
+        .iter()
+        .filter_map(|(name, written)| {
+            let idle = now.duration_since(*written).unwrap_or_default();
+            (idle > grace).then(|| {
+                finding(
+                    Check::IncompleteBackup,
+                    format!(
+                        "backup `{name}` under `{}` was started and never completed: nothing written to it for {}, longer than {} (a backup that dies before it ends; look at the backup tool's log)",
+                        backup.base_prefix(),
+                        short(idle),
+                        short(grace)
+                    ),
+                )
+                .detail("object", name.clone())
+                .detail("prefix", backup.base_prefix())
+                .detail("age_seconds", idle.as_secs())
+                .detail("threshold_seconds", grace.as_secs())
+            })
+        })
+        .collect()
+}
+
 /// The newest passing drill is young enough (after the grace period).
 fn check_restore_tests(
     backup: &DesiredBackup,
@@ -396,6 +451,19 @@ fn check_restore_tests(
     let mut findings = Vec::new();
     let first_backup = observed.full_backups.first().map(|(_, t)| *t);
     let address_detail = backup.restore_tests_prefix();
+    // A failed drill newer than every pass stands until a later one passes.
+    if let Some((key, ran, why)) = &observed.newest_failed_evidence {
+        findings.push(
+            finding(
+                Check::RestoreTest,
+                format!(
+                    "the newest restore test failed ({} ago): {why}; it stands until a later test passes",
+                    short(now.duration_since(*ran).unwrap_or_default())
+                ),
+            )
+            .detail("object", key.clone()),
+        );
+    }
     match &observed.newest_passing_evidence {
         Some((key, ran)) => {
             let age = now.duration_since(*ran).unwrap_or_default();
@@ -753,5 +821,57 @@ mod tests {
         assert!(check(&backup, &old, now())[0]
             .message
             .contains("the newest passing restore test is 40d old"));
+    }
+
+    #[test]
+    fn a_backup_that_died_is_a_finding_once_idle_past_the_grace() {
+        let backup = DesiredBackup::example();
+        let running = Observed {
+            incomplete_backups: vec![("base_00000001000000000000000C".into(), ago(600))],
+            ..observed(healthy_archiver(), dailies(3))
+        };
+        assert!(check(&backup, &running, now()).is_empty());
+        let dead = Observed {
+            incomplete_backups: vec![("base_00000001000000000000000C".into(), ago(3 * 3600))],
+            ..observed(healthy_archiver(), dailies(3))
+        };
+        let findings = check(&backup, &dead, now());
+        assert_eq!(
+            addresses(&findings),
+            vec!["backup.health.incomplete_backup"]
+        );
+        assert_eq!(findings[0].id, "backup.health.incomplete_backup");
+        assert!(
+            findings[0].message.contains("nothing written to it for 3h"),
+            "{}",
+            findings[0].message
+        );
+    }
+
+    #[test]
+    fn a_failed_newest_drill_stands_until_a_later_one_passes() {
+        let backup = DesiredBackup {
+            restore_test_max_age: Some(Duration::from_secs(35 * DAY)),
+            ..DesiredBackup::example()
+        };
+        let failed = Observed {
+            newest_passing_evidence: Some(("old".into(), ago(10 * DAY))),
+            newest_failed_evidence: Some(("new".into(), ago(DAY), "1 check(s) failed".into())),
+            ..observed(healthy_archiver(), dailies(20))
+        };
+        let findings = check(&backup, &failed, now());
+        assert_eq!(addresses(&findings), vec!["backup.health.restore_test"]);
+        assert!(
+            findings[0]
+                .message
+                .contains("the newest restore test failed (1d ago): 1 check(s) failed"),
+            "{}",
+            findings[0].message
+        );
+        let passed = Observed {
+            newest_failed_evidence: None,
+            ..failed
+        };
+        assert!(check(&backup, &passed, now()).is_empty());
     }
 }

@@ -17,7 +17,7 @@ use aws_sdk_s3::Client;
 
 use super::desired::{BackupTool, DesiredBackup};
 use crate::error::Result;
-use crate::s3::client::{classify, failure_error};
+use crate::s3::client::{classify, failure_error, Failure};
 use crate::s3::BucketSpec;
 
 fn to_system_time(t: &aws_sdk_s3::primitives::DateTime) -> Option<SystemTime> {
@@ -136,6 +136,35 @@ impl<'a> Lister<'a> {
         Ok((objects, prefixes))
     }
 
+    /// The body of one small object, or `None` when there is no such key.
+    pub(crate) async fn read_optional(&mut self, key: &str) -> Result<Option<Vec<u8>>> {
+        let out = match self
+            .s3
+            .get_object()
+            .bucket(&self.bucket.name)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(e) => {
+                self.requests += 1;
+                return match classify(&e) {
+                    Failure::Missing(_) => Ok(None),
+                    failure => Err(failure_error(self.bucket, "GetObject", None, failure)),
+                };
+            }
+        };
+        self.requests += 1;
+        let bytes = out.body.collect().await.map_err(|e| {
+            crate::error::Error::new(format!(
+                "reading `{key}` from bucket `{}`: {e}",
+                self.bucket.name
+            ))
+        })?;
+        Ok(Some(bytes.into_bytes().to_vec()))
+    }
+
     /// The body of one small object.
     pub(crate) async fn read(&mut self, key: &str) -> Result<Vec<u8>> {
         let out = self
@@ -215,38 +244,122 @@ impl<'a> Lister<'a> {
             .max_by(|a, b| a.0.cmp(&b.0)))
     }
 
-    /// Full backups and when each completed: WAL-G's stop sentinels;
-    /// pgBackRest's full-backup labels (`YYYYMMDD-HHMMSSF`, the time the
-    /// backup started, as the label says).
-    pub(crate) async fn full_backups(
-        &mut self,
-        backup: &DesiredBackup,
-    ) -> Result<Vec<(String, SystemTime)>> {
-        let (objects, prefixes) = self.level(&backup.base_prefix()).await?;
-        let mut found: Vec<(String, SystemTime)> = match backup.tool {
-            BackupTool::WalG => objects
-                .into_iter()
-                .filter_map(|(key, time)| {
-                    let name = key
-                        .rsplit('/')
-                        .next()?
-                        .strip_suffix("_backup_stop_sentinel.json")?
-                        .to_string();
-                    (!name.contains("_D_")).then_some((name, time?))
-                })
-                .collect(),
-            BackupTool::PgBackRest => prefixes
-                .iter()
-                .filter_map(|p| {
-                    let label = p.trim_end_matches('/').rsplit('/').next()?;
-                    let stamp = label.strip_suffix('F')?;
-                    Some((label.to_string(), pgbackrest_label_time(stamp)?))
-                })
-                .collect(),
+    /// The full backups that completed, and when, from the tool's own
+    /// record of them (pgBackRest's `backup.info`, WAL-G's stop sentinels);
+    /// and the backups that were started and never completed, with the time
+    /// anything was last written to them.
+    pub(crate) async fn backups(&mut self, backup: &DesiredBackup) -> Result<Backups> {
+        let base = backup.base_prefix();
+        let (objects, folders) = self.level(&base).await?;
+        let (mut complete, known): (Vec<(String, SystemTime)>, Vec<String>) = match backup.tool {
+            BackupTool::WalG => {
+                let complete: Vec<(String, SystemTime)> = objects
+                    .into_iter()
+                    .filter_map(|(key, time)| {
+                        let name = key
+                            .rsplit('/')
+                            .next()?
+                            .strip_suffix("_backup_stop_sentinel.json")?
+                            .to_string();
+                        Some((name, time?))
+                    })
+                    .collect();
+                let known = complete.iter().map(|(name, _)| name.clone()).collect();
+                let full = complete
+                    .into_iter()
+                    .filter(|(name, _)| !name.contains("_D_"))
+                    .collect();
+                (full, known)
+            }
+            BackupTool::PgBackRest => {
+                let info = match self.read_optional(&format!("{base}backup.info")).await? {
+                    Some(bytes) => parse_backup_info(&bytes),
+                    None => BackupInfo::default(),
+                };
+                (info.full, info.labels)
+            }
         };
-        found.sort_by_key(|(_, t)| *t);
-        Ok(found)
+        complete.sort_by_key(|(_, t)| *t);
+        let mut incomplete = Vec::new();
+        for folder in folders {
+            let name = folder
+                .trim_end_matches('/')
+                .rsplit('/')
+                .next()
+                .unwrap_or("");
+            let is_backup = match backup.tool {
+                BackupTool::WalG => name.starts_with("base_"),
+                BackupTool::PgBackRest => {
+                    pgbackrest_label_time(name.get(..15).unwrap_or("")).is_some()
+                }
+            };
+            if !is_backup || known.iter().any(|k| k == name) {
+                continue;
+            }
+            let written = self
+                .all(&folder)
+                .await?
+                .into_iter()
+                .filter_map(|(_, t)| t)
+                .max();
+            if let Some(written) = written {
+                incomplete.push((name.to_string(), written));
+            }
+        }
+        Ok(Backups {
+            complete,
+            incomplete,
+        })
     }
+}
+
+/// What the repository holds.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Backups {
+    /// Full backups that completed, and when, oldest first.
+    pub(crate) complete: Vec<(String, SystemTime)>,
+    /// Backups started and never completed, and when each was last written to.
+    pub(crate) incomplete: Vec<(String, SystemTime)>,
+}
+
+/// pgBackRest's `backup.info`: every backup it lists, and the full ones
+/// with their stop times.
+#[derive(Debug, Default, PartialEq)]
+struct BackupInfo {
+    labels: Vec<String>,
+    full: Vec<(String, SystemTime)>,
+}
+
+/// The `[backup:current]` section of `backup.info`: `LABEL={json}` lines,
+/// only for backups pgBackRest completed.
+fn parse_backup_info(bytes: &[u8]) -> BackupInfo {
+    let mut info = BackupInfo::default();
+    let mut current = false;
+    for line in String::from_utf8_lossy(bytes).lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            current = line == "[backup:current]";
+            continue;
+        }
+        let Some((label, value)) = line.split_once('=').filter(|_| current) else {
+            continue;
+        };
+        info.labels.push(label.to_string());
+        let Ok(fields) = serde_json::from_str::<serde_json::Value>(value) else {
+            continue;
+        };
+        let full = fields["backup-type"]
+            .as_str()
+            .is_some_and(|t| t.eq_ignore_ascii_case("full"));
+        let stop = fields["backup-timestamp-stop"].as_u64();
+        if let (true, Some(stop)) = (full, stop) {
+            info.full.push((
+                label.to_string(),
+                SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(stop),
+            ));
+        }
+    }
+    info
 }
 
 /// `20261127-020000` as a time (pgBackRest writes the host's local time;
@@ -266,4 +379,37 @@ fn pgbackrest_label_time(stamp: &str) -> Option<SystemTime> {
         &time[4..]
     ))
     .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backup_info_lists_only_completed_backups_with_their_stop_times() {
+        let text = r#"[backrest]
+backrest-format=5
+backrest-version="2.45"
+
+[backup:current]
+20261127-020000F={"backrest-format":5,"backup-timestamp-start":1764208800,"backup-timestamp-stop":1764208806,"backup-type":"full"}
+20261127-020000F_20261128-020000D={"backup-timestamp-start":1764295200,"backup-timestamp-stop":1764295203,"backup-type":"diff"}
+
+[db]
+db-id=1
+"#;
+        let info = parse_backup_info(text.as_bytes());
+        assert_eq!(
+            info.labels,
+            vec!["20261127-020000F", "20261127-020000F_20261128-020000D"]
+        );
+        assert_eq!(
+            info.full,
+            vec![(
+                "20261127-020000F".to_string(),
+                SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_764_208_806)
+            )]
+        );
+        assert_eq!(parse_backup_info(b"garbage"), BackupInfo::default());
+    }
 }

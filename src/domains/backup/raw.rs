@@ -67,6 +67,9 @@ pub(crate) struct RawBackup {
     /// How long after the first full backup a missing restore test is not yet
     /// a finding. Default: `7d`.
     pub(crate) restore_test_grace: Option<String>,
+    /// How long a backup may go without a write before, still not complete,
+    /// it counts as dead (drift's `backup.health.incomplete_backup`). Default `1h`.
+    pub(crate) incomplete_backup_grace: Option<String>,
 }
 
 /// `[backup.retention]`: the full backups and WAL the backups keep.

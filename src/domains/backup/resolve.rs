@@ -206,6 +206,7 @@ pub(crate) fn resolve(
         max_base_backup_age: times.max_base_backup_age,
         restore_test_max_age: times.restore_test_max_age,
         restore_test_grace: times.restore_test_grace,
+        incomplete_backup_grace: times.incomplete_backup_grace,
         restore_test: restore_test?,
         files: Vec::new(),
         tool_config: None,
@@ -255,6 +256,7 @@ struct Times {
     max_base_backup_age: Duration,
     restore_test_max_age: Option<Duration>,
     restore_test_grace: Duration,
+    incomplete_backup_grace: Duration,
 }
 
 fn check_times(
@@ -286,6 +288,11 @@ fn check_times(
             &key("restore_test_grace"),
             raw.restore_test_grace.as_deref(),
             Duration::from_secs(7 * 86_400),
+        )?,
+        incomplete_backup_grace: duration(
+            &key("incomplete_backup_grace"),
+            raw.incomplete_backup_grace.as_deref(),
+            Duration::from_secs(3600),
         )?,
     })
 }
