@@ -651,3 +651,66 @@ fn a_restore_test_stopped_by_sigterm_halfway_leaves_nothing_running() {
     stack.assert_clean();
     assert!(stack.evidence_keys().is_empty());
 }
+
+/// `max_connections` raised on the primary after the full backup: replay
+/// meets the parameter change, and the drill neither pauses nor waits out
+/// the RTO (the throwaway server runs with `hot_standby = off` and the
+/// backup's own parameters), and sees the rows written after the raise.
+#[test]
+fn a_parameter_raised_after_the_backup_does_not_stop_the_drill() {
+    let stack = stack_with(
+        Some("pgbackrest --config={conf} --stanza={stanza} --log-level-file=off archive-push %p"),
+        &[],
+        "rto = \"3m\"",
+    );
+    stack.pgbackrest("stanza-create");
+    stack.pgbackrest("backup");
+    stack.pg.sql_ok("ALTER SYSTEM SET max_connections = 150");
+    stack
+        .pg
+        .sql_ok("ALTER SYSTEM SET max_prepared_transactions = 4");
+    stack.pg.restart();
+    assert_eq!(stack.pg.sql_ok("SHOW max_connections"), "150");
+    stack
+        .pg
+        .sql_ok("CREATE TABLE after_the_raise AS SELECT 1 AS x");
+    let segment = stack.pg.sql_ok("SELECT pg_walfile_name(pg_switch_wal())");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while stack
+        .pg
+        .sql_ok("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver")
+        < segment
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{segment} was not archived"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let checks = r#"
+[[restore_test.checks]]
+name = "written after the raise"
+database = "postgres"
+sql = "SELECT count(*) FROM after_the_raise"
+equals = "1"
+"#;
+    let started = std::time::Instant::now();
+    let out = stack
+        .dbops(&restore_test(&stack.work, checks, ""))
+        .env("BACKUP_SIDECAR_URL", &sidecar(&stack))
+        .run(&["restore-test", "--format", "json"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        started.elapsed() < Duration::from_secs(120),
+        "took {:?}",
+        started.elapsed()
+    );
+    let key = stack
+        .evidence_keys()
+        .into_iter()
+        .find(|k| k.ends_with("evidence.json"))
+        .unwrap();
+    let evidence = evidence(&stack, &key);
+    assert_eq!(evidence["passed"], true, "{evidence}");
+    stack.assert_clean();
+}

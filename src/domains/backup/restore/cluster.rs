@@ -377,6 +377,14 @@ impl Cluster {
         }
     }
 
+    /// `pg_controldata DATA`: the parameters the backup was taken with.
+    pub(crate) fn controldata_invocation(&self) -> Invocation {
+        Invocation {
+            program: self.bindir.join("pg_controldata").display().to_string(),
+            args: vec![self.layout.data().display().to_string()],
+        }
+    }
+
     /// `postgres --version`.
     pub(crate) fn version_invocation(&self) -> Invocation {
         Invocation {
@@ -441,6 +449,9 @@ impl Cluster {
                     "the restored server was not promoted before the RTO ran out",
                 ));
             }
+            if let Some(stopped) = recovery_stopped(&self.server_log()) {
+                return Err(stopped);
+            }
             if let Ok(client) = self.connect(user, "postgres").await {
                 seen_running = true;
                 if let Ok(row) = client.query_one("SELECT pg_is_in_recovery()", &[]).await {
@@ -503,5 +514,67 @@ impl Drop for Cluster {
         }
         self.stop_now();
         let _ = std::fs::remove_dir_all(&self.created);
+    }
+}
+
+/// Recovery that paused or gave up on a parameter the restored server has
+/// lower than the primary had: an error naming the parameter, at once, not
+/// when the RTO runs out.
+pub(crate) fn recovery_stopped(server_log: &str) -> Option<Error> {
+    let lines: Vec<&str> = server_log.lines().collect();
+    let at = lines.iter().position(|l| {
+        l.contains("insufficient parameter settings")
+            || l.contains("recovery has paused")
+            || l.contains("maximum number of prepared transactions reached")
+    })?;
+    let window = &lines[at.saturating_sub(3)..(at + 4).min(lines.len())];
+    let detail = window
+        .iter()
+        .find(|l| l.contains("is a lower setting than on the primary server"))
+        .or_else(|| {
+            window
+                .iter()
+                .find(|l| l.contains("Increase max_prepared_transactions"))
+        })
+        .map(|l| {
+            l.split_once(": ")
+                .map_or(*l, |(_, rest)| rest)
+                .trim()
+                .to_string()
+        });
+    let parameter = detail
+        .as_deref()
+        .and_then(|d| d.split([' ', '(']).find(|w| w.starts_with("max_")))
+        .map(|w| w.trim_end_matches(['.', ',', ')']).to_string())
+        .unwrap_or_else(|| "a parameter".into());
+    Some(
+        Error::new(format!(
+            "recovery stopped on `{parameter}`: {}",
+            detail.unwrap_or_else(|| lines[at].trim().to_string())
+        ))
+        .hint(format!(
+            "the primary raised `{parameter}` after this backup; restore-test starts the server with the backup's own values and `hot_standby = off`, so only a parameter WAL replay needs (prepared transactions) stops it: take a new full backup, which carries the new value"
+        )),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::recovery_stopped;
+
+    #[test]
+    fn a_paused_or_stopped_recovery_names_its_parameter() {
+        let paused = "2026-12-02 10:00:00 UTC [1] WARNING:  hot standby is not possible because of insufficient parameter settings\n2026-12-02 10:00:00 UTC [1] DETAIL:  max_connections = 100 is a lower setting than on the primary server, where its value was 200.\n2026-12-02 10:00:00 UTC [1] LOG:  recovery has paused\n";
+        let error = recovery_stopped(paused).unwrap();
+        assert_eq!(
+            error.message(),
+            "recovery stopped on `max_connections`: max_connections = 100 is a lower setting than on the primary server, where its value was 200."
+        );
+        let prepared = "FATAL:  maximum number of prepared transactions reached\nHINT:  Increase max_prepared_transactions (currently 0).\n";
+        assert!(recovery_stopped(prepared)
+            .unwrap()
+            .message()
+            .starts_with("recovery stopped on `max_prepared_transactions`"));
+        assert!(recovery_stopped("LOG:  redo done\nLOG:  database system is ready\n").is_none());
     }
 }

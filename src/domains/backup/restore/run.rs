@@ -275,7 +275,15 @@ async fn attempt(
         }
         return Err(error);
     }
-    prepare_data_directory(cluster, backup.tool, &request.target, port)?;
+    let controldata = cluster::run(
+        &cluster.run_as,
+        &cluster.controldata_invocation(),
+        "`pg_controldata`",
+        Instant::now() + PREPARE_TIMEOUT,
+        log,
+    )
+    .await?;
+    prepare_data_directory(cluster, backup.tool, &request.target, port, &controldata)?;
     check_major_version(
         &cluster.layout.data(),
         evidence.postgres_version.as_deref().unwrap_or_default(),
@@ -473,6 +481,7 @@ fn prepare_data_directory(
     tool: BackupTool,
     target: &Target,
     port: u16,
+    controldata: &str,
 ) -> Result<()> {
     let layout = &cluster.layout;
     let data = layout.data();
@@ -484,6 +493,7 @@ fn prepare_data_directory(
         )?;
     }
     let mut settings = tool::recovery(tool, layout, target);
+    settings.extend(tool::control_parameters(controldata));
     settings.extend(tool::throwaway(layout, port));
     cluster.append(
         &data.join("postgresql.auto.conf"),

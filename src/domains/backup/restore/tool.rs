@@ -200,6 +200,9 @@ pub(crate) fn recovery(
 /// pushes WAL or a timeline into the production repository.
 pub(crate) fn throwaway(layout: &Layout, port: u16) -> Vec<(String, String)> {
     [
+        // Recovery neither pauses nor stops on a parameter the primary
+        // raised after the backup (PostgreSQL checks them only for hot standby).
+        ("hot_standby", "off".into()),
         ("port", port.to_string()),
         ("listen_addresses", "127.0.0.1".into()),
         ("unix_socket_directories", path(&layout.socket())),
@@ -214,6 +217,31 @@ pub(crate) fn throwaway(layout: &Layout, port: u16) -> Vec<(String, String)> {
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect()
+}
+
+/// The parameters `pg_controldata` reports that replay needs at least as
+/// high as the primary had them, as settings: `max_prepared_xacts setting: 5`
+/// becomes `max_prepared_transactions = 5`.
+pub(crate) fn control_parameters(controldata: &str) -> Vec<(String, String)> {
+    const PARAMETERS: &[(&str, &str)] = &[
+        ("max_connections setting", "max_connections"),
+        ("max_worker_processes setting", "max_worker_processes"),
+        ("max_wal_senders setting", "max_wal_senders"),
+        ("max_prepared_xacts setting", "max_prepared_transactions"),
+        ("max_locks_per_xact setting", "max_locks_per_transaction"),
+    ];
+    controldata
+        .lines()
+        .filter_map(|line| {
+            let (label, value) = line.split_once(':')?;
+            let (_, name) = PARAMETERS.iter().find(|(l, _)| *l == label.trim())?;
+            let value = value.trim();
+            value
+                .parse::<u32>()
+                .ok()
+                .map(|_| (name.to_string(), value.to_string()))
+        })
+        .collect()
 }
 
 /// The restored server's pg_hba.conf: its socket only (a 0700 directory of
@@ -292,5 +320,21 @@ mod tests {
                 .unwrap();
             assert_eq!(String::from_utf8(out.stdout).unwrap(), word);
         }
+    }
+
+    #[test]
+    fn control_data_parameters_become_settings() {
+        let controldata = "pg_control version number:            1300\nwal_level setting:                    replica\nmax_connections setting:              100\nmax_worker_processes setting:         8\nmax_wal_senders setting:              10\nmax_prepared_xacts setting:           5\nmax_locks_per_xact setting:           64\n";
+        assert_eq!(
+            control_parameters(controldata),
+            [
+                ("max_connections", "100"),
+                ("max_worker_processes", "8"),
+                ("max_wal_senders", "10"),
+                ("max_prepared_transactions", "5"),
+                ("max_locks_per_transaction", "64"),
+            ]
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+        );
     }
 }
