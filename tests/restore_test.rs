@@ -314,6 +314,8 @@ fn restore_test_restores_to_a_time_checks_it_and_leaves_evidence_drift_reads() {
     let checks = document["checks"].as_array().unwrap();
     assert_eq!(checks[0]["value"], "1", "{document:#}");
     assert_eq!(checks[1]["rows"], 1);
+    // A `min_rows` check records what it saw too: the newest migration.
+    assert_eq!(checks[1]["value"], "2", "{document:#}");
     let log = String::from_utf8(stack.s3.client().get("db-backups", &keys[1])).unwrap();
     assert!(log.contains("--type=time"), "{log}");
     assert!(log.contains("--archive-mode=off"), "{log}");

@@ -109,9 +109,14 @@ pub(crate) fn lint(backup: &DesiredBackup, bucket: &BucketSpec) -> Vec<Lint> {
             bucket.name
         ));
     }
-    if !rules
-        .iter()
-        .any(|r| r.covers(&wal) && r.expire_after_days.is_some())
+    // pgBackRest expires its own WAL (`repo1-retention-archive`, rendered
+    // from the policy); WAL-G's `wal-g delete` runs only if the sidecar runs
+    // it, so a rule is the safety net.
+    let expires_own_wal = backup.tool == BackupTool::PgBackRest;
+    if !expires_own_wal
+        && !rules
+            .iter()
+            .any(|r| r.covers(&wal) && r.expire_after_days.is_some())
     {
         warn(format!(
             "no lifecycle rule of bucket `{}` expires the archive prefix `{wal}`: WAL accumulates forever",
@@ -296,5 +301,22 @@ mod tests {
         assert!(uncovered[0].message.contains(
             "no lifecycle rule of bucket `b` expires the archive prefix `prod/wal_005/`"
         ));
+    }
+
+    #[test]
+    fn pgbackrest_expires_its_own_wal_so_no_rule_is_asked_for() {
+        let pgbackrest = DesiredBackup {
+            tool: BackupTool::PgBackRest,
+            ..DesiredBackup::example()
+        };
+        let none = lint(&pgbackrest, &bucket(vec![], false, true));
+        assert!(
+            none.iter().all(|l| !l.message.contains("accumulates")),
+            "{none:?}"
+        );
+        let walg = lint(&backup(), &bucket(vec![], false, true));
+        assert!(walg
+            .iter()
+            .any(|l| l.message.contains("WAL accumulates forever")));
     }
 }

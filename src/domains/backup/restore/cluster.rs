@@ -169,19 +169,32 @@ pub(crate) async fn run(
     if output.status.success() {
         return Ok(stdout);
     }
-    let last = stderr
-        .lines()
-        .chain(stdout.lines())
-        .rev()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("no output")
-        .trim()
-        .to_string();
+    let last = failure_line(&stderr, &stdout);
     log.line(&format!("{what}: failed ({})", output.status));
     Err(Error::new(format!(
         "{what} failed ({}): {last}",
         output.status
     )))
+}
+
+/// The line that says why a tool failed: its last `ERROR` (or `FATAL`)
+/// line, not the `INFO: ... command end: aborted` it prints after it;
+/// else its last line.
+fn failure_line(stderr: &str, stdout: &str) -> String {
+    let lines: Vec<&str> = stderr
+        .lines()
+        .chain(stdout.lines())
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    lines
+        .iter()
+        .rev()
+        .find(|l| {
+            let upper = l.to_ascii_uppercase();
+            upper.contains("ERROR") || upper.contains("FATAL")
+        })
+        .or(lines.last())
+        .map_or_else(|| "no output".to_string(), |l| l.trim().to_string())
 }
 
 /// A running command, its process group killed if it is dropped before it
@@ -560,7 +573,18 @@ pub(crate) fn recovery_stopped(server_log: &str) -> Option<Error> {
 
 #[cfg(test)]
 mod tests {
-    use super::recovery_stopped;
+    use super::{failure_line, recovery_stopped};
+
+    #[test]
+    fn a_failure_quotes_the_tools_error_line() {
+        let stderr = "2026-12-02 10:00:00.000 P00  ERROR: [075]: no backup set found to restore\n2026-12-02 10:00:00.001 P00   INFO: restore command end: aborted with exception [075]\n";
+        assert_eq!(
+            failure_line(stderr, ""),
+            "2026-12-02 10:00:00.000 P00  ERROR: [075]: no backup set found to restore"
+        );
+        assert_eq!(failure_line("just this\n\n", ""), "just this");
+        assert_eq!(failure_line("", ""), "no output");
+    }
 
     #[test]
     fn a_paused_or_stopped_recovery_names_its_parameter() {

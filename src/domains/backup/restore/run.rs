@@ -612,14 +612,13 @@ async fn run_check(
         Err(error) => result.error = Some(error.message().to_string()),
         Ok(rows) => {
             result.rows = Some(rows.len() as u64);
-            match &check.expect {
-                Expectation::MinRows(n) => result.passed = rows.len() as u64 >= *n,
-                Expectation::Equals(expected) => {
-                    let value = rows.first().and_then(|r| r.get(0)).map(str::to_string);
-                    result.passed = value.as_deref() == Some(expected.as_str());
-                    result.value = value;
-                }
-            }
+            // Every check records the first column of its first row, so the
+            // evidence shows what was restored (the newest migration id).
+            result.value = rows.first().and_then(|r| r.get(0)).map(str::to_string);
+            result.passed = match &check.expect {
+                Expectation::MinRows(n) => rows.len() as u64 >= *n,
+                Expectation::Equals(expected) => result.value.as_deref() == Some(expected.as_str()),
+            };
         }
     }
     result
