@@ -28,7 +28,11 @@ fn every_example_validates() {
                 .env("MIGRATOR_PASSWORD", "migrator pw")
                 .env("BACKUP_S3_ENDPOINT", "http://127.0.0.1:9000")
                 .env("BACKUP_AWS_ACCESS_KEY_ID", "AKIAEXAMPLE")
-                .env("BACKUP_AWS_SECRET_ACCESS_KEY", "example/secret");
+                .env("BACKUP_AWS_SECRET_ACCESS_KEY", "example/secret")
+                .env(
+                    "BACKUP_SIDECAR_URL",
+                    "postgres://postgres@/postgres?host=/var/run/postgresql&port=5432",
+                );
             // An example may ship its own environment (`env.example`).
             if let Ok(env) = std::fs::read_to_string(entry.with_file_name("env.example")) {
                 for line in env.lines().filter(|l| !l.starts_with('#')) {
@@ -247,7 +251,7 @@ fn docker_engine(
 fn every_example_applies_against_real_servers() {
     use crate::support::{free_port, hostile_password, percent, PgServer};
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
-    let examples = ["minimal", "rls-app", "backups", "docker-compose"];
+    let examples = ["minimal", "rls-app", "backups", "pgbackrest", "docker-compose"];
     for example in examples {
         let text = std::fs::read_to_string(dir.join(example).join("dbops.toml")).unwrap();
         let pg = PgServer::start();
@@ -294,6 +298,14 @@ fn every_example_applies_against_real_servers() {
                 &dsn("app_service", &service_password),
             )
             .env("MIGRATOR_PASSWORD", &migrator_password)
+            .env(
+                "BACKUP_SIDECAR_URL",
+                &format!(
+                    "postgres://postgres@/postgres?host={}&port={}",
+                    pg.socket_dir().display(),
+                    pg.port
+                ),
+            )
             .env("PGBOUNCER_ADMIN_PASSWORD", "example admin: pw");
         if let Some(s3) = &s3 {
             dbops.set_env("BACKUP_S3_ENDPOINT", &s3.endpoint());

@@ -373,6 +373,44 @@ impl PgServer {
         self.local_paths().0.parent().unwrap().to_path_buf()
     }
 
+    /// Lets this process's OS user log in as `postgres` over the socket
+    /// (peer, through an ident map), as a dbops on the database host does.
+    pub(crate) fn admit_local_admin(&self) {
+        let data = self.data_dir();
+        let me = String::from_utf8(
+            std::process::Command::new("id")
+                .arg("-un")
+                .output()
+                .unwrap()
+                .stdout,
+        )
+        .unwrap();
+        let ident = data.join("pg_ident.conf");
+        let mut text = std::fs::read_to_string(&ident).unwrap_or_default();
+        text.push_str(&format!(
+            "\ndbops_admin {} postgres\ndbops_admin postgres postgres\n",
+            me.trim()
+        ));
+        std::fs::write(&ident, text).unwrap();
+        let hba = data.join("pg_hba.conf");
+        let text = std::fs::read_to_string(&hba).unwrap();
+        std::fs::write(
+            &hba,
+            format!("local all postgres peer map=dbops_admin\n{text}"),
+        )
+        .unwrap();
+        self.sql_ok("SELECT pg_reload_conf()");
+    }
+
+    /// An admin DSN over this server's Unix socket, in libpq's form.
+    pub(crate) fn socket_admin_url(&self) -> String {
+        format!(
+            "postgres://postgres@/postgres?host={}&port={}",
+            self.socket_dir().display(),
+            self.port
+        )
+    }
+
     /// A shell command that restarts this server, for `[server] restart_command`.
     pub(crate) fn restart_command(&self) -> String {
         let (data, log) = self.local_paths();
