@@ -813,3 +813,50 @@ fn a_full_backup_killed_halfway_never_counts_and_is_reported() {
     assert_eq!(incomplete["details"]["object"], dying.as_str());
     assert_no_keys(&drift.all());
 }
+
+/// WAL-G lays a backup out as `basebackups_005/base_X/...` and writes its
+/// stop sentinel last: a folder without one is a backup that never
+/// completed, a finding once nothing was written to it for the grace.
+#[test]
+fn a_walg_backup_without_its_sentinel_is_incomplete() {
+    let (pg, s3) = (PgServer::start(), S3Server::moto());
+    let dbops = dbops(
+        &pg,
+        &s3,
+        &config("tool = \"wal-g\"\nrpo = \"5m\"\nmax_base_backup_age = \"1h\"\nincomplete_backup_grace = \"1s\"\n"),
+    );
+    dbops.run(&["apply", "--auto-approve"]).expect_code(0);
+    pg.restart();
+    let client = s3.client();
+    client.put(
+        "db-backups",
+        "prod/basebackups_005/base_000000010000000000000002_backup_stop_sentinel.json",
+    );
+    client.put(
+        "db-backups",
+        "prod/basebackups_005/base_000000010000000000000002/tar_partitions/part_1.tar.lz4",
+    );
+    client.put(
+        "db-backups",
+        "prod/basebackups_005/base_000000010000000000000004/tar_partitions/part_1.tar.lz4",
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    let drift = dbops.run(&["drift", "--format", "json"]);
+    let document: serde_json::Value = serde_json::from_str(&drift.stdout).unwrap();
+    let ids: Vec<&str> = document["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        vec!["backup.health.incomplete_backup"],
+        "{}",
+        drift.stdout
+    );
+    assert_eq!(
+        document["findings"][0]["details"]["object"],
+        "base_000000010000000000000004"
+    );
+}

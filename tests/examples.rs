@@ -251,7 +251,13 @@ fn docker_engine(
 fn every_example_applies_against_real_servers() {
     use crate::support::{free_port, hostile_password, percent, PgServer};
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
-    let examples = ["minimal", "rls-app", "backups", "pgbackrest", "docker-compose"];
+    let examples = [
+        "minimal",
+        "rls-app",
+        "backups",
+        "pgbackrest",
+        "docker-compose",
+    ];
     for example in examples {
         let text = std::fs::read_to_string(dir.join(example).join("dbops.toml")).unwrap();
         let pg = PgServer::start();
