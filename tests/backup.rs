@@ -277,7 +277,15 @@ fn walg_health_reads_the_server_the_bucket_and_the_evidence() {
     );
     let drift = dbops.run(&["drift"]);
     drift.expect_code(2);
-    assert!(drift.stdout.contains("! backup.health.restore_test: no passing restore-test evidence under `prod/restore-tests/`, and the first full backup is older than the grace period (3s)"), "{}", drift.stdout);
+    // The failed test is the newest: it stands until a later one passes.
+    assert!(
+        drift
+            .stdout
+            .contains("! backup.health.restore_test: the newest restore test failed"),
+        "{}",
+        drift.stdout
+    );
+    assert!(drift.stdout.contains("no passing restore-test evidence under `prod/restore-tests/`, and the first full backup is older than the grace period (3s)"), "{}", drift.stdout);
     assert!(drift.stdout.contains("evidence folder `prod/restore-tests/2099-01-01/` is dated in the future and does not count"), "{}", drift.stdout);
 
     // A passing test today counts; the future folder is still named until removed.

@@ -87,6 +87,15 @@ pub(crate) fn lint(backup: &DesiredBackup, bucket: &BucketSpec) -> Vec<Lint> {
             }
         }
     }
+    lints.extend(warnings(backup, bucket));
+    lints
+}
+
+/// What the bucket leaves to chance: public access, old versions, WAL no one expires.
+fn warnings(backup: &DesiredBackup, bucket: &BucketSpec) -> Vec<Lint> {
+    let mut lints = Vec::new();
+    let rules = bucket.lifecycle.as_deref().unwrap_or_default();
+    let wal = backup.wal_prefix();
     let mut warn = |message: String| {
         lints.push(Lint {
             error: false,
