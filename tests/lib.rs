@@ -35,6 +35,7 @@ mod outputs;
 mod passwords;
 mod planfile;
 mod pooler;
+mod pooler_proven;
 mod rendered_grammar;
 mod restore_test;
 mod roles;

@@ -7,18 +7,18 @@ use std::os::unix::fs::PermissionsExt;
 use crate::support::pgbouncer::{pooler_table, PgBouncer};
 use crate::support::{free_port, hostile_password, squash, Dbops, PgServer};
 
-const ADMIN_PASSWORD: &str = "bouncer admin: p@ss/%' \"";
+pub(crate) const ADMIN_PASSWORD: &str = "bouncer admin: p@ss/%' \"";
 
-struct Setup {
-    pg: PgServer,
-    dbops: Dbops,
-    dir: std::path::PathBuf,
-    port: u16,
-    app_password: String,
-    service_password: String,
+pub(crate) struct Setup {
+    pub(crate) pg: PgServer,
+    pub(crate) dbops: Dbops,
+    pub(crate) dir: std::path::PathBuf,
+    pub(crate) port: u16,
+    pub(crate) app_password: String,
+    pub(crate) service_password: String,
 }
 
-fn config(dir: &std::path::Path, port: u16, extra_settings: &str) -> String {
+pub(crate) fn config(dir: &std::path::Path, port: u16, extra_settings: &str) -> String {
     format!(
         r#"[postgres]
 admin = {{ env = "DATABASE_ROOT_URL" }}
@@ -39,7 +39,7 @@ bypass_rls = true
 }
 
 impl Setup {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let pg = PgServer::start();
         let dir = pg.writable_dir("pgbouncer");
         let port = free_port();
@@ -63,7 +63,7 @@ impl Setup {
         }
     }
 
-    fn start_bouncer(&self) -> PgBouncer {
+    pub(crate) fn start_bouncer(&self) -> PgBouncer {
         PgBouncer::start(
             &self.dir.join("pgbouncer.ini"),
             self.port,
@@ -89,7 +89,7 @@ impl Setup {
     }
 
     #[track_caller]
-    fn assert_clean(&self, out: &crate::support::Output) {
+    pub(crate) fn assert_clean(&self, out: &crate::support::Output) {
         for secret in self.secrets() {
             assert!(
                 !out.stdout.contains(&secret) && !out.stderr.contains(&secret),
@@ -101,7 +101,7 @@ impl Setup {
     }
 }
 
-fn pooled_url(port: u16, user: &str, password: &str) -> String {
+pub(crate) fn pooled_url(port: u16, user: &str, password: &str) -> String {
     format!(
         "postgres://{}:{}@127.0.0.1:{port}/app",
         crate::support::percent(user),
@@ -549,60 +549,6 @@ fn a_pending_pooler_setting_names_pgbouncer_in_every_format() {
         assert!(!out.stdout.contains("PostgreSQL"), "{}", out.stdout);
         assert!(!out.stdout.contains("--allow-restart"), "{}", out.stdout);
     }
-}
-
-/// A pooler whose admin console refuses dbops's password is an error that
-/// names the admin user, not "not running"; the state it leaves (pgBouncer
-/// holding the old auth file) is drift that the next apply repairs.
-#[test]
-fn a_pooler_that_refuses_dbops_is_an_error_and_its_stale_state_is_drift() {
-    let mut s = Setup::new();
-    s.dbops.run(&["apply", "--auto-approve"]).expect_code(0);
-    let bouncer = s.start_bouncer();
-    assert!(bouncer.can_login("app_user", &s.app_password, "app"));
-
-    // dbops is given another admin password than pgBouncer knows, and the app a new one.
-    s.dbops
-        .set_env("PGBOUNCER_ADMIN_PASSWORD", "not the one pgBouncer has");
-    let rotated = hostile_password("pool-rotated");
-    s.dbops
-        .set_env("DATABASE_URL", &pooled_url(s.port, "app_user", &rotated));
-    let apply = s.dbops.run(&["apply", "--auto-approve"]);
-    apply.expect_code(1);
-    assert!(
-        apply.stderr.contains(&format!(
-            "pgBouncer's admin console on 127.0.0.1:{} as `pgbouncer_admin` refused dbops",
-            s.port
-        )),
-        "{}",
-        apply.stderr
-    );
-    assert!(
-        apply.stderr.contains("hint: check that `admin_password`"),
-        "{}",
-        apply.stderr
-    );
-    assert!(!apply.stderr.contains("not running"), "{}", apply.stderr);
-    // pgBouncer still holds the old verifier: the new password is refused through it.
-    assert!(!bouncer.can_login("app_user", &rotated, "app"));
-
-    // With the right admin password again, plan and drift see the stale pooler.
-    s.dbops.set_env("PGBOUNCER_ADMIN_PASSWORD", ADMIN_PASSWORD);
-    let drift = s.dbops.run(&["drift"]);
-    drift.expect_code(2);
-    assert!(
-        drift.stdout.contains("pooler.file.userlist.txt"),
-        "{}",
-        drift.stdout
-    );
-    s.dbops.run(&["apply", "--auto-approve"]).expect_code(0);
-    assert!(
-        bouncer.can_login("app_user", &rotated, "app"),
-        "{}",
-        bouncer.log()
-    );
-    s.app_password = rotated;
-    s.dbops.run(&["drift"]).expect_code(0);
 }
 
 /// The auth file is right on disk, but pgBouncer was never told: logging in

@@ -113,7 +113,10 @@ fn live() -> LiveState {
     };
     LiveState {
         postgres: Some(postgres),
-        pooler: Some(LivePooler::default()),
+        pooler: Some(LivePooler {
+            creator: (70, 70),
+            ..LivePooler::default()
+        }),
         ownership: Some(LiveOwnership::default()),
         grants: Some(grants),
         ..LiveState::default()

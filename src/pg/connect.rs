@@ -173,34 +173,68 @@ pub(crate) enum Login {
     Unreachable(String),
     /// The server answered with another error: its message.
     Failed(String),
+    /// A pooler accepted the client, but its own login to the server was
+    /// refused when a statement needed one: the message.
+    ServerRefused(String),
+    /// A pooler accepted the client, but no statement answered in time
+    /// (pgBouncer keeps clients waiting while its server logins fail): why.
+    Stalled(String),
 }
 
-/// Logs in with `dsn` and disconnects: whether its password is accepted.
-pub(crate) async fn try_login(dsn: &Dsn, timeout: Duration) -> Login {
-    let prepared = match prepare(dsn, Access::LoginOnly, timeout) {
-        Ok(prepared) => prepared,
-        Err(e) => return Login::Failed(e.message().to_string()),
+/// Logs in with `dsn` and runs `SELECT 1`: through a pooler the statement
+/// needs a server connection, which a new one logs in for; a refused server
+/// login is `ServerRefused`. (An idle server connection may serve it
+/// instead: a success proves the client login, not every server login.)
+pub(crate) async fn try_statement(dsn: &Dsn, timeout: Duration) -> Login {
+    let client = match login(dsn, timeout).await {
+        Ok(client) => client,
+        Err(failed) => return failed,
     };
-    match tokio::time::timeout(timeout, prepared.establish()).await {
-        Err(_) => Login::Unreachable(format!(
-            "no answer within {}",
+    match tokio::time::timeout(timeout, client.simple_query("SELECT 1")).await {
+        Err(_) => Login::Stalled(format!(
+            "`SELECT 1` did not answer within {}",
             humantime::format_duration(timeout)
         )),
         Ok(Ok(_)) => Login::Accepted,
-        // pgBouncer reports a refused password with SQLSTATE 08P01.
-        Ok(Err(e))
-            if is_bad_password(&e)
-                || e.as_db_error().is_some_and(|db| {
-                    db.message().contains("password authentication failed")
-                        || db.message().contains("SASL authentication failed")
-                }) =>
-        {
-            Login::Refused
+        Ok(Err(e)) => {
+            let message = describe(&e);
+            let lower = message.to_ascii_lowercase();
+            if lower.contains("login") || lower.contains("authentication") {
+                Login::ServerRefused(message)
+            } else {
+                Login::Failed(message)
+            }
         }
-        Ok(Err(e)) if is_refused(&e) => Login::Unreachable("connection refused".into()),
-        Ok(Err(e)) if e.code().is_none() => Login::Unreachable(describe(&e)),
-        Ok(Err(e)) => Login::Failed(describe(&e)),
     }
+}
+
+async fn login(dsn: &Dsn, timeout: Duration) -> std::result::Result<Client, Login> {
+    let prepared = match prepare(dsn, Access::LoginOnly, timeout) {
+        Ok(prepared) => prepared,
+        Err(e) => return Err(Login::Failed(e.message().to_string())),
+    };
+    Err(
+        match tokio::time::timeout(timeout, prepared.establish()).await {
+            Err(_) => Login::Unreachable(format!(
+                "no answer within {}",
+                humantime::format_duration(timeout)
+            )),
+            Ok(Ok(client)) => return Ok(client),
+            // pgBouncer reports a refused password with SQLSTATE 08P01.
+            Ok(Err(e))
+                if is_bad_password(&e)
+                    || e.as_db_error().is_some_and(|db| {
+                        db.message().contains("password authentication failed")
+                            || db.message().contains("SASL authentication failed")
+                    }) =>
+            {
+                Login::Refused
+            }
+            Ok(Err(e)) if is_refused(&e) => Login::Unreachable("connection refused".into()),
+            Ok(Err(e)) if e.code().is_none() => Login::Unreachable(describe(&e)),
+            Ok(Err(e)) => Login::Failed(describe(&e)),
+        },
+    )
 }
 
 /// The server is not listening: the TCP connection was refused.

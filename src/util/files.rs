@@ -179,6 +179,10 @@ pub(crate) fn write_atomic(
             io_reason(&e)
         ))
     };
+    // A file rewritten keeps its owner and group unless one is declared:
+    // the rename replaces the inode, and a service that reads the file as
+    // its owner must still be able to.
+    let mut owner = owner;
     if let Ok(metadata) = fs::symlink_metadata(path) {
         if !metadata.file_type().is_file() {
             return Err(Error::new(format!(
@@ -188,6 +192,7 @@ pub(crate) fn write_atomic(
             ))
             .hint("dbops writes only regular files it manages; remove what is there, or point the key at another path"));
         }
+        owner = owner.or(Some((metadata.uid(), metadata.gid())));
     }
     let directory = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
@@ -209,9 +214,12 @@ pub(crate) fn write_atomic(
         file.write_all(contents).map_err(|e| fail("write", e))?;
         file.set_permissions(fs::Permissions::from_mode(mode))
             .map_err(|e| fail("set the mode of", e))?;
-        if let Some((uid, gid)) = owner {
-            std::os::unix::fs::fchown(&file, Some(uid), Some(gid))
-                .map_err(|e| fail("set the owner of", e))?;
+        let created = file.metadata().map_err(|e| fail("read back", e))?;
+        if let Some((uid, gid)) = owner.filter(|o| *o != (created.uid(), created.gid())) {
+            std::os::unix::fs::fchown(&file, Some(uid), Some(gid)).map_err(|e| {
+                fail("set the owner of", e)
+                    .hint(format!("the file belongs to {uid}:{gid}; run dbops as root or as that user, or declare its owner"))
+            })?;
         }
         file.sync_all().map_err(|e| fail("sync", e))?;
         fs::rename(&temporary, path).map_err(|e| fail("replace", e))?;
@@ -233,6 +241,39 @@ pub(crate) fn mode_and_owner(metadata: &Metadata) -> (u32, u32, u32) {
         metadata.uid(),
         metadata.gid(),
     )
+}
+
+/// The user and group a file this process creates belongs to (its effective
+/// ones; a set-group-ID directory may give another group).
+pub(crate) fn creator() -> (u32, u32) {
+    // SAFETY: geteuid(2) and getegid(2) have no preconditions and cannot fail.
+    unsafe { (libc::geteuid(), libc::getegid()) }
+}
+
+/// Whether the user `reader` (in groups `groups`) may read a file owned by
+/// `uid`:`gid` with permission bits `mode`, as the kernel decides it (the
+/// owner's bits alone apply to the owner, the group's to a member).
+pub(crate) fn readable_by(owner: (u32, u32), mode: u32, reader: u32, groups: &[u32]) -> bool {
+    permits(owner, mode, reader, groups, 0o4)
+}
+
+/// Whether the user `reader` may pass through (search) a directory.
+pub(crate) fn searchable_by(owner: (u32, u32), mode: u32, reader: u32, groups: &[u32]) -> bool {
+    permits(owner, mode, reader, groups, 0o1)
+}
+
+/// The kernel's check of one permission `bit` (4 read, 1 search) for `user`.
+fn permits(owner: (u32, u32), mode: u32, user: u32, groups: &[u32], bit: u32) -> bool {
+    if user == 0 {
+        return bit != 0o1 || mode & 0o111 != 0;
+    }
+    if owner.0 == user {
+        return mode & (bit << 6) != 0;
+    }
+    if groups.contains(&owner.1) {
+        return mode & (bit << 3) != 0;
+    }
+    mode & bit != 0
 }
 
 /// The open(2) flags dbops needs.
@@ -284,6 +325,22 @@ mod tests {
     }
 
     #[test]
+    fn who_may_read_a_file() {
+        assert!(readable_by((70, 70), 0o600, 70, &[70]));
+        assert!(!readable_by((0, 0), 0o600, 70, &[70]));
+        assert!(readable_by((0, 70), 0o640, 70, &[70]));
+        assert!(
+            !readable_by((70, 70), 0o040, 70, &[70]),
+            "the owner's bits decide for the owner"
+        );
+        assert!(readable_by((0, 0), 0o600, 0, &[]));
+        assert!(readable_by((0, 0), 0o604, 70, &[]));
+        assert!(!searchable_by((0, 0), 0o700, 70, &[70]));
+        assert!(searchable_by((0, 70), 0o710, 70, &[70]));
+        assert!(searchable_by((0, 0), 0o755, 70, &[]));
+    }
+
+    #[test]
     fn writes_atomically_with_mode() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f");
@@ -292,5 +349,24 @@ mod tests {
         assert_eq!(fs::read_to_string(&path).unwrap(), "two");
         let metadata = fs::metadata(&path).unwrap();
         assert_eq!(mode_and_owner(&metadata).0, 0o600);
+    }
+
+    /// Rewriting a file keeps its owner and group (as root: another user's file).
+    #[test]
+    fn a_rewritten_file_keeps_its_owner() {
+        // SAFETY: geteuid(2) has no side effects.
+        if unsafe { libc::geteuid() } != 0 {
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("userlist.txt");
+        write_atomic(&path, b"one", 0o600, Some((65534, 65534))).unwrap();
+        write_atomic(&path, b"two", 0o600, None).unwrap();
+        let (_, uid, gid) = mode_and_owner(&fs::metadata(&path).unwrap());
+        assert_eq!((uid, gid), (65534, 65534));
+        // A declared owner wins.
+        write_atomic(&path, b"three", 0o600, Some((0, 0))).unwrap();
+        let (_, uid, gid) = mode_and_owner(&fs::metadata(&path).unwrap());
+        assert_eq!((uid, gid), (0, 0));
     }
 }

@@ -21,11 +21,30 @@ pub(crate) struct Running {
     pub(crate) changeable: bool,
 }
 
+/// What the admin console answered.
+pub(crate) enum Console {
+    /// Disabled in the file, or nothing listens (pgBouncer is not running).
+    Closed,
+    /// pgBouncer refused the declared admin user and password: the error.
+    Refused(Error),
+    Open(Client),
+}
+
 /// A session on the admin console; `Ok(None)` when nothing listens (not
-/// running), or when the console is disabled.
+/// running), or when the console is disabled. A refused login is an error.
 pub(crate) async fn connect(pooler: &DesiredPooler, timeout: Duration) -> Result<Option<Client>> {
+    match open(pooler, timeout).await? {
+        Console::Closed => Ok(None),
+        Console::Refused(error) => Err(error),
+        Console::Open(client) => Ok(Some(client)),
+    }
+}
+
+/// The console as it answers now: a refused login is an answer (a file
+/// pgBouncer has not loaded yet may be why), anything else unexpected an error.
+pub(crate) async fn open(pooler: &DesiredPooler, timeout: Duration) -> Result<Console> {
     let Some(admin) = &pooler.admin else {
-        return Ok(None);
+        return Ok(Console::Closed);
     };
     let mut config = Config::new();
     config
@@ -49,28 +68,34 @@ pub(crate) async fn connect(pooler: &DesiredPooler, timeout: Duration) -> Result
             .kind(ErrorKind::Connection)
             .hint("something listens on that port but does not answer like pgBouncer; check `listen_port`"))
         }
-        Ok(Err(e)) if is_refused(&e) => return Ok(None),
+        Ok(Err(e)) if is_refused(&e) => return Ok(Console::Closed),
         Ok(Err(e)) => {
             let kind = kind_of(&e);
-            let hint = if kind == ErrorKind::Authentication || e.as_db_error().is_some() {
+            let login = kind == ErrorKind::Authentication || e.as_db_error().is_some();
+            let hint = if login {
                 "check that `admin_password` is the password pgBouncer has for the admin user (its auth file and `admin_users`)"
             } else {
                 "check that pgBouncer listens on that port, and that it is pgBouncer"
             };
-            return Err(Error::new(format!("{what} refused dbops: {}", describe(&e)))
+            let error = Error::new(format!("{what} refused dbops: {}", describe(&e)))
                 .kind(if kind == ErrorKind::Server {
                     ErrorKind::Authentication
                 } else {
                     kind
                 })
-                .hint(hint));
+                .hint(hint);
+            return if login {
+                Ok(Console::Refused(error))
+            } else {
+                Err(error)
+            };
         }
         Ok(Ok(pair)) => pair,
     };
     tokio::spawn(async move {
         let _ = connection.await;
     });
-    Ok(Some(client))
+    Ok(Console::Open(client))
 }
 
 pub(crate) async fn show_config(client: &Client) -> Result<BTreeMap<String, Running>> {

@@ -7,17 +7,19 @@ use std::path::Path;
 
 use super::admin::{same, Running};
 use super::desired::DesiredPooler;
+use super::desired::Reload;
 use super::known::RESTART_ONLY;
-use super::live::LivePooler;
+use super::live::{LivePooler, Process};
 use super::operation::{AuthEntry, Operation};
 use super::render::{self, HBA_REDACTION, INI_REDACTION};
 use super::SERVICE;
-use crate::error::{Error, Errors};
+use crate::error::{Error, ErrorKind, Errors};
 use crate::managed_files::grammar::FieldError;
 use crate::managed_files::{self, DesiredFile, LiveFile, Redaction};
 use crate::pg::connect::Login;
 use crate::pg::scram::{new_verifier, Verifier};
 use crate::plan::{Action, Address, AttributeChange, Change, DomainDiff, Pending, Planned, Value};
+use crate::util::files::readable_by;
 use secrecy::ExposeSecret;
 
 pub(crate) fn file_address(path: &Path) -> Address {
@@ -158,14 +160,120 @@ pub(crate) fn diff(
         Ok((Some(change), operation)) => out.push(change.with(operation)),
         Ok((None, operation)) => auth_rewrite = Some(operation),
     }
+    errors.extend(written_unreadable(live, &mut out));
     if !errors.is_empty() {
         return Err(Errors::new(errors));
     }
     if let Some(running) = &live.running {
         running_config(pooler, running, &mut out);
     }
+    if let Some(refusal) = &live.console_refused {
+        auth_rewrite = console_refused(pooler, live, refusal, auth_rewrite, &mut out)?;
+    }
     logins(pooler, live, stored, rotating, auth_rewrite, &mut out);
     Ok(out)
+}
+
+/// Files this apply writes: a new one belongs to whoever runs dbops unless
+/// `owner` is declared; a rewritten one keeps its owner. One the running
+/// pgBouncer could not read (by its owner and mode; directories are checked
+/// when a reload fails) is an error now, not a failed reload and a locked-out
+/// application later. New files created as root for a pgBouncer dbops cannot
+/// see are a note.
+fn written_unreadable(live: &LivePooler, out: &mut DomainDiff<Operation>) -> Vec<Error> {
+    /// A file to write: its path, mode, and owner (`None`: whoever runs dbops).
+    type Written<'a> = (&'a Path, u32, Option<(u32, u32)>);
+    let written: Vec<Written<'_>> = out
+        .changes
+        .iter()
+        .filter_map(|p| {
+            let file = match &p.operation {
+                Operation::Write(write) => &write.file,
+                Operation::WriteAuthFile { file, .. } => file,
+                Operation::Reload => return None,
+            };
+            let on_disk = live.file(&file.path).filter(|f| f.exists);
+            let owner = match (&file.owner, on_disk) {
+                (Some((uid, gid, _)), _) => Some((*uid, *gid)),
+                (None, Some(f)) => f.uid.zip(f.gid),
+                (None, None) => None,
+            };
+            Some((file.path.as_path(), file.mode, owner))
+        })
+        .collect();
+    let mut errors = Vec::new();
+    if let Process::Verified {
+        uid: reader, gids, ..
+    } = &live.process
+    {
+        for (path, mode, owner) in &written {
+            let owner = owner.unwrap_or(live.creator);
+            if !readable_by(owner, *mode, *reader, gids) {
+                errors.push(unreadable_error(path, owner, *mode, *reader));
+            }
+        }
+    } else if live.creator.0 == 0 && written.iter().any(|(_, _, owner)| owner.is_none()) {
+        out.notes.push(
+            "pgBouncer's new files will be owned by root (dbops runs as root and `[pooler]` declares no `owner`): pgBouncer can read them only if it runs as root".into(),
+        );
+    }
+    errors
+}
+
+fn unreadable_error(path: &Path, (uid, gid): (u32, u32), mode: u32, reader: u32) -> Error {
+    Error::new(format!(
+        "the running pgBouncer (uid {reader}) could not read `{}`: dbops would write it owned by {uid}:{gid} with mode {mode:04o}",
+        path.display()
+    ))
+    .hint("declare `owner = \"user:group\"` in `[pooler]` (the user pgBouncer runs as), or give the file that owner once (`chown`): dbops keeps the owner of a file it rewrites")
+}
+
+/// The console refuses the declared admin user: pgBouncer has not loaded the
+/// files that declare it (a rotated `admin_password`, a console turned on).
+/// A reload that needs no console (a proven pgBouncer in `pidfile`, or a
+/// command) teaches it; without one, nothing dbops can do is safe. Returns
+/// the auth rewrite when it was not used here.
+fn console_refused(
+    pooler: &DesiredPooler,
+    live: &LivePooler,
+    refusal: &str,
+    auth_rewrite: Option<Operation>,
+    out: &mut DomainDiff<Operation>,
+) -> Result<Option<Operation>, Errors> {
+    let how = match (&pooler.reload, &live.process) {
+        (Reload::Command(_), _) => "runs the pooler's reload command",
+        (_, Process::Verified { .. }) => "sends SIGHUP to the pgBouncer in `pidfile`",
+        (_, process) => {
+            let mut error = Error::new(refusal.to_string())
+                .kind(ErrorKind::Authentication)
+                .cause("dbops cannot reload pgBouncer without its console: the files it would write declare this admin user, but nothing would make pgBouncer read them");
+            if let Process::Unverified(why) = process {
+                error = error.cause(why.clone());
+            }
+            return Err(Errors::from(error.hint(
+                "set `pidfile` in `[pooler.settings]` (dbops then reloads the proven pgBouncer by signal) or `reload = { command = \"...\" }`; or reload pgBouncer by hand once, then run dbops again",
+            )));
+        }
+    };
+    if reloads(out) {
+        return Ok(auth_rewrite);
+    }
+    let Some(operation) = auth_rewrite else {
+        return Ok(None);
+    };
+    let admin = pooler.admin.as_ref().map_or("", |a| a.user.as_str());
+    let change = Change::new(super::ID.address().word("reload"), Action::Update)
+        .reason(format!(
+            "the admin console refuses `{admin}`: pgBouncer has not loaded the files that declare it; apply rewrites {} and {how}",
+            pooler.auth_path.display()
+        ))
+        .attribute(AttributeChange::new(
+            &format!("console login {admin}"),
+            Some(Value::text("refused")),
+            Some(Value::text("accepted")),
+        ));
+    out.push(change.with(operation));
+    Ok(None)
 }
 
 /// A file of the pooler, as dbops renders it.
@@ -326,9 +434,25 @@ fn running_config(
     }
 }
 
-/// A pooler that refuses a password PostgreSQL holds still uses an old
-/// verifier: a reload makes it read its auth file. A pooler this host cannot
-/// reach is a note, not drift.
+/// Whether a change is planned already: any of them reloads pgBouncer.
+fn reloads(out: &DomainDiff<Operation>) -> bool {
+    !out.changes.is_empty()
+}
+
+/// Which login a stale pooler fails: the client's to pgBouncer, or
+/// pgBouncer's own to PostgreSQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Refused {
+    Client,
+    Server,
+    /// Logged in, but no server connection answered: pgBouncer keeps its
+    /// clients waiting while its server logins fail.
+    Stalled,
+}
+
+/// A pooler that refuses a password PostgreSQL holds, or whose own login to
+/// PostgreSQL is refused, still uses an old verifier: a reload makes it read
+/// its auth file. A pooler this host cannot reach is a note, not drift.
 fn logins(
     pooler: &DesiredPooler,
     live: &LivePooler,
@@ -337,13 +461,16 @@ fn logins(
     auth_rewrite: Option<Operation>,
     out: &mut DomainDiff<Operation>,
 ) {
-    let mut refused = Vec::new();
+    let mut stale: Vec<(String, Refused)> = Vec::new();
     let mut unreachable = None;
     for (user, login) in &live.logins {
+        let settled = rotating.contains(user) || !stored.contains_key(user);
         match login {
             Login::Accepted => {}
-            Login::Refused if rotating.contains(user) || !stored.contains_key(user) => {}
-            Login::Refused => refused.push(user.clone()),
+            Login::Refused | Login::ServerRefused(_) | Login::Stalled(_) if settled => {}
+            Login::Refused => stale.push((user.clone(), Refused::Client)),
+            Login::ServerRefused(_) => stale.push((user.clone(), Refused::Server)),
+            Login::Stalled(_) => stale.push((user.clone(), Refused::Stalled)),
             Login::Unreachable(why) => unreachable = Some(why.clone()),
             Login::Failed(why) => out.notes.push(format!(
                 "could not check the login of `{user}` through pgBouncer at {}: {why}",
@@ -357,34 +484,61 @@ fn logins(
             live.reached_at
         ));
     }
-    if refused.is_empty() {
+    if stale.is_empty() {
         return;
     }
-    // A planned write of the pooler's files reloads it anyway.
-    if out.changes.iter().any(|p| {
-        matches!(
-            p.operation,
-            Operation::Write(_) | Operation::WriteAuthFile { .. } | Operation::Reload
-        )
-    }) {
+    if reloads(out) {
         return;
     }
-    let users: Vec<String> = refused.iter().map(|u| format!("`{u}`")).collect();
     // pgBouncer re-reads its auth file on RELOAD only when the file looks
     // changed (inode, size, mtime in seconds): rewrite it, then reload.
     let Some(operation) = auth_rewrite else {
         return;
     };
-    let mut change = Change::new(super::ID.address().word("reload"), Action::Update).reason(
-        format!(
-            "pgBouncer refused the password PostgreSQL holds for {}: it still uses an old verifier; apply rewrites {} and reloads it",
-            users.join(", "),
-            pooler.auth_path.display()
-        ),
+    let named = |which: Refused| -> Vec<String> {
+        stale
+            .iter()
+            .filter(|(_, what)| *what == which)
+            .map(|(u, _)| format!("`{u}`"))
+            .collect()
+    };
+    let (refused, server, stalled) = (
+        named(Refused::Client),
+        named(Refused::Server),
+        named(Refused::Stalled),
     );
-    for user in &refused {
+    let mut why = Vec::new();
+    if !refused.is_empty() {
+        why.push(format!(
+            "pgBouncer refused the password PostgreSQL holds for {}",
+            refused.join(", ")
+        ));
+    }
+    if !server.is_empty() {
+        why.push(format!(
+            "PostgreSQL refused pgBouncer's own login for {} (the application cannot open new connections)",
+            server.join(", ")
+        ));
+    }
+    if !stalled.is_empty() {
+        why.push(format!(
+            "pgBouncer logged in {} but no server connection answered `SELECT 1` (its logins to PostgreSQL fail, or PostgreSQL is saturated)",
+            stalled.join(", ")
+        ));
+    }
+    let mut change =
+        Change::new(super::ID.address().word("reload"), Action::Update).reason(format!(
+            "{}: pgBouncer still uses an old verifier; apply rewrites {} and reloads it",
+            why.join("; "),
+            pooler.auth_path.display()
+        ));
+    for (user, what) in &stale {
+        let login = match what {
+            Refused::Client => "login",
+            Refused::Server | Refused::Stalled => "server login",
+        };
         change = change.attribute(AttributeChange::new(
-            &format!("login {user}"),
+            &format!("{login} {user}"),
             Some(Value::text("refused")),
             Some(Value::text("accepted")),
         ));

@@ -73,6 +73,16 @@ fn cases(desired: &DesiredPooler) -> Vec<Case> {
     stale_running.running = Some(settings);
     let mut refused = converged(desired);
     refused.logins.insert("app_user".into(), Login::Refused);
+    let mut server_refused = converged(desired);
+    server_refused.logins.insert(
+        "app_user".into(),
+        Login::ServerRefused("server login failed".into()),
+    );
+    let mut stalled = converged(desired);
+    stalled.logins.insert(
+        "app_user".into(),
+        Login::Stalled("`SELECT 1` did not answer within 10s".into()),
+    );
     let mut unreachable = converged(desired);
     unreachable.logins.insert(
         "app_user".into(),
@@ -83,7 +93,11 @@ fn cases(desired: &DesiredPooler) -> Vec<Case> {
             name: "from empty: pgbouncer.ini and the auth file",
             live: LivePooler::default(),
             rotating: BTreeSet::new(),
-            outline: vec!["+ pooler.file.pgbouncer.ini", "+ pooler.file.userlist.txt"],
+            outline: vec![
+                "+ pooler.file.pgbouncer.ini",
+                "+ pooler.file.userlist.txt",
+                "note pgBouncer's new files will be owned by root (dbops runs as root and `[pooler]` declares no `owner`): pgBouncer can read them only if it runs as root",
+            ],
         },
         Case {
             name: "converged",
@@ -110,7 +124,19 @@ fn cases(desired: &DesiredPooler) -> Vec<Case> {
             name: "a pooler that refuses the password PostgreSQL holds is reloaded",
             live: refused,
             rotating: BTreeSet::new(),
-            outline: vec!["~ pooler.reload (pgBouncer refused the password PostgreSQL holds for `app_user`: it still uses an old verifier; apply rewrites /etc/pgbouncer/userlist.txt and reloads it)"],
+            outline: vec!["~ pooler.reload (pgBouncer refused the password PostgreSQL holds for `app_user`: pgBouncer still uses an old verifier; apply rewrites /etc/pgbouncer/userlist.txt and reloads it)"],
+        },
+        Case {
+            name: "a pooler whose own login to PostgreSQL is refused is reloaded",
+            live: server_refused,
+            rotating: BTreeSet::new(),
+            outline: vec!["~ pooler.reload (PostgreSQL refused pgBouncer's own login for `app_user` (the application cannot open new connections): pgBouncer still uses an old verifier; apply rewrites /etc/pgbouncer/userlist.txt and reloads it)"],
+        },
+        Case {
+            name: "a pooler that keeps the role waiting for a server is reloaded",
+            live: stalled,
+            rotating: BTreeSet::new(),
+            outline: vec!["~ pooler.reload (pgBouncer logged in `app_user` but no server connection answered `SELECT 1` (its logins to PostgreSQL fail, or PostgreSQL is saturated): pgBouncer still uses an old verifier; apply rewrites /etc/pgbouncer/userlist.txt and reloads it)"],
         },
         Case {
             name: "a pooler this host cannot reach is a note",
@@ -129,6 +155,101 @@ fn the_pooler_diff_table() {
             .unwrap_or_else(|e| panic!("{}: {e}", case.name));
         assert_eq!(outline(&plan), case.outline, "{}", case.name);
     }
+}
+
+/// A console that refuses the declared admin user, on a pooler whose files
+/// already declare it: pgBouncer has not loaded them.
+fn console_refused(desired: &DesiredPooler, process: Process) -> LivePooler {
+    let mut live = converged(desired);
+    let hba = render::hba(desired).unwrap().unwrap().content;
+    live.files
+        .insert(desired.hba_path.display().to_string(), on_disk(&hba, 0o640));
+    live.console_refused = Some("password authentication failed".into());
+    live.process = process;
+    live
+}
+
+#[test]
+fn a_console_that_refuses_the_declared_admin_is_reloaded_without_it() {
+    let mut desired = pooler(Some(super::super::desired::AdminUser {
+        user: "pgbouncer_admin".into(),
+        password: secrecy::SecretString::from("x".to_string()),
+    }));
+    desired.reload = Reload::Admin;
+    let verified = Process::Verified {
+        pid: 42,
+        uid: 0,
+        gids: vec![0],
+    };
+    let plan = diff(
+        &desired,
+        &console_refused(&desired, verified),
+        &stored(),
+        &BTreeSet::new(),
+    )
+    .unwrap();
+    assert_eq!(
+        outline(&plan),
+        ["~ pooler.reload (the admin console refuses `pgbouncer_admin`: pgBouncer has not loaded the files that declare it; apply rewrites /etc/pgbouncer/userlist.txt and sends SIGHUP to the pgBouncer in `pidfile`)"]
+    );
+
+    // No proven process and no command: no way to reload, said before apply.
+    let error = diff(
+        &desired,
+        &console_refused(&desired, Process::NotRunning),
+        &stored(),
+        &BTreeSet::new(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(error.contains("password authentication failed"), "{error}");
+    assert!(error.contains("hint: set `pidfile`"), "{error}");
+
+    desired.reload = Reload::Command("systemctl reload pgbouncer".into());
+    let plan = diff(
+        &desired,
+        &console_refused(&desired, Process::NotRunning),
+        &stored(),
+        &BTreeSet::new(),
+    )
+    .unwrap();
+    assert!(
+        outline(&plan)[0].ends_with("and runs the pooler's reload command)"),
+        "{:?}",
+        outline(&plan)
+    );
+}
+
+/// New files the running pgBouncer could not read are an error before
+/// anything is written; with an `owner`, or readable, they are not.
+#[test]
+fn new_files_the_running_pooler_cannot_read() {
+    let mut desired = pooler(None);
+    let live = LivePooler {
+        process: Process::Verified {
+            pid: 42,
+            uid: 70,
+            gids: vec![70],
+        },
+        creator: (0, 0),
+        ..LivePooler::default()
+    };
+    let error = diff(&desired, &live, &stored(), &BTreeSet::new())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("the running pgBouncer (uid 70) could not read `/etc/pgbouncer/userlist.txt`: dbops would write it owned by 0:0 with mode 0600"),
+        "{error}"
+    );
+    assert!(error.contains("declare `owner"), "{error}");
+    let as_pgbouncer = LivePooler {
+        creator: (70, 70),
+        ..live.clone()
+    };
+    assert!(diff(&desired, &as_pgbouncer, &stored(), &BTreeSet::new()).is_ok());
+    desired.owner = Some((70, 70, "postgres:postgres".into()));
+    let plan = diff(&desired, &live, &stored(), &BTreeSet::new()).unwrap();
+    assert!(plan.notes.is_empty(), "{:?}", plan.notes);
 }
 
 #[test]
