@@ -39,6 +39,10 @@ pub(crate) struct Arguments {
     /// Give up connecting to a server after this long.
     #[arg(long, default_value = "10s", value_parser = parse_duration, global = true)]
     pub(crate) connect_timeout: Duration,
+    /// How long one of dbops's statements waits for a lock another session
+    /// holds (PostgreSQL's `lock_timeout`) before it fails naming that session.
+    #[arg(long, default_value = "10s", value_parser = parse_duration, global = true)]
+    pub(crate) statement_lock_timeout: Duration,
     #[command(subcommand)]
     pub(crate) command: Command,
 }
@@ -218,6 +222,7 @@ pub(crate) struct Settings {
     pub(crate) color: bool,
     pub(crate) log_format: LogFormat,
     pub(crate) connect_timeout: Duration,
+    pub(crate) statement_lock_timeout: Duration,
 }
 
 impl Arguments {
@@ -228,6 +233,7 @@ impl Arguments {
             no_color,
             log_format,
             connect_timeout,
+            statement_lock_timeout,
             command,
         } = self;
         let no_color_env = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
@@ -239,6 +245,7 @@ impl Arguments {
                 color,
                 log_format,
                 connect_timeout,
+                statement_lock_timeout,
             },
             command,
         )

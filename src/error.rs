@@ -67,6 +67,8 @@ struct Inner {
     hints: Vec<String>,
     /// The process exit code this error ends with, when not 1 (130, 143).
     exit_code: Option<u8>,
+    /// The server's SQLSTATE, when a server's error is behind this one.
+    sqlstate: Option<String>,
 }
 
 pub(crate) type Result<T, E = Error> = std::result::Result<T, E>;
@@ -82,7 +84,19 @@ impl Error {
             causes: Vec::new(),
             hints: Vec::new(),
             exit_code: None,
+            sqlstate: None,
         }))
+    }
+
+    /// The server's SQLSTATE behind this error.
+    pub(crate) fn sqlstate(mut self, code: Option<&str>) -> Self {
+        self.0.sqlstate = code.map(str::to_string);
+        self
+    }
+
+    /// Whether a server's lock wait ran out (`lock_timeout`, SQLSTATE 55P03).
+    pub(crate) fn is_lock_timeout(&self) -> bool {
+        self.0.sqlstate.as_deref() == Some("55P03")
     }
 
     /// Stopped by a signal: exit 128 + its number, as shells report it.

@@ -47,6 +47,7 @@ pub fn main_entry() -> ExitStatus {
         }
     };
     let (settings, command) = arguments.into_settings();
+    pg::connect::set_statement_lock_timeout(settings.statement_lock_timeout);
     let command_name = command.name();
     let printer = printer::Printer::new(settings.color);
     let runtime = match tokio::runtime::Builder::new_current_thread()

@@ -84,3 +84,67 @@ fn a_held_lock_fails_apply_after_the_lock_timeout() {
     );
     holder.join().unwrap();
 }
+
+/// An open transaction that altered the role (someone's `psql`, left idle):
+/// apply's `ALTER ROLE` waits `--statement-lock-timeout`, not forever, and
+/// the error names the session that holds the lock and what was not
+/// applied. Once that transaction ends, apply converges.
+#[test]
+fn a_lock_held_by_an_open_transaction_bounds_apply_and_names_the_session() {
+    use std::io::Write;
+    let mut d = Deployment::new();
+    d.apply();
+    let mut blocker = std::process::Command::new(crate::support::postgres::bindir().join("psql"))
+        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1"])
+        .arg(d.server.admin_url())
+        .env("PGAPPNAME", "hand session")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = blocker.stdin.take().unwrap();
+    writeln!(stdin, "BEGIN; ALTER ROLE app_user CONNECTION LIMIT 7;").unwrap();
+    stdin.flush().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let pid = loop {
+        let pid = d.server.sql_ok(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = 'hand session' AND state = 'idle in transaction'",
+        );
+        if !pid.is_empty() {
+            break pid;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the blocking session never started"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+
+    d.set_app_password(&crate::support::hostile_password("blocked"));
+    let started = Instant::now();
+    let out = d
+        .dbops
+        .run(&["apply", "--auto-approve", "--statement-lock-timeout", "1s"]);
+    out.expect_code(1);
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        started.elapsed()
+    );
+    for wanted in [
+        "it waited 1s (`--statement-lock-timeout`) for a lock another session holds",
+        &format!("held by pid {pid} (application `hand session`, user `postgres`, idle in transaction, its transaction open for"),
+        "not applied: `postgres.role.app_user`",
+        &format!("SELECT pg_terminate_backend({pid})"),
+    ] {
+        assert!(out.stderr.contains(wanted), "{wanted}\n{}", out.stderr);
+    }
+    assert!(!out.all().contains(&d.app_password));
+
+    writeln!(stdin, "ROLLBACK;").unwrap();
+    drop(stdin);
+    let _ = blocker.wait();
+    d.apply();
+    d.assert_converged();
+}

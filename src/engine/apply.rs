@@ -62,6 +62,11 @@ pub(crate) async fn apply(session: &mut Session, plan: &Plan, log: &EventLog) ->
             .join(", ")
     };
     let mut failure = error;
+    if failure.is_lock_timeout() {
+        failure =
+            crate::pg::blockers::explain(failure, &session.admin().clone(), session.timeout())
+                .await;
+    }
     if !applied.is_empty() {
         failure = failure.cause(format!("applied before the failure: {}", quoted(&applied)));
     }

@@ -25,6 +25,26 @@ pub(crate) enum Access {
 
 pub(crate) const APPLICATION_NAME: &str = "dbops";
 
+/// `--statement-lock-timeout`: PostgreSQL's `lock_timeout` on every session
+/// dbops opens to a server, so no statement waits without bound on a lock
+/// another session holds. Set once from the command line before any session
+/// opens, like `PGOPTIONS` for libpq; 10 s unless set.
+static STATEMENT_LOCK_TIMEOUT: std::sync::OnceLock<Duration> = std::sync::OnceLock::new();
+
+/// The default of `--statement-lock-timeout`.
+const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub(crate) fn set_statement_lock_timeout(timeout: Duration) {
+    let _ = STATEMENT_LOCK_TIMEOUT.set(timeout);
+}
+
+pub(crate) fn statement_lock_timeout() -> Duration {
+    STATEMENT_LOCK_TIMEOUT
+        .get()
+        .copied()
+        .unwrap_or(DEFAULT_LOCK_TIMEOUT)
+}
+
 fn config(dsn: &Dsn, access: Access, timeout: Duration) -> Result<Config> {
     let mut config = Config::new();
     config
@@ -48,9 +68,17 @@ fn config(dsn: &Dsn, access: Access, timeout: Duration) -> Result<Config> {
         })?;
         config.hostaddr(ip);
     }
-    if access == Access::ReadOnly {
-        config.options("-c default_transaction_read_only=on");
-    }
+    // At least 1 ms: PostgreSQL reads 0 as "wait forever".
+    let lock_ms = statement_lock_timeout()
+        .as_millis()
+        .clamp(1, i32::MAX as u128);
+    match access {
+        Access::ReadOnly => config.options(format!(
+            "-c default_transaction_read_only=on -c lock_timeout={lock_ms}"
+        )),
+        Access::ReadWrite => config.options(format!("-c lock_timeout={lock_ms}")),
+        Access::LoginOnly => &mut config,
+    };
     Ok(config)
 }
 
@@ -279,6 +307,7 @@ pub(crate) fn kind_of(error: &tokio_postgres::Error) -> ErrorKind {
             ErrorKind::Authentication
         }
         Some(code) if *code == SqlState::INSUFFICIENT_PRIVILEGE => ErrorKind::Permission,
+        Some(code) if *code == SqlState::LOCK_NOT_AVAILABLE => ErrorKind::Conflict,
         Some(code) if code.code().starts_with("08") => ErrorKind::Connection,
         Some(_) => ErrorKind::Server,
     }
@@ -289,7 +318,9 @@ pub(crate) fn server_error(
     context: impl std::fmt::Display,
     error: &tokio_postgres::Error,
 ) -> Error {
-    Error::new(format!("{context}: {}", describe(error))).kind(kind_of(error))
+    Error::new(format!("{context}: {}", describe(error)))
+        .kind(kind_of(error))
+        .sqlstate(error.code().map(SqlState::code))
 }
 
 /// A server or client error in one line: the server's message, else the
@@ -315,17 +346,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn read_only_sessions_start_read_only() {
+    fn sessions_start_read_only_or_not_with_a_bounded_lock_wait() {
         let dsn = Dsn::parse("postgres://u:p@127.0.0.1/db").unwrap();
         let timeout = Duration::from_secs(1);
         let read_only = config(&dsn, Access::ReadOnly, timeout).unwrap();
         assert_eq!(
             read_only.get_options(),
-            Some("-c default_transaction_read_only=on")
+            Some("-c default_transaction_read_only=on -c lock_timeout=10000")
         );
         let read_write = config(&dsn, Access::ReadWrite, timeout).unwrap();
-        assert_eq!(read_write.get_options(), None);
+        assert_eq!(read_write.get_options(), Some("-c lock_timeout=10000"));
         assert_eq!(read_write.get_application_name(), Some(APPLICATION_NAME));
+        // A pooler refuses startup options: a login-only session has none.
+        let login = config(&dsn, Access::LoginOnly, timeout).unwrap();
+        assert_eq!(login.get_options(), None);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! names (`names`). It is not a domain: it plans nothing and knows no
 //! desired state.
 
+pub(crate) mod blockers;
 pub(crate) mod connect;
 pub(crate) mod lock;
 pub(crate) mod names;

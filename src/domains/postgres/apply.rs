@@ -208,5 +208,6 @@ fn failed(planned: &Planned<Operation>, error: &tokio_postgres::Error, consequen
         crate::pg::connect::describe(error)
     ))
     .kind(kind_of(error))
+    .sqlstate(error.code().map(tokio_postgres::error::SqlState::code))
     .cause(consequence.to_string())
 }
