@@ -145,3 +145,44 @@ fn apply_derives_each_new_verifier_once_and_a_converged_apply_sends_no_password(
         "a converged apply sends no password"
     );
 }
+
+/// A login role sets its own verifier with 30 million iterations (a
+/// statement any role may run for itself): plan does not compute it (it
+/// would take seconds), shows the password as a change with the reason, and
+/// apply stores it again with 4096 iterations; the next plan is empty.
+#[test]
+fn a_verifier_with_too_many_iterations_is_not_computed_but_set_again() {
+    let server = PgServer::start();
+    let password = "the costly one: @:/%' \"";
+    let costly = format!(
+        "SCRAM-SHA-256$30000000:{}${}:{}",
+        "AAECAwQFBgcICQoLDA0ODw==",
+        "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+        "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+    );
+    server.sql_ok(&format!("CREATE ROLE costly LOGIN PASSWORD '{costly}'"));
+    let dbops = Dbops::new(
+        "[postgres]\nadmin = { env = \"DATABASE_ROOT_URL\" }\n\n[roles.costly]\npassword = { env = \"PW\" }\n",
+    )
+    .env("DATABASE_ROOT_URL", &server.admin_url())
+    .env("PW", password);
+    let started = std::time::Instant::now();
+    let plan = dbops.run(&["plan", "--detailed-exitcode"]);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "plan computed the verifier: {:?}",
+        started.elapsed()
+    );
+    plan.expect_code(2);
+    assert!(
+        plan.stdout.contains("the stored SCRAM verifier uses 30000000 iterations, more than dbops checks (100000); it will be stored again with 4096"),
+        "{}",
+        plan.stdout
+    );
+    dbops.run(&["apply", "--auto-approve"]).expect_code(0);
+    assert!(server
+        .sql_ok("SELECT rolpassword FROM pg_authid WHERE rolname = 'costly'")
+        .starts_with("SCRAM-SHA-256$4096:"));
+    assert!(server.can_login("costly", password, "postgres"));
+    dbops.run(&["plan", "--detailed-exitcode"]).expect_code(0);
+}

@@ -28,6 +28,12 @@ mod pbkdf2;
 pub(crate) const DEFAULT_ITERATIONS: u32 = 4096;
 const SALT_LEN: usize = 16;
 
+/// The most iterations dbops computes to check a stored verifier. A role may
+/// set its own verifier with millions (PostgreSQL allows 2^31 - 1), which
+/// would make every plan take seconds or minutes; above this, the verifier
+/// is not checked and the password is set again with the default.
+pub(crate) const MAX_ITERATIONS: u32 = 100_000;
+
 type HmacSha256 = Hmac<Sha256>;
 
 /// PBKDF2 runs since the process started: for tests and the debug event that
@@ -79,8 +85,17 @@ impl Verifier {
         }
     }
 
-    /// Whether `password` is the one this verifier was made from.
+    /// Whether dbops checks this verifier at all (see [`MAX_ITERATIONS`]).
+    pub(crate) fn checkable(&self) -> bool {
+        self.iterations <= MAX_ITERATIONS
+    }
+
+    /// Whether `password` is the one this verifier was made from; `false`
+    /// unchecked for a verifier above [`MAX_ITERATIONS`].
     pub(crate) fn matches(&self, password: &str) -> bool {
+        if !self.checkable() {
+            return false;
+        }
         let candidate = Self::compute(password, &self.salt, self.iterations);
         self.same_keys(&candidate)
     }
@@ -200,6 +215,17 @@ pub fn verify_all(pairs: &[(&str, &str)]) -> Vec<Option<bool>> {
             verifier: Verifier::parse(stored),
         })
         .collect();
+    // Too costly to check: not a match, and never computed.
+    let (costly, checks): (Vec<bool>, Vec<Check>) = checks
+        .into_iter()
+        .map(|mut check| {
+            let costly = check.verifier.as_ref().is_some_and(|v| !v.checkable());
+            if costly {
+                check.verifier = None;
+            }
+            (costly, check)
+        })
+        .unzip();
     let outcome = |check: &Check, salted: [u8; 32]| {
         let verifier = check.verifier.as_ref().expect("checked");
         verifier.same_keys(&Verifier::from_salted(
@@ -208,7 +234,7 @@ pub fn verify_all(pairs: &[(&str, &str)]) -> Vec<Option<bool>> {
             verifier.iterations,
         ))
     };
-    on_every_core(&checks, |a, b| {
+    let results = on_every_core(&checks, |a, b| {
         match (
             a.verifier.as_ref(),
             b.and_then(|b| b.verifier.as_ref().map(|v| (b, v))),
@@ -230,7 +256,12 @@ pub fn verify_all(pairs: &[(&str, &str)]) -> Vec<Option<bool>> {
                 (first, second)
             }
         }
-    })
+    });
+    results
+        .into_iter()
+        .zip(costly)
+        .map(|(result, costly)| if costly { Some(false) } else { result })
+        .collect()
 }
 
 /// A fresh verifier for each password, on every core. Blocking.
@@ -257,6 +288,28 @@ pub(crate) fn derive_all(passwords: &[&str]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A verifier with more iterations than dbops checks is never computed:
+    /// it does not match, whatever the password.
+    #[test]
+    fn a_costly_verifier_is_not_computed() {
+        let costly = format!(
+            "SCRAM-SHA-256${}:{}${}:{}",
+            30_000_000,
+            STANDARD.encode([1u8; 16]),
+            STANDARD.encode([2u8; 32]),
+            STANDARD.encode([3u8; 32])
+        );
+        let started = std::time::Instant::now();
+        assert!(!Verifier::parse(&costly).unwrap().matches("pw"));
+        assert_eq!(
+            verify_all(&[("pw", &costly), ("pw", "md5abc")]),
+            [Some(false), None]
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+        let fine = Verifier::compute("pw", &[1u8; 16], MAX_ITERATIONS).to_string();
+        assert_eq!(verify_all(&[("pw", &fine)]), [Some(true)]);
+    }
 
     /// `Hi()` straight from RFC 5802, re-keying every iteration: the reference.
     fn reference_hi(password: &[u8], salt: &[u8], iterations: u32) -> [u8; 32] {

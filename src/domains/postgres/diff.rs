@@ -507,6 +507,12 @@ fn password_mismatch(
     match stored {
         StoredPassword::Scram(text) if verified.matches(role, text) => None,
         StoredPassword::Scram(text) => match Verifier::parse(text) {
+            Some(v) if !v.checkable() => Some(Some(format!(
+                "the stored SCRAM verifier uses {} iterations, more than dbops checks ({}); it will be stored again with {}",
+                v.iterations,
+                crate::pg::scram::MAX_ITERATIONS,
+                crate::pg::scram::DEFAULT_ITERATIONS
+            ))),
             Some(_) => Some(None),
             None => Some(Some("the stored SCRAM verifier is malformed".into())),
         },
