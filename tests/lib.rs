@@ -45,4 +45,5 @@ mod settings;
 mod target;
 mod tls;
 mod trust;
+mod trust_edges;
 mod without_superuser;

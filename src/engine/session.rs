@@ -89,6 +89,26 @@ pub fn resolve(file: &Path) -> Result<Resolved, Errors> {
     }
 }
 
+/// A server in recovery (a hot standby) is refused before anything is read:
+/// its roles, settings and files follow its primary, and every write would
+/// fail half-way (or, for `ALTER SYSTEM`, land on the standby alone).
+async fn refuse_standby(client: &Client) -> Result<()> {
+    let row = client
+        .query_one("SELECT pg_is_in_recovery()", &[])
+        .await
+        .map_err(|e| {
+            crate::pg::connect::server_error("cannot ask the server whether it is a standby", &e)
+        })?;
+    if row.get::<_, bool>(0) {
+        return Err(Error::config(
+            "the admin DSN reaches a server in recovery (a hot standby, `pg_is_in_recovery()` is true); dbops converges a primary and changed nothing",
+        )
+        .key("postgres.admin")
+        .hint("point the admin DSN (`[postgres] admin`, usually `DATABASE_ROOT_URL`) at the primary; a standby follows it"));
+    }
+    Ok(())
+}
+
 pub(crate) struct Session {
     pub(crate) loaded: Loaded,
     pub(crate) desired: DesiredState,
@@ -127,6 +147,7 @@ impl Session {
         let admin = resolved.admin()?.dsn.clone();
         let load = started.elapsed();
         let client = connect(&admin, access, timeout).await?;
+        refuse_standby(&client).await?;
         Ok(Self {
             loaded: resolved.loaded,
             desired: resolved.desired,
