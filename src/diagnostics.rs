@@ -52,29 +52,55 @@ impl Key<'_> {
             .map_err(|e| self.error(e.to_string()).hint(reference.hint()))
     }
 
-    /// Resolves and parses a DSN written at this key; never quotes it.
-    pub(crate) fn dsn(&self, reference: &SecretRef) -> Result<Dsn, Error> {
+    /// Resolves and parses a DSN written at this key; never quotes it. A
+    /// parameter libpq does not know is refused when `unknown` says so, else
+    /// returned as a warning naming it (an application's driver may read it).
+    pub(crate) fn dsn(
+        &self,
+        reference: &SecretRef,
+        unknown: UnknownParams,
+    ) -> Result<(Dsn, Option<Warning>), Error> {
         let secret = self.secret(reference)?;
-        Dsn::parse(secret.expose_secret()).map_err(|e| {
+        let dsn = Dsn::parse(secret.expose_secret()).map_err(|e| {
             self.error(format!(
-                "the DSN in `{}` is {}",
-                reference.source_name(),
-                e.to_string().trim_start_matches("the URL ")
+                "the DSN in `{}` {e}",
+                reference.source_name()
             ))
             .hint("expected `postgres://USER:PASSWORD@HOST:PORT/DATABASE`, with reserved characters in the user and password percent-encoded")
-        })
-        .and_then(|dsn| {
-            // TLS parameters that cannot work are config errors, here.
-            match crate::pg::tls::TlsSettings::from_dsn(&dsn) {
-                Ok(_) => Ok(dsn),
-                Err(e) => Err(e
-                    .hints()
-                    .iter()
-                    .fold(self.error(e.message().to_string()), |error, hint| {
-                        error.hint(hint.clone())
-                    })),
-            }
-        })
+        })?;
+        // TLS parameters that cannot work are config errors, here.
+        if let Err(e) = crate::pg::tls::TlsSettings::from_dsn(&dsn) {
+            return Err(e
+                .hints()
+                .iter()
+                .fold(self.error(e.message().to_string()), |error, hint| {
+                    error.hint(hint.clone())
+                }));
+        }
+        let names: Vec<String> = dsn
+            .unknown_params()
+            .iter()
+            .map(|p| format!("`{p}`"))
+            .collect();
+        if names.is_empty() {
+            return Ok((dsn, None));
+        }
+        let message = format!(
+            "the DSN in `{}` has parameters libpq does not know: {}",
+            reference.source_name(),
+            names.join(", ")
+        );
+        match unknown {
+            UnknownParams::Refused => Err(self
+                .error(message)
+                .hint("remove them: dbops passes this DSN to libpq-compatible clients, which refuse unknown parameters")),
+            UnknownParams::Warned => Ok((
+                dsn,
+                Some(self.warning(format!(
+                    "{message}; dbops ignores them (the application's driver may read them)"
+                ))),
+            )),
+        }
     }
 
     /// A role, database or schema name written at this key, checked against
@@ -94,6 +120,15 @@ impl Key<'_> {
             message: message.into(),
         }
     }
+}
+
+/// What a DSN parameter libpq does not know is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum UnknownParams {
+    /// An error: the admin's and the backup tool's DSNs.
+    Refused,
+    /// A warning: an application's DSN, shared with its own driver.
+    Warned,
 }
 
 /// Something worth saying that does not stop the run.

@@ -63,29 +63,90 @@ pub(crate) enum DsnError {
     NoHost,
     NotUtf8(&'static str),
     BadPort,
+    /// A `%` not followed by two hexadecimal digits, which libpq refuses.
+    BadPercent(&'static str),
+    /// `hostaddr` is not a numeric address.
+    BadHostaddr,
 }
 
+/// Every connection parameter libpq knows (PostgreSQL 17), so a DSN naming
+/// another is told apart: refused in the admin DSN, a warning in an
+/// application's (which its own driver may read: `?schema=`).
+pub(crate) const LIBPQ_PARAMETERS: &[&str] = &[
+    "application_name",
+    "channel_binding",
+    "client_encoding",
+    "connect_timeout",
+    "dbname",
+    "fallback_application_name",
+    "gssdelegation",
+    "gssencmode",
+    "gsslib",
+    "host",
+    "hostaddr",
+    "keepalives",
+    "keepalives_count",
+    "keepalives_idle",
+    "keepalives_interval",
+    "krbsrvname",
+    "load_balance_hosts",
+    "options",
+    "passfile",
+    "password",
+    "port",
+    "replication",
+    "require_auth",
+    "requirepeer",
+    "requiressl",
+    "service",
+    "ssl_max_protocol_version",
+    "ssl_min_protocol_version",
+    "sslcert",
+    "sslcertmode",
+    "sslcompression",
+    "sslcrl",
+    "sslcrldir",
+    "sslkey",
+    "sslmode",
+    "sslnegotiation",
+    "sslpassword",
+    "sslrootcert",
+    "sslsni",
+    "target_session_attrs",
+    "tcp_user_timeout",
+    "user",
+];
+
+/// The predicate of "the DSN in `$VAR` ...": it reads after the DSN's name.
 impl fmt::Display for DsnError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            DsnError::NotAUrl(reason) => write!(f, "not a valid URL ({reason})"),
+            DsnError::NotAUrl(reason) => write!(f, "is not a valid URL ({reason})"),
             DsnError::NotPostgres => write!(
                 f,
-                "not a PostgreSQL URL: it must start with `postgres://` or `postgresql://`"
+                "is not a PostgreSQL URL: it must start with `postgres://` or `postgresql://`"
             ),
-            DsnError::NoUser => write!(f, "the URL names no user"),
-            DsnError::NoHost => write!(f, "the URL names no host"),
-            DsnError::BadPort => write!(f, "the URL's `port` parameter is not a port number"),
-            DsnError::NotUtf8(part) => write!(
+            DsnError::NoUser => write!(f, "names no user"),
+            DsnError::NoHost => write!(f, "names no host"),
+            DsnError::BadPort => write!(f, "has a `port` parameter that is not a port number"),
+            DsnError::BadHostaddr => write!(
                 f,
-                "the URL's {part} is not valid UTF-8 once percent-decoded"
+                "has a `hostaddr` parameter that is not an IP address (`host` stays the name TLS verifies)"
             ),
+            DsnError::BadPercent(part) => write!(
+                f,
+                "has a `%` in its {part} not followed by two hexadecimal digits (libpq refuses it; write `%25` for a `%`)"
+            ),
+            DsnError::NotUtf8(part) => {
+                write!(f, "has a {part} that is not valid UTF-8 once percent-decoded")
+            }
         }
     }
 }
 
 impl Dsn {
     pub(crate) fn parse(input: &str) -> Result<Self, DsnError> {
+        check_percent_encoding(input.trim())?;
         let (text, empty_host) = with_host_placeholder(input.trim());
         let url = url::Url::parse(&text).map_err(|e| DsnError::NotAUrl(e.to_string()))?;
         let scheme = url.scheme();
@@ -121,6 +182,9 @@ impl Dsn {
                 "password" => password = Some(value.into_owned()),
                 "host" if !value.is_empty() => host = value.into_owned(),
                 "port" => port = value.parse().map_err(|_| DsnError::BadPort)?,
+                "hostaddr" if value.parse::<std::net::IpAddr>().is_err() => {
+                    return Err(DsnError::BadHostaddr)
+                }
                 _ => {
                     params.insert(key.into_owned(), value.into_owned());
                 }
@@ -134,6 +198,15 @@ impl Dsn {
             database,
             params,
         })
+    }
+
+    /// The parameters libpq does not know, by name.
+    pub(crate) fn unknown_params(&self) -> Vec<&str> {
+        self.params
+            .keys()
+            .map(String::as_str)
+            .filter(|key| !LIBPQ_PARAMETERS.contains(key))
+            .collect()
     }
 
     pub(crate) fn password(&self) -> Option<&SecretString> {
@@ -159,6 +232,39 @@ impl Dsn {
             format!("{}:{}", self.host, self.port)
         }
     }
+}
+
+/// libpq decodes a URI's parts strictly: every `%` starts two hexadecimal
+/// digits. Which part is wrong is named; nothing of it is quoted.
+fn check_percent_encoding(input: &str) -> Result<(), DsnError> {
+    let Some((_, rest)) = input.split_once("://") else {
+        return Ok(());
+    };
+    let (before_query, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let (authority, path) = before_query.split_once('/').unwrap_or((before_query, ""));
+    let (userinfo, host) = match authority.rfind('@') {
+        Some(at) => (&authority[..at], &authority[at + 1..]),
+        None => ("", authority),
+    };
+    let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
+    for (text, part) in [
+        (user, "user"),
+        (password, "password"),
+        (host, "host"),
+        (path, "database name"),
+        (query, "query"),
+    ] {
+        let bytes = text.as_bytes();
+        let bad = bytes.iter().enumerate().any(|(i, b)| {
+            *b == b'%'
+                && !(bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                    && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
+        });
+        if bad {
+            return Err(DsnError::BadPercent(part));
+        }
+    }
+    Ok(())
 }
 
 fn decode(raw: &str, part: &'static str) -> Result<String, DsnError> {
@@ -288,6 +394,43 @@ mod tests {
         assert_eq!(
             Dsn::parse("postgres://:p@h/db").unwrap_err(),
             DsnError::NoUser
+        );
+    }
+
+    #[test]
+    fn bad_percent_encoding_is_refused_like_libpq() {
+        for (input, part) in [
+            ("postgres://u:hunter2%zz@h/db", "password"),
+            ("postgres://u%4@h/db", "user"),
+            ("postgres://u:p@h/d%b", "database name"),
+            ("postgres://u:p@h/db?sslmode=%", "query"),
+        ] {
+            assert_eq!(
+                Dsn::parse(input).unwrap_err(),
+                DsnError::BadPercent(part),
+                "{input}"
+            );
+        }
+        assert!(!DsnError::BadPercent("password")
+            .to_string()
+            .contains("hunter2"));
+        assert_eq!(
+            parse("postgres://u:100%25@h/db")
+                .password()
+                .unwrap()
+                .expose_secret(),
+            "100%"
+        );
+    }
+
+    #[test]
+    fn parameters_libpq_does_not_know_are_named() {
+        let dsn = parse("postgres://u:p@h/db?sslmode=require&schema=public&pgbouncer=true");
+        assert_eq!(dsn.unknown_params(), ["pgbouncer", "schema"]);
+        assert!(
+            parse("postgres://u:p@h/db?application_name=x&target_session_attrs=any")
+                .unknown_params()
+                .is_empty()
         );
     }
 }

@@ -163,8 +163,8 @@ fn name_mismatch_and_conflicting_passwords() {
     case.refuses(
         &dbops,
         &[
-            "role `app_user`: the DSN in `$DATABASE_URL` is for user `app_usr`, not `app_user`",
-            "hint: rename",
+            "role `app_user`: the DSN in `$DATABASE_URL` is for another user",
+            "hint: a role's DSN names the role as its user",
         ],
     );
 

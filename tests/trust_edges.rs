@@ -45,3 +45,124 @@ fn an_admin_dsn_on_a_hot_standby_is_refused_before_anything_changes() {
     let auto_conf = std::fs::read_to_string(data.join("postgresql.auto.conf")).unwrap();
     assert!(!auto_conf.contains("work_mem"), "{auto_conf}");
 }
+
+const BASE: &str = "[postgres]\nadmin = { env = \"DATABASE_ROOT_URL\" }\n";
+
+fn validate(config: &str, admin: &str, app: Option<&str>) -> crate::support::Output {
+    let mut dbops = crate::support::Dbops::new(config).env("DATABASE_ROOT_URL", admin);
+    if let Some(app) = app {
+        dbops.set_env("DATABASE_URL", app);
+    }
+    dbops.run(&["validate"])
+}
+
+/// Errors about a DSN name the parameter, never its value: not an
+/// `sslmode`, not a certificate's path, not the user (a secret pasted in the
+/// wrong place of a DSN is any of them). Bad percent-encoding is refused as
+/// libpq refuses it.
+#[test]
+fn dsn_errors_name_the_parameter_never_its_value() {
+    let app_role = format!("{BASE}\n[roles.app_user]\ndsn = {{ env = \"DATABASE_URL\" }}\n");
+    let admin = "postgres://postgres:pw@127.0.0.1:1/postgres";
+    for (admin_dsn, app_dsn, expected, secret) in [
+        (
+            "postgres://postgres:pw@127.0.0.1:1/postgres?sslmode=Sekr3tMode",
+            None,
+            "the DSN's `sslmode` is not an sslmode",
+            "Sekr3tMode",
+        ),
+        (
+            "postgres://postgres:pw@127.0.0.1:1/postgres?sslmode=verify-full&sslrootcert=/nonexistent/Sekr3tPath.crt",
+            None,
+            "the DSN's `sslrootcert` file cannot be read",
+            "Sekr3tPath",
+        ),
+        (
+            "postgres://postgres:pw@127.0.0.1:1/postgres?sslrootcert=system&sslmode=require",
+            None,
+            "`sslrootcert=system` needs `sslmode=verify-full`",
+            "require`",
+        ),
+        (
+            "postgres://postgres:pw@127.0.0.1:1/postgres?hostaddr=Sekr3tHost",
+            None,
+            "the DSN in `$DATABASE_ROOT_URL` has a `hostaddr` parameter that is not an IP address",
+            "Sekr3tHost",
+        ),
+        (
+            "postgres://postgres:Sekr3t%zz@127.0.0.1:1/postgres",
+            None,
+            "the DSN in `$DATABASE_ROOT_URL` has a `%` in its password not followed by two hexadecimal digits",
+            "Sekr3t",
+        ),
+        (
+            admin,
+            Some("postgres://Sekr3tUser:pw@127.0.0.1:6432/app"),
+            "role `app_user`: the DSN in `$DATABASE_URL` is for another user",
+            "Sekr3tUser",
+        ),
+    ] {
+        let out = validate(&app_role, admin_dsn, app_dsn);
+        out.expect_code(1);
+        assert!(out.stderr.contains(expected), "{expected}\n{}", out.stderr);
+        assert!(!out.all().contains(secret), "{secret} echoed:\n{}", out.stderr);
+    }
+}
+
+/// A parameter libpq does not know: an error in the admin DSN (dbops and the
+/// backup tools hand it to libpq-style clients), a warning naming only the
+/// key in an application's DSN, which its own driver may read.
+#[test]
+fn unknown_dsn_parameters_are_refused_for_the_admin_and_warned_for_applications() {
+    let app_role = format!("{BASE}\n[roles.app_user]\ndsn = {{ env = \"DATABASE_URL\" }}\n");
+    let admin = "postgres://postgres:pw@127.0.0.1:1/postgres";
+    let out = validate(
+        &app_role,
+        "postgres://postgres:pw@127.0.0.1:1/postgres?schema=Sekr3tValue",
+        Some("postgres://app_user:pw@127.0.0.1:6432/app"),
+    );
+    out.expect_code(1);
+    assert!(
+        out.stderr.contains(
+            "key `postgres.admin`: the DSN in `$DATABASE_ROOT_URL` has parameters libpq does not know: `schema`"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.all().contains("Sekr3tValue"));
+
+    let out = validate(
+        &app_role,
+        admin,
+        Some("postgres://app_user:pw@127.0.0.1:6432/app?schema=Sekr3tValue&pgbouncer=true"),
+    );
+    out.expect_code(0);
+    assert!(
+        out.all().contains(
+            "the DSN in `$DATABASE_URL` has parameters libpq does not know: `pgbouncer`, `schema`; dbops ignores them"
+        ),
+        "{}",
+        out.all()
+    );
+    assert!(!out.all().contains("Sekr3tValue"));
+}
+
+/// Only the lower-case `public` and `none` are reserved: `"Public"` and
+/// `"None"` are ordinary role names, created and converged.
+#[test]
+fn capitalised_public_and_none_are_ordinary_role_names() {
+    let server = crate::support::PgServer::start();
+    let config = format!("{BASE}\n[roles.Public]\nlogin = false\n\n[roles.None]\nlogin = false\n");
+    let dbops = crate::support::Dbops::new(&config).env("DATABASE_ROOT_URL", &server.admin_url());
+    dbops.run(&["apply", "--auto-approve"]).expect_code(0);
+    assert_eq!(
+        server.sql_ok("SELECT string_agg(rolname, ',' ORDER BY rolname) FROM pg_roles WHERE rolname IN ('Public', 'None')"),
+        "None,Public"
+    );
+    dbops.run(&["plan", "--detailed-exitcode"]).expect_code(0);
+    let lower = crate::support::Dbops::new(&format!("{BASE}\n[roles.public]\nlogin = false\n"))
+        .env("DATABASE_ROOT_URL", &server.admin_url())
+        .run(&["validate"]);
+    lower.expect_code(1);
+    assert!(lower.stderr.contains("is reserved"), "{}", lower.stderr);
+}

@@ -82,8 +82,10 @@ fn default_file(name: &str) -> Option<PathBuf> {
     path.is_file().then_some(path)
 }
 
-fn config_error(dsn: &Dsn, message: String) -> Error {
-    Error::new(format!("the DSN for `{}`: {message}", dsn.user)).kind(ErrorKind::Config)
+/// An error about a DSN's parameter: names the parameter, never a value of
+/// the DSN (not its user, not a path: a misplaced secret may be any of them).
+fn config_error(_dsn: &Dsn, message: String) -> Error {
+    Error::new(format!("the DSN's {message}")).kind(ErrorKind::Config)
 }
 
 fn readable_file(dsn: &Dsn, parameter: &str, path: &Path) -> Result<()> {
@@ -91,11 +93,14 @@ fn readable_file(dsn: &Dsn, parameter: &str, path: &Path) -> Result<()> {
         Ok(meta) if meta.is_file() => Ok(()),
         Ok(_) => Err(config_error(
             dsn,
-            format!("`{parameter}` `{}` is not a regular file", path.display()),
+            format!("`{parameter}` is not a regular file"),
         )),
         Err(e) => Err(config_error(
             dsn,
-            format!("`{parameter}` `{}` cannot be read: {e}", path.display()),
+            format!(
+                "`{parameter}` file cannot be read: {}",
+                crate::util::files::io_reason(&e)
+            ),
         )
         .hint(format!("fix the path in the DSN's `{parameter}` parameter"))),
     }
@@ -107,7 +112,7 @@ impl TlsSettings {
         let mode = match param("sslmode") {
             None => Mode::Prefer,
             Some(text) => Mode::parse(text).ok_or_else(|| {
-                config_error(dsn, format!("`sslmode={text}` is not an sslmode")).hint(
+                config_error(dsn, "`sslmode` is not an sslmode".to_string()).hint(
                     "use `disable`, `allow`, `prefer`, `require`, `verify-ca` or `verify-full`",
                 )
             })?,
@@ -124,17 +129,15 @@ impl TlsSettings {
         if roots == Roots::System && mode != Mode::VerifyFull && mode != Mode::Disable {
             return Err(config_error(
                 dsn,
-                format!("`sslrootcert=system` needs `sslmode=verify-full`, not `{}`", param("sslmode").unwrap_or("prefer")),
+                "`sslrootcert=system` needs `sslmode=verify-full`".to_string(),
             )
             .hint("the system's roots vouch for names, not for a private server: add `sslmode=verify-full`, as libpq requires"));
         }
         if mode >= Mode::VerifyCa && roots == Roots::None {
             return Err(config_error(
                 dsn,
-                format!(
-                    "`sslmode={}` verifies the server's certificate, but no root certificate is given",
-                    param("sslmode").unwrap_or_default()
-                ),
+                "`sslmode` verifies the server's certificate, but no root certificate is given"
+                    .to_string(),
             )
             .hint("add `sslrootcert=/path/to/ca.crt` (or `sslrootcert=system` with `verify-full`) to the DSN"));
         }
@@ -257,8 +260,8 @@ pub(crate) fn prefer_unverified() -> MakeRustlsConnect {
     MakeRustlsConnect::new(config)
 }
 
-fn tls_file_error(path: &Path, parameter: &str, reason: &str) -> Error {
-    Error::new(format!("`{parameter}` `{}`: {reason}", path.display())).kind(ErrorKind::Config)
+fn tls_file_error(_path: &Path, parameter: &str, reason: &str) -> Error {
+    Error::new(format!("the DSN's `{parameter}` file: {reason}")).kind(ErrorKind::Config)
 }
 
 fn pem_certificates(path: &Path, parameter: &str) -> Result<Vec<CertificateDer<'static>>> {
@@ -283,10 +286,7 @@ fn check_key_mode(dsn: &Dsn, key: &Path) -> Result<()> {
     if mode & !limit != 0 {
         return Err(config_error(
             dsn,
-            format!(
-                "`sslkey` `{}` has mode {mode:04o}: others may read the private key",
-                key.display()
-            ),
+            format!("`sslkey` file has mode {mode:04o}: others may read the private key"),
         )
         .hint(format!("chmod {limit:04o} the file, as libpq requires")));
     }
@@ -404,9 +404,8 @@ mod tests {
         assert_eq!(settings("?sslmode=disable").unwrap().mode, Mode::Disable);
         assert!(settings("?sslmode=require").unwrap().mode.requires_tls());
         let error = settings("?sslmode=verify_full").unwrap_err();
-        assert!(error
-            .message()
-            .contains("`sslmode=verify_full` is not an sslmode"));
+        assert!(error.message().contains("`sslmode` is not an sslmode"));
+        assert!(!error.message().contains("verify_full"));
         let error = settings("?sslmode=verify-full").unwrap_err();
         assert!(
             error.message().contains("no root certificate is given"),

@@ -54,11 +54,8 @@ fn env_dsn(variable: &str) -> Result<Option<Dsn>> {
         Err(crate::secret::SecretError::EnvMissing(_)) => Ok(None),
         Err(e) => Err(Error::config(e.to_string()).hint(reference.hint())),
         Ok(secret) => Dsn::parse(secret.expose_secret()).map(Some).map_err(|e| {
-            Error::config(format!(
-                "the DSN in `${variable}` is {}",
-                e.to_string().trim_start_matches("the URL ")
-            ))
-            .hint("expected `postgres://USER:PASSWORD@HOST:PORT/DATABASE`")
+            Error::config(format!("the DSN in `${variable}` {e}"))
+                .hint("expected `postgres://USER:PASSWORD@HOST:PORT/DATABASE`")
         }),
     }
 }

@@ -9,7 +9,7 @@ use super::desired::{BackupTool, Check, DesiredBackup, Expectation, RestoreTest,
 use super::lint::lint;
 use super::raw::{Compression, RawBackup, RawRestoreTest};
 use super::render;
-use crate::diagnostics::{Key, Resolver};
+use crate::diagnostics::{Key, Resolver, UnknownParams};
 use crate::dsn::Dsn;
 use crate::error::Result;
 use crate::managed_files::grammar::{self, FieldError, Rendered};
@@ -301,7 +301,11 @@ fn check_times(
 fn check_connection(raw: &RawBackup, r: &Resolver<'_>) -> Result<Option<Dsn>> {
     raw.connection
         .as_ref()
-        .map(|reference| r.key(&["backup", "connection"]).dsn(reference))
+        .map(|reference| {
+            r.key(&["backup", "connection"])
+                .dsn(reference, UnknownParams::Refused)
+                .map(|(dsn, _)| dsn)
+        })
         .transpose()
 }
 

@@ -9,7 +9,7 @@ use secrecy::SecretString;
 
 use super::desired::{DesiredDatabase, DesiredPostgres, DesiredRole, RoleAttributes};
 use super::raw::{RawDatabase, RawPostgres, RawRole};
-use crate::diagnostics::Resolver;
+use crate::diagnostics::{Resolver, UnknownParams};
 use crate::dsn::Dsn;
 use crate::error::Result;
 
@@ -29,7 +29,9 @@ pub(crate) fn resolve(
     r: &mut Resolver<'_>,
 ) -> Option<DesiredPostgres> {
     let admin_key = r.key(&["postgres", "admin"]);
-    let admin = r.check(admin_key.dsn(&raw.admin));
+    let admin = r
+        .check(admin_key.dsn(&raw.admin, UnknownParams::Refused))
+        .map(|(dsn, _)| dsn);
     let admin_source = raw.admin.source_name();
 
     let mut desired_roles = BTreeMap::new();
@@ -106,7 +108,7 @@ pub(crate) fn resolve(
 fn check_credentials(
     name: &str,
     role: &RawRole,
-    r: &Resolver<'_>,
+    r: &mut Resolver<'_>,
 ) -> Result<(Option<Dsn>, Option<SecretString>)> {
     match (&role.dsn, &role.password) {
         (Some(_), Some(_)) => Err(r
@@ -117,17 +119,20 @@ fn check_credentials(
             .hint("keep `dsn` and remove `password`")),
         (Some(reference), None) => {
             let key = r.key(&["roles", name, "dsn"]);
-            let dsn = key.dsn(reference)?;
+            let (dsn, warning) = key.dsn(reference, UnknownParams::Warned)?;
+            if let Some(warning) = warning {
+                r.warn(warning);
+            }
+            // The DSN's user is never quoted: a secret pasted in the wrong
+            // place of a DSN would be printed.
             if dsn.user != name {
                 return Err(key
                     .error(format!(
-                        "role `{name}`: the DSN in `{}` is for user `{}`, not `{name}`",
-                        reference.source_name(),
-                        dsn.user
+                        "role `{name}`: the DSN in `{}` is for another user",
+                        reference.source_name()
                     ))
                     .hint(format!(
-                        "rename the table to `[roles.{}]` or point `dsn` at the DSN of `{name}`",
-                        dsn.user
+                        "a role's DSN names the role as its user: point `dsn` at the DSN of `{name}`, or rename the table to `[roles.USER]` for the DSN's user"
                     )));
             }
             let login = role.login.unwrap_or(true);
@@ -138,7 +143,12 @@ fn check_credentials(
                 ))
                 .hint("put the password in the DSN, percent-encoded: `postgres://USER:PASSWORD@HOST/DATABASE`"));
             }
-            key.check_name(&dsn.database, "database")?;
+            if crate::pg::names::invalid_name(&dsn.database, "database").is_some() {
+                return Err(key.error(format!(
+                    "role `{name}`: the DSN in `{}` names a database PostgreSQL cannot have (empty, a NUL byte, or longer than 63 bytes)",
+                    reference.source_name()
+                )));
+            }
             let password = dsn.password().cloned();
             Ok((Some(dsn), password))
         }
@@ -153,7 +163,7 @@ fn check_credentials(
 fn resolve_role(
     name: &str,
     role: &RawRole,
-    r: &Resolver<'_>,
+    r: &mut Resolver<'_>,
     admin: Option<&Dsn>,
     admin_source: &str,
 ) -> Result<DesiredRole> {
@@ -164,7 +174,9 @@ fn resolve_role(
             "role `{name}`: names beginning with `pg_` are reserved for PostgreSQL's built-in roles"
         )));
     }
-    if RESERVED_ROLE_NAMES.contains(&name.to_ascii_lowercase().as_str()) {
+    // Only the lower-case spellings are reserved: `"Public"` is an ordinary
+    // (quoted) role name.
+    if RESERVED_ROLE_NAMES.contains(&name) {
         return Err(role_key.error(format!(
             "role `{name}`: `{name}` is reserved in SQL and cannot be a role name"
         )));
