@@ -4,28 +4,32 @@
 //! case-insensitive. Pure: no I/O.
 
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-/// A value as written in `[server.settings]`.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+/// A value as written in `[server.settings]`: plain, or a secret reference
+/// (`{ env = "..." }`, `{ file = "..." }`) for one that carries a credential.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub(crate) enum SettingValue {
     Bool(bool),
     Integer(i64),
     Float(f64),
     Text(String),
+    Secret(crate::secret::SecretRef),
 }
 
 impl SettingValue {
-    /// The text PostgreSQL is given: booleans as `on`/`off`.
-    pub(crate) fn to_config_text(&self) -> String {
-        match self {
+    /// The text PostgreSQL is given: booleans as `on`/`off`; `None` for a
+    /// secret reference, which its section resolves.
+    pub(crate) fn to_config_text(&self) -> Option<String> {
+        Some(match self {
             SettingValue::Bool(true) => "on".into(),
             SettingValue::Bool(false) => "off".into(),
             SettingValue::Integer(i) => i.to_string(),
             SettingValue::Float(f) => f.to_string(),
             SettingValue::Text(t) => t.clone(),
-        }
+            SettingValue::Secret(_) => return None,
+        })
     }
 }
 

@@ -1,7 +1,8 @@
 //! Neutral helpers shared by every layer: text diffs, digests, durations, name
-//! suggestions, files, shell commands and file owners. Nothing here knows a
+//! suggestions, files, shell commands, file owners and credential detection. Nothing here knows a
 //! domain, the plan or the config file.
 
+pub(crate) mod credential;
 pub(crate) mod digest;
 pub(crate) mod durations;
 pub(crate) mod files;

@@ -10,6 +10,7 @@ use std::fmt::Write;
 use super::inventory::{Database, Inventory, Role};
 use crate::domains::grants::live::{Acl, LiveDatabaseGrants};
 use crate::domains::grants::privilege::{noun, valid, ObjectKind, Privilege};
+use crate::util::credential::carries_credential;
 
 /// A TOML key: bare when it can be, else a quoted string.
 fn key(name: &str) -> String {
@@ -101,11 +102,38 @@ pub(crate) fn write(inventory: &Inventory, options: &Options<'_>) -> String {
                 "\n# From postgresql.auto.conf (ALTER SYSTEM).\n[server.settings]"
             );
             for (name, value) in last {
-                let _ = writeln!(out, "{} = {}", key(name), string(value));
+                // A credential is never written: a secret reference in its place.
+                if carries_credential(value) {
+                    let variable = setting_variable(name);
+                    let _ = writeln!(
+                        out,
+                        "# `{name}` carries a credential, not copied here: export {variable} with its value.\n{} = {{ env = {} }}",
+                        key(name),
+                        string(&variable)
+                    );
+                } else {
+                    let _ = writeln!(out, "{} = {}", key(name), string(value));
+                }
             }
         }
     }
     out
+}
+
+/// The environment variable a setting's credential-carrying value is read
+/// from: `DBOPS_SETTING_` and the name in capitals, other characters `_`.
+fn setting_variable(name: &str) -> String {
+    let upper: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("DBOPS_SETTING_{upper}")
 }
 
 fn role_table(out: &mut String, role: &Role, dsn: Option<&String>) {

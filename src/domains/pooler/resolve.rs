@@ -160,7 +160,13 @@ fn check_settings(
     let mut settings = BTreeMap::new();
     let mut failed = false;
     for (name, value) in &raw.settings {
-        let text = value.to_config_text();
+        let Some(text) = value.to_config_text() else {
+            r.error(r.key(&["pooler", "settings", name]).error(
+                "a secret reference is not accepted in `[pooler.settings]`: pgbouncer.ini is shown in plans",
+            ));
+            failed = true;
+            continue;
+        };
         let checked = check_setting(name, &text, admin, listen_addr, r);
         match r.check(checked) {
             Some(()) => {

@@ -13,13 +13,31 @@ pub(crate) enum Origin {
     Derived(&'static str),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub(crate) struct DesiredSetting {
     /// Lowercase, as `pg_settings` names it.
     pub(crate) name: String,
     /// The value as PostgreSQL is given it.
     pub(crate) value: String,
     pub(crate) origin: Origin,
+    /// Given as a secret reference, or carrying a credential: never printed.
+    pub(crate) sensitive: bool,
+}
+
+/// Without a sensitive value.
+impl std::fmt::Debug for DesiredSetting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let value = if self.sensitive {
+            "(sensitive)"
+        } else {
+            &self.value
+        };
+        f.debug_struct("DesiredSetting")
+            .field("name", &self.name)
+            .field("value", &value)
+            .field("origin", &self.origin)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

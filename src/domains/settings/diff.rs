@@ -16,6 +16,7 @@ use crate::error::{Error, Errors};
 use crate::pg::setting_value::Context;
 use crate::pg::setting_value::{normalize, Normalized};
 use crate::plan::{Action, Address, AttributeChange, Change, DomainDiff, Pending, Value};
+use crate::util::credential::carries_credential;
 use crate::util::suggest::did_you_mean;
 
 pub(crate) fn address(name: &str) -> Address {
@@ -73,16 +74,26 @@ fn declared(
         Some(entry) => entry.applied,
         None => current.same_as(&want),
     };
+    // A credential on either side is never printed: the value shows as changed.
+    let sensitive = wanted.sensitive
+        || carries_credential(&setting.display)
+        || entry.is_some_and(|e| carries_credential(&e.value));
     let set = || {
-        Change::new(address(name), Action::Update).attribute(AttributeChange::new(
-            "value",
-            Some(Value::Text(setting.display.clone())),
-            Some(Value::Text(wanted.value.clone())),
-        ))
+        let attribute = if sensitive {
+            AttributeChange::sensitive("value")
+        } else {
+            AttributeChange::new(
+                "value",
+                Some(Value::Text(setting.display.clone())),
+                Some(Value::Text(wanted.value.clone())),
+            )
+        };
+        Change::new(address(name), Action::Update).attribute(attribute)
     };
     let operation = || Operation::Set {
         name: name.clone(),
         value: wanted.value.clone(),
+        sensitive,
     };
     if !target.same_as(&want) {
         let mut change = set();
@@ -96,8 +107,8 @@ fn declared(
     } else if !in_force && setting.requires_restart() {
         out.pending.push(Pending {
             address: address(name),
-            current: Value::Text(setting.display.clone()),
-            pending: Value::Text(wanted.value.clone()),
+            current: shown(&setting.display, sensitive),
+            pending: shown(&wanted.value, sensitive),
             service: SERVICE,
             declared: true,
         });
@@ -133,6 +144,11 @@ fn comparable_values(
         .hint("remove it from `[server.settings]`"));
     }
     let want = comparable(setting, &wanted.value).map_err(|why| {
+        let why = if wanted.sensitive {
+            "its value (not shown: it carries a credential) does not fit the setting".to_string()
+        } else {
+            why
+        };
         Error::config(format!("setting `{name}`: {why}"))
             .hint("the value is checked against the server's `pg_settings` before anything changes")
     })?;
@@ -143,9 +159,14 @@ fn comparable_values(
         "command line" | "environment variable"
     );
     if overridden && !current.same_as(&want) {
+        let shown = if wanted.sensitive || carries_credential(&setting.display) {
+            "(sensitive)".to_string()
+        } else {
+            format!("`{}`", setting.display)
+        };
         return Err(Error::config(format!(
-            "setting `{name}` is set on the server's {} (`{}`), which `ALTER SYSTEM` cannot override",
-            setting.source, setting.display
+            "setting `{name}` is set on the server's {} ({shown}), which `ALTER SYSTEM` cannot override",
+            setting.source
         ))
         .hint("remove it from the server's start command (for example `command:` in docker-compose), or from the file"));
     }
@@ -174,10 +195,11 @@ fn undeclared_pending(
             .map(|e| e.value.clone())
             .or_else(|| setting.pending_value.clone())
             .unwrap_or_else(|| "(set in a configuration file)".to_string());
+        let sensitive = carries_credential(&setting.display) || carries_credential(&after);
         out.pending.push(Pending {
             address: address(name),
-            current: Value::Text(setting.display.clone()),
-            pending: Value::Text(after),
+            current: shown(&setting.display, sensitive),
+            pending: shown(&after, sensitive),
             service: SERVICE,
             declared: false,
         });
@@ -201,12 +223,13 @@ fn auto_conf_extras(
             .get(name)
             .is_some_and(|s| s.pending_restart || (!entry.applied && s.requires_restart()));
         if desired.prune {
+            let attribute = if carries_credential(value) {
+                AttributeChange::sensitive("value")
+            } else {
+                AttributeChange::new("value", Some(Value::Text(value.clone())), None)
+            };
             let mut change = Change::new(address(name), Action::Delete)
-                .attribute(AttributeChange::new(
-                    "value",
-                    Some(Value::Text(value.clone())),
-                    None,
-                ))
+                .attribute(attribute)
                 .reason("not in the file, and `[server] prune = true`");
             if live
                 .settings
@@ -225,6 +248,15 @@ fn auto_conf_extras(
                 "`{name}` is set in postgresql.auto.conf but not in the file; left alone (`[server] prune = true` resets it)"
             ));
         }
+    }
+}
+
+/// A value as plans show it; `(sensitive)` when it carries a credential.
+fn shown(text: &str, sensitive: bool) -> Value {
+    if sensitive {
+        Value::text("(sensitive)")
+    } else {
+        Value::Text(text.to_string())
     }
 }
 

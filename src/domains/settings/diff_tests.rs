@@ -54,6 +54,7 @@ fn desired(settings: &[(&str, &str, Origin)], prune: bool) -> DesiredSettings {
                     name: name.to_string(),
                     value: value.to_string(),
                     origin: *origin,
+                    sensitive: crate::util::credential::carries_credential(value),
                 };
                 (name.to_string(), setting)
             })
@@ -116,6 +117,68 @@ fn the_settings_diff_table() {
         let plan = diff(&desired, &live).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(outline(&plan), expected, "{name}");
     }
+}
+
+/// A value that carries a credential, in the file or on the server, is
+/// shown as changed and never printed: in the change, the pending restart
+/// and a reset by prune.
+#[test]
+fn a_credential_in_a_setting_is_never_printed() {
+    use crate::plan::{AttributeChange, Value};
+    let conninfo = "host=primary user=replicator password=s3cret";
+    let primary = || {
+        setting(
+            "primary_conninfo",
+            "host=old password=0ld",
+            None,
+            Context::Sighup,
+        )
+    };
+    let plan = diff(
+        &desired(&[("primary_conninfo", conninfo, Origin::File)], false),
+        &live(vec![primary()], &[]),
+    )
+    .unwrap();
+    assert_eq!(
+        plan.changes[0].change.attributes,
+        [AttributeChange::sensitive("value")]
+    );
+    let printed = format!("{:?}", plan);
+    assert!(
+        !printed.contains("s3cret") && !printed.contains("0ld"),
+        "{printed}"
+    );
+
+    let restart = || setting("primary_conninfo", "", None, Context::Postmaster);
+    let plan = diff(
+        &desired(&[("primary_conninfo", conninfo, Origin::File)], false),
+        &live(vec![restart()], &[("primary_conninfo", conninfo, false)]),
+    )
+    .unwrap();
+    assert_eq!(plan.pending[0].pending, Value::text("(sensitive)"));
+
+    let plan = diff(
+        &desired(&[], true),
+        &live(vec![primary()], &[("primary_conninfo", conninfo, true)]),
+    )
+    .unwrap();
+    assert!(plan.changes[0].change.attributes[0].sensitive);
+
+    // Without a credential, the value shows.
+    let plan = diff(
+        &desired(&[("primary_conninfo", "host=primary", Origin::File)], false),
+        &live(
+            vec![setting(
+                "primary_conninfo",
+                "host=old",
+                None,
+                Context::Sighup,
+            )],
+            &[],
+        ),
+    )
+    .unwrap();
+    assert!(!plan.changes[0].change.attributes[0].sensitive);
 }
 
 #[test]

@@ -28,16 +28,41 @@ pub(crate) fn normalize_list(value: &str) -> String {
         .join(", ")
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub(crate) enum Operation {
-    Set { name: String, value: String },
-    Reset { name: String },
+    /// `sensitive`: the value carries a credential; the statement is kept
+    /// out of the server's log.
+    Set {
+        name: String,
+        value: String,
+        sensitive: bool,
+    },
+    Reset {
+        name: String,
+    },
+}
+
+/// Without a sensitive value.
+impl std::fmt::Debug for Operation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Operation::Set {
+                name,
+                value,
+                sensitive,
+            } => {
+                let value = if *sensitive { "(sensitive)" } else { value };
+                write!(f, "Set({name} = {value:?})")
+            }
+            Operation::Reset { name } => write!(f, "Reset({name})"),
+        }
+    }
 }
 
 impl Operation {
     pub(crate) fn sql(&self) -> String {
         match self {
-            Operation::Set { name, value } => {
+            Operation::Set { name, value, .. } => {
                 let rendered = if is_list(name) {
                     let items: Vec<String> =
                         normalize_list(value).split(", ").map(literal).collect();
@@ -66,6 +91,7 @@ mod tests {
             Operation::Set {
                 name: name.into(),
                 value: value.into(),
+                sensitive: false,
             }
             .sql()
         };

@@ -5,6 +5,9 @@
 use super::desired::{DesiredSetting, DesiredSettings, Origin};
 use super::raw::RawServer;
 use crate::diagnostics::Resolver;
+use crate::pg::setting_value::SettingValue;
+use crate::util::credential::carries_credential;
+use secrecy::ExposeSecret;
 
 pub(crate) fn resolve(raw: Option<&RawServer>, r: &mut Resolver<'_>) -> DesiredSettings {
     let mut desired = DesiredSettings::default();
@@ -35,7 +38,16 @@ pub(crate) fn resolve(raw: Option<&RawServer>, r: &mut Resolver<'_>) -> DesiredS
             )));
             continue;
         }
-        let text = value.to_config_text();
+        let (text, secret) = match value {
+            SettingValue::Secret(reference) => match key.secret(reference) {
+                Ok(secret) => (secret.expose_secret().to_string(), true),
+                Err(error) => {
+                    r.error(error);
+                    continue;
+                }
+            },
+            plain => (plain.to_config_text().unwrap_or_default(), false),
+        };
         if text.contains('\0') {
             r.error(key.error("the value contains a NUL byte, which PostgreSQL cannot store"));
             continue;
@@ -44,6 +56,7 @@ pub(crate) fn resolve(raw: Option<&RawServer>, r: &mut Resolver<'_>) -> DesiredS
             lower.clone(),
             DesiredSetting {
                 name: lower,
+                sensitive: secret || carries_credential(&text),
                 value: text,
                 origin: Origin::File,
             },
@@ -65,6 +78,7 @@ pub(crate) fn derive(
             .entry(name.clone())
             .or_insert(DesiredSetting {
                 name,
+                sensitive: carries_credential(&value),
                 value,
                 origin,
             });
