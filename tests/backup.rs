@@ -152,7 +152,9 @@ fn pgbackrest_conf_is_rendered() {
     dbops.run(&["plan", "--detailed-exitcode"]).expect_code(0);
 }
 
-/// Evidence as `dbops restore-test` writes it, with `passed` and the time given.
+/// Evidence as `dbops restore-test` writes it (format 1, unsigned), with
+/// `passed` and the time given: consistent, naming the WAL-G backup the
+/// tests lay out.
 fn evidence(passed: bool, started_at: &str) -> Vec<u8> {
     serde_json::to_vec(&serde_json::json!({
         "format": 1,
@@ -161,12 +163,23 @@ fn evidence(passed: bool, started_at: &str) -> Vec<u8> {
         "started_at": started_at,
         "finished_at": started_at,
         "target": "latest",
+        "backup": {
+            "name": "base_000000010000000000000002",
+            "start_time": started_at,
+            "stop_time": started_at,
+            "start_lsn": "0/2000028",
+            "stop_lsn": "0/2000100",
+            "size_bytes": 1
+        },
         "data_loss_definition": "",
         "durations": {"total_seconds": 1.0},
         "rto_seconds": 3600,
         "rpo_seconds": 300,
+        "rto_met": passed,
+        "rpo_met": true,
         "checks": [],
-        "passed": passed
+        "passed": passed,
+        "failure": if passed { serde_json::Value::Null } else { "the restore took too long".into() }
     }))
     .unwrap()
 }
@@ -288,7 +301,9 @@ fn walg_health_reads_the_server_the_bucket_and_the_evidence() {
     assert!(drift.stdout.contains("no passing restore-test evidence under `prod/restore-tests/`, and the first full backup is older than the grace period (3s)"), "{}", drift.stdout);
     assert!(drift.stdout.contains("evidence folder `prod/restore-tests/2099-01-01/` is dated in the future and does not count"), "{}", drift.stdout);
 
-    // A passing test today counts; the future folder is still named until removed.
+    // A passing test today counts; the future folder is still named until
+    // removed. Without `evidence_key`, drift says the evidence is
+    // unauthenticated (a note, not a finding).
     client.put_body(
         "db-backups",
         &format!("prod/restore-tests/{today}/000003Z/evidence.json"),
@@ -300,6 +315,55 @@ fn walg_health_reads_the_server_the_bucket_and_the_evidence() {
         "{}",
         drift.stdout
     );
+    assert!(
+        drift
+            .stdout
+            .contains("note: restore-test evidence is unauthenticated"),
+        "{}",
+        drift.stdout
+    );
+
+    // Forged evidence, newer than the real one, does not count and is named:
+    // one that says it passed with the RTO blown and no backup the catalogue
+    // holds. The real evidence still counts.
+    let mut forged: serde_json::Value = serde_json::from_slice(&evidence(true, &now)).unwrap();
+    forged["rto_met"] = false.into();
+    client.put_body(
+        "db-backups",
+        &format!("prod/restore-tests/{today}/000004Z/evidence.json"),
+        forged.to_string().as_bytes(),
+    );
+    forged["rto_met"] = true.into();
+    forged["backup"]["name"] = "base_0000000100000000000000FF".into();
+    client.put_body(
+        "db-backups",
+        &format!("prod/restore-tests/{today}/000005Z/evidence.json"),
+        forged.to_string().as_bytes(),
+    );
+    let drift = dbops.run(&["drift"]);
+    for wanted in [
+        "000004Z/evidence.json` does not count: it says it passed, but it does not record that the restore met the RTO",
+        "000005Z/evidence.json` does not count: it names backup `base_0000000100000000000000FF`, which the backup tool's catalogue does not hold",
+    ] {
+        assert!(drift.stdout.contains(wanted), "{wanted}\n{}", drift.stdout);
+    }
+    assert!(
+        !drift.stdout.contains("no passing restore-test evidence"),
+        "{}",
+        drift.stdout
+    );
+    for key in ["000004Z", "000005Z"] {
+        client
+            .block(
+                client
+                    .s3
+                    .delete_object()
+                    .bucket("db-backups")
+                    .key(format!("prod/restore-tests/{today}/{key}/evidence.json"))
+                    .send(),
+            )
+            .unwrap();
+    }
     client
         .block(
             client

@@ -27,6 +27,7 @@ pub(crate) struct Stack {
 impl Stack {
     pub(crate) fn dbops(&self, restore_test: &str) -> Dbops {
         dbops(&self.pg, &self.s3, &format!("{}{restore_test}", self.base))
+            .env("EVIDENCE_KEY", EVIDENCE_KEY)
     }
 
     /// The real tool with the rendered pgbackrest.conf alone.
@@ -241,6 +242,12 @@ sql = "SELECT id FROM migrations ORDER BY id DESC LIMIT 1"
 min_rows = 1
 "#;
 
+/// The key restore-test signs evidence with and drift proves it by.
+const EVIDENCE_KEY: &str = "a key only restore-test and drift hold: 0123456789";
+
+/// `[restore_test]`'s line that names it.
+const SIGNED: &str = "evidence_key = { env = \"EVIDENCE_KEY\" }";
+
 fn evidence(stack: &Stack, key: &str) -> serde_json::Value {
     serde_json::from_slice(&stack.s3.client().get("db-backups", key)).unwrap()
 }
@@ -253,7 +260,7 @@ fn restore_test_restores_to_a_time_checks_it_and_leaves_evidence_drift_reads() {
     let target = backup_with_a_target(&stack);
 
     let dbops = stack
-        .dbops(&restore_test(&stack.work, CHECKS, ""))
+        .dbops(&restore_test(&stack.work, CHECKS, SIGNED))
         .env("BACKUP_SIDECAR_URL", &sidecar);
     // A drill is due but the deployment is in its grace period: drift is clean.
     let drift = dbops.run(&["drift"]);
@@ -297,7 +304,16 @@ fn restore_test_restores_to_a_time_checks_it_and_leaves_evidence_drift_reads() {
     assert_eq!(document["passed"], true, "{document:#}");
     let violations = crate::support::schema::violations("evidence.schema.json", &document);
     assert!(violations.is_empty(), "{violations:?}");
-    assert_eq!(document["format"], 1);
+    assert_eq!(document["format"], 2);
+    assert_eq!(document["source"], "physical");
+    assert!(
+        document["signature"]
+            .as_str()
+            .unwrap()
+            .starts_with("hmac-sha256:"),
+        "{document:#}"
+    );
+    assert!(!out.all().contains(EVIDENCE_KEY));
     assert_eq!(document["tool"], "pgbackrest");
     assert!(document["tool_version"]
         .as_str()
@@ -330,7 +346,7 @@ fn restore_test_restores_to_a_time_checks_it_and_leaves_evidence_drift_reads() {
         .dbops(&restore_test(
             &stack.work,
             &CHECKS.replace("equals = \"1\"", "equals = \"2\""),
-            "",
+            SIGNED,
         ))
         .env("BACKUP_SIDECAR_URL", &sidecar);
     let out = latest.run(&["restore-test", "--format", "json"]);
@@ -344,7 +360,7 @@ fn restore_test_restores_to_a_time_checks_it_and_leaves_evidence_drift_reads() {
 
     // The backup alone, kept running for a look: no order yet, no RPO claim.
     let keep = stack
-        .dbops(&restore_test(&stack.work, "", ""))
+        .dbops(&restore_test(&stack.work, "", SIGNED))
         .env("BACKUP_SIDECAR_URL", &sidecar);
     let out = keep.run(&[
         "restore-test",
@@ -386,9 +402,63 @@ fn restore_test_restores_to_a_time_checks_it_and_leaves_evidence_drift_reads() {
     std::fs::remove_dir_all(&kept).unwrap();
     stack.assert_clean();
 
-    // Drift reads the evidence: parsed, passed, fresh.
+    // Drift reads the evidence: parsed, signed, consistent, passed, fresh.
     let drift = latest.run(&["drift", "--format", "json"]);
     assert_eq!(drift.code, 0, "{}\n{}", drift.stdout, drift.stderr);
+
+    // Someone with the bucket's keys copies the newest evidence and edits
+    // it, and drops a 2 MB object as newer still: neither counts, each is
+    // named, and they hide nothing: the signed evidence still counts.
+    let keys = stack.evidence_keys();
+    let newest = keys
+        .iter()
+        .rev()
+        .find(|k| k.ends_with("/evidence.json"))
+        .unwrap();
+    let mut forged = evidence(&stack, newest);
+    forged["durations"]["total_seconds"] = 0.5.into();
+    let folder = newest.rsplitn(3, '/').nth(2).unwrap().to_string();
+    let client = stack.s3.client();
+    client.put_body(
+        "db-backups",
+        &format!("{folder}/235958Z/evidence.json"),
+        forged.to_string().as_bytes(),
+    );
+    client.put_body(
+        "db-backups",
+        &format!("{folder}/235959Z/evidence.json"),
+        &vec![b' '; 2 * 1024 * 1024],
+    );
+    let drift = latest.run(&["drift"]);
+    drift.expect_code(2);
+    for wanted in [
+        "235958Z/evidence.json` does not count: its signature does not match `[restore_test] evidence_key`",
+        "235959Z/evidence.json` does not count: it is 2097152 bytes, more than the 1048576 evidence may be; not read",
+    ] {
+        assert!(drift.stdout.contains(wanted), "{wanted}\n{}", drift.stdout);
+    }
+    assert!(
+        !drift.stdout.contains("no passing restore-test evidence"),
+        "{}",
+        drift.stdout
+    );
+    assert!(
+        !drift.stdout.contains("newest passing restore test is"),
+        "{}",
+        drift.stdout
+    );
+    for key in ["235958Z", "235959Z"] {
+        client
+            .block(
+                client
+                    .s3
+                    .delete_object()
+                    .bucket("db-backups")
+                    .key(format!("{folder}/{key}/evidence.json"))
+                    .send(),
+            )
+            .unwrap();
+    }
 
     // A check that fails: exit 1, evidence with passed: false and the reason.
     let wrong = stack

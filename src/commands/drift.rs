@@ -29,7 +29,9 @@ pub(crate) async fn run(
     let (live, mut plan) = session.observe_and_plan().await?;
     let log = EventLog::new(settings.log_format);
     log.emit(session.timings.event(live.statements()));
-    plan.findings.extend(session.health(&log).await?);
+    let health = session.health(&log).await?;
+    plan.findings.extend(health.findings);
+    plan.notes.extend(health.notes);
     printer.out(&render(
         settings.format,
         &Report::new(Kind::Drift, &plan, settings.color),

@@ -52,6 +52,14 @@ impl DomainId {
 
 /// What observing and health checks may use: the admin session, how to open
 /// more, and the facts published so far.
+/// What a domain's health check found: findings, which `drift` reports and
+/// may fail on, and notes, which change nothing.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Health {
+    pub(crate) findings: Vec<Finding>,
+    pub(crate) notes: Vec<String>,
+}
+
 pub(crate) struct Observe<'a> {
     pub(crate) client: &'a Client,
     pub(crate) admin: &'a Dsn,
@@ -154,7 +162,7 @@ pub(crate) trait Domain {
         _desired: &Self::Desired,
         _context: &Observe<'_>,
         _sink: &dyn EventSink,
-    ) -> impl Future<Output = Result<Vec<Finding>>> {
-        async { Ok(Vec::new()) }
+    ) -> impl Future<Output = Result<Health>> {
+        async { Ok(Health::default()) }
     }
 }

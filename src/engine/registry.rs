@@ -19,12 +19,12 @@ use serde::Serialize;
 use super::scope::Scope;
 use super::table::{domains, narrow};
 use crate::config::raw::RawConfig;
-use crate::contract::{Apply, Domain, DomainId, Facts, Observe};
+use crate::contract::{Apply, Domain, DomainId, Facts, Health, Observe};
 use crate::diagnostics::Resolver;
 use crate::domains::{backup, bucket, grants, ownership, pooler, postgres, settings};
 use crate::error::{Error, Errors, Result};
 use crate::events::EventSink;
-use crate::plan::{Finding, Plan, Planned};
+use crate::plan::{Plan, Planned};
 use crate::util::digest::sha256_hex;
 
 domains! { raw;
@@ -120,7 +120,7 @@ pub(crate) async fn health(
     desired: &DesiredState,
     context: &Observe<'_>,
     sink: &dyn EventSink,
-) -> Result<Vec<Finding>> {
+) -> Result<Health> {
     health_each(desired, context, sink).await
 }
 

@@ -13,13 +13,12 @@ use super::scope::Scope;
 use super::Plan;
 use crate::config::{self, Loaded};
 use crate::contract::facts::AdminConnection;
-use crate::contract::{Facts, Observe};
+use crate::contract::{Facts, Health, Observe};
 use crate::diagnostics::{Resolver, Warning};
 use crate::dsn::Dsn;
 use crate::error::{Error, Errors, Result};
 use crate::events::{Event, EventName, EventSink, Level};
 use crate::pg::connect::{connect, Access};
-use crate::plan::Finding;
 
 /// Durations of the pipeline's phases.
 #[derive(Debug, Clone, Copy, Default)]
@@ -222,7 +221,7 @@ impl Session {
     }
 
     /// Health findings for `drift`, domain by domain.
-    pub(crate) async fn health(&self, sink: &dyn EventSink) -> Result<Vec<Finding>> {
+    pub(crate) async fn health(&self, sink: &dyn EventSink) -> Result<Health> {
         registry::health(&self.desired, &self.context(), sink).await
     }
 

@@ -185,14 +185,16 @@ macro_rules! domains {
             desired: &DesiredState,
             context: &Observe<'_>,
             sink: &dyn EventSink,
-        ) -> Result<Vec<Finding>> {
-            let mut findings = Vec::new();
+        ) -> Result<Health> {
+            let mut all = Health::default();
             $( $(#[$attr])* {
                 if let Some(desired) = &desired.$field {
-                    findings.extend(<$domain as Domain>::health(desired, context, sink).await?);
+                    let health = <$domain as Domain>::health(desired, context, sink).await?;
+                    all.findings.extend(health.findings);
+                    all.notes.extend(health.notes);
                 }
             } )+
-            Ok(findings)
+            Ok(all)
         }
     };
 }

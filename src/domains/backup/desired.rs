@@ -83,6 +83,32 @@ pub(crate) struct RestoreTest {
     pub(crate) work_dir: Option<PathBuf>,
     pub(crate) port: Option<u16>,
     pub(crate) checks: Vec<Check>,
+    /// `evidence_key`: signs evidence (restore-test) and proves it (drift).
+    pub(crate) evidence_key: Option<EvidenceKey>,
+}
+
+/// The key evidence is signed with; compared, never printed.
+#[derive(Clone)]
+pub(crate) struct EvidenceKey(pub(crate) secrecy::SecretString);
+
+impl EvidenceKey {
+    pub(crate) fn expose_secret(&self) -> &str {
+        secrecy::ExposeSecret::expose_secret(&self.0)
+    }
+}
+
+impl PartialEq for EvidenceKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.expose_secret() == other.expose_secret()
+    }
+}
+
+impl Eq for EvidenceKey {}
+
+impl std::fmt::Debug for EvidenceKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EvidenceKey(****)")
+    }
 }
 
 /// The backup tool the sidecar runs.

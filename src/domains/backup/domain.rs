@@ -10,12 +10,12 @@ use super::desired::{BackupTool, DesiredBackup};
 use super::raw::{RawBackup, RawRestoreTest};
 use super::{archive, health, resolve};
 use crate::contract::facts::{Archiving, DeclaredBuckets};
-use crate::contract::{Apply, Domain, DomainId, Facts, Observe};
+use crate::contract::{Apply, Domain, DomainId, Facts, Health, Observe};
 use crate::diagnostics::Resolver;
 use crate::error::{Errors, Result};
 use crate::events::{Event, EventName, EventSink, Level};
 use crate::managed_files::{self, Grammar, LiveFile, RenderedFile, Write};
-use crate::plan::{DomainDiff, Finding, Planned};
+use crate::plan::{DomainDiff, Planned};
 
 pub(crate) struct Backup;
 
@@ -132,9 +132,9 @@ impl Domain for Backup {
         desired: &DesiredBackup,
         context: &Observe<'_>,
         sink: &dyn EventSink,
-    ) -> Result<Vec<Finding>> {
+    ) -> Result<Health> {
         let Some(bucket) = &desired.bucket else {
-            return Ok(Vec::new());
+            return Ok(Health::default());
         };
         let archiver = health::observe_server(context.client).await?;
         let now = SystemTime::now();
@@ -148,7 +148,10 @@ impl Domain for Backup {
                     "wal_check_s3_requests": observed.wal_requests,
                 })),
         );
-        Ok(health::check(desired, &observed, now))
+        Ok(Health {
+            findings: health::check(desired, &observed, now),
+            notes: health::notes(desired, &observed),
+        })
     }
 }
 

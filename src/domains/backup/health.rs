@@ -15,8 +15,9 @@ use std::time::{Duration, SystemTime};
 use tokio_postgres::Client;
 
 use super::desired::{BackupTool, DesiredBackup};
+use super::listing::Capped;
 use super::listing::{is_segment, Lister};
-use super::restore::evidence::Evidence;
+use super::restore::evidence::{Evidence, Judge, Rejected, MAX_EVIDENCE_BYTES};
 use crate::error::{Error, Result};
 use crate::plan::{Finding, FindingClass};
 use crate::s3::client::client;
@@ -61,6 +62,10 @@ pub(crate) struct Observed {
     pub(crate) newest_failed_evidence: Option<(String, SystemTime, String)>,
     /// Evidence folders dated after today, ignored.
     pub(crate) future_evidence: Vec<String>,
+    /// Evidence objects that did not count, newest first: (key, why).
+    pub(crate) rejected_evidence: Vec<(String, String)>,
+    /// Evidence counted without a key to prove it (no `evidence_key`).
+    pub(crate) unauthenticated_evidence: bool,
     /// S3 requests made for the WAL check alone, and in all.
     pub(crate) wal_requests: usize,
     pub(crate) requests: usize,
@@ -177,6 +182,17 @@ pub(crate) async fn observe(
     observed.wal_requests = lister.requests;
     observed.archiver = archiver;
     let backups = lister.backups(backup).await?;
+    let catalogue = backups.known;
+    let key = backup
+        .restore_test
+        .evidence_key
+        .as_ref()
+        .map(|k| k.expose_secret().as_bytes().to_vec());
+    let judge = Judge {
+        key: key.as_deref(),
+        catalogue: &catalogue,
+        oldest_kept: backups.complete.first().map(|(_, t)| *t),
+    };
     observed.full_backups = backups.complete;
     observed.incomplete_backups = backups.incomplete;
     if backup.restore_test_max_age.is_some() {
@@ -209,33 +225,65 @@ pub(crate) async fn observe(
                 .collect();
             keys.sort();
             for key in keys.into_iter().rev() {
-                let Some(evidence) = Evidence::parse(&lister.read(&key).await?) else {
-                    continue;
-                };
-                let Ok(ran) =
-                    humantime::parse_rfc3339_weak(evidence.started_at.trim_end_matches('Z'))
-                else {
-                    continue;
-                };
-                if ran > now || !evidence.started_at.starts_with(&date) {
-                    continue;
-                }
-                if evidence.passed {
-                    observed.newest_passing_evidence = Some((key, ran));
-                    break 'folders;
-                }
-                if observed.newest_failed_evidence.is_none() {
-                    let why = evidence
-                        .failure
-                        .clone()
-                        .unwrap_or_else(|| "it did not pass".into());
-                    observed.newest_failed_evidence = Some((key, ran, why));
+                match judged(&mut lister, &key, &judge, &date, now).await {
+                    Ok(Some(evidence)) => {
+                        let ran = evidence.0;
+                        if judge.key.is_none() {
+                            observed.unauthenticated_evidence = true;
+                        }
+                        if evidence.1.passed {
+                            observed.newest_passing_evidence = Some((key, ran));
+                            break 'folders;
+                        }
+                        if observed.newest_failed_evidence.is_none() {
+                            let why = evidence
+                                .1
+                                .failure
+                                .clone()
+                                .unwrap_or_else(|| "it did not pass".into());
+                            observed.newest_failed_evidence = Some((key, ran, why));
+                        }
+                    }
+                    // Not dated where it lies, or in the future: not evidence.
+                    Ok(None) => {}
+                    Err(why) => observed.rejected_evidence.push((key, why)),
                 }
             }
         }
     }
     observed.requests = lister.requests;
     Ok(observed)
+}
+
+/// One evidence object read and judged: `Ok(None)` when it is not dated
+/// in its folder's day or is in the future, `Err(why)` when it does not
+/// count. A read that fails or an object over the size cap is a reason,
+/// never an error that would hide older evidence.
+async fn judged(
+    lister: &mut Lister<'_>,
+    key: &str,
+    judge: &Judge<'_>,
+    date: &str,
+    now: SystemTime,
+) -> std::result::Result<Option<(SystemTime, Evidence)>, String> {
+    let bytes = match lister.read_capped(key, MAX_EVIDENCE_BYTES).await {
+        Err(error) => return Err(format!("it could not be read: {}", error.message())),
+        Ok(Capped::TooLarge(size)) => {
+            return Err(format!(
+                "it is {size} bytes, more than the {MAX_EVIDENCE_BYTES} evidence may be; not read"
+            ))
+        }
+        Ok(Capped::Body(bytes)) => bytes,
+    };
+    let evidence = Evidence::parse(&bytes).ok_or_else(|| Rejected::Unreadable.to_string())?;
+    let Ok(ran) = humantime::parse_rfc3339_weak(evidence.started_at.trim_end_matches('Z')) else {
+        return Err(Rejected::Unreadable.to_string());
+    };
+    if ran > now || !evidence.started_at.starts_with(date) {
+        return Ok(None);
+    }
+    evidence.judge(judge).map_err(|why| why.to_string())?;
+    Ok(Some((ran, evidence)))
 }
 
 /// Each backup health check: its finding id, and the last word of its address.
@@ -514,7 +562,30 @@ fn check_restore_tests(
             .detail("prefix", folder.clone()),
         );
     }
+    for (key, why) in observed.rejected_evidence.iter().take(REJECTED_SHOWN) {
+        findings.push(
+            finding(
+                Check::RestoreTest,
+                format!("restore-test evidence `{key}` does not count: {why}"),
+            )
+            .detail("object", key.clone()),
+        );
+    }
     findings
+}
+
+/// How many rejected evidence objects the finding names, newest first.
+const REJECTED_SHOWN: usize = 3;
+
+/// What drift says about backups that is not a finding.
+pub(crate) fn notes(backup: &DesiredBackup, observed: &Observed) -> Vec<String> {
+    let mut notes = Vec::new();
+    if observed.unauthenticated_evidence && backup.restore_test.evidence_key.is_none() {
+        notes.push(
+            "restore-test evidence is unauthenticated: anyone who can write to the bucket can make it; set `[restore_test] evidence_key` (a secret only restore-test and drift hold) so drift counts only evidence restore-test signed".into(),
+        );
+    }
+    notes
 }
 
 /// The windows of the policy, after the first backup, that hold no full

@@ -165,24 +165,40 @@ impl<'a> Lister<'a> {
         Ok(Some(bytes.into_bytes().to_vec()))
     }
 
-    /// The body of one small object.
-    pub(crate) async fn read(&mut self, key: &str) -> Result<Vec<u8>> {
+    /// The body of one object of at most `cap` bytes, never more read: a
+    /// ranged request for the first `cap + 1` bytes, whose answer says the
+    /// object's size. `TooLarge` when it is larger.
+    pub(crate) async fn read_capped(&mut self, key: &str, cap: u64) -> Result<Capped> {
         let out = self
             .s3
             .get_object()
             .bucket(&self.bucket.name)
             .key(key)
+            .range(format!("bytes=0-{cap}"))
             .send()
-            .await
-            .map_err(|e| failure_error(self.bucket, "GetObject", None, classify(&e)))?;
+            .await;
         self.requests += 1;
+        let out = out.map_err(|e| failure_error(self.bucket, "GetObject", None, classify(&e)))?;
+        // `Content-Range: bytes 0-N/TOTAL`; without it, the whole object came.
+        let total = out
+            .content_range()
+            .and_then(|r| r.rsplit('/').next())
+            .and_then(|t| t.parse::<u64>().ok())
+            .or_else(|| out.content_length().and_then(|l| u64::try_from(l).ok()));
+        if let Some(total) = total.filter(|t| *t > cap) {
+            return Ok(Capped::TooLarge(total));
+        }
         let bytes = out.body.collect().await.map_err(|e| {
             crate::error::Error::new(format!(
                 "reading `{key}` from bucket `{}`: {e}",
                 self.bucket.name
             ))
         })?;
-        Ok(bytes.into_bytes().to_vec())
+        let bytes = bytes.into_bytes().to_vec();
+        if bytes.len() as u64 > cap {
+            return Ok(Capped::TooLarge(bytes.len() as u64));
+        }
+        Ok(Capped::Body(bytes))
     }
 
     /// pgBackRest's newest archive directory, `archive/<stanza>/<version>-<id>/`.
@@ -307,15 +323,26 @@ impl<'a> Lister<'a> {
             }
         }
         Ok(Backups {
+            known,
             complete,
             incomplete,
         })
     }
 }
 
+/// One object read with a size cap.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Capped {
+    Body(Vec<u8>),
+    /// Larger than the cap: its size; not read.
+    TooLarge(u64),
+}
+
 /// What the repository holds.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Backups {
+    /// Every backup the tool lists as complete (full or not): its catalogue.
+    pub(crate) known: Vec<String>,
     /// Full backups that completed, and when, oldest first.
     pub(crate) complete: Vec<(String, SystemTime)>,
     /// Backups started and never completed, and when each was last written to.

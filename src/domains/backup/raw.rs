@@ -109,6 +109,10 @@ pub(crate) struct RawRestoreTest {
     /// Queries run against the restored server, each with an expectation.
     #[serde(default)]
     pub(crate) checks: Vec<RawCheck>,
+    /// A secret (`{ env = "..." }` or `{ file = "..." }`) that restore-test
+    /// signs its evidence with (HMAC-SHA256) and drift proves it by; only
+    /// those two may hold it. Without it, evidence is unauthenticated.
+    pub(crate) evidence_key: Option<crate::secret::SecretRef>,
 }
 
 /// One `[[restore_test.checks]]`: a query and what it must return.

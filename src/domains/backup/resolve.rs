@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::archive::default_archive_command;
-use super::desired::{BackupTool, Check, DesiredBackup, Expectation, RestoreTest, Retention};
+use super::desired::{
+    BackupTool, Check, DesiredBackup, EvidenceKey, Expectation, RestoreTest, Retention,
+};
 use super::lint::lint;
 use super::raw::{Compression, RawBackup, RawRestoreTest};
 use super::render;
@@ -151,7 +153,21 @@ fn restore_test(raw: Option<&RawRestoreTest>, r: &Resolver<'_>) -> Result<Restor
             .error("must be between 1 and 65535")
             .hint("leave it out to use a free port"));
     }
+    let evidence_key = match &raw.evidence_key {
+        None => None,
+        Some(reference) => {
+            let key = r.key(&["restore_test", "evidence_key"]);
+            let secret = key.secret(reference)?;
+            if secrecy::ExposeSecret::expose_secret(&secret).len() < 16 {
+                return Err(key.error("is shorter than 16 bytes").hint(
+                    "use a random key of 32 bytes or more, for example `openssl rand -hex 32`",
+                ));
+            }
+            Some(EvidenceKey(secret))
+        }
+    };
     Ok(RestoreTest {
+        evidence_key,
         pg_bindir: raw.pg_bindir.as_ref().map(PathBuf::from),
         os_user: raw.os_user.clone().unwrap_or_else(|| "postgres".into()),
         work_dir: raw.work_dir.as_ref().map(PathBuf::from),

@@ -100,11 +100,19 @@ pub(crate) async fn run(request: &Request<'_>, events: &dyn EventSink) -> Result
             evidence.durations.restore_seconds.unwrap_or_default(),
             evidence.rto_seconds
         )),
+        Ok(()) if evidence.rpo_met == Some(false) => Some(format!(
+            "the restore did not bring back {}s of archived work, more than the RPO of {}s",
+            evidence.data_loss_window_seconds.unwrap_or_default(),
+            evidence.rpo_seconds
+        )),
         Ok(()) => None,
     };
     evidence.passed = evidence.failure.is_none();
     evidence.durations.total_seconds = seconds(started.elapsed());
     evidence.finished_at = rfc3339(SystemTime::now());
+    if let Some(key) = &backup.restore_test.evidence_key {
+        evidence.sign(key.expose_secret().as_bytes());
+    }
     log.line(&match &evidence.failure {
         None => "restore test passed".to_string(),
         Some(why) => format!("restore test failed: {why}"),
@@ -136,6 +144,7 @@ fn begin(request: &Request<'_>, started_at: SystemTime) -> Evidence {
     let backup = request.backup;
     Evidence {
         format: FORMAT,
+        source: "physical".into(),
         dbops_version: env!("CARGO_PKG_VERSION").into(),
         tool: tool_name(backup.tool).into(),
         tool_version: None,
@@ -158,6 +167,10 @@ fn begin(request: &Request<'_>, started_at: SystemTime) -> Evidence {
         checks: Vec::new(),
         passed: false,
         failure: None,
+        pick: None,
+        seed: None,
+        page_checks: Vec::new(),
+        signature: None,
     }
 }
 
