@@ -98,6 +98,17 @@ ensure_pgbouncer() {
   export DBOPS_PGBOUNCER
 }
 
+# pg_cron, so a drill is tested against a production that preloads a job
+# scheduler (Debian's postgresql-15-cron, for the preinstalled server).
+ensure_pg_cron() {
+  local pkglibdir
+  pkglibdir="$("$(pg_bindir)/pg_config" --pkglibdir 2>/dev/null || pg_config --pkglibdir)"
+  if [ ! -f "$pkglibdir/pg_cron.so" ]; then
+    echo "installing postgresql-15-cron..." >&2
+    apt_install postgresql-15-cron
+  fi
+}
+
 # pgBackRest for the end-to-end archiving test, with nginx-light and openssl
 # for the TLS proxy it needs in front of moto (pgBackRest's S3 client speaks
 # only TLS).

@@ -12,6 +12,7 @@ ensure_moto
 ensure_s3s_fs
 ensure_pgbouncer
 ensure_pgbackrest
+ensure_pg_cron
 ensure_groff
 ensure_lint_tools
 export INSTA_UPDATE=no

@@ -786,3 +786,73 @@ equals = "1"
     assert_eq!(evidence["passed"], true, "{evidence}");
     stack.assert_clean();
 }
+
+/// Production preloads pg_cron (a job scheduler) and has commands a standby
+/// or a recovery would run (`archive_cleanup_command` would delete
+/// production's archive): the drill runs none of them. The restored server
+/// starts no pg_cron launcher and no logical replication worker, neither
+/// command leaves its mark, and the restore log says what was not preloaded.
+#[test]
+fn a_drill_runs_none_of_productions_commands_or_job_schedulers() {
+    let stack = stack();
+    let sidecar = sidecar(&stack);
+    let marks = stack.pg.writable_dir("marks");
+    let cleanup = marks.join("archive_cleanup_command-ran");
+    let end = marks.join("recovery_end_command-ran");
+    stack
+        .pg
+        .sql_ok("ALTER SYSTEM SET shared_preload_libraries = 'pg_cron'");
+    stack.pg.sql_ok(&format!(
+        "ALTER SYSTEM SET archive_cleanup_command = 'touch {}'",
+        cleanup.display()
+    ));
+    stack.pg.sql_ok(&format!(
+        "ALTER SYSTEM SET recovery_end_command = 'touch {}'",
+        end.display()
+    ));
+    stack.pg.restart();
+    assert_eq!(
+        stack.pg.sql_ok(
+            "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'pg_cron launcher'"
+        ),
+        "1",
+        "production runs pg_cron"
+    );
+    backup_with_a_target(&stack);
+
+    let checks = r#"
+[[restore_test.checks]]
+name = "no job scheduler"
+database = "postgres"
+sql = "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'pg_cron launcher'"
+equals = "0"
+
+[[restore_test.checks]]
+name = "no production commands"
+database = "postgres"
+sql = "SELECT current_setting('archive_cleanup_command') || current_setting('recovery_end_command') || current_setting('shared_preload_libraries')"
+equals = ""
+
+[[restore_test.checks]]
+name = "no logical replication workers"
+database = "postgres"
+sql = "SELECT current_setting('max_logical_replication_workers')"
+equals = "0"
+"#;
+    let dbops = stack
+        .dbops(&restore_test(&stack.work, checks, ""))
+        .env("BACKUP_SIDECAR_URL", &sidecar);
+    let out = dbops.run(&["restore-test"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        !cleanup.exists() && !end.exists(),
+        "a production command ran"
+    );
+    let keys = stack.evidence_keys();
+    let log = String::from_utf8(stack.s3.client().get("db-backups", &keys[1])).unwrap();
+    assert!(
+        log.contains("not preloading pg_cron on the throwaway server"),
+        "{log}"
+    );
+    stack.assert_clean();
+}

@@ -85,6 +85,8 @@ pub(crate) struct RestoreTest {
     pub(crate) checks: Vec<Check>,
     /// `evidence_key`: signs evidence (restore-test) and proves it (drift).
     pub(crate) evidence_key: Option<EvidenceKey>,
+    /// Job-running libraries the throwaway server may still preload.
+    pub(crate) keep_preload_libraries: Vec<String>,
 }
 
 /// The key evidence is signed with; compared, never printed.

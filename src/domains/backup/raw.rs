@@ -113,6 +113,11 @@ pub(crate) struct RawRestoreTest {
     /// signs its evidence with (HMAC-SHA256) and drift proves it by; only
     /// those two may hold it. Without it, evidence is unauthenticated.
     pub(crate) evidence_key: Option<crate::secret::SecretRef>,
+    /// Libraries that run jobs (`pg_cron`, `pg_partman_bgw`, `pglogical`, ...)
+    /// the throwaway server may still preload; by default it preloads none of
+    /// them, so no job of production's runs on the copy.
+    #[serde(default)]
+    pub(crate) keep_preload_libraries: Vec<String>,
 }
 
 /// One `[[restore_test.checks]]`: a query and what it must return.

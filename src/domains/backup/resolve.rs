@@ -168,6 +168,7 @@ fn restore_test(raw: Option<&RawRestoreTest>, r: &Resolver<'_>) -> Result<Restor
     };
     Ok(RestoreTest {
         evidence_key,
+        keep_preload_libraries: raw.keep_preload_libraries.clone(),
         pg_bindir: raw.pg_bindir.as_ref().map(PathBuf::from),
         os_user: raw.os_user.clone().unwrap_or_else(|| "postgres".into()),
         work_dir: raw.work_dir.as_ref().map(PathBuf::from),

@@ -398,6 +398,20 @@ impl Cluster {
         }
     }
 
+    /// `postgres -D DATA -C NAME`: a setting as the data directory's files
+    /// give it, without starting the server.
+    pub(crate) fn setting_invocation(&self, name: &str) -> Invocation {
+        Invocation {
+            program: self.bindir.join("postgres").display().to_string(),
+            args: vec![
+                "-D".into(),
+                self.layout.data().display().to_string(),
+                "-C".into(),
+                name.into(),
+            ],
+        }
+    }
+
     /// `postgres --version`.
     pub(crate) fn version_invocation(&self) -> Invocation {
         Invocation {

@@ -362,7 +362,8 @@ mod tests {
     #[test]
     fn passing_evidence_must_be_consistent() {
         let catalogue = vec!["20261130-020000F".to_string()];
-        let cases: Vec<(&str, fn(&mut Evidence))> = vec![
+        type Break = fn(&mut Evidence);
+        let cases: Vec<(&str, Break)> = vec![
             ("its check `migrations` did not pass", |e| {
                 e.checks[0].passed = false
             }),

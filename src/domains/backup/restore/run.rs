@@ -296,7 +296,34 @@ async fn attempt(
         log,
     )
     .await?;
-    prepare_data_directory(cluster, backup.tool, &request.target, port, &controldata)?;
+    // What production preloads, as the restored files say (before dbops's
+    // own settings are added): job-running libraries are taken out.
+    let preload = cluster::run(
+        &cluster.run_as,
+        &cluster.setting_invocation("shared_preload_libraries"),
+        "`postgres -C shared_preload_libraries`",
+        Instant::now() + PREPARE_TIMEOUT,
+        log,
+    )
+    .await?;
+    let mut extra = Vec::new();
+    if let Some((kept, removed)) =
+        tool::without_job_libraries(preload.trim(), &backup.restore_test.keep_preload_libraries)
+    {
+        log.line(&format!(
+            "not preloading {} on the throwaway server (they run jobs or connect elsewhere; `[restore_test] keep_preload_libraries` keeps one)",
+            removed.join(", ")
+        ));
+        extra.push(("shared_preload_libraries".to_string(), kept));
+    }
+    prepare_data_directory(
+        cluster,
+        backup.tool,
+        &request.target,
+        port,
+        &controldata,
+        extra,
+    )?;
     check_major_version(
         &cluster.layout.data(),
         evidence.postgres_version.as_deref().unwrap_or_default(),
@@ -495,9 +522,14 @@ fn prepare_data_directory(
     target: &Target,
     port: u16,
     controldata: &str,
+    extra: Vec<(String, String)>,
 ) -> Result<()> {
     let layout = &cluster.layout;
     let data = layout.data();
+    let major = std::fs::read_to_string(data.join("PG_VERSION"))
+        .ok()
+        .and_then(|v| v.trim().parse::<u32>().ok())
+        .unwrap_or(0);
     let conf = data.join("postgresql.conf");
     if !conf.exists() {
         cluster.write(
@@ -507,7 +539,8 @@ fn prepare_data_directory(
     }
     let mut settings = tool::recovery(tool, layout, target);
     settings.extend(tool::control_parameters(controldata));
-    settings.extend(tool::throwaway(layout, port));
+    settings.extend(tool::throwaway(layout, port, major));
+    settings.extend(extra);
     cluster.append(
         &data.join("postgresql.auto.conf"),
         &tool::auto_conf(&settings),

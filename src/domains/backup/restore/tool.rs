@@ -196,9 +196,64 @@ pub(crate) fn recovery(
 }
 
 /// What makes the restored server a throwaway: its own port and socket,
-/// loopback only, trust on its own socket only, and no archiving, so it never
-/// pushes WAL or a timeline into the production repository.
-pub(crate) fn throwaway(layout: &Layout, port: u16) -> Vec<(String, String)> {
+/// loopback only, trust on its own socket only, no archiving (it never
+/// pushes WAL or a timeline into the production repository), and none of
+/// production's commands: every setting that runs one is reset but the
+/// tool's own `restore_command` (a standby's `archive_cleanup_command` would
+/// delete production's archive), and no logical replication worker starts
+/// (a subscription would consume production's slot). `major`: PostgreSQL's
+/// major version of the data directory.
+pub(crate) fn throwaway(layout: &Layout, port: u16, major: u32) -> Vec<(String, String)> {
+    let mut settings: Vec<(String, String)> = [
+        ("archive_cleanup_command", String::new()),
+        ("recovery_end_command", String::new()),
+        ("ssl_passphrase_command", String::new()),
+        ("max_logical_replication_workers", "0".into()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    if major >= 15 {
+        settings.push(("archive_library".into(), String::new()));
+    }
+    settings.extend(base_throwaway(layout, port));
+    settings
+}
+
+/// Preloaded libraries that run jobs or connect elsewhere on their own,
+/// removed from the copy's `shared_preload_libraries` unless
+/// `[restore_test] keep_preload_libraries` names them. Others stay: an
+/// extension such as timescaledb is needed to read its own objects.
+pub(crate) const JOB_LIBRARIES: &[&str] = &[
+    "pg_cron",
+    "pg_partman_bgw",
+    "pglogical",
+    "pg_squeeze",
+    "pg_timetable",
+    "pgagent",
+];
+
+/// `shared_preload_libraries` without the job-running libraries not kept:
+/// the new value and what was removed, or `None` when nothing is.
+pub(crate) fn without_job_libraries(value: &str, keep: &[String]) -> Option<(String, Vec<String>)> {
+    let libraries: Vec<String> = value
+        .split(',')
+        .map(|l| l.trim().trim_matches('"').to_string())
+        .filter(|l| !l.is_empty())
+        .collect();
+    let job = |l: &String| {
+        let base = l.rsplit('/').next().unwrap_or(l).trim_end_matches(".so");
+        JOB_LIBRARIES.contains(&base) && !keep.iter().any(|k| k == base || k == l)
+    };
+    let removed: Vec<String> = libraries.iter().filter(|l| job(l)).cloned().collect();
+    if removed.is_empty() {
+        return None;
+    }
+    let kept: Vec<String> = libraries.into_iter().filter(|l| !job(l)).collect();
+    Some((kept.join(","), removed))
+}
+
+fn base_throwaway(layout: &Layout, port: u16) -> Vec<(String, String)> {
     [
         // Recovery neither pauses nor stops on a parameter the primary
         // raised after the backup (PostgreSQL checks them only for hot standby).
@@ -294,7 +349,7 @@ mod tests {
                 fetch(tool, &layout, "main", &backup(), &target).display()
             ));
             let mut settings = recovery(tool, &layout, &target);
-            settings.extend(throwaway(&layout, 54321));
+            settings.extend(throwaway(&layout, 54321, 15));
             out.push_str(&auto_conf(&settings));
         }
         out
@@ -336,5 +391,23 @@ mod tests {
             ]
             .map(|(k, v)| (k.to_string(), v.to_string()))
         );
+    }
+
+    #[test]
+    fn job_libraries_are_not_preloaded_unless_kept() {
+        assert_eq!(
+            without_job_libraries("pg_stat_statements, pg_cron,timescaledb", &[]),
+            Some((
+                "pg_stat_statements,timescaledb".into(),
+                vec!["pg_cron".to_string()]
+            ))
+        );
+        assert_eq!(
+            without_job_libraries("\"$libdir/pg_partman_bgw.so\"", &[]),
+            Some((String::new(), vec!["$libdir/pg_partman_bgw.so".to_string()]))
+        );
+        assert_eq!(without_job_libraries("pg_stat_statements", &[]), None);
+        assert_eq!(without_job_libraries("pg_cron", &["pg_cron".into()]), None);
+        assert_eq!(without_job_libraries("", &[]), None);
     }
 }
