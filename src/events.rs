@@ -104,6 +104,9 @@ pub(crate) enum EventName {
     /// A restore test started.
     #[serde(rename = "restore_test.started")]
     RestoreTestStarted,
+    /// A work directory a killed restore test left was removed.
+    #[serde(rename = "restore_test.leftover_removed")]
+    RestoreTestLeftoverRemoved,
     /// A restore test passed.
     #[serde(rename = "restore_test.completed")]
     RestoreTestCompleted,
@@ -155,6 +158,7 @@ impl EventName {
             EventName::ServerRestartStarted => "server.restart.started",
             EventName::ServerRestartCompleted => "server.restart.completed",
             EventName::RestoreTestStarted => "restore_test.started",
+            EventName::RestoreTestLeftoverRemoved => "restore_test.leftover_removed",
             EventName::RestoreTestCompleted => "restore_test.completed",
             EventName::RestoreTestFailed => "restore_test.failed",
             EventName::PostgresPasswordsVerified => "postgres.passwords.verified",

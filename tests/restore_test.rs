@@ -856,3 +856,65 @@ equals = "0"
     );
     stack.assert_clean();
 }
+
+/// dbops is killed (SIGKILL: no cleanup runs) while the restored server
+/// runs, with the bucket's keys in its work directory. The next run finds
+/// the leftover of a dbops that no longer runs, stops its server (which
+/// holds the declared port), deletes it, says so, and passes.
+#[test]
+fn a_drill_killed_halfway_is_cleaned_up_by_the_next_run() {
+    let stack = stack();
+    let sidecar = sidecar(&stack);
+    backup_with_a_target(&stack);
+    let port = crate::support::free_port();
+    let dbops = stack
+        .dbops(&restore_test(
+            &stack.work,
+            CHECKS.replace("equals = \"1\"", "equals = \"2\"").as_str(),
+            &format!("port = {port}"),
+        ))
+        .env("BACKUP_SIDECAR_URL", &sidecar);
+    let mut child = dbops
+        .command(&["restore-test"])
+        .spawn()
+        .expect("dbops starts");
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    let work = loop {
+        let started = std::fs::read_dir(&stack.work)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .find(|p| p.join("data").join("postmaster.pid").exists());
+        if let Some(work) = started {
+            break work;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the restored server never started"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    child.kill().unwrap();
+    let _ = child.wait();
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(work.exists(), "the killed run cleaned up after itself?");
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok(),
+        "the leftover server is not running"
+    );
+
+    let out = dbops.run(&["restore-test", "--log-format", "json"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains("restore_test.leftover_removed")
+            && out.stderr.contains(&format!(
+                "removed the work directory `{}` of a restore test whose dbops (pid {}) no longer runs; stopped its server first",
+                work.display(),
+                child.id()
+            )),
+        "{}",
+        out.stderr
+    );
+    assert!(!work.exists());
+    stack.assert_clean();
+}

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use tokio_postgres::{Client, NoTls};
 
+use super::leftovers::{Owner, OWNER_FILE, PREFIX};
 use super::tool::{Invocation, Layout};
 use crate::error::{Error, Result};
 use crate::util::owner::resolve_owner;
@@ -72,6 +73,18 @@ impl RunAs {
             }
             None => (invocation.program.clone(), invocation.args.clone()),
         }
+    }
+
+    /// Runs `invocation` as this user and waits: whether it succeeded.
+    pub(crate) fn run_blocking(&self, invocation: &Invocation) -> bool {
+        let (program, args) = self.argv(invocation);
+        std::process::Command::new(program)
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
     }
 
     fn command(&self, invocation: &Invocation) -> tokio::process::Command {
@@ -316,7 +329,7 @@ impl Cluster {
         let stamp = humantime::format_rfc3339_seconds(SystemTime::now())
             .to_string()
             .replace([':', '-'], "");
-        let name = format!("dbops-restore-test-{stamp}-{:08x}", rand::random::<u32>());
+        let name = format!("{PREFIX}{stamp}-{:08x}", rand::random::<u32>());
         let work = parent.join(name);
         // The server's socket, `<work>/socket/.s.PGSQL.<port>`, must fit a
         // Unix socket address (108 bytes on Linux, with its NUL).
@@ -345,6 +358,14 @@ impl Cluster {
             started: false,
             created: work.clone(),
         };
+        // Written by dbops's own user before anything else: the next run
+        // knows whose directory this is if this process is killed.
+        std::fs::write(work.join(OWNER_FILE), Owner::me().to_text()).map_err(|e| {
+            Error::new(format!(
+                "cannot write `{}`: {e}",
+                work.join(OWNER_FILE).display()
+            ))
+        })?;
         for dir in [work.clone(), cluster.layout.socket(), cluster.layout.lock()] {
             std::fs::create_dir_all(&dir)
                 .and_then(|_| {
@@ -537,6 +558,8 @@ impl Cluster {
 impl Drop for Cluster {
     fn drop(&mut self) {
         if self.keep {
+            // Left running on purpose: no later run may sweep it.
+            let _ = std::fs::write(self.created.join(OWNER_FILE), Owner::Kept.to_text());
             return;
         }
         self.stop_now();

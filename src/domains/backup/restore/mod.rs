@@ -2,7 +2,8 @@
 //! and leave evidence in the bucket. Each part owns one step: the recovery
 //! target (`target`), the tool's backup catalogue and the choice of a backup
 //! (`catalog`), the tool's command lines and recovery settings (`tool`, pure,
-//! snapshot-tested), the throwaway cluster (`cluster`), the evidence document
+//! snapshot-tested), the throwaway cluster (`cluster`), the drills a killed
+//! dbops left behind (`leftovers`), the evidence document
 //! (`evidence`) and the run that sequences them (`run`).
 //!
 //! It never connects to the production server and never writes to the
@@ -12,6 +13,7 @@
 pub(crate) mod catalog;
 pub(crate) mod cluster;
 pub mod evidence;
+pub(crate) mod leftovers;
 pub(crate) mod run;
 pub(crate) mod target;
 pub(crate) mod tool;

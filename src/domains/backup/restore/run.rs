@@ -13,6 +13,7 @@ use super::cluster::{self, Cluster, RestoreLog, RunAs};
 use super::evidence::{
     ArchiveEnd, BackupUsed, CheckResult, Durations, Evidence, DATA_LOSS_DEFINITION, FORMAT,
 };
+use super::leftovers;
 use super::target::Target;
 use super::tool;
 use crate::domains::backup::desired::{BackupTool, DesiredBackup, Expectation};
@@ -85,7 +86,7 @@ pub(crate) async fn run(request: &Request<'_>, events: &dyn EventSink) -> Result
         request.target.describe()
     ));
     let mut cluster: Option<Cluster> = None;
-    let result = attempt(request, &mut evidence, &mut log, &mut cluster).await;
+    let result = attempt(request, &mut evidence, &mut log, &mut cluster, events).await;
     if let Some(c) = &cluster {
         log.block("server log", &c.server_log());
     }
@@ -256,9 +257,10 @@ async fn attempt(
     evidence: &mut Evidence,
     log: &mut RestoreLog,
     slot: &mut Option<Cluster>,
+    events: &dyn EventSink,
 ) -> Result<()> {
     let backup = request.backup;
-    let (cluster, port) = start_cluster(request, slot, log)?;
+    let (cluster, port) = start_cluster(request, slot, log, events)?;
     let catalog = versions_and_catalog(cluster, backup, evidence, log).await?;
     let chosen = catalog::choose(&catalog, &request.target, request.named)?.clone();
     log.line(&format!(
@@ -357,6 +359,7 @@ fn start_cluster<'a>(
     request: &Request<'_>,
     slot: &'a mut Option<Cluster>,
     log: &mut RestoreLog,
+    events: &dyn EventSink,
 ) -> Result<(&'a mut Cluster, u16)> {
     let backup = request.backup;
     let settings = &backup.restore_test;
@@ -368,8 +371,16 @@ fn start_cluster<'a>(
     })?;
     let run_as = RunAs::new(&settings.os_user)?;
     let bindir = cluster::find_bindir(settings.pg_bindir.as_deref())?;
-    let port = cluster::port(settings.port)?;
     let parent = settings.work_dir.clone().unwrap_or_else(std::env::temp_dir);
+    // A drill a killed dbops left (its server may hold the port): gone first.
+    for removed in leftovers::sweep(&parent, &bindir, &run_as) {
+        log.line(&removed);
+        events.emit(Event::message(
+            EventName::RestoreTestLeftoverRemoved,
+            removed,
+        ));
+    }
+    let port = cluster::port(settings.port)?;
     let cluster = slot.insert(Cluster::create(
         &parent,
         bindir,
