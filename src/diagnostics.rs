@@ -144,7 +144,7 @@ impl std::fmt::Display for Warning {
         if let Some(location) = &self.location {
             write!(f, "{location}: ")?;
         }
-        write!(f, "{}", self.message)
+        write!(f, "{}", crate::error::one_line(&self.message))
     }
 }
 

@@ -187,17 +187,35 @@ impl Error {
 }
 
 impl fmt::Display for Error {
-    /// `error:` prefix excluded: the printer adds it, styled.
+    /// `error:` prefix excluded: the printer adds it, styled. Each part is
+    /// one line: a control character from a hostile key, a value or a
+    /// server's message is shown escaped (`\n`), never acted on.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.headline())?;
+        write!(f, "{}", one_line(&self.headline()))?;
         for cause in &self.0.causes {
-            write!(f, "\n  caused by: {cause}")?;
+            write!(f, "\n  caused by: {}", one_line(cause))?;
         }
         for hint in &self.0.hints {
-            write!(f, "\n  hint: {hint}")?;
+            write!(f, "\n  hint: {}", one_line(hint))?;
         }
         Ok(())
     }
+}
+
+/// `text` with its control characters escaped (`\n`, `\u{1b}`).
+pub(crate) fn one_line(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_string();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 impl std::error::Error for Error {}
@@ -247,6 +265,19 @@ impl fmt::Display for Errors {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_are_printed_escaped() {
+        let error = Error::config("a\nb")
+            .key("roles.x\u{1b}[31m")
+            .cause("line\r")
+            .hint("tab\t");
+        let text = error.to_string();
+        assert_eq!(
+            text,
+            "key `roles.x\\u{1b}[31m`: a\\nb\n  caused by: line\\r\n  hint: tab\\t"
+        );
+    }
 
     #[test]
     fn prints_location_key_message_causes_and_hints() {

@@ -240,3 +240,105 @@ fn credentials_in_settings_are_never_imported_printed_or_logged() {
         .run(&["plan", "-f", "imported.toml", "--detailed-exitcode"])
         .expect_code(0);
 }
+
+/// Bad input is one clear error each, before anything runs: a bucket table
+/// with a bad value is not also "missing" for `[backup]`; a control
+/// character in a key is printed escaped, never as a raw line break; an
+/// `os_user` that is root is refused by `validate`; a `work_dir` inside a
+/// live data directory is refused before anything is fetched or written.
+#[test]
+fn bad_input_is_one_clear_error_before_anything_runs() {
+    let admin = "postgres://postgres:pw@127.0.0.1:1/postgres";
+    let bucket = "[bucket.db]\nendpoint = \"not a url\"\n";
+    let out = validate(
+        &format!("{BASE}\n{bucket}\n[backup]\nrpo = \"5m\"\nbucket = \"db\"\n"),
+        admin,
+        None,
+    );
+    out.expect_code(1);
+    assert!(
+        out.stderr.contains("key `bucket.db.endpoint`"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !out.stderr.contains("has no `[bucket.db]` table"),
+        "{}",
+        out.stderr
+    );
+
+    let out = validate(
+        &format!("{BASE}\n[server.settings]\n\"work\\nmem\" = 1\n"),
+        admin,
+        None,
+    );
+    out.expect_code(1);
+    assert!(out.stderr.contains("work\\nmem"), "{}", out.stderr);
+    assert!(
+        !out.stderr.lines().any(|l| l.starts_with("mem")),
+        "a raw line break:\n{}",
+        out.stderr
+    );
+
+    let out = validate(
+        &format!("{BASE}\n{}\n[backup]\nrpo = \"5m\"\nbucket = \"db-backups\"\n\n[restore_test]\nos_user = \"root\"\n", crate::support::s3::BUCKET),
+        admin,
+        None,
+    );
+    out.expect_code(1);
+    assert!(
+        out.stderr.contains(
+            "key `restore_test.os_user`: `root` is root, and PostgreSQL refuses to run as root"
+        ),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_work_dir_inside_a_live_data_directory_is_refused_before_anything_runs() {
+    let server = crate::support::PgServer::start();
+    let s3 = crate::support::s3::S3Server::moto();
+    let client = s3.client();
+    client
+        .block(client.s3.create_bucket().bucket("db-backups").send())
+        .unwrap();
+    let inside = server.data_dir().join("drills");
+    let config = format!(
+        "{BASE}\n{}\n[backup]\ntool = \"pgbackrest\"\nrpo = \"5m\"\nbucket = \"db-backups\"\nprefix = \"prod\"\n\n[restore_test]\nwork_dir = \"{}\"\n",
+        crate::support::s3::BUCKET,
+        inside.display()
+    );
+    let out = crate::support::s3::dbops(&server, &s3, &config).run(&["restore-test"]);
+    out.expect_code(1);
+    assert!(
+        out.stderr.contains(&format!(
+            "is inside the PostgreSQL data directory `{}`",
+            server.data_dir().display()
+        )),
+        "{}",
+        out.stderr
+    );
+    assert!(!inside.exists());
+    assert!(client.keys("db-backups", "").is_empty());
+}
+
+/// A DSN that requires TLS against a server without it: the hint names
+/// that cause, not a certificate.
+#[test]
+fn a_tls_hint_names_the_real_cause() {
+    let server = crate::support::PgServer::start();
+    let out = crate::support::Dbops::new(BASE)
+        .env(
+            "DATABASE_ROOT_URL",
+            &format!("{}?sslmode=require", server.admin_url()),
+        )
+        .run(&["plan"]);
+    out.expect_code(1);
+    assert!(
+        out.stderr
+            .contains("hint: the DSN requires TLS (`sslmode`), and the server does not offer it"),
+        "{}",
+        out.stderr
+    );
+}

@@ -8,6 +8,7 @@ use std::time::SystemTime;
 
 use super::ExitStatus;
 use crate::cli::Settings;
+use crate::domains::backup::restore::cluster::inside_data_directory;
 use crate::domains::backup::restore::run::{run, Outcome, Request};
 use crate::domains::backup::restore::target::Target;
 use crate::engine::session::resolve;
@@ -46,6 +47,21 @@ pub(crate) async fn run_command(
         Error::new("`dbops restore-test` needs `backup.bucket`: the evidence goes there")
             .hint("name the `[bucket.NAME]` the backups go to")
     })?;
+    // Bad input, refused before anything runs or is written.
+    let parent = backup
+        .restore_test
+        .work_dir
+        .clone()
+        .unwrap_or_else(std::env::temp_dir);
+    if let Some(data) = inside_data_directory(&parent) {
+        return Err(Error::config(format!(
+            "`restore_test.work_dir` `{}` is inside the PostgreSQL data directory `{}`",
+            parent.display(),
+            data.display()
+        ))
+        .hint("choose a directory outside every data directory, e.g. `/var/tmp`: a restore there would write into a live cluster's files")
+        .into());
+    }
     let request = Request {
         backup,
         bucket,

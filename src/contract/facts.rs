@@ -117,9 +117,14 @@ impl Fact for GovernedConnect {}
 pub(crate) struct ObjectOwnerMoves(pub(crate) BTreeMap<String, (BTreeSet<String>, String)>);
 impl Fact for ObjectOwnerMoves {}
 
-/// Every declared bucket (bucket).
+/// Every declared bucket (bucket): those that resolved, and the names of
+/// tables whose values were refused (already reported; not to be reported
+/// again as missing).
 #[derive(Debug, Clone, Default)]
-pub(crate) struct DeclaredBuckets(pub(crate) Vec<BucketSpec>);
+pub(crate) struct DeclaredBuckets {
+    pub(crate) valid: Vec<BucketSpec>,
+    pub(crate) invalid: Vec<String>,
+}
 impl Fact for DeclaredBuckets {}
 
 /// The server settings continuous archiving needs, and the RPO they must

@@ -283,14 +283,50 @@ fn connect_error(dsn: &Dsn, error: &tokio_postgres::Error) -> Error {
     let reason = describe(error);
     let out = Error::new(format!("cannot connect to {dsn}: {reason}")).kind(kind_of(error));
     if is_bad_password(error) {
-        out.hint("the password in the DSN is not the one the server has for this user")
-    } else if reason.contains("certificate") || reason.contains("tls") {
-        out.hint("the server's certificate was not accepted: check `sslrootcert`, and that the certificate names the DSN's host (`verify-full`)")
-    } else if error.code().is_none() {
-        out.hint("check the host and port, and that the server is up")
-    } else {
-        out
+        return out.hint("the password in the DSN is not the one the server has for this user");
     }
+    match tls_hint(&reason, error.code(), dsn) {
+        Some(hint) => out.hint(hint),
+        None if error.code().is_none() => {
+            out.hint("check the host and port, and that the server is up")
+        }
+        None => out,
+    }
+}
+
+/// The TLS cause of a failed connection, named as precisely as the error
+/// allows; `None` when TLS is not the cause.
+fn tls_hint(reason: &str, code: Option<&SqlState>, dsn: &Dsn) -> Option<&'static str> {
+    let lower = reason.to_ascii_lowercase();
+    let mode = dsn.params.get("sslmode").map_or("prefer", String::as_str);
+    if lower.contains("server does not support tls") || lower.contains("does not support ssl") {
+        return Some("the DSN requires TLS (`sslmode`), and the server does not offer it: turn on `ssl` on the server, or lower `sslmode`");
+    }
+    if lower.contains("unknownissuer") || lower.contains("unknown issuer") {
+        return Some("the server's certificate is not signed by a CA in `sslrootcert`: give the CA that signed it");
+    }
+    if lower.contains("notvalidforname") || lower.contains("not valid for name") {
+        return Some("the server's certificate does not name the DSN's host, which `sslmode=verify-full` checks: connect by a name the certificate holds, or use `verify-ca`");
+    }
+    if lower.contains("expired") {
+        return Some("the server's certificate has expired: renew it on the server");
+    }
+    if lower.contains("notvalidyet") || lower.contains("not valid yet") {
+        return Some("the server's certificate is not valid yet: check the clocks of the server and of this machine");
+    }
+    if lower.contains("certificate") {
+        return Some("the server's certificate was refused: check `sslrootcert` and the certificate the server presents");
+    }
+    // pg_hba.conf admits this client only over TLS (`hostssl`).
+    let no_encryption = lower.contains("no encryption")
+        && code == Some(&SqlState::INVALID_AUTHORIZATION_SPECIFICATION);
+    if no_encryption && matches!(mode, "disable" | "allow") {
+        return Some("the server admits this user only over TLS (a `hostssl` line in pg_hba.conf), and the DSN's `sslmode` does not use it: use `sslmode=require` or stricter");
+    }
+    if lower.contains("handshake") || lower.contains("tls") {
+        return Some("the TLS handshake failed: check the server's `ssl` settings and the DSN's `sslmode`, `sslcert` and `sslkey`");
+    }
+    None
 }
 
 /// The kind of a server or client error.
@@ -357,6 +393,31 @@ mod tests {
         // A pooler refuses startup options: a login-only session has none.
         let login = config(&dsn, Access::LoginOnly, timeout).unwrap();
         assert_eq!(login.get_options(), None);
+    }
+
+    #[test]
+    fn tls_hints_name_the_cause() {
+        let dsn = Dsn::parse("postgres://u:p@h/db?sslmode=disable").unwrap();
+        let hint = |reason: &str, code: Option<&SqlState>| tls_hint(reason, code, &dsn);
+        assert!(hint(
+            "error performing tls handshake: server does not support tls",
+            None
+        )
+        .unwrap()
+        .contains("does not offer it"));
+        assert!(hint("invalid peer certificate: UnknownIssuer", None)
+            .unwrap()
+            .contains("not signed by a CA"));
+        assert!(hint("invalid peer certificate: NotValidForName", None)
+            .unwrap()
+            .contains("does not name the DSN's host"));
+        assert!(hint(
+            "no pg_hba.conf entry for host \"127.0.0.1\", user \"u\", database \"db\", no encryption",
+            Some(&SqlState::INVALID_AUTHORIZATION_SPECIFICATION)
+        )
+        .unwrap()
+        .contains("only over TLS"));
+        assert_eq!(hint("connection refused", None), None);
     }
 
     #[test]

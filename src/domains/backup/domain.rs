@@ -44,7 +44,7 @@ impl Domain for Backup {
             }
             return None;
         };
-        let buckets = facts.cloned::<DeclaredBuckets>().0;
+        let buckets = facts.cloned::<DeclaredBuckets>();
         let backup = resolve::resolve(raw, raw_test, &buckets, r)?;
         facts.publish(Archiving {
             settings: archive::derive(&backup),

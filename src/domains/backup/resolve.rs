@@ -11,6 +11,7 @@ use super::desired::{
 use super::lint::lint;
 use super::raw::{Compression, RawBackup, RawRestoreTest};
 use super::render;
+use crate::contract::facts::DeclaredBuckets;
 use crate::diagnostics::{Key, Resolver, UnknownParams};
 use crate::dsn::Dsn;
 use crate::error::Result;
@@ -147,6 +148,22 @@ fn restore_test(raw: Option<&RawRestoreTest>, r: &Resolver<'_>) -> Result<Restor
                 .hint("choose a plain directory path"));
         }
     }
+    if let Some(user) = &raw.os_user {
+        // PostgreSQL refuses to run as root: said now, not after the fetch.
+        let root = user == "root"
+            || user == "0"
+            || crate::util::owner::resolve_owner(user).is_ok_and(|(uid, _)| uid == 0);
+        if root {
+            return Err(r
+                .key(&["restore_test", "os_user"])
+                .error(format!(
+                    "`{user}` is root, and PostgreSQL refuses to run as root"
+                ))
+                .hint(
+                    "name the unprivileged OS user the restored server runs as, usually `postgres`",
+                ));
+        }
+    }
     if raw.port == Some(0) {
         return Err(r
             .key(&["restore_test", "port"])
@@ -182,11 +199,15 @@ fn restore_test(raw: Option<&RawRestoreTest>, r: &Resolver<'_>) -> Result<Restor
 pub(crate) fn resolve(
     raw: &RawBackup,
     raw_test: Option<&RawRestoreTest>,
-    buckets: &[BucketSpec],
+    buckets: &DeclaredBuckets,
     r: &mut Resolver<'_>,
 ) -> Option<DesiredBackup> {
     let tool = raw.tool.unwrap_or(BackupTool::WalG);
-    let bucket = r.check(check_bucket(raw, buckets, r));
+    // A table declared with a bad value has its own error: not "missing" too.
+    let bucket = match &raw.bucket {
+        Some(name) if buckets.invalid.contains(name) => None,
+        _ => r.check(check_bucket(raw, &buckets.valid, r)),
+    };
     let times = r.check(check_times(raw, raw_test, r));
     let policy = retention(raw, r);
     let retention = r.check(policy);

@@ -31,11 +31,18 @@ impl Domain for Buckets {
         facts: &mut Facts,
         r: &mut Resolver<'_>,
     ) -> Option<Vec<BucketSpec>> {
-        let buckets: Vec<BucketSpec> = raw
-            .iter()
-            .filter_map(|(name, bucket)| resolve::resolve(name, bucket, r))
-            .collect();
-        facts.publish(DeclaredBuckets(buckets.clone()));
+        let mut buckets = Vec::new();
+        let mut invalid = Vec::new();
+        for (name, bucket) in raw {
+            match resolve::resolve(name, bucket, r) {
+                Some(spec) => buckets.push(spec),
+                None => invalid.push(name.clone()),
+            }
+        }
+        facts.publish(DeclaredBuckets {
+            valid: buckets.clone(),
+            invalid,
+        });
         (!buckets.is_empty()).then_some(buckets)
     }
 

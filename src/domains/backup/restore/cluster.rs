@@ -304,6 +304,16 @@ pub(crate) fn free_space(dir: &Path) -> Result<u64> {
     Ok(stat.f_bavail as u64 * stat.f_frsize as u64)
 }
 
+/// The PostgreSQL data directory `dir` is in (or is), if any: an ancestor
+/// holding `PG_VERSION` and `global/pg_control`.
+pub(crate) fn inside_data_directory(dir: &Path) -> Option<PathBuf> {
+    let absolute = std::path::absolute(dir).ok()?;
+    absolute
+        .ancestors()
+        .find(|a| a.join("PG_VERSION").is_file() && a.join("global").join("pg_control").is_file())
+        .map(Path::to_path_buf)
+}
+
 /// The work directory and the server in it; stopped and deleted on drop
 /// unless kept.
 pub(crate) struct Cluster {
