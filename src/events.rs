@@ -41,6 +41,9 @@ pub(crate) enum EventName {
     /// A role was created.
     #[serde(rename = "role.created")]
     RoleCreated,
+    /// A role `absent = true` names was dropped, what it owned given away.
+    #[serde(rename = "role.dropped")]
+    RoleDropped,
     /// A role's attributes were changed.
     #[serde(rename = "role.updated")]
     RoleUpdated,
@@ -137,6 +140,7 @@ impl EventName {
             EventName::DatabaseCreated => "database.created",
             EventName::DatabaseOwnerChanged => "database.owner.changed",
             EventName::RoleCreated => "role.created",
+            EventName::RoleDropped => "role.dropped",
             EventName::RoleUpdated => "role.updated",
             EventName::RolePasswordRotated => "role.password.rotated",
             EventName::MembershipGranted => "membership.granted",

@@ -39,6 +39,7 @@ mod pooler_proven;
 mod rendered_grammar;
 mod restore_test;
 mod roles;
+mod roles_absent;
 mod round_trips;
 mod secrets;
 mod settings;

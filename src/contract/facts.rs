@@ -87,6 +87,11 @@ pub(crate) struct DeclaredRole {
 pub(crate) struct DeclaredRoles(pub(crate) BTreeMap<String, DeclaredRole>);
 impl Fact for DeclaredRoles {}
 
+/// Roles the file drops (`absent = true`), which no other section may use (postgres).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct AbsentRoles(pub(crate) BTreeSet<String>);
+impl Fact for AbsentRoles {}
+
 /// A managed database's declared owner and the roles whose objects move to it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct DeclaredDatabase {

@@ -78,6 +78,8 @@ fn live() -> LiveState {
         superuser: true,
         server_version_num: 150_000,
         login_superusers: BTreeSet::from(["postgres".to_string()]),
+        managed: BTreeSet::new(),
+        absent: std::collections::BTreeMap::new(),
         roles: [
             live_role("app_user", StoredPassword::Scram(STORED.into())),
             live_role("migrator", StoredPassword::None),

@@ -9,7 +9,7 @@ use super::live::LiveGrants;
 use super::raw::RawGrant;
 use super::{apply, diff, observe, resolve, Operation};
 use crate::contract::facts::{
-    CreatedDatabases, DatabaseOwnerMoves, DeclaredRoles, GovernedConnect, KnownRoles,
+    AbsentRoles, CreatedDatabases, DatabaseOwnerMoves, DeclaredRoles, GovernedConnect, KnownRoles,
     ObjectOwnerMoves, ReferencedRoles,
 };
 use crate::contract::{Apply, Domain, DomainId, Facts, Observe};
@@ -31,6 +31,12 @@ impl Domain for Grants {
 
     fn resolve(raw: &[RawGrant], facts: &mut Facts, r: &mut Resolver<'_>) -> Option<DesiredGrants> {
         let (grants, governed) = resolve::resolve(raw, facts.get::<DeclaredRoles>(), r);
+        let absent = facts.cloned::<AbsentRoles>().0;
+        for role in grants.roles().intersection(&absent) {
+            r.error(r.key(&["roles", role, "absent"]).error(format!(
+                "role `{role}` is `absent`, but `[[grants]]` gives it privileges: a dropped role holds none"
+            )).hint("remove those grants, or remove `absent`"));
+        }
         facts.publish(GovernedConnect(governed));
         facts.publish(ReferencedRoles(grants.roles()));
         Some(grants)

@@ -9,6 +9,10 @@
 //! failure (in plan order) is the one reported, and the transaction rolls
 //! back. The verifiers sent are handed back, so the pooler's auth file and the
 //! convergence check use them without deriving anything again.
+//!
+//! A role to drop (`absent`) goes last, outside the transaction: its new
+//! logins stopped, its sessions ended when allowed, `REASSIGN OWNED` and
+//! `DROP OWNED` in each database it holds anything in, then `DROP ROLE`.
 
 use std::collections::BTreeMap;
 
@@ -16,10 +20,14 @@ use futures_util::future::join_all;
 use secrecy::{ExposeSecret, SecretString};
 use tokio_postgres::Client;
 
-use super::operation::{role_sql, Operation};
+use std::time::Duration;
+
+use super::operation::{drop_owned_sql, mark_managed_sql, role_sql, Operation};
+use crate::dsn::Dsn;
 use crate::error::{Error, Result};
 use crate::events::{Event, EventName, EventSink, Progress};
-use crate::pg::connect::{kind_of, server_error};
+use crate::pg::connect::{connect, kind_of, server_error, Access};
+use crate::pg::quote::ident;
 use crate::pg::scram::derive_all;
 use crate::plan::Planned;
 
@@ -60,6 +68,8 @@ type Statement<'a> = (&'a Planned<Operation>, String, EventName);
 /// verifier sent for each role whose password was set.
 pub(crate) async fn apply(
     client: &mut Client,
+    admin: &Dsn,
+    timeout: Duration,
     changes: &[&Planned<Operation>],
     sink: &dyn EventSink,
 ) -> Result<BTreeMap<String, String>> {
@@ -81,11 +91,40 @@ pub(crate) async fn apply(
     }
     let verifiers = verifiers(changes).await?;
     let (statements, sent) = statements(changes, &verifiers);
-    if statements.is_empty() {
-        return Ok(sent);
+    if !statements.is_empty() {
+        role_transaction(client, &statements, sink).await?;
     }
-    transaction(client, &statements, sink).await?;
-    for (planned, _, event) in &statements {
+    for planned in changes {
+        if let Operation::DropRole {
+            name,
+            reassign_to,
+            databases,
+            terminate_sessions,
+        } = &planned.operation
+        {
+            let drop = Drop {
+                name,
+                reassign_to: reassign_to.as_deref(),
+                databases,
+                terminate_sessions: *terminate_sessions,
+            };
+            drop_role(client, admin, &drop, timeout)
+                .await
+                .map_err(|e| e.cause(format!("`{}` was not dropped", planned.change.address)))?;
+            sink.emit(Event::new(EventName::RoleDropped, &planned.change.address));
+        }
+    }
+    Ok(sent)
+}
+
+/// The role transaction, and each change's event once it committed.
+async fn role_transaction(
+    client: &mut Client,
+    statements: &[Statement<'_>],
+    sink: &dyn EventSink,
+) -> Result<()> {
+    transaction(client, statements, sink).await?;
+    for (planned, _, event) in statements {
         sink.emit(Event::new(*event, &planned.change.address));
         if let Operation::AlterRole {
             options,
@@ -98,7 +137,87 @@ pub(crate) async fn apply(
             }
         }
     }
-    Ok(sent)
+    Ok(())
+}
+
+/// One role to drop.
+struct Drop<'a> {
+    name: &'a str,
+    reassign_to: Option<&'a str>,
+    databases: &'a [String],
+    terminate_sessions: bool,
+}
+
+/// No new logins, then its sessions ended (when allowed), what it owns
+/// given away and what it holds revoked in each database (one transaction
+/// each), then `DROP ROLE` on the admin session.
+async fn drop_role(client: &Client, admin: &Dsn, drop: &Drop<'_>, timeout: Duration) -> Result<()> {
+    let role = ident(drop.name);
+    client
+        .batch_execute(&format!("ALTER ROLE {role} NOLOGIN"))
+        .await
+        .map_err(|e| server_error(format!("cannot stop new logins of `{}`", drop.name), &e))?;
+    if drop.terminate_sessions {
+        terminate_sessions(client, drop.name).await?;
+    }
+    for database in drop.databases {
+        let mut session =
+            connect(&admin.with_database(database), Access::ReadWrite, timeout).await?;
+        let transaction = session
+            .transaction()
+            .await
+            .map_err(|e| server_error(format!("cannot begin a transaction in `{database}`"), &e))?;
+        transaction
+            .batch_execute(&drop_owned_sql(drop.name, drop.reassign_to))
+            .await
+            .map_err(|e| {
+                server_error(
+                    format!(
+                        "cannot give away or revoke what `{}` holds in `{database}`",
+                        drop.name
+                    ),
+                    &e,
+                )
+            })?;
+        transaction
+            .commit()
+            .await
+            .map_err(|e| server_error(format!("cannot commit the changes in `{database}`"), &e))?;
+    }
+    client
+        .batch_execute(&format!("DROP ROLE {role}"))
+        .await
+        .map_err(|e| server_error(format!("cannot drop `{}`", drop.name), &e))
+}
+
+/// Ends the role's sessions and waits (a few seconds at most) until they are gone.
+async fn terminate_sessions(client: &Client, name: &str) -> Result<()> {
+    const SESSIONS: &str = "SELECT count(*) FROM pg_stat_activity a JOIN pg_roles r ON r.oid = a.usesysid WHERE r.rolname = $1";
+    client
+        .query(
+            "SELECT pg_terminate_backend(a.pid) FROM pg_stat_activity a JOIN pg_roles r ON r.oid = a.usesysid WHERE r.rolname = $1 AND a.pid <> pg_backend_pid()",
+            &[&name],
+        )
+        .await
+        .map_err(|e| server_error(format!("cannot end the sessions of `{name}`"), &e))?;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let left: i64 = client
+            .query_one(SESSIONS, &[&name])
+            .await
+            .map_err(|e| server_error(format!("cannot count the sessions of `{name}`"), &e))?
+            .get(0);
+        if left == 0 {
+            return Ok(());
+        }
+        if std::time::Instant::now() >= deadline {
+            return Err(Error::new(format!(
+                "{left} session(s) of `{name}` did not end within 10s of `pg_terminate_backend`"
+            ))
+            .hint("look at `pg_stat_activity` for them, then run `dbops apply` again"));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// The role transaction's statements in plan order (owners of new databases
@@ -117,22 +236,37 @@ fn statements<'a>(
         }
         let (sql, event) = match operation {
             Operation::CreateDatabase { .. } => continue,
-            Operation::CreateRole { name, options, .. } => (
-                role_sql("CREATE", name, options, verifier),
-                EventName::RoleCreated,
-            ),
+            Operation::CreateRole {
+                name,
+                options,
+                mark,
+                ..
+            } => {
+                let mut sql = role_sql("CREATE", name, options, verifier);
+                if *mark {
+                    sql = format!("{sql}; {}", mark_managed_sql(name));
+                }
+                (sql, EventName::RoleCreated)
+            }
             Operation::AlterRole {
                 name,
                 options,
                 password,
+                mark,
             } => {
                 let event = if password.is_some() {
                     EventName::RolePasswordRotated
                 } else {
                     EventName::RoleUpdated
                 };
-                (role_sql("ALTER", name, options, verifier), event)
+                let mut sql = role_sql("ALTER", name, options, verifier);
+                if *mark {
+                    sql = format!("{sql}; {}", mark_managed_sql(name));
+                }
+                (sql, event)
             }
+            // After the transaction: it needs other databases' sessions.
+            Operation::DropRole { .. } => continue,
             Operation::GrantMembership { .. } => (plain(operation), EventName::MembershipGranted),
             Operation::RevokeMembership { .. } => (plain(operation), EventName::MembershipRevoked),
             Operation::SetDatabaseOwner { .. } => {

@@ -75,6 +75,16 @@ impl DesiredDatabase {
     }
 }
 
+/// `[roles.NAME] absent = true`: a role that must not exist.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct AbsentRole {
+    pub(crate) name: String,
+    /// Who receives the objects it owns.
+    pub(crate) reassign_to: Option<String>,
+    /// End its open sessions before dropping it.
+    pub(crate) terminate_sessions: bool,
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct DesiredPostgres {
     /// The admin connection: used to observe and apply, never managed.
@@ -83,6 +93,8 @@ pub(crate) struct DesiredPostgres {
     pub(crate) admin_source: String,
     pub(crate) roles: BTreeMap<String, DesiredRole>,
     pub(crate) databases: BTreeMap<String, DesiredDatabase>,
+    /// Roles that must be gone.
+    pub(crate) absent: BTreeMap<String, AbsentRole>,
 }
 
 impl DesiredPostgres {
@@ -90,6 +102,8 @@ impl DesiredPostgres {
     /// groups they join, database owners and CONNECT grantees.
     pub(crate) fn referenced_roles(&self) -> BTreeSet<String> {
         let mut names: BTreeSet<String> = self.roles.keys().cloned().collect();
+        names.extend(self.absent.keys().cloned());
+        names.extend(self.absent.values().filter_map(|a| a.reassign_to.clone()));
         for role in self.roles.values() {
             names.extend(role.member_of.iter().cloned());
         }

@@ -2,12 +2,14 @@
 //! ordered changes. Opens no connection and prints nothing.
 //!
 //! Order: databases to create, roles to create, roles to update, memberships to
-//! grant, database owners, CONNECT grants, memberships to revoke. Roles not in
-//! the file are never touched; a membership is revoked only when both of its
-//! roles are managed and the file does not list it.
+//! grant, database owners, CONNECT grants, memberships to revoke, roles to
+//! drop (`absent`). Roles not in the file are never touched (those dbops
+//! marked as managed are named in a note); a membership is revoked only when
+//! both of its roles are managed and the file does not list it.
 
 use std::collections::BTreeSet;
 
+use super::absent;
 use super::desired::{DesiredDatabase, DesiredPostgres, DesiredRole, RoleAttributes};
 use super::live::{LivePostgres, LiveRole, StoredPassword};
 use super::operation::{Operation, RoleOption};
@@ -65,8 +67,14 @@ pub(crate) fn diff(
     let mut updates = Vec::new();
     for role in desired.roles.values() {
         match live.roles.get(&role.name) {
-            None => out.changes.push(create_role(role)),
-            Some(live_role) => updates.extend(update_role(role, live_role, &live.verified)),
+            None => out.changes.push(create_role(role, live.superuser)),
+            Some(live_role) => updates.extend(update_role(
+                role,
+                live_role,
+                &live.verified,
+                // Only a superuser may set the marker (a custom setting).
+                live.managed.contains(&role.name) || !live.superuser,
+            )),
         }
     }
     out.changes.extend(updates);
@@ -76,6 +84,8 @@ pub(crate) fn diff(
             .extend(owner_and_connect(database, live, governed));
     }
     out.changes.extend(membership_revokes(desired, live));
+    out.changes.extend(absent::drops(desired, live)?);
+    out.notes.extend(absent::left_the_file(desired, live));
     Ok(out)
 }
 
@@ -443,7 +453,7 @@ fn attribute_list(attributes: &RoleAttributes) -> Vec<(&'static str, Value, Role
     ]
 }
 
-fn create_role(role: &DesiredRole) -> Planned<Operation> {
+fn create_role(role: &DesiredRole, mark: bool) -> Planned<Operation> {
     let list = attribute_list(&role.attributes);
     let options = list.iter().map(|(_, _, option)| option.clone()).collect();
     let mut change = Change::new(role_address(&role.name), Action::Create);
@@ -457,6 +467,7 @@ fn create_role(role: &DesiredRole) -> Planned<Operation> {
         name: role.name.clone(),
         options,
         password: role.password.clone(),
+        mark,
     })
 }
 
@@ -464,6 +475,7 @@ fn update_role(
     role: &DesiredRole,
     live: &LiveRole,
     verified: &Verified,
+    managed: bool,
 ) -> Option<Planned<Operation>> {
     let wanted = attribute_list(&role.attributes);
     let have = attribute_list(&live.attributes);
@@ -494,6 +506,7 @@ fn update_role(
         name: role.name.clone(),
         options,
         password: password_reason.and(role.password.clone()),
+        mark: !managed,
     }))
 }
 

@@ -1,7 +1,7 @@
 //! The role domain's diff as a table: each case a desired and a live state,
 //! and the plan in outline (`plan::outline`). Pure: no server.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use secrecy::SecretString;
 
@@ -35,6 +35,7 @@ fn desired(roles: Vec<DesiredRole>, databases: Vec<DesiredDatabase>) -> DesiredP
         admin_source: "$DATABASE_ROOT_URL".into(),
         roles: roles.into_iter().map(|r| (r.name.clone(), r)).collect(),
         databases: databases.into_iter().map(|d| (d.name.clone(), d)).collect(),
+        absent: BTreeMap::new(),
     }
 }
 
@@ -65,6 +66,8 @@ fn live(roles: Vec<LiveRole>, databases: Vec<LiveDatabase>, verified: &[&str]) -
         superuser: true,
         server_version_num: 150_000,
         login_superusers: BTreeSet::from(["postgres".to_string()]),
+        managed: BTreeSet::new(),
+        absent: BTreeMap::new(),
         roles: roles.into_iter().map(|r| (r.name.clone(), r)).collect(),
         memberships: BTreeSet::new(),
         databases: databases.into_iter().map(|d| (d.name.clone(), d)).collect(),
@@ -248,4 +251,136 @@ fn the_bootstrap_superuser_is_never_locked_and_a_missing_group_is_an_error() {
         errors.contains("`nobody`, which neither exists nor is declared"),
         "{errors}"
     );
+}
+
+/// A role that must leave: nothing when it is gone; refused before any
+/// change when it owns objects without `reassign_to` or has sessions it may
+/// not end; else a destroy listing what it leaves behind.
+#[test]
+fn an_absent_role_is_dropped_with_its_consequences_or_refused() {
+    use crate::domains::postgres::absent::{Dependencies, LiveAbsent, Session};
+    use crate::domains::postgres::desired::AbsentRole;
+    let gone = |reassign_to: Option<&str>, terminate_sessions: bool| {
+        let mut d = desired(vec![role("migrator")], vec![]);
+        d.absent.insert(
+            "old_app".into(),
+            AbsentRole {
+                name: "old_app".into(),
+                reassign_to: reassign_to.map(str::to_string),
+                terminate_sessions,
+            },
+        );
+        d
+    };
+    let mut there = live(
+        vec![
+            live_role("old_app", StoredPassword::None),
+            live_role("migrator", StoredPassword::Scram(STORED.into())),
+        ],
+        vec![],
+        &["migrator"],
+    );
+    there.absent.insert(
+        "old_app".into(),
+        LiveAbsent {
+            dependencies: vec![
+                Dependencies {
+                    database: "app".into(),
+                    allow_connections: true,
+                    owned: 3,
+                    default_privileges_received: 1,
+                    ..Dependencies::default()
+                },
+                Dependencies {
+                    database: String::new(),
+                    allow_connections: true,
+                    privileges: 1,
+                    ..Dependencies::default()
+                },
+            ],
+            sessions: vec![Session {
+                pid: 42,
+                database: "app".into(),
+                application: "web".into(),
+                client: "127.0.0.1".into(),
+            }],
+        },
+    );
+    let error = diff(&gone(None, true), &there, &BTreeSet::new())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("role `old_app` is `absent` but owns objects (3 in database app)")
+            && error.contains("hint: add `reassign_to"),
+        "{error}"
+    );
+    let error = diff(&gone(Some("migrator"), false), &there, &BTreeSet::new())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("has open sessions: pid 42 (app from 127.0.0.1 `web`)")
+            && error.contains("`terminate_sessions = true`"),
+        "{error}"
+    );
+    let plan = diff(&gone(Some("migrator"), true), &there, &BTreeSet::new()).unwrap();
+    assert_eq!(
+        outline(&plan),
+        ["- postgres.role.old_app (`absent = true`; what it owns goes to `migrator`)"]
+    );
+    let attributes: Vec<String> = plan.changes[0]
+        .change
+        .attributes
+        .iter()
+        .map(|a| format!("{} = {:?} -> {:?}", a.name, a.before, a.after))
+        .collect();
+    assert_eq!(
+        attributes,
+        [
+            "database app = Some(Text(\"owns 3, receives 1 default privilege(s)\")) -> Some(Text(\"reassigned to migrator, revoked\"))",
+            "cluster = Some(Text(\"holds privileges on 1\")) -> Some(Text(\"revoked\"))",
+            "sessions = Some(Text(\"pid 42 (app from 127.0.0.1 `web`)\")) -> Some(Text(\"terminated\"))",
+        ]
+    );
+    let Operation::DropRole { databases, .. } = &plan.changes[0].operation else {
+        panic!("not a drop");
+    };
+    // `app`, and the admin's database for the shared objects.
+    assert_eq!(databases, &["app".to_string()]);
+
+    // Gone already: nothing to do.
+    let converged = live(
+        vec![live_role("migrator", StoredPassword::Scram(STORED.into()))],
+        vec![],
+        &["migrator"],
+    );
+    assert!(outline(&diff(&gone(None, false), &converged, &BTreeSet::new()).unwrap()).is_empty());
+}
+
+/// Roles dbops marked as managed that leave the file are named, never
+/// dropped; a role not yet marked is marked when it is next changed.
+#[test]
+fn a_managed_role_that_leaves_the_file_is_a_note_and_marks_come_with_changes() {
+    let mut there = live(
+        vec![live_role("app_user", StoredPassword::None)],
+        vec![],
+        &[],
+    );
+    there.managed = BTreeSet::from(["app_user".to_string(), "old".to_string()]);
+    let plan = diff(&desired(vec![], vec![]), &there, &BTreeSet::new()).unwrap();
+    assert!(plan.changes.is_empty());
+    assert_eq!(plan.notes.len(), 2, "{:?}", plan.notes);
+    assert!(plan.notes[0]
+        .starts_with("role `app_user` was managed by dbops and is no longer in the file"));
+
+    there.managed.clear();
+    let plan = diff(
+        &desired(vec![role("app_user")], vec![]),
+        &there,
+        &BTreeSet::new(),
+    )
+    .unwrap();
+    assert!(matches!(
+        plan.changes[0].operation,
+        Operation::AlterRole { mark: true, .. }
+    ));
 }

@@ -12,9 +12,9 @@ use super::live::{LivePostgres, StoredPassword};
 use super::raw::{RawDatabase, RawPostgres, RawRole};
 use super::{apply, diff, observe, resolve, Operation};
 use crate::contract::facts::{
-    AdminConnection, CreatedDatabases, DatabaseOwnerMoves, DeclaredDatabase, DeclaredDatabases,
-    DeclaredRole, DeclaredRoles, GovernedConnect, KnownRoles, ReferencedRoles, RotatingRoles,
-    SentVerifiers, StoredVerifiers, VerifiedPasswords,
+    AbsentRoles, AdminConnection, CreatedDatabases, DatabaseOwnerMoves, DeclaredDatabase,
+    DeclaredDatabases, DeclaredRole, DeclaredRoles, GovernedConnect, KnownRoles, ReferencedRoles,
+    RotatingRoles, SentVerifiers, StoredVerifiers, VerifiedPasswords,
 };
 use crate::contract::{Apply, Domain, DomainId, Facts, Observe};
 use crate::diagnostics::Resolver;
@@ -66,6 +66,7 @@ impl Domain for Postgres {
                 })
                 .collect(),
         ));
+        facts.publish(AbsentRoles(desired.absent.keys().cloned().collect()));
         facts.publish(DeclaredDatabases(
             desired
                 .databases
@@ -139,6 +140,7 @@ impl Domain for Postgres {
                 .roles
                 .keys()
                 .chain(live.roles.keys())
+                .filter(|name| !desired.absent.contains_key(*name))
                 .cloned()
                 .collect(),
         ));
@@ -171,8 +173,14 @@ impl Domain for Postgres {
         context: &mut Apply<'_>,
         sink: &dyn EventSink,
     ) -> Result<SentVerifiers> {
-        apply::apply(context.client, changes, sink)
-            .await
-            .map(SentVerifiers)
+        apply::apply(
+            context.client,
+            context.admin,
+            context.timeout,
+            changes,
+            sink,
+        )
+        .await
+        .map(SentVerifiers)
     }
 }

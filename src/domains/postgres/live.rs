@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Serialize, Serializer};
 
+use super::absent::LiveAbsent;
 use super::desired::RoleAttributes;
 use super::verify::Verified;
 use crate::util::digest::sha256_hex;
@@ -57,6 +58,10 @@ pub(crate) struct LivePostgres {
     pub(crate) server_version_num: i32,
     /// Every role that is a superuser and may log in, managed or not.
     pub(crate) login_superusers: BTreeSet<String>,
+    /// Every role dbops marked as managed (`dbops.managed`), in or out of the file.
+    pub(crate) managed: BTreeSet<String>,
+    /// Each `absent` role that still exists, and what it leaves behind.
+    pub(crate) absent: BTreeMap<String, LiveAbsent>,
     pub(crate) roles: BTreeMap<String, LiveRole>,
     /// `(member, group)` pairs for every observed member.
     pub(crate) memberships: BTreeSet<(String, String)>,

@@ -1,8 +1,9 @@
-//! The PostgreSQL domain: roles, memberships and databases. It owns its raw
+//! The PostgreSQL domain: roles (and roles that must leave), memberships and databases. It owns its raw
 //! section types, their resolution, desired and live state, how live state is
 //! read (`observe`, one round trip), the pure `diff`, its operations and
 //! `apply`. It never imports the config parser.
 
+pub(crate) mod absent;
 pub(crate) mod apply;
 pub(crate) mod desired;
 pub(crate) mod diff;

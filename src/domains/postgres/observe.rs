@@ -14,6 +14,7 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::Type;
 use tokio_postgres::Client;
 
+use super::absent;
 use super::desired::{DesiredPostgres, RoleAttributes};
 use super::live::{LiveDatabase, LivePostgres, LiveRole, StoredPassword};
 use super::verify::{verify, Verified};
@@ -28,6 +29,9 @@ SELECT json_build_object(
   'server_version_num', current_setting('server_version_num')::int,
   'login_superusers', (SELECT coalesce(json_agg(rolname ORDER BY rolname), '[]')
                        FROM pg_roles WHERE rolsuper AND rolcanlogin),
+  'managed', (SELECT coalesce(json_agg(r.rolname ORDER BY r.rolname), '[]')
+              FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole
+              WHERE s.setdatabase = 0 AND 'dbops.managed=true' = ANY(s.setconfig)),
   'roles', coalesce((
     SELECT json_agg(json_build_object(
       'name', a.rolname,
@@ -70,6 +74,7 @@ struct Row {
     superuser: bool,
     server_version_num: i32,
     login_superusers: Vec<String>,
+    managed: Vec<String>,
     roles: Vec<RoleRow>,
     memberships: Vec<(String, String)>,
     databases: Vec<DatabaseRow>,
@@ -133,6 +138,16 @@ pub(crate) async fn observe(
     };
     let can_read_authid = statements == 1;
     let mut live = live_state(parse(&text)?, can_read_authid, statements);
+    if !desired.absent.is_empty() {
+        let names: Vec<String> = desired.absent.keys().cloned().collect();
+        let row = client
+            .query_typed_one(absent::QUERY, &[(&names, Type::TEXT_ARRAY)])
+            .await
+            .map_err(|e| observe_error(&e))?;
+        let text: String = row.try_get(0).map_err(|e| observe_error(&e))?;
+        live.absent = absent::parse(&text)?;
+        live.statements += 1;
+    }
     if !can_read_authid {
         check_passwords_by_login(&mut live, desired, timeout).await;
     }
@@ -156,6 +171,8 @@ fn live_state(row: Row, can_read_authid: bool, statements: usize) -> LivePostgre
         superuser: row.superuser,
         server_version_num: row.server_version_num,
         login_superusers: row.login_superusers.into_iter().collect(),
+        managed: row.managed.into_iter().collect(),
+        absent: BTreeMap::new(),
         roles: BTreeMap::new(),
         memberships: row.memberships.into_iter().collect(),
         databases: BTreeMap::new(),

@@ -62,11 +62,24 @@ pub(crate) enum Operation {
         options: Vec<RoleOption>,
         /// The password to set, as a SCRAM verifier apply computes.
         password: Option<SecretString>,
+        /// Mark it managed (`dbops.managed`): only a superuser admin may.
+        mark: bool,
     },
     AlterRole {
         name: String,
         options: Vec<RoleOption>,
         password: Option<SecretString>,
+        /// Mark it managed (`dbops.managed`) too: it was not yet.
+        mark: bool,
+    },
+    /// `[roles.NAME] absent = true`: no new logins, its sessions ended when
+    /// allowed, `REASSIGN OWNED` and `DROP OWNED` in each database it has
+    /// anything in, then `DROP ROLE`.
+    DropRole {
+        name: String,
+        reassign_to: Option<String>,
+        databases: Vec<String>,
+        terminate_sessions: bool,
     },
     GrantMembership {
         member: String,
@@ -84,6 +97,27 @@ pub(crate) enum Operation {
         database: String,
         role: String,
     },
+}
+
+/// Marks a role as managed by dbops: a role-level setting, which leaves the
+/// role's comment alone and changes nothing for its sessions.
+pub(crate) fn mark_managed_sql(name: &str) -> String {
+    format!("ALTER ROLE {} SET dbops.managed = 'true'", ident(name))
+}
+
+/// What `DROP OWNED` runs in one database, after `REASSIGN OWNED` when the
+/// role's objects go to another.
+pub(crate) fn drop_owned_sql(name: &str, reassign_to: Option<&str>) -> String {
+    let mut sql = String::new();
+    if let Some(to) = reassign_to {
+        sql.push_str(&format!(
+            "REASSIGN OWNED BY {} TO {}; ",
+            ident(name),
+            ident(to)
+        ));
+    }
+    sql.push_str(&format!("DROP OWNED BY {}", ident(name)));
+    sql
 }
 
 /// `CREATE ROLE` / `ALTER ROLE` text; `verifier` is a SCRAM verifier, never a plaintext.
@@ -150,7 +184,9 @@ impl Operation {
                     ident(role)
                 )
             }
-            Operation::CreateRole { .. } | Operation::AlterRole { .. } => return None,
+            Operation::CreateRole { .. }
+            | Operation::AlterRole { .. }
+            | Operation::DropRole { .. } => return None,
         })
     }
 }

@@ -45,6 +45,18 @@ pub(crate) struct RawRole {
     pub(crate) valid_until: Option<String>,
     /// Roles this role is a member of. Memberships in other managed roles are authoritative.
     pub(crate) member_of: Option<Vec<String>>,
+    /// The role must not exist: apply moves what it owns to `reassign_to`,
+    /// revokes what it was granted and the default privileges it gives or
+    /// receives in every database (`REASSIGN OWNED`, `DROP OWNED`), then
+    /// drops it. Exclusive with every other key but `reassign_to` and
+    /// `terminate_sessions`.
+    pub(crate) absent: Option<bool>,
+    /// With `absent`: the role that receives the objects it owns (needed
+    /// when it owns any).
+    pub(crate) reassign_to: Option<String>,
+    /// With `absent`: end its open sessions (`pg_terminate_backend`) before
+    /// dropping it. Without it, open sessions make apply refuse.
+    pub(crate) terminate_sessions: Option<bool>,
 }
 
 /// `[databases.NAME]`: one managed database.

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use secrecy::SecretString;
 
+use super::absent;
 use super::desired::{DesiredDatabase, DesiredPostgres, DesiredRole, RoleAttributes};
 use super::raw::{RawDatabase, RawPostgres, RawRole};
 use crate::diagnostics::{Resolver, UnknownParams};
@@ -36,7 +37,23 @@ pub(crate) fn resolve(
 
     let mut desired_roles = BTreeMap::new();
     let mut desired_databases: BTreeMap<String, DesiredDatabase> = BTreeMap::new();
+    let mut absent = BTreeMap::new();
     for (name, role) in roles {
+        match absent::resolve(name, role, r) {
+            Err(error) => {
+                r.error(error);
+                continue;
+            }
+            Ok(Some(gone)) => {
+                if r.check(check_role_name(name, r, admin.as_ref(), &admin_source))
+                    .is_some()
+                {
+                    absent.insert(name.clone(), gone);
+                }
+                continue;
+            }
+            Ok(None) => {}
+        }
         let resolved = resolve_role(name, role, r, admin.as_ref(), &admin_source);
         let Some(desired) = r.check(resolved) else {
             continue;
@@ -95,12 +112,15 @@ pub(crate) fn resolve(
         }
     }
     check_membership_cycles(&desired_roles, r);
-    Some(DesiredPostgres {
+    let desired = DesiredPostgres {
         admin: admin?,
         admin_source,
         roles: desired_roles,
         databases: desired_databases,
-    })
+        absent,
+    };
+    absent::check_references(&desired, r);
+    Some(desired)
 }
 
 /// The role's DSN (checked against its name and its need of a password) or
@@ -160,13 +180,13 @@ fn check_credentials(
     }
 }
 
-fn resolve_role(
+/// A role name the file may manage (or drop): valid, not reserved, not the admin.
+fn check_role_name(
     name: &str,
-    role: &RawRole,
-    r: &mut Resolver<'_>,
+    r: &Resolver<'_>,
     admin: Option<&Dsn>,
     admin_source: &str,
-) -> Result<DesiredRole> {
+) -> Result<()> {
     let role_key = r.key(&["roles", name]);
     role_key.check_name(name, "role")?;
     if name.starts_with("pg_") {
@@ -188,7 +208,17 @@ fn resolve_role(
             ))
             .hint("remove the table; give the application its own role"));
     }
+    Ok(())
+}
 
+fn resolve_role(
+    name: &str,
+    role: &RawRole,
+    r: &mut Resolver<'_>,
+    admin: Option<&Dsn>,
+    admin_source: &str,
+) -> Result<DesiredRole> {
+    check_role_name(name, r, admin, admin_source)?;
     let (dsn, password) = check_credentials(name, role, r)?;
     let connection_limit = role.connection_limit.unwrap_or(-1);
     if connection_limit < -1 {
