@@ -50,12 +50,22 @@ pub(crate) struct Arguments {
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Parse the file, resolve references and lint; connects to nothing.
-    Validate,
+    Validate {
+        /// List every environment variable and file the file references
+        /// (each with the key that references it and whether it is there),
+        /// without resolving anything else; exit 1 when one is missing.
+        #[arg(long)]
+        list_secrets: bool,
+    },
     /// Observe live state and print what apply would change; changes nothing.
     Plan {
         /// Exit 0 when there are no changes, 2 when there are, 1 on error.
         #[arg(long)]
         detailed_exitcode: bool,
+        /// Exit 2 also when declared settings are written but not in force
+        /// (they wait for a restart): "merged but not in force" in a PR check.
+        #[arg(long)]
+        fail_on_pending: bool,
         /// Save the plan to apply later with `dbops apply FILE` (holds no secret).
         #[arg(long, value_name = "PLANFILE")]
         out: Option<PathBuf>,
@@ -191,7 +201,7 @@ impl Command {
     /// The subcommand as typed, for machine-readable output.
     pub(crate) fn name(&self) -> &'static str {
         match self {
-            Command::Validate => "validate",
+            Command::Validate { .. } => "validate",
             Command::Plan { .. } => "plan",
             Command::Apply { .. } => "apply",
             Command::Drift { .. } => "drift",

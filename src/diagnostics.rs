@@ -132,9 +132,11 @@ pub(crate) enum UnknownParams {
 }
 
 /// Something worth saying that does not stop the run.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub(crate) struct Warning {
+    /// The dotted key in the file it is about (`backup.full_backups`).
     pub(crate) key: Option<String>,
+    /// Where that key is written.
     pub(crate) location: Option<Location>,
     pub(crate) message: String,
 }
@@ -173,8 +175,12 @@ impl<'a> Resolver<'a> {
         }
     }
 
+    /// Records an error, once: a secret reference checked up front and
+    /// again by its section says so one time.
     pub(crate) fn error(&mut self, error: Error) {
-        self.errors.push(error);
+        if !self.errors.contains(&error) {
+            self.errors.push(error);
+        }
     }
 
     /// Records the error of a failed step and turns its result into an option.
@@ -182,7 +188,7 @@ impl<'a> Resolver<'a> {
         match result {
             Ok(value) => Some(value),
             Err(error) => {
-                self.errors.push(error);
+                self.error(error);
                 None
             }
         }

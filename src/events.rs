@@ -26,12 +26,22 @@ pub(crate) enum LogFormat {
 pub(crate) enum Level {
     Debug,
     Info,
+    Warn,
     Error,
 }
 
 /// Every event dbops emits, `<object>.<what happened>` in the past tense.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
 pub(crate) enum EventName {
+    /// A warning about the file (a lint, a deprecated key), with its key and location.
+    #[serde(rename = "warning")]
+    Warning,
+    /// The command failed: the error, its causes and hints.
+    #[serde(rename = "error")]
+    Error,
+    /// A line for people that is not an event of its own (a kept server, a note).
+    #[serde(rename = "notice")]
+    Notice,
     /// A database was created.
     #[serde(rename = "database.created")]
     DatabaseCreated,
@@ -137,6 +147,9 @@ impl EventName {
     /// The name as logged: `role.password.rotated`.
     pub(crate) fn as_str(self) -> &'static str {
         match self {
+            EventName::Warning => "warning",
+            EventName::Error => "error",
+            EventName::Notice => "notice",
             EventName::DatabaseCreated => "database.created",
             EventName::DatabaseOwnerChanged => "database.owner.changed",
             EventName::RoleCreated => "role.created",

@@ -49,7 +49,7 @@ pub fn main_entry() -> ExitStatus {
     let (settings, command) = arguments.into_settings();
     pg::connect::set_statement_lock_timeout(settings.statement_lock_timeout);
     let command_name = command.name();
-    let printer = printer::Printer::new(settings.color);
+    let printer = printer::Printer::new(settings.color, settings.log_format);
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -8,9 +8,40 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use crate::support::s3::S3Server;
 use crate::support::{Dbops, PgServer};
 
-const CONFIG: &str = "[postgres]\nadmin = { env = \"DATABASE_ROOT_URL\" }\n\n[roles.app_user]\ndsn = { env = \"DATABASE_URL\" }\n";
+/// A file with every kind of secret the example workflows export: the DSNs,
+/// a role's password, the pooler's admin password, the bucket's endpoint and
+/// keys.
+fn config(dir: &Path, pooler_port: u16) -> String {
+    format!(
+        r#"[postgres]
+admin = {{ env = "DATABASE_ROOT_URL" }}
+
+[roles.app_user]
+dsn = {{ env = "DATABASE_URL" }}
+
+[roles.migrator]
+password = {{ env = "MIGRATOR_PASSWORD" }}
+
+[bucket.ci-backups]
+endpoint = {{ env = "BACKUP_S3_ENDPOINT" }}
+access_key_id = {{ env = "BACKUP_AWS_ACCESS_KEY_ID" }}
+secret_access_key = {{ env = "BACKUP_AWS_SECRET_ACCESS_KEY" }}
+create = true
+
+[pooler]
+config_file = "{dir}/pgbouncer.ini"
+auth_file = "{dir}/userlist.txt"
+listen_addr = "127.0.0.1"
+listen_port = {pooler_port}
+admin_console = "localhost"
+admin_password = {{ env = "PGBOUNCER_ADMIN_PASSWORD" }}
+"#,
+        dir = dir.display()
+    )
+}
 
 fn lint_bin() -> PathBuf {
     std::env::var_os("DBOPS_LINT_BIN")
@@ -80,16 +111,30 @@ fn github_steps(file: &str) -> Vec<String> {
     scripts
 }
 
-fn setup() -> (PgServer, Dbops, Runner) {
+fn setup() -> (PgServer, S3Server, Dbops, Runner) {
     let pg = PgServer::start();
-    let dbops = Dbops::new(CONFIG);
+    let s3 = S3Server::moto();
+    let dbops = Dbops::new("");
     let dir = dbops.path("");
+    let port = crate::support::free_port();
+    dbops.write_config(&config(&dir, port));
     let runner = Runner {
         env: vec![
             ("DATABASE_ROOT_URL".into(), pg.admin_url()),
             (
                 "DATABASE_URL".into(),
-                pg.url("app_user", "ci app pw", "app"),
+                format!("postgres://app_user:ci%20app%20pw@127.0.0.1:{port}/app"),
+            ),
+            ("MIGRATOR_PASSWORD".into(), "ci migrator pw".into()),
+            ("PGBOUNCER_ADMIN_PASSWORD".into(), "ci pooler pw".into()),
+            ("BACKUP_S3_ENDPOINT".into(), s3.endpoint()),
+            (
+                "BACKUP_AWS_ACCESS_KEY_ID".into(),
+                crate::support::s3::ACCESS_KEY.into(),
+            ),
+            (
+                "BACKUP_AWS_SECRET_ACCESS_KEY".into(),
+                crate::support::s3::SECRET_KEY.into(),
             ),
             (
                 "GITHUB_OUTPUT".into(),
@@ -102,12 +147,19 @@ fn setup() -> (PgServer, Dbops, Runner) {
         ],
         dir,
     };
-    (pg, dbops, runner)
+    (pg, s3, dbops, runner)
 }
 
 #[test]
 fn the_github_workflows_shell_steps_plan_apply_and_check_drift() {
-    let (pg, dbops, runner) = setup();
+    let (pg, _s3, dbops, mut runner) = setup();
+    // A secret the file needs is missing: the first step fails, naming it.
+    let first = github_steps("plan.yml").remove(0);
+    assert!(first.contains("--list-secrets"), "{first}");
+    let kept = runner.env.clone();
+    runner.env.retain(|(k, _)| k != "PGBOUNCER_ADMIN_PASSWORD");
+    assert_eq!(runner.run(&first), 1, "a missing secret must fail the job");
+    runner.env = kept;
     for script in github_steps("plan.yml") {
         assert_eq!(runner.run(&script), 0, "plan.yml step failed:\n{script}");
     }
@@ -130,7 +182,22 @@ fn the_github_workflows_shell_steps_plan_apply_and_check_drift() {
             .contains("\"apply.complete\""),
         "{events}"
     );
-    assert!(!events.contains("ci app pw"));
+    for secret in [
+        "ci app pw",
+        "ci%20app%20pw",
+        "ci migrator pw",
+        "ci pooler pw",
+        crate::support::s3::SECRET_KEY,
+    ] {
+        assert!(!events.contains(secret), "{secret} leaked");
+    }
+    // Every line of the JSON-logged apply is JSON, warnings and notes too.
+    for line in events.lines() {
+        assert!(
+            serde_json::from_str::<serde_json::Value>(line).is_ok(),
+            "not JSON: {line}"
+        );
+    }
     assert!(pg.can_login("app_user", "ci app pw", "app"));
 
     for script in github_steps("drift.yml") {
@@ -142,13 +209,18 @@ fn the_github_workflows_shell_steps_plan_apply_and_check_drift() {
     // Drift fails the nightly job.
     pg.sql_ok("ALTER ROLE app_user CONNECTION LIMIT 3");
     for script in github_steps("drift.yml") {
-        assert_eq!(runner.run(&script), 2, "drift must fail the job");
+        let expected = if script.contains("dbops drift") { 2 } else { 0 };
+        assert_eq!(
+            runner.run(&script),
+            expected,
+            "drift must fail the job:\n{script}"
+        );
     }
 }
 
 #[test]
 fn the_gitlab_jobs_scripts_plan_apply_and_check_drift() {
-    let (pg, dbops, runner) = setup();
+    let (pg, _s3, dbops, runner) = setup();
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/ci/gitlab/.gitlab-ci.yml");
     let pipeline = yaml(&path);
     let script = |job: &str| -> Vec<String> {
@@ -171,4 +243,60 @@ fn the_gitlab_jobs_scripts_plan_apply_and_check_drift() {
         .iter()
         .any(|line| runner.run(line) != 0);
     assert!(failed, "drift must fail the scheduled job");
+}
+
+/// The monthly restore-test workflow (GitHub and GitLab) runs the drill as
+/// written against a real pgBackRest backup: evidence lands in the bucket,
+/// every event line is JSON, and the summary is written.
+#[test]
+fn the_restore_test_workflows_run_the_drill() {
+    use crate::restore_test::{backup_with_a_target, restore_test, sidecar, stack, CHECKS};
+    let stack = stack();
+    let sidecar = sidecar(&stack);
+    backup_with_a_target(&stack);
+    let dbops = stack
+        .dbops(&restore_test(
+            &stack.work,
+            CHECKS.replace("equals = \"1\"", "equals = \"2\"").as_str(),
+            "",
+        ))
+        .env("BACKUP_SIDECAR_URL", &sidecar);
+    let dir = dbops.path("");
+    let mut env: Vec<(String, String)> = dbops
+        .env_vars()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    env.push((
+        "GITHUB_STEP_SUMMARY".into(),
+        dir.join("summary.md").display().to_string(),
+    ));
+    let runner = Runner { dir, env };
+    for script in github_steps("restore-test.yml") {
+        assert_eq!(
+            runner.run(&script),
+            0,
+            "restore-test.yml step failed:\n{script}"
+        );
+    }
+    let events = std::fs::read_to_string(dbops.path("restore-test-events.jsonl")).unwrap();
+    for line in events.lines() {
+        assert!(
+            serde_json::from_str::<serde_json::Value>(line).is_ok(),
+            "not JSON: {line}"
+        );
+    }
+    assert!(events.contains("\"restore_test.completed\""), "{events}");
+    let summary = std::fs::read_to_string(dbops.path("summary.md")).unwrap();
+    assert!(summary.contains("Restore test passed."), "{summary}");
+    assert_eq!(stack.evidence_keys().len(), 2);
+
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/ci/gitlab/.gitlab-ci.yml");
+    let pipeline = yaml(&path);
+    for line in pipeline["dbops-restore-test"]["script"].as_array().unwrap() {
+        let line = line.as_str().unwrap();
+        assert_eq!(runner.run(line), 0, "dbops-restore-test: `{line}` failed");
+    }
+    assert_eq!(stack.evidence_keys().len(), 4);
+    stack.assert_clean();
 }

@@ -221,14 +221,14 @@ pub(crate) fn backup_with_a_target(stack: &Stack) -> String {
     target
 }
 
-fn restore_test(work: &Path, checks: &str, extra: &str) -> String {
+pub(crate) fn restore_test(work: &Path, checks: &str, extra: &str) -> String {
     format!(
         "\n[restore_test]\nwork_dir = \"{}\"\n{extra}\n{checks}",
         work.display()
     )
 }
 
-const CHECKS: &str = r#"
+pub(crate) const CHECKS: &str = r#"
 [[restore_test.checks]]
 name = "orders before the target"
 database = "shop"

@@ -13,6 +13,7 @@ use std::time::Duration;
 use super::ExitStatus;
 use crate::cli::Settings;
 use crate::contract::facts::{SentVerifiers, VerifiedPasswords};
+use crate::diagnostics::Warning;
 use crate::engine::restart::{self, Policy};
 use crate::engine::scope::Scope;
 use crate::engine::{self, Plan, Session};
@@ -76,7 +77,7 @@ pub(crate) async fn run(
         log.emit(derivations_event(derived_by_plan, 0, 0));
         printer.out(&render(
             settings.format,
-            &Report::new(Kind::Apply, &plan, settings.color),
+            &Report::new(Kind::Apply, &plan, settings.color).warnings(&session.warnings),
         ));
         let status = finish_restarts(settings, printer, options, &mut session, &plan, &log).await?;
         evidence(settings, &log, &plan, &verified, Vec::new());
@@ -85,7 +86,7 @@ pub(crate) async fn run(
     if settings.format == Format::Text {
         printer.out(&render(
             Format::Text,
-            &Report::new(Kind::Apply, &plan, settings.color),
+            &Report::new(Kind::Apply, &plan, settings.color).warnings(&session.warnings),
         ));
     }
     if saved.is_none() && !options.auto_approve && !confirm(printer)? {
@@ -106,7 +107,7 @@ pub(crate) async fn run(
     if !remaining.is_empty() {
         return Err(restart::not_converged(&remaining).into());
     }
-    report_applied(settings, printer, &plan);
+    report_applied(settings, printer, &plan, &session.warnings);
     let status =
         finish_restarts(settings, printer, options, &mut session, &remaining, &log).await?;
     let rotated: Vec<String> = session
@@ -179,7 +180,7 @@ fn check_saved(
 }
 
 /// What was applied, and what waits for a pgBouncer restart.
-fn report_applied(settings: &Settings, printer: &Printer, plan: &Plan) {
+fn report_applied(settings: &Settings, printer: &Printer, plan: &Plan, warnings: &[Warning]) {
     match settings.format {
         Format::Text => {
             let summary = plan.summary();
@@ -195,7 +196,9 @@ fn report_applied(settings: &Settings, printer: &Printer, plan: &Plan) {
         }
         Format::Json | Format::Markdown => printer.out(&render(
             settings.format,
-            &Report::new(Kind::Apply, plan, settings.color).applied(true),
+            &Report::new(Kind::Apply, plan, settings.color)
+                .warnings(warnings)
+                .applied(true),
         )),
     }
     let restart_changes: Vec<String> = plan

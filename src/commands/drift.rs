@@ -34,7 +34,7 @@ pub(crate) async fn run(
     plan.notes.extend(health.notes);
     printer.out(&render(
         settings.format,
-        &Report::new(Kind::Drift, &plan, settings.color),
+        &Report::new(Kind::Drift, &plan, settings.color).warnings(&session.warnings),
     ));
     let configuration = !plan.is_empty() || !plan.pending.is_empty();
     let fails = fail_on.iter().any(|class| {

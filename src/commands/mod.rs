@@ -34,18 +34,28 @@ pub enum ExitStatus {
 }
 
 pub(crate) async fn run(settings: &Settings, command: Command) -> Result<ExitStatus, Errors> {
-    let printer = Printer::new(settings.color);
+    let printer = Printer::new(settings.color, settings.log_format);
     match command {
-        Command::Validate => validate::run(settings, &printer),
+        Command::Validate { list_secrets } => {
+            if list_secrets {
+                validate::list_secrets(settings, &printer)
+            } else {
+                validate::run(settings, &printer)
+            }
+        }
         Command::Plan {
             detailed_exitcode,
+            fail_on_pending,
             out,
             target,
         } => {
             plan::run(
                 settings,
                 &printer,
-                detailed_exitcode,
+                plan::Exit {
+                    detailed: detailed_exitcode,
+                    pending: fail_on_pending,
+                },
                 out.as_deref(),
                 Scope::new(&target),
             )

@@ -14,10 +14,18 @@ use crate::planfile::PlanFile;
 use crate::printer::Printer;
 use crate::render::{render, Kind, Report};
 
+/// What plan's exit code says beyond success.
+pub(crate) struct Exit {
+    /// `--detailed-exitcode`: 2 when there are changes.
+    pub(crate) detailed: bool,
+    /// `--fail-on-pending`: 2 when declared settings wait for a restart.
+    pub(crate) pending: bool,
+}
+
 pub(crate) async fn run(
     settings: &Settings,
     printer: &Printer,
-    detailed_exitcode: bool,
+    exit: Exit,
     out: Option<&Path>,
     scope: Scope,
 ) -> Result<ExitStatus, Errors> {
@@ -33,7 +41,7 @@ pub(crate) async fn run(
     EventLog::new(settings.log_format).emit(session.timings.event(live.statements()));
     printer.out(&render(
         settings.format,
-        &Report::new(Kind::Plan, &plan, settings.color),
+        &Report::new(Kind::Plan, &plan, settings.color).warnings(&session.warnings),
     ));
     if let Some(out) = out {
         let file = PlanFile::new(
@@ -50,7 +58,9 @@ pub(crate) async fn run(
             out.display()
         ));
     }
-    Ok(if detailed_exitcode && !plan.is_empty() {
+    let changes = exit.detailed && !plan.is_empty();
+    let pending = exit.pending && plan.pending.iter().any(|p| p.declared);
+    Ok(if changes || pending {
         ExitStatus::Changes
     } else {
         ExitStatus::Success

@@ -5,6 +5,7 @@
 //! quotes the source text (a line may hold a secret).
 
 pub(crate) mod raw;
+pub(crate) mod references;
 pub(crate) mod source;
 
 use std::collections::BTreeSet;

@@ -73,6 +73,17 @@ impl Resolved {
 pub fn resolve(file: &Path) -> Result<Resolved, Errors> {
     let loaded = config::load(file)?;
     let mut resolver = Resolver::new(&loaded.source);
+    // Every secret reference that does not resolve, whatever its section
+    // (even one whose section stops early), each naming its key.
+    if let Some(document) = loaded.source.document() {
+        for found in config::references::references(document) {
+            let path: Vec<&str> = found.path.iter().map(String::as_str).collect();
+            let key = resolver.key(&path);
+            if let Err(error) = key.secret(&found.reference) {
+                resolver.error(error);
+            }
+        }
+    }
     let resolved = registry::resolve(&loaded.raw, &mut resolver);
     let (resolution_errors, warnings) = resolver.finish();
     let mut errors = loaded.shape_errors.clone();

@@ -5,14 +5,16 @@
 use serde::Serialize;
 
 use super::{Kind, Report};
+use crate::diagnostics::Warning;
 use crate::plan::{Change, Finding, FindingClass, Pending, Summary};
 
-pub(crate) const FORMAT_VERSION: &str = "3.0";
+pub(crate) const FORMAT_VERSION: &str = "3.1";
 
 /// What `plan`, `apply` and `drift` print with `--format json`
 /// (schemas/report.schema.json).
 #[derive(Serialize, schemars::JsonSchema)]
 pub(crate) struct Document<'a> {
+    /// `3.1`: `warnings`, what `validate` says about the file.
     /// `3.0`: each finding has a stable dotted `id` and a `class` (`health`,
     /// `security`) in place of `check`; `drift` flags each class.
     /// (`2.0`: findings in their own array, `drift` split into configuration
@@ -33,6 +35,8 @@ pub(crate) struct Document<'a> {
     /// with its figures in `details` (`age_seconds`, `threshold_seconds`, ...).
     pub(crate) findings: &'a [Finding],
     pub(crate) notes: &'a [String],
+    /// Lints and deprecations about the file, each with its key and location.
+    pub(crate) warnings: &'a [Warning],
     pub(crate) summary: Summary,
 }
 
@@ -70,6 +74,7 @@ pub(crate) fn render(report: &Report<'_>) -> String {
         pending_restart: report.pending,
         findings: report.findings,
         notes: report.notes,
+        warnings: report.warnings,
         summary: report.summary,
     };
     let mut text = serde_json::to_string_pretty(&document).expect("plans serialize");

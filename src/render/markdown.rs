@@ -1,5 +1,6 @@
-//! The pull-request comment form: a headline with the counts, a table of
-//! changes, and the text form in a collapsed `diff` block.
+//! The pull-request comment form: a headline with the counts, warnings about
+//! the file, a table of changes with why each is made, and the text form in a
+//! collapsed `diff` block whose markers start the line, as GitHub colours them.
 
 use super::{counts, restart_advice, text, Kind, Report};
 use crate::plan::{Action, Value};
@@ -47,6 +48,51 @@ fn finding_tables(report: &Report<'_>, out: &mut String) {
     }
 }
 
+/// Lints and deprecations, outside the fold.
+fn warnings(report: &Report<'_>, out: &mut String) {
+    for warning in report.warnings {
+        let at = match (&warning.key, &warning.location) {
+            (Some(key), Some(location)) => format!("`{}` ({location}): ", cell(key)),
+            (Some(key), None) => format!("`{}`: ", cell(key)),
+            (None, Some(location)) => format!("({location}): "),
+            (None, None) => String::new(),
+        };
+        out.push_str(&format!(
+            "\n> **Warning:** {at}{}\n",
+            cell(&warning.message)
+        ));
+    }
+}
+
+/// The text form with each line's marker moved to its start (`~` as `!`),
+/// which GitHub's `diff` highlighting reads: `+` added, `-` removed, `!` changed.
+fn diff_markers(text: &str) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        let indent = line.len() - trimmed.len();
+        let marker = match trimmed.chars().next() {
+            Some('+') if trimmed.starts_with("+ ") => Some('+'),
+            Some('-') if trimmed.starts_with("- ") => Some('-'),
+            Some('~') if trimmed.starts_with("~ ") => Some('!'),
+            _ => None,
+        };
+        match marker {
+            Some(marker) => {
+                out.push(marker);
+                out.push_str(&" ".repeat(indent));
+                out.push_str(&trimmed[1..]);
+            }
+            None => {
+                out.push(' ');
+                out.push_str(line);
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
 pub(crate) fn render(report: &Report<'_>) -> String {
     let title = match report.kind {
         Kind::Plan => "dbops plan",
@@ -56,6 +102,7 @@ pub(crate) fn render(report: &Report<'_>) -> String {
     let mut out = String::new();
     if report.is_empty() && !report.findings.is_empty() {
         out.push_str(&format!("### {title}: checks failed\n"));
+        warnings(report, &mut out);
         finding_tables(report, &mut out);
         pending_tables(report, &mut out);
         return out;
@@ -77,13 +124,15 @@ pub(crate) fn render(report: &Report<'_>) -> String {
             out.push_str(&format!("### {title}: {line}\n"));
             pending_tables(report, &mut out);
         }
+        warnings(report, &mut out);
         for note in report.notes {
             out.push_str(&format!("\n> **Note:** {}\n", cell(note)));
         }
         return out;
     }
-    out.push_str(&format!("### {title}: {}\n\n", counts(report.summary)));
-    out.push_str("| | Address | Action | Attributes |\n|---|---|---|---|\n");
+    out.push_str(&format!("### {title}: {}\n", counts(report.summary)));
+    warnings(report, &mut out);
+    out.push_str("\n| | Address | Action | Why | Attributes |\n|---|---|---|---|---|\n");
     for change in &report.changes {
         let (icon, action) = match change.action {
             Action::Create => ("🟢", "create"),
@@ -117,8 +166,9 @@ pub(crate) fn render(report: &Report<'_>) -> String {
             })
             .collect();
         out.push_str(&format!(
-            "| {icon} | `{}` | {action}{restart} | {} |\n",
+            "| {icon} | `{}` | {action}{restart} | {} | {} |\n",
             cell(&change.address.to_string()),
+            cell(change.reason.as_deref().unwrap_or("")),
             cell(&attributes.join("<br>"))
         ));
     }
@@ -133,12 +183,13 @@ pub(crate) fn render(report: &Report<'_>) -> String {
         pending: report.pending,
         findings: report.findings,
         notes: report.notes,
+        warnings: &[],
         summary: report.summary,
         applied: report.applied,
         color: false,
     });
     out.push_str("\n<details><summary>Full plan</summary>\n\n```diff\n");
-    out.push_str(&plain);
+    out.push_str(&diff_markers(&plain));
     out.push_str("```\n\n</details>\n");
     out
 }

@@ -8,6 +8,7 @@ pub mod json;
 mod markdown;
 mod text;
 
+use crate::diagnostics::Warning;
 use crate::plan::{Change, Finding, FindingClass, Pending, Plan, Service, Summary};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -33,6 +34,8 @@ pub(crate) struct Report<'a> {
     pub(crate) pending: &'a [Pending],
     pub(crate) findings: &'a [Finding],
     pub(crate) notes: &'a [String],
+    /// What `validate` would say about the file: lints, deprecated keys.
+    pub(crate) warnings: &'a [Warning],
     pub(crate) summary: Summary,
     /// For `apply`: the changes were carried out (not only planned).
     pub(crate) applied: bool,
@@ -47,10 +50,16 @@ impl<'a> Report<'a> {
             pending: &plan.pending,
             findings: &plan.findings,
             notes: &plan.notes,
+            warnings: &[],
             summary: plan.summary(),
             applied: false,
             color,
         }
+    }
+
+    pub(crate) fn warnings(mut self, warnings: &'a [Warning]) -> Self {
+        self.warnings = warnings;
+        self
     }
 
     pub(crate) fn applied(mut self, applied: bool) -> Self {

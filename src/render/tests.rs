@@ -250,3 +250,64 @@ fn color_is_only_used_when_asked() {
     assert!(colored.contains('\u{1b}'));
     assert_eq!(console::strip_ansi_codes(&colored), plain);
 }
+
+/// Drift with both kinds: its closing line counts the differences and the
+/// failed checks; warnings about the file show in JSON and, outside the
+/// fold, in Markdown, whose diff block starts each line with its marker.
+#[test]
+fn drift_counts_both_kinds_and_warnings_show_outside_the_fold() {
+    use crate::diagnostics::Warning;
+    use crate::error::Location;
+    let mut plan = representative();
+    plan.findings.push(Finding::new(
+        "backup.health.wal",
+        FindingClass::Health,
+        Address::new("backup").word("health").word("wal"),
+        "newest archived WAL is 3h old",
+    ));
+    let text = render(Format::Text, &report(Kind::Drift, &plan));
+    assert!(
+        text.contains(
+            "Drift: 9 difference(s) (3 to add, 5 to change, 1 to destroy) and 1 check(s) failed."
+        ),
+        "{text}"
+    );
+    let warnings = [Warning {
+        key: Some("roles.app_user.dsn".into()),
+        location: Some(Location {
+            file: "dbops.toml".into(),
+            line: 5,
+            column: 7,
+        }),
+        message: "the DSN in `$DATABASE_URL` has parameters libpq does not know: `schema`".into(),
+    }];
+    let json = render(Format::Json, &report(Kind::Plan, &plan).warnings(&warnings));
+    let document: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(document["warnings"][0]["key"], "roles.app_user.dsn");
+    assert_eq!(document["warnings"][0]["location"]["line"], 5);
+    let markdown = render(
+        Format::Markdown,
+        &report(Kind::Plan, &plan).warnings(&warnings),
+    );
+    let fold = markdown.find("<details>").unwrap();
+    let warning = markdown
+        .find("> **Warning:** `roles.app_user.dsn` (dbops.toml:5:7): the DSN")
+        .unwrap();
+    assert!(warning < fold, "{markdown}");
+    let reason = markdown
+        .find("the password is stored as an MD5 hash")
+        .unwrap();
+    assert!(reason < fold, "{markdown}");
+    assert!(
+        markdown.contains("\n+   postgres.database.app\n"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("\n!   postgres.role.app_service\n"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("\n-   postgres.membership.app_user.app_admins\n"),
+        "{markdown}"
+    );
+}

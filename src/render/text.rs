@@ -150,6 +150,12 @@ pub(crate) fn render(report: &Report<'_>) -> String {
         render_change(&mut out, report.kind, change, &styles);
     }
     let closing = match (report.kind, report.applied) {
+        (Kind::Drift, _) if !report.findings.is_empty() => format!(
+            "Drift: {} difference(s) ({}) and {} check(s) failed. Run `dbops apply` to repair the differences.",
+            report.changes.len(),
+            counts(report.summary),
+            report.findings.len()
+        ),
         (Kind::Drift, _) => format!(
             "Drift: {} difference(s) ({}). Run `dbops apply` to repair.",
             report.changes.len(),
