@@ -131,24 +131,7 @@ pub(crate) enum UnknownParams {
     Warned,
 }
 
-/// Something worth saying that does not stop the run.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
-pub(crate) struct Warning {
-    /// The dotted key in the file it is about (`backup.full_backups`).
-    pub(crate) key: Option<String>,
-    /// Where that key is written.
-    pub(crate) location: Option<Location>,
-    pub(crate) message: String,
-}
-
-impl std::fmt::Display for Warning {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if let Some(location) = &self.location {
-            write!(f, "{location}: ")?;
-        }
-        write!(f, "{}", crate::error::one_line(&self.message))
-    }
-}
+pub(crate) use crate::error::Warning;
 
 /// Resolution state: where keys are, and every error and warning so far.
 pub(crate) struct Resolver<'a> {

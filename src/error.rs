@@ -52,6 +52,25 @@ impl fmt::Display for Location {
     }
 }
 
+/// Something worth saying that does not stop the run.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+pub(crate) struct Warning {
+    /// The dotted key in the file it is about (`backup.full_backups`).
+    pub(crate) key: Option<String>,
+    /// Where that key is written.
+    pub(crate) location: Option<Location>,
+    pub(crate) message: String,
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(location) = &self.location {
+            write!(f, "{location}: ")?;
+        }
+        write!(f, "{}", one_line(&self.message))
+    }
+}
+
 /// An error: boxed, so results stay small on the happy path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Error(Box<Inner>);

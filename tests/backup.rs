@@ -88,7 +88,7 @@ fn walg_env_file_is_rendered_private_idempotent_and_repaired() {
     );
     assert!(
         drift.stdout.contains(
-            "      -WALG_COMPRESSION_METHOD='brotli'\n      +WALG_COMPRESSION_METHOD='lz4'"
+            "-      WALG_COMPRESSION_METHOD='brotli'\n+      WALG_COMPRESSION_METHOD='lz4'"
         ),
         "{}",
         drift.stdout

@@ -185,8 +185,9 @@ fn name_mismatch_and_conflicting_passwords() {
         "bypass_rls = true",
         "bypass_rls = true\npassword = { env = \"X\" }",
     );
+    // The variable is there: the one problem is the conflict.
     case.refuses(
-        &case.dbops(&config),
+        &case.dbops(&config).env("X", "a password"),
         &["role `app_service` sets both `dsn` and `password`"],
     );
 }

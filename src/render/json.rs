@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::{Kind, Report};
-use crate::diagnostics::Warning;
+use crate::error::Warning;
 use crate::plan::{Change, Finding, FindingClass, Pending, Summary};
 
 pub(crate) const FORMAT_VERSION: &str = "3.1";

@@ -71,9 +71,11 @@ fn diff_markers(text: &str) -> String {
     for line in text.lines() {
         let trimmed = line.trim_start();
         let indent = line.len() - trimmed.len();
+        // `+ address`, `- address`, `~ address`, and a file's unified diff
+        // lines (`+line`, `-line`).
         let marker = match trimmed.chars().next() {
-            Some('+') if trimmed.starts_with("+ ") => Some('+'),
-            Some('-') if trimmed.starts_with("- ") => Some('-'),
+            Some('+') => Some('+'),
+            Some('-') => Some('-'),
             Some('~') if trimmed.starts_with("~ ") => Some('!'),
             _ => None,
         };

@@ -8,7 +8,7 @@ pub mod json;
 mod markdown;
 mod text;
 
-use crate::diagnostics::Warning;
+use crate::error::Warning;
 use crate::plan::{Change, Finding, FindingClass, Pending, Plan, Service, Summary};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

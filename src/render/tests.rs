@@ -256,8 +256,7 @@ fn color_is_only_used_when_asked() {
 /// fold, in Markdown, whose diff block starts each line with its marker.
 #[test]
 fn drift_counts_both_kinds_and_warnings_show_outside_the_fold() {
-    use crate::diagnostics::Warning;
-    use crate::error::Location;
+    use crate::error::{Location, Warning};
     let mut plan = representative();
     plan.findings.push(Finding::new(
         "backup.health.wal",
