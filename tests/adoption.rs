@@ -234,14 +234,15 @@ fn the_rls_owner_bypass_lint_fires_and_is_silent_once_forced_or_moved() {
     let drift = dbops.run(&["drift"]);
     drift.expect_code(2);
     assert!(
-        drift.stdout.contains("table `public.accounts` in `app` has row-level security enabled but not forced, and its owner `app_user` is a role the application logs in as"),
+        drift.stdout.contains("`app_user`, a role the application logs in as, owns 1 object(s) in `app` (`public.accounts`)")
+            && drift.stdout.contains("1 of them (`public.accounts`) have row-level security enabled but not forced, so `app_user` sees every row"),
         "{}",
         drift.stdout
     );
     assert!(
         drift
             .stdout
-            .contains("ALTER TABLE public.accounts FORCE ROW LEVEL SECURITY"),
+            .contains("`ALTER TABLE ... FORCE ROW LEVEL SECURITY` closes that"),
         "{}",
         drift.stdout
     );

@@ -42,6 +42,7 @@ mod roles;
 mod roles_absent;
 mod round_trips;
 mod secrets;
+mod security;
 mod settings;
 mod target;
 mod tls;

@@ -250,7 +250,19 @@ fn roles_and_memberships_not_in_the_file_are_never_touched() {
     d.server.sql_ok("CREATE ROLE outside_group");
     d.apply();
     d.server.sql_ok("GRANT outside_group TO app_user");
-    d.assert_converged();
+    // Nothing to change; the undeclared superuser is a security finding,
+    // not a change (drift fails on it, `--fail-on drift` does not).
+    d.plan().expect_code(0);
+    d.dbops.run(&["drift", "--fail-on", "drift"]).expect_code(0);
+    let drift = d.dbops.run(&["drift"]);
+    drift.expect_code(2);
+    assert!(
+        drift
+            .stdout
+            .contains("role `bystander` holds SUPERUSER but the file does not declare it"),
+        "{}",
+        drift.stdout
+    );
     assert_eq!(
         d.server
             .sql_ok("SELECT rolsuper FROM pg_roles WHERE rolname = 'bystander'"),

@@ -13,4 +13,5 @@ pub(crate) mod grants;
 pub(crate) mod ownership;
 pub(crate) mod pooler;
 pub(crate) mod postgres;
+pub(crate) mod security;
 pub(crate) mod settings;

@@ -33,7 +33,7 @@ impl FindingClass {
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub(crate) struct Finding {
     /// The check's stable id: its domain, then the check
-    /// (`backup.health.archiver`, `ownership.rls`).
+    /// (`backup.health.archiver`, `security.application_owner`).
     pub(crate) id: &'static str,
     pub(crate) class: FindingClass,
     /// The object the finding is about.

@@ -70,61 +70,73 @@ pub(crate) fn diff(desired: &DesiredOwnership, live: &LiveOwnership) -> DomainDi
                 _ => {}
             }
         }
+        // Tables whose row-level security their owner, an application role
+        // under it, bypasses: told inside that role's one finding.
+        let mut rls_by_owner: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
         for table in &found.rls_tables {
             let moving = wanted.owner.is_some() && wanted.reassign_from.contains(&table.owner);
             let bypasses = desired.dsn_roles.get(&table.owner) == Some(&false);
             if table.forced || moving || !bypasses {
                 continue;
             }
-            out.findings.push(
-                Finding::new(
-                    "ownership.rls",
-                    FindingClass::Security,
-                    super::ID
-                        .address()
-                        .word("rls")
-                        .name(database)
-                        .name(&table.display),
-                    format!(
-                        "table `{}` in `{database}` has row-level security enabled but not forced, and its owner `{}` is a role the application logs in as: owners bypass row-level security, so `{}` sees every row; run `ALTER TABLE {} FORCE ROW LEVEL SECURITY`, or move ownership to the migration role (`reassign_owned_from = [\"{}\"]` in `[databases.{database}]`)",
-                        table.display, table.owner, table.owner, table.target, table.owner
-                    ),
-                )
-                .detail("database", database.as_str())
-                .detail("table", table.display.as_str())
-                .detail("owner", table.owner.as_str()),
-            );
+            rls_by_owner
+                .entry(&table.owner)
+                .or_default()
+                .push(&table.display);
+            owned_by_app.entry(&table.owner).or_default();
         }
         for (role, objects) in owned_by_app {
-            let shown: Vec<String> = objects.iter().take(3).map(|o| format!("`{o}`")).collect();
-            let more = if objects.len() > 3 {
-                format!(" and {} more", objects.len() - 3)
-            } else {
-                String::new()
-            };
-            out.findings.push(
-                Finding::new(
-                    "ownership.application_owner",
-                    FindingClass::Security,
-                    super::ID
-                        .address()
-                        .word("owner")
-                        .name(database)
-                        .word("role")
-                        .name(role),
-                    format!(
-                        "`{role}`, a role the application logs in as, owns {} object(s) in `{database}` ({}{more}): an owner bypasses row-level security and can change or drop what it owns; move ownership to the migration role with `reassign_owned_from = [\"{role}\"]` in `[databases.{database}]`",
-                        objects.len(),
-                        shown.join(", ")
-                    ),
-                )
-                .detail("database", database.as_str())
-                .detail("owner", role)
-                .detail("objects", objects.len()),
-            );
+            let rls = rls_by_owner.get(role).cloned().unwrap_or_default();
+            out.findings
+                .push(application_owner(database, role, &objects, &rls));
         }
     }
     out
+}
+
+/// One finding per application role that owns objects in a database:
+/// what it owns, and the tables whose row-level security it bypasses.
+fn application_owner(database: &str, role: &str, objects: &[&str], rls: &[&str]) -> Finding {
+    let shown = |list: &[&str]| -> String {
+        let mut text: Vec<String> = list.iter().take(3).map(|o| format!("`{o}`")).collect();
+        if list.len() > 3 {
+            text.push(format!("and {} more", list.len() - 3));
+        }
+        text.join(", ")
+    };
+    let count = objects.len().max(rls.len());
+    let mut message = format!(
+        "`{role}`, a role the application logs in as, owns {count} object(s) in `{database}` ({}): an owner bypasses row-level security and can change or drop what it owns",
+        shown(if objects.is_empty() { rls } else { objects })
+    );
+    if !rls.is_empty() {
+        message.push_str(&format!(
+            "; {} of them ({}) have row-level security enabled but not forced, so `{role}` sees every row (`ALTER TABLE ... FORCE ROW LEVEL SECURITY` closes that)",
+            rls.len(),
+            shown(rls)
+        ));
+    }
+    message.push_str(&format!(
+        "; move ownership to the migration role with `reassign_owned_from = [\"{role}\"]` in `[databases.{database}]`"
+    ));
+    let mut finding = Finding::new(
+        "security.application_owner",
+        FindingClass::Security,
+        super::ID
+            .address()
+            .word("owner")
+            .name(database)
+            .word("role")
+            .name(role),
+        message,
+    )
+    .detail("database", database)
+    .detail("owner", role)
+    .detail("objects", count);
+    if !rls.is_empty() {
+        finding = finding.detail("rls_tables", rls.join(","));
+    }
+    finding
 }
 
 #[cfg(test)]

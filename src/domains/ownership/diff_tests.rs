@@ -81,7 +81,7 @@ fn the_ownership_diff_table() {
             "an application role that owns objects is a finding",
             desired(&[], None),
             live(vec![object(ObjectKind::Table, "orders", "app_user")], vec![]),
-            vec!["finding ownership.application_owner postgres.owner.app.role.app_user"],
+            vec!["finding security.application_owner postgres.owner.app.role.app_user"],
         ),
         (
             "row-level security not forced on a table the application owns",
@@ -90,10 +90,8 @@ fn the_ownership_diff_table() {
                 vec![object(ObjectKind::Table, "accounts", "app_user")],
                 vec![rls("accounts", "app_user", false)],
             ),
-            vec![
-                "finding ownership.rls postgres.rls.app.\"public.accounts\"",
-                "finding ownership.application_owner postgres.owner.app.role.app_user",
-            ],
+            // One finding, one id: the table's row-level security inside it.
+            vec!["finding security.application_owner postgres.owner.app.role.app_user"],
         ),
         (
             "forced row-level security, or a table moving away, is no finding",

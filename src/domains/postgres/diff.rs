@@ -389,7 +389,7 @@ fn rls_escapes(desired: &DesiredPostgres, live: &LivePostgres) -> Vec<Finding> {
             };
             findings.push(
                 Finding::new(
-                    "postgres.rls_membership",
+                    "security.rls_membership",
                     FindingClass::Security,
                     membership_address(&role.name, group),
                     format!(

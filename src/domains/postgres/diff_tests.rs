@@ -205,7 +205,7 @@ fn crossing_cases() -> Vec<Case> {
             desired: desired(vec![member], vec![app_database()]),
             live: live_member,
             governed: BTreeSet::new(),
-            outline: vec!["finding postgres.rls_membership postgres.membership.app_user.admin_group"],
+            outline: vec!["finding security.rls_membership postgres.membership.app_user.admin_group"],
         },
     ]
 }
