@@ -28,6 +28,7 @@ mod example_domain;
 mod examples;
 mod grants;
 mod guide;
+mod hba;
 mod hostile_names;
 mod install;
 mod json_errors;

@@ -66,8 +66,6 @@ impl Facts {
 #[derive(Debug, Clone)]
 pub(crate) struct AdminConnection {
     pub(crate) dsn: Dsn,
-    /// Where the DSN comes from (`$DATABASE_ROOT_URL`), for messages.
-    pub(crate) source: String,
 }
 impl Fact for AdminConnection {}
 

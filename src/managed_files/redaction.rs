@@ -38,6 +38,9 @@ pub(crate) enum Redaction {
     },
     /// pgBouncer's auth file: `"user" "secret"`; the user is shown, the secret never.
     AuthFile,
+    /// PostgreSQL's HBA file: a line is shown, but the value of an option
+    /// that holds a secret (`ldapbindpasswd=`, `radiussecrets=`) never.
+    Hba,
 }
 
 /// One line as a plan may show it.
@@ -109,6 +112,25 @@ impl Redaction {
                 } else {
                     Shown::Hidden(HIDDEN.to_string())
                 }
+            }
+            Redaction::Hba => {
+                let secret = |token: &str| {
+                    token.split_once('=').is_some_and(|(key, _)| {
+                        let key = key.to_ascii_lowercase();
+                        key.contains("passwd") || key.contains("secret") || key.contains("password")
+                    })
+                };
+                if !line.split_whitespace().any(secret) {
+                    return Shown::Line(line.to_string());
+                }
+                let shown: Vec<String> = line
+                    .split_whitespace()
+                    .map(|token| match token.split_once('=') {
+                        Some((key, _)) if secret(token) => format!("{key}=(sensitive)"),
+                        _ => token.to_string(),
+                    })
+                    .collect();
+                Shown::Hidden(shown.join(" "))
             }
             Redaction::AuthFile => match auth_user(trimmed) {
                 Some(user) => Shown::Hidden(format!("{user} \"(sensitive)\"")),

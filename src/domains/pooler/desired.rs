@@ -104,6 +104,9 @@ pub(crate) struct DesiredPooler {
     pub(crate) admin: Option<AdminUser>,
     pub(crate) backend_host: String,
     pub(crate) backend_port: u16,
+    /// The backend is where dbops reaches PostgreSQL itself (no need to
+    /// check it is the same server).
+    pub(crate) backend_is_admin: bool,
     pub(crate) databases: Vec<String>,
     pub(crate) owner: Option<(u32, u32, String)>,
     pub(crate) mode: u32,

@@ -148,6 +148,9 @@ pub(crate) fn diff(
 ) -> Result<DomainDiff<Operation>, Errors> {
     let mut out = DomainDiff::default();
     let mut errors = Vec::new();
+    if let Some(error) = other_server(pooler, live) {
+        errors.push(error);
+    }
     for planned in config_files(pooler, live)? {
         match planned {
             Ok(planned) => out.push(planned),
@@ -274,6 +277,30 @@ fn console_refused(
         ));
     out.push(change.with(operation));
     Ok(None)
+}
+
+/// A backend other than the admin's address must be the same server: its
+/// port, and a socket directory it uses or an address it listens on.
+fn other_server(pooler: &DesiredPooler, live: &LivePooler) -> Option<Error> {
+    let (port, listen, sockets) = live.server.as_ref()?;
+    let host = &pooler.backend_host;
+    let listed = |list: &str, wanted: &str| list.split(',').any(|item| item.trim() == wanted);
+    let same = *port == pooler.backend_port
+        && if host.starts_with('/') {
+            listed(sockets, host)
+        } else {
+            listed(listen, "*")
+                || listed(listen, host)
+                || (matches!(host.as_str(), "127.0.0.1" | "::1") && listed(listen, "localhost"))
+        };
+    (!same).then(|| {
+        Error::config(format!(
+            "`pooler.backend` ({host}, port {}) is not where the server dbops manages listens (port {port}, `listen_addresses` `{listen}`, `unix_socket_directories` `{sockets}`): pgBouncer would reach another server",
+            pooler.backend_port
+        ))
+        .key("pooler.backend")
+        .hint("point `pooler.backend` at this server: one of its socket directories, or an address it listens on")
+    })
 }
 
 /// A file of the pooler, as dbops renders it.

@@ -56,7 +56,7 @@ impl Domain for Pooler {
     }
 
     async fn observe(desired: &DesiredPooler, context: &Observe<'_>) -> Result<LivePooler> {
-        observe::observe(desired, context.timeout).await
+        observe::observe(desired, context.client, context.timeout).await
     }
 
     fn inputs(facts: &Facts) -> Inputs {

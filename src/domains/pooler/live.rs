@@ -38,6 +38,9 @@ pub(crate) struct LivePooler {
     pub(crate) process: Process,
     /// The user and group a file dbops creates belongs to.
     pub(crate) creator: (u32, u32),
+    /// Where the server listens, when the backend is not the admin's
+    /// address: `(port, listen_addresses, unix_socket_directories)`.
+    pub(crate) server: Option<(u16, String, String)>,
     /// Each DSN role's login through the pooler with its desired password.
     pub(crate) logins: BTreeMap<String, Login>,
     /// Where the pooler was reached for those logins (`host:port`).

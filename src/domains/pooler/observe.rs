@@ -17,8 +17,23 @@ use crate::error::Result;
 use crate::managed_files;
 use crate::pg::connect::try_statement;
 
-pub(crate) async fn observe(pooler: &DesiredPooler, timeout: Duration) -> Result<LivePooler> {
+pub(crate) async fn observe(
+    pooler: &DesiredPooler,
+    client: &tokio_postgres::Client,
+    timeout: Duration,
+) -> Result<LivePooler> {
     let mut live = LivePooler::default();
+    if !pooler.backend_is_admin {
+        let row = client
+            .query_one(
+                "SELECT current_setting('port')::int, current_setting('listen_addresses'), current_setting('unix_socket_directories')",
+                &[],
+            )
+            .await
+            .map_err(|e| crate::pg::connect::server_error("cannot read where the server listens", &e))?;
+        let port: i32 = row.get(0);
+        live.server = Some((u16::try_from(port).unwrap_or(0), row.get(1), row.get(2)));
+    }
     for path in paths(pooler) {
         live.files
             .insert(path.display().to_string(), managed_files::observe(path)?);

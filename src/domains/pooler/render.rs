@@ -172,6 +172,7 @@ pub(crate) mod tests {
             auth_type: AuthType::ScramSha256,
             admin,
             backend_host: "postgres".into(),
+            backend_is_admin: true,
             backend_port: 5432,
             databases: vec!["app".into()],
             owner: None,

@@ -66,6 +66,8 @@ pub(crate) fn resolve(
         pool_mode: raw.pool_mode.unwrap_or(PoolMode::Transaction),
         auth_type: auth_type?,
         admin: admin?,
+        backend_is_admin: backend_host == admin_connection.dsn.host
+            && backend_port == admin_connection.dsn.port,
         backend_host,
         backend_port,
         databases: databases?,
@@ -227,7 +229,11 @@ fn check_host(raw: &RawPooler, listen_addr: &str, r: &Resolver<'_>) -> Result<St
     }
 }
 
-/// The server the pooler connects to: the one dbops reaches directly.
+/// The server the pooler connects to: by default the one dbops reaches; or
+/// declared, over another address or the server's Unix socket (`host` a
+/// directory). That it is the same server is checked against the server's
+/// own `port`, `listen_addresses` and `unix_socket_directories` when the
+/// plan observes it.
 fn check_backend(
     raw: &RawPooler,
     admin_connection: &AdminConnection,
@@ -236,13 +242,12 @@ fn check_backend(
     let admin_dsn = &admin_connection.dsn;
     let (host, port) = match &raw.backend {
         None => (admin_dsn.host.clone(), admin_dsn.port),
-        Some(backend) => (backend.host.clone(), backend.port.unwrap_or(5432)),
+        Some(backend) => (backend.host.clone(), backend.port.unwrap_or(admin_dsn.port)),
     };
-    if admin_dsn.host != host || admin_dsn.port != port {
-        return Err(r.key(&["pooler", "backend"]).error(format!(
-            "`{}` does not point at the backend the pooler uses (`pooler.backend`): dbops must reach PostgreSQL directly",
-            admin_connection.source
-        )));
+    if host.is_empty() || host.chars().any(char::is_control) {
+        return Err(r
+            .key(&["pooler", "backend", "host"])
+            .error("is empty or holds a control character"));
     }
     Ok((host, port))
 }

@@ -89,8 +89,6 @@ pub(crate) struct AbsentRole {
 pub(crate) struct DesiredPostgres {
     /// The admin connection: used to observe and apply, never managed.
     pub(crate) admin: Dsn,
-    /// Where the admin DSN comes from (`$DATABASE_ROOT_URL`), for messages.
-    pub(crate) admin_source: String,
     pub(crate) roles: BTreeMap<String, DesiredRole>,
     pub(crate) databases: BTreeMap<String, DesiredDatabase>,
     /// Roles that must be gone.

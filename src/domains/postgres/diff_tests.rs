@@ -32,7 +32,6 @@ fn role(name: &str) -> DesiredRole {
 fn desired(roles: Vec<DesiredRole>, databases: Vec<DesiredDatabase>) -> DesiredPostgres {
     DesiredPostgres {
         admin: dsn("postgres"),
-        admin_source: "$DATABASE_ROOT_URL".into(),
         roles: roles.into_iter().map(|r| (r.name.clone(), r)).collect(),
         databases: databases.into_iter().map(|d| (d.name.clone(), d)).collect(),
         absent: BTreeMap::new(),

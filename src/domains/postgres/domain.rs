@@ -46,7 +46,6 @@ impl Domain for Postgres {
         let desired = resolve::resolve(postgres, roles, databases, r)?;
         facts.publish(AdminConnection {
             dsn: desired.admin.clone(),
-            source: desired.admin_source.clone(),
         });
         facts.publish(DeclaredRoles(
             desired

@@ -114,7 +114,6 @@ pub(crate) fn resolve(
     check_membership_cycles(&desired_roles, r);
     let desired = DesiredPostgres {
         admin: admin?,
-        admin_source,
         roles: desired_roles,
         databases: desired_databases,
         absent,

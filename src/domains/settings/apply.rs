@@ -5,6 +5,7 @@
 
 use tokio_postgres::Client;
 
+use super::hba::diff::HbaOperation;
 use super::operation::Operation;
 use crate::error::{Error, Result};
 use crate::events::{Event, EventName, EventSink};
@@ -16,8 +17,27 @@ pub(crate) async fn apply(
     changes: &[&Planned<Operation>],
     sink: &dyn EventSink,
 ) -> Result<()> {
+    // The HBA file first: written and checked before anything reloads.
+    let mut hba = false;
+    for planned in changes {
+        if let Operation::Hba(operation) = &planned.operation {
+            if let HbaOperation::Write(file) = operation {
+                super::hba::apply::write(client, file).await?;
+                sink.emit(Event::new(EventName::FileWritten, &planned.change.address));
+            }
+            hba = true;
+        }
+    }
+    let load_before = if hba {
+        Some(conf_load_time(client).await?)
+    } else {
+        None
+    };
     for planned in changes {
         let operation = &planned.operation;
+        if matches!(operation, Operation::Hba(_)) {
+            continue;
+        }
         let sensitive = matches!(
             operation,
             Operation::Set {
@@ -48,6 +68,7 @@ pub(crate) async fn apply(
         let event = match operation {
             Operation::Set { .. } => EventName::SettingChanged,
             Operation::Reset { .. } => EventName::SettingReset,
+            Operation::Hba(_) => continue,
         };
         sink.emit(Event::new(event, &planned.change.address));
     }
@@ -61,7 +82,40 @@ pub(crate) async fn apply(
             "reloaded the server configuration",
         ));
     }
+    if let Some(before) = load_before {
+        wait_loaded(client, before).await?;
+    }
     Ok(())
+}
+
+/// `pg_conf_load_time()`, in seconds since the epoch.
+async fn conf_load_time(client: &Client) -> Result<f64> {
+    Ok(client
+        .query_one(
+            "SELECT extract(epoch FROM pg_conf_load_time())::float8",
+            &[],
+        )
+        .await
+        .map_err(|e| server_error("cannot read when the configuration was loaded", &e))?
+        .get(0))
+}
+
+/// The reload is asynchronous (a signal to the postmaster): waits, a few
+/// seconds at most, until the server says it loaded the configuration again.
+async fn wait_loaded(client: &Client, before: f64) -> Result<()> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        if conf_load_time(client).await? > before {
+            return Ok(());
+        }
+        if std::time::Instant::now() >= deadline {
+            return Err(Error::new(
+                "the server did not load its configuration within 10s of `pg_reload_conf()`: the new pg_hba.conf is on disk but may not be in force",
+            )
+            .hint("look at the server's log; the next `dbops plan` says whether it is loaded"));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }
 
 /// Keeps the next statement (an `ALTER SYSTEM` whose value carries a

@@ -46,10 +46,15 @@ pub(crate) struct DesiredSettings {
     /// Reset postgresql.auto.conf entries the file does not name.
     pub(crate) prune: bool,
     pub(crate) restart_command: Option<String>,
+    /// `[server.hba]`, resolved.
+    pub(crate) hba: Option<super::hba::desired::DesiredHba>,
+    /// Whether the admin logs in with a client certificate (for the HBA
+    /// file's lockout guard).
+    pub(crate) admin_certificate: bool,
 }
 
 impl DesiredSettings {
     pub(crate) fn is_empty(&self) -> bool {
-        self.settings.is_empty() && !self.prune
+        self.settings.is_empty() && !self.prune && self.hba.is_none()
     }
 }

@@ -39,6 +39,14 @@ pub(crate) fn diff(
 ) -> Result<DomainDiff<Operation>, Errors> {
     let mut out = DomainDiff::default();
     let mut errors = Vec::new();
+    // The HBA file first: apply writes and checks it before any setting.
+    if let (Some(hba), Some(live_hba)) = (&desired.hba, &live.hba) {
+        match super::hba::diff::diff(hba, live_hba, desired.admin_certificate, &mut out.notes) {
+            Ok(Some(planned)) => out.push(planned.map(Operation::Hba)),
+            Ok(None) => {}
+            Err(error) => errors.push(error),
+        }
+    }
     for (name, wanted) in &desired.settings {
         if let Err(error) = declared(name, wanted, live, &mut out) {
             errors.push(error);

@@ -42,6 +42,7 @@ fn live(settings: Vec<LiveSetting>, auto_conf: &[(&str, &str, bool)]) -> LiveSet
             })
             .collect(),
         statements: 1,
+        hba: None,
     }
 }
 
@@ -61,6 +62,8 @@ fn desired(settings: &[(&str, &str, Origin)], prune: bool) -> DesiredSettings {
             .collect(),
         prune,
         restart_command: None,
+        hba: None,
+        admin_certificate: false,
     }
 }
 

@@ -7,10 +7,11 @@ use std::collections::BTreeMap;
 
 use super::archiving::lint;
 use super::desired::{DesiredSettings, Origin};
+use super::hba::desired::ApplicationRole;
 use super::live::LiveSettings;
 use super::raw::RawServer;
 use super::{apply, diff, observe, resolve, Operation};
-use crate::contract::facts::{Archiving, RestartCommand};
+use crate::contract::facts::{AdminConnection, Archiving, DeclaredRoles, RestartCommand};
 use crate::contract::{Apply, Domain, DomainId, Facts, Observe};
 use crate::diagnostics::Resolver;
 use crate::error::{Errors, Result};
@@ -19,6 +20,35 @@ use crate::plan::{DomainDiff, Planned};
 use crate::util::durations::short;
 
 pub(crate) struct Settings;
+
+/// `[server.hba]`: the application roles (those with a DSN) and the admin
+/// come from the role domain's facts.
+fn resolve_hba(
+    raw: &super::hba::raw::RawHba,
+    settings: &mut DesiredSettings,
+    facts: &Facts,
+    r: &mut Resolver<'_>,
+) {
+    let (Some(admin), Some(roles)) = (facts.get::<AdminConnection>(), facts.get::<DeclaredRoles>())
+    else {
+        return;
+    };
+    let application: Vec<ApplicationRole> = roles
+        .0
+        .iter()
+        .filter_map(|(name, role)| {
+            let (dsn, _) = role.dsn.as_ref()?;
+            Some(ApplicationRole {
+                name: name.clone(),
+                database: dsn.database.clone(),
+                tls: crate::pg::tls::TlsSettings::from_dsn(dsn)
+                    .is_ok_and(|t| t.mode.requires_tls()),
+            })
+        })
+        .collect();
+    settings.admin_certificate = admin.dsn.params.contains_key("sslcert");
+    settings.hba = super::hba::resolve::resolve(raw, &application, &admin.dsn.user, r);
+}
 
 impl Domain for Settings {
     const ID: DomainId = super::ID;
@@ -35,6 +65,9 @@ impl Domain for Settings {
         r: &mut Resolver<'_>,
     ) -> Option<DesiredSettings> {
         let mut settings = resolve::resolve(raw, r);
+        if let Some(hba) = raw.and_then(|server| server.hba.as_ref()) {
+            resolve_hba(hba, &mut settings, facts, r);
+        }
         if let Some(archiving) = facts.get::<Archiving>() {
             resolve::derive(
                 &mut settings,

@@ -66,4 +66,6 @@ pub(crate) struct LiveSettings {
     pub(crate) known: BTreeSet<String>,
     #[serde(skip)]
     pub(crate) statements: usize,
+    /// The HBA file, when `[server.hba]` is declared.
+    pub(crate) hba: Option<super::hba::live::LiveHba>,
 }

@@ -1,5 +1,6 @@
 //! The server-settings domain: postgresql.conf overrides applied with `ALTER
-//! SYSTEM`, compared after unit normalization, restart-aware. Owns its raw
+//! SYSTEM`, compared after unit normalization, restart-aware; and the
+//! server's own `pg_hba.conf` (`hba`), reloaded with them. Owns its raw
 //! section, resolution, desired and live state, observe, pure diff, operations
 //! and apply, and the PostgreSQL service whose restart settings wait for.
 
@@ -8,6 +9,7 @@ pub(crate) mod archiving;
 pub(crate) mod desired;
 pub(crate) mod diff;
 pub(crate) mod domain;
+pub(crate) mod hba;
 pub(crate) mod live;
 pub(crate) mod observe;
 pub(crate) mod operation;

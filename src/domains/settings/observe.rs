@@ -44,6 +44,15 @@ struct Row {
 }
 
 pub(crate) async fn observe(client: &Client, desired: &DesiredSettings) -> Result<LiveSettings> {
+    let mut live = observe_settings(client, desired).await?;
+    if desired.hba.is_some() {
+        live.hba = Some(super::hba::observe::observe(client).await?);
+        live.statements += 2;
+    }
+    Ok(live)
+}
+
+async fn observe_settings(client: &Client, desired: &DesiredSettings) -> Result<LiveSettings> {
     let names: Vec<String> = desired.settings.keys().cloned().collect();
     let row = client
         .query_typed_one(QUERY, &[(&names, Type::TEXT_ARRAY)])
@@ -74,5 +83,6 @@ pub(crate) async fn observe(client: &Client, desired: &DesiredSettings) -> Resul
             .collect(),
         known: row.known.into_iter().collect(),
         statements: 1,
+        hba: None,
     })
 }

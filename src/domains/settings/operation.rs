@@ -40,6 +40,8 @@ pub(crate) enum Operation {
     Reset {
         name: String,
     },
+    /// PostgreSQL's HBA file.
+    Hba(super::hba::diff::HbaOperation),
 }
 
 /// Without a sensitive value.
@@ -55,6 +57,7 @@ impl std::fmt::Debug for Operation {
                 write!(f, "Set({name} = {value:?})")
             }
             Operation::Reset { name } => write!(f, "Reset({name})"),
+            Operation::Hba(operation) => write!(f, "Hba({operation:?})"),
         }
     }
 }
@@ -77,6 +80,7 @@ impl Operation {
                 format!("ALTER SYSTEM SET {} = {rendered}", ident(name))
             }
             Operation::Reset { name } => format!("ALTER SYSTEM RESET {}", ident(name)),
+            Operation::Hba(_) => String::new(),
         }
     }
 }

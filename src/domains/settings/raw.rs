@@ -20,4 +20,7 @@ pub(crate) struct RawServer {
     /// Shell command that restarts PostgreSQL (e.g. `docker compose restart postgres`),
     /// run by `apply --allow-restart` when a setting waits for a restart.
     pub(crate) restart_command: Option<String>,
+    /// PostgreSQL's own `pg_hba.conf`, managed: the application's roles only
+    /// from where the pooler connects, SCRAM only.
+    pub(crate) hba: Option<super::hba::raw::RawHba>,
 }
