@@ -97,6 +97,21 @@ fn the_hba_file_converges_and_the_pooler_becomes_the_only_way_in() {
         drift.stdout
     );
 
+    // Written but not loaded: the same bytes with a newer modification time
+    // than the server's last configuration load are drift, and apply reloads.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let same = std::fs::read(&hba).unwrap();
+    std::fs::write(&hba, &same).unwrap();
+    let stale = dbops.run(&["drift"]);
+    stale.expect_code(2);
+    assert!(
+        stale.stdout.contains("written but not loaded"),
+        "{}",
+        stale.stdout
+    );
+    dbops.run(&["apply", "--auto-approve"]).expect_code(0);
+    dbops.run(&["plan", "--detailed-exitcode"]).expect_code(0);
+
     // A line PostgreSQL refuses (peer over TCP): caught through
     // pg_hba_file_rules, the old file put back, still in force.
     let converged = std::fs::read(&hba).unwrap();
