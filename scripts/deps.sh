@@ -147,3 +147,14 @@ check_nothing_left_running() {
   fi
   echo "nothing the suite started is still running" >&2
 }
+
+# promtool (Debian's `prometheus`) and node_exporter for the monitoring
+# tests: metrics files checked by promtool and served by a real
+# node_exporter; the example alert rules tested with `promtool test rules`.
+# The packages' own services are never started here (nor stopped).
+ensure_prometheus_tools() {
+  if ! command -v promtool >/dev/null 2>&1 || ! command -v prometheus-node-exporter >/dev/null 2>&1; then
+    echo "installing prometheus (promtool) and prometheus-node-exporter..." >&2
+    apt_install prometheus prometheus-node-exporter
+  fi
+}

@@ -13,6 +13,7 @@ ensure_s3s_fs
 ensure_pgbouncer
 ensure_pgbackrest
 ensure_pg_cron
+ensure_prometheus_tools
 ensure_groff
 ensure_lint_tools
 export INSTA_UPDATE=no

@@ -98,6 +98,10 @@ pub(crate) enum Command {
         /// Repeatable. For a runner that cannot see the database host's files.
         #[arg(long = "target", value_name = "DOMAIN", value_parser = targets())]
         target: Vec<String>,
+        /// Write the run's state as Prometheus metrics to this file (for
+        /// node_exporter's textfile collector; replaced atomically).
+        #[arg(long, value_name = "PATH")]
+        metrics_file: Option<PathBuf>,
         /// A plan saved by `dbops plan --out`; refused if live state or the file changed since.
         planfile: Option<PathBuf>,
     },
@@ -114,6 +118,10 @@ pub(crate) enum Command {
         /// Repeatable. For a runner that cannot see the database host's files.
         #[arg(long = "target", value_name = "DOMAIN", value_parser = targets())]
         target: Vec<String>,
+        /// Write the run's state as Prometheus metrics to this file (for
+        /// node_exporter's textfile collector; replaced atomically).
+        #[arg(long, value_name = "PATH")]
+        metrics_file: Option<PathBuf>,
     },
     /// Write a starting dbops.toml from the live cluster (`DATABASE_ROOT_URL`);
     /// read-only, never reads a password.
@@ -153,6 +161,10 @@ pub(crate) enum Command {
         /// Leave the restored server running for a look (prints how to reach and delete it).
         #[arg(long)]
         keep: bool,
+        /// Write the run's state as Prometheus metrics to this file (for
+        /// node_exporter's textfile collector; replaced atomically).
+        #[arg(long, value_name = "PATH")]
+        metrics_file: Option<PathBuf>,
     },
     /// Print the JSON Schema of dbops.toml.
     Schema,

@@ -141,6 +141,15 @@ pub(crate) enum EventName {
     /// What reading backup health cost (debug).
     #[serde(rename = "backup.health.read")]
     BackupHealthRead,
+    /// A webhook was told of a failure, a recovery or a run (`[notify]`).
+    #[serde(rename = "notification.sent")]
+    NotificationSent,
+    /// A webhook could not be told, after its retries.
+    #[serde(rename = "notification.failed")]
+    NotificationFailed,
+    /// The metrics file was written (`--metrics-file`).
+    #[serde(rename = "metrics.written")]
+    MetricsWritten,
 }
 
 impl EventName {
@@ -183,6 +192,9 @@ impl EventName {
             EventName::ObserveTimings => "observe.timings",
             EventName::PasswordsDerivations => "passwords.derivations",
             EventName::BackupHealthRead => "backup.health.read",
+            EventName::NotificationSent => "notification.sent",
+            EventName::NotificationFailed => "notification.failed",
+            EventName::MetricsWritten => "metrics.written",
         }
     }
 }

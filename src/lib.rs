@@ -18,6 +18,8 @@ pub mod engine;
 pub mod error;
 pub mod events;
 pub mod managed_files;
+pub mod metrics;
+pub mod notify;
 pub mod pg;
 pub(crate) mod plan;
 pub(crate) mod planfile;

@@ -224,6 +224,8 @@ fn the_contract_knows_no_domain() {
         "pg",
         "events",
         "diagnostics",
+        "metrics",
+        "notify",
     ] {
         let refs = &graph[unit];
         assert!(

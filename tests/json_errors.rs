@@ -35,6 +35,10 @@ fn the_committed_output_schemas_are_up_to_date() {
         "evidence.schema.json",
         &dbops::domains::backup::restore::evidence::schema_text(),
     );
+    assert_committed(
+        "notification.schema.json",
+        &dbops::notify::payload::schema_text(),
+    );
 }
 
 #[test]

@@ -32,6 +32,7 @@ mod hba;
 mod hostile_names;
 mod install;
 mod json_errors;
+mod monitoring;
 mod outputs;
 mod passwords;
 mod planfile;

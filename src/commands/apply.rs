@@ -10,15 +10,18 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
 use std::time::Duration;
 
+use super::record::Record;
 use super::ExitStatus;
 use crate::cli::Settings;
 use crate::contract::facts::{SentVerifiers, VerifiedPasswords};
 use crate::diagnostics::Warning;
 use crate::engine::restart::{self, Policy};
 use crate::engine::scope::Scope;
+use crate::engine::session::resolve;
 use crate::engine::{self, Plan, Session};
 use crate::error::{Error, ErrorKind, Errors, Result};
 use crate::events::{Event, EventLog, EventName, EventSink, Progress};
+use crate::metrics::{catalogue, Sample};
 use crate::pg::connect::Access;
 use crate::pg::lock;
 use crate::pg::scram;
@@ -45,6 +48,7 @@ pub(crate) async fn run(
     printer: &Printer,
     options: &Options,
     planfile: Option<&Path>,
+    record: &mut Record,
 ) -> Result<ExitStatus, Errors> {
     let saved = planfile.map(PlanFile::load).transpose()?;
     let interactive = std::io::stdin().is_terminal();
@@ -53,7 +57,8 @@ pub(crate) async fn run(
             .hint("pass `--auto-approve`, or save a plan with `dbops plan --out FILE` and apply it with `dbops apply FILE`").into());
     }
     let log = EventLog::new(settings.log_format);
-    let mut session = open(settings, printer, options, saved.as_ref(), planfile).await?;
+    let mut session = open(settings, printer, options, saved.as_ref(), planfile, record).await?;
+    let words = super::drift::scope_words(&session.scope);
     lock::acquire(&session.client, options.lock_timeout).await?;
     let derived_before = scram::derivations();
     let live = session.observe().await?;
@@ -80,6 +85,7 @@ pub(crate) async fn run(
             &Report::new(Kind::Apply, &plan, settings.color).warnings(&session.warnings),
         ));
         let status = finish_restarts(settings, printer, options, &mut session, &plan, &log).await?;
+        passwords(record, &words, &plan, verified.len(), 0);
         evidence(settings, &log, &plan, &verified, Vec::new());
         return Ok(status);
     }
@@ -116,8 +122,24 @@ pub(crate) async fn run(
         .0
         .into_keys()
         .collect();
+    passwords(record, &words, &plan, verified.len(), rotated.len());
     evidence(settings, &log, &plan, &verified, rotated);
     Ok(status)
+}
+
+/// What apply did, for the metrics file and notifications.
+fn passwords(record: &mut Record, words: &[&str], plan: &Plan, verified: usize, rotated: usize) {
+    record.changes(
+        &catalogue::APPLIED_CHANGES,
+        words,
+        plan.changes().map(|c| &c.address),
+    );
+    record
+        .samples
+        .push(Sample::new(&catalogue::PASSWORDS_VERIFIED, verified as f64));
+    record
+        .samples
+        .push(Sample::new(&catalogue::PASSWORDS_ROTATED, rotated as f64));
 }
 
 /// The session, on the saved plan's targets when there is one, and refused
@@ -128,6 +150,7 @@ async fn open(
     options: &Options,
     saved: Option<&PlanFile>,
     planfile: Option<&Path>,
+    record: &mut Record,
 ) -> Result<Session, Errors> {
     let targets = match saved {
         Some(_) if !options.target.is_empty() => {
@@ -138,8 +161,10 @@ async fn open(
         Some(saved) => saved.targets.clone(),
         None => options.target.clone(),
     };
-    let session = Session::open(
-        &settings.file,
+    let resolved = resolve(&settings.file)?;
+    record.notify = resolved.notify.clone();
+    let session = Session::connect(
+        resolved,
         Access::ReadWrite,
         settings.connect_timeout,
         Scope::new(&targets),

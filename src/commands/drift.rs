@@ -2,12 +2,15 @@
 //! `--fail-on` chooses which classes count: configuration drift, health
 //! findings, security findings, or all.
 
+use super::record::Record;
 use super::ExitStatus;
 use crate::cli::{FailOn, Settings};
 use crate::engine::scope::Scope;
+use crate::engine::session::resolve;
 use crate::engine::Session;
 use crate::error::Errors;
 use crate::events::{EventLog, EventSink};
+use crate::metrics::{catalogue, Sample};
 use crate::pg::connect::Access;
 use crate::printer::Printer;
 use crate::render::{render, Kind, Report};
@@ -17,14 +20,13 @@ pub(crate) async fn run(
     printer: &Printer,
     fail_on: &[FailOn],
     scope: Scope,
+    record: &mut Record,
 ) -> Result<ExitStatus, Errors> {
-    let mut session = Session::open(
-        &settings.file,
-        Access::ReadOnly,
-        settings.connect_timeout,
-        scope,
-    )
-    .await?;
+    let resolved = resolve(&settings.file)?;
+    record.notify = resolved.notify.clone();
+    let words = scope_words(&scope);
+    let mut session =
+        Session::connect(resolved, Access::ReadOnly, settings.connect_timeout, scope).await?;
     printer.warnings(&session.warnings);
     let (live, mut plan) = session.observe_and_plan().await?;
     let log = EventLog::new(settings.log_format);
@@ -32,6 +34,17 @@ pub(crate) async fn run(
     let health = session.health(&log).await?;
     plan.findings.extend(health.findings);
     plan.notes.extend(health.notes);
+    record.samples.extend(health.samples);
+    record.found(&plan.findings);
+    record.changes(
+        &catalogue::DRIFT_CHANGES,
+        &words,
+        plan.changes().map(|c| &c.address),
+    );
+    record.samples.push(Sample::new(
+        &catalogue::PENDING_RESTART,
+        plan.pending.len() as f64,
+    ));
     printer.out(&render(
         settings.format,
         &Report::new(Kind::Drift, &plan, settings.color).warnings(&session.warnings),
@@ -46,4 +59,12 @@ pub(crate) async fn run(
     } else {
         ExitStatus::Success
     })
+}
+
+/// The domain words a run covers, for per-domain series that read zero.
+pub(super) fn scope_words(scope: &Scope) -> Vec<&'static str> {
+    crate::engine::registry::targets()
+        .into_iter()
+        .filter(|word| scope.everything() || scope.targets().iter().any(|t| t == word))
+        .collect()
 }

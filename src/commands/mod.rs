@@ -6,6 +6,7 @@ mod apply;
 mod drift;
 mod import;
 mod plan;
+mod record;
 mod restore_test;
 mod schema;
 mod shell;
@@ -15,6 +16,7 @@ use crate::cli::{Command, Settings};
 use crate::engine::scope::Scope;
 use crate::error::Errors;
 use crate::printer::Printer;
+use record::Record;
 
 /// Process exit codes, Terraform's conventions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,27 +63,8 @@ pub(crate) async fn run(settings: &Settings, command: Command) -> Result<ExitSta
             )
             .await
         }
-        Command::Apply {
-            auto_approve,
-            lock_timeout,
-            allow_restart,
-            restart_timeout,
-            accept_pending_restart,
-            target,
-            planfile,
-        } => {
-            let options = apply::Options {
-                auto_approve,
-                lock_timeout,
-                allow_restart,
-                restart_timeout,
-                accept_pending_restart,
-                target,
-            };
-            apply::run(settings, &printer, &options, planfile.as_deref()).await
-        }
-        Command::Drift { fail_on, target } => {
-            drift::run(settings, &printer, &fail_on, Scope::new(&target)).await
+        command @ (Command::Apply { .. } | Command::Drift { .. } | Command::RestoreTest { .. }) => {
+            recorded(settings, &printer, command).await
         }
         Command::Import {
             out,
@@ -99,11 +82,68 @@ pub(crate) async fn run(settings: &Settings, command: Command) -> Result<ExitSta
             };
             import::run(settings, &printer, &options).await
         }
+        Command::Schema => schema::run(&printer),
+        Command::Completions { shell } => shell::completions(shell),
+        Command::Man => shell::man(),
+    }
+}
+
+/// The commands whose outcome is recorded: `--metrics-file` and `[notify]`.
+async fn recorded(
+    settings: &Settings,
+    printer: &Printer,
+    command: Command,
+) -> Result<ExitStatus, Errors> {
+    let log = crate::events::EventLog::new(settings.log_format);
+    let name = command.name();
+    let result = match command {
+        Command::Apply {
+            auto_approve,
+            lock_timeout,
+            allow_restart,
+            restart_timeout,
+            accept_pending_restart,
+            target,
+            metrics_file,
+            planfile,
+        } => {
+            let options = apply::Options {
+                auto_approve,
+                lock_timeout,
+                allow_restart,
+                restart_timeout,
+                accept_pending_restart,
+                target,
+            };
+            let mut record = Record::new(name, metrics_file);
+            record.check()?;
+            let result = apply::run(
+                settings,
+                printer,
+                &options,
+                planfile.as_deref(),
+                &mut record,
+            )
+            .await;
+            (record, result)
+        }
+        Command::Drift {
+            fail_on,
+            target,
+            metrics_file,
+        } => {
+            let mut record = Record::new(name, metrics_file);
+            record.check()?;
+            let scope = Scope::new(&target);
+            let result = drift::run(settings, printer, &fail_on, scope, &mut record).await;
+            (record, result)
+        }
         Command::RestoreTest {
             target_time,
             target,
             backup,
             keep,
+            metrics_file,
         } => {
             let options = restore_test::Options {
                 target_time,
@@ -111,10 +151,13 @@ pub(crate) async fn run(settings: &Settings, command: Command) -> Result<ExitSta
                 backup,
                 keep,
             };
-            restore_test::run_command(settings, &printer, &options).await
+            let mut record = Record::new(name, metrics_file);
+            record.check()?;
+            let result = restore_test::run_command(settings, printer, &options, &mut record).await;
+            (record, result)
         }
-        Command::Schema => schema::run(&printer),
-        Command::Completions { shell } => shell::completions(shell),
-        Command::Man => shell::man(),
-    }
+        _ => return Err(crate::error::Error::internal("not a recorded command").into()),
+    };
+    let (record, result) = result;
+    record.finish(result, printer, &log).await
 }

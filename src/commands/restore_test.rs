@@ -6,6 +6,7 @@
 
 use std::time::SystemTime;
 
+use super::record::Record;
 use super::ExitStatus;
 use crate::cli::Settings;
 use crate::domains::backup::restore::cluster::inside_data_directory;
@@ -14,6 +15,7 @@ use crate::domains::backup::restore::target::Target;
 use crate::engine::session::resolve;
 use crate::error::{Error, Errors, Result};
 use crate::events::EventLog;
+use crate::metrics::{catalogue, Sample};
 use crate::printer::Printer;
 use crate::render::Format;
 
@@ -28,8 +30,10 @@ pub(crate) async fn run_command(
     settings: &Settings,
     printer: &Printer,
     options: &Options,
+    record: &mut Record,
 ) -> Result<ExitStatus, Errors> {
     let resolved = resolve(&settings.file)?;
+    record.notify = resolved.notify.clone();
     printer.warnings(&resolved.warnings);
     let target = Target::parse(
         options.target_time.as_deref(),
@@ -74,6 +78,7 @@ pub(crate) async fn run_command(
     let log = EventLog::new(settings.log_format);
     let outcome = until_signalled(run(&request, &log)).await?;
     printer.out(&report(settings.format, &bucket.name, &outcome));
+    measured(record, &outcome.evidence);
     if let Some(note) = &outcome.kept {
         printer.warnings(&[crate::diagnostics::Warning {
             key: None,
@@ -95,6 +100,31 @@ pub(crate) async fn run_command(
             Ok(ExitStatus::Error)
         }
     }
+}
+
+/// The drill's figures, for the metrics file.
+fn measured(record: &mut Record, evidence: &crate::domains::backup::restore::evidence::Evidence) {
+    let mut samples = vec![
+        Sample::new(
+            &catalogue::RESTORE_TEST_SUCCESS,
+            f64::from(u8::from(evidence.passed)),
+        ),
+        Sample::new(&catalogue::RESTORE_TEST_RTO, evidence.rto_seconds as f64),
+        Sample::new(&catalogue::RESTORE_TEST_RPO, evidence.rpo_seconds as f64),
+    ];
+    if let Some(seconds) = evidence.durations.restore_seconds {
+        samples.push(Sample::new(&catalogue::RESTORE_TEST_DURATION, seconds));
+    }
+    if let Some(seconds) = evidence.data_loss_window_seconds {
+        samples.push(Sample::new(&catalogue::RESTORE_TEST_DATA_LOSS, seconds));
+    }
+    if evidence.passed {
+        samples.push(Sample::timestamp(
+            &catalogue::RESTORE_TEST_LAST_SUCCESS,
+            SystemTime::now(),
+        ));
+    }
+    record.samples.extend(samples);
 }
 
 /// Dropping the test's future on SIGINT or SIGTERM stops and deletes the

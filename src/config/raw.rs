@@ -45,6 +45,8 @@ pub(crate) struct RawConfig {
     pub(crate) bucket: BTreeMap<String, RawBucket>,
     /// The pgBouncer connection pooler in front of PostgreSQL.
     pub(crate) pooler: Option<RawPooler>,
+    /// Webhooks told when a run fails and when it recovers.
+    pub(crate) notify: Option<crate::notify::raw::RawNotify>,
     /// A test-only domain (the `example-domain` feature).
     #[cfg(feature = "example-domain")]
     pub(crate) example_domain: Option<crate::domains::example::raw::RawExample>,

@@ -58,6 +58,8 @@ impl DomainId {
 pub(crate) struct Health {
     pub(crate) findings: Vec<Finding>,
     pub(crate) notes: Vec<String>,
+    /// What the check measured, for `--metrics-file` (timestamps, counts, sizes).
+    pub(crate) samples: Vec<crate::metrics::Sample>,
 }
 
 pub(crate) struct Observe<'a> {

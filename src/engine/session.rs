@@ -52,6 +52,10 @@ pub struct Resolved {
     pub(crate) warnings: Vec<Warning>,
     /// What the domains published while resolving.
     pub(crate) facts: Facts,
+    /// `[notify]`: whom to tell how the run ended.
+    pub(crate) notify: Option<crate::notify::Notify>,
+    /// How long loading and resolving took.
+    pub(crate) took: Duration,
 }
 
 impl Resolved {
@@ -71,6 +75,7 @@ impl Resolved {
 
 /// Loads and resolves the file, reporting every problem at once.
 pub fn resolve(file: &Path) -> Result<Resolved, Errors> {
+    let started = Instant::now();
     let loaded = config::load(file)?;
     let mut resolver = Resolver::new(&loaded.source);
     // Every secret reference that does not resolve, whatever its section
@@ -85,6 +90,7 @@ pub fn resolve(file: &Path) -> Result<Resolved, Errors> {
         }
     }
     let resolved = registry::resolve(&loaded.raw, &mut resolver);
+    let notify = crate::notify::resolve(loaded.raw.notify.as_ref(), &mut resolver);
     let (resolution_errors, warnings) = resolver.finish();
     let mut errors = loaded.shape_errors.clone();
     errors.extend(resolution_errors);
@@ -94,6 +100,8 @@ pub fn resolve(file: &Path) -> Result<Resolved, Errors> {
             desired,
             warnings,
             facts,
+            notify,
+            took: started.elapsed(),
         }),
         _ => Err(Errors::new(errors)),
     }
@@ -144,8 +152,18 @@ impl Session {
         timeout: Duration,
         scope: Scope,
     ) -> Result<Self, Errors> {
+        Self::connect(resolve(file)?, access, timeout, scope).await
+    }
+
+    /// Connects with a file already resolved (a command that needs
+    /// `[notify]` even when the server cannot be reached resolves first).
+    pub(crate) async fn connect(
+        mut resolved: Resolved,
+        access: Access,
+        timeout: Duration,
+        scope: Scope,
+    ) -> Result<Self, Errors> {
         let started = Instant::now();
-        let mut resolved = resolve(file)?;
         registry::restrict(&mut resolved.desired, &scope);
         if let Some(message) = scope.warning() {
             resolved.warnings.push(Warning {
@@ -155,7 +173,7 @@ impl Session {
             });
         }
         let admin = resolved.admin()?.dsn.clone();
-        let load = started.elapsed();
+        let load = resolved.took;
         let client = connect(&admin, access, timeout).await?;
         refuse_standby(&client).await?;
         Ok(Self {
@@ -168,7 +186,7 @@ impl Session {
             timeout,
             timings: Timings {
                 load,
-                connect: started.elapsed() - load,
+                connect: started.elapsed(),
                 ..Timings::default()
             },
             facts: resolved.facts,

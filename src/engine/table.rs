@@ -192,6 +192,7 @@ macro_rules! domains {
                     let health = <$domain as Domain>::health(desired, context, sink).await?;
                     all.findings.extend(health.findings);
                     all.notes.extend(health.notes);
+                    all.samples.extend(health.samples);
                 }
             } )+
             Ok(all)

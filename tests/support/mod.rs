@@ -3,6 +3,7 @@
 
 pub(crate) mod certs;
 pub(crate) mod deployment;
+pub(crate) mod monitoring;
 pub(crate) mod pgbouncer;
 pub(crate) mod postgres;
 pub(crate) mod s3;

@@ -151,6 +151,7 @@ impl Domain for Backup {
         Ok(Health {
             findings: health::check(desired, &observed, now),
             notes: health::notes(desired, &observed),
+            samples: health::samples(&observed, now),
         })
     }
 }

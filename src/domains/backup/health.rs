@@ -19,6 +19,7 @@ use super::listing::Capped;
 use super::listing::{is_segment, Lister};
 use super::restore::evidence::{Evidence, Judge, Rejected, MAX_EVIDENCE_BYTES};
 use crate::error::{Error, Result};
+use crate::metrics::{catalogue as m, Sample};
 use crate::plan::{Finding, FindingClass};
 use crate::s3::client::client;
 use crate::s3::BucketSpec;
@@ -94,6 +95,40 @@ pub(crate) fn segment_end(name: &str, segment_size: u64) -> Option<u64> {
     let seg = u64::from_str_radix(&name[16..24], 16).ok()?;
     let per_log = 0x1_0000_0000 / segment_size;
     Some((log * per_log + seg + 1) * segment_size)
+}
+
+/// What drift measured, for `--metrics-file`: points in time as
+/// timestamps (0 for "never"), counts as they are. Pure.
+pub(crate) fn samples(observed: &Observed, now: SystemTime) -> Vec<Sample> {
+    let ago = |seconds: Option<f64>| {
+        seconds
+            .filter(|s| s.is_finite() && *s >= 0.0)
+            .and_then(|s| now.checked_sub(Duration::from_secs_f64(s)))
+    };
+    let at = |metric: &'static crate::metrics::Metric, when: Option<SystemTime>| match when {
+        Some(when) => Sample::timestamp(metric, when),
+        None => Sample::new(metric, 0.0),
+    };
+    let mut out = vec![
+        at(
+            &m::BACKUP_NEWEST_FULL,
+            observed.full_backups.last().map(|(_, t)| *t),
+        ),
+        Sample::new(&m::BACKUP_FULL_COUNT, observed.full_backups.len() as f64),
+        at(
+            &m::RESTORE_TEST_LAST_SUCCESS,
+            observed.newest_passing_evidence.as_ref().map(|(_, t)| *t),
+        ),
+    ];
+    if let Some(a) = &observed.archiver {
+        out.push(at(&m::WAL_LAST_ARCHIVED, ago(a.last_archived_age)));
+        out.push(Sample::new(&m::ARCHIVER_FAILED, a.failed_count as f64));
+        out.push(at(&m::ARCHIVER_LAST_FAILED, ago(a.last_failed_age)));
+        if let Some((ready, _)) = a.ready {
+            out.push(Sample::new(&m::ARCHIVER_READY, ready as f64));
+        }
+    }
+    out
 }
 
 /// Reads the archiver's state. Needs `pg_monitor` (or superuser) for the

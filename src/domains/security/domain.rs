@@ -73,6 +73,7 @@ impl Domain for Security {
         Ok(Health {
             findings: found.findings,
             notes: found.notes,
+            samples: Vec::new(),
         })
     }
 
