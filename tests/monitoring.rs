@@ -461,3 +461,98 @@ fn bad_notify_settings_are_refused_by_validate_without_quoting_the_url() {
         assert!(!out.all().contains("T0KEN"), "{}", out.all());
     }
 }
+
+/// `df`'s figures for the filesystem holding `path`: (size, available) bytes.
+fn df(path: &std::path::Path) -> (f64, f64) {
+    let out = std::process::Command::new("df")
+        .args(["-B1", "--output=size,avail"])
+        .arg(path)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let line = text.lines().nth(1).unwrap();
+    let mut numbers = line.split_whitespace().map(|n| n.parse::<f64>().unwrap());
+    (numbers.next().unwrap(), numbers.next().unwrap())
+}
+
+#[test]
+fn wal_size_and_disk_usage_are_findings_past_their_limits_and_measured_always() {
+    let tight = format!(
+        "{}\n[capacity]\nwal_size_limit = \"1MB\"\ndisk_usage_percent = 1\n",
+        standard_config()
+    );
+    let d = Deployment::with_config(&tight);
+    d.apply();
+    let metrics = tempfile::tempdir().unwrap();
+    let file = metrics.path().join("dbops-drift.prom");
+    let drift = d.dbops.run(&[
+        "drift",
+        "--format",
+        "json",
+        "--metrics-file",
+        file.to_str().unwrap(),
+    ]);
+    drift.expect_code(2);
+    let found = findings(&drift.stdout);
+    assert_eq!(
+        found.keys().map(|(id, _)| id.as_str()).collect::<Vec<_>>(),
+        ["capacity.disk_usage", "capacity.wal_size"],
+        "{}",
+        drift.stdout
+    );
+    assert!(
+        drift
+            .stdout
+            .contains("above `capacity.disk_usage_percent` (1%)"),
+        "{}",
+        drift.stdout
+    );
+    let text = std::fs::read_to_string(&file).unwrap();
+    let wal = value(&text, "dbops_wal_size_bytes{command=\"drift\"}").unwrap();
+    assert!(wal >= 16.0 * 1024.0 * 1024.0, "{text}");
+    assert_eq!(
+        value(&text, "dbops_wal_size_limit_bytes{command=\"drift\"}"),
+        Some(1024.0 * 1024.0)
+    );
+    let (size, available) = df(&d.server.data_dir());
+    assert_eq!(
+        value(&text, "dbops_data_filesystem_size_bytes{command=\"drift\"}"),
+        Some(size),
+        "{text}"
+    );
+    let free = value(&text, "dbops_data_filesystem_free_bytes{command=\"drift\"}").unwrap();
+    assert!(
+        (free - available).abs() < size * 0.01,
+        "{free} vs {available}"
+    );
+    let (code, said) = promtool(&["check", "metrics"], &text);
+    assert_eq!(code, 0, "{said}");
+
+    // Generous limits: healthy, still measured.
+    let roomy = tight
+        .replace("\"1MB\"", "\"1TB\"")
+        .replace("disk_usage_percent = 1\n", "disk_usage_percent = 99\n");
+    d.dbops.write_config(&roomy);
+    let drift = d
+        .dbops
+        .run(&["drift", "--metrics-file", file.to_str().unwrap()]);
+    assert_eq!(drift.code, 0, "{}", drift.all());
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(value(&text, "dbops_wal_size_bytes{command=\"drift\"}").is_some());
+
+    // Out of range or unparsable: validate says where.
+    for (bad, said) in [
+        ("wal_size_limit = \"8gb\"", "unknown unit `gb`"),
+        ("disk_usage_percent = 100", "give 1 to 99"),
+    ] {
+        d.dbops
+            .write_config(&format!("{}\n[capacity]\n{bad}\n", standard_config()));
+        let out = d.dbops.run(&["validate"]);
+        out.expect_code(1);
+        assert!(
+            out.stderr.contains(said) && out.stderr.contains("dbops.toml:"),
+            "{}",
+            out.stderr
+        );
+    }
+}

@@ -45,6 +45,8 @@ pub(crate) struct RawConfig {
     pub(crate) bucket: BTreeMap<String, RawBucket>,
     /// The pgBouncer connection pooler in front of PostgreSQL.
     pub(crate) pooler: Option<RawPooler>,
+    /// Room left on the server: `pg_wal`'s size and the data directory's disk.
+    pub(crate) capacity: Option<crate::domains::capacity::raw::RawCapacity>,
     /// Webhooks told when a run fails and when it recovers.
     pub(crate) notify: Option<crate::notify::raw::RawNotify>,
     /// A test-only domain (the `example-domain` feature).

@@ -7,6 +7,7 @@
 
 pub mod backup;
 pub(crate) mod bucket;
+pub(crate) mod capacity;
 #[cfg(feature = "example-domain")]
 pub(crate) mod example;
 pub(crate) mod grants;

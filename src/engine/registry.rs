@@ -10,7 +10,7 @@
 //!    which privileges are grants);
 //! 4. the buckets, then the backup tool's files, so both exist before
 //! 5. the server settings that start archiving into them, and one reload;
-//! 6. the security posture, read and reported (findings only).
+//! 6. the security posture and the room left, read and reported (findings only).
 //!
 //! A domain reads facts only from domains above it, or facts published
 //! while resolving. Adding a domain is one line here (docs/architecture.md).
@@ -22,7 +22,9 @@ use super::table::{domains, narrow};
 use crate::config::raw::RawConfig;
 use crate::contract::{Apply, Domain, DomainId, Facts, Health, Observe};
 use crate::diagnostics::Resolver;
-use crate::domains::{backup, bucket, grants, ownership, pooler, postgres, security, settings};
+use crate::domains::{
+    backup, bucket, capacity, grants, ownership, pooler, postgres, security, settings,
+};
 use crate::error::{Error, Errors, Result};
 use crate::events::EventSink;
 use crate::plan::{Plan, Planned};
@@ -37,6 +39,7 @@ domains! { raw;
     Backup(backup): backup::domain::Backup = (raw.backup.as_ref(), raw.restore_test.as_ref()),
     Settings(settings): settings::domain::Settings = raw.server.as_ref(),
     Security(security): security::domain::Security = (),
+    Capacity(capacity): capacity::domain::Capacity = raw.capacity.as_ref(),
     #[cfg(feature = "example-domain")]
     Example(example): crate::domains::example::Example = raw.example_domain.as_ref(),
 }
