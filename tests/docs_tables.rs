@@ -110,3 +110,33 @@ fn every_address_matches_the_table_and_starts_with_a_target() {
     }
     assert!(seen > 10, "the snapshots hold addresses");
 }
+
+/// docs/monitoring.md's metric table is the catalogue, row for row
+/// (`DBOPS_UPDATE_SCHEMA=1` rewrites it).
+#[test]
+fn the_metric_table_is_the_catalogue() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/monitoring.md");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let (start, end) = ("<!-- metrics-table -->\n", "<!-- /metrics-table -->");
+    let from = text.find(start).expect("the table's start marker") + start.len();
+    let to = text.find(end).expect("the table's end marker");
+    let mut table = String::from("| Metric | Type | Labels | Meaning |\n|---|---|---|---|\n");
+    for [name, kind, labels, help] in dbops::metrics::catalogue_rows() {
+        let labels: Vec<String> = labels.split(", ").map(|l| format!("`{l}`")).collect();
+        table.push_str(&format!(
+            "| `{name}` | {kind} | {} | {} |\n",
+            labels.join(", "),
+            help.replace('|', "\\|")
+        ));
+    }
+    if std::env::var_os("DBOPS_UPDATE_SCHEMA").is_some() {
+        let updated = format!("{}{table}{}", &text[..from], &text[to..]);
+        std::fs::write(&path, updated).unwrap();
+        return;
+    }
+    assert_eq!(
+        &text[from..to],
+        table,
+        "docs/monitoring.md's metric table differs from the catalogue; run with DBOPS_UPDATE_SCHEMA=1"
+    );
+}

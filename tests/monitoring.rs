@@ -556,3 +556,141 @@ fn wal_size_and_disk_usage_are_findings_past_their_limits_and_measured_always() 
         );
     }
 }
+
+fn examples() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/monitoring")
+}
+
+#[test]
+fn the_example_alert_rules_pass_their_tests_and_name_only_real_metrics() {
+    let dir = examples();
+    for args in [
+        vec!["check", "rules", "dbops.rules.yml"],
+        vec!["test", "rules", "dbops.rules.test.yml"],
+    ] {
+        let out = std::process::Command::new(crate::support::monitoring::binary("promtool"))
+            .args(&args)
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "promtool {args:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let known: Vec<String> = dbops::metrics::catalogue_rows()
+        .into_iter()
+        .map(|[name, ..]| name)
+        .collect();
+    let rules = std::fs::read_to_string(dir.join("dbops.rules.yml")).unwrap();
+    let name = regex::Regex::new(r"dbops_[a-z_]+").unwrap();
+    let mut used = std::collections::BTreeSet::new();
+    for found in name.find_iter(&rules) {
+        assert!(
+            known.iter().any(|k| k == found.as_str()),
+            "{} is not a dbops metric",
+            found.as_str()
+        );
+        used.insert(found.as_str().to_string());
+    }
+    assert!(used.len() >= 12, "{used:?}");
+}
+
+/// Single-quoted for `sh`'s `.`: every byte kept.
+fn sh_quote(value: &str) -> String {
+    format!("'{}'", value.replace('\'', "'\\''"))
+}
+
+#[test]
+fn the_example_units_verify_and_the_crontab_lines_run_as_written() {
+    let d = Deployment::new();
+    d.apply();
+    let bin = env!("CARGO_BIN_EXE_dbops");
+    let work = tempfile::tempdir().unwrap();
+    let textfile = work.path().join("node-exporter");
+    std::fs::create_dir(&textfile).unwrap();
+    let env_file = work.path().join("dbops.env");
+    let env: String = d
+        .dbops
+        .env_vars()
+        .iter()
+        .map(|(k, v)| format!("{k}={}\n", sh_quote(v)))
+        .collect();
+    std::fs::write(&env_file, env).unwrap();
+    let localize = |text: &str| {
+        text.replace("/usr/local/bin/dbops", bin)
+            .replace("/etc/dbops/dbops.env", env_file.to_str().unwrap())
+            .replace(
+                "/etc/dbops/dbops.toml",
+                d.dbops.path("dbops.toml").to_str().unwrap(),
+            )
+            .replace(
+                "/var/lib/prometheus/node-exporter",
+                textfile.to_str().unwrap(),
+            )
+    };
+
+    // systemd's own checker accepts the units as written (the binary's path
+    // swapped for this build's).
+    for unit in ["dbops-drift.service", "dbops-drift.timer"] {
+        let text = std::fs::read_to_string(examples().join(unit)).unwrap();
+        std::fs::write(work.path().join(unit), localize(&text)).unwrap();
+    }
+    let verify = std::process::Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(work.path().join("dbops-drift.service"))
+        .arg(work.path().join("dbops-drift.timer"))
+        .output()
+        .unwrap();
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
+
+    // Each crontab line's command, run by `sh` as cron would: drift writes
+    // a clean file; restore-test (no `[backup]` here) fails and still writes
+    // its file, saying so.
+    let crontab = std::fs::read_to_string(examples().join("crontab")).unwrap();
+    let commands: Vec<String> = crontab
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| l.split_whitespace().skip(5).collect::<Vec<_>>().join(" "))
+        .collect();
+    assert_eq!(commands.len(), 2, "{crontab}");
+    let run = |command: &str| {
+        std::process::Command::new("sh")
+            .arg("-c")
+            .arg(localize(command))
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap())
+            .current_dir("/")
+            .output()
+            .unwrap()
+    };
+    let drift = run(&commands[0]);
+    assert_eq!(
+        drift.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&drift.stderr)
+    );
+    let text = std::fs::read_to_string(textfile.join("dbops-drift.prom")).unwrap();
+    assert_eq!(
+        value(&text, "dbops_run_success{command=\"drift\"}"),
+        Some(1.0)
+    );
+    let restore = run(&commands[1]);
+    assert_eq!(restore.status.code(), Some(1));
+    let text = std::fs::read_to_string(textfile.join("dbops-restore-test.prom")).unwrap();
+    assert_eq!(
+        value(&text, "dbops_run_success{command=\"restore-test\"}"),
+        Some(0.0)
+    );
+    assert_eq!(
+        value(&text, "dbops_run_errors{command=\"restore-test\"}"),
+        Some(1.0)
+    );
+}

@@ -62,7 +62,7 @@ metrics! {
     WAL_SIZE = "dbops_wal_size_bytes", Gauge, [],
         "The size of the server's `pg_wal` directory.";
     WAL_SIZE_LIMIT = "dbops_wal_size_limit_bytes", Gauge, [],
-        "The declared limit for `pg_wal` (`[server] max_wal_bytes`).";
+        "The declared limit for `pg_wal` (`capacity.wal_size_limit`).";
     DATA_FILESYSTEM_SIZE = "dbops_data_filesystem_size_bytes", Gauge, [],
         "The size of the filesystem holding the data directory (on the database host).";
     DATA_FILESYSTEM_FREE = "dbops_data_filesystem_free_bytes", Gauge, [],

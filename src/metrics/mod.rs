@@ -16,6 +16,24 @@ mod file;
 pub(crate) use exposition::render;
 pub(crate) use file::{check_writable, previous_value, write};
 
+/// The catalogue as rows for people and tests: name, type, labels (with
+/// `command` first) and help, in file order.
+pub fn catalogue_rows() -> Vec<[String; 4]> {
+    catalogue::ALL
+        .iter()
+        .map(|metric| {
+            let mut labels = vec!["command"];
+            labels.extend_from_slice(metric.labels);
+            [
+                metric.name.to_string(),
+                metric.kind.word().to_string(),
+                labels.join(", "),
+                metric.help.to_string(),
+            ]
+        })
+        .collect()
+}
+
 /// Prometheus's metric types used here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
