@@ -266,15 +266,47 @@ fn restore_test_restores_to_a_time_checks_it_and_leaves_evidence_drift_reads() {
     let drift = dbops.run(&["drift"]);
     assert_eq!(drift.code, 0, "{}\n{}", drift.stdout, drift.stderr);
 
+    let metrics = tempfile::tempdir().unwrap();
+    let metrics_file = metrics.path().join("dbops-restore-test.prom");
     let out = dbops.run(&[
         "restore-test",
         "--target-time",
         &target,
         "--log-format",
         "json",
+        "--metrics-file",
+        metrics_file.to_str().unwrap(),
     ]);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     assert_no_keys(&out.all());
+    // The drill's metrics: promtool accepts them; they say what it measured.
+    let text = std::fs::read_to_string(&metrics_file).unwrap();
+    let (code, said) = crate::support::monitoring::promtool(&["check", "metrics"], &text);
+    assert_eq!(code, 0, "{said}");
+    let value = |series: &str| crate::support::monitoring::value(&text, series);
+    assert_eq!(
+        value("dbops_restore_test_success{command=\"restore-test\"}"),
+        Some(1.0),
+        "{text}"
+    );
+    assert!(
+        value("dbops_restore_test_duration_seconds{command=\"restore-test\"}")
+            .is_some_and(|s| s > 0.0),
+        "{text}"
+    );
+    assert!(
+        value("dbops_restore_test_data_loss_window_seconds{command=\"restore-test\"}").is_some(),
+        "{text}"
+    );
+    assert!(
+        value("dbops_restore_test_rto_seconds{command=\"restore-test\"}").is_some_and(|s| s > 0.0),
+        "{text}"
+    );
+    assert!(
+        value("dbops_restore_test_last_success_timestamp_seconds{command=\"restore-test\"}")
+            .is_some(),
+        "{text}"
+    );
     assert!(
         out.stdout.contains("Restore test passed."),
         "{}",
@@ -290,7 +322,14 @@ fn restore_test_restores_to_a_time_checks_it_and_leaves_evidence_drift_reads() {
         .iter()
         .map(|e| e["event"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["restore_test.started", "restore_test.completed"]);
+    assert_eq!(
+        names,
+        [
+            "restore_test.started",
+            "restore_test.completed",
+            "metrics.written"
+        ]
+    );
 
     let keys = stack.evidence_keys();
     assert_eq!(keys.len(), 2, "{keys:?}");
@@ -499,8 +538,33 @@ fn restore_test_restores_to_a_time_checks_it_and_leaves_evidence_drift_reads() {
     );
     let slow = crate::support::s3::dbops(&stack.pg, &stack.s3, &config)
         .env("BACKUP_SIDECAR_URL", &sidecar);
-    let out = slow.run(&["restore-test"]);
+    let metrics = tempfile::tempdir().unwrap();
+    let metrics_file = metrics.path().join("dbops-restore-test.prom");
+    let out = slow.run(&[
+        "restore-test",
+        "--metrics-file",
+        metrics_file.to_str().unwrap(),
+    ]);
     assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    let text = std::fs::read_to_string(&metrics_file).unwrap();
+    let value = |series: &str| crate::support::monitoring::value(&text, series);
+    assert_eq!(
+        value("dbops_restore_test_success{command=\"restore-test\"}"),
+        Some(0.0),
+        "{text}"
+    );
+    assert_eq!(
+        value("dbops_run_exit_code{command=\"restore-test\"}"),
+        Some(1.0)
+    );
+    assert_eq!(
+        value("dbops_restore_test_rto_seconds{command=\"restore-test\"}"),
+        Some(1.0)
+    );
+    assert_eq!(
+        value("dbops_restore_test_last_success_timestamp_seconds{command=\"restore-test\"}"),
+        None
+    );
     let keys = stack.evidence_keys();
     let blown = evidence(&stack, &keys[keys.len() - 2]);
     assert_eq!(blown["rto_met"], false, "{blown:#}");

@@ -98,9 +98,11 @@ impl Record {
                 result
             }
             Err(error) => match result {
-                Ok(ExitStatus::Success) => Err(error.into()),
+                Ok(ExitStatus::Success) => Err(error
+                    .hint("the run itself succeeded; dbops exits 1 so that monitoring that went blind is seen")
+                    .into()),
                 other => {
-                    printer.errors(&error.into());
+                    printer.errors(&error.hint("the run's own exit code is kept").into());
                     other
                 }
             },
@@ -391,5 +393,37 @@ fn host() -> String {
         String::from_utf8_lossy(&name[..end]).into_owned()
     } else {
         "unknown".into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::LogFormat;
+
+    /// The metrics directory vanishes after the check: the run's own code
+    /// stands (2 stays 2, an error stays that error); a clean run fails.
+    #[tokio::test]
+    async fn a_metrics_file_that_cannot_be_written_never_hides_the_runs_exit_code() {
+        let printer = Printer::new(false, LogFormat::Text);
+        let log = EventLog::new(LogFormat::Text);
+        let attempt = |result: Result<ExitStatus, Errors>| {
+            let dir = tempfile::tempdir().unwrap();
+            let record = Record::new("drift", Some(dir.path().join("gone/dbops.prom")));
+            drop(dir);
+            record.finish(result, &printer, &log)
+        };
+        assert_eq!(
+            attempt(Ok(ExitStatus::Changes)).await,
+            Ok(ExitStatus::Changes)
+        );
+        let failed = attempt(Err(crate::error::Error::new("the server is down").into())).await;
+        assert_eq!(failed.unwrap_err().first().message(), "the server is down");
+        let clean = attempt(Ok(ExitStatus::Success)).await;
+        assert!(clean
+            .unwrap_err()
+            .first()
+            .message()
+            .starts_with("cannot write the metrics file"),);
     }
 }

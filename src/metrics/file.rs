@@ -70,7 +70,6 @@ pub(crate) fn write(path: &Path, content: &str) -> Result<()> {
             "cannot write the metrics file `{}`: {e}",
             path.display()
         ))
-        .hint("the run itself finished; its exit code is unchanged")
     })
 }
 
