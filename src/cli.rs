@@ -118,6 +118,9 @@ pub(crate) enum Command {
         /// Repeatable. For a runner that cannot see the database host's files.
         #[arg(long = "target", value_name = "DOMAIN", value_parser = targets())]
         target: Vec<String>,
+        /// Also read back what is costly to check: the newest dump's SHA-256.
+        #[arg(long)]
+        deep: bool,
         /// Write the run's state as Prometheus metrics to this file (for
         /// node_exporter's textfile collector; replaced atomically).
         #[arg(long, value_name = "PATH")]
@@ -161,6 +164,17 @@ pub(crate) enum Command {
         /// Leave the restored server running for a look (prints how to reach and delete it).
         #[arg(long)]
         keep: bool,
+        /// Write the run's state as Prometheus metrics to this file (for
+        /// node_exporter's textfile collector; replaced atomically).
+        #[arg(long, value_name = "PATH")]
+        metrics_file: Option<PathBuf>,
+    },
+    /// Take one dump set per database `[dumps]` declares, now (pg_dump,
+    /// streamed through SHA-256; the manifest last); exit 1 when any failed.
+    Dump {
+        /// Dump only this database (one of `[dumps] databases`). Repeatable.
+        #[arg(long = "database", value_name = "NAME")]
+        databases: Vec<String>,
         /// Write the run's state as Prometheus metrics to this file (for
         /// node_exporter's textfile collector; replaced atomically).
         #[arg(long, value_name = "PATH")]
@@ -219,6 +233,7 @@ impl Command {
             Command::Drift { .. } => "drift",
             Command::Import { .. } => "import",
             Command::RestoreTest { .. } => "restore-test",
+            Command::Dump { .. } => "dump",
             Command::Schema => "schema",
             Command::Completions { .. } => "completions",
             Command::Man => "man",

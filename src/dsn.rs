@@ -224,6 +224,26 @@ impl Dsn {
         dsn
     }
 
+    /// libpq's `key='value'` form without the password (for a client
+    /// program's `--dbname`, visible in `ps`: the password goes in
+    /// `PGPASSWORD`). Values are quoted as libpq parses them.
+    pub(crate) fn conninfo_without_password(&self) -> String {
+        let quote = |v: &str| format!("'{}'", v.replace('\\', "\\\\").replace('\'', "\\'"));
+        let mut parts = vec![
+            format!("host={}", quote(&self.host)),
+            format!("port={}", self.port),
+            format!("user={}", quote(&self.user)),
+            format!("dbname={}", quote(&self.database)),
+        ];
+        for (key, value) in &self.params {
+            let own = ["host", "port", "user", "dbname", "password"];
+            if LIBPQ_PARAMETERS.contains(&key.as_str()) && !own.contains(&key.as_str()) {
+                parts.push(format!("{key}={}", quote(value)));
+            }
+        }
+        parts.join(" ")
+    }
+
     /// `host:port`, with IPv6 addresses in brackets.
     pub(crate) fn endpoint(&self) -> String {
         if self.host.contains(':') {

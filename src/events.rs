@@ -147,6 +147,21 @@ pub(crate) enum EventName {
     /// A webhook could not be told, after its retries.
     #[serde(rename = "notification.failed")]
     NotificationFailed,
+    /// `dbops dump` started a database's set.
+    #[serde(rename = "dump.started")]
+    DumpStarted,
+    /// A database's set is complete (its manifest written).
+    #[serde(rename = "dump.completed")]
+    DumpCompleted,
+    /// A database's dump failed; what it left is said.
+    #[serde(rename = "dump.failed")]
+    DumpFailed,
+    /// A set outside the retention windows was removed from a directory.
+    #[serde(rename = "dump.pruned")]
+    DumpPruned,
+    /// What reading dump health cost (debug).
+    #[serde(rename = "dumps.health.read")]
+    DumpsHealthRead,
     /// The metrics file was written (`--metrics-file`).
     #[serde(rename = "metrics.written")]
     MetricsWritten,
@@ -195,6 +210,11 @@ impl EventName {
             EventName::NotificationSent => "notification.sent",
             EventName::NotificationFailed => "notification.failed",
             EventName::MetricsWritten => "metrics.written",
+            EventName::DumpStarted => "dump.started",
+            EventName::DumpCompleted => "dump.completed",
+            EventName::DumpFailed => "dump.failed",
+            EventName::DumpPruned => "dump.pruned",
+            EventName::DumpsHealthRead => "dumps.health.read",
         }
     }
 }

@@ -36,6 +36,10 @@ fn the_committed_output_schemas_are_up_to_date() {
         &dbops::domains::backup::restore::evidence::schema_text(),
     );
     assert_committed(
+        "dump-manifest.schema.json",
+        &dbops::domains::dumps::manifest::schema_text(),
+    );
+    assert_committed(
         "notification.schema.json",
         &dbops::notify::payload::schema_text(),
     );

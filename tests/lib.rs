@@ -23,6 +23,7 @@ mod cli;
 mod concurrency;
 mod docs_tables;
 mod drift;
+mod dumps;
 #[cfg(feature = "example-domain")]
 mod example_domain;
 mod examples;

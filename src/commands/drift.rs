@@ -15,18 +15,30 @@ use crate::pg::connect::Access;
 use crate::printer::Printer;
 use crate::render::{render, Kind, Report};
 
+/// What `drift` was asked.
+pub(crate) struct Options<'a> {
+    pub(crate) fail_on: &'a [FailOn],
+    pub(crate) scope: Scope,
+    pub(crate) deep: bool,
+}
+
 pub(crate) async fn run(
     settings: &Settings,
     printer: &Printer,
-    fail_on: &[FailOn],
-    scope: Scope,
+    options: Options<'_>,
     record: &mut Record,
 ) -> Result<ExitStatus, Errors> {
+    let Options {
+        fail_on,
+        scope,
+        deep,
+    } = options;
     let resolved = resolve(&settings.file)?;
     record.notify = resolved.notify.clone();
     let words = scope_words(&scope);
     let mut session =
         Session::connect(resolved, Access::ReadOnly, settings.connect_timeout, scope).await?;
+    session.deep = deep;
     printer.warnings(&session.warnings);
     let (live, mut plan) = session.observe_and_plan().await?;
     let log = EventLog::new(settings.log_format);

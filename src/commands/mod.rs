@@ -4,6 +4,7 @@
 
 mod apply;
 mod drift;
+mod dump;
 mod import;
 mod plan;
 mod record;
@@ -63,9 +64,10 @@ pub(crate) async fn run(settings: &Settings, command: Command) -> Result<ExitSta
             )
             .await
         }
-        command @ (Command::Apply { .. } | Command::Drift { .. } | Command::RestoreTest { .. }) => {
-            recorded(settings, &printer, command).await
-        }
+        command @ (Command::Apply { .. }
+        | Command::Drift { .. }
+        | Command::RestoreTest { .. }
+        | Command::Dump { .. }) => recorded(settings, &printer, command).await,
         Command::Import {
             out,
             force,
@@ -130,12 +132,27 @@ async fn recorded(
         Command::Drift {
             fail_on,
             target,
+            deep,
             metrics_file,
         } => {
             let mut record = Record::new(name, metrics_file);
             record.check()?;
             let scope = Scope::new(&target);
-            let result = drift::run(settings, printer, &fail_on, scope, &mut record).await;
+            let options = drift::Options {
+                fail_on: &fail_on,
+                scope,
+                deep,
+            };
+            let result = drift::run(settings, printer, options, &mut record).await;
+            (record, result)
+        }
+        Command::Dump {
+            databases,
+            metrics_file,
+        } => {
+            let mut record = Record::new(name, metrics_file);
+            record.check()?;
+            let result = dump::run_command(settings, printer, &databases, &mut record).await;
             (record, result)
         }
         Command::RestoreTest {

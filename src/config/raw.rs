@@ -38,6 +38,8 @@ pub(crate) struct RawConfig {
     pub(crate) server: Option<RawServer>,
     /// Continuous archiving: the backup tool and recovery targets.
     pub(crate) backup: Option<RawBackup>,
+    /// Logical dumps with pg_dump (`dbops dump`), beside or instead of `[backup]`.
+    pub(crate) dumps: Option<crate::domains::dumps::raw::RawDumps>,
     /// `dbops restore-test`: the throwaway server and its checks.
     pub(crate) restore_test: Option<RawRestoreTest>,
     /// S3-compatible buckets (AWS S3, Cloudflare R2, Backblaze B2, MinIO), by bucket name.

@@ -64,6 +64,8 @@ pub(crate) struct Health {
 
 pub(crate) struct Observe<'a> {
     pub(crate) client: &'a Client,
+    /// `drift --deep`: read back what is cheap to trust (a dump's digest).
+    pub(crate) deep: bool,
     pub(crate) admin: &'a Dsn,
     pub(crate) access: Access,
     pub(crate) timeout: Duration,

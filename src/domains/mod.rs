@@ -8,6 +8,7 @@
 pub mod backup;
 pub(crate) mod bucket;
 pub(crate) mod capacity;
+pub mod dumps;
 #[cfg(feature = "example-domain")]
 pub(crate) mod example;
 pub(crate) mod grants;

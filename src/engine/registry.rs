@@ -23,7 +23,7 @@ use crate::config::raw::RawConfig;
 use crate::contract::{Apply, Domain, DomainId, Facts, Health, Observe};
 use crate::diagnostics::Resolver;
 use crate::domains::{
-    backup, bucket, capacity, grants, ownership, pooler, postgres, security, settings,
+    backup, bucket, capacity, dumps, grants, ownership, pooler, postgres, security, settings,
 };
 use crate::error::{Error, Errors, Result};
 use crate::events::EventSink;
@@ -37,6 +37,7 @@ domains! { raw;
     Grants(grants): grants::domain::Grants = &raw.grants,
     Bucket(bucket): bucket::domain::Buckets = &raw.bucket,
     Backup(backup): backup::domain::Backup = (raw.backup.as_ref(), raw.restore_test.as_ref()),
+    Dumps(dumps): dumps::domain::Dumps = raw.dumps.as_ref(),
     Settings(settings): settings::domain::Settings = raw.server.as_ref(),
     Security(security): security::domain::Security = (),
     Capacity(capacity): capacity::domain::Capacity = raw.capacity.as_ref(),

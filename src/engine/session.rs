@@ -143,6 +143,8 @@ pub(crate) struct Session {
     pub(crate) facts: Facts,
     /// What `--target` left in.
     pub(crate) scope: Scope,
+    /// `drift --deep`.
+    pub(crate) deep: bool,
 }
 
 impl Session {
@@ -191,6 +193,7 @@ impl Session {
             },
             facts: resolved.facts,
             scope,
+            deep: false,
         })
     }
 
@@ -228,6 +231,7 @@ impl Session {
     fn context(&self) -> Observe<'_> {
         Observe {
             client: &self.client,
+            deep: self.deep,
             admin: &self.admin,
             access: self.access,
             timeout: self.timeout,

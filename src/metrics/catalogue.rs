@@ -79,6 +79,18 @@ metrics! {
         "The data-loss window the restore test measured.";
     RESTORE_TEST_RPO = "dbops_restore_test_rpo_seconds", Gauge, [],
         "The declared recovery point objective.";
+    DUMP_NEWEST = "dbops_dump_newest_timestamp_seconds", Gauge, ["database"],
+        "When the newest complete dump set of the database was taken (0 when there is none).";
+    DUMP_SETS = "dbops_dump_sets", Gauge, ["database"],
+        "Complete dump sets of the database at the destination.";
+    DUMP_NEWEST_BYTES = "dbops_dump_newest_bytes", Gauge, ["database"],
+        "The size of the newest complete dump of the database.";
+    DUMP_SUCCESS = "dbops_dump_success", Gauge, ["database"],
+        "1 when this `dbops dump` wrote the database's set, 0 when it failed.";
+    DUMP_BYTES = "dbops_dump_bytes", Gauge, ["database"],
+        "The size of the dump this run wrote.";
+    DUMP_DURATION = "dbops_dump_duration_seconds", Gauge, ["database"],
+        "How long this run's dump of the database took.";
     NOTIFICATIONS_FAILED = "dbops_notifications_failed", Gauge, [],
         "Notifications this run could not deliver.";
     NOTIFICATIONS_SENT = "dbops_notifications_sent", Gauge, [],

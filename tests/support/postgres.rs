@@ -77,7 +77,7 @@ pub(crate) fn bindir() -> PathBuf {
     PathBuf::new()
 }
 
-fn tool(name: &str) -> PathBuf {
+pub(crate) fn tool(name: &str) -> PathBuf {
     let dir = bindir();
     if dir.as_os_str().is_empty() {
         PathBuf::from(name)

@@ -1,0 +1,143 @@
+//! `dbops dump`: one dump set per database `[dumps]` declares, now (for
+//! cron, a sidecar or CI). Exit 0 when every set is complete, 1 when any
+//! failed (each failure says what it left), 130/143 when interrupted.
+
+use super::record::Record;
+use super::ExitStatus;
+use crate::cli::Settings;
+use crate::domains::dumps::run::{run, Outcome, Request};
+use crate::engine::session::resolve;
+use crate::error::{Error, Errors, Result};
+use crate::events::EventLog;
+use crate::metrics::{catalogue, Sample};
+use crate::printer::Printer;
+use crate::render::Format;
+
+pub(crate) async fn run_command(
+    settings: &Settings,
+    printer: &Printer,
+    databases: &[String],
+    record: &mut Record,
+) -> Result<ExitStatus, Errors> {
+    let resolved = resolve(&settings.file)?;
+    record.notify = resolved.notify.clone();
+    printer.warnings(&resolved.warnings);
+    let desired = resolved.desired.dumps.as_ref().ok_or_else(|| {
+        Error::config("`dbops dump` takes the dumps `[dumps]` declares, and there is none").hint(
+            "declare `[dumps]` with the databases, a `directory` or `bucket`, and the `interval`",
+        )
+    })?;
+    let request = Request {
+        desired,
+        admin: &resolved.admin()?.dsn,
+        timeout: settings.connect_timeout,
+        only: databases,
+    };
+    let log = EventLog::new(settings.log_format);
+    let outcome = until_signalled(run(&request, &log)).await?;
+    for done in &outcome.done {
+        record.samples.extend([
+            Sample::new(&catalogue::DUMP_SUCCESS, 1.0).label(done.database.clone()),
+            Sample::new(&catalogue::DUMP_BYTES, done.bytes as f64).label(done.database.clone()),
+            Sample::new(&catalogue::DUMP_DURATION, done.seconds).label(done.database.clone()),
+        ]);
+    }
+    for failed in &outcome.failed {
+        record
+            .samples
+            .push(Sample::new(&catalogue::DUMP_SUCCESS, 0.0).label(failed.database.clone()));
+    }
+    printer.out(&report(settings.format, &outcome));
+    if outcome.failed.is_empty() {
+        return Ok(ExitStatus::Success);
+    }
+    let mut error = Error::new(format!(
+        "{} of {} dump(s) failed: {}",
+        outcome.failed.len(),
+        outcome.failed.len() + outcome.done.len(),
+        outcome
+            .failed
+            .iter()
+            .map(|f| format!("`{}`: {}", f.database, f.error))
+            .collect::<Vec<_>>()
+            .join("; ")
+    ));
+    for failed in &outcome.failed {
+        error = error.hint(format!("`{}` left {}", failed.database, failed.left));
+    }
+    Err(error.into())
+}
+
+/// Dropping the dump's future on SIGINT or SIGTERM kills pg_dump and removes
+/// the partial file (or aborts the upload); no manifest is written.
+async fn until_signalled(
+    dump: impl std::future::Future<Output = Result<Outcome>>,
+) -> Result<Outcome> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let listen = |kind: SignalKind| {
+        signal(kind).map_err(|e| Error::new(format!("cannot listen for signals: {e}")))
+    };
+    let mut interrupt = listen(SignalKind::interrupt())?;
+    let mut terminate = listen(SignalKind::terminate())?;
+    let (number, name) = tokio::select! {
+        result = dump => return result,
+        _ = interrupt.recv() => (libc::SIGINT, "SIGINT"),
+        _ = terminate.recv() => (libc::SIGTERM, "SIGTERM"),
+    };
+    Err(Error::interrupted(
+        number,
+        format!("interrupted by {name}: pg_dump was stopped and its partial file removed; the set being written has no manifest and never counts"),
+    ))
+}
+
+fn report(format: Format, outcome: &Outcome) -> String {
+    if format == Format::Json {
+        let document = serde_json::json!({
+            "format_version": "1.0",
+            "destination": outcome.destination,
+            "dumps": outcome.done,
+            "failed": outcome.failed,
+            "pruned": outcome.pruned,
+        });
+        return format!(
+            "{}\n",
+            serde_json::to_string_pretty(&document).expect("json")
+        );
+    }
+    let mut out = String::new();
+    for done in &outcome.done {
+        out.push_str(&format!(
+            "{}: {} in {:.1}s, sha256 {}\n  {}\n",
+            done.database,
+            bytes(done.bytes),
+            done.seconds,
+            done.sha256,
+            done.location
+        ));
+    }
+    for failed in &outcome.failed {
+        out.push_str(&format!("{}: FAILED: {}\n", failed.database, failed.error));
+    }
+    if !outcome.pruned.is_empty() {
+        out.push_str(&format!(
+            "Pruned {} set(s) outside the retention windows.\n",
+            outcome.pruned.len()
+        ));
+    }
+    out
+}
+
+fn bytes(n: u64) -> String {
+    let units = ["B", "kB", "MB", "GB", "TB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < units.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{value:.1} {}", units[unit])
+    }
+}

@@ -1,0 +1,80 @@
+//! The dumps domain under the contract: resolved from `[dumps]` with the
+//! managed databases and declared buckets; read by `health` only (a plan
+//! sends nothing more); dumps themselves are taken by `dbops dump`.
+
+use std::time::SystemTime;
+
+use super::desired::DesiredDumps;
+use super::raw::RawDumps;
+use super::{health, resolve, Operation};
+use crate::contract::facts::{DeclaredBuckets, DeclaredDatabases};
+use crate::contract::{Apply, Domain, DomainId, Facts, Health, Observe};
+use crate::diagnostics::Resolver;
+use crate::error::{Errors, Result};
+use crate::events::{Event, EventName, EventSink, Level};
+use crate::plan::{DomainDiff, Planned};
+
+pub(crate) struct Dumps;
+
+impl Domain for Dumps {
+    const ID: DomainId = super::ID;
+    type Raw<'a> = Option<&'a RawDumps>;
+    type Desired = DesiredDumps;
+    type Live = ();
+    type Operation = Operation;
+    type Inputs = ();
+    type Outputs = ();
+
+    fn resolve(
+        raw: Option<&RawDumps>,
+        facts: &mut Facts,
+        r: &mut Resolver<'_>,
+    ) -> Option<DesiredDumps> {
+        let raw = raw?;
+        let managed = facts
+            .get::<DeclaredDatabases>()
+            .map(|d| d.0.keys().cloned().collect())
+            .unwrap_or_default();
+        let buckets = facts.get::<DeclaredBuckets>().cloned().unwrap_or_default();
+        resolve::resolve(raw, managed, &buckets, r)
+    }
+
+    fn summary(desired: Option<&DesiredDumps>) -> Vec<(&'static str, usize)> {
+        vec![("dumped databases", desired.map_or(0, |d| d.databases.len()))]
+    }
+
+    async fn observe(_desired: &DesiredDumps, _context: &Observe<'_>) -> Result<()> {
+        Ok(())
+    }
+
+    fn inputs(_facts: &Facts) {}
+
+    fn diff(_desired: &DesiredDumps, (): &(), (): &()) -> Result<DomainDiff<Operation>, Errors> {
+        Ok(DomainDiff::default())
+    }
+
+    async fn health(
+        desired: &DesiredDumps,
+        context: &Observe<'_>,
+        sink: &dyn EventSink,
+    ) -> Result<Health> {
+        let now = SystemTime::now();
+        let (observed, requests) =
+            health::observe(desired, context.timeout, context.deep, now).await?;
+        sink.emit(
+            Event::message(EventName::DumpsHealthRead, "dumps health read")
+                .level(Level::Debug)
+                .details(serde_json::json!({ "s3_requests": requests })),
+        );
+        Ok(health::check(desired, &observed, now))
+    }
+
+    async fn apply(
+        _desired: &DesiredDumps,
+        _changes: &[&Planned<Operation>],
+        _context: &mut Apply<'_>,
+        _sink: &dyn EventSink,
+    ) -> Result<()> {
+        Ok(())
+    }
+}
