@@ -231,3 +231,396 @@ fn a_dump_to_a_directory_restores_by_hand_with_its_rows_and_owners() {
         truncated.stdout
     );
 }
+
+/// `DB/YYYY/MM/DD/HHMMSSZ` of a moment `ago` before now.
+fn set_path(root: &Path, database: &str, ago: std::time::Duration) -> PathBuf {
+    let at = std::time::SystemTime::now() - ago;
+    let text = humantime::format_rfc3339_seconds(at).to_string();
+    // 2026-05-16T10:21:36Z
+    let (date, time) = text.trim_end_matches('Z').split_once('T').unwrap();
+    let date = date.replace('-', "/");
+    let time = time.replace(':', "");
+    root.join(database).join(date).join(format!("{time}Z"))
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+    }
+}
+
+/// Sets a file's modification time `ago` in the past.
+fn age(path: &Path, ago: std::time::Duration) {
+    let when = std::time::SystemTime::now() - ago;
+    std::fs::File::options()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_modified(when)
+        .unwrap();
+}
+
+const HOUR: std::time::Duration = std::time::Duration::from_secs(3600);
+const DAY: std::time::Duration = std::time::Duration::from_secs(86_400);
+
+#[test]
+fn drift_finds_missing_shrunken_incomplete_off_policy_and_old_dumps() {
+    let root = tempfile::tempdir().unwrap();
+    let d = deployment(root.path(), "", 20_000);
+    let drift = |args: &[&str]| {
+        let mut all = vec!["drift", "--format", "json"];
+        all.extend_from_slice(args);
+        d.dbops.run(&all)
+    };
+    // None yet: stale (missing), nothing else.
+    let out = drift(&[]);
+    out.expect_code(2);
+    assert_eq!(finding_ids(&out), ["dumps.health.stale"], "{}", out.stdout);
+    assert!(
+        out.stdout.contains("no complete dump of `app`"),
+        "{}",
+        out.stdout
+    );
+    d.dbops.run(&["dump"]).expect_code(0);
+    assert!(finding_ids(&drift(&[])).is_empty());
+
+    // Most rows gone: the next dump shrank by more than half.
+    d.server.sql("app", "DELETE FROM items WHERE id > 100");
+    d.server.sql("app", "VACUUM FULL items");
+    d.dbops.run(&["dump"]).expect_code(0);
+    let out = drift(&[]);
+    assert_eq!(finding_ids(&out), ["dumps.health.shrunk"], "{}", out.stdout);
+    // Two more of the same size: the newest no longer shrank.
+    d.dbops.run(&["dump"]).expect_code(0);
+    assert!(finding_ids(&drift(&[])).is_empty(), "{}", drift(&[]).stdout);
+
+    // A set two hours old without a manifest: a dump that died.
+    let dead = set_path(root.path(), "app", 2 * HOUR);
+    std::fs::create_dir_all(&dead).unwrap();
+    std::fs::write(dead.join("app.dump.partial"), b"PGDMP").unwrap();
+    age(&dead.join("app.dump.partial"), 2 * HOUR);
+    let out = drift(&[]);
+    assert_eq!(
+        finding_ids(&out),
+        ["dumps.health.incomplete"],
+        "{}",
+        out.stdout
+    );
+    std::fs::remove_dir_all(&dead).unwrap();
+
+    // A complete set 200 days old: outside every window, and the days
+    // after it in the daily window have no dump.
+    let newest = sets(root.path(), "app").pop().unwrap();
+    let ancient = set_path(root.path(), "app", 200 * DAY);
+    copy_dir(&newest, &ancient);
+    let out = drift(&[]);
+    assert_eq!(
+        finding_ids(&out),
+        ["dumps.health.retention"],
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("outside the retention windows"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("inside the daily window"),
+        "{}",
+        out.stdout
+    );
+    // The next dump prunes it (and keeps every recent one).
+    let before = sets(root.path(), "app").len();
+    let dump = d.dbops.run(&["dump"]);
+    dump.expect_code(0);
+    assert!(dump.stdout.contains("Pruned 1 set(s)"), "{}", dump.stdout);
+    assert!(!ancient.exists());
+    assert_eq!(sets(root.path(), "app").len(), before);
+    assert!(finding_ids(&drift(&[])).is_empty());
+
+    // Old: with a one-second schedule, the newest set is late at once.
+    d.dbops.write_config(
+        &dumps_config(root.path(), "").replace("interval = \"24h\"", "interval = \"1s\""),
+    );
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let out = drift(&[]);
+    assert_eq!(finding_ids(&out), ["dumps.health.stale"], "{}", out.stdout);
+    assert!(
+        out.stdout.contains("the newest complete dump of `app` is"),
+        "{}",
+        out.stdout
+    );
+}
+
+/// The pid of the pg_dump that runs `--snapshot` against `port`, if any.
+fn pg_dump_pid(port: u16) -> Option<i32> {
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        let text = String::from_utf8_lossy(&cmdline);
+        if text.contains("pg_dump\0--format=custom\0--snapshot=")
+            && text.contains(&format!("port={port} "))
+        {
+            return Some(pid);
+        }
+    }
+    None
+}
+
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !done() {
+        assert!(std::time::Instant::now() < deadline, "{what}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_dump_killed_halfway_leaves_no_manifest_and_drift_reports_it() {
+    let root = tempfile::tempdir().unwrap();
+    let d = deployment(root.path(), "", 100);
+    d.server.sql("app", "CREATE TABLE locked (x int)");
+    // A session holding ACCESS EXCLUSIVE on `locked` stops pg_dump halfway.
+    let mut holder = Command::new(tool("psql"))
+        .args(["-X", "-q", "-h", "127.0.0.1", "-U", "postgres", "-d", "app"])
+        .arg("-p")
+        .arg(d.server.port.to_string())
+        .args([
+            "-c",
+            "BEGIN; LOCK TABLE locked IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(120);",
+        ])
+        .env("PGPASSWORD", SUPERUSER_PASSWORD)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for("the lock is held", || {
+        d.server.sql("app", "SELECT count(*) FROM pg_locks WHERE mode = 'AccessExclusiveLock' AND relation = (SELECT oid FROM pg_class WHERE relname = 'locked') AND granted") == "1"
+    });
+
+    // SIGTERM to dbops: exit 143, pg_dump gone, no manifest, no partial file.
+    let mut child = d.dbops.command(&["dump"]).spawn().unwrap();
+    wait_for("pg_dump runs", || pg_dump_pid(d.server.port).is_some());
+    unsafe { libc_kill(child.id() as i32, 15) };
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(143));
+    wait_for("pg_dump is stopped", || {
+        pg_dump_pid(d.server.port).is_none()
+    });
+    let found = sets(root.path(), "app");
+    assert_eq!(found.len(), 1, "{found:?}");
+    let files: Vec<_> = std::fs::read_dir(&found[0])
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert!(files.is_empty(), "{files:?}");
+
+    // pg_dump itself killed: dbops says so, exits 1, leaves no manifest.
+    let child = d.dbops.command(&["dump"]).spawn().unwrap();
+    wait_for("pg_dump runs", || pg_dump_pid(d.server.port).is_some());
+    unsafe { libc_kill(pg_dump_pid(d.server.port).unwrap(), 9) };
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("pg_dump was killed by a signal"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("without a manifest"), "{stderr}");
+    let found = sets(root.path(), "app");
+    assert_eq!(found.len(), 2);
+    assert!(found.iter().all(|s| !s.join("manifest.json").exists()));
+    // The lock's holder goes (its backend too: pg_sleep does not notice a
+    // client that left).
+    d.server.sql_ok(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE query LIKE '%pg_sleep(120)%' AND pid <> pg_backend_pid()",
+    );
+    let _ = holder.kill();
+    let _ = holder.wait();
+
+    // An hour on, drift reports the incomplete sets; a dump then succeeds.
+    // (Renamed two hours back, as if they had been named then.)
+    for (i, set) in found.iter().enumerate() {
+        let earlier = set_path(
+            root.path(),
+            "app",
+            2 * HOUR + std::time::Duration::from_secs(i as u64 * 5),
+        );
+        std::fs::create_dir_all(earlier.parent().unwrap()).unwrap();
+        std::fs::rename(set, &earlier).unwrap();
+    }
+    let out = d.dbops.run(&["drift", "--format", "json"]);
+    let ids = finding_ids(&out);
+    assert!(
+        ids.contains(&"dumps.health.incomplete".to_string()),
+        "{}",
+        out.stdout
+    );
+    d.dbops.run(&["dump"]).expect_code(0);
+}
+
+extern "C" {
+    #[link_name = "kill"]
+    fn libc_kill(pid: i32, signal: i32) -> i32;
+}
+
+#[test]
+fn bad_dumps_settings_are_refused_by_validate_at_their_key() {
+    let dsn = "postgresql://someone:pw@127.0.0.1:1/app";
+    let cases: &[(&str, &str)] = &[
+        ("directory = \"relative/dumps\"\ninterval = \"24h\"", "not an absolute path"),
+        ("directory = \"/x\"\nbucket = \"b\"\ninterval = \"24h\"", "both `directory` and `bucket`"),
+        ("interval = \"24h\"", "has no destination"),
+        ("bucket = \"nowhere\"\ninterval = \"24h\"", "`nowhere` has no `[bucket.nowhere]` table"),
+        ("directory = \"/x\"\ninterval = \"24h\"\n[dumps.retention]\ndaily = 0\nweekly = 0\nmonthly = 0", "keeps no dump"),
+        ("directory = \"/x\"\ninterval = \"24h\"\nrpo = \"1h\"", "cannot meet `dumps.rpo`"),
+        ("directory = \"/x\"\ninterval = \"24h\"\ndatabases = [\"wal_005\"]", "is reserved"),
+        ("directory = \"/x\"\ninterval = \"24h\"\ndatabases = [\"a/b\"]", "holds `/`"),
+        ("directory = \"/x\"\ninterval = \"24h\"\ncount_rows = [\"items\"]", "is not `schema.table`"),
+        ("directory = \"/x\"\ninterval = \"24h\"\njobs = 4", "`jobs` needs `format = \"directory\"`"),
+        ("directory = \"/x\"\ninterval = \"soon\"", "is not a duration"),
+    ];
+    for (section, said) in cases {
+        let dbops =
+            crate::support::Dbops::new(&format!("{}\n[dumps]\n{section}\n", standard_config()))
+                .env(
+                    "DATABASE_ROOT_URL",
+                    "postgresql://postgres@127.0.0.1:1/postgres",
+                )
+                .env("DATABASE_URL", dsn)
+                .env("DATABASE_SERVICE_URL", &dsn.replace("someone", "other"));
+        let out = dbops.run(&["validate"]);
+        out.expect_code(1);
+        assert!(
+            out.stderr.contains(said) && out.stderr.contains("dbops.toml:"),
+            "{section}\n{}",
+            out.stderr
+        );
+    }
+}
+
+#[test]
+fn bad_input_at_run_time_is_refused_and_nothing_is_written() {
+    let root = tempfile::tempdir().unwrap();
+    let d = deployment(root.path(), "", 10);
+    let nothing_written =
+        || assert!(sets(root.path(), "app").is_empty() && sets(root.path(), "nope").is_empty());
+
+    // An unknown database.
+    d.dbops.write_config(&dumps_config(
+        root.path(),
+        "databases = [\"app\", \"nope\"]\n",
+    ));
+    let out = d.dbops.run(&["dump"]);
+    out.expect_code(1);
+    assert!(
+        out.stderr.contains("cannot dump `nope`: no such database"),
+        "{}",
+        out.stderr
+    );
+    nothing_written();
+    // `--database` outside the file.
+    d.dbops.write_config(&dumps_config(root.path(), ""));
+    let out = d.dbops.run(&["dump", "--database", "postgres"]);
+    out.expect_code(1);
+    assert!(
+        out.stderr.contains("is not one of the databases"),
+        "{}",
+        out.stderr
+    );
+
+    // A directory that cannot be written (its parent is a file).
+    let file = root.path().join("file");
+    std::fs::write(&file, "").unwrap();
+    let unwritable = Deployment::with_config(&dumps_config(&file.join("dumps"), ""));
+    unwritable.apply();
+    let out = unwritable.dbops.run(&["dump"]);
+    out.expect_code(1);
+    assert!(
+        out.stderr.contains("cannot write in `dumps.directory`"),
+        "{}",
+        out.stderr
+    );
+
+    // A pg_dump older than the server (only 15 installs here: a stub).
+    let bindir = root.path().join("old-bin");
+    std::fs::create_dir(&bindir).unwrap();
+    for name in ["pg_dump", "pg_dumpall"] {
+        let path = bindir.join(name);
+        std::fs::write(
+            &path,
+            format!("#!/bin/sh\necho '{name} (PostgreSQL) 14.10'\n"),
+        )
+        .unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    d.dbops.write_config(&dumps_config(
+        root.path(),
+        &format!("bindir = \"{}\"\n", bindir.display()),
+    ));
+    let out = d.dbops.run(&["dump"]);
+    out.expect_code(1);
+    assert!(
+        out.stderr
+            .contains("is version 14.10, older than the server"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("nothing was written"), "{}", out.stderr);
+    nothing_written();
+
+    // Two dumps never run at once: the lock is held elsewhere.
+    d.dbops.write_config(&dumps_config(root.path(), ""));
+    let mut holder = Command::new(tool("psql"))
+        .args([
+            "-X",
+            "-q",
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-d",
+            "postgres",
+        ])
+        .arg("-p")
+        .arg(d.server.port.to_string())
+        .args([
+            "-c",
+            "SELECT pg_advisory_lock(110373754989936); SELECT pg_sleep(60);",
+        ])
+        .env("PGPASSWORD", SUPERUSER_PASSWORD)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for("the lock is held", || {
+        d.server
+            .sql_ok("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")
+            == "1"
+    });
+    let out = d.dbops.run(&["dump"]);
+    out.expect_code(1);
+    assert!(
+        out.stderr
+            .contains("another `dbops dump` is running on this cluster (pid"),
+        "{}",
+        out.stderr
+    );
+    nothing_written();
+    d.server.sql_ok(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()",
+    );
+    let _ = holder.kill();
+    let _ = holder.wait();
+    d.dbops.run(&["dump"]).expect_code(0);
+}
