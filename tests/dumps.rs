@@ -624,3 +624,170 @@ fn bad_input_at_run_time_is_refused_and_nothing_is_written() {
     let _ = holder.wait();
     d.dbops.run(&["dump"]).expect_code(0);
 }
+
+fn bucket_config(extra_bucket: &str, extra_dumps: &str) -> String {
+    format!(
+        "{}\n{}versioning = true\n{extra_bucket}\n[dumps]\nbucket = \"db-backups\"\nprefix = \"dumps\"\ninterval = \"24h\"\n{extra_dumps}",
+        standard_config(),
+        crate::support::s3::BUCKET
+    )
+}
+
+fn with_bucket(d: Deployment, s3: &crate::support::s3::S3Server) -> Deployment {
+    let mut d = d;
+    d.dbops.set_env("BACKUP_S3_ENDPOINT", &s3.endpoint());
+    d.dbops
+        .set_env("BACKUP_AWS_ACCESS_KEY_ID", crate::support::s3::ACCESS_KEY);
+    d.dbops.set_env(
+        "BACKUP_AWS_SECRET_ACCESS_KEY",
+        crate::support::s3::SECRET_KEY,
+    );
+    d
+}
+
+#[test]
+fn a_dump_to_a_bucket_lands_under_its_class_and_the_lifecycle_rules_converge() {
+    let s3 = crate::support::s3::S3Server::moto();
+    let own_rule =
+        "[[bucket.db-backups.lifecycle]]\nid = \"tmp\"\nprefix = \"tmp/\"\nexpire_after_days = 1\n";
+    let d = with_bucket(Deployment::with_config(&bucket_config(own_rule, "")), &s3);
+    let plan = d.dbops.run(&["plan"]);
+    plan.expect_code(0);
+    assert!(plan.stdout.contains("dbops-dumps-daily"), "{}", plan.stdout);
+    d.apply();
+    d.plan().expect_code(0);
+    d.server.sql(
+        "app",
+        "CREATE TABLE items (id int PRIMARY KEY, body text); \
+         INSERT INTO items SELECT g, md5(g::text) FROM generate_series(1, 5000) g; \
+         ALTER TABLE items OWNER TO app_user;",
+    );
+    let client = s3.client();
+    let rules: Vec<(String, String, Option<i32>, Option<i32>)> = client
+        .lifecycle_rules("db-backups")
+        .iter()
+        .map(|r| {
+            (
+                r.id().unwrap_or_default().to_string(),
+                r.filter()
+                    .and_then(|f| f.prefix())
+                    .unwrap_or_default()
+                    .to_string(),
+                r.expiration().and_then(|e| e.days()),
+                r.abort_incomplete_multipart_upload()
+                    .and_then(|a| a.days_after_initiation()),
+            )
+        })
+        .collect();
+    for expected in [
+        ("dbops-dumps-daily", "dumps/daily/", Some(7), None),
+        ("dbops-dumps-weekly", "dumps/weekly/", Some(28), None),
+        ("dbops-dumps-monthly", "dumps/monthly/", Some(90), None),
+        ("dbops-dumps-uploads", "dumps/", None, Some(1)),
+        ("tmp", "tmp/", Some(1), None),
+    ] {
+        let expected = (
+            expected.0.to_string(),
+            expected.1.to_string(),
+            expected.2,
+            expected.3,
+        );
+        assert!(rules.contains(&expected), "{expected:?} not in {rules:?}");
+    }
+
+    // The first set of the month is `monthly`, the next one `daily`.
+    d.dbops.run(&["dump"]).expect_code(0);
+    d.dbops.run(&["dump"]).expect_code(0);
+    let keys = client.keys("db-backups", "dumps/");
+    let monthly: Vec<&String> = keys
+        .iter()
+        .filter(|k| k.starts_with("dumps/monthly/app/"))
+        .collect();
+    let daily: Vec<&String> = keys
+        .iter()
+        .filter(|k| k.starts_with("dumps/daily/app/"))
+        .collect();
+    assert_eq!(monthly.len(), 3, "{keys:?}");
+    assert_eq!(daily.len(), 3, "{keys:?}");
+    let manifest_key = monthly
+        .iter()
+        .find(|k| k.ends_with("/manifest.json"))
+        .unwrap();
+    let set = manifest_key.trim_end_matches("manifest.json");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&client.get("db-backups", manifest_key)).unwrap();
+    assert_eq!(manifest["class"], "monthly");
+    let dump = client.get("db-backups", &format!("{set}app.dump"));
+    let digest: String = sha2::Sha256::digest(&dump)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(manifest["sha256"], digest.as_str());
+    assert_eq!(manifest["bytes"], dump.len());
+
+    // Restored by hand from the downloaded set.
+    let local = tempfile::tempdir().unwrap();
+    std::fs::write(local.path().join("app.dump"), &dump).unwrap();
+    std::fs::write(
+        local.path().join("roles.sql"),
+        client.get("db-backups", &format!("{set}roles.sql")),
+    )
+    .unwrap();
+    let fresh = PgServer::start();
+    restore_by_hand(local.path(), &fresh);
+    assert_eq!(fresh.sql("app", "SELECT count(*) FROM items"), "5000");
+
+    let drift = d.dbops.run(&["drift", "--format", "json", "--deep"]);
+    assert!(finding_ids(&drift).is_empty(), "{}", drift.stdout);
+    // A corrupted newest dump, same size: found by `--deep`.
+    let newest_set = daily
+        .iter()
+        .find(|k| k.ends_with("/manifest.json"))
+        .unwrap()
+        .trim_end_matches("manifest.json")
+        .to_string();
+    let mut body = client.get("db-backups", &format!("{newest_set}app.dump"));
+    let middle = body.len() / 2;
+    body[middle] ^= 0xff;
+    client.put_body("db-backups", &format!("{newest_set}app.dump"), &body);
+    let deep = d.dbops.run(&["drift", "--format", "json", "--deep"]);
+    assert_eq!(
+        finding_ids(&deep),
+        ["dumps.health.digest"],
+        "{}",
+        deep.stdout
+    );
+
+    // A declared rule that would expire the dumps before the policy: refused.
+    let early = "[[bucket.db-backups.lifecycle]]\nid = \"everything\"\nprefix = \"\"\nexpire_after_days = 3\n";
+    d.dbops.write_config(&bucket_config(early, ""));
+    let out = d.dbops.run(&["validate"]);
+    out.expect_code(1);
+    assert!(
+        out.stderr
+            .contains("expires `dumps/daily/` after 3 day(s), sooner than"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_denied_bucket_fails_the_dump_clearly_and_writes_nothing() {
+    let s3 = crate::support::s3::S3Server::moto_denying();
+    let d = with_bucket(Deployment::with_config(&bucket_config("", "")), &s3);
+    let out = d
+        .dbops
+        .run(&["--target", "postgres", "apply", "--auto-approve"]);
+    let out = if out.code == 64 {
+        d.dbops
+            .run(&["apply", "--auto-approve", "--target", "postgres"])
+    } else {
+        out
+    };
+    out.expect_code(0);
+    let out = d.dbops.run(&["dump"]);
+    out.expect_code(1);
+    assert!(out.stderr.contains("was denied"), "{}", out.stderr);
+    assert!(out.stderr.contains("`app` left nothing"), "{}", out.stderr);
+    assert!(!out.all().contains(crate::support::s3::SECRET_KEY));
+}

@@ -130,6 +130,13 @@ pub(crate) struct DeclaredBuckets {
 }
 impl Fact for DeclaredBuckets {}
 
+/// Lifecycle rules another domain needs in a bucket, by bucket name
+/// (dumps: the retention of their class prefixes), merged with the rules
+/// the file declares; a rule here replaces a declared one of the same id.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RequiredLifecycle(pub(crate) BTreeMap<String, Vec<crate::s3::lifecycle::Rule>>);
+impl Fact for RequiredLifecycle {}
+
 /// The server settings continuous archiving needs, and the RPO they must
 /// meet (backup).
 #[derive(Debug, Clone)]

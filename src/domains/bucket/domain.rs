@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use super::live::LiveBucket;
 use super::raw::RawBucket;
 use super::{apply, diff, observe, resolve, Operation};
-use crate::contract::facts::DeclaredBuckets;
+use crate::contract::facts::{DeclaredBuckets, RequiredLifecycle};
 use crate::contract::{Apply, Domain, DomainId, Facts, Observe};
 use crate::diagnostics::Resolver;
 use crate::error::{Errors, Result};
@@ -23,7 +23,8 @@ impl Domain for Buckets {
     type Desired = Vec<BucketSpec>;
     type Live = BTreeMap<String, LiveBucket>;
     type Operation = Operation;
-    type Inputs = ();
+    /// Rules other domains need in the buckets they write.
+    type Inputs = RequiredLifecycle;
     type Outputs = ();
 
     fn resolve(
@@ -64,17 +65,20 @@ impl Domain for Buckets {
         Ok(live)
     }
 
-    fn inputs(_facts: &Facts) {}
+    fn inputs(facts: &Facts) -> RequiredLifecycle {
+        facts.cloned::<RequiredLifecycle>()
+    }
 
     fn diff(
         desired: &Vec<BucketSpec>,
         live: &BTreeMap<String, LiveBucket>,
-        (): &(),
+        required: &RequiredLifecycle,
     ) -> Result<DomainDiff<Operation>, Errors> {
         let mut out = DomainDiff::default();
         let mut errors = Vec::new();
         for bucket in desired {
             let missing = LiveBucket::default();
+            let bucket = &with_required(bucket, required);
             match diff::diff(bucket, live.get(&bucket.name).unwrap_or(&missing)) {
                 Ok(diff) => out.append(diff, |o| o),
                 Err(e) => errors.push(e),
@@ -95,4 +99,22 @@ impl Domain for Buckets {
     ) -> Result<()> {
         apply::apply(desired, changes, context.timeout, sink).await
     }
+}
+
+/// The declared rules plus those other domains need (theirs win by id).
+fn with_required(bucket: &BucketSpec, required: &RequiredLifecycle) -> BucketSpec {
+    let Some(extra) = required.0.get(&bucket.name) else {
+        return bucket.clone();
+    };
+    let mut merged = bucket.clone();
+    let mut rules: Vec<_> = bucket
+        .lifecycle
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|r| !extra.iter().any(|e| e.id == r.id))
+        .collect();
+    rules.extend(extra.iter().cloned());
+    merged.lifecycle = Some(rules);
+    merged
 }

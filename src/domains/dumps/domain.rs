@@ -4,10 +4,10 @@
 
 use std::time::SystemTime;
 
-use super::desired::DesiredDumps;
+use super::desired::{DesiredDumps, Destination};
 use super::raw::RawDumps;
-use super::{health, resolve, Operation};
-use crate::contract::facts::{DeclaredBuckets, DeclaredDatabases};
+use super::{health, lifecycle, resolve, Operation};
+use crate::contract::facts::{DeclaredBuckets, DeclaredDatabases, RequiredLifecycle};
 use crate::contract::{Apply, Domain, DomainId, Facts, Health, Observe};
 use crate::diagnostics::Resolver;
 use crate::error::{Errors, Result};
@@ -36,7 +36,29 @@ impl Domain for Dumps {
             .map(|d| d.0.keys().cloned().collect())
             .unwrap_or_default();
         let buckets = facts.get::<DeclaredBuckets>().cloned().unwrap_or_default();
-        resolve::resolve(raw, managed, &buckets, r)
+        let desired = resolve::resolve(raw, managed, &buckets, r)?;
+        if let Destination::Bucket { bucket, prefix } = &desired.destination {
+            let (errors, warnings) = lifecycle::lint(bucket, prefix, desired.retention);
+            let key = r.key(&["dumps", "bucket"]);
+            for warning in warnings {
+                r.warn(key.warning(warning));
+            }
+            let failed = !errors.is_empty();
+            for error in errors {
+                r.error(error.key("dumps.bucket").at(key.location()));
+            }
+            if failed {
+                return None;
+            }
+            let mut required = facts.cloned::<RequiredLifecycle>();
+            required
+                .0
+                .entry(bucket.name.clone())
+                .or_default()
+                .extend(lifecycle::rules(prefix, desired.retention));
+            facts.publish(required);
+        }
+        Some(desired)
     }
 
     fn summary(desired: Option<&DesiredDumps>) -> Vec<(&'static str, usize)> {

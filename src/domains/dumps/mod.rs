@@ -12,6 +12,7 @@ pub(crate) mod desired;
 pub(crate) mod domain;
 pub(crate) mod health;
 pub(crate) mod layout;
+pub(crate) mod lifecycle;
 pub mod manifest;
 pub(crate) mod raw;
 mod resolve;
