@@ -158,3 +158,11 @@ ensure_prometheus_tools() {
     apt_install prometheus prometheus-node-exporter
   fi
 }
+
+# jq, which docs/backup.md's restore-from-a-dump steps use (run by the tests).
+ensure_jq() {
+  if ! command -v jq >/dev/null 2>&1; then
+    echo "installing jq..." >&2
+    apt_install jq
+  fi
+}

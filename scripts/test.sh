@@ -14,6 +14,7 @@ ensure_pgbouncer
 ensure_pgbackrest
 ensure_pg_cron
 ensure_prometheus_tools
+ensure_jq
 ensure_groff
 ensure_lint_tools
 export INSTA_UPDATE=no

@@ -70,7 +70,7 @@ pub(crate) enum Command {
         #[arg(long, value_name = "PLANFILE")]
         out: Option<PathBuf>,
         /// Plan only this domain (the first word of the addresses: `postgres`,
-        /// `pooler`, `bucket`, `backup`); the others are not read.
+        /// `pooler`, `bucket`, `backup`, `dumps`); the others are not read.
         /// Repeatable. For a runner that cannot see the database host's files.
         #[arg(long = "target", value_name = "DOMAIN", value_parser = targets())]
         target: Vec<String>,
@@ -94,7 +94,7 @@ pub(crate) enum Command {
         #[arg(long, value_name = "NAME")]
         accept_pending_restart: Vec<String>,
         /// Apply only this domain (the first word of the addresses: `postgres`,
-        /// `pooler`, `bucket`, `backup`); the others are not read.
+        /// `pooler`, `bucket`, `backup`, `dumps`); the others are not read.
         /// Repeatable. For a runner that cannot see the database host's files.
         #[arg(long = "target", value_name = "DOMAIN", value_parser = targets())]
         target: Vec<String>,
@@ -114,7 +114,7 @@ pub(crate) enum Command {
         #[arg(long, value_enum, default_value = "all")]
         fail_on: Vec<FailOn>,
         /// Check only this domain (the first word of the addresses: `postgres`,
-        /// `pooler`, `bucket`, `backup`); the others are not read.
+        /// `pooler`, `bucket`, `backup`, `dumps`); the others are not read.
         /// Repeatable. For a runner that cannot see the database host's files.
         #[arg(long = "target", value_name = "DOMAIN", value_parser = targets())]
         target: Vec<String>,

@@ -134,10 +134,29 @@ fn finding_ids(out: &crate::support::Output) -> Vec<String> {
 fn a_dump_to_a_directory_restores_by_hand_with_its_rows_and_owners() {
     let root = tempfile::tempdir().unwrap();
     let d = deployment(root.path(), "", 2000);
-    let out = d
-        .dbops
-        .run(&["dump", "--format", "json", "--log-format", "json"]);
+    let metrics = tempfile::tempdir().unwrap();
+    let metrics_file = metrics.path().join("dbops-dump.prom");
+    let out = d.dbops.run(&[
+        "dump",
+        "--format",
+        "json",
+        "--log-format",
+        "json",
+        "--metrics-file",
+        metrics_file.to_str().unwrap(),
+    ]);
     out.expect_code(0);
+    let text = std::fs::read_to_string(&metrics_file).unwrap();
+    let (code, said) = crate::support::monitoring::promtool(&["check", "metrics"], &text);
+    assert_eq!(code, 0, "{said}");
+    assert_eq!(
+        crate::support::monitoring::value(
+            &text,
+            "dbops_dump_success{command=\"dump\",database=\"app\"}"
+        ),
+        Some(1.0),
+        "{text}"
+    );
     for secret in [&d.app_password, &d.service_password] {
         assert!(!out.all().contains(secret.as_str()));
     }
@@ -203,8 +222,31 @@ fn a_dump_to_a_directory_restores_by_hand_with_its_rows_and_owners() {
     );
 
     // A healthy history: no dumps finding.
-    let drift = d.dbops.run(&["drift", "--format", "json", "--deep"]);
+    let drift_file = metrics.path().join("dbops-drift.prom");
+    let drift = d.dbops.run(&[
+        "drift",
+        "--format",
+        "json",
+        "--deep",
+        "--metrics-file",
+        drift_file.to_str().unwrap(),
+    ]);
     assert!(finding_ids(&drift).is_empty(), "{}", drift.stdout);
+    let text = std::fs::read_to_string(&drift_file).unwrap();
+    let bytes = crate::support::monitoring::value(
+        &text,
+        "dbops_dump_newest_bytes{command=\"drift\",database=\"app\"}",
+    );
+    assert_eq!(
+        bytes,
+        Some(std::fs::metadata(&dump).unwrap().len() as f64),
+        "{text}"
+    );
+    assert!(crate::support::monitoring::value(
+        &text,
+        "dbops_dump_newest_timestamp_seconds{command=\"drift\",database=\"app\"}"
+    )
+    .is_some_and(|t| t > 0.0));
 
     // A flipped byte: the listing cannot see it, `--deep` can.
     let mut bytes = std::fs::read(&dump).unwrap();

@@ -24,6 +24,7 @@ mod concurrency;
 mod docs_tables;
 mod drift;
 mod dumps;
+mod dumps_guide;
 #[cfg(feature = "example-domain")]
 mod example_domain;
 mod examples;
