@@ -781,6 +781,33 @@ fn a_dump_to_a_bucket_lands_under_its_class_and_the_lifecycle_rules_converge() {
 
     let drift = d.dbops.run(&["drift", "--format", "json", "--deep"]);
     assert!(finding_ids(&drift).is_empty(), "{}", drift.stdout);
+
+    // Requests follow the retention, not the history: years of old sets
+    // (outside every listing window) change nothing.
+    let requests = || {
+        let out = d.dbops.run(&["drift", "--log-format", "json"]);
+        out.stderr
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .find(|e| e["event"] == "dumps.health.read")
+            .map(|e| e["details"]["s3_requests"].as_u64().unwrap())
+            .unwrap()
+    };
+    let before = requests();
+    let old: Vec<String> = (0..1500)
+        .map(|i| {
+            format!(
+                "dumps/daily/app/2019/{:02}/{:02}/{:06}Z/app.dump",
+                i % 12 + 1,
+                i % 28 + 1,
+                i
+            )
+        })
+        .collect();
+    client.put_many("db-backups", &old);
+    assert_eq!(requests(), before);
+    assert!(before <= 20, "{before}");
+
     // A corrupted newest dump, same size: found by `--deep`.
     let newest_set = daily
         .iter()
@@ -827,4 +854,16 @@ fn a_denied_bucket_fails_the_dump_clearly_and_writes_nothing() {
     assert!(out.stderr.contains("was denied"), "{}", out.stderr);
     assert!(out.stderr.contains("`app` left nothing"), "{}", out.stderr);
     assert!(!out.all().contains(crate::support::s3::SECRET_KEY));
+}
+
+/// The bucket declares no lifecycle: the rules the dumps need are read
+/// back like declared ones, so apply converges and the next plan is empty.
+#[test]
+fn the_dumps_lifecycle_rules_converge_on_a_bucket_that_declares_none() {
+    let s3 = crate::support::s3::S3Server::moto();
+    let d = with_bucket(Deployment::with_config(&bucket_config("", "")), &s3);
+    let apply = d.dbops.run(&["apply", "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{}", apply.all());
+    let plan = d.plan();
+    assert_eq!(plan.code, 0, "{}", plan.all());
 }

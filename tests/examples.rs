@@ -174,6 +174,7 @@ fn localize(text: &str, overrides: &Overrides) -> String {
     strings(doc.as_item_mut(), &mut |s| {
         *s = s
             .replace("/etc/", &format!("{root}/etc/"))
+            .replace("/var/backups/", &format!("{root}/var/backups/"))
             .replace(
                 "/var/run/docker.sock",
                 &overrides.docker_socket.display().to_string(),
@@ -410,6 +411,14 @@ fn every_example_applies_against_real_servers() {
                     "{example}"
                 );
             }
+        }
+        if text.contains("[dumps]") {
+            // A dump set, then drift finds it fresh and complete.
+            let dump = dbops.run(&["dump"]);
+            assert_eq!(dump.code, 0, "{example}: {}", dump.all());
+            clean(&dump);
+            let drift = dbops.run(&["drift"]);
+            assert_eq!(drift.code, 0, "{example}: {}", drift.all());
         }
         clean(&dbops.run(&["drift"]));
     }

@@ -56,10 +56,13 @@ impl Domain for Buckets {
         context: &Observe<'_>,
     ) -> Result<BTreeMap<String, LiveBucket>> {
         let mut live = BTreeMap::new();
+        // Rules other domains need are read like declared ones.
+        let required = context.facts.cloned::<RequiredLifecycle>();
         for bucket in desired {
+            let bucket = with_required(bucket, &required);
             live.insert(
                 bucket.name.clone(),
-                observe::observe(bucket, context.timeout).await?,
+                observe::observe(&bucket, context.timeout).await?,
             );
         }
         Ok(live)
