@@ -867,3 +867,44 @@ fn the_dumps_lifecycle_rules_converge_on_a_bucket_that_declares_none() {
     let plan = d.plan();
     assert_eq!(plan.code, 0, "{}", plan.all());
 }
+
+/// A database name full of quotes and spaces reaches pg_dump (its conninfo
+/// is quoted as libpq parses it), the set's path and the manifest intact,
+/// and the metrics file's label escaped.
+#[test]
+fn a_hostile_database_name_is_dumped_quoted_everywhere() {
+    let root = tempfile::tempdir().unwrap();
+    let name = "we'ird \"db\" \\ x";
+    let d = Deployment::with_config(&format!(
+        "{}\n[dumps]\ndirectory = \"{}\"\ninterval = \"24h\"\ndatabases = [{}]\n",
+        standard_config(),
+        root.path().display(),
+        serde_json::Value::String(name.into())
+    ));
+    d.apply();
+    d.server.sql_ok(&format!(
+        "CREATE DATABASE {}",
+        format!("\"{}\"", name.replace('"', "\"\""))
+    ));
+    let metrics = root.path().join("dbops-dump.prom");
+    let out = d
+        .dbops
+        .run(&["dump", "--metrics-file", metrics.to_str().unwrap()]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let found = sets(root.path(), name);
+    assert_eq!(found.len(), 1, "{found:?}");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(found[0].join("manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(manifest["database"], name);
+    assert!(found[0].join(format!("{name}.dump")).is_file());
+    let text = std::fs::read_to_string(&metrics).unwrap();
+    let (code, said) = crate::support::monitoring::promtool(&["check", "metrics"], &text);
+    assert_eq!(code, 0, "{said}\n{text}");
+    assert!(
+        text.contains(
+            "dbops_dump_success{command=\"dump\",database=\"we'ird \\\"db\\\" \\\\ x\"} 1"
+        ),
+        "{text}"
+    );
+}
