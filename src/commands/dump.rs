@@ -34,7 +34,13 @@ pub(crate) async fn run_command(
         only: databases,
     };
     let log = EventLog::new(settings.log_format);
-    let outcome = until_signalled(run(&request, &log)).await?;
+    // Dropping the dump kills pg_dump and removes the partial file (or
+    // aborts the upload).
+    let outcome = super::until_signalled(
+        run(&request, &log),
+        "pg_dump was stopped and its partial file removed; the set being written has no manifest and never counts",
+    )
+    .await?;
     for done in &outcome.done {
         record.samples.extend([
             Sample::new(&catalogue::DUMP_SUCCESS, 1.0).label(done.database.clone()),
@@ -68,28 +74,6 @@ pub(crate) async fn run_command(
     Err(error.into())
 }
 
-/// Dropping the dump's future on SIGINT or SIGTERM kills pg_dump and removes
-/// the partial file (or aborts the upload); no manifest is written.
-async fn until_signalled(
-    dump: impl std::future::Future<Output = Result<Outcome>>,
-) -> Result<Outcome> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let listen = |kind: SignalKind| {
-        signal(kind).map_err(|e| Error::new(format!("cannot listen for signals: {e}")))
-    };
-    let mut interrupt = listen(SignalKind::interrupt())?;
-    let mut terminate = listen(SignalKind::terminate())?;
-    let (number, name) = tokio::select! {
-        result = dump => return result,
-        _ = interrupt.recv() => (libc::SIGINT, "SIGINT"),
-        _ = terminate.recv() => (libc::SIGTERM, "SIGTERM"),
-    };
-    Err(Error::interrupted(
-        number,
-        format!("interrupted by {name}: pg_dump was stopped and its partial file removed; the set being written has no manifest and never counts"),
-    ))
-}
-
 fn report(format: Format, outcome: &Outcome) -> String {
     if format == Format::Json {
         let document = serde_json::json!({
@@ -109,7 +93,7 @@ fn report(format: Format, outcome: &Outcome) -> String {
         out.push_str(&format!(
             "{}: {} in {:.1}s, sha256 {}\n  {}\n",
             done.database,
-            bytes(done.bytes),
+            crate::util::sizes::human(done.bytes),
             done.seconds,
             done.sha256,
             done.location
@@ -125,19 +109,4 @@ fn report(format: Format, outcome: &Outcome) -> String {
         ));
     }
     out
-}
-
-fn bytes(n: u64) -> String {
-    let units = ["B", "kB", "MB", "GB", "TB"];
-    let mut value = n as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < units.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{n} B")
-    } else {
-        format!("{value:.1} {}", units[unit])
-    }
 }

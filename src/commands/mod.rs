@@ -90,6 +90,31 @@ pub(crate) async fn run(settings: &Settings, command: Command) -> Result<ExitSta
     }
 }
 
+/// Runs `work` until it ends or SIGINT/SIGTERM arrives; on a signal the
+/// future is dropped (its `Drop`s stop what it started) and the error says
+/// `interrupted by SIGNAL: {then}`, exiting 128 + the signal's number.
+async fn until_signalled<T>(
+    work: impl std::future::Future<Output = crate::error::Result<T>>,
+    then: &str,
+) -> crate::error::Result<T> {
+    use crate::error::Error;
+    use tokio::signal::unix::{signal, SignalKind};
+    let listen = |kind: SignalKind| {
+        signal(kind).map_err(|e| Error::new(format!("cannot listen for signals: {e}")))
+    };
+    let mut interrupt = listen(SignalKind::interrupt())?;
+    let mut terminate = listen(SignalKind::terminate())?;
+    let (number, name) = tokio::select! {
+        result = work => return result,
+        _ = interrupt.recv() => (libc::SIGINT, "SIGINT"),
+        _ = terminate.recv() => (libc::SIGTERM, "SIGTERM"),
+    };
+    Err(Error::interrupted(
+        number,
+        format!("interrupted by {name}: {then}"),
+    ))
+}
+
 /// The commands whose outcome is recorded: `--metrics-file` and `[notify]`.
 async fn recorded(
     settings: &Settings,

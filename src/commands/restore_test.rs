@@ -76,7 +76,12 @@ pub(crate) async fn run_command(
         s3_timeout: settings.connect_timeout,
     };
     let log = EventLog::new(settings.log_format);
-    let outcome = until_signalled(run(&request, &log)).await?;
+    // Dropping the test stops and deletes the throwaway server (its `Drop`).
+    let outcome = super::until_signalled(
+        run(&request, &log),
+        "the throwaway server was stopped and deleted; no evidence was recorded",
+    )
+    .await?;
     printer.out(&report(settings.format, &bucket.name, &outcome));
     measured(record, &outcome.evidence);
     if let Some(note) = &outcome.kept {
@@ -125,28 +130,6 @@ fn measured(record: &mut Record, evidence: &crate::domains::backup::restore::evi
         ));
     }
     record.samples.extend(samples);
-}
-
-/// Dropping the test's future on SIGINT or SIGTERM stops and deletes the
-/// throwaway server (its `Drop`); no evidence is recorded for an interrupted test.
-async fn until_signalled(
-    test: impl std::future::Future<Output = Result<Outcome>>,
-) -> Result<Outcome> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let listen = |kind: SignalKind| {
-        signal(kind).map_err(|e| Error::new(format!("cannot listen for signals: {e}")))
-    };
-    let mut interrupt = listen(SignalKind::interrupt())?;
-    let mut terminate = listen(SignalKind::terminate())?;
-    let (number, name) = tokio::select! {
-        result = test => return result,
-        _ = interrupt.recv() => (libc::SIGINT, "SIGINT"),
-        _ = terminate.recv() => (libc::SIGTERM, "SIGTERM"),
-    };
-    Err(Error::interrupted(
-        number,
-        format!("interrupted by {name}: the throwaway server was stopped and deleted; no evidence was recorded"),
-    ))
 }
 
 fn report(format: Format, bucket: &str, outcome: &Outcome) -> String {

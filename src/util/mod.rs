@@ -8,5 +8,6 @@ pub(crate) mod durations;
 pub(crate) mod files;
 pub(crate) mod owner;
 pub(crate) mod shell;
+pub(crate) mod sizes;
 pub(crate) mod suggest;
 pub(crate) mod text_diff;

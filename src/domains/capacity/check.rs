@@ -5,6 +5,7 @@ use super::{DesiredCapacity, LiveCapacity};
 use crate::contract::Health;
 use crate::metrics::{catalogue as m, Sample};
 use crate::plan::{Finding, FindingClass};
+use crate::util::sizes::human;
 
 pub(crate) fn check(desired: &DesiredCapacity, live: &LiveCapacity) -> Health {
     let mut health = Health::default();
@@ -78,22 +79,6 @@ pub(crate) fn check(desired: &DesiredCapacity, live: &LiveCapacity) -> Health {
     health
 }
 
-/// `1.5 GB`, `512 MB`, `12 kB`, `10 B` (1024-based, as PostgreSQL prints).
-pub(crate) fn human(bytes: u64) -> String {
-    let units = ["B", "kB", "MB", "GB", "TB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < units.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 || value >= 100.0 {
-        format!("{value:.0} {}", units[unit])
-    } else {
-        format!("{value:.1} {}", units[unit])
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,13 +125,5 @@ mod tests {
         );
         assert!(unknown.findings.is_empty() && unknown.samples.is_empty());
         assert_eq!(unknown.notes.len(), 2, "{:?}", unknown.notes);
-    }
-
-    #[test]
-    fn sizes_read_as_postgresql_prints_them() {
-        assert_eq!(human(10), "10 B");
-        assert_eq!(human(1536), "1.5 kB");
-        assert_eq!(human(512 << 20), "512 MB");
-        assert_eq!(human(3 << 40), "3.0 TB");
     }
 }

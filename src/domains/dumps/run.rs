@@ -363,7 +363,7 @@ async fn dump_one(
             Store::Directory(_) => format!(
                 "the set folder `{location}` without a manifest (its partial file removed)"
             ),
-            Store::Bucket { .. } => format!(
+            Store::Bucket(_) => format!(
                 "no object of the dump (its multipart upload aborted) under `{location}`, and no manifest"
             ),
         };
@@ -518,7 +518,7 @@ async fn new_set(store: &Store, database: &str) -> Result<(String, Option<Class>
         let at = unix(SystemTime::now());
         let class = match store {
             Store::Directory(_) => None,
-            Store::Bucket { .. } => {
+            Store::Bucket(_) => {
                 // The week may have begun last month: two months suffice.
                 let since = at - 40 * 86_400;
                 let existing: Vec<i64> = store
@@ -754,7 +754,7 @@ async fn prune(
     database: &str,
     sink: &dyn EventSink,
 ) -> Result<Vec<String>> {
-    if let Store::Bucket { .. } = store {
+    if let Store::Bucket(_) = store {
         return Ok(Vec::new());
     }
     let sets: Vec<SetEntry> = store.list(database, 0).await?;

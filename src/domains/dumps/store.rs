@@ -39,12 +39,16 @@ pub(crate) struct SetEntry {
 
 pub(crate) enum Store {
     Directory(PathBuf),
-    Bucket {
-        s3: Client,
-        bucket: BucketSpec,
-        prefix: String,
-        requests: std::cell::Cell<usize>,
-    },
+    Bucket(BucketStore),
+}
+
+/// A bucket destination: its client, the declaration, the key prefix, and
+/// the requests made so far (drift reports them).
+pub(crate) struct BucketStore {
+    s3: Client,
+    bucket: BucketSpec,
+    prefix: String,
+    requests: std::cell::Cell<usize>,
 }
 
 /// Sizes of the parts of a multipart upload: 8 MiB (S3's minimum is 5).
@@ -63,12 +67,12 @@ impl Store {
     pub(crate) async fn open(destination: &Destination, timeout: Duration) -> Store {
         match destination {
             Destination::Directory(path) => Store::Directory(path.clone()),
-            Destination::Bucket { bucket, prefix } => Store::Bucket {
+            Destination::Bucket { bucket, prefix } => Store::Bucket(BucketStore {
                 s3: crate::s3::client::client(bucket, timeout).await,
                 bucket: bucket.clone(),
                 prefix: prefix.clone(),
                 requests: std::cell::Cell::new(0),
-            },
+            }),
         }
     }
 
@@ -76,7 +80,7 @@ impl Store {
     pub(crate) fn requests(&self) -> usize {
         match self {
             Store::Directory(_) => 0,
-            Store::Bucket { requests, .. } => requests.get(),
+            Store::Bucket(store) => store.requests.get(),
         }
     }
 
@@ -88,8 +92,9 @@ impl Store {
                 .join(layout::stamp(at))
                 .display()
                 .to_string(),
-            Store::Bucket { prefix, .. } => format!(
-                "{prefix}/{}/{database}/{}/",
+            Store::Bucket(store) => format!(
+                "{}/{}/{database}/{}/",
+                store.prefix,
                 class.unwrap_or(Class::Daily).word(),
                 layout::stamp(at)
             ),
@@ -100,102 +105,10 @@ impl Store {
     pub(crate) async fn list(&self, database: &str, since: i64) -> Result<Vec<SetEntry>> {
         let mut sets = match self {
             Store::Directory(root) => list_directory(&root.join(database), database, since)?,
-            Store::Bucket { .. } => self.list_bucket(database, since).await?,
+            Store::Bucket(store) => store.list(database, since).await?,
         };
         sets.sort_by_key(|s| s.at);
         Ok(sets)
-    }
-
-    async fn list_bucket(&self, database: &str, since: i64) -> Result<Vec<SetEntry>> {
-        let Store::Bucket { prefix, .. } = self else {
-            unreachable!()
-        };
-        let now = unix(SystemTime::now());
-        let mut sets: std::collections::BTreeMap<String, SetEntry> = Default::default();
-        for class in Class::ALL {
-            // Month by month from `since`: requests grow with retention,
-            // never with the history the bucket holds.
-            let mut month = layout::month(since.min(now));
-            let last = layout::month(now);
-            while month <= last {
-                let (year, m) = ((month - 1).div_euclid(12), (month - 1).rem_euclid(12) + 1);
-                let key_prefix = format!("{prefix}/{}/{database}/{year:04}/{m:02}/", class.word());
-                for (key, size, modified) in self.list_keys(&key_prefix).await? {
-                    let Some(rest) =
-                        key.strip_prefix(&format!("{prefix}/{}/{database}/", class.word()))
-                    else {
-                        continue;
-                    };
-                    let mut parts = rest.splitn(5, '/');
-                    let stamp: Vec<&str> = (0..4).filter_map(|_| parts.next()).collect();
-                    let Some(file) = parts.next() else { continue };
-                    let Some(at) = layout::parse_stamp(&stamp.join("/")) else {
-                        continue;
-                    };
-                    if at < since {
-                        continue;
-                    }
-                    let location =
-                        format!("{prefix}/{}/{database}/{}/", class.word(), stamp.join("/"));
-                    let entry = sets.entry(location.clone()).or_insert(SetEntry {
-                        database: database.to_string(),
-                        at,
-                        class: Some(class),
-                        location,
-                        complete: false,
-                        dump_bytes: 0,
-                        modified: None,
-                    });
-                    if file == "manifest.json" {
-                        entry.complete = true;
-                    } else if file.starts_with(&dump_name(database, false)) {
-                        entry.dump_bytes += size;
-                    }
-                    entry.modified = entry.modified.max(modified);
-                }
-                month += 1;
-            }
-        }
-        Ok(sets.into_values().collect())
-    }
-
-    async fn list_keys(&self, key_prefix: &str) -> Result<Vec<(String, u64, Option<SystemTime>)>> {
-        let Store::Bucket {
-            s3,
-            bucket,
-            requests,
-            ..
-        } = self
-        else {
-            unreachable!()
-        };
-        let mut out = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            requests.set(requests.get() + 1);
-            let page = s3
-                .list_objects_v2()
-                .bucket(&bucket.name)
-                .prefix(key_prefix)
-                .set_continuation_token(token.clone())
-                .send()
-                .await
-                .map_err(|e| failure_error(bucket, "ListObjectsV2", None, classify(&e)))?;
-            for object in page.contents() {
-                let modified = object
-                    .last_modified()
-                    .and_then(|t| SystemTime::try_from(*t).ok());
-                out.push((
-                    object.key().unwrap_or_default().to_string(),
-                    object.size().unwrap_or(0).max(0) as u64,
-                    modified,
-                ));
-            }
-            token = page.next_continuation_token().map(str::to_string);
-            if token.is_none() || !page.is_truncated().unwrap_or(false) {
-                return Ok(out);
-            }
-        }
     }
 
     /// Starts a set: a new directory (refused if it exists: a set is never
@@ -267,7 +180,213 @@ impl Store {
                 sync_directory(Path::new(location))?;
                 Ok((bytes, hex(&hasher.finalize())))
             }
-            Store::Bucket { .. } => self.upload(location, name, reader).await,
+            Store::Bucket(store) => store.upload(location, name, reader).await,
+        }
+    }
+
+    /// Writes a small file whole (the roles, the manifest).
+    pub(crate) async fn write_small(&self, location: &str, name: &str, body: &[u8]) -> Result<()> {
+        match self {
+            Store::Directory(_) => {
+                let path = Path::new(location).join(name);
+                crate::util::files::write_atomic(&path, body, 0o600, None)?;
+                sync_directory(Path::new(location))
+            }
+            Store::Bucket(BucketStore {
+                s3,
+                bucket,
+                requests,
+                ..
+            }) => {
+                requests.set(requests.get() + 1);
+                let key = format!("{location}{name}");
+                s3.put_object()
+                    .bucket(&bucket.name)
+                    .key(&key)
+                    .body(ByteStream::from(body.to_vec()))
+                    .send()
+                    .await
+                    .map_err(|e| failure_error(bucket, "PutObject", None, classify(&e)))?;
+                Ok(())
+            }
+        }
+    }
+
+    /// The bytes of `name` in a set (bounded: manifests, roles).
+    pub(crate) async fn read_small(
+        &self,
+        location: &str,
+        name: &str,
+        limit: u64,
+    ) -> Result<Vec<u8>> {
+        let mut reader = self.open_read(location, name).await?;
+        let mut out = Vec::new();
+        (&mut reader)
+            .take(limit + 1)
+            .read_to_end(&mut out)
+            .await
+            .map_err(|e| Error::new(format!("cannot read `{name}` of `{location}`: {e}")))?;
+        if out.len() as u64 > limit {
+            return Err(Error::new(format!(
+                "`{name}` of `{location}` is larger than the {limit} bytes dbops reads"
+            )));
+        }
+        Ok(out)
+    }
+
+    /// A set's manifest, parsed.
+    pub(crate) async fn manifest(&self, location: &str) -> Result<Manifest> {
+        let bytes = self
+            .read_small(location, "manifest.json", MAX_MANIFEST_BYTES)
+            .await?;
+        serde_json::from_slice(&bytes)
+            .map_err(|e| Error::new(format!("the manifest of `{location}` does not parse: {e}")))
+    }
+
+    /// A reader of `name` in a set.
+    pub(crate) async fn open_read(
+        &self,
+        location: &str,
+        name: &str,
+    ) -> Result<Box<dyn AsyncRead + Unpin + Send>> {
+        match self {
+            Store::Directory(_) => {
+                let path = Path::new(location).join(name);
+                let file = tokio::fs::File::open(&path)
+                    .await
+                    .map_err(|e| io_error("open", &path, &e))?;
+                Ok(Box::new(file))
+            }
+            Store::Bucket(BucketStore {
+                s3,
+                bucket,
+                requests,
+                ..
+            }) => {
+                requests.set(requests.get() + 1);
+                let key = format!("{location}{name}");
+                let object = s3
+                    .get_object()
+                    .bucket(&bucket.name)
+                    .key(&key)
+                    .send()
+                    .await
+                    .map_err(|e| failure_error(bucket, "GetObject", None, classify(&e)))?;
+                Ok(Box::new(object.body.into_async_read()))
+            }
+        }
+    }
+
+    /// Deletes a set (the directory pruner; a bucket's sets expire by its
+    /// lifecycle rules, never by dbops).
+    pub(crate) fn delete(&self, set: &SetEntry) -> Result<()> {
+        match self {
+            Store::Directory(_) => {
+                let path = Path::new(&set.location);
+                std::fs::remove_dir_all(path).map_err(|e| io_error("delete", path, &e))?;
+                // Empty day, month and year folders go too.
+                let mut parent = path.parent();
+                for _ in 0..3 {
+                    let Some(dir) = parent else { break };
+                    if std::fs::remove_dir(dir).is_err() {
+                        break;
+                    }
+                    parent = dir.parent();
+                }
+                Ok(())
+            }
+            Store::Bucket(_) => Err(Error::internal(
+                "sets in a bucket expire by lifecycle rules",
+            )),
+        }
+    }
+}
+
+impl BucketStore {
+    async fn list(&self, database: &str, since: i64) -> Result<Vec<SetEntry>> {
+        let prefix = &self.prefix;
+        let now = unix(SystemTime::now());
+        let mut sets: std::collections::BTreeMap<String, SetEntry> = Default::default();
+        for class in Class::ALL {
+            // Month by month from `since`: requests grow with retention,
+            // never with the history the bucket holds.
+            let mut month = layout::month(since.min(now));
+            let last = layout::month(now);
+            while month <= last {
+                let (year, m) = ((month - 1).div_euclid(12), (month - 1).rem_euclid(12) + 1);
+                let key_prefix = format!("{prefix}/{}/{database}/{year:04}/{m:02}/", class.word());
+                for (key, size, modified) in self.list_keys(&key_prefix).await? {
+                    let Some(rest) =
+                        key.strip_prefix(&format!("{prefix}/{}/{database}/", class.word()))
+                    else {
+                        continue;
+                    };
+                    let mut parts = rest.splitn(5, '/');
+                    let stamp: Vec<&str> = (0..4).filter_map(|_| parts.next()).collect();
+                    let Some(file) = parts.next() else { continue };
+                    let Some(at) = layout::parse_stamp(&stamp.join("/")) else {
+                        continue;
+                    };
+                    if at < since {
+                        continue;
+                    }
+                    let location =
+                        format!("{prefix}/{}/{database}/{}/", class.word(), stamp.join("/"));
+                    let entry = sets.entry(location.clone()).or_insert(SetEntry {
+                        database: database.to_string(),
+                        at,
+                        class: Some(class),
+                        location,
+                        complete: false,
+                        dump_bytes: 0,
+                        modified: None,
+                    });
+                    if file == "manifest.json" {
+                        entry.complete = true;
+                    } else if file.starts_with(&dump_name(database, false)) {
+                        entry.dump_bytes += size;
+                    }
+                    entry.modified = entry.modified.max(modified);
+                }
+                month += 1;
+            }
+        }
+        Ok(sets.into_values().collect())
+    }
+
+    async fn list_keys(&self, key_prefix: &str) -> Result<Vec<(String, u64, Option<SystemTime>)>> {
+        let Self {
+            s3,
+            bucket,
+            requests,
+            ..
+        } = self;
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            requests.set(requests.get() + 1);
+            let page = s3
+                .list_objects_v2()
+                .bucket(&bucket.name)
+                .prefix(key_prefix)
+                .set_continuation_token(token.clone())
+                .send()
+                .await
+                .map_err(|e| failure_error(bucket, "ListObjectsV2", None, classify(&e)))?;
+            for object in page.contents() {
+                let modified = object
+                    .last_modified()
+                    .and_then(|t| SystemTime::try_from(*t).ok());
+                out.push((
+                    object.key().unwrap_or_default().to_string(),
+                    object.size().unwrap_or(0).max(0) as u64,
+                    modified,
+                ));
+            }
+            token = page.next_continuation_token().map(str::to_string);
+            if token.is_none() || !page.is_truncated().unwrap_or(false) {
+                return Ok(out);
+            }
         }
     }
 
@@ -277,15 +396,12 @@ impl Store {
         name: &str,
         reader: &mut (dyn AsyncRead + Unpin + Send),
     ) -> Result<(u64, String)> {
-        let Store::Bucket {
+        let Self {
             s3,
             bucket,
             requests,
             ..
-        } = self
-        else {
-            unreachable!()
-        };
+        } = self;
         let key = format!("{location}{name}");
         let fail = |api: &str, e: Error| {
             Error::new(format!(
@@ -359,15 +475,12 @@ impl Store {
         upload_id: &str,
         reader: &mut (dyn AsyncRead + Unpin + Send),
     ) -> Result<(Vec<CompletedPart>, u64, String)> {
-        let Store::Bucket {
+        let Self {
             s3,
             bucket,
             requests,
             ..
-        } = self
-        else {
-            unreachable!()
-        };
+        } = self;
         let mut hasher = Sha256::new();
         let mut bytes = 0u64;
         let mut parts = Vec::new();
@@ -411,123 +524,6 @@ impl Store {
             chunk = next?;
         }
         Ok((parts, bytes, hex(&hasher.finalize())))
-    }
-
-    /// Writes a small file whole (the roles, the manifest).
-    pub(crate) async fn write_small(&self, location: &str, name: &str, body: &[u8]) -> Result<()> {
-        match self {
-            Store::Directory(_) => {
-                let path = Path::new(location).join(name);
-                crate::util::files::write_atomic(&path, body, 0o600, None)?;
-                sync_directory(Path::new(location))
-            }
-            Store::Bucket {
-                s3,
-                bucket,
-                requests,
-                ..
-            } => {
-                requests.set(requests.get() + 1);
-                let key = format!("{location}{name}");
-                s3.put_object()
-                    .bucket(&bucket.name)
-                    .key(&key)
-                    .body(ByteStream::from(body.to_vec()))
-                    .send()
-                    .await
-                    .map_err(|e| failure_error(bucket, "PutObject", None, classify(&e)))?;
-                Ok(())
-            }
-        }
-    }
-
-    /// The bytes of `name` in a set (bounded: manifests, roles).
-    pub(crate) async fn read_small(
-        &self,
-        location: &str,
-        name: &str,
-        limit: u64,
-    ) -> Result<Vec<u8>> {
-        let mut reader = self.open_read(location, name).await?;
-        let mut out = Vec::new();
-        (&mut reader)
-            .take(limit + 1)
-            .read_to_end(&mut out)
-            .await
-            .map_err(|e| Error::new(format!("cannot read `{name}` of `{location}`: {e}")))?;
-        if out.len() as u64 > limit {
-            return Err(Error::new(format!(
-                "`{name}` of `{location}` is larger than the {limit} bytes dbops reads"
-            )));
-        }
-        Ok(out)
-    }
-
-    /// A set's manifest, parsed.
-    pub(crate) async fn manifest(&self, location: &str) -> Result<Manifest> {
-        let bytes = self
-            .read_small(location, "manifest.json", MAX_MANIFEST_BYTES)
-            .await?;
-        serde_json::from_slice(&bytes)
-            .map_err(|e| Error::new(format!("the manifest of `{location}` does not parse: {e}")))
-    }
-
-    /// A reader of `name` in a set.
-    pub(crate) async fn open_read(
-        &self,
-        location: &str,
-        name: &str,
-    ) -> Result<Box<dyn AsyncRead + Unpin + Send>> {
-        match self {
-            Store::Directory(_) => {
-                let path = Path::new(location).join(name);
-                let file = tokio::fs::File::open(&path)
-                    .await
-                    .map_err(|e| io_error("open", &path, &e))?;
-                Ok(Box::new(file))
-            }
-            Store::Bucket {
-                s3,
-                bucket,
-                requests,
-                ..
-            } => {
-                requests.set(requests.get() + 1);
-                let key = format!("{location}{name}");
-                let object = s3
-                    .get_object()
-                    .bucket(&bucket.name)
-                    .key(&key)
-                    .send()
-                    .await
-                    .map_err(|e| failure_error(bucket, "GetObject", None, classify(&e)))?;
-                Ok(Box::new(object.body.into_async_read()))
-            }
-        }
-    }
-
-    /// Deletes a set (the directory pruner; a bucket's sets expire by its
-    /// lifecycle rules, never by dbops).
-    pub(crate) fn delete(&self, set: &SetEntry) -> Result<()> {
-        match self {
-            Store::Directory(_) => {
-                let path = Path::new(&set.location);
-                std::fs::remove_dir_all(path).map_err(|e| io_error("delete", path, &e))?;
-                // Empty day, month and year folders go too.
-                let mut parent = path.parent();
-                for _ in 0..3 {
-                    let Some(dir) = parent else { break };
-                    if std::fs::remove_dir(dir).is_err() {
-                        break;
-                    }
-                    parent = dir.parent();
-                }
-                Ok(())
-            }
-            Store::Bucket { .. } => Err(Error::internal(
-                "sets in a bucket expire by lifecycle rules",
-            )),
-        }
     }
 }
 
