@@ -8,7 +8,8 @@
 //!    PostgreSQL now has, then one reload;
 //! 3. ownership inside each database, then privileges (who owns what decides
 //!    which privileges are grants);
-//! 4. the buckets, then the backup tool's files, so both exist before
+//! 4. the buckets (with the lifecycle rules the dumps need), then the backup
+//!    tool's files, so both exist before (the dumps have nothing to apply)
 //! 5. the server settings that start archiving into them, and one reload;
 //! 6. the security posture and the room left, read and reported (findings only).
 //!
