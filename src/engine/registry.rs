@@ -71,8 +71,10 @@ pub(crate) fn targets() -> Vec<&'static str> {
 }
 
 /// Leaves out what `--target` does not name: those domains are not read.
-pub(crate) fn restrict(desired: &mut DesiredState, scope: &Scope) {
-    restrict_each(desired, scope);
+/// Leaves out what `--target` does not name; the words of the declared
+/// domains it left out, in table order.
+pub(crate) fn restrict(desired: &mut DesiredState, scope: &Scope) -> Vec<&'static str> {
+    restrict_each(desired, scope)
 }
 
 impl LiveState {

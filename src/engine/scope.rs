@@ -55,17 +55,25 @@ impl Scope {
     }
 
     /// Terraform's warning, for stderr.
-    pub(crate) fn warning(&self) -> Option<String> {
+    pub(crate) fn warning(&self, left_out: &[&str]) -> Option<String> {
         if self.everything() {
             return None;
         }
-        let left_out = quoted(
-            registry::targets()
-                .into_iter()
-                .filter(|word| !self.targets.contains(word)),
-        );
+        let not_read = if left_out.is_empty() {
+            "nothing the file declares was left out".to_string()
+        } else {
+            format!(
+                "{} were not read and may have drifted",
+                quoted(left_out.iter().copied())
+            )
+        };
+        let pooler = if left_out.contains(&"pooler") {
+            " A password rotated here reaches pgBouncer's auth file only when `pooler` is targeted too."
+        } else {
+            ""
+        };
         Some(format!(
-            "`--target` is in effect: planning {} only; {left_out} were not read and may have drifted. A password rotated here reaches pgBouncer's auth file only when `pooler` is targeted too. Run a full plan and apply where every file is visible (docs/ci.md).",
+            "`--target` is in effect: planning {} only; {not_read}.{pooler} Run a full plan and apply where every file is visible (docs/ci.md).",
             self.describe(),
         ))
     }

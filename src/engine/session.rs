@@ -166,8 +166,8 @@ impl Session {
         scope: Scope,
     ) -> Result<Self, Errors> {
         let started = Instant::now();
-        registry::restrict(&mut resolved.desired, &scope);
-        if let Some(message) = scope.warning() {
+        let left_out = registry::restrict(&mut resolved.desired, &scope);
+        if let Some(message) = scope.warning(&left_out) {
             resolved.warnings.push(Warning {
                 key: None,
                 location: None,

@@ -63,12 +63,17 @@ macro_rules! domains {
             out
         }
 
-        fn restrict_each(desired: &mut DesiredState, scope: &Scope) {
+        fn restrict_each(desired: &mut DesiredState, scope: &Scope) -> Vec<&'static str> {
+            let mut left_out = Vec::new();
             $( $(#[$attr])* {
-                if !scope.includes(<$domain as Domain>::ID) {
-                    desired.$field = None;
+                if !scope.includes(<$domain as Domain>::ID) && desired.$field.take().is_some() {
+                    let word = <$domain as Domain>::ID.word;
+                    if !left_out.contains(&word) {
+                        left_out.push(word);
+                    }
                 }
             } )+
+            left_out
         }
 
         /// Every declared domain observed at once (statements on the admin
