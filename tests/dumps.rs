@@ -464,8 +464,13 @@ fn a_dump_killed_halfway_leaves_no_manifest_and_drift_reports_it() {
         .collect();
     assert!(files.is_empty(), "{files:?}");
 
-    // pg_dump itself killed: dbops says so, exits 1, leaves no manifest.
-    let child = d.dbops.command(&["dump"]).spawn().unwrap();
+    // pg_dump itself killed: dbops says so, exits 1, leaves no manifest;
+    // stdout stays one JSON document naming the failure.
+    let child = d
+        .dbops
+        .command(&["dump", "--format", "json"])
+        .spawn()
+        .unwrap();
     wait_for("pg_dump runs", || pg_dump_pid(d.server.port).is_some());
     unsafe { libc_kill(pg_dump_pid(d.server.port).unwrap(), 9) };
     let out = child.wait_with_output().unwrap();
@@ -476,6 +481,9 @@ fn a_dump_killed_halfway_leaves_no_manifest_and_drift_reports_it() {
         "{stderr}"
     );
     assert!(stderr.contains("without a manifest"), "{stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["failed"][0]["database"], "app", "{report:#}");
+    assert!(report["dumps"].as_array().unwrap().is_empty());
     let found = sets(root.path(), "app");
     assert_eq!(found.len(), 2);
     assert!(found.iter().all(|s| !s.join("manifest.json").exists()));

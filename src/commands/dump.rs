@@ -71,7 +71,11 @@ pub(crate) async fn run_command(
     for failed in &outcome.failed {
         error = error.hint(format!("`{}` left {}", failed.database, failed.left));
     }
-    Err(error.into())
+    // The report is on stdout already: the failure goes to stderr (and to
+    // the notification), so a JSON stdout stays one document.
+    record.errors.push(error.headline());
+    printer.errors(&error.into());
+    Ok(ExitStatus::Error)
 }
 
 fn report(format: Format, outcome: &Outcome) -> String {

@@ -31,6 +31,9 @@ pub(crate) struct Record {
     /// Changes found (drift) or made (apply), by domain word.
     pub(crate) changes: BTreeMap<String, usize>,
     pub(crate) samples: Vec<Sample>,
+    /// Errors a command printed itself while still ending with its own
+    /// report (a failed drill, a failed dump), for notifications.
+    pub(crate) errors: Vec<String>,
 }
 
 impl Record {
@@ -44,6 +47,7 @@ impl Record {
             findings: Vec::new(),
             changes: BTreeMap::new(),
             samples: Vec::new(),
+            errors: Vec::new(),
         }
     }
 
@@ -67,14 +71,10 @@ impl Record {
             Ok(status) => *status as i32,
             Err(errors) => errors.first().exit_code().map_or(1, i32::from),
         };
-        let errors: Vec<String> = match &result {
-            Ok(_) => Vec::new(),
-            Err(errors) => errors
-                .list()
-                .iter()
-                .map(crate::error::Error::headline)
-                .collect(),
-        };
+        let mut errors = self.errors.clone();
+        if let Err(list) = &result {
+            errors.extend(list.list().iter().map(crate::error::Error::headline));
+        }
         let finished_at = SystemTime::now();
         let (sent, failed) = match self.notify.clone() {
             Some(notify) => self.notify(&notify, code, &errors, finished_at, log).await,

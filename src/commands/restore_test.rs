@@ -94,6 +94,7 @@ pub(crate) async fn run_command(
     match &outcome.evidence.failure {
         None => Ok(ExitStatus::Success),
         Some(why) => {
+            record.errors.push(format!("restore test failed: {why}"));
             printer.errors(
                 &Error::new(format!("restore test failed: {why}"))
                     .hint(format!(
