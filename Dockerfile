@@ -22,6 +22,16 @@ COPY --from=build /src/target/release/dbops /usr/local/bin/dbops
 ENTRYPOINT ["dbops"]
 CMD ["restore-test"]
 
+# `dbops dump` needs pg_dump and pg_dumpall of the server's major version or
+# newer: `docker build --target dump .` is PostgreSQL's own image with dbops,
+# running as `postgres` (give it a volume it may write, docs/backup.md).
+FROM postgres:15-bookworm AS dump
+COPY --from=build /src/target/release/dbops /usr/local/bin/dbops
+# The image's `postgres` user is uid 999.
+USER 999
+ENTRYPOINT ["dbops"]
+CMD ["dump"]
+
 FROM debian:bookworm-slim
 # Debian's security updates move these versions; the base image tag pins the rest.
 # hadolint ignore=DL3008
