@@ -67,6 +67,32 @@ fn sha256_file(path: &Path) -> String {
         .collect()
 }
 
+/// `pg_restore --exit-on-error` of `dump` into `fresh`'s `app`, with `extra` options.
+fn pg_restore(fresh: &PgServer, dump: &Path, extra: &[&str]) {
+    let restore = Command::new(tool("pg_restore"))
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-d",
+            "app",
+            "--exit-on-error",
+        ])
+        .args(extra)
+        .arg("-p")
+        .arg(fresh.port.to_string())
+        .arg(dump)
+        .env("PGPASSWORD", SUPERUSER_PASSWORD)
+        .output()
+        .unwrap();
+    assert!(
+        restore.status.success(),
+        "{}",
+        String::from_utf8_lossy(&restore.stderr)
+    );
+}
+
 /// The roles, then the database, restored by hand into `fresh`.
 fn restore_by_hand(set: &Path, fresh: &PgServer) {
     let psql = Command::new(tool("psql"))
@@ -93,27 +119,7 @@ fn restore_by_hand(set: &Path, fresh: &PgServer) {
         String::from_utf8_lossy(&psql.stderr)
     );
     fresh.sql_ok("CREATE DATABASE app");
-    let restore = Command::new(tool("pg_restore"))
-        .args([
-            "-h",
-            "127.0.0.1",
-            "-U",
-            "postgres",
-            "-d",
-            "app",
-            "--exit-on-error",
-        ])
-        .arg("-p")
-        .arg(fresh.port.to_string())
-        .arg(set.join("app.dump"))
-        .env("PGPASSWORD", SUPERUSER_PASSWORD)
-        .output()
-        .unwrap();
-    assert!(
-        restore.status.success(),
-        "{}",
-        String::from_utf8_lossy(&restore.stderr)
-    );
+    pg_restore(fresh, &set.join("app.dump"), &[]);
 }
 
 fn finding_ids(out: &crate::support::Output) -> Vec<String> {
@@ -959,29 +965,7 @@ fn the_directory_format_dumps_in_parallel_and_restores() {
     let fresh = PgServer::start();
     fresh.sql_ok("CREATE ROLE app_user");
     fresh.sql_ok("CREATE DATABASE app");
-    let restore = Command::new(tool("pg_restore"))
-        .args([
-            "-h",
-            "127.0.0.1",
-            "-U",
-            "postgres",
-            "-d",
-            "app",
-            "-j",
-            "2",
-            "--exit-on-error",
-        ])
-        .arg("-p")
-        .arg(fresh.port.to_string())
-        .arg(set.join("app.dir"))
-        .env("PGPASSWORD", SUPERUSER_PASSWORD)
-        .output()
-        .unwrap();
-    assert!(
-        restore.status.success(),
-        "{}",
-        String::from_utf8_lossy(&restore.stderr)
-    );
+    pg_restore(&fresh, &set.join("app.dir"), &["-j", "2"]);
     assert_eq!(
         fresh.sql(
             "app",

@@ -192,23 +192,7 @@ impl Store {
                 crate::util::files::write_atomic(&path, body, 0o600, None)?;
                 sync_directory(Path::new(location))
             }
-            Store::Bucket(BucketStore {
-                s3,
-                bucket,
-                requests,
-                ..
-            }) => {
-                requests.set(requests.get() + 1);
-                let key = format!("{location}{name}");
-                s3.put_object()
-                    .bucket(&bucket.name)
-                    .key(&key)
-                    .body(ByteStream::from(body.to_vec()))
-                    .send()
-                    .await
-                    .map_err(|e| failure_error(bucket, "PutObject", None, classify(&e)))?;
-                Ok(())
-            }
+            Store::Bucket(store) => store.put(location, name, body).await,
         }
     }
 
@@ -257,23 +241,7 @@ impl Store {
                     .map_err(|e| io_error("open", &path, &e))?;
                 Ok(Box::new(file))
             }
-            Store::Bucket(BucketStore {
-                s3,
-                bucket,
-                requests,
-                ..
-            }) => {
-                requests.set(requests.get() + 1);
-                let key = format!("{location}{name}");
-                let object = s3
-                    .get_object()
-                    .bucket(&bucket.name)
-                    .key(&key)
-                    .send()
-                    .await
-                    .map_err(|e| failure_error(bucket, "GetObject", None, classify(&e)))?;
-                Ok(Box::new(object.body.into_async_read()))
-            }
+            Store::Bucket(store) => store.get(location, name).await,
         }
     }
 
@@ -303,6 +271,34 @@ impl Store {
 }
 
 impl BucketStore {
+    /// One request: `location` + `name`, whole.
+    async fn put(&self, location: &str, name: &str, body: &[u8]) -> Result<()> {
+        self.requests.set(self.requests.get() + 1);
+        self.s3
+            .put_object()
+            .bucket(&self.bucket.name)
+            .key(format!("{location}{name}"))
+            .body(ByteStream::from(body.to_vec()))
+            .send()
+            .await
+            .map_err(|e| failure_error(&self.bucket, "PutObject", None, classify(&e)))?;
+        Ok(())
+    }
+
+    /// One request: a reader of `location` + `name`.
+    async fn get(&self, location: &str, name: &str) -> Result<Box<dyn AsyncRead + Unpin + Send>> {
+        self.requests.set(self.requests.get() + 1);
+        let object = self
+            .s3
+            .get_object()
+            .bucket(&self.bucket.name)
+            .key(format!("{location}{name}"))
+            .send()
+            .await
+            .map_err(|e| failure_error(&self.bucket, "GetObject", None, classify(&e)))?;
+        Ok(Box::new(object.body.into_async_read()))
+    }
+
     async fn list(&self, database: &str, since: i64) -> Result<Vec<SetEntry>> {
         let prefix = &self.prefix;
         let now = unix(SystemTime::now());
