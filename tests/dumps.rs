@@ -67,6 +67,27 @@ fn sha256_file(path: &Path) -> String {
         .collect()
 }
 
+/// `psql -X -q` as the superuser to `database` on 127.0.0.1:`port` (the
+/// password in the environment).
+fn psql_to(port: u16, database: &str) -> Command {
+    let mut command = Command::new(tool("psql"));
+    command
+        .args([
+            "-X",
+            "-q",
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-d",
+            database,
+        ])
+        .arg("-p")
+        .arg(port.to_string())
+        .env("PGPASSWORD", SUPERUSER_PASSWORD);
+    command
+}
+
 /// `pg_restore --exit-on-error` of `dump` into `fresh`'s `app`, with `extra` options.
 fn pg_restore(fresh: &PgServer, dump: &Path, extra: &[&str]) {
     let restore = Command::new(tool("pg_restore"))
@@ -95,19 +116,7 @@ fn pg_restore(fresh: &PgServer, dump: &Path, extra: &[&str]) {
 
 /// The roles, then the database, restored by hand into `fresh`.
 fn restore_by_hand(set: &Path, fresh: &PgServer) {
-    let psql = Command::new(tool("psql"))
-        .args([
-            "-X",
-            "-q",
-            "-h",
-            "127.0.0.1",
-            "-U",
-            "postgres",
-            "-d",
-            "postgres",
-        ])
-        .arg("-p")
-        .arg(fresh.port.to_string())
+    let psql = psql_to(fresh.port, "postgres")
         .arg("-f")
         .arg(set.join("roles.sql"))
         .env("PGPASSWORD", SUPERUSER_PASSWORD)
@@ -435,10 +444,7 @@ fn a_dump_killed_halfway_leaves_no_manifest_and_drift_reports_it() {
     let d = deployment(root.path(), "", 100);
     d.server.sql("app", "CREATE TABLE locked (x int)");
     // A session holding ACCESS EXCLUSIVE on `locked` stops pg_dump halfway.
-    let mut holder = Command::new(tool("psql"))
-        .args(["-X", "-q", "-h", "127.0.0.1", "-U", "postgres", "-d", "app"])
-        .arg("-p")
-        .arg(d.server.port.to_string())
+    let mut holder = psql_to(d.server.port, "app")
         .args([
             "-c",
             "BEGIN; LOCK TABLE locked IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(120);",
@@ -493,6 +499,13 @@ fn a_dump_killed_halfway_leaves_no_manifest_and_drift_reports_it() {
     let found = sets(root.path(), "app");
     assert_eq!(found.len(), 2);
     assert!(found.iter().all(|s| !s.join("manifest.json").exists()));
+    // What pg_dump wrote before it died never takes the dump's name.
+    assert!(
+        found
+            .iter()
+            .all(|s| std::fs::read_dir(s).unwrap().next().is_none()),
+        "{found:?}"
+    );
     // The lock's holder goes (its backend too: pg_sleep does not notice a
     // client that left).
     d.server.sql_ok(
@@ -636,19 +649,7 @@ fn bad_input_at_run_time_is_refused_and_nothing_is_written() {
 
     // Two dumps never run at once: the lock is held elsewhere.
     d.dbops.write_config(&dumps_config(root.path(), ""));
-    let mut holder = Command::new(tool("psql"))
-        .args([
-            "-X",
-            "-q",
-            "-h",
-            "127.0.0.1",
-            "-U",
-            "postgres",
-            "-d",
-            "postgres",
-        ])
-        .arg("-p")
-        .arg(d.server.port.to_string())
+    let mut holder = psql_to(d.server.port, "postgres")
         .args([
             "-c",
             "SELECT pg_advisory_lock(110373754989936); SELECT pg_sleep(60);",

@@ -22,7 +22,7 @@ use super::desired::{DesiredDumps, Destination, DumpFormat};
 use super::layout::{self, Class};
 use super::manifest::{self, Manifest, ManifestFile, TableRows};
 use super::retention::{keep, Dated};
-use super::store::{dump_name, hex, unix, SetEntry, Store};
+use super::store::{dump_name, hex, unix, RemoveOnDrop, SetEntry, Store};
 use crate::dsn::Dsn;
 use crate::error::{Error, ErrorKind, Result};
 use crate::events::{Event, EventName, EventSink, Level};
@@ -425,47 +425,36 @@ struct ManifestParts<'a> {
     tables: Vec<TableRows>,
 }
 
-fn manifest_of(parts: ManifestParts<'_>) -> Manifest {
-    let ManifestParts {
-        database,
-        class,
-        directory_format,
-        files,
-        roles,
-        tools,
-        server,
-        started_at,
-        tables,
-    } = parts;
-    let (bytes, sha256) = if directory_format {
+fn manifest_of(p: ManifestParts<'_>) -> Manifest {
+    let (bytes, sha256) = if p.directory_format {
         (
-            files.iter().map(|f| f.bytes).sum(),
-            crate::util::digest::sha256_hex(manifest::listing(&files).as_bytes()),
+            p.files.iter().map(|f| f.bytes).sum(),
+            crate::util::digest::sha256_hex(manifest::listing(&p.files).as_bytes()),
         )
     } else {
-        (files[0].bytes, files[0].sha256.clone())
+        (p.files[0].bytes, p.files[0].sha256.clone())
     };
     Manifest {
         format_version: "1.0".into(),
-        database: database.to_string(),
-        class: class.map(|c| c.word().to_string()),
-        format: if directory_format {
+        database: p.database.to_string(),
+        class: p.class.map(|c| c.word().to_string()),
+        format: if p.directory_format {
             "directory"
         } else {
             "custom"
         }
         .into(),
         bytes,
-        sha256: sha256.clone(),
-        files,
-        roles,
-        pg_dump_version: tools.version.clone(),
-        server_version: server.version.clone(),
-        system_identifier: server.system_identifier.clone(),
-        started_at: humantime::format_rfc3339_seconds(started_at).to_string(),
+        sha256,
+        files: p.files,
+        roles: p.roles,
+        pg_dump_version: p.tools.version.clone(),
+        server_version: p.server.version.clone(),
+        system_identifier: p.server.system_identifier.clone(),
+        started_at: humantime::format_rfc3339_seconds(p.started_at).to_string(),
         finished_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
         dbops_version: env!("CARGO_PKG_VERSION").into(),
-        tables,
+        tables: p.tables,
     }
 }
 
@@ -585,16 +574,23 @@ async fn dump_custom(
     let mut stdout = child.stdout.take().expect("piped");
     let stderr = collect(child.stderr.take().expect("piped"));
     let name = dump_name(database, false);
-    let written = store.write_stream(location, &name, &mut stdout).await;
-    let status = child
-        .wait()
-        .await
-        .map_err(|e| Error::new(format!("cannot wait for pg_dump: {e}")))?;
-    let said = stderr.await.unwrap_or_default();
-    if !status.success() {
-        return Err(failed("pg_dump", status, &said));
-    }
-    let (bytes, sha256) = written?;
+    // Checked once the stream ended, before the dump takes its name. When
+    // the write fails first, this future and `child` are dropped and
+    // pg_dump, blocked on a pipe nobody reads, is killed (`kill_on_drop`).
+    let exited = async move {
+        let status = child
+            .wait()
+            .await
+            .map_err(|e| Error::new(format!("cannot wait for pg_dump: {e}")))?;
+        if status.success() {
+            return Ok(());
+        }
+        let said = stderr.await.unwrap_or_default();
+        Err(failed("pg_dump", status, &said))
+    };
+    let (bytes, sha256) = store
+        .write_stream(location, &name, &mut stdout, exited)
+        .await?;
     Ok(ManifestFile {
         name,
         bytes,
@@ -624,6 +620,8 @@ async fn dump_directory(
     if let Some(jobs) = jobs {
         command.arg(format!("--jobs={jobs}"));
     }
+    // Removed however this ends short of the rename, a signal included.
+    let guard = RemoveOnDrop(Some(partial.clone()));
     let result = async {
         let child = command
             .stdout(Stdio::null())
@@ -662,8 +660,8 @@ async fn dump_directory(
         Ok(files)
     }
     .await;
-    if result.is_err() {
-        let _ = std::fs::remove_dir_all(&partial);
+    if result.is_ok() {
+        guard.defuse();
     }
     result
 }

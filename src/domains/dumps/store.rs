@@ -135,12 +135,16 @@ impl Store {
 
     /// Streams `reader` into `name` of the set at `location`, hashing as it
     /// goes: (bytes, SHA-256 hex). Nothing of a failed write stays visible
-    /// (a partial file is removed, a multipart upload aborted).
+    /// (a partial file is removed, a multipart upload aborted). Once the
+    /// stream ends, `writer_exited` must say the writer (pg_dump) succeeded
+    /// before the file is committed: a truncated dump never takes the
+    /// dump's name.
     pub(crate) async fn write_stream(
         &self,
         location: &str,
         name: &str,
         reader: &mut (dyn AsyncRead + Unpin + Send),
+        writer_exited: impl std::future::Future<Output = Result<()>>,
     ) -> Result<(u64, String)> {
         match self {
             Store::Directory(_) => {
@@ -175,12 +179,13 @@ impl Store {
                     .await
                     .map_err(|e| io_error("flush", &partial, &e))?;
                 drop(file);
+                writer_exited.await?;
                 std::fs::rename(&partial, &path).map_err(|e| io_error("rename", &partial, &e))?;
                 guard.defuse();
                 sync_directory(Path::new(location))?;
                 Ok((bytes, hex(&hasher.finalize())))
             }
-            Store::Bucket(store) => store.upload(location, name, reader).await,
+            Store::Bucket(store) => store.upload(location, name, reader, writer_exited).await,
         }
     }
 
@@ -391,6 +396,7 @@ impl BucketStore {
         location: &str,
         name: &str,
         reader: &mut (dyn AsyncRead + Unpin + Send),
+        writer_exited: impl std::future::Future<Output = Result<()>>,
     ) -> Result<(u64, String)> {
         let Self {
             s3,
@@ -427,7 +433,10 @@ impl BucketStore {
                 )
             })?;
         let upload_id = created.upload_id().unwrap_or_default().to_string();
-        let result = self.upload_parts(&key, &upload_id, reader).await;
+        let result = match self.upload_parts(&key, &upload_id, reader).await {
+            Ok(parts) => writer_exited.await.map(|()| parts),
+            Err(error) => Err(error),
+        };
         match result {
             Ok((parts, bytes, digest)) => {
                 requests.set(requests.get() + 1);
@@ -626,11 +635,12 @@ fn io_error(what: &str, path: &Path, e: &std::io::Error) -> Error {
     .kind(ErrorKind::Local)
 }
 
-/// Removes a partial file when a write stops halfway (an error, a signal).
-struct RemoveOnDrop(Option<PathBuf>);
+/// Removes a partial file or folder when a write stops halfway (an error,
+/// a signal that drops the future).
+pub(crate) struct RemoveOnDrop(pub(crate) Option<PathBuf>);
 
 impl RemoveOnDrop {
-    fn defuse(mut self) {
+    pub(crate) fn defuse(mut self) {
         self.0 = None;
     }
 }
@@ -638,7 +648,8 @@ impl RemoveOnDrop {
 impl Drop for RemoveOnDrop {
     fn drop(&mut self) {
         if let Some(path) = self.0.take() {
-            let _ = std::fs::remove_file(path);
+            // A partial file, or pg_dump's partial directory-format folder.
+            let _ = std::fs::remove_file(&path).or_else(|_| std::fs::remove_dir_all(&path));
         }
     }
 }
