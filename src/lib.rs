@@ -13,6 +13,7 @@ pub(crate) mod config;
 pub(crate) mod contract;
 pub(crate) mod diagnostics;
 pub mod domains;
+pub mod drill;
 pub(crate) mod dsn;
 pub mod engine;
 pub mod error;

@@ -226,6 +226,7 @@ fn the_contract_knows_no_domain() {
         "diagnostics",
         "metrics",
         "notify",
+        "drill",
     ] {
         let refs = &graph[unit];
         assert!(

@@ -33,7 +33,7 @@ fn the_committed_output_schemas_are_up_to_date() {
     assert_committed("event.schema.json", &dbops::events::schema_text());
     assert_committed(
         "evidence.schema.json",
-        &dbops::domains::backup::restore::evidence::schema_text(),
+        &dbops::drill::evidence::schema_text(),
     );
     assert_committed(
         "dump-manifest.schema.json",

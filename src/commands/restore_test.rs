@@ -9,9 +9,9 @@ use std::time::SystemTime;
 use super::record::Record;
 use super::ExitStatus;
 use crate::cli::Settings;
-use crate::domains::backup::restore::cluster::inside_data_directory;
 use crate::domains::backup::restore::run::{run, Outcome, Request};
 use crate::domains::backup::restore::target::Target;
+use crate::drill::cluster::inside_data_directory;
 use crate::engine::session::resolve;
 use crate::error::{Error, Errors, Result};
 use crate::events::EventLog;
@@ -109,7 +109,7 @@ pub(crate) async fn run_command(
 }
 
 /// The drill's figures, for the metrics file.
-fn measured(record: &mut Record, evidence: &crate::domains::backup::restore::evidence::Evidence) {
+fn measured(record: &mut Record, evidence: &crate::drill::evidence::Evidence) {
     let mut samples = vec![
         Sample::new(
             &catalogue::RESTORE_TEST_SUCCESS,

@@ -10,12 +10,13 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use crate::domains::backup::raw::{RawBackup, RawRestoreTest};
+use crate::domains::backup::raw::RawBackup;
 use crate::domains::bucket::raw::RawBucket;
 use crate::domains::grants::raw::RawGrant;
 use crate::domains::pooler::raw::RawPooler;
 use crate::domains::postgres::raw::{RawDatabase, RawPostgres, RawRole};
 use crate::domains::settings::raw::RawServer;
+use crate::drill::settings::RawRestoreTest;
 
 /// dbops desired-state file (`dbops.toml`).
 #[derive(Debug, Clone, Deserialize, JsonSchema)]

@@ -2,12 +2,12 @@
 //! (its layout), retention, health thresholds, and the files dbops renders for
 //! the backup sidecar.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+pub(crate) use crate::drill::settings::RestoreTest;
 use crate::managed_files::DesiredFile;
 use crate::s3::BucketSpec;
 
@@ -57,59 +57,6 @@ impl Retention {
             .into_iter()
             .filter(|(_, count)| *count > 0)
             .collect()
-    }
-}
-
-/// One `[[restore_test.checks]]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Check {
-    pub(crate) name: String,
-    pub(crate) database: String,
-    pub(crate) sql: String,
-    pub(crate) expect: Expectation,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Expectation {
-    MinRows(u64),
-    Equals(String),
-}
-
-/// `[restore_test]`, resolved.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub(crate) struct RestoreTest {
-    pub(crate) pg_bindir: Option<PathBuf>,
-    pub(crate) os_user: String,
-    pub(crate) work_dir: Option<PathBuf>,
-    pub(crate) port: Option<u16>,
-    pub(crate) checks: Vec<Check>,
-    /// `evidence_key`: signs evidence (restore-test) and proves it (drift).
-    pub(crate) evidence_key: Option<EvidenceKey>,
-    /// Job-running libraries the throwaway server may still preload.
-    pub(crate) keep_preload_libraries: Vec<String>,
-}
-
-/// The key evidence is signed with; compared, never printed.
-#[derive(Clone)]
-pub(crate) struct EvidenceKey(pub(crate) secrecy::SecretString);
-
-impl EvidenceKey {
-    pub(crate) fn expose_secret(&self) -> &str {
-        secrecy::ExposeSecret::expose_secret(&self.0)
-    }
-}
-
-impl PartialEq for EvidenceKey {
-    fn eq(&self, other: &Self) -> bool {
-        self.expose_secret() == other.expose_secret()
-    }
-}
-
-impl Eq for EvidenceKey {}
-
-impl std::fmt::Debug for EvidenceKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("EvidenceKey(****)")
     }
 }
 

@@ -7,11 +7,12 @@ use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use super::desired::{BackupTool, DesiredBackup};
-use super::raw::{RawBackup, RawRestoreTest};
+use super::raw::RawBackup;
 use super::{archive, health, resolve};
 use crate::contract::facts::{Archiving, DeclaredBuckets};
 use crate::contract::{Apply, Domain, DomainId, Facts, Health, Observe};
 use crate::diagnostics::Resolver;
+use crate::drill::settings::RawRestoreTest;
 use crate::error::{Errors, Result};
 use crate::events::{Event, EventName, EventSink, Level};
 use crate::managed_files::{self, Grammar, LiveFile, RenderedFile, Write};

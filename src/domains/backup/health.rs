@@ -17,7 +17,7 @@ use tokio_postgres::Client;
 use super::desired::{BackupTool, DesiredBackup};
 use super::listing::Capped;
 use super::listing::{is_segment, Lister};
-use super::restore::evidence::{Evidence, Judge, Rejected, MAX_EVIDENCE_BYTES};
+use crate::drill::evidence::{Evidence, Judge, Rejected, MAX_EVIDENCE_BYTES};
 use crate::error::{Error, Result};
 use crate::metrics::{catalogue as m, Sample};
 use crate::plan::{Finding, FindingClass};

@@ -90,52 +90,6 @@ pub(crate) struct RawRetention {
     pub(crate) wal_days: Option<u32>,
 }
 
-/// `[restore_test]`: how `dbops restore-test` restores the newest backup
-/// into a throwaway server, and what it checks there.
-#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RawRestoreTest {
-    /// Directory of `pg_ctl` and `postgres`. Default: `pg_config --bindir`,
-    /// else the directory of `pg_ctl` on `PATH`.
-    pub(crate) pg_bindir: Option<String>,
-    /// The OS user the restored server runs as when dbops runs as root.
-    /// Default: `postgres`.
-    pub(crate) os_user: Option<String>,
-    /// Where the throwaway data directory goes. Default: a new temporary directory.
-    pub(crate) work_dir: Option<String>,
-    /// The restored server's port on 127.0.0.1. Default: a free one.
-    #[schemars(range(min = 1, max = 65535))]
-    pub(crate) port: Option<u16>,
-    /// Queries run against the restored server, each with an expectation.
-    #[serde(default)]
-    pub(crate) checks: Vec<RawCheck>,
-    /// A secret (`{ env = "..." }` or `{ file = "..." }`) that restore-test
-    /// signs its evidence with (HMAC-SHA256) and drift proves it by; only
-    /// those two may hold it. Without it, evidence is unauthenticated.
-    pub(crate) evidence_key: Option<crate::secret::SecretRef>,
-    /// Libraries that run jobs (`pg_cron`, `pg_partman_bgw`, `pglogical`, ...)
-    /// the throwaway server may still preload; by default it preloads none of
-    /// them, so no job of production's runs on the copy.
-    #[serde(default)]
-    pub(crate) keep_preload_libraries: Vec<String>,
-}
-
-/// One `[[restore_test.checks]]`: a query and what it must return.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RawCheck {
-    /// A name for the evidence, e.g. `migrations`.
-    pub(crate) name: String,
-    /// The database the query runs in.
-    pub(crate) database: String,
-    /// One SQL statement, e.g. `SELECT id FROM drizzle.__drizzle_migrations ORDER BY id DESC LIMIT 1`.
-    pub(crate) sql: String,
-    /// Passes when the query returns at least this many rows.
-    pub(crate) min_rows: Option<u64>,
-    /// Passes when the first column of the first row, as text, equals this.
-    pub(crate) equals: Option<String>,
-}
-
 /// WAL-G's compression methods.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]

@@ -5,14 +5,13 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::archive::default_archive_command;
-use super::desired::{
-    BackupTool, Check, DesiredBackup, EvidenceKey, Expectation, RestoreTest, Retention,
-};
+use super::desired::{BackupTool, DesiredBackup, Retention};
 use super::lint::lint;
-use super::raw::{Compression, RawBackup, RawRestoreTest};
+use super::raw::{Compression, RawBackup};
 use super::render;
 use crate::contract::facts::DeclaredBuckets;
 use crate::diagnostics::{Key, Resolver, UnknownParams};
+use crate::drill::settings::{restore_test, RawRestoreTest};
 use crate::dsn::Dsn;
 use crate::error::Result;
 use crate::managed_files::grammar::{self, FieldError, Rendered};
@@ -91,107 +90,6 @@ fn retention(raw: &RawBackup, r: &mut Resolver<'_>) -> Result<Retention> {
         }
     }
     Ok(policy)
-}
-
-fn restore_test(raw: Option<&RawRestoreTest>, r: &Resolver<'_>) -> Result<RestoreTest> {
-    let Some(raw) = raw else {
-        return Ok(RestoreTest {
-            os_user: "postgres".into(),
-            ..RestoreTest::default()
-        });
-    };
-    let mut checks = Vec::new();
-    let mut names = std::collections::BTreeSet::new();
-    for (i, check) in raw.checks.iter().enumerate() {
-        let index = i.to_string();
-        let key = |name: &str| r.key(&["restore_test", "checks", &index, name]);
-        if !names.insert(check.name.clone()) {
-            return Err(key("name").error(format!(
-                "check `{}` is declared twice; evidence names each check once",
-                check.name
-            )));
-        }
-        if check.sql.trim().is_empty() {
-            return Err(key("sql").error("is empty"));
-        }
-        let expect = match (check.min_rows, &check.equals) {
-            (Some(n), None) => Expectation::MinRows(n),
-            (None, Some(value)) => Expectation::Equals(value.clone()),
-            (None, None) => {
-                return Err(key("name")
-                    .error(format!("check `{}` has no expectation", check.name))
-                    .hint("add `min_rows = N` or `equals = \"VALUE\"`"))
-            }
-            (Some(_), Some(_)) => {
-                return Err(key("equals")
-                    .error(format!(
-                        "check `{}` has both `min_rows` and `equals`",
-                        check.name
-                    ))
-                    .hint("keep one expectation per check"))
-            }
-        };
-        checks.push(Check {
-            name: check.name.clone(),
-            database: check.database.clone(),
-            sql: check.sql.clone(),
-            expect,
-        });
-    }
-    if let Some(dir) = &raw.work_dir {
-        // It goes into `unix_socket_directories`, a comma-separated list, and
-        // into postgresql.auto.conf, which has no escape for a line break.
-        if dir.chars().any(|c| c.is_control() || c == ',') {
-            return Err(r
-                .key(&["restore_test", "work_dir"])
-                .error("holds a comma or a control character, which PostgreSQL's `unix_socket_directories` cannot carry")
-                .hint("choose a plain directory path"));
-        }
-    }
-    if let Some(user) = &raw.os_user {
-        // PostgreSQL refuses to run as root: said now, not after the fetch.
-        let root = user == "root"
-            || user == "0"
-            || crate::util::owner::resolve_owner(user).is_ok_and(|(uid, _)| uid == 0);
-        if root {
-            return Err(r
-                .key(&["restore_test", "os_user"])
-                .error(format!(
-                    "`{user}` is root, and PostgreSQL refuses to run as root"
-                ))
-                .hint(
-                    "name the unprivileged OS user the restored server runs as, usually `postgres`",
-                ));
-        }
-    }
-    if raw.port == Some(0) {
-        return Err(r
-            .key(&["restore_test", "port"])
-            .error("must be between 1 and 65535")
-            .hint("leave it out to use a free port"));
-    }
-    let evidence_key = match &raw.evidence_key {
-        None => None,
-        Some(reference) => {
-            let key = r.key(&["restore_test", "evidence_key"]);
-            let secret = key.secret(reference)?;
-            if secrecy::ExposeSecret::expose_secret(&secret).len() < 16 {
-                return Err(key.error("is shorter than 16 bytes").hint(
-                    "use a random key of 32 bytes or more, for example `openssl rand -hex 32`",
-                ));
-            }
-            Some(EvidenceKey(secret))
-        }
-    };
-    Ok(RestoreTest {
-        evidence_key,
-        keep_preload_libraries: raw.keep_preload_libraries.clone(),
-        pg_bindir: raw.pg_bindir.as_ref().map(PathBuf::from),
-        os_user: raw.os_user.clone().unwrap_or_else(|| "postgres".into()),
-        work_dir: raw.work_dir.as_ref().map(PathBuf::from),
-        port: raw.port,
-        checks,
-    })
 }
 
 /// Resolves `[backup]` (and `[restore_test]`), each rule a `check_*`

@@ -11,9 +11,6 @@
 //! off, on 127.0.0.1 and a socket in its own work directory.
 
 pub(crate) mod catalog;
-pub(crate) mod cluster;
-pub mod evidence;
-pub(crate) mod leftovers;
 pub(crate) mod run;
 pub(crate) mod target;
 pub(crate) mod tool;

@@ -9,15 +9,15 @@ use std::time::{Duration, Instant, SystemTime};
 use aws_sdk_s3::primitives::ByteStream;
 
 use super::catalog::{self, Catalog};
-use super::cluster::{self, Cluster, RestoreLog, RunAs};
-use super::evidence::{
-    ArchiveEnd, BackupUsed, CheckResult, Durations, Evidence, DATA_LOSS_DEFINITION, FORMAT,
-};
-use super::leftovers;
 use super::target::Target;
 use super::tool;
-use crate::domains::backup::desired::{BackupTool, DesiredBackup, Expectation};
+use crate::domains::backup::desired::{BackupTool, DesiredBackup};
 use crate::domains::backup::listing::Lister;
+use crate::drill::cluster::{self, Cluster, RestoreLog, RunAs};
+use crate::drill::evidence::{
+    ArchiveEnd, BackupUsed, Durations, Evidence, DATA_LOSS_DEFINITION, FORMAT,
+};
+use crate::drill::leftovers;
 use crate::error::{Error, Result};
 use crate::events::{Event, EventName, EventSink, Level};
 use crate::s3::client::{classify, client, failure_error};
@@ -25,8 +25,6 @@ use crate::s3::BucketSpec;
 
 /// How long listing backups and reading versions may take, outside the RTO.
 const PREPARE_TIMEOUT: Duration = Duration::from_secs(300);
-/// How long one check may run.
-const CHECK_TIMEOUT: Duration = Duration::from_secs(300);
 /// Room beyond the backup's size: the WAL replay writes, and file-system slack.
 const DISK_MARGIN: u64 = 256 * 1024 * 1024;
 
@@ -348,7 +346,7 @@ async fn attempt(
     for check in &backup.restore_test.checks {
         evidence
             .checks
-            .push(run_check(cluster, request.user, check).await);
+            .push(crate::drill::check::run(cluster, request.user, check).await);
     }
     evidence.durations.checks_seconds = Some(seconds(checks_start.elapsed()));
     Ok(())
@@ -392,7 +390,7 @@ fn start_cluster<'a>(
         "work directory {}, port {port}",
         cluster.layout.work.display()
     ));
-    cluster.write(&cluster.layout.tool_config(backup.tool), config)?;
+    cluster.write(&tool::tool_config(&cluster.layout, backup.tool), config)?;
     Ok((cluster, port))
 }
 
@@ -623,62 +621,6 @@ pub(crate) fn data_loss_window(
             Some((archived - recovered).max(0.0))
         }
     }
-}
-
-async fn run_check(
-    cluster: &Cluster,
-    user: &str,
-    check: &crate::domains::backup::desired::Check,
-) -> CheckResult {
-    let expect = match &check.expect {
-        Expectation::MinRows(n) => serde_json::json!({ "min_rows": n }),
-        Expectation::Equals(v) => serde_json::json!({ "equals": v }),
-    };
-    let mut result = CheckResult {
-        name: check.name.clone(),
-        database: check.database.clone(),
-        sql: check.sql.clone(),
-        expect,
-        rows: None,
-        value: None,
-        passed: false,
-        error: None,
-    };
-    let outcome = async {
-        let pg = cluster.connect(user, &check.database).await?;
-        let messages = tokio::time::timeout(CHECK_TIMEOUT, pg.simple_query(&check.sql))
-            .await
-            .map_err(|_| {
-                Error::new(format!(
-                    "did not finish within {}s",
-                    CHECK_TIMEOUT.as_secs()
-                ))
-            })?
-            .map_err(|e| Error::new(crate::pg::connect::describe(&e)))?;
-        let rows: Vec<_> = messages
-            .into_iter()
-            .filter_map(|m| match m {
-                tokio_postgres::SimpleQueryMessage::Row(row) => Some(row),
-                _ => None,
-            })
-            .collect();
-        Ok::<_, Error>(rows)
-    }
-    .await;
-    match outcome {
-        Err(error) => result.error = Some(error.message().to_string()),
-        Ok(rows) => {
-            result.rows = Some(rows.len() as u64);
-            // Every check records the first column of its first row, so the
-            // evidence shows what was restored (the newest migration id).
-            result.value = rows.first().and_then(|r| r.get(0)).map(str::to_string);
-            result.passed = match &check.expect {
-                Expectation::MinRows(n) => rows.len() as u64 >= *n,
-                Expectation::Equals(expected) => result.value.as_deref() == Some(expected.as_str()),
-            };
-        }
-    }
-    result
 }
 
 #[cfg(test)]

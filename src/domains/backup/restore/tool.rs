@@ -9,70 +9,15 @@ use std::path::{Path, PathBuf};
 use super::catalog::Backup;
 use super::target::Target;
 use crate::domains::backup::desired::BackupTool;
+pub(crate) use crate::drill::layout::{auto_conf, Invocation, Layout, HBA};
 use crate::util::shell::shell_quote;
 
-/// Where everything of one restore test lives, inside its work directory.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Layout {
-    pub(crate) work: PathBuf,
-}
-
-impl Layout {
-    pub(crate) fn data(&self) -> PathBuf {
-        self.work.join("data")
-    }
-    pub(crate) fn socket(&self) -> PathBuf {
-        self.work.join("socket")
-    }
-    /// The tool's configuration as dbops renders it (pgbackrest.conf or the WAL-G env file).
-    pub(crate) fn tool_config(&self, tool: BackupTool) -> PathBuf {
-        self.work.join(match tool {
-            BackupTool::PgBackRest => "pgbackrest.conf",
-            BackupTool::WalG => "walg.env",
-        })
-    }
-    pub(crate) fn lock(&self) -> PathBuf {
-        self.work.join("lock")
-    }
-    pub(crate) fn server_log(&self) -> PathBuf {
-        self.work.join("postgres.log")
-    }
-    pub(crate) fn hba(&self) -> PathBuf {
-        self.work.join("pg_hba.conf")
-    }
-    pub(crate) fn ident(&self) -> PathBuf {
-        self.work.join("pg_ident.conf")
-    }
-}
-
-/// A program and its arguments, run without a shell.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Invocation {
-    pub(crate) program: String,
-    pub(crate) args: Vec<String>,
-}
-
-impl Invocation {
-    fn new(program: &str) -> Self {
-        Self {
-            program: program.into(),
-            args: Vec::new(),
-        }
-    }
-
-    fn arg(mut self, arg: impl Into<String>) -> Self {
-        self.args.push(arg.into());
-        self
-    }
-
-    /// The command line as a shell would read it, for the restore log.
-    pub(crate) fn display(&self) -> String {
-        std::iter::once(self.program.as_str())
-            .chain(self.args.iter().map(String::as_str))
-            .map(shell_quote)
-            .collect::<Vec<_>>()
-            .join(" ")
-    }
+/// The tool's configuration as dbops renders it (pgbackrest.conf or the WAL-G env file).
+pub(crate) fn tool_config(layout: &Layout, tool: BackupTool) -> PathBuf {
+    layout.work.join(match tool {
+        BackupTool::PgBackRest => "pgbackrest.conf",
+        BackupTool::WalG => "walg.env",
+    })
 }
 
 fn path(p: &Path) -> String {
@@ -87,14 +32,14 @@ fn walg(layout: &Layout) -> Invocation {
     Invocation::new("sh")
         .arg("-c")
         .arg(WALG_WRAPPER)
-        .arg(path(&layout.tool_config(BackupTool::WalG)))
+        .arg(path(&tool_config(layout, BackupTool::WalG)))
 }
 
 fn pgbackrest(layout: &Layout, stanza: &str) -> Invocation {
     Invocation::new("pgbackrest")
         .arg(format!(
             "--config={}",
-            path(&layout.tool_config(BackupTool::PgBackRest))
+            path(&tool_config(layout, BackupTool::PgBackRest))
         ))
         .arg(format!("--stanza={stanza}"))
         .arg(format!("--lock-path={}", path(&layout.lock())))
@@ -176,7 +121,7 @@ pub(crate) fn recovery(
             let fetch = format!(
                 "sh -c {} {} %f %p",
                 shell_quote("set -a; . \"$0\"; set +a; exec wal-g wal-fetch \"$1\" \"$2\""),
-                shell_quote(&path(&layout.tool_config(BackupTool::WalG)))
+                shell_quote(&path(&tool_config(layout, BackupTool::WalG)))
             );
             let mut settings = vec![("restore_command".to_string(), fetch)];
             match target {
@@ -216,7 +161,7 @@ pub(crate) fn throwaway(layout: &Layout, port: u16, major: u32) -> Vec<(String, 
     if major >= 15 {
         settings.push(("archive_library".into(), String::new()));
     }
-    settings.extend(base_throwaway(layout, port));
+    settings.extend(crate::drill::layout::base_settings(layout, port));
     settings
 }
 
@@ -253,27 +198,6 @@ pub(crate) fn without_job_libraries(value: &str, keep: &[String]) -> Option<(Str
     Some((kept.join(","), removed))
 }
 
-fn base_throwaway(layout: &Layout, port: u16) -> Vec<(String, String)> {
-    [
-        // Recovery neither pauses nor stops on a parameter the primary
-        // raised after the backup (PostgreSQL checks them only for hot standby).
-        ("hot_standby", "off".into()),
-        ("port", port.to_string()),
-        ("listen_addresses", "127.0.0.1".into()),
-        ("unix_socket_directories", path(&layout.socket())),
-        ("archive_mode", "off".into()),
-        ("archive_command", String::new()),
-        ("ssl", "off".into()),
-        ("hba_file", path(&layout.hba())),
-        ("ident_file", path(&layout.ident())),
-        ("logging_collector", "off".into()),
-        ("primary_conninfo", String::new()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect()
-}
-
 /// The parameters `pg_controldata` reports that replay needs at least as
 /// high as the primary had them, as settings: `max_prepared_xacts setting: 5`
 /// becomes `max_prepared_transactions = 5`.
@@ -297,20 +221,6 @@ pub(crate) fn control_parameters(controldata: &str) -> Vec<(String, String)> {
                 .map(|_| (name.to_string(), value.to_string()))
         })
         .collect()
-}
-
-/// The restored server's pg_hba.conf: its socket only (a 0700 directory of
-/// the server's OS user), no TCP login at all.
-pub(crate) const HBA: &str =
-    "# dbops restore-test: the owner of the socket directory only\nlocal all all trust\n";
-
-/// Lines appended to `postgresql.auto.conf` (the last setting wins).
-pub(crate) fn auto_conf(settings: &[(String, String)]) -> String {
-    let mut text = String::from("# dbops restore-test: a throwaway server\n");
-    for (name, value) in settings {
-        text.push_str(&format!("{name} = '{}'\n", value.replace('\'', "''")));
-    }
-    text
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use super::cluster::RunAs;
-use super::tool::Invocation;
+use super::layout::Invocation;
 
 /// The owner file in a work directory.
 pub(crate) const OWNER_FILE: &str = "dbops-owner";

@@ -12,8 +12,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use tokio_postgres::{Client, NoTls};
 
+use super::layout::{Invocation, Layout};
 use super::leftovers::{Owner, OWNER_FILE, PREFIX};
-use super::tool::{Invocation, Layout};
 use crate::error::{Error, Result};
 use crate::util::owner::resolve_owner;
 
