@@ -164,6 +164,12 @@ pub(crate) enum Command {
         /// Leave the restored server running for a look (prints how to reach and delete it).
         #[arg(long)]
         keep: bool,
+        /// What to restore: `physical` (the base backups and WAL of
+        /// `[backup]`) or `dumps` (the newest set of each database of
+        /// `[dumps]`). Default: `[restore_test] source`, else `physical`
+        /// when `[backup]` is declared, else `dumps`.
+        #[arg(long, value_name = "SOURCE")]
+        source: Option<crate::drill::settings::Source>,
         /// Write the run's state as Prometheus metrics to this file (for
         /// node_exporter's textfile collector; replaced atomically).
         #[arg(long, value_name = "PATH")]

@@ -321,7 +321,10 @@ fn bad_values_of_every_other_section_are_refused_by_validate() {
         (base("[backup]\nrpo = \"5m\"\n\n[backup.retention]\ndaily = 0\nweekly = 0\n"), "key `backup.retention`: keeps no full backup"),
         (base("[backup]\nrpo = \"5m\"\n\n[backup.retention]\nhourly = 24\n"), "unknown field `hourly`"),
         (base("[backup]\nrpo = \"5m\"\nconnection = \"postgres://u:p@h/db\"\n"), "key `backup.connection`: expected a secret reference"),
-        (base("[restore_test]\nport = 5432\n"), "key `restore_test`: restores a backup, but no `[backup]` is declared"),
+        (base("[restore_test]\nport = 5432\n"), "key `restore_test`: restores a backup, but neither `[backup]` nor `[dumps]` is declared"),
+        (base("[restore_test]\nsource = \"dumps\"\n"), "key `restore_test.source`: is `dumps`, but no `[dumps]` is declared"),
+        (base("[restore_test]\nsource = \"physical\"\n"), "key `restore_test.source`: is `physical`, but no `[backup]` is declared"),
+        (base("[restore_test]\nsource = \"logical\"\n"), "unknown variant `logical`"),
         (base("[backup]\nrpo = \"5m\"\n\n[restore_test]\nport = 0\n"), "key `restore_test.port`: must be between 1 and 65535"),
         (
             base("[backup]\nrpo = \"5m\"\n\n[[restore_test.checks]]\nname = \"rows\"\ndatabase = \"app\"\nsql = \"SELECT 1\"\n"),

@@ -797,6 +797,24 @@ fn a_dump_to_a_bucket_lands_under_its_class_and_the_lifecycle_rules_converge() {
     let drift = d.dbops.run(&["drift", "--format", "json", "--deep"]);
     assert!(finding_ids(&drift).is_empty(), "{}", drift.stdout);
 
+    // A drill from the bucket's newest set records its evidence in the
+    // bucket, under the dumps' own prefix.
+    let out = d
+        .dbops
+        .run(&["restore-test", "--source", "dumps", "--format", "json"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let document: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(document["evidence"]["passed"], true);
+    let uri = document["evidence_uri"].as_str().unwrap();
+    let key = uri.strip_prefix("s3://db-backups/").unwrap();
+    assert!(key.starts_with("dumps/dump-tests/"), "{uri}");
+    let recorded: serde_json::Value =
+        serde_json::from_slice(&client.get("db-backups", key)).unwrap();
+    assert_eq!(recorded["source"], "dumps");
+    // The newest complete set: the second, a daily one.
+    let restored = recorded["sets"][0]["location"].as_str().unwrap();
+    assert!(restored.starts_with("dumps/daily/app/"), "{restored}");
+
     // Requests follow the retention, not the history: years of old sets
     // (outside every listing window) change nothing.
     let requests = || {
@@ -922,6 +940,21 @@ fn a_hostile_database_name_is_dumped_quoted_everywhere() {
         ),
         "{text}"
     );
+
+    // The drill restores it under the same name, quoted everywhere.
+    d.server.sql(name, "CREATE TABLE t AS SELECT 1 AS x; ");
+    d.dbops.run(&["dump"]).expect_code(0);
+    d.dbops.write_config(&format!(
+        "{}\n[dumps]\ndirectory = \"{}\"\ninterval = \"24h\"\ndatabases = [{}]\n\n[[restore_test.checks]]\nname = \"t\"\ndatabase = {}\nsql = \"SELECT x FROM t\"\nequals = \"1\"\n",
+        standard_config(),
+        root.path().display(),
+        serde_json::Value::String(name.into()),
+        serde_json::Value::String(name.into())
+    ));
+    let out = d.dbops.run(&["restore-test", "--format", "json"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let document: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(document["evidence"]["checks"][0]["passed"], true);
 }
 
 /// pg_dump's directory format, in parallel: each file's digest in the
@@ -976,4 +1009,152 @@ fn the_directory_format_dumps_in_parallel_and_restores() {
     );
     let drift = d.dbops.run(&["drift", "--format", "json"]);
     assert!(finding_ids(&drift).is_empty(), "{}", drift.stdout);
+}
+
+/// `[restore_test]` with a work directory of its own and two checks: the
+/// rows and the table's owner (so the roles came back).
+fn drill_config(work: &Path, rows: &str) -> String {
+    format!(
+        "rto = \"10m\"\nrestore_test_max_age = \"1d\"\n\n[restore_test]\nwork_dir = \"{}\"\n\n[[restore_test.checks]]\nname = \"items\"\ndatabase = \"app\"\nsql = \"SELECT count(*) FROM items\"\nequals = \"{rows}\"\n\n[[restore_test.checks]]\nname = \"owner\"\ndatabase = \"app\"\nsql = \"SELECT tableowner FROM pg_tables WHERE tablename = 'items'\"\nequals = \"app_user\"\n",
+        work.display()
+    )
+}
+
+/// Nothing of a drill is left in `work`: no folder, no server.
+fn assert_drill_gone(work: &Path) {
+    let left: Vec<_> = std::fs::read_dir(work)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+    let work = work.display().to_string();
+    let running: Vec<String> = std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+        .filter(|c| c.contains(&work))
+        .collect();
+    assert!(running.is_empty(), "still running: {running:?}");
+}
+
+fn restore_test_json(d: &Deployment) -> (crate::support::Output, serde_json::Value) {
+    let out = d
+        .dbops
+        .run(&["restore-test", "--source", "dumps", "--format", "json"]);
+    let document: serde_json::Value = serde_json::from_str(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", out.stdout, out.stderr));
+    (out, document)
+}
+
+#[test]
+fn a_restore_test_from_dumps_passes_and_fails_with_evidence_on_a_flipped_byte_or_a_failing_check() {
+    let root = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let d = deployment(root.path(), &drill_config(work.path(), "300"), 300);
+    d.dbops.run(&["dump"]).expect_code(0);
+    // A dumps-only file: `source` defaults to the dumps, no flag needed.
+    let out = d.dbops.run(&["restore-test"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("Restore test passed."),
+        "{}",
+        out.stdout
+    );
+    assert_drill_gone(work.path());
+
+    let (out, document) = restore_test_json(&d);
+    out.expect_code(0);
+    let evidence = &document["evidence"];
+    let violations = crate::support::schema::violations("evidence.schema.json", evidence);
+    assert!(violations.is_empty(), "{violations:?}");
+    assert_eq!(evidence["source"], "dumps");
+    assert_eq!(evidence["passed"], true, "{evidence}");
+    assert_eq!(evidence["rto_met"], true);
+    assert_eq!(evidence["rpo_met"], true);
+    assert!(evidence["data_loss_window_seconds"].as_f64().unwrap() < 600.0);
+    let set = sets(root.path(), "app").pop().unwrap();
+    assert_eq!(evidence["sets"][0]["database"], "app");
+    assert_eq!(evidence["sets"][0]["location"], set.display().to_string());
+    assert_eq!(
+        evidence["sets"][0]["sha256"],
+        sha256_file(&set.join("app.dump")).as_str()
+    );
+    let checks = evidence["checks"].as_array().unwrap();
+    assert!(checks.iter().all(|c| c["passed"] == true), "{evidence}");
+    // Stored under the dumps' own `dump-tests/`, never where the physical
+    // drills' evidence lies; the second run of a second never overwrites.
+    let uri = document["evidence_uri"].as_str().unwrap();
+    let evidence_root = root.path().join("dump-tests");
+    assert!(
+        uri.starts_with(&evidence_root.display().to_string()),
+        "{uri}"
+    );
+    assert!(Path::new(uri).is_file());
+    assert!(Path::new(uri).with_file_name("restore.log").is_file());
+    assert_drill_gone(work.path());
+    let drift = d.dbops.run(&["drift", "--format", "json"]);
+    assert!(finding_ids(&drift).is_empty(), "{}", drift.stdout);
+
+    // One flipped byte in the newest dump: a failed test, with evidence
+    // naming the mismatch, and drift reports it until a later one passes.
+    let dump = set.join("app.dump");
+    let original = std::fs::read(&dump).unwrap();
+    let mut flipped = original.clone();
+    let middle = flipped.len() / 2;
+    flipped[middle] ^= 0x01;
+    std::fs::write(&dump, &flipped).unwrap();
+    let (out, document) = restore_test_json(&d);
+    out.expect_code(1);
+    let evidence = &document["evidence"];
+    assert_eq!(evidence["passed"], false);
+    let failure = evidence["failure"].as_str().unwrap();
+    assert!(failure.contains("does not match its manifest"), "{failure}");
+    assert!(out.stderr.contains("restore test failed"), "{}", out.stderr);
+    let recorded: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(document["evidence_uri"].as_str().unwrap()).unwrap())
+            .unwrap();
+    assert_eq!(recorded["passed"], false);
+    assert_drill_gone(work.path());
+    let drift = d.dbops.run(&["drift", "--format", "json"]);
+    assert_eq!(
+        finding_ids(&drift),
+        ["dumps.health.restore_test"],
+        "{}",
+        drift.stdout
+    );
+    assert!(
+        drift
+            .stdout
+            .contains("the newest restore test from dumps failed"),
+        "{}",
+        drift.stdout
+    );
+    std::fs::write(&dump, &original).unwrap();
+
+    // A check that does not hold: failed, with the value found.
+    d.dbops.write_config(&dumps_config(
+        root.path(),
+        &drill_config(work.path(), "301"),
+    ));
+    let (out, document) = restore_test_json(&d);
+    out.expect_code(1);
+    let evidence = &document["evidence"];
+    assert_eq!(evidence["failure"], "1 check(s) failed", "{evidence}");
+    let items = &evidence["checks"][0];
+    assert_eq!(items["passed"], false);
+    assert_eq!(items["value"], "300");
+    assert_eq!(evidence["checks"][1]["passed"], true);
+    assert_drill_gone(work.path());
+
+    // Flags only a physical drill takes are refused before anything runs.
+    let out = d
+        .dbops
+        .run(&["restore-test", "--source", "dumps", "--target", "immediate"]);
+    out.expect_code(1);
+    assert!(
+        out.stderr.contains("`--target` is for physical backups"),
+        "{}",
+        out.stderr
+    );
 }

@@ -185,6 +185,7 @@ async fn recorded(
             target,
             backup,
             keep,
+            source,
             metrics_file,
         } => {
             let options = restore_test::Options {
@@ -192,6 +193,7 @@ async fn recorded(
                 target,
                 backup,
                 keep,
+                source,
             };
             let mut record = Record::new(name, metrics_file);
             record.check()?;

@@ -9,9 +9,12 @@ use std::time::SystemTime;
 use super::record::Record;
 use super::ExitStatus;
 use crate::cli::Settings;
-use crate::domains::backup::restore::run::{run, Outcome, Request};
+use crate::domains::backup::restore::run::{run, Request};
 use crate::domains::backup::restore::target::Target;
+use crate::domains::dumps::drill::{self, Request as DumpDrill};
 use crate::drill::cluster::inside_data_directory;
+use crate::drill::evidence::Evidence;
+use crate::drill::settings::Source;
 use crate::engine::session::resolve;
 use crate::error::{Error, Errors, Result};
 use crate::events::EventLog;
@@ -24,6 +27,7 @@ pub(crate) struct Options {
     pub(crate) target: Option<String>,
     pub(crate) backup: Option<String>,
     pub(crate) keep: bool,
+    pub(crate) source: Option<Source>,
 }
 
 pub(crate) async fn run_command(
@@ -41,6 +45,21 @@ pub(crate) async fn run_command(
         SystemTime::now(),
     )?;
     let desired = &resolved.desired;
+    let written = desired
+        .backup
+        .as_ref()
+        .and_then(|b| b.restore_test.source)
+        .or_else(|| desired.dumps.as_ref().and_then(|d| d.restore_test.source));
+    let source = options.source.or(written).unwrap_or(
+        if desired.backup.is_none() && desired.dumps.is_some() {
+            Source::Dumps
+        } else {
+            Source::Physical
+        },
+    );
+    if source == Source::Dumps {
+        return from_dumps(settings, printer, options, record, &resolved).await;
+    }
     let backup = desired.backup.as_ref().ok_or_else(|| {
         Error::new(
             "`dbops restore-test` restores the backups `[backup]` declares, and there is none",
@@ -57,15 +76,7 @@ pub(crate) async fn run_command(
         .work_dir
         .clone()
         .unwrap_or_else(std::env::temp_dir);
-    if let Some(data) = inside_data_directory(&parent) {
-        return Err(Error::config(format!(
-            "`restore_test.work_dir` `{}` is inside the PostgreSQL data directory `{}`",
-            parent.display(),
-            data.display()
-        ))
-        .hint("choose a directory outside every data directory, e.g. `/var/tmp`: a restore there would write into a live cluster's files")
-        .into());
-    }
+    refuse_data_directory(&parent)?;
     let request = Request {
         backup,
         bucket,
@@ -82,34 +93,130 @@ pub(crate) async fn run_command(
         "the throwaway server was stopped and deleted; no evidence was recorded",
     )
     .await?;
-    printer.out(&report(settings.format, &bucket.name, &outcome));
-    measured(record, &outcome.evidence);
-    if let Some(note) = &outcome.kept {
+    let uri = format!("s3://{}/{}evidence.json", bucket.name, outcome.prefix);
+    let folder = format!("s3://{}/{}", bucket.name, outcome.prefix);
+    let status = verdict(
+        settings,
+        printer,
+        record,
+        (&uri, &folder),
+        &outcome.evidence,
+        outcome.kept.as_deref(),
+    );
+    Ok(status)
+}
+
+/// `--source dumps`: the newest set of each database `[dumps]` declares.
+async fn from_dumps(
+    settings: &Settings,
+    printer: &Printer,
+    options: &Options,
+    record: &mut Record,
+    resolved: &crate::engine::session::Resolved,
+) -> Result<ExitStatus, Errors> {
+    let dumps = resolved.desired.dumps.as_ref().ok_or_else(|| {
+        Error::new("`dbops restore-test --source dumps` restores the dumps `[dumps]` declares, and there is none")
+            .hint("declare `[dumps]`, or restore the physical backups with `--source physical`")
+    })?;
+    for (flag, given) in [
+        ("--target-time", options.target_time.is_some()),
+        ("--target", options.target.is_some()),
+        ("--backup", options.backup.is_some()),
+    ] {
+        if given {
+            return Err(Error::new(format!(
+                "`{flag}` is for physical backups; a drill from dumps restores the newest complete set of each database"
+            ))
+            .hint("leave it out, or add `--source physical`")
+            .into());
+        }
+    }
+    let parent = dumps
+        .restore_test
+        .work_dir
+        .clone()
+        .unwrap_or_else(std::env::temp_dir);
+    refuse_data_directory(&parent)?;
+    let request = DumpDrill {
+        dumps,
+        settings: &dumps.restore_test,
+        user: &resolved.admin()?.dsn.user,
+        keep: options.keep,
+        timeout: settings.connect_timeout,
+    };
+    let log = EventLog::new(settings.log_format);
+    let outcome = super::until_signalled(
+        drill::run(&request, &log),
+        "the throwaway server was stopped and deleted; no evidence was recorded",
+    )
+    .await?;
+    let folder = outcome
+        .uri
+        .strip_suffix("evidence.json")
+        .unwrap_or(&outcome.uri)
+        .to_string();
+    let status = verdict(
+        settings,
+        printer,
+        record,
+        (&outcome.uri, &folder),
+        &outcome.evidence,
+        outcome.kept.as_deref(),
+    );
+    Ok(status)
+}
+
+/// The report, the metrics, a kept server's note, and the exit status:
+/// 1 for a failed drill (its evidence recorded at `uri`, in `folder`).
+fn verdict(
+    settings: &Settings,
+    printer: &Printer,
+    record: &mut Record,
+    (uri, folder): (&str, &str),
+    evidence: &Evidence,
+    kept: Option<&str>,
+) -> ExitStatus {
+    printer.out(&report(settings.format, uri, evidence));
+    measured(record, evidence);
+    if let Some(note) = kept {
         printer.warnings(&[crate::diagnostics::Warning {
             key: None,
             location: None,
-            message: note.clone(),
+            message: note.to_string(),
         }]);
     }
-    match &outcome.evidence.failure {
-        None => Ok(ExitStatus::Success),
+    match &evidence.failure {
+        None => ExitStatus::Success,
         Some(why) => {
             record.errors.push(format!("restore test failed: {why}"));
             printer.errors(
                 &Error::new(format!("restore test failed: {why}"))
                     .hint(format!(
-                        "the evidence and the restore log are in `s3://{}/{}`",
-                        bucket.name, outcome.prefix
+                        "the evidence and the restore log are in `{folder}`"
                     ))
                     .into(),
             );
-            Ok(ExitStatus::Error)
+            ExitStatus::Error
         }
     }
 }
 
+/// A work directory inside a data directory is refused before anything runs.
+fn refuse_data_directory(parent: &std::path::Path) -> Result<(), Errors> {
+    if let Some(data) = inside_data_directory(parent) {
+        return Err(Error::config(format!(
+            "`restore_test.work_dir` `{}` is inside the PostgreSQL data directory `{}`",
+            parent.display(),
+            data.display()
+        ))
+        .hint("choose a directory outside every data directory, e.g. `/var/tmp`: a restore there would write into a live cluster's files")
+        .into());
+    }
+    Ok(())
+}
+
 /// The drill's figures, for the metrics file.
-fn measured(record: &mut Record, evidence: &crate::drill::evidence::Evidence) {
+fn measured(record: &mut Record, evidence: &Evidence) {
     let mut samples = vec![
         Sample::new(
             &catalogue::RESTORE_TEST_SUCCESS,
@@ -133,9 +240,7 @@ fn measured(record: &mut Record, evidence: &crate::drill::evidence::Evidence) {
     record.samples.extend(samples);
 }
 
-fn report(format: Format, bucket: &str, outcome: &Outcome) -> String {
-    let evidence = &outcome.evidence;
-    let uri = format!("s3://{bucket}/{}evidence.json", outcome.prefix);
+fn report(format: Format, uri: &str, evidence: &Evidence) -> String {
     if format == Format::Json {
         let document = serde_json::json!({
             "format_version": "1.0",
@@ -150,11 +255,15 @@ fn report(format: Format, bucket: &str, outcome: &Outcome) -> String {
     let mut out = String::new();
     let verdict = if evidence.passed { "passed" } else { "FAILED" };
     out.push_str(&format!("Restore test {verdict}.\n\n"));
-    let backup = evidence
-        .backup
-        .as_ref()
-        .map(|b| format!("{} (ended {})", b.name, b.stop_time))
-        .unwrap_or_else(|| "none".into());
+    let backup = match (&evidence.backup, evidence.sets.as_slice()) {
+        (Some(b), _) => format!("{} (ended {})", b.name, b.stop_time),
+        (None, []) => "none".into(),
+        (None, sets) => sets
+            .iter()
+            .map(|s| format!("{} (dumped {})", s.location, s.started_at))
+            .collect::<Vec<_>>()
+            .join(", "),
+    };
     let secs = |s: Option<f64>| s.map(|s| format!("{s:.1}s")).unwrap_or_else(|| "-".into());
     let yes_no = |b: Option<bool>| match b {
         Some(true) => "yes",
@@ -188,7 +297,7 @@ fn report(format: Format, bucket: &str, outcome: &Outcome) -> String {
                 yes_no(evidence.rpo_met)
             ),
         ),
-        ("evidence", uri),
+        ("evidence", uri.to_string()),
     ];
     for (name, value) in rows {
         out.push_str(&format!("  {name:<25} {value}\n"));

@@ -13,8 +13,10 @@ use std::time::{Duration, Instant, SystemTime};
 use tokio_postgres::{Client, NoTls};
 
 use super::layout::{Invocation, Layout};
-use super::leftovers::{Owner, OWNER_FILE, PREFIX};
+use super::leftovers::{sweep, Owner, OWNER_FILE, PREFIX};
+use super::settings::RestoreTest;
 use crate::error::{Error, Result};
+use crate::events::{Event, EventName, EventSink};
 use crate::util::owner::resolve_owner;
 
 /// Everything the test did, for `restore.log`: command lines (never a
@@ -125,6 +127,20 @@ pub(crate) async fn run(
     deadline: Instant,
     log: &mut RestoreLog,
 ) -> Result<String> {
+    run_both(run_as, invocation, what, deadline, log)
+        .await
+        .map(|(stdout, _)| stdout)
+}
+
+/// [`run`], with what the program wrote to stderr on success too (psql
+/// reports a statement's error there and goes on).
+pub(crate) async fn run_both(
+    run_as: &RunAs,
+    invocation: &Invocation,
+    what: &str,
+    deadline: Instant,
+    log: &mut RestoreLog,
+) -> Result<(String, String)> {
     log.line(&format!("$ {}", invocation.display()));
     let left = deadline.saturating_duration_since(Instant::now());
     let child = match run_as.command(invocation).spawn() {
@@ -180,7 +196,7 @@ pub(crate) async fn run(
     }
     log.block("stderr", &stderr);
     if output.status.success() {
-        return Ok(stdout);
+        return Ok((stdout, stderr));
     }
     let last = failure_line(&stderr, &stdout);
     log.line(&format!("{what}: failed ({})", output.status));
@@ -328,6 +344,36 @@ pub(crate) struct Cluster {
 }
 
 impl Cluster {
+    /// A drill's cluster as `[restore_test]` says (binaries from
+    /// `pg_bindir`, else `fallback_bindir`, else found): the drills a killed
+    /// dbops left under the work directory's parent removed first (their
+    /// server may hold the port), then a fresh work directory.
+    pub(crate) fn for_drill(
+        settings: &RestoreTest,
+        fallback_bindir: Option<&Path>,
+        keep: bool,
+        log: &mut RestoreLog,
+        events: &dyn EventSink,
+    ) -> Result<Self> {
+        let run_as = RunAs::new(&settings.os_user)?;
+        let bindir = find_bindir(settings.pg_bindir.as_deref().or(fallback_bindir))?;
+        let parent = settings.work_dir.clone().unwrap_or_else(std::env::temp_dir);
+        for removed in sweep(&parent, &bindir, &run_as) {
+            log.line(&removed);
+            events.emit(Event::message(
+                EventName::RestoreTestLeftoverRemoved,
+                removed,
+            ));
+        }
+        let port = port(settings.port)?;
+        let cluster = Cluster::create(&parent, bindir, run_as, port, keep)?;
+        log.line(&format!(
+            "work directory {}, port {port}",
+            cluster.layout.work.display()
+        ));
+        Ok(cluster)
+    }
+
     /// Makes a fresh work directory under `parent` (mode 0700, the server's user).
     pub(crate) fn create(
         parent: &Path,

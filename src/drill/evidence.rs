@@ -37,6 +37,21 @@ pub(crate) struct BackupUsed {
     pub(crate) size_bytes: u64,
 }
 
+/// One dump set a drill from dumps restored (`source = "dumps"`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub(crate) struct DumpSetUsed {
+    pub(crate) database: String,
+    /// The set's directory, or its key prefix in the bucket.
+    pub(crate) location: String,
+    /// When its pg_dump started and ended (its manifest's times).
+    pub(crate) started_at: String,
+    pub(crate) finished_at: String,
+    pub(crate) bytes: u64,
+    pub(crate) sha256: String,
+    /// The cluster the dump was taken from.
+    pub(crate) system_identifier: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub(crate) struct ArchiveEnd {
     /// The newest WAL segment the archive held when the test began.
@@ -73,7 +88,8 @@ pub(crate) struct CheckResult {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub(crate) struct Evidence {
     pub(crate) format: u32,
-    /// What was restored: `physical` (a base backup and WAL); later `dumps`.
+    /// What was restored: `physical` (a base backup and WAL) or `dumps`
+    /// (logical dump sets, named in `sets`).
     #[serde(default = "physical")]
     pub(crate) source: String,
     pub(crate) dbops_version: String,
@@ -85,6 +101,9 @@ pub(crate) struct Evidence {
     /// `latest`, `immediate` or the target time.
     pub(crate) target: String,
     pub(crate) backup: Option<BackupUsed>,
+    /// The dump sets restored, for `source = "dumps"`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) sets: Vec<DumpSetUsed>,
     pub(crate) archive: Option<ArchiveEnd>,
     /// `pg_last_xact_replay_timestamp()`: the newest commit recovered.
     pub(crate) recovered_to: Option<String>,
@@ -238,22 +257,62 @@ impl Evidence {
         if self.rpo_met == Some(false) {
             return inconsistent("it records that the RPO was not met");
         }
-        let Some(backup) = &self.backup else {
-            return inconsistent("it names no backup");
+        // What it restored: a backup, or (from dumps) every set it names.
+        let restored: Vec<(&str, &str)> = match (self.source.as_str(), &self.backup) {
+            ("dumps", _) => self
+                .sets
+                .iter()
+                .map(|s| (s.location.as_str(), s.finished_at.as_str()))
+                .collect(),
+            (_, Some(backup)) => vec![(backup.name.as_str(), backup.stop_time.as_str())],
+            (_, None) => Vec::new(),
         };
-        if judge.catalogue.contains(&backup.name) {
-            return Ok(());
+        if restored.is_empty() {
+            return inconsistent("it names no backup");
         }
-        let expired = humantime::parse_rfc3339_weak(backup.stop_time.trim_end_matches('Z'))
-            .ok()
-            .zip(judge.oldest_kept)
-            .is_some_and(|(stopped, oldest)| stopped < oldest);
-        if expired {
-            Ok(())
-        } else {
-            Err(Rejected::UnknownBackup(backup.name.clone()))
+        for (name, ended) in restored {
+            if judge.catalogue.iter().any(|known| known == name) {
+                continue;
+            }
+            let expired = humantime::parse_rfc3339_weak(ended.trim_end_matches('Z'))
+                .ok()
+                .zip(judge.oldest_kept)
+                .is_some_and(|(stopped, oldest)| stopped < oldest);
+            if !expired {
+                return Err(Rejected::UnknownBackup(name.to_string()));
+            }
         }
+        Ok(())
     }
+}
+
+/// One evidence file read back from where drills of `source` leave it,
+/// in the folder of `date` (`YYYY-MM-DD`): `Ok(None)` when it is not dated
+/// in that day or lies in the future (not evidence), `Err(why)` when it
+/// does not count (unreadable, another source's, or refused by `judge`).
+pub(crate) fn read_back(
+    bytes: &[u8],
+    source: &str,
+    judge: &Judge<'_>,
+    date: &str,
+    now: SystemTime,
+) -> Result<Option<(SystemTime, Evidence)>, String> {
+    let evidence = Evidence::parse(bytes).ok_or_else(|| Rejected::Unreadable.to_string())?;
+    // A drill of one kind proves nothing about the other.
+    if evidence.source != source {
+        return Err(format!(
+            "it is the evidence of a drill from `{}`, not from `{source}`",
+            evidence.source
+        ));
+    }
+    let Ok(ran) = humantime::parse_rfc3339_weak(evidence.started_at.trim_end_matches('Z')) else {
+        return Err(Rejected::Unreadable.to_string());
+    };
+    if ran > now || !evidence.started_at.starts_with(date) {
+        return Ok(None);
+    }
+    evidence.judge(judge).map_err(|why| why.to_string())?;
+    Ok(Some((ran, evidence)))
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -295,6 +354,7 @@ mod tests {
                 stop_lsn: "0/2000100".into(),
                 size_bytes: 1,
             }),
+            sets: Vec::new(),
             archive: None,
             recovered_to: None,
             replayed_lsn: None,
@@ -331,6 +391,46 @@ mod tests {
             catalogue,
             oldest_kept: humantime::parse_rfc3339("2026-11-23T02:10:00Z").ok(),
         }
+    }
+
+    #[test]
+    fn evidence_from_dumps_counts_only_when_every_set_it_names_is_kept_or_expired() {
+        let set = |location: &str, finished: &str| DumpSetUsed {
+            database: "app".into(),
+            location: location.into(),
+            started_at: finished.into(),
+            finished_at: finished.into(),
+            bytes: 1,
+            sha256: "00".into(),
+            system_identifier: "7".into(),
+        };
+        let mut evidence = passing();
+        evidence.source = "dumps".into();
+        evidence.backup = None;
+        evidence.sets = vec![set("/d/app/2026/11/30/020000Z", "2026-11-30T02:01:00Z")];
+        let catalogue = vec!["/d/app/2026/11/30/020000Z".to_string()];
+        assert_eq!(evidence.judge(&judge(None, &catalogue)), Ok(()));
+        // A set nobody kept, younger than the oldest kept: made up.
+        evidence
+            .sets
+            .push(set("/d/other/2026/11/30/020000Z", "2026-11-30T02:01:00Z"));
+        assert_eq!(
+            evidence.judge(&judge(None, &catalogue)),
+            Err(Rejected::UnknownBackup(
+                "/d/other/2026/11/30/020000Z".into()
+            ))
+        );
+        // Older than the oldest kept: expired by the retention since.
+        evidence.sets[1] = set("/d/other/2026/11/01/020000Z", "2026-11-01T02:01:00Z");
+        assert_eq!(evidence.judge(&judge(None, &catalogue)), Ok(()));
+        // A drill from dumps that names no set proves nothing, whatever
+        // backup it names.
+        evidence.sets.clear();
+        evidence.backup = passing().backup;
+        assert_eq!(
+            evidence.judge(&judge(None, &catalogue)),
+            Err(Rejected::Inconsistent("it names no backup".into()))
+        );
     }
 
     #[test]

@@ -14,4 +14,5 @@ pub(crate) mod cluster;
 pub mod evidence;
 pub(crate) mod layout;
 pub(crate) mod leftovers;
+pub(crate) mod outcome;
 pub(crate) mod settings;

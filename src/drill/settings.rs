@@ -15,6 +15,11 @@ use crate::error::Result;
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawRestoreTest {
+    /// What `dbops restore-test` restores: `physical` (the newest base
+    /// backup and WAL of `[backup]`) or `dumps` (the newest set of each
+    /// database of `[dumps]`). Default: `physical` when `[backup]` is
+    /// declared, else `dumps`. `--source` overrides it for one run.
+    pub(crate) source: Option<Source>,
     /// Directory of `pg_ctl` and `postgres`. Default: `pg_config --bindir`,
     /// else the directory of `pg_ctl` on `PATH`.
     pub(crate) pg_bindir: Option<String>,
@@ -71,9 +76,19 @@ pub(crate) enum Expectation {
     Equals(String),
 }
 
+/// What a drill restores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Source {
+    Physical,
+    Dumps,
+}
+
 /// `[restore_test]`, resolved.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub(crate) struct RestoreTest {
+    /// `source`, when written.
+    pub(crate) source: Option<Source>,
     pub(crate) pg_bindir: Option<PathBuf>,
     pub(crate) os_user: String,
     pub(crate) work_dir: Option<PathBuf>,
@@ -202,6 +217,7 @@ pub(crate) fn restore_test(raw: Option<&RawRestoreTest>, r: &Resolver<'_>) -> Re
         }
     };
     Ok(RestoreTest {
+        source: raw.source,
         evidence_key,
         keep_preload_libraries: raw.keep_preload_libraries.clone(),
         pg_bindir: raw.pg_bindir.as_ref().map(PathBuf::from),

@@ -12,7 +12,7 @@ use super::{archive, health, resolve};
 use crate::contract::facts::{Archiving, DeclaredBuckets};
 use crate::contract::{Apply, Domain, DomainId, Facts, Health, Observe};
 use crate::diagnostics::Resolver;
-use crate::drill::settings::RawRestoreTest;
+use crate::drill::settings::{RawRestoreTest, Source};
 use crate::error::{Errors, Result};
 use crate::events::{Event, EventName, EventSink, Level};
 use crate::managed_files::{self, Grammar, LiveFile, RenderedFile, Write};
@@ -22,7 +22,9 @@ pub(crate) struct Backup;
 
 impl Domain for Backup {
     const ID: DomainId = super::ID;
-    type Raw<'a> = (Option<&'a RawBackup>, Option<&'a RawRestoreTest>);
+    /// `[backup]`, `[restore_test]`, and whether another source of drills
+    /// (`[dumps]`) is declared.
+    type Raw<'a> = (Option<&'a RawBackup>, Option<&'a RawRestoreTest>, bool);
     type Desired = DesiredBackup;
     /// The tool's files, by path.
     type Live = BTreeMap<String, LiveFile>;
@@ -31,17 +33,26 @@ impl Domain for Backup {
     type Outputs = ();
 
     fn resolve(
-        (raw, raw_test): Self::Raw<'_>,
+        (raw, raw_test, other_source): Self::Raw<'_>,
         facts: &mut Facts,
         r: &mut Resolver<'_>,
     ) -> Option<DesiredBackup> {
         let Some(raw) = raw else {
-            if raw_test.is_some() {
-                r.error(
+            let physical = raw_test.map(|t| t.source);
+            match physical {
+                Some(Some(Source::Physical)) => r.error(
+                    r.key(&["restore_test", "source"])
+                        .error("is `physical`, but no `[backup]` is declared")
+                        .hint("declare `[backup]`, or write `source = \"dumps\"`"),
+                ),
+                Some(None) if !other_source => r.error(
                     r.key(&["restore_test"])
-                        .error("restores a backup, but no `[backup]` is declared")
-                        .hint("declare `[backup]` with its tool and bucket"),
-                );
+                        .error(
+                            "restores a backup, but neither `[backup]` nor `[dumps]` is declared",
+                        )
+                        .hint("declare `[backup]` (WAL archiving) or `[dumps]` (pg_dump)"),
+                ),
+                _ => {}
             }
             return None;
         };

@@ -17,7 +17,7 @@ use tokio_postgres::Client;
 use super::desired::{BackupTool, DesiredBackup};
 use super::listing::Capped;
 use super::listing::{is_segment, Lister};
-use crate::drill::evidence::{Evidence, Judge, Rejected, MAX_EVIDENCE_BYTES};
+use crate::drill::evidence::{read_back, Evidence, Judge, MAX_EVIDENCE_BYTES};
 use crate::error::{Error, Result};
 use crate::metrics::{catalogue as m, Sample};
 use crate::plan::{Finding, FindingClass};
@@ -310,15 +310,7 @@ async fn judged(
         }
         Ok(Capped::Body(bytes)) => bytes,
     };
-    let evidence = Evidence::parse(&bytes).ok_or_else(|| Rejected::Unreadable.to_string())?;
-    let Ok(ran) = humantime::parse_rfc3339_weak(evidence.started_at.trim_end_matches('Z')) else {
-        return Err(Rejected::Unreadable.to_string());
-    };
-    if ran > now || !evidence.started_at.starts_with(date) {
-        return Ok(None);
-    }
-    evidence.judge(judge).map_err(|why| why.to_string())?;
-    Ok(Some((ran, evidence)))
+    read_back(&bytes, "physical", judge, date, now)
 }
 
 /// Each backup health check: its finding id, and the last word of its address.

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub(crate) use super::raw::DumpFormat;
+use crate::drill::settings::RestoreTest;
 use crate::s3::BucketSpec;
 
 #[derive(Debug, Clone)]
@@ -14,21 +15,12 @@ pub(crate) struct DesiredDumps {
     pub(crate) jobs: Option<u32>,
     pub(crate) interval: Duration,
     pub(crate) max_age: Duration,
-    #[expect(
-        dead_code,
-        reason = "read by `restore-test --source dumps`, the next slice"
-    )]
     pub(crate) rpo: Duration,
-    #[expect(
-        dead_code,
-        reason = "read by `restore-test --source dumps`, the next slice"
-    )]
     pub(crate) rto: Duration,
-    #[expect(
-        dead_code,
-        reason = "read by `restore-test --source dumps`, the next slice"
-    )]
     pub(crate) restore_test_max_age: Option<Duration>,
+    /// `[restore_test]`: how a drill from dumps runs; its defaults when
+    /// it is not declared.
+    pub(crate) restore_test: RestoreTest,
     /// `(schema, table)` counted exactly.
     pub(crate) count_rows: Vec<(String, String)>,
     pub(crate) bindir: Option<PathBuf>,

@@ -10,6 +10,7 @@ use super::{health, lifecycle, resolve, Operation};
 use crate::contract::facts::{DeclaredBuckets, DeclaredDatabases, RequiredLifecycle};
 use crate::contract::{Apply, Domain, DomainId, Facts, Health, Observe};
 use crate::diagnostics::Resolver;
+use crate::drill::settings::{RawRestoreTest, Source};
 use crate::error::{Errors, Result};
 use crate::events::{Event, EventName, EventSink, Level};
 use crate::plan::{DomainDiff, Planned};
@@ -18,7 +19,7 @@ pub(crate) struct Dumps;
 
 impl Domain for Dumps {
     const ID: DomainId = super::ID;
-    type Raw<'a> = Option<&'a RawDumps>;
+    type Raw<'a> = (Option<&'a RawDumps>, Option<&'a RawRestoreTest>);
     type Desired = DesiredDumps;
     type Live = ();
     type Operation = Operation;
@@ -26,17 +27,26 @@ impl Domain for Dumps {
     type Outputs = ();
 
     fn resolve(
-        raw: Option<&RawDumps>,
+        (raw, raw_test): (Option<&RawDumps>, Option<&RawRestoreTest>),
         facts: &mut Facts,
         r: &mut Resolver<'_>,
     ) -> Option<DesiredDumps> {
-        let raw = raw?;
+        let Some(raw) = raw else {
+            if raw_test.is_some_and(|t| t.source == Some(Source::Dumps)) {
+                r.error(
+                    r.key(&["restore_test", "source"])
+                        .error("is `dumps`, but no `[dumps]` is declared")
+                        .hint("declare `[dumps]`, or write `source = \"physical\"`"),
+                );
+            }
+            return None;
+        };
         let managed = facts
             .get::<DeclaredDatabases>()
             .map(|d| d.0.keys().cloned().collect())
             .unwrap_or_default();
         let buckets = facts.get::<DeclaredBuckets>().cloned().unwrap_or_default();
-        let desired = resolve::resolve(raw, managed, &buckets, r)?;
+        let desired = resolve::resolve(raw, raw_test, managed, &buckets, r)?;
         if let Destination::Bucket { bucket, prefix } = &desired.destination {
             let (errors, warnings) = lifecycle::lint(bucket, prefix, desired.retention);
             let key = r.key(&["dumps", "bucket"]);
@@ -81,14 +91,14 @@ impl Domain for Dumps {
         sink: &dyn EventSink,
     ) -> Result<Health> {
         let now = SystemTime::now();
-        let (observed, requests) =
+        let (observed, drills, requests) =
             health::observe(desired, context.timeout, context.deep, now).await?;
         sink.emit(
             Event::message(EventName::DumpsHealthRead, "dumps health read")
                 .level(Level::Debug)
                 .details(serde_json::json!({ "s3_requests": requests })),
         );
-        Ok(health::check(desired, &observed, now))
+        Ok(health::check(desired, &observed, drills.as_ref(), now))
     }
 
     async fn apply(

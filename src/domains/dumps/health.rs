@@ -14,6 +14,7 @@ use super::manifest::Manifest;
 use super::retention::{keep, Dated};
 use super::store::{unix, SetEntry, Store};
 use crate::contract::Health;
+use crate::drill::evidence::{read_back, Judge, MAX_EVIDENCE_BYTES};
 use crate::error::Result;
 use crate::metrics::{catalogue as m, Sample};
 use crate::plan::{Address, Finding, FindingClass};
@@ -33,12 +34,33 @@ pub(crate) struct Observed {
     pub(crate) recomputed: Option<std::result::Result<(u64, String), String>>,
 }
 
+/// What the drills from dumps left: read when `restore_test_max_age` is set.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Drills {
+    /// The newest evidence that counts and passed: (where, when it ran).
+    pub(crate) newest_passing: Option<(String, SystemTime)>,
+    /// The newest evidence of all, when it failed: (where, when, why).
+    pub(crate) newest_failed: Option<(String, SystemTime, String)>,
+    /// Evidence that does not count, and why.
+    pub(crate) rejected: Vec<(String, String)>,
+    /// Evidence counted without a key to prove it.
+    pub(crate) unauthenticated: bool,
+    /// When the oldest complete set was dumped: a new deployment has one
+    /// `restore_test_max_age` to run its first drill.
+    pub(crate) first_set: Option<i64>,
+    /// Where evidence is kept, for messages.
+    pub(crate) root: String,
+}
+
+/// How many evidence files are read at most, newest first.
+const EVIDENCE_READ: usize = 10;
+
 pub(crate) async fn observe(
     desired: &DesiredDumps,
     timeout: Duration,
     deep: bool,
     now: SystemTime,
-) -> Result<(Vec<Observed>, usize)> {
+) -> Result<(Vec<Observed>, Option<Drills>, usize)> {
     let store = Store::open(&desired.destination, timeout).await;
     let now = unix(now);
     let span = desired
@@ -85,13 +107,168 @@ pub(crate) async fn observe(
             recomputed,
         });
     }
-    Ok((out, store.requests()))
+    let drills = match desired.restore_test_max_age {
+        Some(threshold) => Some(drills(desired, &store, &out, threshold, now).await?),
+        None => None,
+    };
+    Ok((out, drills, store.requests()))
+}
+
+/// The newest drill evidence under `dump-tests/`, judged: only evidence of
+/// a drill from dumps that names sets still kept (or expired since) and,
+/// with `[restore_test] evidence_key`, carries its signature counts.
+async fn drills(
+    desired: &DesiredDumps,
+    store: &Store,
+    observed: &[Observed],
+    threshold: Duration,
+    now: i64,
+) -> Result<Drills> {
+    let complete: Vec<&SetEntry> = observed
+        .iter()
+        .flat_map(|o| o.sets.iter().filter(|s| s.complete))
+        .collect();
+    let catalogue: Vec<String> = complete.iter().map(|s| s.location.clone()).collect();
+    let first = complete.iter().map(|s| s.at).min();
+    let key = desired
+        .restore_test
+        .evidence_key
+        .as_ref()
+        .map(|k| k.expose_secret().as_bytes().to_vec());
+    let judge = Judge {
+        key: key.as_deref(),
+        catalogue: &catalogue,
+        oldest_kept: first.map(|t| SystemTime::UNIX_EPOCH + Duration::from_secs(t.max(0) as u64)),
+    };
+    let mut drills = Drills {
+        first_set: first,
+        root: store.evidence_root(),
+        ..Drills::default()
+    };
+    // A day more than the threshold: an older pass is stale anyway.
+    let since = now - threshold.as_secs() as i64 - 86_400;
+    let now_time = SystemTime::UNIX_EPOCH + Duration::from_secs(now.max(0) as u64);
+    for entry in store
+        .evidence(since, now)
+        .await?
+        .into_iter()
+        .take(EVIDENCE_READ)
+    {
+        let uri = store.uri(&entry.location, "evidence.json");
+        let read = store
+            .read_small(&entry.location, "evidence.json", MAX_EVIDENCE_BYTES)
+            .await;
+        let judged = match read {
+            Err(e) => Err(format!("it could not be read: {}", e.message())),
+            Ok(bytes) => read_back(&bytes, "dumps", &judge, &entry.date, now_time),
+        };
+        match judged {
+            Ok(Some((ran, evidence))) => {
+                if judge.key.is_none() {
+                    drills.unauthenticated = true;
+                }
+                if evidence.passed {
+                    drills.newest_passing = Some((uri, ran));
+                    break;
+                }
+                if drills.newest_failed.is_none() {
+                    let why = evidence.failure.unwrap_or_else(|| "it did not pass".into());
+                    drills.newest_failed = Some((uri, ran, why));
+                }
+            }
+            Ok(None) => {}
+            Err(why) => drills.rejected.push((uri, why)),
+        }
+    }
+    Ok(drills)
+}
+
+/// `dumps.health.restore_test`: the newest drill failed, the newest pass
+/// is older than `restore_test_max_age`, none passed once the first set
+/// is that old, or evidence that does not count.
+fn restore_tests(threshold: Duration, drills: &Drills, now: i64) -> Vec<Finding> {
+    let address = super::ID.address().name("restore_test");
+    let finding = |message: String| {
+        Finding::new(
+            "dumps.health.restore_test",
+            FindingClass::Health,
+            address.clone(),
+            message,
+        )
+    };
+    let now_time = SystemTime::UNIX_EPOCH + Duration::from_secs(now.max(0) as u64);
+    let mut out = Vec::new();
+    if let Some((uri, ran, why)) = &drills.newest_failed {
+        out.push(
+            finding(format!(
+                "the newest restore test from dumps failed ({} ago): {why}; it stands until a later test passes",
+                short(now_time.duration_since(*ran).unwrap_or_default())
+            ))
+            .detail("object", uri.clone()),
+        );
+    }
+    match &drills.newest_passing {
+        Some((uri, ran)) => {
+            let age = now_time.duration_since(*ran).unwrap_or_default();
+            if age > threshold {
+                out.push(
+                    finding(format!(
+                        "the newest passing restore test from dumps is {} old, older than the threshold of {}",
+                        short(age),
+                        short(threshold)
+                    ))
+                    .detail("object", uri.clone())
+                    .detail("age_seconds", age.as_secs())
+                    .detail("threshold_seconds", threshold.as_secs()),
+                );
+            }
+        }
+        None => {
+            let due = drills
+                .first_set
+                .is_some_and(|first| now - first > threshold.as_secs() as i64);
+            if due {
+                out.push(
+                    finding(format!(
+                        "no passing restore test from dumps within {} under `{}`, and the first dump is older than that",
+                        short(threshold),
+                        drills.root
+                    ))
+                    .detail("prefix", drills.root.clone())
+                    .detail("threshold_seconds", threshold.as_secs())
+                    .detail("hint", "run `dbops restore-test --source dumps`"),
+                );
+            }
+        }
+    }
+    for (uri, why) in drills.rejected.iter().take(3) {
+        out.push(
+            finding(format!(
+                "restore-test evidence `{uri}` does not count: {why}"
+            ))
+            .detail("object", uri.clone()),
+        );
+    }
+    out
 }
 
 /// Pure.
-pub(crate) fn check(desired: &DesiredDumps, observed: &[Observed], now: SystemTime) -> Health {
+pub(crate) fn check(
+    desired: &DesiredDumps,
+    observed: &[Observed],
+    drills: Option<&Drills>,
+    now: SystemTime,
+) -> Health {
     let now = unix(now);
     let mut health = Health::default();
+    if let (Some(threshold), Some(drills)) = (desired.restore_test_max_age, drills) {
+        health
+            .findings
+            .extend(restore_tests(threshold, drills, now));
+        if drills.unauthenticated && desired.restore_test.evidence_key.is_none() {
+            health.notes.push("restore-test evidence from dumps is unauthenticated: anyone who can write to the destination can make it; set `[restore_test] evidence_key` so drift counts only evidence restore-test signed".into());
+        }
+    }
     for db in observed {
         let address = super::ID.address().name(db.database.clone());
         let complete: Vec<&SetEntry> = db.sets.iter().filter(|s| s.complete).collect();
@@ -310,4 +487,74 @@ fn integrity(db: &Observed, newest: Option<&SetEntry>, address: &Address) -> Opt
         )
         .detail("object", newest.location.clone()),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DAY: i64 = 86_400;
+
+    fn at(seconds: i64) -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(seconds as u64)
+    }
+
+    fn messages(drills: &Drills, now: i64) -> Vec<String> {
+        restore_tests(Duration::from_secs(35 * DAY as u64), drills, now)
+            .into_iter()
+            .map(|f| f.message)
+            .collect()
+    }
+
+    #[test]
+    fn a_drill_from_dumps_is_due_once_the_first_set_is_older_than_the_threshold() {
+        let now = 400 * DAY;
+        let young = Drills {
+            first_set: Some(now - 10 * DAY),
+            ..Drills::default()
+        };
+        assert!(messages(&young, now).is_empty());
+        let old = Drills {
+            first_set: Some(now - 40 * DAY),
+            root: "/var/backups/dbops/dump-tests".into(),
+            ..Drills::default()
+        };
+        assert_eq!(
+            messages(&old, now),
+            ["no passing restore test from dumps within 35d under `/var/backups/dbops/dump-tests`, and the first dump is older than that"]
+        );
+        // No set at all: the stale-dump finding speaks; no drill is due.
+        assert!(messages(&Drills::default(), now).is_empty());
+    }
+
+    #[test]
+    fn a_stale_pass_and_a_newer_failure_are_findings_and_a_recent_pass_is_not() {
+        let now = 400 * DAY;
+        let recent = Drills {
+            first_set: Some(0),
+            newest_passing: Some(("e".into(), at(now - DAY))),
+            ..Drills::default()
+        };
+        assert!(messages(&recent, now).is_empty());
+        let stale = Drills {
+            newest_passing: Some(("e".into(), at(now - 36 * DAY))),
+            ..recent.clone()
+        };
+        assert_eq!(
+            messages(&stale, now),
+            ["the newest passing restore test from dumps is 36d old, older than the threshold of 35d"]
+        );
+        let failed = Drills {
+            newest_failed: Some(("f".into(), at(now - 3600), "1 check(s) failed".into())),
+            rejected: vec![("g".into(), "it is not evidence this dbops reads".into())],
+            ..recent
+        };
+        assert_eq!(
+            messages(&failed, now),
+            [
+                "the newest restore test from dumps failed (1h ago): 1 check(s) failed; it stands until a later test passes",
+                "restore-test evidence `g` does not count: it is not evidence this dbops reads"
+            ]
+        );
+    }
 }

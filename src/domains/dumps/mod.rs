@@ -10,6 +10,7 @@
 
 pub(crate) mod desired;
 pub(crate) mod domain;
+pub(crate) mod drill;
 pub(crate) mod health;
 pub(crate) mod layout;
 pub(crate) mod lifecycle;

@@ -12,6 +12,7 @@ use super::layout::RESERVED;
 use super::raw::RawDumps;
 use crate::contract::facts::DeclaredBuckets;
 use crate::diagnostics::{Key, Resolver};
+use crate::drill::settings::{restore_test, RawRestoreTest};
 use crate::error::{Error, Result};
 use crate::util::durations;
 
@@ -167,6 +168,7 @@ fn times(raw: &RawDumps, interval: Duration, r: &Resolver<'_>) -> Result<Times> 
 
 pub(crate) fn resolve(
     raw: &RawDumps,
+    raw_test: Option<&RawRestoreTest>,
     managed: Vec<String>,
     buckets: &DeclaredBuckets,
     r: &mut Resolver<'_>,
@@ -239,6 +241,12 @@ pub(crate) fn resolve(
             None
         }
     };
+    // `[restore_test]` is shared with the physical backups; an error in
+    // it is reported once (the resolver drops a repeat).
+    let restore_test = restore_test(raw_test, r);
+    if let Err(e) = &restore_test {
+        errors.push(e.clone());
+    }
     let failed = !errors.is_empty();
     for error in errors {
         r.error(error);
@@ -257,6 +265,7 @@ pub(crate) fn resolve(
         rpo,
         rto,
         restore_test_max_age,
+        restore_test: restore_test.ok()?,
         count_rows,
         bindir,
         retention,

@@ -275,6 +275,146 @@ impl Store {
     }
 }
 
+/// The folder drills from dumps record their evidence in, beside the
+/// databases' folders (a database may not take its name).
+pub(crate) const EVIDENCE_FOLDER: &str = "dump-tests";
+
+/// One drill's evidence found: its folder (or key prefix) and the date
+/// folder it lies in.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct EvidenceEntry {
+    pub(crate) date: String,
+    pub(crate) location: String,
+}
+
+impl Store {
+    /// A new folder for the evidence of a drill that started on `date`
+    /// (`YYYY-MM-DD`) at `time` (`HHMMSS`): `.../dump-tests/DATE/TIMEZ`, or
+    /// with `-2`, `-3`... when a drill of the same second got there first.
+    /// Evidence is never overwritten.
+    pub(crate) async fn evidence_location(&self, date: &str, time: &str) -> Result<String> {
+        for n in 1..=100 {
+            let leaf = match n {
+                1 => format!("{time}Z"),
+                n => format!("{time}Z-{n}"),
+            };
+            match self {
+                Store::Directory(root) => {
+                    use std::os::unix::fs::DirBuilderExt;
+                    let day = root.join(EVIDENCE_FOLDER).join(date);
+                    std::fs::DirBuilder::new()
+                        .recursive(true)
+                        .mode(0o700)
+                        .create(&day)
+                        .map_err(|e| io_error("create", &day, &e))?;
+                    let path = day.join(&leaf);
+                    match std::fs::DirBuilder::new().mode(0o700).create(&path) {
+                        Ok(()) => return Ok(path.display().to_string()),
+                        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                        Err(e) => return Err(io_error("create", &path, &e)),
+                    }
+                }
+                Store::Bucket(store) => {
+                    let location = format!("{}/{EVIDENCE_FOLDER}/{date}/{leaf}/", store.prefix);
+                    if store.list_keys(&location).await?.is_empty() {
+                        return Ok(location);
+                    }
+                }
+            }
+        }
+        Err(Error::new(format!(
+            "a hundred drills already recorded evidence at {date} {time}Z"
+        )))
+    }
+
+    /// `name` of the set or evidence folder at `location`, for messages:
+    /// a path, or an `s3://` URI.
+    pub(crate) fn uri(&self, location: &str, name: &str) -> String {
+        match self {
+            Store::Directory(_) => Path::new(location).join(name).display().to_string(),
+            Store::Bucket(store) => format!("s3://{}/{location}{name}", store.bucket.name),
+        }
+    }
+
+    /// Where evidence is read from and written to, for messages.
+    pub(crate) fn evidence_root(&self) -> String {
+        match self {
+            Store::Directory(root) => root.join(EVIDENCE_FOLDER).display().to_string(),
+            Store::Bucket(store) => format!(
+                "s3://{}/{}/{EVIDENCE_FOLDER}/",
+                store.bucket.name, store.prefix
+            ),
+        }
+    }
+
+    /// The evidence of drills dated from `since` on, newest first. A
+    /// bucket is listed one month prefix at a time, so the cost follows
+    /// the window, not the history.
+    pub(crate) async fn evidence(&self, since: i64, now: i64) -> Result<Vec<EvidenceEntry>> {
+        let since_date = layout::stamp(since)[..10].replace('/', "-");
+        let mut out = Vec::new();
+        match self {
+            Store::Directory(root) => {
+                let base = root.join(EVIDENCE_FOLDER);
+                let dates = match std::fs::read_dir(&base) {
+                    Ok(entries) => entries.flatten().collect::<Vec<_>>(),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+                    Err(e) => return Err(io_error("list", &base, &e)),
+                };
+                for date in dates {
+                    let name = date.file_name().to_string_lossy().into_owned();
+                    if name.len() != 10 || name < since_date {
+                        continue;
+                    }
+                    for run in std::fs::read_dir(date.path())
+                        .into_iter()
+                        .flatten()
+                        .flatten()
+                    {
+                        if run.path().join("evidence.json").is_file() {
+                            out.push(EvidenceEntry {
+                                date: name.clone(),
+                                location: run.path().display().to_string(),
+                            });
+                        }
+                    }
+                }
+            }
+            Store::Bucket(store) => {
+                let (mut year, mut month, _) = layout::civil(since.div_euclid(86_400));
+                let (end_year, end_month, _) = layout::civil(now.div_euclid(86_400));
+                while (year, month) <= (end_year, end_month) {
+                    let key_prefix =
+                        format!("{}/{EVIDENCE_FOLDER}/{year:04}-{month:02}", store.prefix);
+                    for (key, _, _) in store.list_keys(&key_prefix).await? {
+                        let Some(location) = key.strip_suffix("evidence.json") else {
+                            continue;
+                        };
+                        let rest = &location[store.prefix.len() + EVIDENCE_FOLDER.len() + 2..];
+                        let Some((date, _)) = rest.split_once('/') else {
+                            continue;
+                        };
+                        if date.len() == 10 && date >= since_date.as_str() {
+                            out.push(EvidenceEntry {
+                                date: date.to_string(),
+                                location: location.to_string(),
+                            });
+                        }
+                    }
+                    (year, month) = if month == 12 {
+                        (year + 1, 1)
+                    } else {
+                        (year, month + 1)
+                    };
+                }
+            }
+        }
+        out.sort();
+        out.reverse();
+        Ok(out)
+    }
+}
+
 impl BucketStore {
     /// One request: `location` + `name`, whole.
     async fn put(&self, location: &str, name: &str, body: &[u8]) -> Result<()> {

@@ -13,13 +13,12 @@ use super::target::Target;
 use super::tool;
 use crate::domains::backup::desired::{BackupTool, DesiredBackup};
 use crate::domains::backup::listing::Lister;
-use crate::drill::cluster::{self, Cluster, RestoreLog, RunAs};
+use crate::drill::cluster::{self, Cluster, RestoreLog};
 use crate::drill::evidence::{
     ArchiveEnd, BackupUsed, Durations, Evidence, DATA_LOSS_DEFINITION, FORMAT,
 };
-use crate::drill::leftovers;
 use crate::error::{Error, Result};
-use crate::events::{Event, EventName, EventSink, Level};
+use crate::events::{Event, EventName, EventSink};
 use crate::s3::client::{classify, client, failure_error};
 use crate::s3::BucketSpec;
 
@@ -47,13 +46,7 @@ pub(crate) struct Outcome {
     pub(crate) kept: Option<String>,
 }
 
-fn rfc3339(t: SystemTime) -> String {
-    humantime::format_rfc3339_seconds(t).to_string()
-}
-
-fn seconds(d: Duration) -> f64 {
-    (d.as_secs_f64() * 1000.0).round() / 1000.0
-}
+use crate::drill::outcome::{self, rfc3339, seconds};
 
 pub(crate) async fn run(request: &Request<'_>, events: &dyn EventSink) -> Result<Outcome> {
     let backup = request.backup;
@@ -90,47 +83,29 @@ pub(crate) async fn run(request: &Request<'_>, events: &dyn EventSink) -> Result
     }
     let kept = cluster.as_ref().filter(|c| c.keep).map(Cluster::kept_note);
     drop(cluster);
-    let failed_checks = evidence.checks.iter().filter(|c| !c.passed).count();
-    evidence.failure = match result {
-        Err(error) => Some(error.message().to_string()),
-        Ok(()) if failed_checks > 0 => Some(format!("{failed_checks} check(s) failed")),
-        Ok(()) if evidence.rto_met == Some(false) => Some(format!(
-            "the restore took {}s, more than the RTO of {}s",
-            evidence.durations.restore_seconds.unwrap_or_default(),
-            evidence.rto_seconds
-        )),
-        Ok(()) if evidence.rpo_met == Some(false) => Some(format!(
-            "the restore did not bring back {}s of archived work, more than the RPO of {}s",
-            evidence.data_loss_window_seconds.unwrap_or_default(),
-            evidence.rpo_seconds
-        )),
-        Ok(()) => None,
-    };
-    evidence.passed = evidence.failure.is_none();
-    evidence.durations.total_seconds = seconds(started.elapsed());
-    evidence.finished_at = rfc3339(SystemTime::now());
-    if let Some(key) = &backup.restore_test.evidence_key {
-        evidence.sign(key.expose_secret().as_bytes());
-    }
-    log.line(&match &evidence.failure {
-        None => "restore test passed".to_string(),
-        Some(why) => format!("restore test failed: {why}"),
-    });
+    let key = backup.restore_test.evidence_key.as_ref();
+    outcome::conclude(
+        &mut evidence,
+        result,
+        started,
+        key,
+        "the restore did not bring back",
+        &mut log,
+    );
     let prefix = match upload(request, &planned, &evidence, log.text()).await {
         Ok(prefix) => prefix,
         Err(error) => {
             // The test ran, but its evidence could not be recorded: a failure.
-            events.emit(
-                Event::message(
-                    EventName::RestoreTestFailed,
-                    format!("restore test not recorded: {}", error.message()),
-                )
-                .level(Level::Error),
-            );
+            events.emit(outcome::not_recorded(&error));
             return Err(error);
         }
     };
-    events.emit(finished(&evidence, &prefix));
+    let backup_name = evidence.backup.as_ref().map(|b| b.name.clone());
+    events.emit(outcome::finished(
+        &evidence,
+        &format!("{prefix}evidence.json"),
+        serde_json::json!(backup_name),
+    ));
     Ok(Outcome {
         evidence,
         prefix,
@@ -152,6 +127,7 @@ fn begin(request: &Request<'_>, started_at: SystemTime) -> Evidence {
         finished_at: String::new(),
         target: request.target.describe(),
         backup: None,
+        sets: Vec::new(),
         archive: None,
         recovered_to: None,
         replayed_lsn: None,
@@ -170,33 +146,6 @@ fn begin(request: &Request<'_>, started_at: SystemTime) -> Evidence {
         seed: None,
         page_checks: Vec::new(),
         signature: None,
-    }
-}
-
-/// `restore_test.completed` or `restore_test.failed`, with the figures.
-fn finished(evidence: &Evidence, prefix: &str) -> Event {
-    let details = serde_json::json!({
-        "evidence": format!("{prefix}evidence.json"),
-        "backup": evidence.backup.as_ref().map(|b| b.name.clone()),
-        "target": evidence.target,
-        "restore_seconds": evidence.durations.restore_seconds,
-        "total_seconds": evidence.durations.total_seconds,
-        "rto_met": evidence.rto_met,
-        "rpo_met": evidence.rpo_met,
-        "data_loss_window_seconds": evidence.data_loss_window_seconds,
-        "checks_passed": evidence.checks.iter().filter(|c| c.passed).count(),
-        "checks_failed": evidence.checks.iter().filter(|c| !c.passed).count(),
-    });
-    match &evidence.failure {
-        None => {
-            Event::message(EventName::RestoreTestCompleted, "restore test passed").details(details)
-        }
-        Some(why) => Event::message(
-            EventName::RestoreTestFailed,
-            format!("restore test failed: {why}"),
-        )
-        .level(Level::Error)
-        .details(details),
     }
 }
 
@@ -360,36 +309,20 @@ fn start_cluster<'a>(
     events: &dyn EventSink,
 ) -> Result<(&'a mut Cluster, u16)> {
     let backup = request.backup;
-    let settings = &backup.restore_test;
     let config = backup.tool_config.as_deref().ok_or_else(|| {
         Error::new(
             "restore-test needs the backup tool's configuration, rendered from `backup.bucket`",
         )
         .hint("declare `backup.bucket`")
     })?;
-    let run_as = RunAs::new(&settings.os_user)?;
-    let bindir = cluster::find_bindir(settings.pg_bindir.as_deref())?;
-    let parent = settings.work_dir.clone().unwrap_or_else(std::env::temp_dir);
-    // A drill a killed dbops left (its server may hold the port): gone first.
-    for removed in leftovers::sweep(&parent, &bindir, &run_as) {
-        log.line(&removed);
-        events.emit(Event::message(
-            EventName::RestoreTestLeftoverRemoved,
-            removed,
-        ));
-    }
-    let port = cluster::port(settings.port)?;
-    let cluster = slot.insert(Cluster::create(
-        &parent,
-        bindir,
-        run_as,
-        port,
+    let cluster = slot.insert(Cluster::for_drill(
+        &backup.restore_test,
+        None,
         request.keep,
+        log,
+        events,
     )?);
-    log.line(&format!(
-        "work directory {}, port {port}",
-        cluster.layout.work.display()
-    ));
+    let port = cluster.port;
     cluster.write(&tool::tool_config(&cluster.layout, backup.tool), config)?;
     Ok((cluster, port))
 }
