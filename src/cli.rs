@@ -161,6 +161,15 @@ pub(crate) enum Command {
         /// instead of the newest that ended before the target.
         #[arg(long, value_name = "NAME")]
         backup: Option<String>,
+        /// Which retained full backup to restore: `newest` (the default),
+        /// `oldest` (replays the whole window), `random`, or `age=7d` (the
+        /// newest at least that old). Not with `--backup`.
+        #[arg(long, value_name = "PICK", conflicts_with = "backup")]
+        pick: Option<String>,
+        /// The seed of `--pick random` (recorded in the evidence, so a
+        /// drill can be repeated). Default: a fresh one.
+        #[arg(long, value_name = "N", requires = "pick")]
+        seed: Option<u64>,
         /// Leave the restored server running for a look (prints how to reach and delete it).
         #[arg(long)]
         keep: bool,

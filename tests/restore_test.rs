@@ -982,3 +982,102 @@ fn a_drill_killed_halfway_is_cleaned_up_by_the_next_run() {
     assert!(!work.exists());
     stack.assert_clean();
 }
+
+/// `--pick` samples the retained backups: `oldest` restores the first full
+/// backup and replays the whole window (all three orders back), drift then
+/// counts the window as proven; `random` with a seed draws the same backup
+/// every time and records its seed; bad picks are refused before anything
+/// runs.
+#[test]
+fn a_drill_picks_the_oldest_or_a_seeded_random_backup_and_records_the_choice() {
+    let stack = stack_with(
+        Some("pgbackrest --config={conf} --stanza={stanza} --log-level-file=off archive-push %p"),
+        &[],
+        "restore_test_grace = \"1s\"",
+    );
+    let sidecar = sidecar(&stack);
+    backup_with_a_target(&stack);
+    stack.pg.sql("shop", "INSERT INTO orders VALUES (3)");
+    crate::support::run_checked(stack.pgbackrest_command("backup").arg("--type=full"));
+    let labels: Vec<String> = {
+        let info =
+            crate::support::run_checked(stack.pgbackrest_command("info").arg("--output=json"));
+        let document: serde_json::Value = serde_json::from_str(&info).unwrap();
+        document[0]["backup"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["label"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(labels.len(), 2, "{labels:?}");
+    let checks = "[[restore_test.checks]]\nname = \"orders\"\ndatabase = \"shop\"\nsql = \"SELECT count(*) FROM orders\"\nequals = \"3\"\n";
+    let dbops = stack
+        .dbops(&restore_test(&stack.work, checks, ""))
+        .env("BACKUP_SIDECAR_URL", &sidecar);
+    let drill = |args: &[&str]| {
+        let mut all = vec!["restore-test", "--format", "json"];
+        all.extend_from_slice(args);
+        let out = dbops.run(&all);
+        assert_eq!(out.code, 0, "{args:?}: {}\n{}", out.stdout, out.stderr);
+        let document: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        document["evidence"].clone()
+    };
+
+    // The newest alone proves the newest end only: drift says so.
+    let unproven = "the older end of the recovery window is unproven";
+    let newest = drill(&["--pick", "newest"]);
+    assert_eq!(newest["backup"]["name"], labels[1].as_str());
+    let drift = dbops.run(&["drift"]);
+    assert!(drift.stdout.contains(unproven), "{}", drift.stdout);
+    let oldest = drill(&["--pick", "oldest"]);
+    assert_eq!(oldest["backup"]["name"], labels[0].as_str(), "{oldest}");
+    assert_eq!(oldest["pick"], "oldest");
+    assert_eq!(oldest["checks"][0]["value"], "3");
+    let drift = dbops.run(&["drift"]);
+    assert!(!drift.stdout.contains(unproven), "{}", drift.stdout);
+    assert!(
+        !drift.stdout.contains("backup.health.restore_test"),
+        "{}",
+        drift.stdout
+    );
+
+    let first = drill(&["--pick", "random", "--seed", "42"]);
+    let again = drill(&["--pick", "random", "--seed", "42"]);
+    assert_eq!(first["seed"], 42);
+    assert_eq!(first["pick"], "random");
+    assert_eq!(first["backup"]["name"], again["backup"]["name"]);
+    stack.assert_clean();
+
+    // Bad picks: refused before anything runs, nothing written.
+    let keys_before = stack.s3.client().keys("db-backups", "prod/restore-tests/");
+    for (args, said, code) in [
+        (
+            vec!["--pick", "age=30d"],
+            "reaches past the retained backups",
+            1,
+        ),
+        (
+            vec!["--pick", "middle"],
+            "`--pick middle` is not a choice of backup",
+            1,
+        ),
+        (
+            vec!["--pick", "oldest", "--backup", "x"],
+            "cannot be used with",
+            64,
+        ),
+        (vec!["--seed", "1"], "--pick", 64),
+    ] {
+        let mut all = vec!["restore-test"];
+        all.extend_from_slice(&args);
+        let out = dbops.run(&all);
+        assert_eq!(out.code, code, "{args:?}: {}", out.stderr);
+        assert!(out.stderr.contains(said), "{args:?}: {}", out.stderr);
+    }
+    // `age=30d` runs up to the choice and records a failed drill; the
+    // others never start one.
+    let keys_after = stack.s3.client().keys("db-backups", "prod/restore-tests/");
+    assert!(keys_after.len() <= keys_before.len() + 2, "{keys_after:?}");
+    stack.assert_clean();
+}

@@ -184,6 +184,8 @@ async fn recorded(
             target_time,
             target,
             backup,
+            pick,
+            seed,
             keep,
             source,
             metrics_file,
@@ -192,6 +194,8 @@ async fn recorded(
                 target_time,
                 target,
                 backup,
+                pick,
+                seed,
                 keep,
                 source,
             };

@@ -9,6 +9,7 @@ use std::time::SystemTime;
 use super::record::Record;
 use super::ExitStatus;
 use crate::cli::Settings;
+use crate::domains::backup::restore::catalog::Pick;
 use crate::domains::backup::restore::run::{run, Request};
 use crate::domains::backup::restore::target::Target;
 use crate::domains::dumps::drill::{self, Request as DumpDrill};
@@ -26,6 +27,8 @@ pub(crate) struct Options {
     pub(crate) target_time: Option<String>,
     pub(crate) target: Option<String>,
     pub(crate) backup: Option<String>,
+    pub(crate) pick: Option<String>,
+    pub(crate) seed: Option<u64>,
     pub(crate) keep: bool,
     pub(crate) source: Option<Source>,
 }
@@ -77,12 +80,14 @@ pub(crate) async fn run_command(
         .clone()
         .unwrap_or_else(std::env::temp_dir);
     refuse_data_directory(&parent)?;
+    let pick = options.pick.as_deref().map(Pick::parse).transpose()?;
     let request = Request {
         backup,
         bucket,
         user: &resolved.admin()?.dsn.user,
         target,
         named: options.backup.as_deref(),
+        pick: pick.map(|pick| (pick, options.seed.unwrap_or_else(rand::random))),
         keep: options.keep,
         s3_timeout: settings.connect_timeout,
     };
@@ -122,6 +127,7 @@ async fn from_dumps(
         ("--target-time", options.target_time.is_some()),
         ("--target", options.target.is_some()),
         ("--backup", options.backup.is_some()),
+        ("--pick", options.pick.is_some()),
     ] {
         if given {
             return Err(Error::new(format!(

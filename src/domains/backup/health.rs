@@ -59,6 +59,10 @@ pub(crate) struct Observed {
     pub(crate) incomplete_backups: Vec<(String, SystemTime)>,
     /// The newest evidence that parsed and passed: (key, when the test ran).
     pub(crate) newest_passing_evidence: Option<(String, SystemTime)>,
+    /// The newest passing evidence of a drill that replayed the whole
+    /// window: the oldest retained full backup (or one expired since)
+    /// restored to the `latest` target, as `--pick oldest` does.
+    pub(crate) newest_window_evidence: Option<(String, SystemTime)>,
     /// The newest evidence of all, when it failed: (key, when, why).
     pub(crate) newest_failed_evidence: Option<(String, SystemTime, String)>,
     /// Evidence folders dated after today, ignored.
@@ -267,10 +271,18 @@ pub(crate) async fn observe(
                             observed.unauthenticated_evidence = true;
                         }
                         if evidence.1.passed {
-                            observed.newest_passing_evidence = Some((key, ran));
-                            break 'folders;
+                            if whole_window(&evidence.1, &observed.full_backups, &catalogue) {
+                                observed.newest_window_evidence = Some((key.clone(), ran));
+                            }
+                            observed.newest_passing_evidence.get_or_insert((key, ran));
+                            if observed.newest_window_evidence.is_some() {
+                                break 'folders;
+                            }
+                            continue;
                         }
-                        if observed.newest_failed_evidence.is_none() {
+                        if observed.newest_failed_evidence.is_none()
+                            && observed.newest_passing_evidence.is_none()
+                        {
                             let why = evidence
                                 .1
                                 .failure
@@ -281,13 +293,31 @@ pub(crate) async fn observe(
                     }
                     // Not dated where it lies, or in the future: not evidence.
                     Ok(None) => {}
-                    Err(why) => observed.rejected_evidence.push((key, why)),
+                    // Past the newest pass only a whole-window pass is sought.
+                    Err(why) if observed.newest_passing_evidence.is_none() => {
+                        observed.rejected_evidence.push((key, why));
+                    }
+                    Err(_) => {}
                 }
             }
         }
     }
     observed.requests = lister.requests;
     Ok(observed)
+}
+
+/// Whether passing evidence replayed the whole recovery window: the
+/// `latest` target from the oldest retained full backup, or from one the
+/// retention expired since (judged evidence names no other unknown one).
+fn whole_window(evidence: &Evidence, full: &[(String, SystemTime)], catalogue: &[String]) -> bool {
+    let Some(backup) = &evidence.backup else {
+        return false;
+    };
+    evidence.target == "latest"
+        && (full
+            .first()
+            .is_some_and(|(oldest, _)| *oldest == backup.name)
+            || !catalogue.contains(&backup.name))
 }
 
 /// One evidence object read and judged: `Ok(None)` when it is not dated
@@ -556,6 +586,33 @@ fn check_restore_tests(
                     .detail("age_seconds", age.as_secs())
                     .detail("threshold_seconds", threshold.as_secs()),
                 );
+            } else {
+                let window_age = observed
+                    .newest_window_evidence
+                    .as_ref()
+                    .map(|(_, ran)| now.duration_since(*ran).unwrap_or_default());
+                let first_due = first_backup.is_some_and(|first| {
+                    now.duration_since(first).unwrap_or_default() >= backup.restore_test_grace
+                });
+                if first_due && window_age.is_none_or(|age| age > threshold) {
+                    let oldest = observed
+                        .full_backups
+                        .first()
+                        .map(|(name, _)| name.clone())
+                        .unwrap_or_default();
+                    findings.push(
+                        finding(
+                            Check::RestoreTest,
+                            format!(
+                                "no passing drill of the oldest retained full backup `{oldest}` within {}: the older end of the recovery window is unproven",
+                                short(threshold)
+                            ),
+                        )
+                        .detail("backup", oldest)
+                        .detail("threshold_seconds", threshold.as_secs())
+                        .detail("hint", "run `dbops restore-test --pick oldest`"),
+                    );
+                }
             }
         }
         None => {
@@ -909,9 +966,33 @@ mod tests {
         assert_eq!(addresses(&findings), ["backup.health.restore_test"]);
         let drilled = Observed {
             newest_passing_evidence: Some(("k".into(), ago(10 * DAY))),
+            newest_window_evidence: Some(("k".into(), ago(10 * DAY))),
             ..grown.clone()
         };
         assert_eq!(check(&backup, &drilled, now()), vec![]);
+        // Only the newest backup drilled: the window's older end unproven,
+        // until a drill of the oldest (`--pick oldest`) passes in time.
+        let newest_only = Observed {
+            newest_window_evidence: None,
+            ..drilled.clone()
+        };
+        let findings = check(&backup, &newest_only, now());
+        assert_eq!(addresses(&findings), ["backup.health.restore_test"]);
+        assert!(
+            findings[0]
+                .message
+                .contains("no passing drill of the oldest retained full backup `b19` within 35d"),
+            "{}",
+            findings[0].message
+        );
+        let window_stale = Observed {
+            newest_window_evidence: Some(("w".into(), ago(36 * DAY))),
+            ..drilled.clone()
+        };
+        assert_eq!(
+            addresses(&check(&backup, &window_stale, now())),
+            ["backup.health.restore_test"]
+        );
         let old = Observed {
             newest_passing_evidence: Some(("k".into(), ago(40 * DAY))),
             ..grown
@@ -954,6 +1035,7 @@ mod tests {
         };
         let failed = Observed {
             newest_passing_evidence: Some(("old".into(), ago(10 * DAY))),
+            newest_window_evidence: Some(("old".into(), ago(10 * DAY))),
             newest_failed_evidence: Some(("new".into(), ago(DAY), "1 check(s) failed".into())),
             ..observed(healthy_archiver(), dailies(20))
         };

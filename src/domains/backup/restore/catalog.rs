@@ -130,6 +130,99 @@ pub(crate) fn from_walg(text: &str) -> Result<Catalog> {
     })
 }
 
+/// `--pick`: which retained full backup a drill restores, so drills can
+/// sample the whole recovery window and not only its newest end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Pick {
+    Newest,
+    /// The one that proves the whole window: every WAL segment after it is
+    /// replayed (with the `latest` target).
+    Oldest,
+    /// One of the retained backups, drawn with the drill's seed.
+    Random,
+    /// The newest that ended at least this long before the drill.
+    Age(Duration),
+}
+
+impl Pick {
+    /// `newest`, `oldest`, `random` or `age=DURATION` (`age=7d`).
+    pub(crate) fn parse(text: &str) -> Result<Self> {
+        let refused = || {
+            Error::new(format!("`--pick {text}` is not a choice of backup"))
+                .hint("write `--pick newest`, `oldest`, `random` or `age=7d`")
+        };
+        match text {
+            "newest" => Ok(Pick::Newest),
+            "oldest" => Ok(Pick::Oldest),
+            "random" => Ok(Pick::Random),
+            other => {
+                let age = other.strip_prefix("age=").ok_or_else(refused)?;
+                crate::util::durations::parse(age, false)
+                    .map(Pick::Age)
+                    .map_err(|why| refused().hint(format!("`{age}`: {why}")))
+            }
+        }
+    }
+
+    /// As the evidence records it.
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            Pick::Newest => "newest".into(),
+            Pick::Oldest => "oldest".into(),
+            Pick::Random => "random".into(),
+            Pick::Age(age) => format!("age={}", crate::util::durations::short(*age)),
+        }
+    }
+}
+
+/// The backup `pick` names among those that can reach `target` (ended
+/// before a target time), drawn with `seed` for `random`; `now` for ages.
+pub(crate) fn pick<'a>(
+    catalog: &'a Catalog,
+    target: &Target,
+    pick: Pick,
+    seed: u64,
+    now: SystemTime,
+) -> Result<&'a Backup> {
+    let reachable: Vec<&Backup> = catalog
+        .backups
+        .iter()
+        .filter(|b| match target {
+            Target::Time(at) => b.stop <= *at,
+            Target::Latest | Target::Immediate => true,
+        })
+        .collect();
+    let (Some(oldest), Some(newest)) = (reachable.first(), reachable.last()) else {
+        // The same answers as without a pick: no backup, or none before the time.
+        return choose(catalog, target, None);
+    };
+    match pick {
+        Pick::Newest => Ok(newest),
+        Pick::Oldest => Ok(oldest),
+        Pick::Random => {
+            use rand::{Rng, SeedableRng};
+            let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+            Ok(reachable[rng.random_range(0..reachable.len())])
+        }
+        Pick::Age(age) => {
+            let before = now.checked_sub(age).unwrap_or(SystemTime::UNIX_EPOCH);
+            reachable
+                .iter()
+                .rev()
+                .find(|b| b.stop <= before)
+                .copied()
+                .ok_or_else(|| {
+                    Error::new(format!(
+                        "`--pick age={}` reaches past the retained backups: the oldest ended at {}",
+                        crate::util::durations::short(age),
+                        humantime::format_rfc3339_seconds(oldest.stop)
+                    ))
+                    .hint("retention keeps nothing that old; pick a shorter age or `--pick oldest`")
+                })
+        }
+    }
+}
+
 /// The backup to restore: `--backup NAME`, else the newest that ended
 /// before the target time (any for `latest` and `immediate`).
 pub(crate) fn choose<'a>(
@@ -186,6 +279,7 @@ pub(crate) fn choose<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeSet;
 
     const PGBACKREST: &str = r#"[{"archive":[{"database":{"id":1,"repo-key":1},"id":"15-1","max":"000000010000000000000007","min":"000000010000000000000001"}],
       "backup":[
@@ -220,6 +314,53 @@ mod tests {
         );
         assert!(from_walg("").unwrap().backups.is_empty());
         assert!(from_walg("{").is_err());
+    }
+
+    #[test]
+    fn a_pick_samples_the_retained_backups() {
+        let catalog = from_pgbackrest(PGBACKREST, "main").unwrap();
+        let now = epoch(1795312810 + 86_400);
+        let name = |target: &Target, p: &str, seed: u64| {
+            pick(&catalog, target, Pick::parse(p).unwrap(), seed, now).map(|b| b.name.clone())
+        };
+        assert_eq!(
+            name(&Target::Latest, "newest", 0).unwrap(),
+            "20261122-020000F"
+        );
+        assert_eq!(
+            name(&Target::Latest, "oldest", 0).unwrap(),
+            "20261120-020000F"
+        );
+        // One day old: the newest; two days: the one before.
+        assert_eq!(
+            name(&Target::Latest, "age=1d", 0).unwrap(),
+            "20261122-020000F"
+        );
+        assert_eq!(
+            name(&Target::Latest, "age=2d", 0).unwrap(),
+            "20261120-020000F"
+        );
+        let far = name(&Target::Latest, "age=30d", 0).unwrap_err();
+        assert!(
+            far.message().contains("reaches past the retained backups"),
+            "{}",
+            far.message()
+        );
+        // A seed draws the same backup every time, and the seeds reach both.
+        let drawn: BTreeSet<String> = (0..16)
+            .map(|seed| name(&Target::Latest, "random", seed).unwrap())
+            .collect();
+        assert_eq!(drawn.len(), 2);
+        assert_eq!(
+            name(&Target::Latest, "random", 7).unwrap(),
+            name(&Target::Latest, "random", 7).unwrap()
+        );
+        // Before a target time only the older one can reach it.
+        let at = Target::Time(epoch(1795300000));
+        assert_eq!(name(&at, "newest", 0).unwrap(), "20261120-020000F");
+        assert!(Pick::parse("age=").is_err());
+        assert!(Pick::parse("middle").unwrap_err().hints()[0].contains("age=7d"));
+        assert_eq!(Pick::parse("age=7d").unwrap().describe(), "age=7d");
     }
 
     #[test]

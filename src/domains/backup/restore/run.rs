@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use aws_sdk_s3::primitives::ByteStream;
 
-use super::catalog::{self, Catalog};
+use super::catalog::{self, Catalog, Pick};
 use super::target::Target;
 use super::tool;
 use crate::domains::backup::desired::{BackupTool, DesiredBackup};
@@ -34,6 +34,8 @@ pub(crate) struct Request<'a> {
     pub(crate) user: &'a str,
     pub(crate) target: Target,
     pub(crate) named: Option<&'a str>,
+    /// `--pick` and the seed it draws with.
+    pub(crate) pick: Option<(Pick, u64)>,
     pub(crate) keep: bool,
     pub(crate) s3_timeout: Duration,
 }
@@ -209,7 +211,15 @@ async fn attempt(
     let backup = request.backup;
     let (cluster, port) = start_cluster(request, slot, log, events)?;
     let catalog = versions_and_catalog(cluster, backup, evidence, log).await?;
-    let chosen = catalog::choose(&catalog, &request.target, request.named)?.clone();
+    let chosen = match request.pick {
+        Some((pick, seed)) => {
+            evidence.pick = Some(pick.describe());
+            evidence.seed = Some(seed);
+            catalog::pick(&catalog, &request.target, pick, seed, SystemTime::now())?
+        }
+        None => catalog::choose(&catalog, &request.target, request.named)?,
+    }
+    .clone();
     log.line(&format!(
         "chose backup {} (ended {})",
         chosen.name,
