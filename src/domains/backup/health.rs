@@ -587,32 +587,7 @@ fn check_restore_tests(
                     .detail("threshold_seconds", threshold.as_secs()),
                 );
             } else {
-                let window_age = observed
-                    .newest_window_evidence
-                    .as_ref()
-                    .map(|(_, ran)| now.duration_since(*ran).unwrap_or_default());
-                let first_due = first_backup.is_some_and(|first| {
-                    now.duration_since(first).unwrap_or_default() >= backup.restore_test_grace
-                });
-                if first_due && window_age.is_none_or(|age| age > threshold) {
-                    let oldest = observed
-                        .full_backups
-                        .first()
-                        .map(|(name, _)| name.clone())
-                        .unwrap_or_default();
-                    findings.push(
-                        finding(
-                            Check::RestoreTest,
-                            format!(
-                                "no passing drill of the oldest retained full backup `{oldest}` within {}: the older end of the recovery window is unproven",
-                                short(threshold)
-                            ),
-                        )
-                        .detail("backup", oldest)
-                        .detail("threshold_seconds", threshold.as_secs())
-                        .detail("hint", "run `dbops restore-test --pick oldest`"),
-                    );
-                }
+                findings.extend(check_window(backup, observed, threshold, now));
             }
         }
         None => {
@@ -656,6 +631,40 @@ fn check_restore_tests(
         );
     }
     findings
+}
+
+/// A recent pass that did not replay the whole window: no passing drill of
+/// the oldest retained full backup within `threshold`, once the first backup
+/// is past the grace.
+fn check_window(
+    backup: &DesiredBackup,
+    observed: &Observed,
+    threshold: Duration,
+    now: SystemTime,
+) -> Option<Finding> {
+    let (oldest, first) = observed.full_backups.first()?;
+    if now.duration_since(*first).unwrap_or_default() < backup.restore_test_grace {
+        return None;
+    }
+    let window_age = observed
+        .newest_window_evidence
+        .as_ref()
+        .map(|(_, ran)| now.duration_since(*ran).unwrap_or_default());
+    if window_age.is_some_and(|age| age <= threshold) {
+        return None;
+    }
+    Some(
+        finding(
+            Check::RestoreTest,
+            format!(
+                "no passing drill of the oldest retained full backup `{oldest}` within {}: the older end of the recovery window is unproven",
+                short(threshold)
+            ),
+        )
+        .detail("backup", oldest.clone())
+        .detail("threshold_seconds", threshold.as_secs())
+        .detail("hint", "run `dbops restore-test --pick oldest`"),
+    )
 }
 
 /// How many rejected evidence objects the finding names, newest first.
