@@ -1015,7 +1015,7 @@ fn the_directory_format_dumps_in_parallel_and_restores() {
 /// rows and the table's owner (so the roles came back).
 fn drill_config(work: &Path, rows: &str) -> String {
     format!(
-        "rto = \"10m\"\nrestore_test_max_age = \"1d\"\n\n[restore_test]\nwork_dir = \"{}\"\n\n[[restore_test.checks]]\nname = \"items\"\ndatabase = \"app\"\nsql = \"SELECT count(*) FROM items\"\nequals = \"{rows}\"\n\n[[restore_test.checks]]\nname = \"owner\"\ndatabase = \"app\"\nsql = \"SELECT tableowner FROM pg_tables WHERE tablename = 'items'\"\nequals = \"app_user\"\n",
+        "rto = \"10m\"\nrestore_test_max_age = \"1d\"\n\n[restore_test]\nwork_dir = \"{}\"\nverify = [\"amcheck\", \"read_all\", \"checksums\"]\n\n[[restore_test.checks]]\nname = \"items\"\ndatabase = \"app\"\nsql = \"SELECT count(*) FROM items\"\nequals = \"{rows}\"\n\n[[restore_test.checks]]\nname = \"owner\"\ndatabase = \"app\"\nsql = \"SELECT tableowner FROM pg_tables WHERE tablename = 'items'\"\nequals = \"app_user\"\n",
         work.display()
     )
 }
@@ -1082,6 +1082,11 @@ fn a_restore_test_from_dumps_passes_and_fails_with_evidence_on_a_flipped_byte_or
     );
     let checks = evidence["checks"].as_array().unwrap();
     assert!(checks.iter().all(|c| c["passed"] == true), "{evidence}");
+    // The restored data verified; a fresh initdb cluster has no checksums.
+    let verify = evidence["verify"].as_array().unwrap();
+    assert_eq!(verify.len(), 3, "{evidence}");
+    assert!(verify.iter().all(|v| v["passed"] == true), "{evidence}");
+    assert!(verify[2]["skipped"].as_str().unwrap().contains("no data checksums"));
     // Stored under the dumps' own `dump-tests/`, never where the physical
     // drills' evidence lies; the second run of a second never overwrites.
     let uri = document["evidence_uri"].as_str().unwrap();

@@ -583,6 +583,27 @@ impl Cluster {
         }
     }
 
+    /// Stops the server cleanly (`-m fast`), so tools that read a shut
+    /// down data directory (`pg_checksums`) can; `start` runs it again.
+    pub(crate) async fn stop_clean(
+        &mut self,
+        deadline: Instant,
+        log: &mut RestoreLog,
+    ) -> Result<()> {
+        let data = self.layout.data().display().to_string();
+        let stop = self.pg_ctl(&["-D", &data, "-m", "fast", "-w", "stop"]);
+        run(
+            &self.run_as,
+            &stop,
+            "stopping the restored server",
+            deadline,
+            log,
+        )
+        .await?;
+        self.started = false;
+        Ok(())
+    }
+
     fn stop_now(&mut self) {
         if !self.started {
             return;

@@ -118,6 +118,9 @@ pub(crate) struct Evidence {
     pub(crate) rto_met: Option<bool>,
     pub(crate) rpo_met: Option<bool>,
     pub(crate) checks: Vec<CheckResult>,
+    /// `[restore_test] verify`: each check of the restored data.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) verify: Vec<super::verify::VerifyResult>,
     pub(crate) passed: bool,
     /// Why the test failed, when it did.
     pub(crate) failure: Option<String>,
@@ -251,6 +254,12 @@ impl Evidence {
                 check.name
             )));
         }
+        if let Some(check) = self.verify.iter().find(|v| !v.passed) {
+            return Err(Rejected::Inconsistent(format!(
+                "its verification `{}` did not pass",
+                check.check
+            )));
+        }
         if self.rto_met != Some(true) {
             return inconsistent("it does not record that the restore met the RTO");
         }
@@ -376,6 +385,7 @@ mod tests {
                 passed: true,
                 error: None,
             }],
+            verify: Vec::new(),
             passed: true,
             failure: None,
             pick: None,

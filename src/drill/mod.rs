@@ -16,3 +16,4 @@ pub(crate) mod layout;
 pub(crate) mod leftovers;
 pub(crate) mod outcome;
 pub(crate) mod settings;
+pub(crate) mod verify;

@@ -31,9 +31,17 @@ pub(crate) fn conclude(
     log: &mut RestoreLog,
 ) {
     let failed_checks = evidence.checks.iter().filter(|c| !c.passed).count();
+    let failed_verify = evidence.verify.iter().find(|v| !v.passed).map(|v| {
+        format!(
+            "verification `{}` failed: {}",
+            v.check,
+            v.first_failure.as_deref().unwrap_or("no reason given")
+        )
+    });
     evidence.failure = match result {
         Err(error) => Some(error.message().to_string()),
         Ok(()) if failed_checks > 0 => Some(format!("{failed_checks} check(s) failed")),
+        Ok(()) if failed_verify.is_some() => failed_verify,
         Ok(()) if evidence.rto_met == Some(false) => Some(format!(
             "the restore took {}s, more than the RTO of {}s",
             evidence.durations.restore_seconds.unwrap_or_default(),

@@ -38,6 +38,12 @@ pub(crate) struct RawRestoreTest {
     /// signs its evidence with (HMAC-SHA256) and drift proves it by; only
     /// those two may hold it. Without it, evidence is unauthenticated.
     pub(crate) evidence_key: Option<crate::secret::SecretRef>,
+    /// Checks of the restored data beyond the declared queries: `amcheck`
+    /// (`pg_amcheck --heapallindexed` on every database), `checksums`
+    /// (`pg_checksums --check` on the stopped copy) and `read_all` (every
+    /// row of every table). Any failure fails the drill.
+    #[serde(default)]
+    pub(crate) verify: Vec<Verify>,
     /// Libraries that run jobs (`pg_cron`, `pg_partman_bgw`, `pglogical`, ...)
     /// the throwaway server may still preload; by default it preloads none of
     /// them, so no job of production's runs on the copy.
@@ -84,6 +90,25 @@ pub(crate) enum Source {
     Dumps,
 }
 
+/// One check of the restored data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Verify {
+    Amcheck,
+    Checksums,
+    ReadAll,
+}
+
+impl Verify {
+    pub(crate) fn word(self) -> &'static str {
+        match self {
+            Verify::Amcheck => "amcheck",
+            Verify::Checksums => "checksums",
+            Verify::ReadAll => "read_all",
+        }
+    }
+}
+
 /// `[restore_test]`, resolved.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub(crate) struct RestoreTest {
@@ -96,6 +121,8 @@ pub(crate) struct RestoreTest {
     pub(crate) checks: Vec<Check>,
     /// `evidence_key`: signs evidence (restore-test) and proves it (drift).
     pub(crate) evidence_key: Option<EvidenceKey>,
+    /// `verify`: checks of the restored data.
+    pub(crate) verify: Vec<Verify>,
     /// Job-running libraries the throwaway server may still preload.
     pub(crate) keep_preload_libraries: Vec<String>,
 }
@@ -220,6 +247,7 @@ pub(crate) fn restore_test(raw: Option<&RawRestoreTest>, r: &Resolver<'_>) -> Re
         source: raw.source,
         evidence_key,
         keep_preload_libraries: raw.keep_preload_libraries.clone(),
+        verify: raw.verify.clone(),
         pg_bindir: raw.pg_bindir.as_ref().map(PathBuf::from),
         os_user: raw.os_user.clone().unwrap_or_else(|| "postgres".into()),
         work_dir: raw.work_dir.as_ref().map(PathBuf::from),

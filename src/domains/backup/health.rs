@@ -18,6 +18,7 @@ use super::desired::{BackupTool, DesiredBackup};
 use super::listing::Capped;
 use super::listing::{is_segment, Lister};
 use crate::drill::evidence::{read_back, Evidence, Judge, MAX_EVIDENCE_BYTES};
+use crate::drill::settings::Verify;
 use crate::error::{Error, Result};
 use crate::metrics::{catalogue as m, Sample};
 use crate::plan::{Finding, FindingClass};
@@ -44,6 +45,8 @@ pub(crate) struct Archiver {
     /// More than one WAL page was written after the end of the last archived
     /// segment (a quiet server's own records stay below it).
     pub(crate) written_since_archive: bool,
+    /// `data_checksums`: whether the cluster's pages carry checksums.
+    pub(crate) data_checksums: bool,
 }
 
 /// What drift saw: the server's archiver and the bucket.
@@ -147,7 +150,8 @@ pub(crate) async fn observe_server(pg: &Client) -> Result<Archiver> {
                     extract(epoch FROM now() - pg_postmaster_start_time())::float8, \
                     pg_is_in_recovery(), \
                     CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_current_wal_lsn()::text END, \
-                    (SELECT setting::bigint FROM pg_settings WHERE name = 'wal_segment_size') \
+                    (SELECT setting::bigint FROM pg_settings WHERE name = 'wal_segment_size'), \
+                    current_setting('data_checksums') = 'on' \
              FROM pg_stat_archiver a",
             &[],
         )
@@ -195,6 +199,7 @@ pub(crate) async fn observe_server(pg: &Client) -> Result<Archiver> {
         uptime: row.get(6),
         ready,
         written_since_archive,
+        data_checksums: row.get(10),
     })
 }
 
@@ -352,6 +357,7 @@ enum Check {
     Retention,
     RestoreTest,
     IncompleteBackup,
+    Verify,
 }
 
 impl Check {
@@ -363,6 +369,7 @@ impl Check {
             Check::Retention => "backup.health.retention",
             Check::RestoreTest => "backup.health.restore_test",
             Check::IncompleteBackup => "backup.health.incomplete_backup",
+            Check::Verify => "backup.health.verify",
         }
     }
 
@@ -374,6 +381,7 @@ impl Check {
             Check::Retention => "retention",
             Check::RestoreTest => "restore_test",
             Check::IncompleteBackup => "incomplete_backup",
+            Check::Verify => "verify",
         }
     }
 }
@@ -396,6 +404,19 @@ pub(crate) fn check(backup: &DesiredBackup, observed: &Observed, now: SystemTime
     let mut findings = Vec::new();
     if let Some(a) = observed.archiver.as_ref().filter(|a| !a.in_recovery) {
         findings.extend(check_archiver(backup, a));
+    }
+    // `verify = ["checksums"]` on a cluster without them would prove nothing.
+    let checksums = backup.restore_test.verify.contains(&Verify::Checksums);
+    if checksums
+        && observed
+            .archiver
+            .as_ref()
+            .is_some_and(|a| !a.data_checksums)
+    {
+        findings.push(finding(
+            Check::Verify,
+            "`[restore_test] verify` asks for `checksums`, but the server has no data checksums (`data_checksums` is `off`), so a drill would have nothing to check; turn them on with `pg_checksums --enable` on the stopped server (or `initdb --data-checksums` for a new cluster), or leave `checksums` out".into(),
+        ));
     }
     if let Some((false, segment)) = &observed.archived_segment_found {
         findings.push(
@@ -1009,6 +1030,26 @@ mod tests {
         assert!(check(&backup, &old, now())[0]
             .message
             .contains("the newest passing restore test is 40d old"));
+    }
+
+    #[test]
+    fn verifying_checksums_of_a_cluster_without_them_is_said() {
+        let mut backup = DesiredBackup::example();
+        backup.restore_test.verify = vec![Verify::Checksums];
+        let without = observed(healthy_archiver(), dailies(3));
+        let findings = check(&backup, &without, now());
+        assert_eq!(addresses(&findings), ["backup.health.verify"]);
+        assert!(findings[0].message.contains("`pg_checksums --enable`"));
+        let with = Observed {
+            archiver: Some(Archiver {
+                data_checksums: true,
+                ..healthy_archiver()
+            }),
+            ..without.clone()
+        };
+        assert!(check(&backup, &with, now()).is_empty());
+        backup.restore_test.verify = vec![Verify::Amcheck];
+        assert!(check(&backup, &without, now()).is_empty());
     }
 
     #[test]

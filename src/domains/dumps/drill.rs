@@ -146,6 +146,7 @@ fn begin(request: &Request<'_>, started_at: SystemTime) -> Evidence {
         rto_met: None,
         rpo_met: None,
         checks: Vec::new(),
+        verify: Vec::new(),
         passed: false,
         failure: None,
         pick: None,
@@ -286,6 +287,8 @@ async fn attempt(
             .push(crate::drill::check::run(cluster, request.user, check).await);
     }
     evidence.durations.checks_seconds = Some(seconds(checks_start.elapsed()));
+    evidence.verify =
+        crate::drill::verify::run(cluster, request.user, &request.settings.verify, log).await;
     Ok(())
 }
 

@@ -142,6 +142,7 @@ fn begin(request: &Request<'_>, started_at: SystemTime) -> Evidence {
         rto_met: None,
         rpo_met: None,
         checks: Vec::new(),
+        verify: Vec::new(),
         passed: false,
         failure: None,
         pick: None,
@@ -308,6 +309,8 @@ async fn attempt(
             .push(crate::drill::check::run(cluster, request.user, check).await);
     }
     evidence.durations.checks_seconds = Some(seconds(checks_start.elapsed()));
+    evidence.verify =
+        crate::drill::verify::run(cluster, request.user, &backup.restore_test.verify, log).await;
     Ok(())
 }
 
