@@ -1086,7 +1086,10 @@ fn a_restore_test_from_dumps_passes_and_fails_with_evidence_on_a_flipped_byte_or
     let verify = evidence["verify"].as_array().unwrap();
     assert_eq!(verify.len(), 3, "{evidence}");
     assert!(verify.iter().all(|v| v["passed"] == true), "{evidence}");
-    assert!(verify[2]["skipped"].as_str().unwrap().contains("no data checksums"));
+    assert!(verify[2]["skipped"]
+        .as_str()
+        .unwrap()
+        .contains("no data checksums"));
     // Stored under the dumps' own `dump-tests/`, never where the physical
     // drills' evidence lies; the second run of a second never overwrites.
     let uri = document["evidence_uri"].as_str().unwrap();

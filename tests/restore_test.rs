@@ -1082,6 +1082,14 @@ fn a_drill_picks_the_oldest_or_a_seeded_random_backup_and_records_the_choice() {
     stack.assert_clean();
 }
 
+/// `restore-test --format json`: its exit code and its evidence.
+fn drill_json(dbops: &Dbops) -> (i32, serde_json::Value) {
+    let out = dbops.run(&["restore-test", "--format", "json"]);
+    let document: serde_json::Value = serde_json::from_str(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", out.stdout, out.stderr));
+    (out.code, document["evidence"].clone())
+}
+
 /// `pg_ctl` of `pg` stopped (`-m fast`) around `change`, then started again.
 fn with_server_stopped(pg: &crate::support::PgServer, change: impl FnOnce()) {
     let restart = pg.restart_command();
@@ -1127,13 +1135,7 @@ fn verify_checks_the_restored_pages_and_names_the_corrupted_relation() {
             "verify = [\"amcheck\", \"checksums\", \"read_all\"]",
         ))
         .env("BACKUP_SIDECAR_URL", &sidecar);
-    let drill = || {
-        let out = dbops.run(&["restore-test", "--format", "json"]);
-        let document: serde_json::Value = serde_json::from_str(&out.stdout)
-            .unwrap_or_else(|e| panic!("{e}: {}\n{}", out.stdout, out.stderr));
-        (out.code, document["evidence"].clone())
-    };
-    let (code, evidence) = drill();
+    let (code, evidence) = drill_json(&dbops);
     assert_eq!(code, 0, "{evidence}");
     let verify = evidence["verify"].as_array().unwrap();
     let checks: Vec<&str> = verify
@@ -1160,13 +1162,7 @@ fn verify_checks_the_restored_pages_and_names_the_corrupted_relation() {
     );
     crate::support::run_checked(stack.pgbackrest_command("backup").arg("--type=full"));
     let dbops = dbops.env("DBOPS_TEST_DRILL_CORRUPT", "shop:victim");
-    let drill = || {
-        let out = dbops.run(&["restore-test", "--format", "json"]);
-        let document: serde_json::Value = serde_json::from_str(&out.stdout)
-            .unwrap_or_else(|e| panic!("{e}: {}\n{}", out.stdout, out.stderr));
-        (out.code, document["evidence"].clone())
-    };
-    let (code, evidence) = drill();
+    let (code, evidence) = drill_json(&dbops);
     assert_eq!(code, 1, "{evidence}");
     assert!(
         evidence["failure"]
