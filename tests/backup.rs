@@ -934,3 +934,83 @@ fn a_walg_backup_without_its_sentinel_is_incomplete() {
         "base_000000010000000000000004"
     );
 }
+
+/// `drift --deep` proves the WAL chain from the oldest retained full backup
+/// to the server's present: whole at first (a note), then one segment in
+/// the middle deleted from the archive is a `backup.health.wal_chain`
+/// finding naming it and the backup it cuts off; the default drift does not
+/// list the archive.
+#[test]
+fn a_segment_missing_in_the_middle_of_the_archive_breaks_the_chain_and_names_the_backup() {
+    let stack = crate::restore_test::stack();
+    let sidecar = crate::restore_test::sidecar(&stack);
+    crate::restore_test::backup_with_a_target(&stack);
+    let label = {
+        let info =
+            crate::support::run_checked(stack.pgbackrest_command("info").arg("--output=json"));
+        let document: serde_json::Value = serde_json::from_str(&info).unwrap();
+        document[0]["backup"][0]["label"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    // A few more segments after the backup, all archived.
+    let mut last = String::new();
+    for i in 0..3 {
+        stack
+            .pg
+            .sql("shop", &format!("INSERT INTO orders VALUES ({})", 10 + i));
+        last = stack.pg.sql_ok("SELECT pg_walfile_name(pg_switch_wal())");
+    }
+    wait_archived(&stack.pg, &last);
+    let dbops = stack.dbops("").env("BACKUP_SIDECAR_URL", &sidecar);
+    let chain_findings = |out: &crate::support::Output| -> Vec<serde_json::Value> {
+        let document: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        document["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["id"] == "backup.health.wal_chain")
+            .cloned()
+            .collect()
+    };
+    let deep = dbops.run(&["drift", "--deep", "--format", "json"]);
+    assert!(chain_findings(&deep).is_empty(), "{}", deep.stdout);
+    let text = dbops.run(&["drift", "--deep"]);
+    assert!(
+        text.stdout.contains("the WAL chain is whole"),
+        "{}",
+        text.stdout
+    );
+
+    // Delete the segment before the last one: inside the chain.
+    let client = stack.s3.client();
+    let keys = client.keys("db-backups", &format!("prod/archive/{}/", stack.stanza));
+    let mut segments: Vec<&String> = keys
+        .iter()
+        .filter(|k| {
+            let name = k.rsplit('/').next().unwrap();
+            name.len() > 24
+                && name[..24].bytes().all(|b| b.is_ascii_hexdigit())
+                && !name.contains(".backup")
+        })
+        .collect();
+    segments.sort();
+    let victim = segments[segments.len() - 2].clone();
+    let name = victim.rsplit('/').next().unwrap()[..24].to_string();
+    client.delete("db-backups", &victim);
+    let deep = dbops.run(&["drift", "--deep", "--format", "json"]);
+    let found = chain_findings(&deep);
+    assert_eq!(found.len(), 1, "{}", deep.stdout);
+    assert_eq!(found[0]["details"]["first_missing"], name.as_str());
+    assert_eq!(found[0]["details"]["backups_cut_off"][0], label.as_str());
+    assert!(
+        found[0]["message"].as_str().unwrap().contains(&format!(
+            "full backup(s) `{label}` cannot be restored past it"
+        )),
+        "{}",
+        deep.stdout
+    );
+    let shallow = dbops.run(&["drift", "--format", "json"]);
+    assert!(chain_findings(&shallow).is_empty(), "{}", shallow.stdout);
+}

@@ -259,6 +259,12 @@ impl Client {
         });
     }
 
+    /// Deletes one object.
+    pub(crate) fn delete(&self, bucket: &str, key: &str) {
+        self.block(self.s3.delete_object().bucket(bucket).key(key).send())
+            .expect("delete object");
+    }
+
     /// Every key under `prefix`, sorted.
     pub(crate) fn keys(&self, bucket: &str, prefix: &str) -> Vec<String> {
         let mut keys = Vec::new();

@@ -148,10 +148,20 @@ impl Domain for Backup {
         let Some(bucket) = &desired.bucket else {
             return Ok(Health::default());
         };
-        let archiver = health::observe_server(context.client).await?;
+        let mut archiver = health::observe_server(context.client).await?;
+        if context.deep {
+            health::observe_history(context.client, &mut archiver).await;
+        }
         let now = SystemTime::now();
-        let observed =
-            health::observe(desired, bucket, Some(archiver), context.timeout, now).await?;
+        let observed = health::observe(
+            desired,
+            bucket,
+            Some(archiver),
+            context.timeout,
+            context.deep,
+            now,
+        )
+        .await?;
         sink.emit(
             Event::message(EventName::BackupHealthRead, "backup health read")
                 .level(Level::Debug)

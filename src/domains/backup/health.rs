@@ -10,6 +10,7 @@
 //! come from one listing of the tool's backup prefix; restore-test evidence is
 //! read and must parse and say it passed. Observing reads; [`check`] is pure.
 
+use std::collections::BTreeSet;
 use std::time::{Duration, SystemTime};
 
 use tokio_postgres::Client;
@@ -47,6 +48,14 @@ pub(crate) struct Archiver {
     pub(crate) written_since_archive: bool,
     /// `data_checksums`: whether the cluster's pages carry checksums.
     pub(crate) data_checksums: bool,
+    /// The segment being written now (not in recovery).
+    pub(crate) current_segment: Option<String>,
+    /// `pg_control_system()`'s system identifier.
+    pub(crate) system_identifier: String,
+    pub(crate) segment_size: u64,
+    /// The current timeline's history file, read from `pg_wal` (`drift
+    /// --deep` on a timeline after the first); `None` when unreadable.
+    pub(crate) history: Option<String>,
 }
 
 /// What drift saw: the server's archiver and the bucket.
@@ -74,6 +83,9 @@ pub(crate) struct Observed {
     pub(crate) rejected_evidence: Vec<(String, String)>,
     /// Evidence counted without a key to prove it (no `evidence_key`).
     pub(crate) unauthenticated_evidence: bool,
+    /// `drift --deep`: the WAL chain from the oldest retained full backup
+    /// to the server's present.
+    pub(crate) chain: Option<Chain>,
     /// S3 requests made for the WAL check alone, and in all.
     pub(crate) wal_requests: usize,
     pub(crate) requests: usize,
@@ -138,6 +150,100 @@ pub(crate) fn samples(observed: &Observed, now: SystemTime) -> Vec<Sample> {
     out
 }
 
+/// What the chain check found.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Chain {
+    /// The oldest retained full backup and its first segment, when known.
+    pub(crate) from: Option<(String, String)>,
+    /// Segments needed, in all.
+    pub(crate) needed: u64,
+    /// Missing runs: (timeline, first, last) as segment names, and the
+    /// full backups each cuts off (those that started before it).
+    pub(crate) gaps: Vec<(String, String, Vec<String>)>,
+    /// Timelines crossed whose `.history` file the archive lacks.
+    pub(crate) missing_history: Vec<String>,
+    /// The repository's system identifier, when it is not the server's.
+    pub(crate) foreign: Option<String>,
+    /// Why the chain could not be followed, when it could not.
+    pub(crate) unknown: Option<String>,
+}
+
+/// The chain from the oldest retained full backup to the server's current
+/// segment, against the archive's listing. Pure.
+pub(crate) fn chain(
+    archiver: &Archiver,
+    starts: &[(String, String)],
+    full: &[(String, SystemTime)],
+    names: &[String],
+    repository_system: Option<&str>,
+) -> Chain {
+    use super::chain::{gaps, name, needed, parse, parse_history};
+    let size = archiver.segment_size;
+    let mut out = Chain {
+        foreign: repository_system
+            .filter(|id| *id != archiver.system_identifier)
+            .map(str::to_string),
+        ..Chain::default()
+    };
+    let Some(end) = archiver
+        .current_segment
+        .as_deref()
+        .and_then(|s| parse(s, size))
+    else {
+        out.unknown = Some("the server is in recovery: its present is the primary's".into());
+        return out;
+    };
+    // The oldest retained full backup (by completion) and its start.
+    let Some((oldest, start)) = full.iter().find_map(|(name, _)| {
+        let start = starts.iter().find(|(n, _)| n == name)?;
+        Some((name.clone(), parse(&start.1, size)?))
+    }) else {
+        return out;
+    };
+    out.from = Some((oldest, name(start, size)));
+    let history = if end.0 == 1 {
+        Vec::new()
+    } else {
+        match archiver.history.as_deref().and_then(parse_history) {
+            Some(history) => history,
+            None => {
+                out.unknown = Some(format!(
+                    "the history of timeline {} could not be read from the server's `pg_wal` (grant `pg_read_server_files`)",
+                    end.0
+                ));
+                return out;
+            }
+        }
+    };
+    let present: BTreeSet<(u32, u64)> = names.iter().filter_map(|n| parse(n, size)).collect();
+    let need = needed(start, end, &history, size);
+    out.needed = need.iter().map(|(_, from, to)| to - from + 1).sum();
+    let starts_at: Vec<(String, (u32, u64))> = starts
+        .iter()
+        .filter(|(n, _)| full.iter().any(|(f, _)| f == n))
+        .filter_map(|(n, s)| Some((n.clone(), parse(s, size)?)))
+        .collect();
+    for (timeline, first, last) in gaps(&need, &present) {
+        let cut: Vec<String> = starts_at
+            .iter()
+            .filter(|(_, s)| s.1 <= first)
+            .map(|(n, _)| n.clone())
+            .collect();
+        out.gaps.push((
+            name((timeline, first), size),
+            name((timeline, last), size),
+            cut,
+        ));
+    }
+    for timeline in need.iter().map(|(tl, _, _)| *tl).filter(|tl| *tl > 1) {
+        let file = format!("{timeline:08X}.history");
+        if !names.iter().any(|n| n.starts_with(&file)) && !out.missing_history.contains(&file) {
+            out.missing_history.push(file);
+        }
+    }
+    out
+}
+
 /// Reads the archiver's state. Needs `pg_monitor` (or superuser) for the
 /// archive status directory; without it the backlog is unknown, not healthy.
 pub(crate) async fn observe_server(pg: &Client) -> Result<Archiver> {
@@ -151,7 +257,9 @@ pub(crate) async fn observe_server(pg: &Client) -> Result<Archiver> {
                     pg_is_in_recovery(), \
                     CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_current_wal_lsn()::text END, \
                     (SELECT setting::bigint FROM pg_settings WHERE name = 'wal_segment_size'), \
-                    current_setting('data_checksums') = 'on' \
+                    current_setting('data_checksums') = 'on', \
+                    CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_walfile_name(pg_current_wal_lsn()) END, \
+                    (SELECT system_identifier::text FROM pg_control_system()) \
              FROM pg_stat_archiver a",
             &[],
         )
@@ -200,7 +308,29 @@ pub(crate) async fn observe_server(pg: &Client) -> Result<Archiver> {
         ready,
         written_since_archive,
         data_checksums: row.get(10),
+        current_segment: row.get(11),
+        system_identifier: row.get(12),
+        segment_size: segment_size as u64,
+        history: None,
     })
+}
+
+/// The current timeline's history file, for the chain check (`drift
+/// --deep`): read from the server's own `pg_wal` (superuser or
+/// `pg_read_server_files`); `None` on timeline 1 or when it cannot be read.
+pub(crate) async fn observe_history(pg: &Client, archiver: &mut Archiver) {
+    let Some(timeline) = archiver.current_segment.as_deref().and_then(|s| s.get(..8)) else {
+        return;
+    };
+    if timeline == "00000001" {
+        return;
+    }
+    let path = format!("pg_wal/{timeline}.history");
+    archiver.history = pg
+        .query_one("SELECT pg_read_file($1)", &[&path])
+        .await
+        .ok()
+        .map(|row| row.get(0));
 }
 
 /// How many evidence date folders are read at most, newest first.
@@ -211,6 +341,7 @@ pub(crate) async fn observe(
     bucket: &BucketSpec,
     archiver: Option<Archiver>,
     timeout: Duration,
+    deep: bool,
     now: SystemTime,
 ) -> Result<Observed> {
     let mut lister = Lister::new(client(bucket, timeout).await, bucket);
@@ -226,6 +357,16 @@ pub(crate) async fn observe(
     observed.wal_requests = lister.requests;
     observed.archiver = archiver;
     let backups = lister.backups(backup).await?;
+    if let (true, Some(archiver)) = (deep, &observed.archiver) {
+        let (names, system) = lister.archive(backup).await?;
+        observed.chain = Some(chain(
+            archiver,
+            &backups.starts,
+            &backups.complete,
+            &names,
+            system.as_deref(),
+        ));
+    }
     let catalogue = backups.known;
     let key = backup
         .restore_test
@@ -240,72 +381,7 @@ pub(crate) async fn observe(
     observed.full_backups = backups.complete;
     observed.incomplete_backups = backups.incomplete;
     if backup.restore_test_max_age.is_some() {
-        let today = humantime::format_rfc3339_seconds(now).to_string()[..10].to_string();
-        let (_, mut folders) = lister.level(&backup.restore_tests_prefix()).await?;
-        folders.sort();
-        folders.reverse();
-        let mut read = 0;
-        'folders: for folder in folders {
-            let date = folder
-                .trim_end_matches('/')
-                .rsplit('/')
-                .next()
-                .unwrap_or("")
-                .to_string();
-            if date.as_str() > today.as_str() {
-                observed.future_evidence.push(folder);
-                continue;
-            }
-            if read == EVIDENCE_FOLDERS {
-                break;
-            }
-            read += 1;
-            let mut keys: Vec<String> = lister
-                .all(&folder)
-                .await?
-                .into_iter()
-                .map(|(key, _)| key)
-                .filter(|key| key.ends_with("/evidence.json"))
-                .collect();
-            keys.sort();
-            for key in keys.into_iter().rev() {
-                match judged(&mut lister, &key, &judge, &date, now).await {
-                    Ok(Some(evidence)) => {
-                        let ran = evidence.0;
-                        if judge.key.is_none() {
-                            observed.unauthenticated_evidence = true;
-                        }
-                        if evidence.1.passed {
-                            if whole_window(&evidence.1, &observed.full_backups, &catalogue) {
-                                observed.newest_window_evidence = Some((key.clone(), ran));
-                            }
-                            observed.newest_passing_evidence.get_or_insert((key, ran));
-                            if observed.newest_window_evidence.is_some() {
-                                break 'folders;
-                            }
-                            continue;
-                        }
-                        if observed.newest_failed_evidence.is_none()
-                            && observed.newest_passing_evidence.is_none()
-                        {
-                            let why = evidence
-                                .1
-                                .failure
-                                .clone()
-                                .unwrap_or_else(|| "it did not pass".into());
-                            observed.newest_failed_evidence = Some((key, ran, why));
-                        }
-                    }
-                    // Not dated where it lies, or in the future: not evidence.
-                    Ok(None) => {}
-                    // Past the newest pass only a whole-window pass is sought.
-                    Err(why) if observed.newest_passing_evidence.is_none() => {
-                        observed.rejected_evidence.push((key, why));
-                    }
-                    Err(_) => {}
-                }
-            }
-        }
+        read_evidence(&mut lister, backup, &judge, &mut observed, now).await?;
     }
     observed.requests = lister.requests;
     Ok(observed)
@@ -323,6 +399,85 @@ fn whole_window(evidence: &Evidence, full: &[(String, SystemTime)], catalogue: &
             .first()
             .is_some_and(|(oldest, _)| *oldest == backup.name)
             || !catalogue.contains(&backup.name))
+}
+
+/// The newest evidence folders (at most [`EVIDENCE_FOLDERS`]), newest
+/// first: the newest passing drill, the newest whole-window one, the newest
+/// failure before any pass, and what does not count.
+async fn read_evidence(
+    lister: &mut Lister<'_>,
+    backup: &DesiredBackup,
+    judge: &Judge<'_>,
+    observed: &mut Observed,
+    now: SystemTime,
+) -> Result<()> {
+    let today = humantime::format_rfc3339_seconds(now).to_string()[..10].to_string();
+    let (_, mut folders) = lister.level(&backup.restore_tests_prefix()).await?;
+    folders.sort();
+    folders.reverse();
+    let mut read = 0;
+    'folders: for folder in folders {
+        let date = folder
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or("")
+            .to_string();
+        if date.as_str() > today.as_str() {
+            observed.future_evidence.push(folder);
+            continue;
+        }
+        if read == EVIDENCE_FOLDERS {
+            break;
+        }
+        read += 1;
+        let mut keys: Vec<String> = lister
+            .all(&folder)
+            .await?
+            .into_iter()
+            .map(|(key, _)| key)
+            .filter(|key| key.ends_with("/evidence.json"))
+            .collect();
+        keys.sort();
+        for key in keys.into_iter().rev() {
+            match judged(lister, &key, judge, &date, now).await {
+                Ok(Some(evidence)) => {
+                    let ran = evidence.0;
+                    if judge.key.is_none() {
+                        observed.unauthenticated_evidence = true;
+                    }
+                    if evidence.1.passed {
+                        if whole_window(&evidence.1, &observed.full_backups, judge.catalogue) {
+                            observed.newest_window_evidence = Some((key.clone(), ran));
+                        }
+                        observed.newest_passing_evidence.get_or_insert((key, ran));
+                        if observed.newest_window_evidence.is_some() {
+                            break 'folders;
+                        }
+                        continue;
+                    }
+                    if observed.newest_failed_evidence.is_none()
+                        && observed.newest_passing_evidence.is_none()
+                    {
+                        let why = evidence
+                            .1
+                            .failure
+                            .clone()
+                            .unwrap_or_else(|| "it did not pass".into());
+                        observed.newest_failed_evidence = Some((key, ran, why));
+                    }
+                }
+                // Not dated where it lies, or in the future: not evidence.
+                Ok(None) => {}
+                // Past the newest pass only a whole-window pass is sought.
+                Err(why) if observed.newest_passing_evidence.is_none() => {
+                    observed.rejected_evidence.push((key, why));
+                }
+                Err(_) => {}
+            }
+        }
+    }
+    Ok(())
 }
 
 /// One evidence object read and judged: `Ok(None)` when it is not dated
@@ -358,6 +513,7 @@ enum Check {
     RestoreTest,
     IncompleteBackup,
     Verify,
+    WalChain,
 }
 
 impl Check {
@@ -370,6 +526,7 @@ impl Check {
             Check::RestoreTest => "backup.health.restore_test",
             Check::IncompleteBackup => "backup.health.incomplete_backup",
             Check::Verify => "backup.health.verify",
+            Check::WalChain => "backup.health.wal_chain",
         }
     }
 
@@ -382,6 +539,7 @@ impl Check {
             Check::RestoreTest => "restore_test",
             Check::IncompleteBackup => "incomplete_backup",
             Check::Verify => "verify",
+            Check::WalChain => "wal_chain",
         }
     }
 }
@@ -404,6 +562,9 @@ pub(crate) fn check(backup: &DesiredBackup, observed: &Observed, now: SystemTime
     let mut findings = Vec::new();
     if let Some(a) = observed.archiver.as_ref().filter(|a| !a.in_recovery) {
         findings.extend(check_archiver(backup, a));
+    }
+    if let Some(chain) = &observed.chain {
+        findings.extend(check_chain(chain));
     }
     // `verify = ["checksums"]` on a cluster without them would prove nothing.
     let checksums = backup.restore_test.verify.contains(&Verify::Checksums);
@@ -688,6 +849,54 @@ fn check_window(
     )
 }
 
+/// `backup.health.wal_chain`: each gap with the backups it cuts off, each
+/// missing history file, an archive of another cluster.
+fn check_chain(chain: &Chain) -> Vec<Finding> {
+    let mut out = Vec::new();
+    if let Some(system) = &chain.foreign {
+        out.push(
+            finding(
+                Check::WalChain,
+                format!("the archive belongs to another cluster: its system identifier is {system}, not the server's; a restore from it does not bring this server back"),
+            )
+            .detail("repository_system_identifier", system.clone()),
+        );
+    }
+    for (first, last, cut) in &chain.gaps {
+        let range = if first == last {
+            format!("segment `{first}` is")
+        } else {
+            format!("segments `{first}` to `{last}` are")
+        };
+        let who = match cut.as_slice() {
+            [] => String::new(),
+            names => format!(
+                ": full backup(s) {} cannot be restored past it, so no point after it is reachable from them",
+                names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+            ),
+        };
+        out.push(
+            finding(
+                Check::WalChain,
+                format!("{range} missing from the archive{who}"),
+            )
+            .detail("first_missing", first.clone())
+            .detail("last_missing", last.clone())
+            .detail("backups_cut_off", cut.clone()),
+        );
+    }
+    for file in &chain.missing_history {
+        out.push(
+            finding(
+                Check::WalChain,
+                format!("the archive lacks `{file}`: a restore cannot follow the timeline switch it records"),
+            )
+            .detail("object", file.clone()),
+        );
+    }
+    out
+}
+
 /// How many rejected evidence objects the finding names, newest first.
 const REJECTED_SHOWN: usize = 3;
 
@@ -698,6 +907,20 @@ pub(crate) fn notes(backup: &DesiredBackup, observed: &Observed) -> Vec<String> 
         notes.push(
             "restore-test evidence is unauthenticated: anyone who can write to the bucket can make it; set `[restore_test] evidence_key` (a secret only restore-test and drift hold) so drift counts only evidence restore-test signed".into(),
         );
+    }
+    match &observed.chain {
+        Some(Chain {
+            unknown: Some(why), ..
+        }) => notes.push(format!("the WAL chain was not checked: {why}")),
+        Some(Chain {
+            from: Some((backup, segment)),
+            needed,
+            gaps,
+            ..
+        }) if gaps.is_empty() => notes.push(format!(
+            "the WAL chain is whole: {needed} segment(s) from `{segment}`, where the oldest retained full backup `{backup}` starts, to the server's current segment"
+        )),
+        _ => {}
     }
     notes
 }
@@ -1030,6 +1253,70 @@ mod tests {
         assert!(check(&backup, &old, now())[0]
             .message
             .contains("the newest passing restore test is 40d old"));
+    }
+
+    #[test]
+    fn the_chain_names_each_gap_the_backups_it_cuts_off_and_a_foreign_archive() {
+        let archiver = Archiver {
+            current_segment: Some("000000010000000000000009".into()),
+            system_identifier: "7".into(),
+            segment_size: 16 << 20,
+            ..healthy_archiver()
+        };
+        let starts = vec![
+            ("b1".to_string(), "000000010000000000000002".to_string()),
+            ("b2".to_string(), "000000010000000000000006".to_string()),
+        ];
+        let full = vec![
+            ("b1".to_string(), ago(2 * DAY)),
+            ("b2".to_string(), ago(DAY)),
+        ];
+        let names: Vec<String> = (2..9)
+            .filter(|n| *n != 4)
+            .map(|n| format!("0000000100000000000000{n:02X}-abcdef.gz"))
+            .collect();
+        let found = chain(&archiver, &starts, &full, &names, Some("7"));
+        assert_eq!(found.needed, 7);
+        assert_eq!(
+            found.gaps,
+            [(
+                "000000010000000000000004".to_string(),
+                "000000010000000000000004".to_string(),
+                vec!["b1".to_string()]
+            )]
+        );
+        let findings = check_chain(&found);
+        assert_eq!(
+            findings[0].message,
+            "segment `000000010000000000000004` is missing from the archive: full backup(s) `b1` cannot be restored past it, so no point after it is reachable from them"
+        );
+        let foreign = chain(&archiver, &starts, &full, &names, Some("8"));
+        assert!(check_chain(&foreign)[0]
+            .message
+            .contains("belongs to another cluster"));
+        // On timeline 2 without its history: not checked, and said.
+        let promoted = Archiver {
+            current_segment: Some("000000020000000000000009".into()),
+            ..archiver.clone()
+        };
+        let unknown = chain(&promoted, &starts, &full, &names, None);
+        assert!(unknown.unknown.unwrap().contains("history of timeline 2"));
+        // With it, the switch is followed and its history file required.
+        let promoted = Archiver {
+            history: Some("1\t0/8000000\tno recovery target specified\n".into()),
+            ..promoted
+        };
+        let mut all: Vec<String> = (2..8)
+            .map(|n| format!("0000000100000000000000{n:02X}"))
+            .collect();
+        all.push("000000020000000000000008".into());
+        let followed = chain(&promoted, &starts, &full, &all, None);
+        assert!(followed.gaps.is_empty(), "{followed:?}");
+        assert_eq!(followed.missing_history, ["00000002.history"]);
+        all.push("00000002.history".into());
+        assert!(chain(&promoted, &starts, &full, &all, None)
+            .missing_history
+            .is_empty());
     }
 
     #[test]

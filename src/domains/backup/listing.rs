@@ -214,6 +214,41 @@ impl<'a> Lister<'a> {
         }))
     }
 
+    /// Every archived WAL file name (segments, `.history`, `.partial`,
+    /// `.backup`) under the archive being written, and for pgBackRest the
+    /// repository's system identifier (`archive.info`'s `db-system-id`).
+    /// Lists the whole archive: `drift --deep` only.
+    pub(crate) async fn archive(
+        &mut self,
+        backup: &DesiredBackup,
+    ) -> Result<(Vec<String>, Option<String>)> {
+        let (prefix, system) = match backup.tool {
+            BackupTool::WalG => (Some(backup.wal_prefix()), None),
+            BackupTool::PgBackRest => {
+                let info = self
+                    .read_optional(&format!("{}archive.info", backup.wal_prefix()))
+                    .await?;
+                let system = info.and_then(|bytes| {
+                    String::from_utf8_lossy(&bytes)
+                        .lines()
+                        .find_map(|l| l.trim().strip_prefix("db-system-id="))
+                        .map(|v| v.trim().to_string())
+                });
+                (self.pgbackrest_archive_id(backup).await?, system)
+            }
+        };
+        let Some(prefix) = prefix else {
+            return Ok((Vec::new(), system));
+        };
+        let names = self
+            .all(&prefix)
+            .await?
+            .into_iter()
+            .filter_map(|(key, _)| key.rsplit('/').next().map(str::to_string))
+            .collect();
+        Ok((names, system))
+    }
+
     /// The object holding WAL segment `segment`, if the bucket has it:
     /// one request (WAL-G) or two (pgBackRest).
     pub(crate) async fn segment(
@@ -267,6 +302,7 @@ impl<'a> Lister<'a> {
     pub(crate) async fn backups(&mut self, backup: &DesiredBackup) -> Result<Backups> {
         let base = backup.base_prefix();
         let (objects, folders) = self.level(&base).await?;
+        let starts: Vec<(String, String)>;
         let (mut complete, known): (Vec<(String, SystemTime)>, Vec<String>) = match backup.tool {
             BackupTool::WalG => {
                 let complete: Vec<(String, SystemTime)> = objects
@@ -281,9 +317,17 @@ impl<'a> Lister<'a> {
                     })
                     .collect();
                 let known = complete.iter().map(|(name, _)| name.clone()).collect();
-                let full = complete
+                let full: Vec<(String, SystemTime)> = complete
                     .into_iter()
                     .filter(|(name, _)| !name.contains("_D_"))
+                    .collect();
+                // `base_000000010000000000000002`: the start segment.
+                starts = full
+                    .iter()
+                    .filter_map(|(name, _)| {
+                        let segment = name.strip_prefix("base_")?.get(..24)?;
+                        Some((name.clone(), segment.to_string()))
+                    })
                     .collect();
                 (full, known)
             }
@@ -292,6 +336,7 @@ impl<'a> Lister<'a> {
                     Some(bytes) => parse_backup_info(&bytes),
                     None => BackupInfo::default(),
                 };
+                starts = info.starts;
                 (info.full, info.labels)
             }
         };
@@ -326,6 +371,7 @@ impl<'a> Lister<'a> {
             known,
             complete,
             incomplete,
+            starts,
         })
     }
 }
@@ -347,6 +393,8 @@ pub(crate) struct Backups {
     pub(crate) complete: Vec<(String, SystemTime)>,
     /// Backups started and never completed, and when each was last written to.
     pub(crate) incomplete: Vec<(String, SystemTime)>,
+    /// Each complete full backup's first WAL segment, by name.
+    pub(crate) starts: Vec<(String, String)>,
 }
 
 /// pgBackRest's `backup.info`: every backup it lists, and the full ones
@@ -355,6 +403,8 @@ pub(crate) struct Backups {
 struct BackupInfo {
     labels: Vec<String>,
     full: Vec<(String, SystemTime)>,
+    /// Each full backup's first WAL segment (`backup-archive-start`).
+    starts: Vec<(String, String)>,
 }
 
 /// The `[backup:current]` section of `backup.info`: `LABEL={json}` lines,
@@ -379,6 +429,9 @@ fn parse_backup_info(bytes: &[u8]) -> BackupInfo {
             .as_str()
             .is_some_and(|t| t.eq_ignore_ascii_case("full"));
         let stop = fields["backup-timestamp-stop"].as_u64();
+        if let (true, Some(start)) = (full, fields["backup-archive-start"].as_str()) {
+            info.starts.push((label.to_string(), start.to_string()));
+        }
         if let (true, Some(stop)) = (full, stop) {
             info.full.push((
                 label.to_string(),

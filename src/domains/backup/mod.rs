@@ -5,6 +5,7 @@
 //! `dbops restore-test` (`restore`). Owns its raw section and its resolution.
 
 pub(crate) mod archive;
+pub(crate) mod chain;
 pub(crate) mod desired;
 pub(crate) mod domain;
 pub(crate) mod health;
