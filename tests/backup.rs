@@ -942,7 +942,13 @@ fn a_walg_backup_without_its_sentinel_is_incomplete() {
 /// list the archive.
 #[test]
 fn a_segment_missing_in_the_middle_of_the_archive_breaks_the_chain_and_names_the_backup() {
-    let stack = crate::restore_test::stack();
+    let state_dir = tempfile::tempdir().unwrap();
+    let state = state_dir.path().join("wal-chain.json");
+    let stack = crate::restore_test::stack_with(
+        Some("pgbackrest --config={conf} --stanza={stanza} --log-level-file=off archive-push %p"),
+        &[],
+        &format!("wal_chain_state = \"{}\"", state.display()),
+    );
     let sidecar = crate::restore_test::sidecar(&stack);
     crate::restore_test::backup_with_a_target(&stack);
     let label = {
@@ -982,6 +988,35 @@ fn a_segment_missing_in_the_middle_of_the_archive_breaks_the_chain_and_names_the
         "{}",
         text.stdout
     );
+    let watermark: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
+    let through = watermark["verified_through"].as_str().unwrap().to_string();
+
+    // With the watermark, a plain drift lists only what was archived since:
+    // a constant number of requests, whatever the archive holds.
+    let chain_requests = || {
+        let out = dbops.run(&["drift", "--log-format", "json"]);
+        out.stderr
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .find(|e| e["event"] == "backup.health.read")
+            .map(|e| e["details"]["wal_chain_s3_requests"].as_u64().unwrap())
+            .unwrap()
+    };
+    for i in 0..2 {
+        stack
+            .pg
+            .sql("shop", &format!("INSERT INTO orders VALUES ({})", 20 + i));
+        last = stack.pg.sql_ok("SELECT pg_walfile_name(pg_switch_wal())");
+    }
+    wait_archived(&stack.pg, &last);
+    assert!(chain_requests() <= 3);
+    let watermark: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
+    assert!(
+        watermark["verified_through"].as_str().unwrap() > through.as_str(),
+        "{watermark}"
+    );
 
     // Delete the segment before the last one: inside the chain.
     let client = stack.s3.client();
@@ -1011,6 +1046,23 @@ fn a_segment_missing_in_the_middle_of_the_archive_breaks_the_chain_and_names_the
         "{}",
         deep.stdout
     );
+    // A segment lost behind the watermark is found by `--deep` only (the
+    // watermark does not move past a gap); one lost after it, by every run.
     let shallow = dbops.run(&["drift", "--format", "json"]);
     assert!(chain_findings(&shallow).is_empty(), "{}", shallow.stdout);
+    stack.pg.sql("shop", "INSERT INTO orders VALUES (30)");
+    let lost = stack.pg.sql_ok("SELECT pg_walfile_name(pg_switch_wal())");
+    stack.pg.sql("shop", "INSERT INTO orders VALUES (31)");
+    let newest = stack.pg.sql_ok("SELECT pg_walfile_name(pg_switch_wal())");
+    wait_archived(&stack.pg, &newest);
+    let key = client
+        .keys("db-backups", &format!("prod/archive/{}/", stack.stanza))
+        .into_iter()
+        .find(|k| k.rsplit('/').next().unwrap().starts_with(&lost))
+        .unwrap();
+    client.delete("db-backups", &key);
+    let shallow = dbops.run(&["drift", "--format", "json"]);
+    let found = chain_findings(&shallow);
+    assert_eq!(found.len(), 1, "{}", shallow.stdout);
+    assert_eq!(found[0]["details"]["first_missing"], lost.as_str());
 }

@@ -2,6 +2,7 @@
 //! (its layout), retention, health thresholds, and the files dbops renders for
 //! the backup sidecar.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use schemars::JsonSchema;
@@ -89,6 +90,8 @@ pub(crate) struct DesiredBackup {
     pub(crate) restore_test_grace: Duration,
     /// A backup not complete and not written to for this long is dead.
     pub(crate) incomplete_backup_grace: Duration,
+    /// `wal_chain_state`: the chain's watermark file.
+    pub(crate) wal_chain_state: Option<PathBuf>,
     /// `[restore_test]`; the defaults when it is not declared.
     pub(crate) restore_test: RestoreTest,
     pub(crate) files: Vec<DesiredFile>,
@@ -159,6 +162,7 @@ impl DesiredBackup {
             restore_test_max_age: None,
             restore_test_grace: Duration::from_secs(7 * 86_400),
             incomplete_backup_grace: Duration::from_secs(3600),
+            wal_chain_state: None,
             restore_test: RestoreTest::default(),
             files: vec![],
             tool_config: None,

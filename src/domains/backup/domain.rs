@@ -149,7 +149,7 @@ impl Domain for Backup {
             return Ok(Health::default());
         };
         let mut archiver = health::observe_server(context.client).await?;
-        if context.deep {
+        if context.deep || desired.wal_chain_state.is_some() {
             health::observe_history(context.client, &mut archiver).await;
         }
         let now = SystemTime::now();
@@ -168,6 +168,7 @@ impl Domain for Backup {
                 .details(serde_json::json!({
                     "s3_requests": observed.requests,
                     "wal_check_s3_requests": observed.wal_requests,
+                    "wal_chain_s3_requests": observed.chain_requests,
                 })),
         );
         Ok(Health {

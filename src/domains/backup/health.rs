@@ -15,6 +15,7 @@ use std::time::{Duration, SystemTime};
 
 use tokio_postgres::Client;
 
+use super::chain_state;
 use super::desired::{BackupTool, DesiredBackup};
 use super::listing::Capped;
 use super::listing::{is_segment, Lister};
@@ -86,6 +87,8 @@ pub(crate) struct Observed {
     /// `drift --deep`: the WAL chain from the oldest retained full backup
     /// to the server's present.
     pub(crate) chain: Option<Chain>,
+    /// S3 requests made for the chain check alone.
+    pub(crate) chain_requests: usize,
     /// S3 requests made for the WAL check alone, and in all.
     pub(crate) wal_requests: usize,
     pub(crate) requests: usize,
@@ -166,6 +169,10 @@ pub(crate) struct Chain {
     pub(crate) foreign: Option<String>,
     /// Why the chain could not be followed, when it could not.
     pub(crate) unknown: Option<String>,
+    /// Verified from here on only (the watermark of an earlier run).
+    pub(crate) after: Option<String>,
+    /// The last segment of an unbroken chain: the next watermark.
+    pub(crate) verified_through: Option<String>,
 }
 
 /// The chain from the oldest retained full backup to the server's current
@@ -176,6 +183,7 @@ pub(crate) fn chain(
     full: &[(String, SystemTime)],
     names: &[String],
     repository_system: Option<&str>,
+    after: Option<&str>,
 ) -> Chain {
     use super::chain::{gaps, name, needed, parse, parse_history};
     let size = archiver.segment_size;
@@ -215,6 +223,15 @@ pub(crate) fn chain(
             }
         }
     };
+    // After a watermark on the server's timeline: only what follows it.
+    let after = after.and_then(|a| parse(a, size)).filter(|a| a.0 == end.0);
+    let start = match after {
+        Some(after) if after.1 >= start.1 => {
+            out.after = Some(name(after, size));
+            (after.0, after.1 + 1)
+        }
+        _ => start,
+    };
     let present: BTreeSet<(u32, u64)> = names.iter().filter_map(|n| parse(n, size)).collect();
     let need = needed(start, end, &history, size);
     out.needed = need.iter().map(|(_, from, to)| to - from + 1).sum();
@@ -235,7 +252,19 @@ pub(crate) fn chain(
             cut,
         ));
     }
-    for timeline in need.iter().map(|(tl, _, _)| *tl).filter(|tl| *tl > 1) {
+    // The watermark moves only through an unbroken chain.
+    out.verified_through = match (out.gaps.is_empty(), need.last()) {
+        (true, Some((tl, _, to))) => Some(name((*tl, *to), size)),
+        _ => out.after.clone(),
+    };
+    // A history file sorts before its timeline's segments: one crossed
+    // before the watermark was checked when the watermark passed it.
+    let checked_from = after.map_or(2, |a| a.0 + 1).max(2);
+    for timeline in need
+        .iter()
+        .map(|(tl, _, _)| *tl)
+        .filter(|tl| *tl >= checked_from)
+    {
         let file = format!("{timeline:08X}.history");
         if !names.iter().any(|n| n.starts_with(&file)) && !out.missing_history.contains(&file) {
             out.missing_history.push(file);
@@ -357,15 +386,31 @@ pub(crate) async fn observe(
     observed.wal_requests = lister.requests;
     observed.archiver = archiver;
     let backups = lister.backups(backup).await?;
-    if let (true, Some(archiver)) = (deep, &observed.archiver) {
-        let (names, system) = lister.archive(backup).await?;
-        observed.chain = Some(chain(
+    let state = backup.wal_chain_state.as_deref();
+    if let (true, Some(archiver)) = (deep || state.is_some(), &observed.archiver) {
+        let before = lister.requests;
+        let repository = format!("s3://{}/{}", bucket.name, backup.wal_prefix());
+        // `--deep` checks the whole chain; otherwise from the watermark.
+        let after = match (deep, state) {
+            (false, Some(path)) => {
+                chain_state::read(path, &repository, &archiver.system_identifier)
+            }
+            _ => None,
+        };
+        let (names, system) = lister.archive(backup, after.as_deref()).await?;
+        let found = chain(
             archiver,
             &backups.starts,
             &backups.complete,
             &names,
             system.as_deref(),
-        ));
+            after.as_deref(),
+        );
+        if let (Some(path), Some(through)) = (state, &found.verified_through) {
+            chain_state::write(path, &repository, &archiver.system_identifier, through)?;
+        }
+        observed.chain_requests = lister.requests - before;
+        observed.chain = Some(found);
     }
     let catalogue = backups.known;
     let key = backup
@@ -1275,7 +1320,7 @@ mod tests {
             .filter(|n| *n != 4)
             .map(|n| format!("0000000100000000000000{n:02X}-abcdef.gz"))
             .collect();
-        let found = chain(&archiver, &starts, &full, &names, Some("7"));
+        let found = chain(&archiver, &starts, &full, &names, Some("7"), None);
         assert_eq!(found.needed, 7);
         assert_eq!(
             found.gaps,
@@ -1290,7 +1335,7 @@ mod tests {
             findings[0].message,
             "segment `000000010000000000000004` is missing from the archive: full backup(s) `b1` cannot be restored past it, so no point after it is reachable from them"
         );
-        let foreign = chain(&archiver, &starts, &full, &names, Some("8"));
+        let foreign = chain(&archiver, &starts, &full, &names, Some("8"), None);
         assert!(check_chain(&foreign)[0]
             .message
             .contains("belongs to another cluster"));
@@ -1299,7 +1344,7 @@ mod tests {
             current_segment: Some("000000020000000000000009".into()),
             ..archiver.clone()
         };
-        let unknown = chain(&promoted, &starts, &full, &names, None);
+        let unknown = chain(&promoted, &starts, &full, &names, None, None);
         assert!(unknown.unknown.unwrap().contains("history of timeline 2"));
         // With it, the switch is followed and its history file required.
         let promoted = Archiver {
@@ -1310,11 +1355,11 @@ mod tests {
             .map(|n| format!("0000000100000000000000{n:02X}"))
             .collect();
         all.push("000000020000000000000008".into());
-        let followed = chain(&promoted, &starts, &full, &all, None);
+        let followed = chain(&promoted, &starts, &full, &all, None, None);
         assert!(followed.gaps.is_empty(), "{followed:?}");
         assert_eq!(followed.missing_history, ["00000002.history"]);
         all.push("00000002.history".into());
-        assert!(chain(&promoted, &starts, &full, &all, None)
+        assert!(chain(&promoted, &starts, &full, &all, None, None)
             .missing_history
             .is_empty());
     }

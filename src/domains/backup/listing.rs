@@ -79,6 +79,16 @@ impl<'a> Lister<'a> {
 
     /// Every key under `prefix`, page by page.
     pub(crate) async fn all(&mut self, prefix: &str) -> Result<Vec<Object>> {
+        self.all_after(prefix, None).await
+    }
+
+    /// Every key under `prefix` after `start_after` (S3 orders keys by
+    /// their bytes), page by page.
+    pub(crate) async fn all_after(
+        &mut self,
+        prefix: &str,
+        start_after: Option<&str>,
+    ) -> Result<Vec<Object>> {
         let mut objects = Vec::new();
         let mut token = None;
         loop {
@@ -88,6 +98,7 @@ impl<'a> Lister<'a> {
                 .bucket(&self.bucket.name)
                 .prefix(prefix)
                 .max_keys(1000)
+                .set_start_after(start_after.map(str::to_string))
                 .set_continuation_token(token.take())
                 .send()
                 .await
@@ -217,10 +228,11 @@ impl<'a> Lister<'a> {
     /// Every archived WAL file name (segments, `.history`, `.partial`,
     /// `.backup`) under the archive being written, and for pgBackRest the
     /// repository's system identifier (`archive.info`'s `db-system-id`).
-    /// Lists the whole archive: `drift --deep` only.
+    /// The whole archive, or what follows segment `after` in it.
     pub(crate) async fn archive(
         &mut self,
         backup: &DesiredBackup,
+        after: Option<&str>,
     ) -> Result<(Vec<String>, Option<String>)> {
         let (prefix, system) = match backup.tool {
             BackupTool::WalG => (Some(backup.wal_prefix()), None),
@@ -240,8 +252,14 @@ impl<'a> Lister<'a> {
         let Some(prefix) = prefix else {
             return Ok((Vec::new(), system));
         };
+        // After a verified segment: only what was archived since (and the
+        // timelines' history files, which sort after their segments).
+        let start_after = after.map(|segment| match backup.tool {
+            BackupTool::WalG => format!("{prefix}{segment}"),
+            BackupTool::PgBackRest => format!("{prefix}{}/{segment}", &segment[..16]),
+        });
         let names = self
-            .all(&prefix)
+            .all_after(&prefix, start_after.as_deref())
             .await?
             .into_iter()
             .filter_map(|(key, _)| key.rsplit('/').next().map(str::to_string))

@@ -6,6 +6,7 @@
 
 pub(crate) mod archive;
 pub(crate) mod chain;
+pub(crate) mod chain_state;
 pub(crate) mod desired;
 pub(crate) mod domain;
 pub(crate) mod health;

@@ -70,6 +70,11 @@ pub(crate) struct RawBackup {
     /// How long a backup may go without a write before, still not complete,
     /// it counts as dead (drift's `backup.health.incomplete_backup`). Default `1h`.
     pub(crate) incomplete_backup_grace: Option<String>,
+    /// An absolute path where drift keeps the WAL chain's verified
+    /// watermark (JSON, 0600): with it every drift checks the chain,
+    /// listing only the segments archived since; `drift --deep` checks it
+    /// whole. Without it, only `drift --deep` checks the chain.
+    pub(crate) wal_chain_state: Option<String>,
 }
 
 /// `[backup.retention]`: the full backups and WAL the backups keep.

@@ -92,6 +92,23 @@ fn retention(raw: &RawBackup, r: &mut Resolver<'_>) -> Result<Retention> {
     Ok(policy)
 }
 
+/// `wal_chain_state`: an absolute path without control characters.
+fn check_state_path(raw: &RawBackup, r: &Resolver<'_>) -> Result<Option<PathBuf>> {
+    let Some(path) = &raw.wal_chain_state else {
+        return Ok(None);
+    };
+    let key = r.key(&["backup", "wal_chain_state"]);
+    if path.chars().any(char::is_control) {
+        return Err(key.error("holds a control character"));
+    }
+    if !std::path::Path::new(path).is_absolute() {
+        return Err(key
+            .error(format!("`{path}` is not an absolute path"))
+            .hint("a scheduled drift starts in a directory of its scheduler's choosing; write e.g. `/var/lib/dbops/wal-chain.json`"));
+    }
+    Ok(Some(PathBuf::from(path)))
+}
+
 /// Resolves `[backup]` (and `[restore_test]`), each rule a `check_*`
 /// reporting into `r`, so `validate` lists every problem; `None` after any.
 pub(crate) fn resolve(
@@ -116,6 +133,7 @@ pub(crate) fn resolve(
         Some(bucket) => r.check(check_file_keys(tool, raw, bucket.is_some(), r)),
         None => None,
     };
+    let wal_chain_state = r.check(check_state_path(raw, r));
     let stanza = raw.stanza.clone().unwrap_or_else(|| "main".to_string());
     let times = times?;
     let mut backup = DesiredBackup {
@@ -143,6 +161,7 @@ pub(crate) fn resolve(
         restore_test_max_age: times.restore_test_max_age,
         restore_test_grace: times.restore_test_grace,
         incomplete_backup_grace: times.incomplete_backup_grace,
+        wal_chain_state: wal_chain_state?,
         restore_test: restore_test?,
         files: Vec::new(),
         tool_config: None,
