@@ -579,7 +579,7 @@ impl Cluster {
                     fatal.trim()
                 )));
             }
-            tokio::time::sleep(Duration::from_millis(200)).await;
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
 
