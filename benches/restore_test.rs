@@ -95,11 +95,21 @@ fn by_hand(conf: &Path, stanza: &str, work: &Path) -> Duration {
     took
 }
 
-fn main() {
-    let megabytes: u64 = std::env::var("DBOPS_BENCH_RESTORE_MB")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(512);
+/// The servers and the configured dbops of one run.
+struct Stack {
+    _pg: PgServer,
+    s3: S3Server,
+    _proxy: TlsProxy,
+    conf: std::path::PathBuf,
+    stanza: String,
+    work: std::path::PathBuf,
+    dbops: Dbops,
+    size: String,
+}
+
+/// A server archiving to pgBackRest through the proxy, `megabytes` of
+/// data, and one full backup.
+fn stack(megabytes: u64) -> Stack {
     let pg = PgServer::start();
     let s3 = S3Server::moto();
     let proxy = TlsProxy::start(s3.port);
@@ -172,6 +182,34 @@ work_dir = "{work}"
     run_checked(&mut pgbackrest(&conf, &stanza, &["stanza-create"]));
     run_checked(&mut pgbackrest(&conf, &stanza, &["backup"]));
 
+    Stack {
+        _pg: pg,
+        s3,
+        _proxy: proxy,
+        conf,
+        stanza,
+        work,
+        dbops,
+        size,
+    }
+}
+
+fn main() {
+    let megabytes: u64 = std::env::var("DBOPS_BENCH_RESTORE_MB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(512);
+    // Named bindings keep the server and the proxy alive to the end.
+    let Stack {
+        _pg: _server,
+        s3,
+        _proxy: _tls,
+        conf,
+        stanza,
+        work,
+        dbops,
+        size,
+    } = stack(megabytes);
     // Alternating rounds, medians: the S3 server's speed drifts between runs.
     let rounds: usize = std::env::var("DBOPS_BENCH_ROUNDS")
         .ok()

@@ -574,7 +574,8 @@ async fn restore(
             .arg(conninfo(cluster, user, "postgres"));
         let (_, stderr) =
             cluster::run_both(&cluster.run_as, &psql, "restoring the roles", deadline, log).await?;
-        let exists = format!("role \"{}\" already exists", user.replace('"', "\"\""));
+        // PostgreSQL names the role unquoted inside its own quotes.
+        let exists = format!("role \"{user}\" already exists");
         if let Some(error) = stderr
             .lines()
             .find(|l| l.contains("ERROR:") && !l.contains(&exists))
