@@ -51,6 +51,8 @@ metrics! {
         "When the newest complete full backup completed (0 when there is none).";
     BACKUP_FULL_COUNT = "dbops_backup_full_backups", Gauge, [],
         "Complete full backups in the repository.";
+    WAL_CHAIN_MISSING = "dbops_wal_chain_missing_segments", Gauge, [],
+        "WAL segments the oldest retained full backup needs that the archive lacks (only when the chain was checked: `drift --deep` or `[backup] wal_chain_state`).";
     WAL_LAST_ARCHIVED = "dbops_wal_last_archived_timestamp_seconds", Gauge, [],
         "When the server last archived a WAL segment (0 when never since its statistics began).";
     ARCHIVER_FAILED = "dbops_archiver_failed_total", Counter, [],

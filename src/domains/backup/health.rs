@@ -150,6 +150,9 @@ pub(crate) fn samples(observed: &Observed, now: SystemTime) -> Vec<Sample> {
             out.push(Sample::new(&m::ARCHIVER_READY, ready as f64));
         }
     }
+    if let Some(chain) = observed.chain.as_ref().filter(|c| c.unknown.is_none()) {
+        out.push(Sample::new(&m::WAL_CHAIN_MISSING, chain.missing as f64));
+    }
     out
 }
 
@@ -163,6 +166,8 @@ pub(crate) struct Chain {
     /// Missing runs: (timeline, first, last) as segment names, and the
     /// full backups each cuts off (those that started before it).
     pub(crate) gaps: Vec<(String, String, Vec<String>)>,
+    /// Segments missing, in all.
+    pub(crate) missing: u64,
     /// Timelines crossed whose `.history` file the archive lacks.
     pub(crate) missing_history: Vec<String>,
     /// The repository's system identifier, when it is not the server's.
@@ -240,7 +245,9 @@ pub(crate) fn chain(
         .filter(|(n, _)| full.iter().any(|(f, _)| f == n))
         .filter_map(|(n, s)| Some((n.clone(), parse(s, size)?)))
         .collect();
-    for (timeline, first, last) in gaps(&need, &present) {
+    let holes = gaps(&need, &present);
+    out.missing = holes.iter().map(|(_, first, last)| last - first + 1).sum();
+    for (timeline, first, last) in holes {
         let cut: Vec<String> = starts_at
             .iter()
             .filter(|(_, s)| s.1 <= first)
@@ -1322,6 +1329,16 @@ mod tests {
             .collect();
         let found = chain(&archiver, &starts, &full, &names, Some("7"), None);
         assert_eq!(found.needed, 7);
+        assert_eq!(found.missing, 1);
+        let observed = Observed {
+            chain: Some(found.clone()),
+            ..Observed::default()
+        };
+        let missing = samples(&observed, now())
+            .into_iter()
+            .find(|s| s.metric.name == "dbops_wal_chain_missing_segments")
+            .unwrap();
+        assert_eq!(missing.value, 1.0);
         assert_eq!(
             found.gaps,
             [(
