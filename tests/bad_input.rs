@@ -325,6 +325,9 @@ fn bad_values_of_every_other_section_are_refused_by_validate() {
         (base("[restore_test]\nsource = \"dumps\"\n"), "key `restore_test.source`: is `dumps`, but no `[dumps]` is declared"),
         (base("[restore_test]\nsource = \"physical\"\n"), "key `restore_test.source`: is `physical`, but no `[backup]` is declared"),
         (base("[restore_test]\nsource = \"logical\"\n"), "unknown variant `logical`"),
+        (base("[backup]\nrpo = \"5m\"\n\n[restore_test]\nverify = [\"fsck\"]\n"), "unknown variant `fsck`"),
+        (base("[backup]\nrpo = \"5m\"\nwal_chain_state = \"wal-chain.json\"\n"), "key `backup.wal_chain_state`: `wal-chain.json` is not an absolute path"),
+        (base("[backup]\nrpo = \"5m\"\nwal_chain_state = \"/var/lib/a\\nb\"\n"), "key `backup.wal_chain_state`: holds a control character"),
         (base("[backup]\nrpo = \"5m\"\n\n[restore_test]\nport = 0\n"), "key `restore_test.port`: must be between 1 and 65535"),
         (
             base("[backup]\nrpo = \"5m\"\n\n[[restore_test.checks]]\nname = \"rows\"\ndatabase = \"app\"\nsql = \"SELECT 1\"\n"),

@@ -17,12 +17,11 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
-use sha2::{Digest, Sha256};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 
-use super::desired::{DesiredDumps, Destination};
+use super::desired::DesiredDumps;
 use super::manifest::{Manifest, ManifestFile};
-use super::store::{hex, unix, Store};
+use super::store::{copy_hashed, unix, Store};
 use crate::drill::cluster::{self, Cluster, RestoreLog};
 use crate::drill::evidence::{DumpSetUsed, Durations, Evidence, FORMAT};
 use crate::drill::layout::{auto_conf, base_settings, Invocation, HBA};
@@ -295,15 +294,7 @@ async fn attempt(
 /// The newest complete set of each declared database.
 async fn choose(dumps: &DesiredDumps, store: &Store, log: &mut RestoreLog) -> Result<Vec<Chosen>> {
     let now = unix(SystemTime::now());
-    let span = dumps
-        .retention
-        .daily_days()
-        .max(dumps.retention.weekly_days())
-        .max(dumps.retention.monthly_days()) as i64;
-    let since = match dumps.destination {
-        Destination::Directory(_) => 0,
-        Destination::Bucket { .. } => now - (span + 31) * 86_400,
-    };
+    let since = super::health::listing_since(dumps, now);
     let mut chosen = Vec::new();
     for database in &dumps.databases {
         let sets = store.list(database, since).await?;
@@ -502,29 +493,18 @@ async fn copy_verified(
         .open(target)
         .map(tokio::fs::File::from_std)
         .map_err(|e| Error::new(format!("cannot create `{}`: {e}", target.display())))?;
-    let mut hasher = Sha256::new();
-    let mut bytes = 0u64;
-    let mut buffer = vec![0u8; 1 << 20];
-    loop {
-        let n = reader
-            .read(&mut buffer)
-            .await
-            .map_err(|e| Error::new(format!("cannot read `{}` of `{location}`: {e}", file.name)))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buffer[..n]);
-        bytes += n as u64;
-        out.write_all(&buffer[..n])
-            .await
-            .map_err(|e| Error::new(format!("cannot write `{}`: {e}", target.display())))?;
-    }
-    out.flush()
-        .await
-        .map_err(|e| Error::new(format!("cannot write `{}`: {e}", target.display())))?;
+    let written =
+        |e: std::io::Error| Error::new(format!("cannot write `{}`: {e}", target.display()));
+    let (bytes, digest) = copy_hashed(
+        &mut reader,
+        &mut out,
+        |e| Error::new(format!("cannot read `{}` of `{location}`: {e}", file.name)),
+        written,
+    )
+    .await?;
+    out.flush().await.map_err(written)?;
     drop(out);
     cluster.run_as.own(target)?;
-    let digest = hex(&hasher.finalize());
     if digest != file.sha256 {
         return Err(mismatch(location, &file.name, &digest, &file.sha256));
     }

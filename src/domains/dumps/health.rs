@@ -55,6 +55,21 @@ pub(crate) struct Drills {
 /// How many evidence files are read at most, newest first.
 const EVIDENCE_READ: usize = 10;
 
+/// How far back sets are listed: a bucket to a month past the longest
+/// retention window (to see what outstayed it), one month prefix at a time;
+/// a local directory whole.
+pub(crate) fn listing_since(desired: &DesiredDumps, now: i64) -> i64 {
+    let span = desired
+        .retention
+        .daily_days()
+        .max(desired.retention.weekly_days())
+        .max(desired.retention.monthly_days()) as i64;
+    match desired.destination {
+        Destination::Directory(_) => 0,
+        Destination::Bucket { .. } => now - (span + 31) * 86_400,
+    }
+}
+
 pub(crate) async fn observe(
     desired: &DesiredDumps,
     timeout: Duration,
@@ -63,17 +78,7 @@ pub(crate) async fn observe(
 ) -> Result<(Vec<Observed>, Option<Drills>, usize)> {
     let store = Store::open(&desired.destination, timeout).await;
     let now = unix(now);
-    let span = desired
-        .retention
-        .daily_days()
-        .max(desired.retention.weekly_days())
-        .max(desired.retention.monthly_days()) as i64;
-    // A bucket is read back to a month past the longest window (to see
-    // what outstayed it); a local directory is read whole.
-    let since = match desired.destination {
-        Destination::Directory(_) => 0,
-        Destination::Bucket { .. } => now - (span + 31) * 86_400,
-    };
+    let since = listing_since(desired, now);
     let mut out = Vec::new();
     for database in &desired.databases {
         let sets = store.list(database, since).await?;

@@ -22,7 +22,7 @@ use super::desired::{DesiredDumps, Destination, DumpFormat};
 use super::layout::{self, Class};
 use super::manifest::{self, Manifest, ManifestFile, TableRows};
 use super::retention::{keep, Dated};
-use super::store::{dump_name, hex, unix, RemoveOnDrop, SetEntry, Store};
+use super::store::{dump_name, unix, RemoveOnDrop, SetEntry, Store};
 use crate::dsn::Dsn;
 use crate::error::{Error, ErrorKind, Result};
 use crate::events::{Event, EventName, EventSink, Level};
@@ -702,21 +702,13 @@ async fn dump_roles(
 pub(crate) async fn digest(
     reader: &mut (dyn tokio::io::AsyncRead + Unpin + Send),
 ) -> Result<(u64, String)> {
-    use sha2::Digest;
-    let mut hasher = sha2::Sha256::new();
-    let mut buffer = vec![0u8; 1 << 20];
-    let mut bytes = 0u64;
-    loop {
-        let n = reader
-            .read(&mut buffer)
-            .await
-            .map_err(|e| Error::new(format!("cannot read the dump: {e}")))?;
-        if n == 0 {
-            return Ok((bytes, hex(&hasher.finalize())));
-        }
-        hasher.update(&buffer[..n]);
-        bytes += n as u64;
-    }
+    super::store::copy_hashed(
+        reader,
+        &mut tokio::io::sink(),
+        |e| Error::new(format!("cannot read the dump: {e}")),
+        |e| Error::new(format!("cannot hash the dump: {e}")),
+    )
+    .await
 }
 
 fn collect(mut stderr: tokio::process::ChildStderr) -> tokio::task::JoinHandle<String> {

@@ -158,23 +158,13 @@ impl Store {
                     .open(&partial)
                     .await
                     .map_err(|e| io_error("create", &partial, &e))?;
-                let mut hasher = Sha256::new();
-                let mut bytes = 0u64;
-                let mut buffer = vec![0u8; 1 << 20];
-                loop {
-                    let n = reader
-                        .read(&mut buffer)
-                        .await
-                        .map_err(|e| Error::new(format!("cannot read pg_dump's output: {e}")))?;
-                    if n == 0 {
-                        break;
-                    }
-                    hasher.update(&buffer[..n]);
-                    bytes += n as u64;
-                    file.write_all(&buffer[..n])
-                        .await
-                        .map_err(|e| io_error("write", &partial, &e))?;
-                }
+                let (bytes, sha256) = copy_hashed(
+                    reader,
+                    &mut file,
+                    |e| Error::new(format!("cannot read pg_dump's output: {e}")),
+                    |e| io_error("write", &partial, &e),
+                )
+                .await?;
                 file.sync_all()
                     .await
                     .map_err(|e| io_error("flush", &partial, &e))?;
@@ -183,7 +173,7 @@ impl Store {
                 std::fs::rename(&partial, &path).map_err(|e| io_error("rename", &partial, &e))?;
                 guard.defuse();
                 sync_directory(Path::new(location))?;
-                Ok((bytes, hex(&hasher.finalize())))
+                Ok((bytes, sha256))
             }
             Store::Bucket(store) => store.upload(location, name, reader, writer_exited).await,
         }
@@ -272,6 +262,28 @@ impl Store {
                 "sets in a bucket expire by lifecycle rules",
             )),
         }
+    }
+}
+
+/// Copies `reader` into `writer` through SHA-256, a megabyte at a time:
+/// (bytes, SHA-256 hex). `read` and `write` say what failed where.
+pub(crate) async fn copy_hashed(
+    reader: &mut (dyn AsyncRead + Unpin + Send),
+    writer: &mut (dyn tokio::io::AsyncWrite + Unpin + Send),
+    read: impl Fn(std::io::Error) -> Error,
+    write: impl Fn(std::io::Error) -> Error,
+) -> Result<(u64, String)> {
+    let mut hasher = Sha256::new();
+    let mut bytes = 0u64;
+    let mut buffer = vec![0u8; 1 << 20];
+    loop {
+        let n = reader.read(&mut buffer).await.map_err(&read)?;
+        if n == 0 {
+            return Ok((bytes, hex(&hasher.finalize())));
+        }
+        hasher.update(&buffer[..n]);
+        bytes += n as u64;
+        writer.write_all(&buffer[..n]).await.map_err(&write)?;
     }
 }
 
