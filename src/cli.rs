@@ -148,9 +148,13 @@ pub(crate) enum Command {
     },
     /// Restore a backup into a throwaway server, run `[[restore_test.checks]]`
     /// and record evidence in the bucket; exit 1 when it fails.
+    #[command(group(clap::ArgGroup::new("seeded").args(["pick", "target_time"]).multiple(true)))]
     RestoreTest {
         /// Recover to this point in time (RFC 3339 with an offset, e.g.
-        /// `2026-11-23T10:41:00Z`). Default: replay everything archived.
+        /// `2026-11-23T10:41:00Z`), or `random`: a whole second drawn between
+        /// the restored backup's end and the newest archived commit (the
+        /// backup picked at random too unless `--pick` says). Default:
+        /// replay everything archived.
         #[arg(long, value_name = "TIME")]
         target_time: Option<String>,
         /// `immediate`: stop as soon as the backup is consistent; `latest`:
@@ -166,10 +170,14 @@ pub(crate) enum Command {
         /// newest at least that old). Not with `--backup`.
         #[arg(long, value_name = "PICK", conflicts_with = "backup")]
         pick: Option<String>,
-        /// The seed of `--pick random` (recorded in the evidence, so a
-        /// drill can be repeated). Default: a fresh one.
-        #[arg(long, value_name = "N", requires = "pick")]
+        /// The seed of `--pick random` and `--target-time random` (recorded
+        /// in the evidence, so a drill can be repeated). Default: a fresh one.
+        #[arg(long, value_name = "N", requires = "seeded")]
         seed: Option<u64>,
+        /// Restore from pgBackRest repository N (`[[backup.repositories]]`
+        /// are 2, 3...; 1 is `[backup]`'s bucket). Default: 1.
+        #[arg(long, value_name = "N")]
+        repository: Option<u32>,
         /// Leave the restored server running for a look (prints how to reach and delete it).
         #[arg(long)]
         keep: bool,

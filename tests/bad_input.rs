@@ -330,6 +330,34 @@ fn bad_values_of_every_other_section_are_refused_by_validate() {
         (base("[backup]\nrpo = \"5m\"\nwal_chain_state = \"/var/lib/a\\nb\"\n"), "key `backup.wal_chain_state`: holds a control character"),
         (base("[backup]\nrpo = \"5m\"\n\n[restore_test]\nport = 0\n"), "key `restore_test.port`: must be between 1 and 65535"),
         (
+            base("[backup]\nrpo = \"5m\"\n\n[[backup.repositories]]\npath = \"/srv/pgbackrest\"\n"),
+            "key `backup.repositories`: WAL-G writes to one storage per env file",
+        ),
+        (
+            base("[backup]\nrpo = \"5m\"\ntool = \"pgbackrest\"\n\n[[backup.repositories]]\npath = \"/srv/pgbackrest\"\nbucket = \"db-backups\"\n"),
+            "key `backup.repositories[0]`: names a `bucket` or a `path`, exactly one",
+        ),
+        (
+            base("[backup]\nrpo = \"5m\"\ntool = \"pgbackrest\"\n\n[[backup.repositories]]\nbucket = \"offsite\"\n"),
+            "key `backup.repositories[0].bucket`: `offsite` has no `[bucket.offsite]` table",
+        ),
+        (
+            base("[backup]\nrpo = \"5m\"\ntool = \"pgbackrest\"\n\n[[backup.repositories]]\npath = \"backups\"\n"),
+            "key `backup.repositories[0].path`: `backups` is not an absolute directory below `/`",
+        ),
+        (
+            base("[backup]\nrpo = \"5m\"\ntool = \"pgbackrest\"\n\n[[backup.repositories]]\npath = \"/srv/a\"\nprefix = \"p\"\n"),
+            "key `backup.repositories[0].prefix`: is for a repository in a bucket; this one is a `path`",
+        ),
+        (
+            base(&format!("{bucket}\n[backup]\nrpo = \"5m\"\ntool = \"pgbackrest\"\nbucket = \"db-backups\"\nprefix = \"/prod/\"\n\n[[backup.repositories]]\nbucket = \"db-backups\"\nprefix = \"prod\"\n")),
+            "key `backup.repositories[0]`: is where repository 1 already is",
+        ),
+        (
+            base("[backup]\nrpo = \"5m\"\ntool = \"pgbackrest\"\n\n[[backup.repositories]]\npath = \"/srv/a\"\n\n[[backup.repositories]]\npath = \"/srv/a/\"\n"),
+            "key `backup.repositories[1]`: is where repository 2 already is",
+        ),
+        (
             base("[backup]\nrpo = \"5m\"\n\n[[restore_test.checks]]\nname = \"rows\"\ndatabase = \"app\"\nsql = \"SELECT 1\"\n"),
             "check `rows` has no expectation",
         ),

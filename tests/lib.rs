@@ -13,6 +13,7 @@ mod apply_failure;
 mod architecture;
 mod archiving;
 mod backup;
+mod backup_copies;
 mod backup_guide;
 mod backup_runbook;
 mod backup_sidecar;

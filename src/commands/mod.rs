@@ -186,6 +186,7 @@ async fn recorded(
             backup,
             pick,
             seed,
+            repository,
             keep,
             source,
             metrics_file,
@@ -196,6 +197,7 @@ async fn recorded(
                 backup,
                 pick,
                 seed,
+                repository,
                 keep,
                 source,
             };

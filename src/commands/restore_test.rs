@@ -29,6 +29,7 @@ pub(crate) struct Options {
     pub(crate) backup: Option<String>,
     pub(crate) pick: Option<String>,
     pub(crate) seed: Option<u64>,
+    pub(crate) repository: Option<u32>,
     pub(crate) keep: bool,
     pub(crate) source: Option<Source>,
 }
@@ -42,11 +43,7 @@ pub(crate) async fn run_command(
     let resolved = resolve(&settings.file)?;
     record.notify = resolved.notify.clone();
     printer.warnings(&resolved.warnings);
-    let target = Target::parse(
-        options.target_time.as_deref(),
-        options.target.as_deref(),
-        SystemTime::now(),
-    )?;
+    let (target, random_time) = parse_target(options)?;
     let desired = &resolved.desired;
     let written = desired
         .backup
@@ -80,7 +77,21 @@ pub(crate) async fn run_command(
         .clone()
         .unwrap_or_else(std::env::temp_dir);
     refuse_data_directory(&parent)?;
-    let pick = options.pick.as_deref().map(Pick::parse).transpose()?;
+    let mut pick = options.pick.as_deref().map(Pick::parse).transpose()?;
+    if random_time && pick.is_none() {
+        // Every retained backup and every point after it can come up.
+        pick = Some(Pick::Random);
+    }
+    let repository = match options.repository {
+        None | Some(1) => None,
+        Some(n) => Some(
+            backup
+                .repositories
+                .iter()
+                .find(|r| r.number == n)
+                .ok_or_else(|| unknown_repository(n, backup))?,
+        ),
+    };
     let request = Request {
         backup,
         bucket,
@@ -88,6 +99,8 @@ pub(crate) async fn run_command(
         target,
         named: options.backup.as_deref(),
         pick: pick.map(|pick| (pick, options.seed.unwrap_or_else(rand::random))),
+        random_time,
+        repository,
         keep: options.keep,
         s3_timeout: settings.connect_timeout,
     };
@@ -111,6 +124,46 @@ pub(crate) async fn run_command(
     Ok(status)
 }
 
+/// `--target-time` (a time, or `random`) and `--target`; `true` for random.
+fn parse_target(options: &Options) -> Result<(Target, bool)> {
+    let random_time = options.target_time.as_deref().map(str::trim) == Some("random");
+    if !random_time {
+        let target = Target::parse(
+            options.target_time.as_deref(),
+            options.target.as_deref(),
+            SystemTime::now(),
+        )?;
+        return Ok((target, false));
+    }
+    if options.target.is_some() {
+        return Err(
+            Error::new("`--target-time` and `--target` cannot be combined")
+                .hint("give a point in time, or `--target immediate`"),
+        );
+    }
+    if options.backup.is_some() {
+        return Err(Error::new(
+            "`--target-time random` picks the backup with the point: it cannot be used with `--backup`",
+        )
+        .hint("pick how with `--pick oldest|newest|random|age=D`, or give `--target-time` a time"));
+    }
+    Ok((Target::Latest, true))
+}
+
+/// `--repository N` that `[backup]` does not declare.
+fn unknown_repository(n: u32, backup: &crate::domains::backup::desired::DesiredBackup) -> Error {
+    let known: Vec<String> = std::iter::once("1 (`[backup]`'s bucket)".to_string())
+        .chain(
+            backup
+                .repositories
+                .iter()
+                .map(|r| format!("{} ({})", r.number, r.describe())),
+        )
+        .collect();
+    Error::new(format!("there is no repository {n}"))
+        .hint(format!("the repositories are: {}", known.join(", ")))
+}
+
 /// `--source dumps`: the newest set of each database `[dumps]` declares.
 async fn from_dumps(
     settings: &Settings,
@@ -128,6 +181,7 @@ async fn from_dumps(
         ("--target", options.target.is_some()),
         ("--backup", options.backup.is_some()),
         ("--pick", options.pick.is_some()),
+        ("--repository", options.repository.is_some()),
     ] {
         if given {
             return Err(Error::new(format!(

@@ -130,6 +130,14 @@ pub(crate) struct Evidence {
     /// The seed of that choice, so it can be repeated.
     #[serde(default)]
     pub(crate) seed: Option<u64>,
+    /// The pgBackRest repository restored from (`--repository N`); none
+    /// means repository 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) repository: Option<u32>,
+    /// `--target-time random`: the window the target was drawn from (the
+    /// restored backup's end to the newest commit archived).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) target_window: Option<TargetWindow>,
     /// Page-level checks of the restored data (later work), as recorded.
     #[serde(default)]
     #[schemars(with = "Vec<std::collections::BTreeMap<String, serde_json::Value>>")]
@@ -138,6 +146,13 @@ pub(crate) struct Evidence {
     /// `[restore_test] evidence_key`; null when no key is set.
     #[serde(default)]
     pub(crate) signature: Option<String>,
+}
+
+/// Where a random recovery target could fall: RFC 3339 times, both ends in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub(crate) struct TargetWindow {
+    pub(crate) from: String,
+    pub(crate) to: String,
 }
 
 fn physical() -> String {
@@ -157,6 +172,8 @@ pub(crate) enum Rejected {
     /// It names a backup the tool's catalogue does not hold, younger than
     /// the oldest one kept (so not expired by policy).
     UnknownBackup(String),
+    /// It was restored from a repository `[backup]` does not declare.
+    UnknownRepository(u32),
 }
 
 impl std::fmt::Display for Rejected {
@@ -170,6 +187,10 @@ impl std::fmt::Display for Rejected {
                 f,
                 "it names backup `{name}`, which the backup tool's catalogue does not hold (and it is not older than the oldest backup kept)"
             ),
+            Rejected::UnknownRepository(n) => write!(
+                f,
+                "it was restored from repository {n}, which `[[backup.repositories]]` does not declare"
+            ),
         }
     }
 }
@@ -182,6 +203,17 @@ pub(crate) struct Judge<'a> {
     pub(crate) catalogue: &'a [String],
     /// When the oldest full backup kept completed: a backup before it may
     /// have been expired by policy after the drill.
+    pub(crate) oldest_kept: Option<SystemTime>,
+    /// The same for each repository after the first, by number: evidence
+    /// naming a repository is judged by that repository's catalogue.
+    pub(crate) copies: &'a [CopyCatalogue],
+}
+
+/// One repository's catalogue (`[[backup.repositories]]`), for [`Judge`].
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CopyCatalogue {
+    pub(crate) number: u32,
+    pub(crate) catalogue: Vec<String>,
     pub(crate) oldest_kept: Option<SystemTime>,
 }
 
@@ -279,13 +311,20 @@ impl Evidence {
         if restored.is_empty() {
             return inconsistent("it names no backup");
         }
+        let (catalogue, oldest_kept) = match self.repository.filter(|n| *n != 1) {
+            None => (judge.catalogue, judge.oldest_kept),
+            Some(n) => match judge.copies.iter().find(|c| c.number == n) {
+                Some(copy) => (copy.catalogue.as_slice(), copy.oldest_kept),
+                None => return Err(Rejected::UnknownRepository(n)),
+            },
+        };
         for (name, ended) in restored {
-            if judge.catalogue.iter().any(|known| known == name) {
+            if catalogue.iter().any(|known| known == name) {
                 continue;
             }
             let expired = humantime::parse_rfc3339_weak(ended.trim_end_matches('Z'))
                 .ok()
-                .zip(judge.oldest_kept)
+                .zip(oldest_kept)
                 .is_some_and(|(stopped, oldest)| stopped < oldest);
             if !expired {
                 return Err(Rejected::UnknownBackup(name.to_string()));
@@ -390,6 +429,8 @@ mod tests {
             failure: None,
             pick: None,
             seed: None,
+            repository: None,
+            target_window: None,
             page_checks: Vec::new(),
             signature: None,
         }
@@ -400,6 +441,7 @@ mod tests {
             key,
             catalogue,
             oldest_kept: humantime::parse_rfc3339("2026-11-23T02:10:00Z").ok(),
+            copies: &[],
         }
     }
 

@@ -105,9 +105,9 @@ impl Redaction {
                         Shown::Hidden(HIDDEN.to_string())
                     };
                 }
-                if public.contains(&key) {
+                if listed(public, key) {
                     Shown::Line(line.to_string())
-                } else if secret.contains(&key) {
+                } else if listed(secret, key) {
                     Shown::Hidden(format!("{key}=(sensitive)"))
                 } else {
                     Shown::Hidden(HIDDEN.to_string())
@@ -203,6 +203,22 @@ fn auth_user(line: &str) -> Option<&str> {
     end.map(|e| &line[..e + 2])
 }
 
+/// Whether `key` is in `list`, where `repo*-REST` stands for `repoN-REST`
+/// with N a pgBackRest repository number (1 to 256).
+fn listed(list: &[&str], key: &str) -> bool {
+    list.iter().any(|entry| match entry.strip_prefix("repo*-") {
+        Some(rest) => key
+            .strip_prefix("repo")
+            .and_then(|k| k.split_once('-'))
+            .is_some_and(|(n, r)| {
+                r == rest
+                    && !n.starts_with('0')
+                    && n.parse::<u16>().is_ok_and(|n| (1..=256).contains(&n))
+            }),
+        None => *entry == key,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,5 +264,28 @@ mod tests {
                 .redact("\"we\"\"ird\" \"SCRAM-SHA-256$4096:abc$def:ghi\"\ngarbage hunter2\n"),
             format!("\"we\"\"ird\" \"(sensitive)\"\n{HIDDEN}\n")
         );
+    }
+
+    #[test]
+    fn repository_keys_match_every_repository_number() {
+        let list = ["repo*-s3-bucket", "pg1-path"];
+        for key in [
+            "repo1-s3-bucket",
+            "repo2-s3-bucket",
+            "repo256-s3-bucket",
+            "pg1-path",
+        ] {
+            assert!(listed(&list, key), "{key}");
+        }
+        for key in [
+            "repo0-s3-bucket",
+            "repo257-s3-bucket",
+            "repo02-s3-bucket",
+            "repo-s3-bucket",
+            "repo2-s3-key",
+            "repox-s3-bucket",
+        ] {
+            assert!(!listed(&list, key), "{key}");
+        }
     }
 }

@@ -95,10 +95,66 @@ pub(crate) struct DesiredBackup {
     /// `[restore_test]`; the defaults when it is not declared.
     pub(crate) restore_test: RestoreTest,
     pub(crate) files: Vec<DesiredFile>,
+    /// `[[backup.repositories]]`: repositories 2, 3... (pgBackRest).
+    pub(crate) repositories: Vec<Repository>,
     /// The rendered tool configuration (pgbackrest.conf or the WAL-G env
     /// file), whether or not a path is declared for it: restore-test writes
     /// it into its own work directory.
     pub(crate) tool_config: Option<String>,
+}
+
+/// A pgBackRest repository after the first: `repoN-*`.
+#[derive(Debug, Clone)]
+pub(crate) struct Repository {
+    /// pgBackRest's repository number: 2, 3...
+    pub(crate) number: u32,
+    pub(crate) place: Place,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Place {
+    /// A declared bucket, a prefix in it (no slashes at either end), and
+    /// how pgBackRest reaches it.
+    Bucket {
+        bucket: Box<BucketSpec>,
+        prefix: String,
+        tool_endpoint: Option<String>,
+        ca_file: Option<String>,
+    },
+    /// A directory (`repoN-type=posix`).
+    Directory(PathBuf),
+}
+
+impl Repository {
+    /// `s3://BUCKET/PREFIX` or the directory: how messages name it.
+    pub(crate) fn describe(&self) -> String {
+        match &self.place {
+            Place::Bucket { bucket, prefix, .. } if prefix.is_empty() => {
+                format!("s3://{}", bucket.name)
+            }
+            Place::Bucket { bucket, prefix, .. } => format!("s3://{}/{prefix}", bucket.name),
+            Place::Directory(path) => path.display().to_string(),
+        }
+    }
+
+    /// The backup declaration as this repository holds it: its own bucket
+    /// and prefix (a directory is read from its root), everything else
+    /// shared. The listing and health read it like repository 1.
+    pub(crate) fn view(&self, backup: &DesiredBackup) -> DesiredBackup {
+        let mut view = backup.clone();
+        view.repositories = Vec::new();
+        match &self.place {
+            Place::Bucket { bucket, prefix, .. } => {
+                view.bucket = Some(bucket.as_ref().clone());
+                view.prefix = prefix.clone();
+            }
+            Place::Directory(_) => {
+                view.bucket = None;
+                view.prefix = String::new();
+            }
+        }
+        view
+    }
 }
 
 impl DesiredBackup {
@@ -165,6 +221,7 @@ impl DesiredBackup {
             wal_chain_state: None,
             restore_test: RestoreTest::default(),
             files: vec![],
+            repositories: vec![],
             tool_config: None,
         }
     }

@@ -19,7 +19,7 @@ use super::chain_state;
 use super::desired::{BackupTool, DesiredBackup};
 use super::listing::Capped;
 use super::listing::{is_segment, Lister};
-use crate::drill::evidence::{read_back, Evidence, Judge, MAX_EVIDENCE_BYTES};
+use crate::drill::evidence::{read_back, CopyCatalogue, Evidence, Judge, MAX_EVIDENCE_BYTES};
 use crate::drill::settings::Verify;
 use crate::error::{Error, Result};
 use crate::metrics::{catalogue as m, Sample};
@@ -92,6 +92,11 @@ pub(crate) struct Observed {
     /// S3 requests made for the WAL check alone, and in all.
     pub(crate) wal_requests: usize,
     pub(crate) requests: usize,
+    /// Repositories 2, 3... (`[[backup.repositories]]`).
+    pub(crate) copies: Vec<super::copies::Copy>,
+    /// The newest passing evidence of a drill from each repository, by
+    /// number (1 for evidence that names none).
+    pub(crate) evidence_by_repository: std::collections::BTreeMap<u32, (String, SystemTime)>,
 }
 
 /// WAL a quiet server writes by itself after the last archived segment: the
@@ -393,31 +398,32 @@ pub(crate) async fn observe(
     observed.wal_requests = lister.requests;
     observed.archiver = archiver;
     let backups = lister.backups(backup).await?;
-    let state = backup.wal_chain_state.as_deref();
-    if let (true, Some(archiver)) = (deep || state.is_some(), &observed.archiver) {
+    if let (true, Some(archiver)) = (deep || backup.wal_chain_state.is_some(), &observed.archiver) {
         let before = lister.requests;
         let repository = format!("s3://{}/{}", bucket.name, backup.wal_prefix());
-        // `--deep` checks the whole chain; otherwise from the watermark.
-        let after = match (deep, state) {
-            (false, Some(path)) => {
-                chain_state::read(path, &repository, &archiver.system_identifier)
-            }
-            _ => None,
-        };
-        let (names, system) = lister.archive(backup, after.as_deref()).await?;
-        let found = chain(
-            archiver,
-            &backups.starts,
-            &backups.complete,
-            &names,
-            system.as_deref(),
-            after.as_deref(),
-        );
-        if let (Some(path), Some(through)) = (state, &found.verified_through) {
-            chain_state::write(path, &repository, &archiver.system_identifier, through)?;
-        }
+        let state = backup.wal_chain_state.as_deref();
+        let found = observe_chain(
+            &mut lister,
+            backup,
+            (&backups, archiver),
+            (&repository, state),
+            deep,
+        )
+        .await?;
         observed.chain_requests = lister.requests - before;
         observed.chain = Some(found);
+    }
+    for repository in &backup.repositories {
+        observed.copies.push(
+            super::copies::observe(
+                backup,
+                repository,
+                observed.archiver.as_ref(),
+                timeout,
+                deep,
+            )
+            .await,
+        );
     }
     let catalogue = backups.known;
     let key = backup
@@ -425,10 +431,20 @@ pub(crate) async fn observe(
         .evidence_key
         .as_ref()
         .map(|k| k.expose_secret().as_bytes().to_vec());
+    let copies: Vec<CopyCatalogue> = observed
+        .copies
+        .iter()
+        .map(|c| CopyCatalogue {
+            number: c.number,
+            catalogue: c.known.clone(),
+            oldest_kept: c.full_backups.first().map(|(_, t)| *t),
+        })
+        .collect();
     let judge = Judge {
         key: key.as_deref(),
         catalogue: &catalogue,
         oldest_kept: backups.complete.first().map(|(_, t)| *t),
+        copies: &copies,
     };
     observed.full_backups = backups.complete;
     observed.incomplete_backups = backups.incomplete;
@@ -437,6 +453,35 @@ pub(crate) async fn observe(
     }
     observed.requests = lister.requests;
     Ok(observed)
+}
+
+/// The WAL chain of one repository: from the watermark in `state` (for
+/// `repository`, this cluster), or whole with `deep` or without one; the
+/// watermark moves on when the chain is unbroken.
+pub(crate) async fn observe_chain(
+    lister: &mut Lister<'_>,
+    backup: &DesiredBackup,
+    (backups, archiver): (&super::listing::Backups, &Archiver),
+    (repository, state): (&str, Option<&std::path::Path>),
+    deep: bool,
+) -> Result<Chain> {
+    let after = match (deep, state) {
+        (false, Some(path)) => chain_state::read(path, repository, &archiver.system_identifier),
+        _ => None,
+    };
+    let (names, system) = lister.archive(backup, after.as_deref()).await?;
+    let found = chain(
+        archiver,
+        &backups.starts,
+        &backups.complete,
+        &names,
+        system.as_deref(),
+        after.as_deref(),
+    );
+    if let (Some(path), Some(through)) = (state, &found.verified_through) {
+        chain_state::write(path, repository, &archiver.system_identifier, through)?;
+    }
+    Ok(found)
 }
 
 /// Whether passing evidence replayed the whole recovery window: the
@@ -499,11 +544,22 @@ async fn read_evidence(
                         observed.unauthenticated_evidence = true;
                     }
                     if evidence.1.passed {
-                        if whole_window(&evidence.1, &observed.full_backups, judge.catalogue) {
+                        let repository = evidence.1.repository.unwrap_or(1);
+                        observed
+                            .evidence_by_repository
+                            .entry(repository)
+                            .or_insert((key.clone(), ran));
+                        if repository == 1
+                            && whole_window(&evidence.1, &observed.full_backups, judge.catalogue)
+                        {
                             observed.newest_window_evidence = Some((key.clone(), ran));
                         }
                         observed.newest_passing_evidence.get_or_insert((key, ran));
-                        if observed.newest_window_evidence.is_some() {
+                        let every_copy = backup
+                            .repositories
+                            .iter()
+                            .all(|r| observed.evidence_by_repository.contains_key(&r.number));
+                        if observed.newest_window_evidence.is_some() && every_copy {
                             break 'folders;
                         }
                         continue;
@@ -653,6 +709,7 @@ pub(crate) fn check(backup: &DesiredBackup, observed: &Observed, now: SystemTime
     if let Some(threshold) = backup.restore_test_max_age {
         findings.extend(check_restore_tests(backup, observed, threshold, now));
     }
+    findings.extend(super::copies::check(backup, observed, now));
     // One finding per address: the first of each explains, the rest add to it.
     let mut merged: Vec<Finding> = Vec::new();
     for f in findings {
@@ -751,7 +808,7 @@ fn check_archiver(backup: &DesiredBackup, a: &Archiver) -> Vec<Finding> {
 
 /// Backups started and never completed, nothing written to them for longer
 /// than the grace: a backup that keeps dying before it ends.
-fn check_incomplete_backups(
+pub(crate) fn check_incomplete_backups(
     backup: &DesiredBackup,
     incomplete: &[(String, SystemTime)],
     now: SystemTime,
@@ -903,7 +960,7 @@ fn check_window(
 
 /// `backup.health.wal_chain`: each gap with the backups it cuts off, each
 /// missing history file, an archive of another cluster.
-fn check_chain(chain: &Chain) -> Vec<Finding> {
+pub(crate) fn check_chain(chain: &Chain) -> Vec<Finding> {
     let mut out = Vec::new();
     if let Some(system) = &chain.foreign {
         out.push(

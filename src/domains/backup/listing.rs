@@ -16,6 +16,7 @@ use std::time::SystemTime;
 use aws_sdk_s3::Client;
 
 use super::desired::{BackupTool, DesiredBackup};
+use super::dir_store::DirStore;
 use crate::error::Result;
 use crate::s3::client::{classify, failure_error, Failure};
 use crate::s3::BucketSpec;
@@ -28,9 +29,15 @@ fn to_system_time(t: &aws_sdk_s3::primitives::DateTime) -> Option<SystemTime> {
 pub(crate) type Object = (String, Option<SystemTime>);
 
 pub(crate) struct Lister<'a> {
-    pub(crate) s3: Client,
-    pub(crate) bucket: &'a BucketSpec,
+    store: Store<'a>,
     pub(crate) requests: usize,
+}
+
+/// Where the repository lies: a bucket, or a directory (a pgBackRest
+/// `posix` repository, `[[backup.repositories]] path`).
+enum Store<'a> {
+    S3 { s3: Client, bucket: &'a BucketSpec },
+    Dir(DirStore),
 }
 
 /// True for a WAL segment file name: 24 hexadecimal digits.
@@ -41,8 +48,16 @@ pub(crate) fn is_segment(name: &str) -> bool {
 impl<'a> Lister<'a> {
     pub(crate) fn new(s3: Client, bucket: &'a BucketSpec) -> Self {
         Self {
-            s3,
-            bucket,
+            store: Store::S3 { s3, bucket },
+            requests: 0,
+        }
+    }
+
+    /// A lister over a directory laid out as the bucket would be: each
+    /// "request" is a read of the directory (listed once, then kept).
+    pub(crate) fn directory(root: &std::path::Path) -> Self {
+        Self {
+            store: Store::Dir(DirStore::new(root)),
             requests: 0,
         }
     }
@@ -54,17 +69,20 @@ impl<'a> Lister<'a> {
         start_after: Option<&str>,
         max: i32,
     ) -> Result<Vec<Object>> {
-        let out = self
-            .s3
+        self.requests += 1;
+        let (s3, bucket) = match &mut self.store {
+            Store::Dir(dir) => return dir.page(prefix, start_after, max as usize),
+            Store::S3 { s3, bucket } => (s3, *bucket),
+        };
+        let out = s3
             .list_objects_v2()
-            .bucket(&self.bucket.name)
+            .bucket(&bucket.name)
             .prefix(prefix)
             .set_start_after(start_after.map(str::to_string))
             .max_keys(max)
             .send()
             .await
-            .map_err(|e| failure_error(self.bucket, "ListObjectsV2", None, classify(&e)))?;
-        self.requests += 1;
+            .map_err(|e| failure_error(bucket, "ListObjectsV2", None, classify(&e)))?;
         Ok(out
             .contents()
             .iter()
@@ -89,20 +107,26 @@ impl<'a> Lister<'a> {
         prefix: &str,
         start_after: Option<&str>,
     ) -> Result<Vec<Object>> {
+        let (s3, bucket) = match &mut self.store {
+            Store::Dir(dir) => {
+                self.requests += 1;
+                return dir.page(prefix, start_after, usize::MAX);
+            }
+            Store::S3 { s3, bucket } => (s3.clone(), *bucket),
+        };
         let mut objects = Vec::new();
         let mut token = None;
         loop {
-            let out = self
-                .s3
+            let out = s3
                 .list_objects_v2()
-                .bucket(&self.bucket.name)
+                .bucket(&bucket.name)
                 .prefix(prefix)
                 .max_keys(1000)
                 .set_start_after(start_after.map(str::to_string))
                 .set_continuation_token(token.take())
                 .send()
                 .await
-                .map_err(|e| failure_error(self.bucket, "ListObjectsV2", None, classify(&e)))?;
+                .map_err(|e| failure_error(bucket, "ListObjectsV2", None, classify(&e)))?;
             self.requests += 1;
             objects.extend(out.contents().iter().map(|o| {
                 (
@@ -119,16 +143,19 @@ impl<'a> Lister<'a> {
 
     /// One delimiter listing: (objects, sub-prefixes), the first 1,000 of each.
     pub(crate) async fn level(&mut self, prefix: &str) -> Result<(Vec<Object>, Vec<String>)> {
-        let out = self
-            .s3
+        self.requests += 1;
+        let (s3, bucket) = match &mut self.store {
+            Store::Dir(dir) => return dir.level(prefix),
+            Store::S3 { s3, bucket } => (s3, *bucket),
+        };
+        let out = s3
             .list_objects_v2()
-            .bucket(&self.bucket.name)
+            .bucket(&bucket.name)
             .prefix(prefix)
             .delimiter("/")
             .send()
             .await
-            .map_err(|e| failure_error(self.bucket, "ListObjectsV2", None, classify(&e)))?;
-        self.requests += 1;
+            .map_err(|e| failure_error(bucket, "ListObjectsV2", None, classify(&e)))?;
         let objects = out
             .contents()
             .iter()
@@ -149,28 +176,24 @@ impl<'a> Lister<'a> {
 
     /// The body of one small object, or `None` when there is no such key.
     pub(crate) async fn read_optional(&mut self, key: &str) -> Result<Option<Vec<u8>>> {
-        let out = match self
-            .s3
-            .get_object()
-            .bucket(&self.bucket.name)
-            .key(key)
-            .send()
-            .await
-        {
+        self.requests += 1;
+        let (s3, bucket) = match &mut self.store {
+            Store::Dir(dir) => return dir.read(key, None).map(|r| r.map(|(bytes, _)| bytes)),
+            Store::S3 { s3, bucket } => (s3, *bucket),
+        };
+        let out = match s3.get_object().bucket(&bucket.name).key(key).send().await {
             Ok(out) => out,
             Err(e) => {
-                self.requests += 1;
                 return match classify(&e) {
                     Failure::Missing(_) => Ok(None),
-                    failure => Err(failure_error(self.bucket, "GetObject", None, failure)),
+                    failure => Err(failure_error(bucket, "GetObject", None, failure)),
                 };
             }
         };
-        self.requests += 1;
         let bytes = out.body.collect().await.map_err(|e| {
             crate::error::Error::new(format!(
                 "reading `{key}` from bucket `{}`: {e}",
-                self.bucket.name
+                bucket.name
             ))
         })?;
         Ok(Some(bytes.into_bytes().to_vec()))
@@ -180,16 +203,27 @@ impl<'a> Lister<'a> {
     /// ranged request for the first `cap + 1` bytes, whose answer says the
     /// object's size. `TooLarge` when it is larger.
     pub(crate) async fn read_capped(&mut self, key: &str, cap: u64) -> Result<Capped> {
-        let out = self
-            .s3
+        self.requests += 1;
+        let (s3, bucket) = match &mut self.store {
+            Store::Dir(dir) => {
+                return match dir.read(key, Some(cap))? {
+                    Some((_, size)) if size > cap => Ok(Capped::TooLarge(size)),
+                    Some((bytes, _)) => Ok(Capped::Body(bytes)),
+                    None => Err(crate::error::Error::new(format!(
+                        "`{key}` is not in the repository directory"
+                    ))),
+                };
+            }
+            Store::S3 { s3, bucket } => (s3, *bucket),
+        };
+        let out = s3
             .get_object()
-            .bucket(&self.bucket.name)
+            .bucket(&bucket.name)
             .key(key)
             .range(format!("bytes=0-{cap}"))
             .send()
             .await;
-        self.requests += 1;
-        let out = out.map_err(|e| failure_error(self.bucket, "GetObject", None, classify(&e)))?;
+        let out = out.map_err(|e| failure_error(bucket, "GetObject", None, classify(&e)))?;
         // `Content-Range: bytes 0-N/TOTAL`; without it, the whole object came.
         let total = out
             .content_range()
@@ -202,7 +236,7 @@ impl<'a> Lister<'a> {
         let bytes = out.body.collect().await.map_err(|e| {
             crate::error::Error::new(format!(
                 "reading `{key}` from bucket `{}`: {e}",
-                self.bucket.name
+                bucket.name
             ))
         })?;
         let bytes = bytes.into_bytes().to_vec();

@@ -75,6 +75,29 @@ pub(crate) struct RawBackup {
     /// listing only the segments archived since; `drift --deep` checks it
     /// whole. Without it, only `drift --deep` checks the chain.
     pub(crate) wal_chain_state: Option<String>,
+    /// pgBackRest: the second and further copies (`repo2`, `repo3`...), in
+    /// order; `bucket`/`prefix` above stay repository 1. Each gets every
+    /// archived segment (`archive-push` writes to all) and its own full
+    /// backups (`pgbackrest backup --repo=N`).
+    pub(crate) repositories: Option<Vec<RawRepository>>,
+}
+
+/// `[[backup.repositories]]`: one more pgBackRest repository, a bucket or
+/// a directory.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRepository {
+    /// A declared `[bucket.NAME]` (its own endpoint, region, credentials, CA).
+    pub(crate) bucket: Option<String>,
+    /// Key prefix inside that bucket. Default: the bucket's root.
+    pub(crate) prefix: Option<String>,
+    /// The bucket's S3 endpoint as pgBackRest reaches it. Default: the bucket's.
+    pub(crate) tool_endpoint: Option<String>,
+    /// CA certificate pgBackRest trusts for that endpoint (`repoN-storage-ca-file`).
+    pub(crate) ca_file: Option<String>,
+    /// Or an absolute directory (`repoN-type=posix`): a second disk, an NFS
+    /// mount. Drift reads it where it runs.
+    pub(crate) path: Option<String>,
 }
 
 /// `[backup.retention]`: the full backups and WAL the backups keep.

@@ -5,7 +5,7 @@
 
 use secrecy::ExposeSecret;
 
-use super::desired::Retention;
+use super::desired::{Place, Repository, Retention};
 use crate::dsn::Dsn;
 use crate::managed_files::grammar::{path, FieldError, Rendered, Writer};
 use crate::managed_files::redaction::HEADER as HEADER_TEXT;
@@ -31,21 +31,22 @@ pub(crate) const WALG_REDACTION: Redaction = Redaction::Env {
     secret: &["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "PGPASSWORD"],
 };
 
-/// pgbackrest.conf: only these keys are ever shown in a plan.
+/// pgbackrest.conf: only these keys are ever shown in a plan (`repo*-`
+/// stands for every repository's number).
 pub(crate) const PGBACKREST_REDACTION: Redaction = Redaction::Ini {
     public: &[
-        "repo1-type",
-        "repo1-s3-endpoint",
-        "repo1-storage-port",
-        "repo1-storage-ca-file",
-        "repo1-s3-bucket",
-        "repo1-s3-region",
-        "repo1-s3-uri-style",
-        "repo1-path",
-        "repo1-retention-full",
-        "repo1-retention-full-type",
-        "repo1-retention-archive",
-        "repo1-retention-archive-type",
+        "repo*-type",
+        "repo*-s3-endpoint",
+        "repo*-storage-port",
+        "repo*-storage-ca-file",
+        "repo*-s3-bucket",
+        "repo*-s3-region",
+        "repo*-s3-uri-style",
+        "repo*-path",
+        "repo*-retention-full",
+        "repo*-retention-full-type",
+        "repo*-retention-archive",
+        "repo*-retention-archive-type",
         "start-fast",
         "archive-copy",
         "pg1-path",
@@ -55,7 +56,7 @@ pub(crate) const PGBACKREST_REDACTION: Redaction = Redaction::Ini {
         "pg1-database",
         "pg1-socket-path",
     ],
-    secret: &["repo1-s3-key", "repo1-s3-key-secret", "repo1-cipher-pass"],
+    secret: &["repo*-s3-key", "repo*-s3-key-secret", "repo*-cipher-pass"],
     connstring_section: None,
     connstring_public: &[],
 };
@@ -169,6 +170,8 @@ pub(crate) struct PgBackRest<'a> {
     pub(crate) retention: &'a Retention,
     pub(crate) pg_data: &'a str,
     pub(crate) sidecar: Option<&'a Sidecar<'a>>,
+    /// Repositories 2, 3...
+    pub(crate) repositories: &'a [Repository],
 }
 
 fn line(w: &mut Writer, key: &str, value: &str, source: Vec<String>) {
@@ -181,8 +184,57 @@ pub(crate) fn pgbackrest_conf(input: &PgBackRest<'_>) -> Result<Rendered, Vec<Fi
     w.raw(&format!("# {HEADER_TEXT}"));
     w.section("global", &path(&["backup"]));
     line(&mut w, "repo1-type", "s3", path(&["backup"]));
-    repository(&mut w, input);
-    retention(&mut w, input.retention);
+    s3_repository(
+        &mut w,
+        &S3Repository {
+            number: 1,
+            bucket: input.bucket,
+            endpoint: input.endpoint.clone(),
+            ca_file: input.ca_file.map(|f| (f, path(&["backup", "ca_file"]))),
+            prefix: (input.prefix, path(&["backup", "prefix"])),
+        },
+    );
+    retention(&mut w, 1, input.retention);
+    for (index, repository) in input.repositories.iter().enumerate() {
+        let index = index.to_string();
+        let key = |name: &str| path(&["backup", "repositories", &index, name]);
+        let n = repository.number;
+        match &repository.place {
+            Place::Bucket {
+                bucket,
+                prefix,
+                tool_endpoint,
+                ca_file,
+            } => {
+                line(&mut w, &format!("repo{n}-type"), "s3", key("bucket"));
+                let endpoint = match (tool_endpoint, &bucket.endpoint) {
+                    (Some(e), _) => Some((e.as_str(), key("tool_endpoint"))),
+                    (None, Some(e)) => Some((e.as_str(), bucket_key(bucket, "endpoint"))),
+                    (None, None) => None,
+                };
+                s3_repository(
+                    &mut w,
+                    &S3Repository {
+                        number: n,
+                        bucket,
+                        endpoint,
+                        ca_file: ca_file.as_deref().map(|f| (f, key("ca_file"))),
+                        prefix: (prefix, key("prefix")),
+                    },
+                );
+            }
+            Place::Directory(dir) => {
+                line(&mut w, &format!("repo{n}-type"), "posix", key("path"));
+                line(
+                    &mut w,
+                    &format!("repo{n}-path"),
+                    &dir.display().to_string(),
+                    key("path"),
+                );
+            }
+        }
+        retention(&mut w, n, input.retention);
+    }
     line(&mut w, "archive-copy", "y", path(&["backup"]));
     line(&mut w, "start-fast", "y", path(&["backup"]));
     w.raw("");
@@ -219,73 +271,85 @@ pub(crate) fn pgbackrest_conf(input: &PgBackRest<'_>) -> Result<Rendered, Vec<Fi
     }
 }
 
-/// `repo1-*`: where the repository is and how to reach it.
-fn repository(w: &mut Writer, input: &PgBackRest<'_>) {
-    let bucket = input.bucket;
-    match &input.endpoint {
+/// One S3 repository's place and the keys each value comes from.
+struct S3Repository<'a> {
+    number: u32,
+    bucket: &'a BucketSpec,
+    /// The endpoint as pgBackRest reaches it, and the key it comes from.
+    endpoint: Option<(&'a str, Vec<String>)>,
+    ca_file: Option<(&'a str, Vec<String>)>,
+    prefix: (&'a str, Vec<String>),
+}
+
+/// `repoN-*`: where an S3 repository is and how to reach it.
+fn s3_repository(w: &mut Writer, repo: &S3Repository<'_>) {
+    let bucket = repo.bucket;
+    let n = repo.number;
+    let endpoint_key = format!("repo{n}-s3-endpoint");
+    match &repo.endpoint {
         Some((endpoint, key)) => match url::Url::parse(endpoint) {
             Ok(url) => {
                 line(
                     w,
-                    "repo1-s3-endpoint",
+                    &endpoint_key,
                     url.host_str().unwrap_or_default(),
                     key.clone(),
                 );
                 if let Some(port) = url.port() {
-                    line(w, "repo1-storage-port", &port.to_string(), key.clone());
+                    line(
+                        w,
+                        &format!("repo{n}-storage-port"),
+                        &port.to_string(),
+                        key.clone(),
+                    );
                 }
             }
-            Err(_) => line(w, "repo1-s3-endpoint", endpoint, key.clone()),
+            Err(_) => line(w, &endpoint_key, endpoint, key.clone()),
         },
         None => line(
             w,
-            "repo1-s3-endpoint",
+            &endpoint_key,
             &format!("s3.{}.amazonaws.com", bucket.region),
             bucket_key(bucket, "region"),
         ),
     }
-    if let Some(ca_file) = input.ca_file {
-        line(
-            w,
-            "repo1-storage-ca-file",
-            ca_file,
-            path(&["backup", "ca_file"]),
-        );
+    if let Some((ca_file, key)) = &repo.ca_file {
+        line(w, &format!("repo{n}-storage-ca-file"), ca_file, key.clone());
     }
     line(
         w,
-        "repo1-s3-bucket",
+        &format!("repo{n}-s3-bucket"),
         &bucket.name,
         path(&["bucket", &bucket.name]),
     );
     line(
         w,
-        "repo1-s3-region",
+        &format!("repo{n}-s3-region"),
         &bucket.region,
         bucket_key(bucket, "region"),
     );
     line(
         w,
-        "repo1-s3-uri-style",
+        &format!("repo{n}-s3-uri-style"),
         if bucket.path_style { "path" } else { "host" },
         bucket_key(bucket, "path_style"),
     );
     line(
         w,
-        "repo1-path",
-        &format!("/{}", input.prefix),
-        path(&["backup", "prefix"]),
+        &format!("repo{n}-path"),
+        &format!("/{}", repo.prefix.0),
+        repo.prefix.1.clone(),
     );
     if let Some((id, secret)) = &bucket.credentials {
         line(
             w,
-            "repo1-s3-key",
+            &format!("repo{n}-s3-key"),
             id.expose_secret(),
             bucket_key(bucket, "access_key_id"),
         );
         line(
             w,
-            "repo1-s3-key-secret",
+            &format!("repo{n}-s3-key-secret"),
             secret.expose_secret(),
             bucket_key(bucket, "secret_access_key"),
         );
@@ -297,23 +361,33 @@ fn repository(w: &mut Writer, input: &PgBackRest<'_>) {
 /// daily/weekly/monthly series, and one older; WAL is kept for the full
 /// backups of `wal_days`, and each backup keeps its own WAL (`archive-copy`)
 /// so it restores to its end point after that WAL expires.
-fn retention(w: &mut Writer, policy: &Retention) {
+fn retention(w: &mut Writer, n: u32, policy: &Retention) {
     let key = path(&["backup", "retention"]);
-    line(w, "repo1-retention-full-type", "time", key.clone());
     line(
         w,
-        "repo1-retention-full",
+        &format!("repo{n}-retention-full-type"),
+        "time",
+        key.clone(),
+    );
+    line(
+        w,
+        &format!("repo{n}-retention-full"),
         &policy.keep_days().to_string(),
         key.clone(),
     );
-    line(w, "repo1-retention-archive-type", "full", key.clone());
+    line(
+        w,
+        &format!("repo{n}-retention-archive-type"),
+        "full",
+        key.clone(),
+    );
     let archive_backups = policy
         .wal_days
         .div_ceil(policy.interval_days())
         .clamp(1, 9_999_999);
     line(
         w,
-        "repo1-retention-archive",
+        &format!("repo{n}-retention-archive"),
         &archive_backups.to_string(),
         key,
     );
@@ -398,6 +472,7 @@ mod tests {
                 },
                 pg_data: "/var/lib/postgresql/data",
                 sidecar: None,
+                repositories: &[],
             })
             .unwrap()
             .content
@@ -448,9 +523,66 @@ mod tests {
             retention: &retention,
             pg_data: "/var/lib/postgresql/data",
             sidecar: Some(&socket),
+            repositories: &[],
         })
         .unwrap()
         .content;
         insta::assert_snapshot!(format!("{walg}\n---\n{pgbackrest}"));
+    }
+
+    #[test]
+    fn pgbackrest_configuration_with_a_second_bucket_and_a_directory() {
+        let b = bucket();
+        let mut offsite = bucket();
+        offsite.name = "offsite-backups".into();
+        offsite.endpoint = Some("https://s3.eu-west-1.example.net".into());
+        offsite.credentials = Some((
+            SecretString::from("AKIAOFFSITE".to_string()),
+            SecretString::from("0ffs1te/secret".to_string()),
+        ));
+        let repositories = [
+            Repository {
+                number: 2,
+                place: Place::Bucket {
+                    bucket: Box::new(offsite),
+                    prefix: "prod/copy".into(),
+                    tool_endpoint: Some("https://localhost:9443".into()),
+                    ca_file: Some("/etc/ssl/offsite-ca.pem".into()),
+                },
+            },
+            Repository {
+                number: 3,
+                place: Place::Directory("/mnt/backup disk/pgbackrest".into()),
+            },
+        ];
+        let content = pgbackrest_conf(&PgBackRest {
+            bucket: &b,
+            endpoint: b.endpoint.as_deref().map(|e| (e, vec![])),
+            ca_file: None,
+            prefix: "prod",
+            stanza: "main",
+            retention: &Retention {
+                daily: 7,
+                weekly: 4,
+                monthly: 0,
+                wal_days: 30,
+            },
+            pg_data: "/var/lib/postgresql/data",
+            sidecar: None,
+            repositories: &repositories,
+        })
+        .unwrap()
+        .content;
+        let shown = PGBACKREST_REDACTION.redact(&content);
+        for secret in ["AKIAOFFSITE", "0ffs1te/secret", "s3cr3t/key+value"] {
+            assert!(content.contains(secret));
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        assert!(shown.contains("repo2-s3-key-secret=(sensitive)"), "{shown}");
+        assert!(
+            shown.contains("repo3-path=/mnt/backup disk/pgbackrest"),
+            "{shown}"
+        );
+        insta::assert_snapshot!(shown);
     }
 }

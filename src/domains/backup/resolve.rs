@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::archive::default_archive_command;
-use super::desired::{BackupTool, DesiredBackup, Retention};
+use super::desired::{BackupTool, DesiredBackup, Place, Repository, Retention};
 use super::lint::lint;
 use super::raw::{Compression, RawBackup};
 use super::render;
@@ -109,6 +109,113 @@ fn check_state_path(raw: &RawBackup, r: &Resolver<'_>) -> Result<Option<PathBuf>
     Ok(Some(PathBuf::from(path)))
 }
 
+/// `[[backup.repositories]]`: pgBackRest only, each a declared bucket or
+/// an absolute directory, each in a place of its own.
+fn check_repositories(
+    raw: &RawBackup,
+    tool: BackupTool,
+    buckets: &[BucketSpec],
+    r: &Resolver<'_>,
+) -> Result<Vec<Repository>> {
+    let Some(list) = &raw.repositories else {
+        return Ok(Vec::new());
+    };
+    if tool == BackupTool::WalG && !list.is_empty() {
+        return Err(r
+            .key(&["backup", "repositories"])
+            .error("WAL-G writes to one storage per env file (`WALG_S3_PREFIX`): it cannot keep a second copy")
+            .hint("use `tool = \"pgbackrest\"` (its `repo2`...), or copy the bucket with the storage's own replication and watch that copy with a second dbops.toml"));
+    }
+    if list.len() > 255 {
+        return Err(r
+            .key(&["backup", "repositories"])
+            .error("pgBackRest numbers repositories 1 to 256: at most 255 here"));
+    }
+    let mut out: Vec<Repository> = Vec::new();
+    let mut places = vec![(
+        raw.bucket.clone().unwrap_or_default(),
+        raw.prefix
+            .clone()
+            .unwrap_or_default()
+            .trim_matches('/')
+            .to_string(),
+    )];
+    for (index, repo) in list.iter().enumerate() {
+        let i = index.to_string();
+        let key = |name: &str| r.key(&["backup", "repositories", &i, name]);
+        let place = match (&repo.bucket, &repo.path) {
+            (Some(_), Some(_)) | (None, None) => {
+                return Err(r
+                    .key(&["backup", "repositories", &i])
+                    .error("names a `bucket` or a `path`, exactly one")
+                    .hint("write `bucket = \"NAME\"` for a declared `[bucket.NAME]`, or `path = \"/srv/pgbackrest\"` for a directory"))
+            }
+            (Some(name), None) => {
+                let bucket = buckets.iter().find(|b| &b.name == name).ok_or_else(|| {
+                    key("bucket")
+                        .error(format!("`{name}` has no `[bucket.{name}]` table"))
+                        .hint(format!(
+                            "declare `[bucket.{name}]` with its endpoint and credentials"
+                        ))
+                })?;
+                Place::Bucket {
+                    bucket: Box::new(bucket.clone()),
+                    prefix: repo
+                        .prefix
+                        .clone()
+                        .unwrap_or_default()
+                        .trim_matches('/')
+                        .to_string(),
+                    tool_endpoint: repo.tool_endpoint.clone(),
+                    ca_file: repo.ca_file.clone(),
+                }
+            }
+            (None, Some(path)) => {
+                for name in ["prefix", "tool_endpoint", "ca_file"] {
+                    let set = match name {
+                        "prefix" => repo.prefix.is_some(),
+                        "tool_endpoint" => repo.tool_endpoint.is_some(),
+                        _ => repo.ca_file.is_some(),
+                    };
+                    if set {
+                        return Err(key(name)
+                            .error("is for a repository in a bucket; this one is a `path`"));
+                    }
+                }
+                if path.chars().any(char::is_control) {
+                    return Err(key("path").error("holds a control character"));
+                }
+                let dir = std::path::Path::new(path);
+                if !dir.is_absolute() || path.trim_end_matches('/').is_empty() {
+                    return Err(key("path")
+                        .error(format!("`{path}` is not an absolute directory below `/`"))
+                        .hint("write e.g. `/srv/pgbackrest`"));
+                }
+                Place::Directory(PathBuf::from(path.trim_end_matches('/')))
+            }
+        };
+        let here = match &place {
+            Place::Bucket { bucket, prefix, .. } => (bucket.name.clone(), prefix.clone()),
+            Place::Directory(dir) => (String::new(), dir.display().to_string()),
+        };
+        if let Some(n) = places.iter().position(|p| *p == here) {
+            return Err(r
+                .key(&["backup", "repositories", &i])
+                .error(format!(
+                    "is where repository {} already is: two repositories in one place are one copy",
+                    n + 1
+                ))
+                .hint("give each repository its own bucket, prefix or directory"));
+        }
+        places.push(here);
+        out.push(Repository {
+            number: index as u32 + 2,
+            place,
+        });
+    }
+    Ok(out)
+}
+
 /// Resolves `[backup]` (and `[restore_test]`), each rule a `check_*`
 /// reporting into `r`, so `validate` lists every problem; `None` after any.
 pub(crate) fn resolve(
@@ -134,6 +241,7 @@ pub(crate) fn resolve(
         None => None,
     };
     let wal_chain_state = r.check(check_state_path(raw, r));
+    let repositories = r.check(check_repositories(raw, tool, &buckets.valid, r));
     let stanza = raw.stanza.clone().unwrap_or_else(|| "main".to_string());
     let times = times?;
     let mut backup = DesiredBackup {
@@ -164,6 +272,7 @@ pub(crate) fn resolve(
         wal_chain_state: wal_chain_state?,
         restore_test: restore_test?,
         files: Vec::new(),
+        repositories: repositories?,
         tool_config: None,
     };
     files?;
@@ -344,6 +453,7 @@ fn render_tool_config(
                 retention: &backup.retention,
                 pg_data: raw.pg_data.as_deref().unwrap_or("/var/lib/postgresql/data"),
                 sidecar: sidecar.as_ref(),
+                repositories: &backup.repositories,
             }),
             render::PGBACKREST_REDACTION,
             &raw.config_file,
@@ -379,9 +489,20 @@ fn managed_file(
 
 /// The bucket's lifecycle and properties checked against the backups.
 fn report_lints(backup: &DesiredBackup, r: &mut Resolver<'_>) {
-    let Some(bucket) = &backup.bucket else {
-        return;
-    };
+    let copies = backup
+        .repositories
+        .iter()
+        .filter_map(|repo| match &repo.place {
+            Place::Bucket { bucket, .. } => Some((repo.view(backup), bucket.as_ref().clone())),
+            Place::Directory(_) => None,
+        });
+    let first = backup.bucket.clone().map(|b| (backup.clone(), b));
+    for (view, bucket) in first.into_iter().chain(copies) {
+        report_bucket_lints(&view, &bucket, r);
+    }
+}
+
+fn report_bucket_lints(backup: &DesiredBackup, bucket: &BucketSpec, r: &mut Resolver<'_>) {
     let bucket_key = r.key(&["bucket", &bucket.name]);
     for found in lint(backup, bucket) {
         if found.error {

@@ -150,6 +150,8 @@ fn begin(request: &Request<'_>, started_at: SystemTime) -> Evidence {
         failure: None,
         pick: None,
         seed: None,
+        repository: None,
+        target_window: None,
         page_checks: Vec::new(),
         signature: None,
     }

@@ -144,6 +144,7 @@ async fn drills(
         key: key.as_deref(),
         catalogue: &catalogue,
         oldest_kept: first.map(|t| SystemTime::UNIX_EPOCH + Duration::from_secs(t.max(0) as u64)),
+        copies: &[],
     };
     let mut drills = Drills {
         first_set: first,

@@ -46,7 +46,8 @@ pub(crate) fn from_pgbackrest(text: &str, stanza: &str) -> Result<Catalog> {
         .as_array()
         .and_then(|stanzas| stanzas.iter().find(|s| s["name"] == stanza))
         .ok_or_else(|| unreadable(tool, format!("no stanza `{stanza}` in its answer")))?;
-    if entry["status"]["code"].as_i64().unwrap_or(0) != 0 && entry["backup"].as_array().is_none() {
+    let no_backup = entry["backup"].as_array().is_none_or(Vec::is_empty);
+    if entry["status"]["code"].as_i64().unwrap_or(0) != 0 && no_backup {
         return Err(Error::new(format!(
             "pgBackRest reports stanza `{stanza}`: {}",
             entry["status"]["message"]

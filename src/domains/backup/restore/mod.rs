@@ -1,7 +1,7 @@
 //! `dbops restore-test`: restore a backup into a throwaway server, check it,
 //! and leave evidence in the bucket. Each part owns one step: the recovery
 //! target (`target`), the tool's backup catalogue and the choice of a backup
-//! (`catalog`), the tool's command lines and recovery settings (`tool`, pure,
+//! (`catalog`), the window a random target is drawn from (`window`), the tool's command lines and recovery settings (`tool`, pure,
 //! snapshot-tested), the throwaway cluster (`cluster`), the drills a killed
 //! dbops left behind (`leftovers`), the evidence document
 //! (`evidence`) and the run that sequences them (`run`).
@@ -14,3 +14,4 @@ pub(crate) mod catalog;
 pub(crate) mod run;
 pub(crate) mod target;
 pub(crate) mod tool;
+pub(crate) mod window;

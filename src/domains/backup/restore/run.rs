@@ -11,11 +11,12 @@ use aws_sdk_s3::primitives::ByteStream;
 use super::catalog::{self, Catalog, Pick};
 use super::target::Target;
 use super::tool;
-use crate::domains::backup::desired::{BackupTool, DesiredBackup};
+use super::window;
+use crate::domains::backup::desired::{BackupTool, DesiredBackup, Place, Repository};
 use crate::domains::backup::listing::Lister;
 use crate::drill::cluster::{self, Cluster, RestoreLog};
 use crate::drill::evidence::{
-    ArchiveEnd, BackupUsed, Durations, Evidence, DATA_LOSS_DEFINITION, FORMAT,
+    ArchiveEnd, BackupUsed, Durations, Evidence, TargetWindow, DATA_LOSS_DEFINITION, FORMAT,
 };
 use crate::error::{Error, Result};
 use crate::events::{Event, EventName, EventSink};
@@ -36,8 +37,25 @@ pub(crate) struct Request<'a> {
     pub(crate) named: Option<&'a str>,
     /// `--pick` and the seed it draws with.
     pub(crate) pick: Option<(Pick, u64)>,
+    /// `--target-time random`: `target` is drawn after the fetch, from the
+    /// restored backup's end to the newest archived commit.
+    pub(crate) random_time: bool,
+    /// `--repository N`: a repository after the first.
+    pub(crate) repository: Option<&'a Repository>,
     pub(crate) keep: bool,
     pub(crate) s3_timeout: Duration,
+}
+
+impl Request<'_> {
+    /// pgBackRest's `--repo=N`: with copies declared, repository 1 is named
+    /// too (unnamed, `info` lists every repository's backups and `restore
+    /// --set` takes the set from the first that holds it).
+    fn repo_flag(&self) -> Option<u32> {
+        match self.repository {
+            Some(r) => Some(r.number),
+            None => (!self.backup.repositories.is_empty()).then_some(1),
+        }
+    }
 }
 
 pub(crate) struct Outcome {
@@ -61,22 +79,24 @@ pub(crate) async fn run(request: &Request<'_>, events: &dyn EventSink) -> Result
             format!(
                 "restore test of the {} backup, target {}",
                 tool_name(backup.tool),
-                request.target.describe()
+                describe_target(request)
             ),
         )
         .details(serde_json::json!({
             "tool": tool_name(backup.tool),
-            "target": request.target.describe(),
+            "target": describe_target(request),
+            "repository": request.repository.map_or(1, |r| r.number),
             "evidence": planned,
         })),
     );
     let mut evidence = begin(request, started_at);
     let mut log = RestoreLog::default();
     log.line(&format!(
-        "dbops {} restore-test: tool {}, target {}",
+        "dbops {} restore-test: tool {}, target {}, repository {}",
         env!("CARGO_PKG_VERSION"),
         tool_name(backup.tool),
-        request.target.describe()
+        describe_target(request),
+        request.repository.map_or(1, |r| r.number)
     ));
     let mut cluster: Option<Cluster> = None;
     let result = attempt(request, &mut evidence, &mut log, &mut cluster, events).await;
@@ -127,7 +147,7 @@ fn begin(request: &Request<'_>, started_at: SystemTime) -> Evidence {
         postgres_version: None,
         started_at: rfc3339(started_at),
         finished_at: String::new(),
-        target: request.target.describe(),
+        target: describe_target(request),
         backup: None,
         sets: Vec::new(),
         archive: None,
@@ -147,8 +167,19 @@ fn begin(request: &Request<'_>, started_at: SystemTime) -> Evidence {
         failure: None,
         pick: None,
         seed: None,
+        repository: request.repository.map(|r| r.number),
+        target_window: None,
         page_checks: Vec::new(),
         signature: None,
+    }
+}
+
+/// `random` until the drill has drawn its point.
+fn describe_target(request: &Request<'_>) -> String {
+    if request.random_time {
+        "random".into()
+    } else {
+        request.target.describe()
     }
 }
 
@@ -210,37 +241,28 @@ async fn attempt(
     events: &dyn EventSink,
 ) -> Result<()> {
     let backup = request.backup;
+    let repository = request.repo_flag();
     let (cluster, port) = start_cluster(request, slot, log, events)?;
-    let catalog = versions_and_catalog(cluster, backup, evidence, log).await?;
-    let chosen = match request.pick {
-        Some((pick, seed)) => {
-            evidence.pick = Some(pick.describe());
-            evidence.seed = Some(seed);
-            catalog::pick(&catalog, &request.target, pick, seed, SystemTime::now())?
-        }
-        None => catalog::choose(&catalog, &request.target, request.named)?,
-    }
-    .clone();
+    let catalog = versions_and_catalog(cluster, backup, repository, evidence, log).await?;
+    // A random point is drawn after the fetch: until then, any backup.
+    let mut target = if request.random_time {
+        Target::Latest
+    } else {
+        request.target
+    };
+    let chosen = choose_backup(request, &catalog, &target, evidence)?;
     log.line(&format!(
         "chose backup {} (ended {})",
         chosen.name,
         rfc3339(chosen.stop)
     ));
-    evidence.backup = Some(BackupUsed {
-        name: chosen.name.clone(),
-        start_time: rfc3339(chosen.start),
-        stop_time: rfc3339(chosen.stop),
-        start_lsn: chosen.start_lsn.clone(),
-        stop_lsn: chosen.stop_lsn.clone(),
-        size_bytes: chosen.size_bytes,
-    });
     let newest = archive_end(request, &catalog, evidence).await?;
     check_disk_space(cluster, &chosen)?;
 
     // The RTO runs from here: fetch and replay.
     let restore_start = Instant::now();
     let deadline = restore_start + backup.rto;
-    let fetched = fetch(request, cluster, &chosen, deadline, log).await;
+    let fetched = fetch(request, cluster, &chosen, &target, deadline, log).await;
     evidence.durations.fetch_seconds = Some(seconds(restore_start.elapsed()));
     if let Err(error) = fetched {
         if Instant::now() >= deadline {
@@ -248,6 +270,19 @@ async fn attempt(
         }
         return Err(error);
     }
+    // The probe for a random point is the drill's, not a restore's: off the clock.
+    let probe_start = Instant::now();
+    let mut late = Vec::new();
+    if request.random_time {
+        target = draw_target(request, cluster, &chosen, newest.as_ref(), evidence, log).await?;
+        if backup.tool == BackupTool::PgBackRest {
+            if let Target::Time(at) = target {
+                late = tool::late_target(at);
+            }
+        }
+    }
+    let probe = probe_start.elapsed();
+    let deadline = deadline + probe;
     let controldata = cluster::run(
         &cluster.run_as,
         &cluster.controldata_invocation(),
@@ -266,7 +301,7 @@ async fn attempt(
         log,
     )
     .await?;
-    let mut extra = Vec::new();
+    let mut extra = late;
     if let Some((kept, removed)) =
         tool::without_job_libraries(preload.trim(), &backup.restore_test.keep_preload_libraries)
     {
@@ -276,14 +311,7 @@ async fn attempt(
         ));
         extra.push(("shared_preload_libraries".to_string(), kept));
     }
-    prepare_data_directory(
-        cluster,
-        backup.tool,
-        &request.target,
-        port,
-        &controldata,
-        extra,
-    )?;
+    prepare_data_directory(cluster, backup.tool, &target, port, &controldata, extra)?;
     check_major_version(
         &cluster.layout.data(),
         evidence.postgres_version.as_deref().unwrap_or_default(),
@@ -291,7 +319,7 @@ async fn attempt(
     let replay_start = Instant::now();
     cluster.start(deadline, log).await?;
     let promoted = cluster.wait_promoted(request.user, deadline).await;
-    let restore_time = restore_start.elapsed();
+    let restore_time = restore_start.elapsed().saturating_sub(probe);
     evidence.durations.replay_seconds = Some(seconds(replay_start.elapsed()));
     evidence.durations.restore_seconds = Some(seconds(restore_time));
     evidence.rto_met = Some(restore_time <= backup.rto && promoted.is_ok());
@@ -300,7 +328,7 @@ async fn attempt(
         "promoted after {:.1}s",
         restore_time.as_secs_f64()
     ));
-    record_replay(&pg, request, &chosen, newest.as_ref(), evidence).await?;
+    record_replay(&pg, request, &target, &chosen, newest.as_ref(), evidence).await?;
 
     let checks_start = Instant::now();
     for check in &backup.restore_test.checks {
@@ -312,6 +340,33 @@ async fn attempt(
     evidence.verify =
         crate::drill::verify::run(cluster, request.user, &backup.restore_test.verify, log).await;
     Ok(())
+}
+
+/// The backup `--pick`, `--backup` or the target chooses, recorded.
+fn choose_backup(
+    request: &Request<'_>,
+    catalog: &Catalog,
+    target: &Target,
+    evidence: &mut Evidence,
+) -> Result<catalog::Backup> {
+    let chosen = match request.pick {
+        Some((pick, seed)) => {
+            evidence.pick = Some(pick.describe());
+            evidence.seed = Some(seed);
+            catalog::pick(catalog, target, pick, seed, SystemTime::now())?
+        }
+        None => catalog::choose(catalog, target, request.named)?,
+    }
+    .clone();
+    evidence.backup = Some(BackupUsed {
+        name: chosen.name.clone(),
+        start_time: rfc3339(chosen.start),
+        stop_time: rfc3339(chosen.stop),
+        start_lsn: chosen.start_lsn.clone(),
+        stop_lsn: chosen.stop_lsn.clone(),
+        size_bytes: chosen.size_bytes,
+    });
+    Ok(chosen)
 }
 
 /// The throwaway cluster's work directory, with the tool's configuration.
@@ -344,6 +399,7 @@ fn start_cluster<'a>(
 async fn versions_and_catalog(
     cluster: &Cluster,
     backup: &DesiredBackup,
+    repository: Option<u32>,
     evidence: &mut Evidence,
     log: &mut RestoreLog,
 ) -> Result<Catalog> {
@@ -355,7 +411,7 @@ async fn versions_and_catalog(
     let version = tool::version(backup.tool);
     let tool = cluster::run(as_user, &version, "the backup tool's version", prepare, log).await?;
     evidence.tool_version = Some(tool.trim().to_string());
-    let list = tool::list(backup.tool, &cluster.layout, &backup.stanza);
+    let list = tool::list(backup.tool, &cluster.layout, &backup.stanza, repository);
     let listing = cluster::run(as_user, &list, "listing the backups", prepare, log).await?;
     match backup.tool {
         BackupTool::PgBackRest => catalog::from_pgbackrest(&listing, &backup.stanza),
@@ -369,11 +425,18 @@ async fn archive_end(
     catalog: &Catalog,
     evidence: &mut Evidence,
 ) -> Result<Option<(String, Option<SystemTime>)>> {
-    let backup = request.backup;
-    let mut lister = Lister::new(
-        client(request.bucket, request.s3_timeout).await,
-        request.bucket,
-    );
+    let view = request.repository.map(|r| r.view(request.backup));
+    let backup = view.as_ref().unwrap_or(request.backup);
+    let mut lister = match request.repository.map(|r| &r.place) {
+        Some(Place::Directory(dir)) => Lister::directory(dir),
+        Some(Place::Bucket { bucket, .. }) => {
+            Lister::new(client(bucket, request.s3_timeout).await, bucket)
+        }
+        None => Lister::new(
+            client(request.bucket, request.s3_timeout).await,
+            request.bucket,
+        ),
+    };
     let newest = match &catalog.newest_segment {
         Some(name) => lister
             .segment(backup, name)
@@ -412,6 +475,7 @@ async fn fetch(
     request: &Request<'_>,
     cluster: &Cluster,
     chosen: &catalog::Backup,
+    target: &Target,
     deadline: Instant,
     log: &mut RestoreLog,
 ) -> Result<String> {
@@ -427,7 +491,13 @@ async fn fetch(
     cluster.run_as.own(&layout.data())?;
     cluster::run(
         &cluster.run_as,
-        &tool::fetch(backup.tool, layout, &backup.stanza, chosen, &request.target),
+        &tool::fetch(
+            backup.tool,
+            layout,
+            &backup.stanza,
+            (chosen, request.repo_flag()),
+            target,
+        ),
         "fetching the backup",
         deadline,
         log,
@@ -435,10 +505,50 @@ async fn fetch(
     .await
 }
 
+/// `--target-time random`: the newest archived commit read from the WAL,
+/// and a whole second drawn between the restored backup's end and it.
+async fn draw_target(
+    request: &Request<'_>,
+    cluster: &Cluster,
+    chosen: &catalog::Backup,
+    newest: Option<&(String, Option<SystemTime>)>,
+    evidence: &mut Evidence,
+    log: &mut RestoreLog,
+) -> Result<Target> {
+    let backup = request.backup;
+    let (segment, _) = newest.ok_or_else(|| {
+        Error::new("`--target-time random` needs archived WAL after the backup, and the archive holds none")
+    })?;
+    let commit = window::newest_commit(
+        cluster,
+        (backup.tool, &backup.stanza, request.repo_flag()),
+        segment,
+        Instant::now() + PREPARE_TIMEOUT,
+        log,
+    )
+    .await?;
+    let seed = request.pick.map_or(0, |(_, seed)| seed);
+    let at = window::draw(chosen.stop, commit, seed)?;
+    evidence.target_window = Some(TargetWindow {
+        from: humantime::format_rfc3339_micros(chosen.stop).to_string(),
+        to: humantime::format_rfc3339_micros(commit).to_string(),
+    });
+    let target = Target::Time(at);
+    evidence.target = target.describe();
+    log.line(&format!(
+        "drew target {} from {} to {} (seed {seed})",
+        target.describe(),
+        rfc3339(chosen.stop),
+        humantime::format_rfc3339_micros(commit)
+    ));
+    Ok(target)
+}
+
 /// Where replay stopped, and the data-loss window it means.
 async fn record_replay(
     pg: &tokio_postgres::Client,
     request: &Request<'_>,
+    target: &Target,
     chosen: &catalog::Backup,
     newest: Option<&(String, Option<SystemTime>)>,
     evidence: &mut Evidence,
@@ -458,7 +568,7 @@ async fn record_replay(
     evidence.replayed_lsn = row.get(2);
     evidence.replayed_segment = row.get(3);
     let window = data_loss_window(
-        &request.target,
+        target,
         recovered_epoch,
         chosen.stop,
         evidence.replayed_segment.as_deref(),

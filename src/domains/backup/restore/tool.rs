@@ -54,10 +54,23 @@ pub(crate) fn version(tool: BackupTool) -> Invocation {
     }
 }
 
+/// `--repo=N` for a repository after the first (`restore-test --repository N`).
+fn repo(invocation: Invocation, repository: Option<u32>) -> Invocation {
+    match repository {
+        Some(n) => invocation.arg(format!("--repo={n}")),
+        None => invocation,
+    }
+}
+
 /// The catalogue of backups, as JSON on stdout.
-pub(crate) fn list(tool: BackupTool, layout: &Layout, stanza: &str) -> Invocation {
+pub(crate) fn list(
+    tool: BackupTool,
+    layout: &Layout,
+    stanza: &str,
+    repository: Option<u32>,
+) -> Invocation {
     match tool {
-        BackupTool::PgBackRest => pgbackrest(layout, stanza)
+        BackupTool::PgBackRest => repo(pgbackrest(layout, stanza), repository)
             .arg("--log-level-console=warn")
             .arg("--output=json")
             .arg("info"),
@@ -80,12 +93,12 @@ pub(crate) fn fetch(
     tool: BackupTool,
     layout: &Layout,
     stanza: &str,
-    backup: &Backup,
+    (backup, repository): (&Backup, Option<u32>),
     target: &Target,
 ) -> Invocation {
     match tool {
         BackupTool::PgBackRest => {
-            let restore = pgbackrest(layout, stanza)
+            let restore = repo(pgbackrest(layout, stanza), repository)
                 .arg("--log-level-console=detail")
                 .arg(format!("--pg1-path={}", path(&layout.data())))
                 .arg(format!("--set={}", backup.name))
@@ -107,6 +120,47 @@ pub(crate) fn fetch(
             .arg(path(&layout.data()))
             .arg(&backup.name),
     }
+}
+
+/// Fetches one archived WAL segment to `dest` (after the backup was
+/// fetched: pgBackRest checks the segment against the data directory's
+/// `pg_control`).
+pub(crate) fn fetch_segment(
+    tool: BackupTool,
+    layout: &Layout,
+    stanza: &str,
+    repository: Option<u32>,
+    segment: &str,
+    dest: &Path,
+) -> Invocation {
+    match tool {
+        BackupTool::PgBackRest => repo(pgbackrest(layout, stanza), repository)
+            .arg("--log-level-console=warn")
+            .arg(format!("--pg1-path={}", path(&layout.data())))
+            .arg("archive-get")
+            .arg(segment)
+            .arg(path(dest)),
+        BackupTool::WalG => walg(layout).arg("wal-fetch").arg(segment).arg(path(dest)),
+    }
+}
+
+/// `pg_waldump` of one segment's transaction records, times in UTC.
+pub(crate) fn waldump(bindir: &Path, segment: &Path) -> Invocation {
+    Invocation::new("env")
+        .arg("TZ=UTC")
+        .arg(path(&bindir.join("pg_waldump")))
+        .arg("--rmgr=Transaction")
+        .arg(path(segment))
+        .arg(path(segment))
+}
+
+/// The recovery target a random drill drew after the fetch: pgBackRest
+/// restored for `latest`, and a later line of `postgresql.auto.conf` wins.
+pub(crate) fn late_target(at: std::time::SystemTime) -> Vec<(String, String)> {
+    vec![
+        ("recovery_target_time".into(), postgres_time(at)),
+        ("recovery_target_action".into(), "promote".into()),
+    ]
 }
 
 /// Recovery settings dbops writes itself (WAL-G; pgBackRest writes its own).
@@ -250,18 +304,30 @@ mod tests {
         out.push_str(&format!("version: {}\n", version(tool).display()));
         out.push_str(&format!(
             "list: {}\n",
-            list(tool, &layout, "main").display()
+            list(tool, &layout, "main", None).display()
         ));
         for target in [Target::Latest, Target::Immediate, at] {
             out.push_str(&format!(
                 "\n## {}\nfetch: {}\n",
                 target.describe(),
-                fetch(tool, &layout, "main", &backup(), &target).display()
+                fetch(tool, &layout, "main", (&backup(), None), &target).display()
             ));
             let mut settings = recovery(tool, &layout, &target);
             settings.extend(throwaway(&layout, 54321, 15));
             out.push_str(&auto_conf(&settings));
         }
+        let segment = "000000010000000000000007";
+        let probe = layout.work.join("wal-probe").join(segment);
+        out.push_str(&format!(
+            "\n## repository 2, a random target\nlist: {}\nfetch: {}\nsegment: {}\nwaldump: {}\n{}",
+            list(tool, &layout, "main", Some(2)).display(),
+            fetch(tool, &layout, "main", (&backup(), Some(2)), &Target::Latest).display(),
+            fetch_segment(tool, &layout, "main", Some(2), segment, &probe).display(),
+            waldump(std::path::Path::new("/usr/lib/postgresql/15/bin"), &probe).display(),
+            auto_conf(&late_target(
+                SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_300_000)
+            )),
+        ));
         out
     }
 
