@@ -1052,6 +1052,12 @@ fn a_segment_missing_in_the_middle_of_the_archive_breaks_the_chain_and_names_the
     assert!(chain_findings(&shallow).is_empty(), "{}", shallow.stdout);
     stack.pg.sql("shop", "INSERT INTO orders VALUES (30)");
     let lost = stack.pg.sql_ok("SELECT pg_walfile_name(pg_switch_wal())");
+    std::thread::sleep(Duration::from_millis(1100));
+    // A point after the gaps, with a commit after it (order 31).
+    let after_gap = stack
+        .pg
+        .sql_ok("SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')");
+    std::thread::sleep(Duration::from_millis(1100));
     stack.pg.sql("shop", "INSERT INTO orders VALUES (31)");
     let newest = stack.pg.sql_ok("SELECT pg_walfile_name(pg_switch_wal())");
     wait_archived(&stack.pg, &newest);
@@ -1065,4 +1071,150 @@ fn a_segment_missing_in_the_middle_of_the_archive_breaks_the_chain_and_names_the
     let found = chain_findings(&shallow);
     assert_eq!(found.len(), 1, "{}", shallow.stdout);
     assert_eq!(found[0]["details"]["first_missing"], lost.as_str());
+
+    // As predicted: from that backup, no point after the gap restores,
+    // and replay to `latest` stops short of the archive's end.
+    let drills = stack
+        .dbops(&crate::restore_test::restore_test(&stack.work, "", ""))
+        .env("BACKUP_SIDECAR_URL", &sidecar);
+    let out = drills.run(&["restore-test", "--target-time", &after_gap]);
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("recovery ended before")
+            || out.stderr.contains("recovery ended before"),
+        "{}\n{}",
+        out.stdout,
+        out.stderr
+    );
+    let out = drills.run(&["restore-test"]);
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr
+            .contains(&format!("short of the newest archived segment `{newest}`")),
+        "{}\n{}",
+        out.stdout,
+        out.stderr
+    );
+    stack.assert_clean();
+}
+
+/// A real timeline switch (the server restarted into archive recovery and
+/// promoted onto timeline 2, as after a failover or a point-in-time
+/// restore) is followed through its `.history` file; that file lost from
+/// the archive, and then the archive taken over by another cluster
+/// (`archive.info` and an archive directory of another system identifier,
+/// laid out as pgBackRest lays them), are each a `backup.health.wal_chain`
+/// finding.
+#[test]
+fn a_timeline_switch_is_followed_and_a_lost_history_file_or_a_foreign_archive_is_found() {
+    let stack = crate::restore_test::stack_with(
+        Some("pgbackrest --config={conf} --stanza={stanza} --log-level-file=off archive-push %p"),
+        &[],
+        "",
+    );
+    let sidecar = crate::restore_test::sidecar(&stack);
+    crate::restore_test::backup_with_a_target(&stack);
+    let restore_command = format!(
+        "pgbackrest --config={} --stanza={} --log-level-file=off archive-get %f \"%p\"",
+        stack.conf.display(),
+        stack.stanza
+    );
+    let data = stack.pg.data_dir();
+    crate::restore_test::with_server_stopped(&stack.pg, || {
+        std::fs::write(data.join("recovery.signal"), "").unwrap();
+        let mut conf = std::fs::OpenOptions::new()
+            .append(true)
+            .open(data.join("postgresql.auto.conf"))
+            .unwrap();
+        std::io::Write::write_all(
+            &mut conf,
+            format!(
+                "restore_command = '{}'\n",
+                restore_command.replace('\'', "''")
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+    });
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while stack.pg.sql_ok("SELECT pg_is_in_recovery()") == "t" {
+        assert!(std::time::Instant::now() < deadline, "never promoted");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    stack.pg.sql("shop", "INSERT INTO orders VALUES (40)");
+    let last = stack.pg.sql_ok("SELECT pg_walfile_name(pg_switch_wal())");
+    assert!(last.starts_with("00000002"), "{last}");
+    wait_archived(&stack.pg, &last);
+    let client = stack.s3.client();
+    let archive = format!("prod/archive/{}/", stack.stanza);
+    let history = client
+        .keys("db-backups", &archive)
+        .into_iter()
+        .find(|k| k.ends_with("00000002.history"))
+        .expect("the switch archived its history file");
+
+    let dbops = stack.dbops("").env("BACKUP_SIDECAR_URL", &sidecar);
+    let chain = |out: &crate::support::Output| -> Vec<String> {
+        let document: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        document["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["id"] == "backup.health.wal_chain")
+            .map(|f| f["message"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let whole = dbops.run(&["drift", "--deep", "--format", "json"]);
+    assert!(chain(&whole).is_empty(), "{}", whole.stdout);
+    let text = dbops.run(&["drift", "--deep"]);
+    assert!(
+        text.stdout.contains("the WAL chain is whole"),
+        "{}",
+        text.stdout
+    );
+
+    // The history file lost: a restore cannot follow the switch.
+    let body = client.get("db-backups", &history);
+    client.delete("db-backups", &history);
+    let lost = dbops.run(&["drift", "--deep", "--format", "json"]);
+    assert_eq!(
+        chain(&lost),
+        ["the archive lacks `00000002.history`: a restore cannot follow the timeline switch it records"],
+        "{}",
+        lost.stdout
+    );
+    client.put_body("db-backups", &history, &body);
+
+    // Another cluster's archive laid over production's, as pgBackRest
+    // lays one out (`archive.info` naming it, its own archive directory).
+    let info_key = format!("{archive}archive.info");
+    let info = String::from_utf8(client.get("db-backups", &info_key)).unwrap();
+    let ours = info
+        .lines()
+        .find_map(|l| l.strip_prefix("db-system-id="))
+        .unwrap()
+        .to_string();
+    let foreign = "7000000000000000001";
+    assert_ne!(ours, foreign);
+    let laid = info.replace("db-id=1", "db-id=2").replace(
+        &format!("db-system-id={ours}"),
+        &format!("db-system-id={foreign}"),
+    );
+    for key in [info_key.clone(), format!("{info_key}.copy")] {
+        client.put_body("db-backups", &key, laid.as_bytes());
+    }
+    client.put_body(
+        "db-backups",
+        &format!("{archive}15-2/0000000100000000/000000010000000000000001-0000000000000000000000000000000000000000.gz"),
+        b"another cluster's segment",
+    );
+    let taken = dbops.run(&["drift", "--deep", "--format", "json"]);
+    let found = chain(&taken);
+    assert!(
+        found.iter().any(|m| m.contains(&format!(
+            "the archive belongs to another cluster: its system identifier is {foreign}, not the server's"
+        ))),
+        "{}",
+        taken.stdout
+    );
 }

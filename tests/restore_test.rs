@@ -1091,7 +1091,7 @@ fn drill_json(dbops: &Dbops) -> (i32, serde_json::Value) {
 }
 
 /// `pg_ctl` of `pg` stopped (`-m fast`) around `change`, then started again.
-fn with_server_stopped(pg: &crate::support::PgServer, change: impl FnOnce()) {
+pub(crate) fn with_server_stopped(pg: &crate::support::PgServer, change: impl FnOnce()) {
     let restart = pg.restart_command();
     let stop = restart.replace("-m fast restart", "-m fast stop");
     let start = restart.replace("-m fast restart", "start");

@@ -285,6 +285,16 @@ pub(crate) fn chain(
     out
 }
 
+/// The segment being written: the timeline of `pg_walfile_name()` and the
+/// segment holding the LSN. `pg_walfile_name()` alone names the segment
+/// *before* an LSN on a segment boundary (as right after `pg_switch_wal()`),
+/// which is already archived.
+fn current_segment(walfile: Option<&str>, lsn: Option<&str>, size: u64) -> Option<String> {
+    let timeline = u32::from_str_radix(walfile?.get(..8)?, 16).ok()?;
+    let lsn = parse_lsn(lsn?)?;
+    (size > 0).then(|| super::chain::name((timeline, lsn / size), size))
+}
+
 /// Reads the archiver's state. Needs `pg_monitor` (or superuser) for the
 /// archive status directory; without it the backlog is unknown, not healthy.
 pub(crate) async fn observe_server(pg: &Client) -> Result<Archiver> {
@@ -349,7 +359,11 @@ pub(crate) async fn observe_server(pg: &Client) -> Result<Archiver> {
         ready,
         written_since_archive,
         data_checksums: row.get(10),
-        current_segment: row.get(11),
+        current_segment: current_segment(
+            row.get::<_, Option<String>>(11).as_deref(),
+            row.get::<_, Option<String>>(8).as_deref(),
+            segment_size as u64,
+        ),
         system_identifier: row.get(12),
         segment_size: segment_size as u64,
         history: None,
@@ -1436,6 +1450,20 @@ mod tests {
         assert!(chain(&promoted, &starts, &full, &all, None, None)
             .missing_history
             .is_empty());
+    }
+
+    #[test]
+    fn the_current_segment_after_a_switch_is_the_next_one() {
+        let size = 16 << 20;
+        assert_eq!(
+            current_segment(Some("000000020000000000000005"), Some("0/6000000"), size).as_deref(),
+            Some("000000020000000000000006")
+        );
+        assert_eq!(
+            current_segment(Some("000000010000000000000006"), Some("0/60000A0"), size).as_deref(),
+            Some("000000010000000000000006")
+        );
+        assert_eq!(current_segment(None, Some("0/6000000"), size), None);
     }
 
     #[test]

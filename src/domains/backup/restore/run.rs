@@ -576,6 +576,19 @@ async fn record_replay(
     );
     evidence.data_loss_window_seconds = window;
     evidence.rpo_met = window.map(|w| w <= request.backup.rpo.as_secs_f64());
+    // `latest` promotes wherever the archive stops answering: short of the
+    // newest archived segment, a segment in between is missing.
+    if let (Target::Latest, Some((newest, _)), Some(replayed)) =
+        (target, newest, evidence.replayed_segment.as_deref())
+    {
+        if replayed.get(8..) < newest.get(8..) {
+            return Err(Error::new(format!(
+                "replay stopped in segment `{replayed}`, short of the newest archived segment `{newest}`: the archive lacks a segment after it, so no later point is reachable from backup `{}`",
+                chosen.name
+            ))
+            .hint("`dbops drift --deep` names the gap (`backup.health.wal_chain`); take a new full backup to start an unbroken chain"));
+        }
+    }
     Ok(())
 }
 
