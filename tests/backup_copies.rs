@@ -49,7 +49,7 @@ fn two_repositories_each_hold_backups_each_drill_passes_and_an_emptied_one_is_na
     let extra = format!(
         "\n[[backup.repositories]]\npath = \"{}\"\n{}",
         copy.display(),
-        restore_test(&stack.work, checks, SIGNED)
+        restore_test(&stack.work, checks, &format!("{SIGNED}\nannotate = true"))
     );
     let dbops = stack
         .dbops(&extra)
@@ -77,6 +77,24 @@ fn two_repositories_each_hold_backups_each_drill_passes_and_an_emptied_one_is_na
     assert_eq!(code, 0, "{second}\n{stderr}");
     assert_eq!(second["repository"], 2, "{second}");
     assert_eq!(second["checks"][0]["value"], "2", "{second}");
+    // `annotate = true`: each proven backup marked in pgBackRest's listing.
+    for (repo, evidence) in [("1", &first), ("2", &second)] {
+        let label = evidence["backup"]["name"].as_str().unwrap();
+        let info = crate::support::run_checked(
+            stack
+                .pgbackrest_command("info")
+                .arg(format!("--repo={repo}"))
+                .arg(format!("--set={label}"))
+                .arg("--output=json"),
+        );
+        let document: serde_json::Value = serde_json::from_str(&info).unwrap();
+        let mark = &document[0]["backup"][0]["annotation"]["dbops-restore-test"];
+        assert_eq!(
+            mark.as_str(),
+            Some(format!("passed {}", evidence["started_at"].as_str().unwrap()).as_str()),
+            "{info}"
+        );
+    }
     let drift = dbops.run(&["drift", "--deep", "--format", "json"]);
     let document: serde_json::Value = serde_json::from_str(&drift.stdout).unwrap();
     let copies: Vec<&serde_json::Value> = document["findings"]

@@ -330,6 +330,10 @@ fn bad_values_of_every_other_section_are_refused_by_validate() {
         (base("[backup]\nrpo = \"5m\"\nwal_chain_state = \"/var/lib/a\\nb\"\n"), "key `backup.wal_chain_state`: holds a control character"),
         (base("[backup]\nrpo = \"5m\"\n\n[restore_test]\nport = 0\n"), "key `restore_test.port`: must be between 1 and 65535"),
         (
+            base("[backup]\nrpo = \"5m\"\n\n[restore_test]\nannotate = true\n"),
+            "key `restore_test.annotate`: marks the backup with `pgbackrest annotate`; WAL-G has no annotation",
+        ),
+        (
             base("[backup]\nrpo = \"5m\"\n\n[[backup.repositories]]\npath = \"/srv/pgbackrest\"\n"),
             "key `backup.repositories`: WAL-G writes to one storage per env file",
         ),

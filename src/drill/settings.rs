@@ -49,6 +49,12 @@ pub(crate) struct RawRestoreTest {
     /// them, so no job of production's runs on the copy.
     #[serde(default)]
     pub(crate) keep_preload_libraries: Vec<String>,
+    /// pgBackRest: after a passing drill, mark the restored backup in
+    /// pgBackRest's own listing (`pgbackrest annotate`, keys
+    /// `dbops-restore-test` and `dbops-evidence`). This writes to the
+    /// production repository, which a drill otherwise never does: off by
+    /// default.
+    pub(crate) annotate: Option<bool>,
 }
 
 /// One `[[restore_test.checks]]`: a query and what it must return.
@@ -125,6 +131,8 @@ pub(crate) struct RestoreTest {
     pub(crate) verify: Vec<Verify>,
     /// Job-running libraries the throwaway server may still preload.
     pub(crate) keep_preload_libraries: Vec<String>,
+    /// `annotate`: mark a backup a drill proved (pgBackRest).
+    pub(crate) annotate: bool,
 }
 
 /// The key evidence is signed with; compared, never printed.
@@ -247,6 +255,7 @@ pub(crate) fn restore_test(raw: Option<&RawRestoreTest>, r: &Resolver<'_>) -> Re
         source: raw.source,
         evidence_key,
         keep_preload_libraries: raw.keep_preload_libraries.clone(),
+        annotate: raw.annotate.unwrap_or(false),
         verify: raw.verify.clone(),
         pg_bindir: raw.pg_bindir.as_ref().map(PathBuf::from),
         os_user: raw.os_user.clone().unwrap_or_else(|| "postgres".into()),

@@ -242,6 +242,13 @@ pub(crate) fn resolve(
     };
     let wal_chain_state = r.check(check_state_path(raw, r));
     let repositories = r.check(check_repositories(raw, tool, &buckets.valid, r));
+    if tool == BackupTool::WalG && raw_test.and_then(|t| t.annotate) == Some(true) {
+        r.error(
+            r.key(&["restore_test", "annotate"])
+                .error("marks the backup with `pgbackrest annotate`; WAL-G has no annotation of a backup")
+                .hint("leave it out: the evidence in the bucket is the record of the drill"),
+        );
+    }
     let stanza = raw.stanza.clone().unwrap_or_else(|| "main".to_string());
     let times = times?;
     let mut backup = DesiredBackup {

@@ -46,8 +46,11 @@ pub(crate) fn from_pgbackrest(text: &str, stanza: &str) -> Result<Catalog> {
         .as_array()
         .and_then(|stanzas| stanzas.iter().find(|s| s["name"] == stanza))
         .ok_or_else(|| unreadable(tool, format!("no stanza `{stanza}` in its answer")))?;
+    // Status 2 ("no valid backups") is the empty catalogue, said below;
+    // another status without a backup (a missing stanza path) is the cause.
     let no_backup = entry["backup"].as_array().is_none_or(Vec::is_empty);
-    if entry["status"]["code"].as_i64().unwrap_or(0) != 0 && no_backup {
+    let code = entry["status"]["code"].as_i64().unwrap_or(0);
+    if code != 0 && code != 2 && no_backup {
         return Err(Error::new(format!(
             "pgBackRest reports stanza `{stanza}`: {}",
             entry["status"]["message"]

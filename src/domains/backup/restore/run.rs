@@ -104,7 +104,6 @@ pub(crate) async fn run(request: &Request<'_>, events: &dyn EventSink) -> Result
         log.block("server log", &c.server_log());
     }
     let kept = cluster.as_ref().filter(|c| c.keep).map(Cluster::kept_note);
-    drop(cluster);
     let key = backup.restore_test.evidence_key.as_ref();
     outcome::conclude(
         &mut evidence,
@@ -128,10 +127,62 @@ pub(crate) async fn run(request: &Request<'_>, events: &dyn EventSink) -> Result
         &format!("{prefix}evidence.json"),
         serde_json::json!(backup_name),
     ));
+    if let (true, true, Some(c), Some(name)) = (
+        evidence.passed,
+        backup.restore_test.annotate && backup.tool == BackupTool::PgBackRest,
+        &cluster,
+        &backup_name,
+    ) {
+        annotate(request, c, name, &evidence.started_at, &prefix).await?;
+    }
+    drop(cluster);
     Ok(Outcome {
         evidence,
         prefix,
         kept,
+    })
+}
+
+/// `[restore_test] annotate`: the proven backup marked in pgBackRest's
+/// own listing, after its evidence is recorded. A failure here is the
+/// command's failure, saying that the drill itself passed.
+async fn annotate(
+    request: &Request<'_>,
+    cluster: &Cluster,
+    name: &str,
+    started_at: &str,
+    prefix: &str,
+) -> Result<()> {
+    let backup = request.backup;
+    let invocation = tool::annotate(
+        &cluster.layout,
+        &backup.stanza,
+        request.repo_flag(),
+        name,
+        &[
+            ("dbops-restore-test", format!("passed {started_at}")),
+            (
+                "dbops-evidence",
+                format!("s3://{}/{prefix}evidence.json", request.bucket.name),
+            ),
+        ],
+    );
+    let mut log = RestoreLog::default();
+    cluster::run(
+        &cluster.run_as,
+        &invocation,
+        "`pgbackrest annotate`",
+        Instant::now() + PREPARE_TIMEOUT,
+        &mut log,
+    )
+    .await
+    .map(|_| ())
+    .map_err(|error| {
+        Error::new(format!(
+            "the drill passed and its evidence is recorded under `{prefix}`, but marking backup `{name}` failed: {}",
+            error.message()
+        ))
+        .hint("the mark is pgBackRest's listing only; drift judges the evidence. Set `[restore_test] annotate = false` to stop marking")
     })
 }
 

@@ -144,6 +144,23 @@ pub(crate) fn fetch_segment(
     }
 }
 
+/// `pgbackrest annotate`: key/value marks on one backup set.
+pub(crate) fn annotate(
+    layout: &Layout,
+    stanza: &str,
+    repository: Option<u32>,
+    set: &str,
+    marks: &[(&str, String)],
+) -> Invocation {
+    let mut invocation = repo(pgbackrest(layout, stanza), repository)
+        .arg("--log-level-console=warn")
+        .arg(format!("--set={set}"));
+    for (key, value) in marks {
+        invocation = invocation.arg(format!("--annotation={key}={value}"));
+    }
+    invocation.arg("annotate")
+}
+
 /// `pg_waldump` of one segment's transaction records, times in UTC.
 pub(crate) fn waldump(bindir: &Path, segment: &Path) -> Invocation {
     Invocation::new("env")
@@ -328,6 +345,19 @@ mod tests {
                 SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_300_000)
             )),
         ));
+        if tool == BackupTool::PgBackRest {
+            out.push_str(&format!(
+                "annotate: {}\n",
+                annotate(
+                    &layout,
+                    "main",
+                    Some(2),
+                    "20261130-020000F",
+                    &[("dbops-restore-test", "passed 2026-11-30T03:00:00Z".into())]
+                )
+                .display()
+            ));
+        }
         out
     }
 
