@@ -259,6 +259,24 @@ impl<'a> Lister<'a> {
         }))
     }
 
+    /// WAL-G's system identifier: `SystemIdentifier` of the newest stop
+    /// sentinel (two requests); `None` without one.
+    async fn walg_system(&mut self, backup: &DesiredBackup) -> Result<Option<String>> {
+        let (objects, _) = self.level(&backup.base_prefix()).await?;
+        let Some(newest) = objects
+            .into_iter()
+            .map(|(key, _)| key)
+            .filter(|key| key.ends_with("_backup_stop_sentinel.json"))
+            .max()
+        else {
+            return Ok(None);
+        };
+        Ok(self
+            .read_optional(&newest)
+            .await?
+            .and_then(|bytes| sentinel_system(&bytes)))
+    }
+
     /// Every archived WAL file name (segments, `.history`, `.partial`,
     /// `.backup`) under the archive being written, and for pgBackRest the
     /// repository's system identifier (`archive.info`'s `db-system-id`).
@@ -269,7 +287,7 @@ impl<'a> Lister<'a> {
         after: Option<&str>,
     ) -> Result<(Vec<String>, Option<String>)> {
         let (prefix, system) = match backup.tool {
-            BackupTool::WalG => (Some(backup.wal_prefix()), None),
+            BackupTool::WalG => (Some(backup.wal_prefix()), self.walg_system(backup).await?),
             BackupTool::PgBackRest => {
                 let info = self
                     .read_optional(&format!("{}archive.info", backup.wal_prefix()))
@@ -428,6 +446,16 @@ impl<'a> Lister<'a> {
     }
 }
 
+/// `SystemIdentifier` of a WAL-G stop sentinel (a JSON number or string).
+fn sentinel_system(bytes: &[u8]) -> Option<String> {
+    let document: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    match &document["SystemIdentifier"] {
+        serde_json::Value::Number(n) => n.as_u64().map(|n| n.to_string()),
+        serde_json::Value::String(s) if s.bytes().all(|b| b.is_ascii_digit()) => Some(s.clone()),
+        _ => None,
+    }
+}
+
 /// One object read with a size cap.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Capped {
@@ -543,5 +571,19 @@ db-id=1
             )]
         );
         assert_eq!(parse_backup_info(b"garbage"), BackupInfo::default());
+    }
+
+    #[test]
+    fn a_walg_sentinel_names_its_cluster() {
+        assert_eq!(
+            sentinel_system(br#"{"LSN":33554472,"SystemIdentifier":7312345678901234567}"#).as_deref(),
+            Some("7312345678901234567")
+        );
+        assert_eq!(
+            sentinel_system(br#"{"SystemIdentifier":"7312345678901234567"}"#).as_deref(),
+            Some("7312345678901234567")
+        );
+        assert_eq!(sentinel_system(br#"{"LSN":1}"#), None);
+        assert_eq!(sentinel_system(b"not json"), None);
     }
 }
