@@ -72,3 +72,100 @@ fn privileges_cost_one_statement_per_database_whatever_the_number_of_tables() {
     // database with grants.
     assert_eq!(few, 4);
 }
+
+/// Privileges at scale: the server ships only the objects that differ.
+/// From empty, 400 tables take one `GRANT ... ON ALL TABLES IN SCHEMA` and
+/// the plan's text says "400 tables lack SELECT" (JSON lists each); then a
+/// missing grant, an extra one and a table created after apply are found
+/// among them, listed alone, repaired one statement each, and the next plan
+/// is empty; a `REVOKE ALL` by hand is undone by one statement again.
+#[test]
+fn privileges_at_scale_list_only_the_exceptions_and_apply_by_schema() {
+    let server = PgServer::start();
+    let config = "[postgres]\nadmin = { env = \"DATABASE_ROOT_URL\" }\n\n[roles.rt_reader]\n\n[databases.rt_app]\n\n\
+                  [[grants]]\nrole = \"rt_reader\"\ndatabase = \"rt_app\"\nschema = \"public\"\non = \"tables\"\nprivileges = [\"SELECT\"]\n";
+    let dbops = Dbops::new(config).env("DATABASE_ROOT_URL", &server.admin_url());
+    dbops.run(&["apply", "--auto-approve"]).expect_code(0);
+    let tables: String = (0..400)
+        .map(|i| format!("CREATE TABLE t{i:03} (id int);"))
+        .collect();
+    server.sql("rt_app", &tables);
+    let counted = |args: &[&str]| {
+        let before = server.log_text().len();
+        let out = dbops.run(args);
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        (out, server.dbops_statements_since(before))
+    };
+    let (plan, statements) = counted(&["plan", "--no-color"]);
+    assert!(
+        plan.stdout.contains("~ 400 tables lack SELECT"),
+        "{}",
+        plan.stdout
+    );
+    assert!(!plan.stdout.contains("public.t001"), "{}", plan.stdout);
+    assert_eq!(
+        statements, 3,
+        "standby check, roles and databases, one per database"
+    );
+    let json = dbops.run(&["plan", "--format", "json"]);
+    let document: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let change = document["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["address"] == "postgres.grant.rt_reader.rt_app.public.tables")
+        .unwrap();
+    assert_eq!(change["attributes"].as_array().unwrap().len(), 400);
+    let (apply, statements) = counted(&["apply", "--auto-approve"]);
+    apply.expect_code(0);
+    let log = server.log_text();
+    assert!(
+        log.contains("GRANT SELECT ON ALL TABLES IN SCHEMA \"public\" TO \"rt_reader\""),
+        "the grant was not one statement per schema"
+    );
+    assert!(statements < 15, "apply sent {statements} statements");
+    dbops.run(&["plan", "--detailed-exitcode"]).expect_code(0);
+
+    // Drift among 400: one revoked, one extra, one table created later.
+    server.sql(
+        "rt_app",
+        "REVOKE SELECT ON t017 FROM rt_reader; GRANT TRUNCATE ON t042 TO rt_reader; CREATE TABLE t_new (id int)",
+    );
+    let plan = dbops.run(&["plan", "--no-color", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 2, "{}", plan.stdout);
+    let squashed = plan.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    for line in [
+        "public.t017 = [] -> [\"SELECT\"]",
+        "public.t042 = [\"SELECT\", \"TRUNCATE\"] -> [\"SELECT\"]",
+        "public.t_new = [] -> [\"SELECT\"]",
+    ] {
+        assert!(squashed.contains(line), "{line}\n{}", plan.stdout);
+    }
+    assert!(!plan.stdout.contains("public.t018"), "{}", plan.stdout);
+    let (apply, _) = counted(&["apply", "--auto-approve"]);
+    apply.expect_code(0);
+    let log = server.log_text();
+    assert!(log.contains("REVOKE TRUNCATE ON TABLE public.t042 FROM \"rt_reader\""));
+    dbops.run(&["plan", "--detailed-exitcode"]).expect_code(0);
+
+    // A hand-made REVOKE ALL: one statement puts it back.
+    server.sql(
+        "rt_app",
+        "REVOKE ALL ON ALL TABLES IN SCHEMA public FROM rt_reader",
+    );
+    let plan = dbops.run(&["plan", "--no-color"]);
+    assert!(
+        plan.stdout.contains("~ 401 tables lack SELECT"),
+        "{}",
+        plan.stdout
+    );
+    dbops.run(&["apply", "--auto-approve"]).expect_code(0);
+    dbops.run(&["plan", "--detailed-exitcode"]).expect_code(0);
+    assert_eq!(
+        server.sql(
+            "rt_app",
+            "SELECT count(*) FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r' AND has_table_privilege('rt_reader', c.oid, 'SELECT')"
+        ),
+        "401"
+    );
+}

@@ -96,6 +96,9 @@ pub(crate) struct Change {
     /// A unified diff of a text-like value (a file, a lifecycle configuration),
     /// secrets already redacted. For people only.
     pub(crate) diff: Option<String>,
+    /// Lines that stand for many attributes in text and markdown ("12,400
+    /// tables lack SELECT"); JSON carries both.
+    pub(crate) summary: Vec<String>,
 }
 
 /// The serialized form of a [`Change`].
@@ -115,6 +118,10 @@ struct ChangeJson<'a> {
     /// A unified diff of a rendered file or configuration, secrets redacted.
     #[serde(skip_serializing_if = "Option::is_none")]
     diff: Option<&'a str>,
+    /// What text and markdown show instead of many attributes, which are
+    /// all in `attributes`.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    summary: &'a [String],
 }
 
 impl<'a> From<&'a Change> for ChangeJson<'a> {
@@ -127,6 +134,7 @@ impl<'a> From<&'a Change> for ChangeJson<'a> {
             requires_restart: change.restart.is_some(),
             restart_service: change.restart.map(|s| s.id),
             diff: change.diff.as_deref(),
+            summary: &change.summary,
         }
     }
 }
@@ -156,6 +164,7 @@ impl Change {
             reason: None,
             restart: None,
             diff: None,
+            summary: Vec::new(),
         }
     }
 

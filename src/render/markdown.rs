@@ -145,10 +145,16 @@ pub(crate) fn render(report: &Report<'_>) -> String {
             Some(service) => format!(" (requires a restart of {})", service.name),
             None => String::new(),
         };
+        let listed = if change.summary.is_empty() {
+            &change.attributes[..]
+        } else {
+            &[]
+        };
         let attributes: Vec<String> = change
-            .attributes
+            .summary
             .iter()
-            .map(|a| {
+            .cloned()
+            .chain(listed.iter().map(|a| {
                 if a.sensitive && change.action == Action::Update {
                     format!("`{}`: (sensitive) will change", a.name)
                 } else if a.sensitive {
@@ -165,7 +171,7 @@ pub(crate) fn render(report: &Report<'_>) -> String {
                         }
                     }
                 }
-            })
+            }))
             .collect();
         out.push_str(&format!(
             "| {icon} | `{}` | {action}{restart} | {} | {} |\n",

@@ -203,7 +203,24 @@ fn render_change(out: &mut String, kind: Kind, change: &Change, styles: &Styles)
         .map(|a| a.name.chars().count())
         .max()
         .unwrap_or(0);
-    for attribute in &change.attributes {
+    for line in &change.summary {
+        out.push_str(&format!("      {} {line}\n", styles.update.apply_to("~")));
+    }
+    if !change.summary.is_empty() {
+        out.push_str(&format!(
+            "      {}\n",
+            styles.dim.apply_to(format!(
+                "# {} objects; each one: `--format json`",
+                change.attributes.len()
+            ))
+        ));
+    }
+    let listed = if change.summary.is_empty() {
+        &change.attributes[..]
+    } else {
+        &[]
+    };
+    for attribute in listed {
         let (mark, text) = attribute_text(change.action, attribute);
         let mark_style = match mark {
             "+" => &styles.create,

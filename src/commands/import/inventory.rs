@@ -148,7 +148,12 @@ pub(crate) async fn privileges(
     if roles.is_empty() {
         return Ok((LiveGrants::default(), schemas));
     }
-    let live =
-        crate::domains::grants::observe::observe(admin, &wanted, Access::ReadOnly, timeout).await?;
+    let live = crate::domains::grants::observe::observe_every_object(
+        admin,
+        &wanted,
+        Access::ReadOnly,
+        timeout,
+    )
+    .await?;
     Ok((live, schemas))
 }

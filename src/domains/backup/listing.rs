@@ -576,7 +576,8 @@ db-id=1
     #[test]
     fn a_walg_sentinel_names_its_cluster() {
         assert_eq!(
-            sentinel_system(br#"{"LSN":33554472,"SystemIdentifier":7312345678901234567}"#).as_deref(),
+            sentinel_system(br#"{"LSN":33554472,"SystemIdentifier":7312345678901234567}"#)
+                .as_deref(),
             Some("7312345678901234567")
         );
         assert_eq!(

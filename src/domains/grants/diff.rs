@@ -132,9 +132,64 @@ struct Builder<'a> {
     attributes: Vec<AttributeChange>,
     statements: Vec<Statement>,
     any_before: bool,
+    summary: Vec<String>,
+}
+
+/// `12400` as `12,400`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 impl Builder<'_> {
+    /// Past [`SUMMARY_AT`] objects, lines that count them by what changes
+    /// ("12,400 tables lack SELECT") stand for the list in text.
+    fn summarize(&mut self, noun: &str) {
+        if self.attributes.len() <= SUMMARY_AT {
+            return;
+        }
+        let want: BTreeSet<String> = self
+            .grant
+            .privileges
+            .iter()
+            .map(|p| p.sql().to_string())
+            .collect();
+        let mut groups: BTreeMap<(Vec<String>, Vec<String>), usize> = BTreeMap::new();
+        for attribute in &self.attributes {
+            let have: BTreeSet<String> = match &attribute.before {
+                Some(Value::List(list)) => list.iter().cloned().collect(),
+                _ => BTreeSet::new(),
+            };
+            let lack = want.difference(&have).cloned().collect();
+            let extra = have.difference(&want).cloned().collect();
+            *groups.entry((lack, extra)).or_default() += 1;
+        }
+        let mut lines: Vec<(usize, String)> = groups
+            .into_iter()
+            .map(|((lack, extra), n)| {
+                let what = match (lack.is_empty(), extra.is_empty()) {
+                    (false, true) => format!("lack {}", lack.join(", ")),
+                    (true, false) => format!("also hold {}", extra.join(", ")),
+                    _ => format!(
+                        "lack {} and also hold {}",
+                        lack.join(", "),
+                        extra.join(", ")
+                    ),
+                };
+                (n, format!("{} {noun} {what}", thousands(n)))
+            })
+            .collect();
+        lines.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        self.summary = lines.into_iter().map(|(_, line)| line).collect();
+    }
+
     /// Compares one object's privileges and records what must change.
     fn object(&mut self, name: &str, target: Target, have: &BTreeSet<Privilege>) {
         let want = &self.grant.privileges;
@@ -172,6 +227,75 @@ impl Builder<'_> {
     }
 }
 
+/// Objects a scope changes past which the text shows a summary.
+const SUMMARY_AT: usize = 20;
+
+/// The share of a scope's objects (1 in N) that must need a change before
+/// one statement over the whole schema replaces one per object.
+const WHOLE_SCHEMA_SHARE: usize = 8;
+
+/// Per-object statements of one kind replaced by one `ON ALL ... IN SCHEMA`
+/// when many objects need them, where that does exactly what they do:
+/// tables and sequences only (`ALL FUNCTIONS` also takes aggregates and
+/// window functions, outside the scope); a grant gives the declared
+/// privileges, which every object in the scope already holds or gets; a
+/// revoke only where no object is, or will be, the role's own (it would
+/// take an owner's rights).
+fn whole_schema(
+    builder: &mut Builder<'_>,
+    first: usize,
+    schema: &str,
+    count: super::live::ScopeCount,
+    role_gains_objects: bool,
+) {
+    let on = builder.grant.scope.on;
+    if !matches!(on, ObjectKind::Tables | ObjectKind::Sequences) {
+        return;
+    }
+    let all = Target::AllInSchema {
+        kind: on,
+        schema: schema.to_string(),
+    };
+    let role = builder.grant.scope.role.clone();
+    for verb in [Verb::Grant, Verb::Revoke] {
+        let mine = |s: &Statement| s.verb == verb && matches!(s.target, Target::Object { .. });
+        let n = builder.statements[first..]
+            .iter()
+            .filter(|s| mine(s))
+            .count();
+        let many = n >= 2 && n * WHOLE_SCHEMA_SHARE >= count.total;
+        let safe = verb == Verb::Grant || (count.owned == 0 && !role_gains_objects);
+        if !many || !safe {
+            continue;
+        }
+        let privileges: BTreeSet<Privilege> = match verb {
+            Verb::Grant => builder.grant.privileges.clone(),
+            Verb::Revoke => builder.statements[first..]
+                .iter()
+                .filter(|s| mine(s))
+                .flat_map(|s| s.privileges.iter().cloned())
+                .collect(),
+        };
+        let at = first
+            + builder.statements[first..]
+                .iter()
+                .position(|s| mine(s))
+                .unwrap_or(0);
+        let mut kept: Vec<Statement> = builder.statements.drain(first..).collect();
+        kept.retain(|s| !mine(s));
+        let statement = Statement {
+            verb,
+            privileges: ordered(on, &privileges),
+            target: all.clone(),
+            role: role.clone(),
+        };
+        builder.statements.extend(kept);
+        builder
+            .statements
+            .insert(at.min(builder.statements.len()), statement);
+    }
+}
+
 fn scope_change(
     grant: &DesiredGrant,
     live: &LiveDatabaseGrants,
@@ -183,6 +307,7 @@ fn scope_change(
         attributes: Vec::new(),
         statements: Vec::new(),
         any_before: false,
+        summary: Vec::new(),
     };
     match &scope.schema {
         None => database_scope(&mut builder, live, context),
@@ -198,6 +323,7 @@ fn scope_change(
     };
     let mut change = Change::new(address(scope), action);
     change.attributes = builder.attributes;
+    change.summary = builder.summary;
     Ok(Some(change.with(Operation {
         database: scope.database.clone(),
         statements: builder.statements,
@@ -267,6 +393,13 @@ fn schema_scope(
         return Ok(());
     }
     let none = BTreeSet::new();
+    let count = live
+        .counts
+        .get(&(role.clone(), schema.to_string(), on))
+        .copied()
+        .unwrap_or_default();
+    builder.any_before |= count.with_any > 0;
+    let first = builder.statements.len();
     for object in live
         .objects
         .iter()
@@ -284,6 +417,9 @@ fn schema_scope(
         };
         builder.object(&object.display, target, have);
     }
+    let role_gains = moves.is_some_and(|(_, to)| *to == role);
+    whole_schema(builder, first, schema, count, role_gains);
+    builder.summarize(noun(on));
     if let Some(creator) = builder.grant.default_for.clone() {
         let have = live
             .default_acl(&creator, schema, on)
@@ -412,6 +548,85 @@ mod tests {
                 "default for objects created by migrator"
             ]
         );
+    }
+
+    /// `n` tables in `public`, owned by `migrator`, `app_user` holding `have`
+    /// on the first `differ` (the exceptions the server ships).
+    fn many_tables(total: usize, differ: usize, have: &[Privilege]) -> LiveDatabaseGrants {
+        use crate::domains::grants::live::ScopeCount;
+        let mut live = LiveDatabaseGrants {
+            exists: true,
+            ..Default::default()
+        };
+        live.schemas.insert(
+            "public".into(),
+            LiveSchema {
+                owner: "migrator".into(),
+                acl: BTreeMap::new(),
+            },
+        );
+        for i in 0..differ {
+            live.objects.push(LiveObject {
+                schema: "public".into(),
+                kind: ObjectKind::Tables,
+                display: format!("public.t{i:05}"),
+                target: format!("public.t{i:05}"),
+                owner: "migrator".into(),
+                acl: acl("app_user", have),
+            });
+        }
+        live.counts.insert(
+            ("app_user".into(), "public".into(), ObjectKind::Tables),
+            ScopeCount {
+                total,
+                with_any: total - differ,
+                owned: 0,
+            },
+        );
+        live
+    }
+
+    #[test]
+    fn many_tables_lacking_one_grant_take_one_statement_and_a_summary() {
+        let want = grant(ObjectKind::Tables, &[Select, Insert], None);
+        let change = scope_change(&want, &many_tables(1000, 400, &[Insert]), &context())
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            sql(&change),
+            ["GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA \"public\" TO \"app_user\""]
+        );
+        assert_eq!(change.change.attributes.len(), 400);
+        assert_eq!(change.change.summary, ["400 tables lack SELECT"]);
+        assert_eq!(change.change.action, Action::Update);
+        // A few among many: one statement each, listed in full.
+        let change = scope_change(&want, &many_tables(1000, 3, &[Insert]), &context())
+            .unwrap()
+            .unwrap();
+        assert_eq!(sql(&change).len(), 3);
+        assert!(change.change.summary.is_empty());
+        // Extra privileges on many: one revoke, unless the role owns any.
+        let change = scope_change(
+            &want,
+            &many_tables(1000, 300, &[Select, Insert, Truncate]),
+            &context(),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            sql(&change),
+            ["REVOKE TRUNCATE ON ALL TABLES IN SCHEMA \"public\" FROM \"app_user\""]
+        );
+        assert_eq!(change.change.summary, ["300 tables also hold TRUNCATE"]);
+        let mut owned = many_tables(1000, 300, &[Select, Insert, Truncate]);
+        owned.counts.values_mut().for_each(|c| c.owned = 1);
+        assert_eq!(
+            sql(&scope_change(&want, &owned, &context()).unwrap().unwrap()).len(),
+            300
+        );
+        // Sequences too; functions never (`ALL FUNCTIONS` reaches aggregates).
+        assert_eq!(thousands(12_400), "12,400");
+        assert_eq!(thousands(999), "999");
     }
 
     #[test]

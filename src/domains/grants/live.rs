@@ -1,6 +1,7 @@
 //! The grants domain's live state, per database: privileges of the roles of
-//! interest on the database, on the declared schemas, on every table, sequence
-//! and function in them, and their default privileges.
+//! interest on the database, on the declared schemas, on the tables,
+//! sequences and functions in them that differ from the declaration (with
+//! counts of the rest), and their default privileges.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -36,8 +37,23 @@ pub(crate) struct LiveDatabaseGrants {
     pub(crate) exists: bool,
     pub(crate) database_acl: Acl,
     pub(crate) schemas: BTreeMap<String, LiveSchema>,
+    /// The exceptions only: objects in a declared scope whose privileges
+    /// for its role are not the declared ones, or that the role owns.
+    /// Every other object in a scope holds exactly what is declared.
     pub(crate) objects: Vec<LiveObject>,
+    /// Per declared scope (role, schema, kind): how many objects it covers.
+    pub(crate) counts: BTreeMap<(String, String, ObjectKind), ScopeCount>,
     pub(crate) defaults: Vec<LiveDefault>,
+}
+
+/// The objects of one declared scope, counted by the server.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub(crate) struct ScopeCount {
+    pub(crate) total: usize,
+    /// Objects on which the role holds any privilege (not its own).
+    pub(crate) with_any: usize,
+    /// Objects the role owns (skipped: an owner's rights are not grants).
+    pub(crate) owned: usize,
 }
 
 /// `ALTER DEFAULT PRIVILEGES FOR ROLE creator IN SCHEMA schema ... ON kind`.

@@ -15,6 +15,12 @@ pub(crate) enum Target {
         kind: ObjectKind,
         target: String,
     },
+    /// Every table (or sequence) in a schema: `ON ALL TABLES IN SCHEMA`,
+    /// when most of a scope's objects need the same grant.
+    AllInSchema {
+        kind: ObjectKind,
+        schema: String,
+    },
     /// Objects `creator` creates later in `schema` (`ALTER DEFAULT PRIVILEGES`).
     Defaults {
         creator: String,
@@ -47,6 +53,14 @@ impl Statement {
             Target::Object { kind, target } => (
                 String::new(),
                 format!("ON {} {target}", object_keyword(*kind)),
+            ),
+            Target::AllInSchema { kind, schema } => (
+                String::new(),
+                format!(
+                    "ON ALL {} IN SCHEMA {}",
+                    noun(*kind).to_uppercase(),
+                    ident(schema)
+                ),
             ),
             Target::Defaults {
                 creator,

@@ -87,6 +87,30 @@ impl fmt::Display for Privilege {
     }
 }
 
+/// The bit a privilege has in the masks the server computes while it
+/// compares (the order of [`KNOWN`]; one bit for every unknown privilege).
+pub(crate) fn bit(privilege: &Privilege) -> i32 {
+    KNOWN
+        .iter()
+        .position(|(p, _)| p == privilege)
+        .map_or(1 << KNOWN.len(), |i| 1 << i)
+}
+
+/// The mask of a set of privileges.
+pub(crate) fn mask<'a>(privileges: impl IntoIterator<Item = &'a Privilege>) -> i32 {
+    privileges.into_iter().fold(0, |m, p| m | bit(p))
+}
+
+/// SQL that turns `aclexplode()`'s `privilege_type` in `column` into its bit.
+pub(crate) fn mask_sql(column: &str) -> String {
+    let mut out = format!("CASE {column}");
+    for (privilege, name) in KNOWN {
+        out.push_str(&format!(" WHEN '{name}' THEN {}", bit(privilege)));
+    }
+    out.push_str(&format!(" ELSE {} END", 1 << KNOWN.len()));
+    out
+}
+
 /// Privileges PostgreSQL 15 defines for each kind, in its own order.
 pub(crate) fn valid(on: ObjectKind) -> &'static [Privilege] {
     use Privilege::*;
@@ -215,5 +239,8 @@ mod tests {
         assert!(parse(ObjectKind::Functions, "SELECT").is_err());
         assert_eq!(Privilege::from_server("MAINTAIN").sql(), "MAINTAIN");
         assert_eq!(Privilege::from_server("TEMPORARY"), Privilege::Temporary);
+        assert_eq!(mask(&[Privilege::Select, Privilege::Usage]), 1 | 2048);
+        assert_eq!(bit(&Privilege::Other("MAINTAIN".into())), 4096);
+        assert!(mask_sql("a.t").starts_with("CASE a.t WHEN 'SELECT' THEN 1 WHEN 'INSERT' THEN 2"));
     }
 }
