@@ -3,7 +3,7 @@
 //! collapsed `diff` block whose markers start the line, as GitHub colours them.
 
 use super::{counts, restart_advice, text, Kind, Report};
-use crate::plan::{Action, Value};
+use crate::plan::{Action, Change, Value};
 
 fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
@@ -95,6 +95,37 @@ fn diff_markers(text: &str) -> String {
     out
 }
 
+/// A change's attributes as cell lines: its summary, else each attribute.
+fn attribute_lines(change: &Change) -> Vec<String> {
+    let listed = if change.summary.is_empty() {
+        &change.attributes[..]
+    } else {
+        &[]
+    };
+    change
+        .summary
+        .iter()
+        .cloned()
+        .chain(listed.iter().map(|a| {
+            if a.sensitive && change.action == Action::Update {
+                format!("`{}`: (sensitive) will change", a.name)
+            } else if a.sensitive {
+                format!("`{}`: (sensitive)", a.name)
+            } else {
+                let show =
+                    |v: &Option<Value>| v.as_ref().map_or("–".to_string(), |v| format!("`{v}`"));
+                match (&a.before, &a.after) {
+                    (None, after) => format!("`{}`: {}", a.name, show(after)),
+                    (before, None) => format!("`{}`: ~~{}~~", a.name, show(before)),
+                    (before, after) => {
+                        format!("`{}`: {} → {}", a.name, show(before), show(after))
+                    }
+                }
+            }
+        }))
+        .collect()
+}
+
 pub(crate) fn render(report: &Report<'_>) -> String {
     let title = match report.kind {
         Kind::Plan => "dbops plan",
@@ -145,34 +176,7 @@ pub(crate) fn render(report: &Report<'_>) -> String {
             Some(service) => format!(" (requires a restart of {})", service.name),
             None => String::new(),
         };
-        let listed = if change.summary.is_empty() {
-            &change.attributes[..]
-        } else {
-            &[]
-        };
-        let attributes: Vec<String> = change
-            .summary
-            .iter()
-            .cloned()
-            .chain(listed.iter().map(|a| {
-                if a.sensitive && change.action == Action::Update {
-                    format!("`{}`: (sensitive) will change", a.name)
-                } else if a.sensitive {
-                    format!("`{}`: (sensitive)", a.name)
-                } else {
-                    let show = |v: &Option<Value>| {
-                        v.as_ref().map_or("–".to_string(), |v| format!("`{v}`"))
-                    };
-                    match (&a.before, &a.after) {
-                        (None, after) => format!("`{}`: {}", a.name, show(after)),
-                        (before, None) => format!("`{}`: ~~{}~~", a.name, show(before)),
-                        (before, after) => {
-                            format!("`{}`: {} → {}", a.name, show(before), show(after))
-                        }
-                    }
-                }
-            }))
-            .collect();
+        let attributes = attribute_lines(change);
         out.push_str(&format!(
             "| {icon} | `{}` | {action}{restart} | {} | {} |\n",
             cell(&change.address.to_string()),

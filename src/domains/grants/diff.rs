@@ -140,7 +140,7 @@ fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -279,7 +279,7 @@ fn whole_schema(
         let at = first
             + builder.statements[first..]
                 .iter()
-                .position(|s| mine(s))
+                .position(&mine)
                 .unwrap_or(0);
         let mut kept: Vec<Statement> = builder.statements.drain(first..).collect();
         kept.retain(|s| !mine(s));
