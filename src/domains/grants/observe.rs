@@ -15,56 +15,64 @@ use super::desired::DesiredGrants;
 use super::live::{
     Acl, LiveDatabaseGrants, LiveDefault, LiveGrants, LiveObject, LiveSchema, ScopeCount,
 };
-use super::privilege::{mask, noun, ObjectKind, Privilege};
+use super::privilege::{acl_letters, noun, ObjectKind, Privilege};
 use crate::dsn::Dsn;
 use crate::error::{Error, Result};
 use crate::pg::connect::{connect_if_exists, server_error, Access, Connected};
 
-/// The one statement per database. The server compares: for each declared
-/// scope (role x schema x kind) it works out each object's privileges for
-/// the role as a bit mask and ships only the **exceptions** (objects whose
-/// mask is not the declared one, or that the role owns), with their ACL
-/// entries for the roles of interest, plus counts per scope. `$1` roles of
-/// interest, `$2` schemas, `$3..$6` the scopes (role, schema, kind, mask; a
-/// role this apply creates holds nothing anywhere);
-/// `$7` ships every object instead (`dbops import`, which reads them all).
-fn query() -> String {
-    let mask = super::privilege::mask_sql("a.privilege_type");
-    format!(
-        r#"
-WITH roles AS (
+/// The one statement per database. The server compares: for each group
+/// of objects (schema, kind, owner) under declared scopes it builds the ACL
+/// items a converged object holds (`role=letters/owner` for each scope's
+/// role) and keeps an object when its ACL contains them all and carries no
+/// grant option (without one, every item's grantor is the owner, so a
+/// role's item *is* its privileges). Every other object is an **exception**,
+/// shipped with its ACL entries for the roles of interest and judged
+/// exactly by the diff; the rest are only counted. No `aclexplode` runs over
+/// objects that match. `$1` roles of interest, `$2` schemas, `$3..$6` the
+/// scopes (role, schema, kind, ACL letters; a role this apply creates holds
+/// nothing anywhere); `$7` ships every object instead (`dbops import`,
+/// which reads them all).
+const QUERY: &str = r#"
+WITH roles AS MATERIALIZED (
   SELECT r.oid, r.rolname FROM pg_roles r JOIN unnest($1::text[]) AS w(name) ON w.name = r.rolname
-), schemas AS (
+), schemas AS MATERIALIZED (
   SELECT n.oid, n.nspname, n.nspowner, n.nspacl FROM pg_namespace n
   JOIN unnest($2::text[]) AS w(name) ON w.name = n.nspname
-), scopes AS (
-  SELECT s.role, s.schema, s.kind, s.wanted, r.oid AS role_oid, n.oid AS nsp
-  FROM unnest($3::text[], $4::text[], $5::text[], $6::int[]) AS s(role, schema, kind, wanted)
+), scopes AS MATERIALIZED (
+  SELECT s.role, s.schema, s.kind, s.letters, r.oid AS role_oid, n.oid AS nsp,
+         (SELECT left(t, (length(t) - 3) / 2 + 1)
+          FROM (SELECT makeaclitem(r.oid, r.oid, 'SELECT', false)::text AS t) x) AS prefix
+  FROM unnest($3::text[], $4::text[], $5::text[], $6::text[]) AS s(role, schema, kind, letters)
   LEFT JOIN roles r ON r.rolname = s.role JOIN schemas n ON n.nspname = s.schema
-), objects AS (
+), objects AS MATERIALIZED (
   SELECT 'r'::"char" AS cls, c.oid, c.relnamespace AS nsp,
          CASE WHEN c.relkind = 'S' THEN 'sequences' ELSE 'tables' END AS kind,
          c.relowner AS owner,
          coalesce(c.relacl, acldefault((CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END)::"char", c.relowner)) AS acl
   FROM pg_class c
-  WHERE c.relnamespace IN (SELECT oid FROM schemas) AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
+  WHERE c.relnamespace = ANY(ARRAY(SELECT oid FROM schemas)) AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
   UNION ALL
   SELECT 'f'::"char", p.oid, p.pronamespace, 'functions', p.proowner,
          coalesce(p.proacl, acldefault('f', p.proowner))
   FROM pg_proc p
-  WHERE p.pronamespace IN (SELECT oid FROM schemas) AND p.prokind = 'f'
-), held AS (
-  SELECT o.cls, o.oid, a.grantee, bit_or({mask}) AS have
-  FROM objects o CROSS JOIN LATERAL aclexplode(o.acl) a
-  WHERE a.grantee IN (SELECT oid FROM roles)
+  WHERE p.pronamespace = ANY(ARRAY(SELECT oid FROM schemas)) AND p.prokind = 'f'
+), groups AS MATERIALIZED (
+  SELECT DISTINCT nsp, kind, owner FROM objects
+), expected AS MATERIALIZED (
+  SELECT g.nsp, g.kind, g.owner,
+         bool_and(sc.letters <> '' AND sc.role_oid IS NOT NULL AND sc.role_oid <> g.owner) AS checkable,
+         array_agg((sc.prefix || sc.letters || '/' ||
+                    (SELECT left(t, (length(t) - 3) / 2)
+                     FROM (SELECT makeaclitem(g.owner, g.owner, 'SELECT', false)::text AS t) x))::aclitem)
+           FILTER (WHERE sc.letters <> '' AND sc.role_oid IS NOT NULL) AS items
+  FROM groups g JOIN scopes sc ON sc.nsp = g.nsp AND sc.kind = g.kind
   GROUP BY 1, 2, 3
-), judged AS (
-  SELECT sc.role, sc.schema, sc.kind, o.cls, o.oid, coalesce(o.owner = sc.role_oid, false) AS owned,
-         coalesce(h.have, 0) AS have, sc.wanted
-  FROM scopes sc JOIN objects o ON o.nsp = sc.nsp AND o.kind = sc.kind
-  LEFT JOIN held h ON h.cls = o.cls AND h.oid = o.oid AND h.grantee = sc.role_oid
+), judged AS MATERIALIZED (
+  SELECT o.cls, o.oid, o.nsp, o.kind, o.owner,
+         coalesce(e.checkable AND o.acl @> e.items AND strpos(o.acl::text, '*') = 0, false) AS ok
+  FROM objects o JOIN expected e ON e.nsp = o.nsp AND e.kind = o.kind AND e.owner = o.owner
 ), exceptions AS (
-  SELECT cls, oid FROM judged WHERE have <> wanted OR owned
+  SELECT cls, oid FROM judged WHERE NOT ok
   UNION
   SELECT cls, oid FROM objects WHERE $7::bool
 )
@@ -80,12 +88,11 @@ SELECT json_build_object(
               FROM aclexplode(coalesce(s.nspacl, acldefault('n', s.nspowner))) a
               JOIN roles r ON r.oid = a.grantee)))
     FROM schemas s), '[]'),
-  'counts', coalesce((
-    SELECT json_agg(json_build_array(c.role, c.schema, c.kind, c.total, c.with_any, c.owned))
-    FROM (SELECT role, schema, kind, count(*) AS total,
-                 count(*) FILTER (WHERE have <> 0 AND NOT owned) AS with_any,
-                 count(*) FILTER (WHERE owned) AS owned
-          FROM judged GROUP BY 1, 2, 3) c), '[]'),
+  'groups', coalesce((
+    SELECT json_agg(json_build_array(n.nspname, j.kind, pg_get_userbyid(j.owner), j.total, j.ok))
+    FROM (SELECT nsp, kind, owner, count(*) AS total, count(*) FILTER (WHERE ok) AS ok
+          FROM judged GROUP BY 1, 2, 3) j
+    JOIN schemas n ON n.oid = j.nsp), '[]'),
   'objects', coalesce((
     SELECT json_agg(o.doc) FROM (
       SELECT json_build_object(
@@ -123,16 +130,15 @@ SELECT json_build_object(
               FROM aclexplode(d.defaclacl) a JOIN roles r ON r.oid = a.grantee)))
     FROM pg_default_acl d JOIN schemas s ON s.oid = d.defaclnamespace), '[]')
 )::text
-"#
-    )
-}
+"#;
 
 #[derive(Deserialize)]
 struct Row {
     database_acl: Vec<(String, String)>,
     schemas: Vec<SchemaRow>,
-    /// (role, schema, kind, objects, with any privilege, owned by the role).
-    counts: Vec<(String, String, String, usize, usize, usize)>,
+    /// (schema, kind, owner, objects, objects that hold exactly what every
+    /// scope over them declares).
+    groups: Vec<(String, String, String, usize, usize)>,
     objects: Vec<ObjectRow>,
     defaults: Vec<DefaultRow>,
 }
@@ -181,13 +187,15 @@ fn kind(text: &str) -> Option<ObjectKind> {
     }
 }
 
-/// The declared scopes over objects in one database, as parallel arrays.
+/// The declared scopes over objects in one database, as parallel arrays
+/// (and as keys of the counts).
 #[derive(Default)]
 struct Scopes {
     roles: Vec<String>,
     schemas: Vec<String>,
     kinds: Vec<String>,
-    masks: Vec<i32>,
+    letters: Vec<String>,
+    list: Vec<(String, String, ObjectKind)>,
 }
 
 impl Scopes {
@@ -207,7 +215,9 @@ impl Scopes {
             out.roles.push(scope.role.clone());
             out.schemas.push(schema.clone());
             out.kinds.push(noun(scope.on).to_string());
-            out.masks.push(mask(&grant.privileges));
+            out.letters.push(acl_letters(&grant.privileges));
+            out.list
+                .push((scope.role.clone(), schema.clone(), scope.on));
         }
         out
     }
@@ -256,14 +266,14 @@ async fn read(
         let scopes = Scopes::of(desired, &database);
         let row = client
             .query_typed_one(
-                &query(),
+                QUERY,
                 &[
                     (&roles, Type::TEXT_ARRAY),
                     (&schemas, Type::TEXT_ARRAY),
                     (&scopes.roles, Type::TEXT_ARRAY),
                     (&scopes.schemas, Type::TEXT_ARRAY),
                     (&scopes.kinds, Type::TEXT_ARRAY),
-                    (&scopes.masks, Type::INT4_ARRAY),
+                    (&scopes.letters, Type::TEXT_ARRAY),
                     (&every, Type::BOOL),
                 ],
             )
@@ -292,18 +302,19 @@ async fn read(
                 },
             );
         }
-        for (role, schema, kind_text, total, with_any, owned) in row.counts {
-            let Some(kind) = kind(&kind_text) else {
-                continue;
-            };
-            grants.counts.insert(
-                (role, schema, kind),
-                ScopeCount {
-                    total,
-                    with_any,
-                    owned,
-                },
-            );
+        for scope in &scopes.list {
+            let mut count = ScopeCount::default();
+            for (schema, kind_text, owner, total, ok) in &row.groups {
+                if *schema != scope.1 || kind(kind_text) != Some(scope.2) {
+                    continue;
+                }
+                count.total += total;
+                count.with_any += ok;
+                if *owner == scope.0 {
+                    count.owned += total;
+                }
+            }
+            grants.counts.insert(scope.clone(), count);
         }
         for object in row.objects {
             let Some(kind) = kind(&object.kind) else {

@@ -87,28 +87,28 @@ impl fmt::Display for Privilege {
     }
 }
 
-/// The bit a privilege has in the masks the server computes while it
-/// compares (the order of [`KNOWN`]; one bit for every unknown privilege).
-pub(crate) fn bit(privilege: &Privilege) -> i32 {
-    KNOWN
-        .iter()
-        .position(|(p, _)| p == privilege)
-        .map_or(1 << KNOWN.len(), |i| 1 << i)
-}
-
-/// The mask of a set of privileges.
-pub(crate) fn mask<'a>(privileges: impl IntoIterator<Item = &'a Privilege>) -> i32 {
-    privileges.into_iter().fold(0, |m, p| m | bit(p))
-}
-
-/// SQL that turns `aclexplode()`'s `privilege_type` in `column` into its bit.
-pub(crate) fn mask_sql(column: &str) -> String {
-    let mut out = format!("CASE {column}");
-    for (privilege, name) in KNOWN {
-        out.push_str(&format!(" WHEN '{name}' THEN {}", bit(privilege)));
-    }
-    out.push_str(&format!(" ELSE {} END", 1 << KNOWN.len()));
-    out
+/// The letters of an ACL item (`aclitem`'s text: `role=arwd/owner`) for a
+/// set of known privileges, in PostgreSQL's order.
+pub(crate) fn acl_letters(privileges: &std::collections::BTreeSet<Privilege>) -> String {
+    use Privilege::*;
+    [
+        (Insert, 'a'),
+        (Select, 'r'),
+        (Update, 'w'),
+        (Delete, 'd'),
+        (Truncate, 'D'),
+        (References, 'x'),
+        (Trigger, 't'),
+        (Execute, 'X'),
+        (Usage, 'U'),
+        (Create, 'C'),
+        (Temporary, 'T'),
+        (Connect, 'c'),
+    ]
+    .iter()
+    .filter(|(p, _)| privileges.contains(p))
+    .map(|(_, letter)| *letter)
+    .collect()
 }
 
 /// Privileges PostgreSQL 15 defines for each kind, in its own order.
@@ -239,8 +239,19 @@ mod tests {
         assert!(parse(ObjectKind::Functions, "SELECT").is_err());
         assert_eq!(Privilege::from_server("MAINTAIN").sql(), "MAINTAIN");
         assert_eq!(Privilege::from_server("TEMPORARY"), Privilege::Temporary);
-        assert_eq!(mask(&[Privilege::Select, Privilege::Usage]), 1 | 2048);
-        assert_eq!(bit(&Privilege::Other("MAINTAIN".into())), 4096);
-        assert!(mask_sql("a.t").starts_with("CASE a.t WHEN 'SELECT' THEN 1 WHEN 'INSERT' THEN 2"));
+        let set = |list: &[Privilege]| list.iter().cloned().collect();
+        assert_eq!(
+            acl_letters(&set(&[
+                Privilege::Select,
+                Privilege::Delete,
+                Privilege::Insert
+            ])),
+            "ard"
+        );
+        assert_eq!(acl_letters(&set(valid(ObjectKind::Tables))), "arwdDxt");
+        assert_eq!(
+            acl_letters(&set(&[Privilege::Usage, Privilege::Select])),
+            "rU"
+        );
     }
 }
