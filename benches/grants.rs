@@ -177,7 +177,7 @@ fn main() {
         reads.sort();
         report("converged plan (median of 3)", plans[1], reads[1]);
         // What the rest of that plan costs: the same file without grants.
-        let rest = support::Dbops::new(&config().split("\n[[grants]]").next().unwrap().to_string())
+        let rest = support::Dbops::new(config().split("\n[[grants]]").next().unwrap())
             .env("DATABASE_ROOT_URL", &pg.admin_url())
             .env("APP_PASSWORD", PASSWORD);
         let mut others: Vec<(Duration, f64)> = (0..3)
