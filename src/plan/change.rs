@@ -26,7 +26,8 @@ pub(crate) enum Value {
     Bool(bool),
     Int(i64),
     Text(String),
-    List(Vec<String>),
+    /// Shared: a scope over thousands of objects holds one list for all.
+    List(std::sync::Arc<[String]>),
 }
 
 impl Value {

@@ -61,7 +61,7 @@ fn representative() -> Plan0 {
         .attribute(AttributeChange::new(
             "privileges",
             None,
-            Some(Value::List(vec!["CONNECT".into()])),
+            Some(Value::List(vec!["CONNECT".into()].into())),
         )),
         Change::new(
             at("membership", &["app_user", "app_admins"]),
@@ -79,13 +79,13 @@ fn representative() -> Plan0 {
         )
         .attribute(AttributeChange::new(
             "public.orders",
-            Some(Value::List(vec!["SELECT".into(), "TRUNCATE".into()])),
-            Some(Value::List(vec!["SELECT".into(), "INSERT".into()])),
+            Some(Value::List(vec!["SELECT".into(), "TRUNCATE".into()].into())),
+            Some(Value::List(vec!["SELECT".into(), "INSERT".into()].into())),
         ))
         .attribute(AttributeChange::new(
             "default for objects created by migrator",
-            Some(Value::List(vec![])),
-            Some(Value::List(vec!["SELECT".into(), "INSERT".into()])),
+            Some(Value::List(vec![].into())),
+            Some(Value::List(vec!["SELECT".into(), "INSERT".into()].into())),
         )),
         Change::new(at("setting", &["wal_level"]), Action::Update)
             .attribute(AttributeChange::new(

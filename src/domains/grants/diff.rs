@@ -124,7 +124,12 @@ fn ordered(on: ObjectKind, set: &BTreeSet<Privilege>) -> Vec<Privilege> {
 }
 
 fn names(list: &[Privilege]) -> Value {
-    Value::List(list.iter().map(|p| p.sql().to_string()).collect())
+    Value::List(
+        list.iter()
+            .map(|p| p.sql().to_string())
+            .collect::<Vec<_>>()
+            .into(),
+    )
 }
 
 struct Builder<'a> {
@@ -133,6 +138,9 @@ struct Builder<'a> {
     statements: Vec<Statement>,
     any_before: bool,
     summary: Vec<String>,
+    /// The declared privileges and the empty list, as shared values.
+    after: Option<Value>,
+    empty: Option<Value>,
 }
 
 /// `12400` as `12,400`.
@@ -192,6 +200,18 @@ impl Builder<'_> {
 
     /// Compares one object's privileges and records what must change.
     fn object(&mut self, name: &str, target: Target, have: &BTreeSet<Privilege>) {
+        self.object_covered(name, target, have, (false, false));
+    }
+
+    /// [`Builder::object`], without the grant or the revoke one statement
+    /// over the whole schema makes (`covered`: grant, revoke).
+    fn object_covered(
+        &mut self,
+        name: &str,
+        target: Target,
+        have: &BTreeSet<Privilege>,
+        covered: (bool, bool),
+    ) {
         let want = &self.grant.privileges;
         let on = self.grant.scope.on;
         if !have.is_empty() {
@@ -200,10 +220,10 @@ impl Builder<'_> {
         if have == want {
             return;
         }
-        let missing: BTreeSet<Privilege> = want.difference(have).cloned().collect();
-        let extra: BTreeSet<Privilege> = have.difference(want).cloned().collect();
-        let role = self.grant.scope.role.clone();
-        if !missing.is_empty() {
+        let role = &self.grant.scope.role;
+        let (grant, revoke) = needs(have, want);
+        if grant && !covered.0 {
+            let missing: BTreeSet<Privilege> = want.difference(have).cloned().collect();
             self.statements.push(Statement {
                 verb: Verb::Grant,
                 privileges: ordered(on, &missing),
@@ -211,20 +231,36 @@ impl Builder<'_> {
                 role: role.clone(),
             });
         }
-        if !extra.is_empty() {
+        if revoke && !covered.1 {
+            let extra: BTreeSet<Privilege> = have.difference(want).cloned().collect();
             self.statements.push(Statement {
                 verb: Verb::Revoke,
                 privileges: ordered(on, &extra),
                 target,
-                role,
+                role: role.clone(),
             });
         }
-        self.attributes.push(AttributeChange::new(
-            name,
-            Some(names(&ordered(on, have))),
-            Some(names(&ordered(on, want))),
-        ));
+        // The declared list is one shared value, however many objects.
+        let after = self
+            .after
+            .get_or_insert_with(|| names(&ordered(on, want)))
+            .clone();
+        let before = if have.is_empty() {
+            self.empty.get_or_insert_with(|| names(&[])).clone()
+        } else {
+            names(&ordered(on, have))
+        };
+        self.attributes
+            .push(AttributeChange::new(name, Some(before), Some(after)));
     }
+}
+
+/// Whether `have` lacks something of `want`, and holds something more.
+fn needs(have: &BTreeSet<Privilege>, want: &BTreeSet<Privilege>) -> (bool, bool) {
+    (
+        want.iter().any(|p| !have.contains(p)),
+        have.iter().any(|p| !want.contains(p)),
+    )
 }
 
 /// Objects a scope changes past which the text shows a summary.
@@ -234,66 +270,28 @@ const SUMMARY_AT: usize = 20;
 /// one statement over the whole schema replaces one per object.
 const WHOLE_SCHEMA_SHARE: usize = 8;
 
-/// Per-object statements of one kind replaced by one `ON ALL ... IN SCHEMA`
-/// when many objects need them, where that does exactly what they do:
-/// tables and sequences only (`ALL FUNCTIONS` also takes aggregates and
-/// window functions, outside the scope); a grant gives the declared
+/// Whether one statement over the whole schema (`ON ALL ... IN SCHEMA`)
+/// replaces the grants, and the revokes, one per object, where it does
+/// exactly what they do: tables and sequences only (`ALL FUNCTIONS` also
+/// takes aggregates and window functions, outside the scope); many objects
+/// needing it ([`WHOLE_SCHEMA_SHARE`]); a grant gives the declared
 /// privileges, which every object in the scope already holds or gets; a
 /// revoke only where no object is, or will be, the role's own (it would
 /// take an owner's rights).
 fn whole_schema(
-    builder: &mut Builder<'_>,
-    first: usize,
-    schema: &str,
+    on: ObjectKind,
+    (grants, revokes): (usize, usize),
     count: super::live::ScopeCount,
     role_gains_objects: bool,
-) {
-    let on = builder.grant.scope.on;
+) -> (bool, bool) {
     if !matches!(on, ObjectKind::Tables | ObjectKind::Sequences) {
-        return;
+        return (false, false);
     }
-    let all = Target::AllInSchema {
-        kind: on,
-        schema: schema.to_string(),
-    };
-    let role = builder.grant.scope.role.clone();
-    for verb in [Verb::Grant, Verb::Revoke] {
-        let mine = |s: &Statement| s.verb == verb && matches!(s.target, Target::Object { .. });
-        let n = builder.statements[first..]
-            .iter()
-            .filter(|s| mine(s))
-            .count();
-        let many = n >= 2 && n * WHOLE_SCHEMA_SHARE >= count.total;
-        let safe = verb == Verb::Grant || (count.owned == 0 && !role_gains_objects);
-        if !many || !safe {
-            continue;
-        }
-        let privileges: BTreeSet<Privilege> = match verb {
-            Verb::Grant => builder.grant.privileges.clone(),
-            Verb::Revoke => builder.statements[first..]
-                .iter()
-                .filter(|s| mine(s))
-                .flat_map(|s| s.privileges.iter().cloned())
-                .collect(),
-        };
-        let at = first
-            + builder.statements[first..]
-                .iter()
-                .position(&mine)
-                .unwrap_or(0);
-        let mut kept: Vec<Statement> = builder.statements.drain(first..).collect();
-        kept.retain(|s| !mine(s));
-        let statement = Statement {
-            verb,
-            privileges: ordered(on, &privileges),
-            target: all.clone(),
-            role: role.clone(),
-        };
-        builder.statements.extend(kept);
-        builder
-            .statements
-            .insert(at.min(builder.statements.len()), statement);
-    }
+    let many = |n: usize| n >= 2 && n * WHOLE_SCHEMA_SHARE >= count.total;
+    (
+        many(grants),
+        many(revokes) && count.owned == 0 && !role_gains_objects,
+    )
 }
 
 fn scope_change(
@@ -308,6 +306,8 @@ fn scope_change(
         statements: Vec::new(),
         any_before: false,
         summary: Vec::new(),
+        after: None,
+        empty: None,
     };
     match &scope.schema {
         None => database_scope(&mut builder, live, context),
@@ -399,26 +399,56 @@ fn schema_scope(
         .copied()
         .unwrap_or_default();
     builder.any_before |= count.with_any > 0;
-    let first = builder.statements.len();
-    for object in live
-        .objects
-        .iter()
-        .filter(|o| o.schema == schema && o.kind == on && owner_after(&o.owner, moves) != role)
-    {
-        // Ownership moving away takes the old owner's privileges with it.
-        let have = if object.owner == role {
-            &none
+    let in_scope = || {
+        live.objects
+            .iter()
+            .filter(|o| o.schema == schema && o.kind == on && owner_after(&o.owner, moves) != role)
+    };
+    // Ownership moving away takes the old owner's privileges with it.
+    let held = |object: &'_ super::live::LiveObject| -> BTreeSet<Privilege> {
+        if object.owner == role {
+            BTreeSet::new()
         } else {
-            object.acl.get(&role).unwrap_or(&none)
-        };
+            object.acl.get(&role).cloned().unwrap_or_default()
+        }
+    };
+    let want = &builder.grant.privileges;
+    let (grants, revokes) = in_scope().fold((0, 0), |(g, r), o| {
+        let (grant, revoke) = needs(&held(o), want);
+        (g + usize::from(grant), r + usize::from(revoke))
+    });
+    let role_gains = moves.is_some_and(|(_, to)| *to == role);
+    let covered = whole_schema(on, (grants, revokes), count, role_gains);
+    let all = Target::AllInSchema {
+        kind: on,
+        schema: schema.to_string(),
+    };
+    if covered.0 {
+        builder.statements.push(Statement {
+            verb: Verb::Grant,
+            privileges: ordered(on, want),
+            target: all.clone(),
+            role: role.clone(),
+        });
+    }
+    if covered.1 {
+        let extra: BTreeSet<Privilege> = in_scope()
+            .flat_map(|o| held(o).into_iter().filter(|p| !want.contains(p)))
+            .collect();
+        builder.statements.push(Statement {
+            verb: Verb::Revoke,
+            privileges: ordered(on, &extra),
+            target: all,
+            role: role.clone(),
+        });
+    }
+    for object in in_scope() {
         let target = Target::Object {
             kind: on,
             target: object.target.clone(),
         };
-        builder.object(&object.display, target, have);
+        builder.object_covered(&object.display, target, &held(object), covered);
     }
-    let role_gains = moves.is_some_and(|(_, to)| *to == role);
-    whole_schema(builder, first, schema, count, role_gains);
     builder.summarize(noun(on));
     if let Some(creator) = builder.grant.default_for.clone() {
         let have = live

@@ -176,7 +176,7 @@ fn owner_and_connect(
             .attribute(AttributeChange::new(
                 "privileges",
                 None,
-                Some(Value::List(vec!["CONNECT".into()])),
+                Some(Value::List(vec!["CONNECT".into()].into())),
             ));
         if loses {
             change = change.reason(format!(
