@@ -351,48 +351,16 @@ fn database_scope(builder: &mut Builder<'_>, live: &LiveDatabaseGrants, context:
     builder.object("privileges", target, &have);
 }
 
-/// A scope in a schema: the schema itself, or every object of a kind in it
-/// (and its default privileges).
-fn schema_scope(
+/// Every object of the scope's kind in `schema`: one statement over the
+/// whole schema where that does exactly the same, else one per object.
+fn objects_in_schema(
     builder: &mut Builder<'_>,
     schema: &str,
     live: &LiveDatabaseGrants,
-    context: &Context,
-) -> Result<(), Error> {
-    let scope = &builder.grant.scope;
-    let role = scope.role.clone();
-    let on = scope.on;
-    let moves = context.reassigned.get(&scope.database);
-    let schema_live = live.schemas.get(schema);
-    // A database created by this apply starts with only `public`.
-    let assumed = schema == NEW_DATABASE_SCHEMA && !live.exists;
-    if schema_live.is_none() && !assumed {
-        return Err(Error::config(format!(
-            "`{}`: schema `{schema}` does not exist in database `{}`",
-            address(scope),
-            scope.database
-        ))
-        .hint("create the schema first (for example in a migration); dbops manages privileges, not schemas"));
-    }
-    if on == ObjectKind::Schema {
-        // An owner's entries move with the ownership, like a database's.
-        let have: BTreeSet<Privilege> = match schema_live {
-            None => BTreeSet::new(),
-            Some(s) if s.owner == role && owner_after(&s.owner, moves) != role => BTreeSet::new(),
-            Some(s) if s.owner != role && owner_after(&s.owner, moves) == role => s
-                .acl
-                .get(&role)
-                .into_iter()
-                .chain(s.acl.get(&s.owner))
-                .flatten()
-                .cloned()
-                .collect(),
-            Some(s) => s.acl.get(&role).cloned().unwrap_or_default(),
-        };
-        builder.object("privileges", Target::Schema(schema.to_string()), &have);
-        return Ok(());
-    }
-    let none = BTreeSet::new();
+    moves: Option<&(BTreeSet<String>, String)>,
+) {
+    let role = builder.grant.scope.role.clone();
+    let on = builder.grant.scope.on;
     let count = live
         .counts
         .get(&(role.clone(), schema.to_string(), on))
@@ -449,7 +417,52 @@ fn schema_scope(
         };
         builder.object_covered(&object.display, target, &held(object), covered);
     }
+}
+
+/// A scope in a schema: the schema itself, or every object of a kind in it
+/// (and its default privileges).
+fn schema_scope(
+    builder: &mut Builder<'_>,
+    schema: &str,
+    live: &LiveDatabaseGrants,
+    context: &Context,
+) -> Result<(), Error> {
+    let scope = &builder.grant.scope;
+    let role = scope.role.clone();
+    let on = scope.on;
+    let moves = context.reassigned.get(&scope.database);
+    let schema_live = live.schemas.get(schema);
+    // A database created by this apply starts with only `public`.
+    let assumed = schema == NEW_DATABASE_SCHEMA && !live.exists;
+    if schema_live.is_none() && !assumed {
+        return Err(Error::config(format!(
+            "`{}`: schema `{schema}` does not exist in database `{}`",
+            address(scope),
+            scope.database
+        ))
+        .hint("create the schema first (for example in a migration); dbops manages privileges, not schemas"));
+    }
+    if on == ObjectKind::Schema {
+        // An owner's entries move with the ownership, like a database's.
+        let have: BTreeSet<Privilege> = match schema_live {
+            None => BTreeSet::new(),
+            Some(s) if s.owner == role && owner_after(&s.owner, moves) != role => BTreeSet::new(),
+            Some(s) if s.owner != role && owner_after(&s.owner, moves) == role => s
+                .acl
+                .get(&role)
+                .into_iter()
+                .chain(s.acl.get(&s.owner))
+                .flatten()
+                .cloned()
+                .collect(),
+            Some(s) => s.acl.get(&role).cloned().unwrap_or_default(),
+        };
+        builder.object("privileges", Target::Schema(schema.to_string()), &have);
+        return Ok(());
+    }
+    objects_in_schema(builder, schema, live, moves);
     builder.summarize(noun(on));
+    let none = BTreeSet::new();
     if let Some(creator) = builder.grant.default_for.clone() {
         let have = live
             .default_acl(&creator, schema, on)

@@ -26,7 +26,7 @@ use crate::pg::connect::{connect_if_exists, server_error, Access, Connected};
 /// role) and keeps an object when its ACL contains them all and carries no
 /// grant option (without one, every item's grantor is the owner, so a
 /// role's item *is* its privileges). Every other object is an **exception**,
-/// shipped with its ACL entries for the roles of interest and judged
+/// shipped with its ACL entries for the scopes' roles and judged
 /// exactly by the diff; the rest are only counted. No `aclexplode` runs over
 /// objects that match. `$1` roles of interest, `$2` schemas, `$3..$6` the
 /// scopes (role, schema, kind, ACL letters; a role this apply creates holds
@@ -38,6 +38,8 @@ WITH roles AS MATERIALIZED (
 ), schemas AS MATERIALIZED (
   SELECT n.oid, n.nspname, n.nspowner, n.nspacl FROM pg_namespace n
   JOIN unnest($2::text[]) AS w(name) ON w.name = n.nspname
+), grantees AS MATERIALIZED (
+  SELECT DISTINCT r.oid, r.rolname FROM roles r JOIN unnest($3::text[]) AS w(name) ON w.name = r.rolname
 ), scopes AS MATERIALIZED (
   SELECT s.role, s.schema, s.kind, s.letters, r.oid AS role_oid, n.oid AS nsp,
          (SELECT left(t, (length(t) - 3) / 2 + 1)
@@ -104,7 +106,7 @@ SELECT json_build_object(
         'acl', (SELECT coalesce(json_agg(json_build_array(r.rolname, a.privilege_type)), '[]')
                 FROM aclexplode(coalesce(c.relacl,
                      acldefault((CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END)::"char", c.relowner))) a
-                JOIN roles r ON r.oid = a.grantee)) AS doc
+                JOIN grantees r ON r.oid = a.grantee)) AS doc
       FROM exceptions e JOIN pg_class c ON e.cls = 'r' AND c.oid = e.oid
       JOIN pg_namespace n ON n.oid = c.relnamespace
       UNION ALL
@@ -116,7 +118,7 @@ SELECT json_build_object(
         'owner', pg_get_userbyid(p.proowner),
         'acl', (SELECT coalesce(json_agg(json_build_array(r.rolname, a.privilege_type)), '[]')
                 FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
-                JOIN roles r ON r.oid = a.grantee))
+                JOIN grantees r ON r.oid = a.grantee))
       FROM exceptions e JOIN pg_proc p ON e.cls = 'f' AND p.oid = e.oid
       JOIN pg_namespace n ON n.oid = p.pronamespace
     ) o), '[]'),
@@ -264,7 +266,7 @@ async fn read(
         };
         let schemas: Vec<String> = desired.schemas_in(&database).into_iter().collect();
         let scopes = Scopes::of(desired, &database);
-        let row = client
+        let document = client
             .query_typed_one(
                 QUERY,
                 &[
@@ -280,14 +282,18 @@ async fn read(
             .await
             .map_err(|e| server_error(format!("cannot read privileges in `{database}`"), &e))?;
         live.statements += 1;
-        let text: String = row
+        let text: String = document
             .try_get(0)
             .map_err(|e| Error::internal(format!("unexpected privileges document: {e}")))?;
+        drop(document);
         let row: Row = serde_json::from_str(&text).map_err(|e| {
             Error::internal(format!(
                 "unexpected privileges document from the server: {e}"
             ))
         })?;
+        // At tens of thousands of exceptions the text is megabytes: gone
+        // before the objects are built.
+        drop(text);
         let mut grants = LiveDatabaseGrants {
             exists: true,
             database_acl: acl(row.database_acl),
