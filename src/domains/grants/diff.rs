@@ -387,6 +387,8 @@ fn objects_in_schema(
     });
     let role_gains = moves.is_some_and(|(_, to)| *to == role);
     let covered = whole_schema(on, (grants, revokes), count, role_gains);
+    // One attribute per object that changes: allocated once, at its size.
+    builder.attributes.reserve(grants.max(revokes));
     let all = Target::AllInSchema {
         kind: on,
         schema: schema.to_string(),

@@ -42,8 +42,18 @@ pub(crate) struct LiveDatabaseGrants {
     /// Every other object in a scope holds exactly what is declared.
     pub(crate) objects: Vec<LiveObject>,
     /// Per declared scope (role, schema, kind): how many objects it covers.
+    #[serde(serialize_with = "counts_as_list")]
     pub(crate) counts: BTreeMap<(String, String, ObjectKind), ScopeCount>,
     pub(crate) defaults: Vec<LiveDefault>,
+}
+
+/// The counts as a list (JSON keys are strings only), for the digest of a
+/// saved plan.
+fn counts_as_list<S: serde::Serializer>(
+    counts: &BTreeMap<(String, String, ObjectKind), ScopeCount>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(counts.iter())
 }
 
 /// The objects of one declared scope, counted by the server.

@@ -322,6 +322,7 @@ async fn read(
             }
             grants.counts.insert(scope.clone(), count);
         }
+        grants.objects.reserve_exact(row.objects.len());
         for object in row.objects {
             let Some(kind) = kind(&object.kind) else {
                 continue;
