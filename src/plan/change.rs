@@ -26,7 +26,7 @@ pub(crate) enum Value {
     Bool(bool),
     Int(i64),
     Text(String),
-    /// Shared: a scope over thousands of objects holds one list for all.
+    // Shared: a scope over thousands of objects holds one list for all.
     List(std::sync::Arc<[String]>),
 }
 
@@ -57,7 +57,9 @@ impl std::fmt::Display for Value {
 /// after a delete). A sensitive attribute has neither, only the flag.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub(crate) struct AttributeChange {
-    pub(crate) name: String,
+    // Shared with the object it names: a scope over thousands of objects
+    // names each once, whatever the number of roles.
+    pub(crate) name: std::sync::Arc<str>,
     pub(crate) before: Option<Value>,
     pub(crate) after: Option<Value>,
     pub(crate) sensitive: bool,
@@ -65,8 +67,17 @@ pub(crate) struct AttributeChange {
 
 impl AttributeChange {
     pub(crate) fn new(name: &str, before: Option<Value>, after: Option<Value>) -> Self {
+        Self::shared(name.into(), before, after)
+    }
+
+    /// [`AttributeChange::new`] with a name the caller shares.
+    pub(crate) fn shared(
+        name: std::sync::Arc<str>,
+        before: Option<Value>,
+        after: Option<Value>,
+    ) -> Self {
         Self {
-            name: name.to_string(),
+            name,
             before,
             after,
             sensitive: false,
@@ -76,7 +87,7 @@ impl AttributeChange {
     /// A secret that will change; its values are never carried.
     pub(crate) fn sensitive(name: &str) -> Self {
         Self {
-            name: name.to_string(),
+            name: name.into(),
             before: None,
             after: None,
             sensitive: true,

@@ -200,14 +200,14 @@ impl Builder<'_> {
 
     /// Compares one object's privileges and records what must change.
     fn object(&mut self, name: &str, target: Target, have: &BTreeSet<Privilege>) {
-        self.object_covered(name, target, have, (false, false));
+        self.object_covered(name.into(), target, have, (false, false));
     }
 
     /// [`Builder::object`], without the grant or the revoke one statement
     /// over the whole schema makes (`covered`: grant, revoke).
     fn object_covered(
         &mut self,
-        name: &str,
+        name: std::sync::Arc<str>,
         target: Target,
         have: &BTreeSet<Privilege>,
         covered: (bool, bool),
@@ -251,7 +251,7 @@ impl Builder<'_> {
             names(&ordered(on, have))
         };
         self.attributes
-            .push(AttributeChange::new(name, Some(before), Some(after)));
+            .push(AttributeChange::shared(name, Some(before), Some(after)));
     }
 }
 
@@ -417,7 +417,7 @@ fn objects_in_schema(
             kind: on,
             target: object.target.clone(),
         };
-        builder.object_covered(&object.display, target, &held(object), covered);
+        builder.object_covered(object.display.clone(), target, &held(object), covered);
     }
 }
 
@@ -544,7 +544,7 @@ mod tests {
         let table = |name: &str, owner: &str, list: &[Privilege]| LiveObject {
             schema: "public".into(),
             kind: ObjectKind::Tables,
-            display: format!("public.{name}"),
+            display: format!("public.{name}").into(),
             target: format!("public.{name}"),
             owner: owner.into(),
             acl: acl("app_user", list),
@@ -579,12 +579,7 @@ mod tests {
                 "ALTER DEFAULT PRIVILEGES FOR ROLE \"migrator\" IN SCHEMA \"public\" GRANT SELECT, INSERT ON TABLES TO \"app_user\"",
             ]
         );
-        let names: Vec<&str> = change
-            .change
-            .attributes
-            .iter()
-            .map(|a| a.name.as_str())
-            .collect();
+        let names: Vec<&str> = change.change.attributes.iter().map(|a| &*a.name).collect();
         assert_eq!(
             names,
             vec![
@@ -614,7 +609,7 @@ mod tests {
             live.objects.push(LiveObject {
                 schema: "public".into(),
                 kind: ObjectKind::Tables,
-                display: format!("public.t{i:05}"),
+                display: format!("public.t{i:05}").into(),
                 target: format!("public.t{i:05}"),
                 owner: "migrator".into(),
                 acl: acl("app_user", have),

@@ -17,8 +17,9 @@ pub(crate) struct LiveObject {
     pub(crate) schema: String,
     /// `Tables`, `Sequences` or `Functions`.
     pub(crate) kind: ObjectKind,
-    /// `schema.name` or `schema.name(args)`, for people.
-    pub(crate) display: String,
+    /// `schema.name` or `schema.name(args)`, for people (shared with the
+    /// plan's attributes that name it).
+    pub(crate) display: std::sync::Arc<str>,
     /// The object as SQL names it, quoted by the server (`format('%I.%I')`).
     pub(crate) target: String,
     pub(crate) owner: String,

@@ -330,7 +330,7 @@ async fn read(
             grants.objects.push(LiveObject {
                 schema: object.schema,
                 kind,
-                display: object.display,
+                display: object.display.into(),
                 target: object.target,
                 owner: object.owner,
                 acl: acl(object.acl),
