@@ -76,16 +76,24 @@ fn privileges_cost_one_statement_per_database_whatever_the_number_of_tables() {
 /// Privileges at scale: the server ships only the objects that differ.
 /// From empty, 400 tables take one `GRANT ... ON ALL TABLES IN SCHEMA` and
 /// the plan's text says "400 tables lack SELECT" (JSON lists each); then a
-/// missing grant, an extra one and a table created after apply are found
-/// among them, listed alone, repaired one statement each, and the next plan
-/// is empty; a `REVOKE ALL` by hand is undone by one statement again.
+/// missing grant, an extra one, a revoked default privilege and a table
+/// created after it are found among them, listed alone, repaired one
+/// statement each (through a saved plan), and the next plan is empty; a
+/// `REVOKE ALL` by hand is undone by one statement again. Statements are
+/// counted in the server's log.
 #[test]
 fn privileges_at_scale_list_only_the_exceptions_and_apply_by_schema() {
     let server = PgServer::start();
     let config = "[postgres]\nadmin = { env = \"DATABASE_ROOT_URL\" }\n\n[roles.rt_reader]\n\n[databases.rt_app]\n\n\
-                  [[grants]]\nrole = \"rt_reader\"\ndatabase = \"rt_app\"\nschema = \"public\"\non = \"tables\"\nprivileges = [\"SELECT\"]\n";
+                  [[grants]]\nrole = \"rt_reader\"\ndatabase = \"rt_app\"\nschema = \"public\"\non = \"tables\"\nprivileges = [\"SELECT\"]\n\
+                  default = true\nfor_role = \"postgres\"\n";
     let dbops = Dbops::new(config).env("DATABASE_ROOT_URL", &server.admin_url());
     dbops.run(&["apply", "--auto-approve"]).expect_code(0);
+    // Tables from before the default privileges: none holds SELECT.
+    server.sql(
+        "rt_app",
+        "ALTER DEFAULT PRIVILEGES FOR ROLE postgres IN SCHEMA public REVOKE SELECT ON TABLES FROM rt_reader",
+    );
     let tables: String = (0..400)
         .map(|i| format!("CREATE TABLE t{i:03} (id int);"))
         .collect();
@@ -115,7 +123,8 @@ fn privileges_at_scale_list_only_the_exceptions_and_apply_by_schema() {
         .iter()
         .find(|c| c["address"] == "postgres.grant.rt_reader.rt_app.public.tables")
         .unwrap();
-    assert_eq!(change["attributes"].as_array().unwrap().len(), 400);
+    // Each table, and the default privilege.
+    assert_eq!(change["attributes"].as_array().unwrap().len(), 401);
     let (apply, statements) = counted(&["apply", "--auto-approve"]);
     apply.expect_code(0);
     let log = server.log_text();
@@ -126,10 +135,13 @@ fn privileges_at_scale_list_only_the_exceptions_and_apply_by_schema() {
     assert!(statements < 15, "apply sent {statements} statements");
     dbops.run(&["plan", "--detailed-exitcode"]).expect_code(0);
 
-    // Drift among 400: one revoked, one extra, one table created later.
+    // Drift among 400: one revoked, one extra, the default privilege
+    // revoked, and a table created after that.
     server.sql(
         "rt_app",
-        "REVOKE SELECT ON t017 FROM rt_reader; GRANT TRUNCATE ON t042 TO rt_reader; CREATE TABLE t_new (id int)",
+        "REVOKE SELECT ON t017 FROM rt_reader; GRANT TRUNCATE ON t042 TO rt_reader; \
+         ALTER DEFAULT PRIVILEGES FOR ROLE postgres IN SCHEMA public REVOKE SELECT ON TABLES FROM rt_reader; \
+         CREATE TABLE t_new (id int)",
     );
     let plan = dbops.run(&["plan", "--no-color", "--detailed-exitcode"]);
     assert_eq!(plan.code, 2, "{}", plan.stdout);
@@ -138,6 +150,7 @@ fn privileges_at_scale_list_only_the_exceptions_and_apply_by_schema() {
         "public.t017 = [] -> [\"SELECT\"]",
         "public.t042 = [\"SELECT\", \"TRUNCATE\"] -> [\"SELECT\"]",
         "public.t_new = [] -> [\"SELECT\"]",
+        "default for objects created by postgres = [] -> [\"SELECT\"]",
     ] {
         assert!(squashed.contains(line), "{line}\n{}", plan.stdout);
     }
