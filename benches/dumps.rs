@@ -12,36 +12,18 @@
 #[expect(dead_code, reason = "a bench uses part of the test support")]
 mod support;
 
+#[path = "common/mod.rs"]
+mod common;
+
+use common::measure;
+
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use support::postgres::{bindir, SUPERUSER_PASSWORD};
 use support::s3::{S3Server, ACCESS_KEY, BUCKET, SECRET_KEY};
 use support::{Dbops, PgServer};
-
-/// Runs `command`, returning its wall time and peak RSS in MB.
-#[expect(clippy::zombie_processes, reason = "reaped by `wait4`, for its rusage")]
-fn measure(command: &mut Command) -> (Duration, f64) {
-    let started = Instant::now();
-    let child = command
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let pid = child.id() as i32;
-    let mut status = 0;
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: waiting for our own child, with valid pointers.
-    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    let elapsed = started.elapsed();
-    assert_eq!(waited, pid);
-    assert!(
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-        "{command:?} failed"
-    );
-    (elapsed, usage.ru_maxrss as f64 / 1024.0)
-}
 
 fn fill(pg: &PgServer, megabytes: u64) {
     pg.sql_ok("CREATE DATABASE app");

@@ -17,8 +17,13 @@
 #[expect(dead_code, reason = "a bench uses part of the test support")]
 mod support;
 
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+#[path = "common/mod.rs"]
+mod common;
+
+use common::measure;
+
+use std::process::Command;
+use std::time::Duration;
 
 use support::postgres::bindir;
 use support::PgServer;
@@ -30,29 +35,6 @@ const ROLES: [(&str, &str); 3] = [
     ("r_all", "\"ALL\""),
 ];
 const PASSWORD: &str = "bench login pw";
-
-/// Runs `command` to the end: wall time and peak RSS in MiB.
-#[expect(clippy::zombie_processes, reason = "reaped by `wait4`, for its rusage")]
-fn measure(command: &mut Command) -> (Duration, f64) {
-    let started = Instant::now();
-    let child = command
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let pid = child.id() as i32;
-    let mut status = 0;
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: waiting for our own child, with valid pointers.
-    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    let elapsed = started.elapsed();
-    assert_eq!(waited, pid);
-    assert!(
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-        "{command:?} failed"
-    );
-    (elapsed, usage.ru_maxrss as f64 / 1024.0)
-}
 
 fn config() -> String {
     let mut text = String::from(

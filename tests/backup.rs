@@ -935,6 +935,18 @@ fn a_walg_backup_without_its_sentinel_is_incomplete() {
     );
 }
 
+/// The `backup.health.wal_chain` findings of a `drift --format json` run.
+fn chain_findings(out: &crate::support::Output) -> Vec<serde_json::Value> {
+    let document: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    document["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["id"] == "backup.health.wal_chain")
+        .cloned()
+        .collect()
+}
+
 /// `drift --deep` proves the WAL chain from the oldest retained full backup
 /// to the server's present: whole at first (a note), then one segment in
 /// the middle deleted from the archive is a `backup.health.wal_chain`
@@ -970,16 +982,6 @@ fn a_segment_missing_in_the_middle_of_the_archive_breaks_the_chain_and_names_the
     }
     wait_archived(&stack.pg, &last);
     let dbops = stack.dbops("").env("BACKUP_SIDECAR_URL", &sidecar);
-    let chain_findings = |out: &crate::support::Output| -> Vec<serde_json::Value> {
-        let document: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
-        document["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|f| f["id"] == "backup.health.wal_chain")
-            .cloned()
-            .collect()
-    };
     let deep = dbops.run(&["drift", "--deep", "--format", "json"]);
     assert!(chain_findings(&deep).is_empty(), "{}", deep.stdout);
     let text = dbops.run(&["drift", "--deep"]);
@@ -1155,12 +1157,8 @@ fn a_timeline_switch_is_followed_and_a_lost_history_file_or_a_foreign_archive_is
 
     let dbops = stack.dbops("").env("BACKUP_SIDECAR_URL", &sidecar);
     let chain = |out: &crate::support::Output| -> Vec<String> {
-        let document: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
-        document["findings"]
-            .as_array()
-            .unwrap()
+        chain_findings(out)
             .iter()
-            .filter(|f| f["id"] == "backup.health.wal_chain")
             .map(|f| f["message"].as_str().unwrap().to_string())
             .collect()
     };
