@@ -132,7 +132,7 @@ struct ChangeJson<'a> {
     diff: Option<&'a str>,
     /// What text and markdown show instead of many attributes, which are
     /// all in `attributes`.
-    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    #[serde(default, skip_serializing_if = "<[String]>::is_empty")]
     summary: &'a [String],
 }
 
