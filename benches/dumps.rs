@@ -25,22 +25,6 @@ use support::postgres::{bindir, SUPERUSER_PASSWORD};
 use support::s3::{S3Server, ACCESS_KEY, BUCKET, SECRET_KEY};
 use support::{Dbops, PgServer};
 
-fn fill(pg: &PgServer, megabytes: u64) {
-    pg.sql_ok("CREATE DATABASE app");
-    // About 260 bytes a row on disk.
-    let rows = megabytes * 1024 * 1024 / 260;
-    pg.sql(
-        "app",
-        &format!(
-            "CREATE TABLE items (id bigint, body text); \
-             INSERT INTO items SELECT g, md5(g::text) || repeat(md5((g * 7)::text), 6) \
-             FROM generate_series(1, {rows}) g;"
-        ),
-    );
-    let size = pg.sql_ok("SELECT pg_size_pretty(pg_database_size('app'))");
-    eprintln!("database `app`: {size}");
-}
-
 fn config(destination: &str) -> String {
     format!(
         "[postgres]\nadmin = {{ env = \"DATABASE_ROOT_URL\" }}\n\n{BUCKET}versioning = true\n\n[dumps]\ndatabases = [\"app\"]\ninterval = \"24h\"\n{destination}\n"
@@ -58,7 +42,7 @@ fn main() {
     println!("|---|---|---|---|---|---|");
     for size in sizes {
         let pg = PgServer::start();
-        fill(&pg, size);
+        eprintln!("database `app`: {}", common::fill(&pg, size));
         let s3 = S3Server::moto();
         let work = tempfile::tempdir().unwrap();
         let dsn = pg.url("postgres", SUPERUSER_PASSWORD, "app");

@@ -18,6 +18,7 @@
 mod support;
 
 #[path = "common/mod.rs"]
+#[expect(dead_code, reason = "its tables are its own")]
 mod common;
 
 use common::measure;

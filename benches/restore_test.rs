@@ -10,6 +10,10 @@
 #[expect(dead_code, reason = "a bench uses part of the test support")]
 mod support;
 
+#[path = "common/mod.rs"]
+#[expect(dead_code, reason = "it fills a database, and times its own commands")]
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -167,17 +171,7 @@ work_dir = "{work}"
     let applied = dbops.run(&["apply", "--auto-approve", "--allow-restart"]);
     assert_eq!(applied.code, 0, "{}", applied.stderr);
 
-    pg.sql_ok("CREATE DATABASE app");
-    let rows = megabytes * 1024 * 1024 / 260;
-    pg.sql(
-        "app",
-        &format!(
-            "CREATE TABLE items (id bigint, body text); \
-             INSERT INTO items SELECT g, md5(g::text) || repeat(md5((g * 7)::text), 6) \
-             FROM generate_series(1, {rows}) g;"
-        ),
-    );
-    let size = pg.sql_ok("SELECT pg_size_pretty(pg_database_size('app'))");
+    let size = common::fill(&pg, megabytes);
     eprintln!("database `app`: {size}; PostgreSQL {}", bindir().display());
     run_checked(&mut pgbackrest(&conf, &stanza, &["stanza-create"]));
     run_checked(&mut pgbackrest(&conf, &stanza, &["backup"]));

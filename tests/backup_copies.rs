@@ -203,13 +203,22 @@ fn a_random_target_restores_exactly_the_rows_committed_by_the_drawn_second() {
     assert_eq!(again["target"], evidence["target"]);
     assert_eq!(again["checks"][0]["value"], evidence["checks"][0]["value"]);
 
-    // `--target-time random` with `--backup`: refused before anything runs.
-    let out = dbops.run(&["restore-test", "--target-time", "random", "--backup", "x"]);
-    assert_eq!(out.code, 1, "{}", out.stderr);
-    assert!(
-        out.stderr.contains("cannot be used with `--backup`"),
-        "{}",
-        out.stderr
-    );
+    // `--target-time random` with `--backup` or `--target`: refused before
+    // anything runs, no evidence written.
+    let before = stack.evidence_keys().len();
+    for (args, said) in [
+        (["--backup", "x"], "cannot be used with `--backup`"),
+        (
+            ["--target", "immediate"],
+            "`--target-time` and `--target` cannot be combined",
+        ),
+    ] {
+        let mut all = vec!["restore-test", "--target-time", "random"];
+        all.extend_from_slice(&args);
+        let out = dbops.run(&all);
+        assert_eq!(out.code, 1, "{args:?}: {}", out.stderr);
+        assert!(out.stderr.contains(said), "{args:?}: {}", out.stderr);
+    }
+    assert_eq!(stack.evidence_keys().len(), before);
     stack.assert_clean();
 }

@@ -1,5 +1,5 @@
-//! What the benchmarks share: running a whole process and reading its
-//! wall time and peak RSS.
+//! What the benchmarks share: a database of a given size, and running a
+//! whole process for its wall time and peak RSS.
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -25,4 +25,20 @@ pub(crate) fn measure(command: &mut Command) -> (Duration, f64) {
         "{command:?} failed"
     );
     (elapsed, usage.ru_maxrss as f64 / 1024.0)
+}
+
+/// Database `app` with about `megabytes` MB in one table (260 bytes a row
+/// on disk); its size as PostgreSQL prints it.
+pub(crate) fn fill(pg: &crate::support::PgServer, megabytes: u64) -> String {
+    pg.sql_ok("CREATE DATABASE app");
+    let rows = megabytes * 1024 * 1024 / 260;
+    pg.sql(
+        "app",
+        &format!(
+            "CREATE TABLE items (id bigint, body text); \
+             INSERT INTO items SELECT g, md5(g::text) || repeat(md5((g * 7)::text), 6) \
+             FROM generate_series(1, {rows}) g;"
+        ),
+    );
+    pg.sql_ok("SELECT pg_size_pretty(pg_database_size('app'))")
 }

@@ -171,12 +171,11 @@ fn check_repositories(
                 }
             }
             (None, Some(path)) => {
-                for name in ["prefix", "tool_endpoint", "ca_file"] {
-                    let set = match name {
-                        "prefix" => repo.prefix.is_some(),
-                        "tool_endpoint" => repo.tool_endpoint.is_some(),
-                        _ => repo.ca_file.is_some(),
-                    };
+                for (name, set) in [
+                    ("prefix", repo.prefix.is_some()),
+                    ("tool_endpoint", repo.tool_endpoint.is_some()),
+                    ("ca_file", repo.ca_file.is_some()),
+                ] {
                     if set {
                         return Err(key(name)
                             .error("is for a repository in a bucket; this one is a `path`"));
