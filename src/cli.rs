@@ -43,11 +43,29 @@ pub(crate) struct Arguments {
     /// holds (PostgreSQL's `lock_timeout`) before it fails naming that session.
     #[arg(long, default_value = "10s", value_parser = parse_duration, global = true)]
     pub(crate) statement_lock_timeout: Duration,
+    /// Work on this environment of the file (`[environments.NAME]`).
+    #[arg(
+        long,
+        value_name = "NAME",
+        env = "DBOPS_ENVIRONMENT",
+        global = true,
+        conflicts_with = "all_environments"
+    )]
+    pub(crate) environment: Option<String>,
+    /// Run on every environment of the file, each reported in its own
+    /// section (`plan`, `drift`, `validate`, `dump`, `restore-test`; `apply`
+    /// follows `[rollout] order`).
+    #[arg(long, global = true)]
+    pub(crate) all_environments: bool,
+    /// With `--all-environments`: how many environments run at once.
+    #[arg(long, value_name = "N", default_value = "2", global = true,
+          value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub(crate) parallel: u16,
     #[command(subcommand)]
     pub(crate) command: Command,
 }
 
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub(crate) enum Command {
     /// Parse the file, resolve references and lint; connects to nothing.
     Validate {
@@ -102,6 +120,11 @@ pub(crate) enum Command {
         /// node_exporter's textfile collector; replaced atomically).
         #[arg(long, value_name = "PATH")]
         metrics_file: Option<PathBuf>,
+        /// With `--all-environments`: start at this stage of `[rollout]
+        /// order` (1-based), the earlier ones being applied already.
+        #[arg(long, value_name = "N", requires = "all_environments",
+              value_parser = clap::value_parser!(u32).range(1..))]
+        from_stage: Option<u32>,
         /// A plan saved by `dbops plan --out`; refused if live state or the file changed since.
         planfile: Option<PathBuf>,
     },
@@ -247,6 +270,17 @@ impl FailOn {
 }
 
 impl Command {
+    /// `--metrics-file`, for the commands that take it.
+    pub(crate) fn metrics_file(&self) -> Option<&PathBuf> {
+        match self {
+            Command::Apply { metrics_file, .. }
+            | Command::Drift { metrics_file, .. }
+            | Command::RestoreTest { metrics_file, .. }
+            | Command::Dump { metrics_file, .. } => metrics_file.as_ref(),
+            _ => None,
+        }
+    }
+
     /// The subcommand as typed, for machine-readable output.
     pub(crate) fn name(&self) -> &'static str {
         match self {
@@ -283,6 +317,10 @@ pub(crate) struct Settings {
     pub(crate) log_format: LogFormat,
     pub(crate) connect_timeout: Duration,
     pub(crate) statement_lock_timeout: Duration,
+    /// `--environment NAME` (or `DBOPS_ENVIRONMENT`).
+    pub(crate) environment: Option<String>,
+    pub(crate) all_environments: bool,
+    pub(crate) parallel: usize,
 }
 
 impl Arguments {
@@ -294,6 +332,9 @@ impl Arguments {
             log_format,
             connect_timeout,
             statement_lock_timeout,
+            environment,
+            all_environments,
+            parallel,
             command,
         } = self;
         let no_color_env = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
@@ -306,6 +347,9 @@ impl Arguments {
                 log_format,
                 connect_timeout,
                 statement_lock_timeout,
+                environment: environment.filter(|e| !e.is_empty()),
+                all_environments,
+                parallel: usize::from(parallel),
             },
             command,
         )

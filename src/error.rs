@@ -88,6 +88,8 @@ struct Inner {
     exit_code: Option<u8>,
     /// The server's SQLSTATE, when a server's error is behind this one.
     sqlstate: Option<String>,
+    /// The `[environments.NAME]` the error happened in.
+    environment: Option<String>,
 }
 
 pub(crate) type Result<T, E = Error> = std::result::Result<T, E>;
@@ -104,6 +106,7 @@ impl Error {
             hints: Vec::new(),
             exit_code: None,
             sqlstate: None,
+            environment: None,
         }))
     }
 
@@ -167,6 +170,24 @@ impl Error {
         self
     }
 
+    /// The environment the error happened in (kept if already named).
+    pub(crate) fn environment(mut self, name: &str) -> Self {
+        if self.0.environment.is_none() {
+            self.0.environment = Some(name.to_string());
+        }
+        self
+    }
+
+    /// The same error, not tied to one environment.
+    pub(crate) fn without_environment(mut self) -> Self {
+        self.0.environment = None;
+        self
+    }
+
+    pub(crate) fn environment_name(&self) -> Option<&str> {
+        self.0.environment.as_deref()
+    }
+
     pub(crate) fn error_kind(&self) -> ErrorKind {
         self.0.kind
     }
@@ -196,6 +217,9 @@ impl Error {
         let mut out = String::new();
         if let Some(location) = &self.0.location {
             out.push_str(&format!("{location}: "));
+        }
+        if let Some(environment) = &self.0.environment {
+            out.push_str(&format!("environment `{environment}`: "));
         }
         if let Some(key) = &self.0.key {
             out.push_str(&format!("key `{key}`: "));

@@ -227,6 +227,9 @@ pub(crate) struct Event {
     pub(crate) level: Level,
     /// `<object>.<what happened>`: `role.password.rotated`, `apply.complete`, ...
     pub(crate) event: EventName,
+    /// The `[environments.NAME]` the run works for, when the file declares environments.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) environment: Option<String>,
     /// The plan address the event is about, when it is about one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) address: Option<Address>,
@@ -252,6 +255,7 @@ impl Event {
             timestamp: now(),
             level: Level::Info,
             event,
+            environment: crate::section::environment(),
             address: Some(address.clone()),
             message: None,
             details: None,
@@ -263,6 +267,7 @@ impl Event {
             timestamp: now(),
             level: Level::Info,
             event,
+            environment: crate::section::environment(),
             address: None,
             message: Some(message.into()),
             details: None,
@@ -335,7 +340,11 @@ impl EventLog {
         if self.format == LogFormat::Text && event.level == Level::Debug {
             return;
         }
+        let prefix = crate::section::prefix();
         let mut stderr = std::io::stderr().lock();
+        if self.format == LogFormat::Text {
+            let _ = write!(stderr, "{prefix}");
+        }
         let _ = match self.format {
             LogFormat::Json => {
                 let line = serde_json::to_string(event).expect("events serialize");

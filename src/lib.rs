@@ -28,6 +28,7 @@ pub(crate) mod printer;
 pub mod render;
 pub(crate) mod s3;
 pub(crate) mod secret;
+pub(crate) mod section;
 pub(crate) mod util;
 
 use clap::Parser;

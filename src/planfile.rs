@@ -28,6 +28,10 @@ pub(crate) struct PlanFile {
     /// The domains `--target` named; none for a whole plan.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) targets: Vec<String>,
+    /// The `[environments.NAME]` the plan was made for; applying it
+    /// anywhere else is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) environment: Option<String>,
 }
 
 impl PlanFile {
@@ -47,7 +51,32 @@ impl PlanFile {
             live_digest,
             changes: changes_value(plan),
             targets: Vec::new(),
+            environment: None,
         }
+    }
+
+    /// Records the environment the plan was made for.
+    pub(crate) fn with_environment(mut self, environment: Option<String>) -> Self {
+        self.environment = environment;
+        self
+    }
+
+    /// Refuses the plan for another environment than its own.
+    pub(crate) fn check_environment(&self, path: &Path, chosen: Option<&str>) -> Result<()> {
+        if self.environment.as_deref() == chosen {
+            return Ok(());
+        }
+        let name = |e: Option<&str>| match e {
+            Some(e) => format!("environment `{e}`"),
+            None => "a file without environments".to_string(),
+        };
+        Err(Error::config(format!(
+            "`{}` was planned for {}, not {}: refusing to apply it here",
+            path.display(),
+            name(self.environment.as_deref()),
+            name(chosen)
+        ))
+        .hint("plan again for this environment: `dbops plan --environment NAME --out FILE`"))
     }
 
     /// Records the domains the plan was limited to.

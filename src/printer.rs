@@ -31,6 +31,9 @@ impl Printer {
 
     /// Data on stdout, flushed.
     pub(crate) fn out(&self, text: &str) {
+        if crate::section::capture(text) {
+            return;
+        }
         let mut stdout = std::io::stdout().lock();
         let _ = stdout.write_all(text.as_bytes());
         let _ = stdout.flush();
@@ -41,8 +44,15 @@ impl Printer {
         if self.log_format == LogFormat::Json {
             return self.json(&Event::message(EventName::Notice, text));
         }
+        let prefix = crate::section::prefix();
         let mut stderr = std::io::stderr().lock();
-        let _ = writeln!(stderr, "{text}");
+        if prefix.is_empty() {
+            let _ = writeln!(stderr, "{text}");
+        } else {
+            for line in text.lines() {
+                let _ = writeln!(stderr, "{prefix}{line}");
+            }
+        }
     }
 
     pub(crate) fn warnings(&self, warnings: &[Warning]) {
@@ -76,6 +86,7 @@ impl Printer {
                         .level(Level::Error)
                         .details(serde_json::json!({
                             "kind": error.error_kind(),
+                            "environment": error.environment_name(),
                             "key": error.key_path(),
                             "location": error.location(),
                             "causes": error.causes(),

@@ -26,6 +26,7 @@ mod docs_tables;
 mod drift;
 mod dumps;
 mod dumps_guide;
+mod environments;
 #[cfg(feature = "example-domain")]
 mod example_domain;
 mod examples;

@@ -121,7 +121,7 @@ impl Base {
     fn render(&self, toml: &str) -> Option<Vec<(String, String, Vec<Entry>)>> {
         let path = self.dir.path().join("dbops.toml");
         std::fs::write(&path, toml).unwrap();
-        let resolved = resolve(&path).ok()?;
+        let resolved = resolve(&path, None).ok()?;
         let files = resolved
             .rendered_files()
             .into_iter()
@@ -564,7 +564,7 @@ fn a_refused_value_names_its_key() {
     );
     let path = base.dir.path().join("dbops.toml");
     std::fs::write(&path, toml).unwrap();
-    let error = match resolve(&path) {
+    let error = match resolve(&path, None) {
         Ok(_) => panic!("an injected line was accepted"),
         Err(errors) => errors.to_string(),
     };

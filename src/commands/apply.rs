@@ -161,7 +161,19 @@ async fn open(
         Some(saved) => saved.targets.clone(),
         None => options.target.clone(),
     };
-    let resolved = resolve(&settings.file)?;
+    // A saved plan names its environment: applied there when none is chosen.
+    let environment = match (saved, planfile) {
+        (Some(saved), Some(path)) => {
+            let chosen = settings
+                .environment
+                .as_deref()
+                .or(saved.environment.as_deref());
+            saved.check_environment(path, chosen)?;
+            chosen
+        }
+        _ => settings.environment.as_deref(),
+    };
+    let resolved = resolve(&settings.file, environment)?;
     record.notify = resolved.notify.clone();
     let session = Session::connect(
         resolved,

@@ -33,7 +33,7 @@ pub(crate) async fn run(
         scope,
         deep,
     } = options;
-    let resolved = resolve(&settings.file)?;
+    let resolved = resolve(&settings.file, settings.environment.as_deref())?;
     record.notify = resolved.notify.clone();
     let words = scope_words(&scope);
     let mut session =

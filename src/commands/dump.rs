@@ -19,7 +19,7 @@ pub(crate) async fn run_command(
     databases: &[String],
     record: &mut Record,
 ) -> Result<ExitStatus, Errors> {
-    let resolved = resolve(&settings.file)?;
+    let resolved = resolve(&settings.file, settings.environment.as_deref())?;
     record.notify = resolved.notify.clone();
     printer.warnings(&resolved.warnings);
     let desired = resolved.desired.dumps.as_ref().ok_or_else(|| {

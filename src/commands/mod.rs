@@ -5,10 +5,12 @@
 mod apply;
 mod drift;
 mod dump;
+mod environments;
 mod import;
 mod plan;
 mod record;
 mod restore_test;
+mod rollout;
 mod schema;
 mod shell;
 mod validate;
@@ -38,6 +40,105 @@ pub enum ExitStatus {
 
 pub(crate) async fn run(settings: &Settings, command: Command) -> Result<ExitStatus, Errors> {
     let printer = Printer::new(settings.color, settings.log_format);
+    if settings.all_environments {
+        return every_environment(settings, &printer, command).await;
+    }
+    match settings.environment.clone() {
+        // Events and records name the environment.
+        Some(environment) => {
+            crate::section::scoped(&environment, false, one(settings, &printer, command))
+                .await
+                .0
+        }
+        None => one(settings, &printer, command).await,
+    }
+}
+
+/// The series each environment's run concluded with, for one metrics file.
+type Collected = std::cell::RefCell<Vec<(String, Vec<crate::metrics::Sample>)>>;
+
+/// `--all-environments`: the command once per environment.
+async fn every_environment(
+    settings: &Settings,
+    printer: &Printer,
+    command: Command,
+) -> Result<ExitStatus, Errors> {
+    use crate::error::Error;
+    let name = command.name();
+    match &command {
+        Command::Validate { list_secrets: true } => {
+            return Err(Error::config("`validate --list-secrets` lists every environment's secrets already; `--all-environments` adds nothing")
+                .hint("drop `--all-environments`; add `--environment NAME` to list one environment's")
+                .into())
+        }
+        Command::Validate { .. } => return validate::run_all(settings, printer),
+        Command::Plan { out: Some(_), .. } => {
+            return Err(Error::config("`plan --out` saves one environment's plan: it cannot be given with `--all-environments`")
+                .hint("save each environment's plan with `dbops plan --environment NAME --out FILE`")
+                .into())
+        }
+        Command::Apply { .. } => return rollout::stages(settings, printer, command).await,
+        Command::Plan { .. }
+        | Command::Drift { .. }
+        | Command::Dump { .. }
+        | Command::RestoreTest { .. } => {}
+        _ => {
+            return Err(Error::config(format!(
+                "`{name}` does not take `--all-environments`"
+            ))
+            .hint("`--all-environments` runs `validate`, `plan`, `apply`, `drift`, `dump` and `restore-test`")
+            .into())
+        }
+    }
+    let metrics_file = command.metrics_file().cloned();
+    if let Some(path) = &metrics_file {
+        crate::metrics::check_writable(path)?;
+    }
+    let collected = Collected::default();
+    let result = environments::run_all(settings, printer, name, |one_settings| {
+        let command = command.clone();
+        let collected = &collected;
+        async move {
+            match command {
+                Command::Plan { .. } => one(&one_settings, printer, command).await,
+                _ => recorded(&one_settings, printer, command, Some(collected)).await,
+            }
+        }
+    })
+    .await;
+    write_collected(settings, printer, &command, collected, result)
+}
+
+/// Writes the series every environment concluded with, in one metrics file
+/// (each series labelled with its environment), when `--metrics-file` is given.
+fn write_collected(
+    settings: &Settings,
+    printer: &Printer,
+    command: &Command,
+    collected: Collected,
+    result: Result<ExitStatus, Errors>,
+) -> Result<ExitStatus, Errors> {
+    let Some(path) = command.metrics_file() else {
+        return result;
+    };
+    let collected = collected.into_inner();
+    let groups: Vec<(Option<&str>, &[crate::metrics::Sample])> = collected
+        .iter()
+        .map(|(environment, samples)| (Some(environment.as_str()), samples.as_slice()))
+        .collect();
+    let series = groups.iter().map(|(_, s)| s.len()).sum();
+    let text = crate::metrics::render_environments(command.name(), &groups);
+    let log = crate::events::EventLog::new(settings.log_format);
+    record::write_metrics(path, &text, series, result, printer, &log)
+}
+
+/// One run of `command` (one environment, or a file without any).
+async fn one(
+    settings: &Settings,
+    printer: &Printer,
+    command: Command,
+) -> Result<ExitStatus, Errors> {
+    let printer = *printer;
     match command {
         Command::Validate { list_secrets } => {
             if list_secrets {
@@ -67,7 +168,7 @@ pub(crate) async fn run(settings: &Settings, command: Command) -> Result<ExitSta
         command @ (Command::Apply { .. }
         | Command::Drift { .. }
         | Command::RestoreTest { .. }
-        | Command::Dump { .. }) => recorded(settings, &printer, command).await,
+        | Command::Dump { .. }) => recorded(settings, &printer, command, None).await,
         Command::Import {
             out,
             force,
@@ -116,10 +217,13 @@ async fn until_signalled<T>(
 }
 
 /// The commands whose outcome is recorded: `--metrics-file` and `[notify]`.
+/// With `collected` (a run over several environments), the series are
+/// handed back for one file instead of written.
 async fn recorded(
     settings: &Settings,
     printer: &Printer,
     command: Command,
+    collected: Option<&Collected>,
 ) -> Result<ExitStatus, Errors> {
     let log = crate::events::EventLog::new(settings.log_format);
     let name = command.name();
@@ -133,6 +237,7 @@ async fn recorded(
             target,
             metrics_file,
             planfile,
+            from_stage: _,
         } => {
             let options = apply::Options {
                 auto_approve,
@@ -209,5 +314,26 @@ async fn recorded(
         _ => return Err(crate::error::Error::internal("not a recorded command").into()),
     };
     let (record, result) = result;
-    record.finish(result, printer, &log).await
+    conclude(record, result, printer, &log, collected).await
+}
+
+/// Notifies and writes the metrics file (or hands the series back, with
+/// `collected`).
+async fn conclude(
+    record: Record,
+    result: Result<ExitStatus, Errors>,
+    printer: &Printer,
+    log: &crate::events::EventLog,
+    collected: Option<&Collected>,
+) -> Result<ExitStatus, Errors> {
+    match collected {
+        Some(collected) => {
+            if let Some(samples) = record.conclude(&result, log).await {
+                let environment = record.environment.clone().unwrap_or_default();
+                collected.borrow_mut().push((environment, samples));
+            }
+            result
+        }
+        None => record.finish(result, printer, log).await,
+    }
 }

@@ -31,6 +31,7 @@ pub(crate) async fn run(
 ) -> Result<ExitStatus, Errors> {
     let mut session = Session::open(
         &settings.file,
+        settings.environment.as_deref(),
         Access::ReadOnly,
         settings.connect_timeout,
         scope,
@@ -50,7 +51,8 @@ pub(crate) async fn run(
             live.fingerprint(),
             &plan,
         )
-        .with_targets(session.scope.targets());
+        .with_targets(session.scope.targets())
+        .with_environment(session.loaded.source.environment.clone());
         file.save(out)?;
         printer.note(&format!(
             "Saved the plan to `{}`; apply it with `dbops apply {}`",

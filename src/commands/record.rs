@@ -22,6 +22,10 @@ use crate::printer::Printer;
 
 pub(crate) struct Record {
     pub(crate) command: &'static str,
+    /// The environment the run worked on (`--environment`, or one of
+    /// `--all-environments`): a label on every series, part of the
+    /// notification state's key, a field of the payload.
+    pub(crate) environment: Option<String>,
     started_at: SystemTime,
     started: Instant,
     pub(crate) metrics_file: Option<PathBuf>,
@@ -40,6 +44,7 @@ impl Record {
     pub(crate) fn new(command: &'static str, metrics_file: Option<PathBuf>) -> Self {
         Self {
             command,
+            environment: crate::section::environment(),
             started_at: SystemTime::now(),
             started: Instant::now(),
             metrics_file,
@@ -67,6 +72,21 @@ impl Record {
         printer: &Printer,
         log: &EventLog,
     ) -> Result<ExitStatus, Errors> {
+        let Some(samples) = self.conclude(&result, log).await else {
+            return result;
+        };
+        let path = self.metrics_file.clone().expect("samples come with a file");
+        let environment = self.environment.as_deref();
+        let text = metrics::render_environments(self.command, &[(environment, &samples)]);
+        write_metrics(&path, &text, samples.len(), result, printer, log)
+    }
+
+    /// Notifies; the series for the metrics file, when there is one.
+    pub(crate) async fn conclude(
+        &self,
+        result: &Result<ExitStatus, Errors>,
+        log: &EventLog,
+    ) -> Option<Vec<Sample>> {
         let code = match &result {
             Ok(status) => *status as i32,
             Err(errors) => errors.first().exit_code().map_or(1, i32::from),
@@ -80,33 +100,8 @@ impl Record {
             Some(notify) => self.notify(&notify, code, &errors, finished_at, log).await,
             None => (0, 0),
         };
-        let Some(path) = self.metrics_file.clone() else {
-            return result;
-        };
-        let samples = self.samples_for(code, errors.len(), finished_at, sent, failed, &path);
-        let text = metrics::render(self.command, &samples);
-        match metrics::write(&path, &text) {
-            Ok(()) => {
-                log.emit(
-                    Event::message(EventName::MetricsWritten, "metrics written")
-                        .level(Level::Debug)
-                        .details(serde_json::json!({
-                            "path": path.display().to_string(),
-                            "series": samples.len(),
-                        })),
-                );
-                result
-            }
-            Err(error) => match result {
-                Ok(ExitStatus::Success) => Err(error
-                    .hint("the run itself succeeded; dbops exits 1 so that monitoring that went blind is seen")
-                    .into()),
-                other => {
-                    printer.errors(&error.hint("the run's own exit code is kept").into());
-                    other
-                }
-            },
-        }
+        let path = self.metrics_file.as_deref()?;
+        Some(self.samples_for(code, errors.len(), finished_at, sent, failed, path))
     }
 
     fn samples_for(
@@ -124,7 +119,13 @@ impl Record {
         } else {
             Some(Sample::new(
                 &m::LAST_SUCCESS,
-                metrics::previous_value(path, m::LAST_SUCCESS.name, self.command).unwrap_or(0.0),
+                metrics::previous_value(
+                    path,
+                    m::LAST_SUCCESS.name,
+                    self.command,
+                    self.environment.as_deref(),
+                )
+                .unwrap_or(0.0),
             ))
         };
         let mut samples = vec![
@@ -230,7 +231,7 @@ impl Record {
         };
         let previous = state
             .as_ref()
-            .and_then(|s| s.commands.get(self.command))
+            .and_then(|s| s.commands.get(&self.state_key()))
             .cloned();
         let mut told = previous
             .as_ref()
@@ -253,7 +254,7 @@ impl Record {
         }
         if let (Some(path), Some(state)) = (&notify.state_file, state.as_mut()) {
             state.commands.insert(
-                self.command.to_string(),
+                self.state_key(),
                 CommandState {
                     verdict,
                     at: humantime::format_rfc3339_seconds(finished_at).to_string(),
@@ -273,6 +274,15 @@ impl Record {
         (sent, failed)
     }
 
+    /// The notification state's key: the command, and its environment
+    /// (`drift@staging`), so each environment fails and recovers on its own.
+    fn state_key(&self) -> String {
+        match &self.environment {
+            Some(environment) => format!("{}@{environment}", self.command),
+            None => self.command.to_string(),
+        }
+    }
+
     fn payload(
         &self,
         kind: state::Kind,
@@ -285,6 +295,7 @@ impl Record {
             format_version: "1.0",
             kind,
             command: self.command.to_string(),
+            environment: self.environment.clone(),
             host: host(),
             verdict,
             exit_code: code,
@@ -306,6 +317,40 @@ impl Record {
         };
         document.text = payload::text(&document);
         document
+    }
+}
+
+/// Writes the metrics file; returns the run's result, which only a failed
+/// write after a clean run changes.
+pub(crate) fn write_metrics(
+    path: &std::path::Path,
+    text: &str,
+    series: usize,
+    result: Result<ExitStatus, Errors>,
+    printer: &Printer,
+    log: &EventLog,
+) -> Result<ExitStatus, Errors> {
+    match metrics::write(path, text) {
+        Ok(()) => {
+            log.emit(
+                Event::message(EventName::MetricsWritten, "metrics written")
+                    .level(Level::Debug)
+                    .details(serde_json::json!({
+                        "path": path.display().to_string(),
+                        "series": series,
+                    })),
+            );
+            result
+        }
+        Err(error) => match result {
+            Ok(ExitStatus::Success) => Err(error
+                .hint("the run itself succeeded; dbops exits 1 so that monitoring that went blind is seen")
+                .into()),
+            other => {
+                printer.errors(&error.hint("the run's own exit code is kept").into());
+                other
+            }
+        },
     }
 }
 

@@ -40,7 +40,7 @@ pub(crate) async fn run_command(
     options: &Options,
     record: &mut Record,
 ) -> Result<ExitStatus, Errors> {
-    let resolved = resolve(&settings.file)?;
+    let resolved = resolve(&settings.file, settings.environment.as_deref())?;
     record.notify = resolved.notify.clone();
     printer.warnings(&resolved.warnings);
     let (target, random_time) = parse_target(options)?;

@@ -5,7 +5,7 @@ use crate::error::Errors;
 use crate::printer::Printer;
 
 pub(crate) fn schema_text() -> String {
-    let schema = schemars::schema_for!(crate::config::raw::RawConfig);
+    let schema = crate::config::schema::schema();
     let mut text = serde_json::to_string_pretty(&schema).expect("schemas serialize");
     text.push('\n');
     text

@@ -7,14 +7,20 @@ use super::ExitStatus;
 use crate::cli::Settings;
 use crate::config;
 use crate::engine::registry;
-use crate::engine::session::resolve;
+use crate::engine::session::{resolve, resolve_loaded};
 use crate::error::{Error, Errors};
 use crate::printer::Printer;
 use crate::render::Format;
 use crate::secret::{SecretError, SecretRef};
 
 pub(crate) fn run(settings: &Settings, printer: &Printer) -> Result<ExitStatus, Errors> {
-    let resolved = resolve(&settings.file)?;
+    if settings.environment.is_none() {
+        let file = config::read(&settings.file)?;
+        if !file.environments.is_empty() {
+            return every_environment(settings, printer, &file);
+        }
+    }
+    let resolved = resolve(&settings.file, settings.environment.as_deref())?;
     printer.warnings(&resolved.warnings);
     let counts = registry::summary(&resolved.desired);
     let text = match settings.format {
@@ -49,17 +55,136 @@ pub(crate) fn run(settings: &Settings, printer: &Printer) -> Result<ExitStatus, 
     Ok(ExitStatus::Success)
 }
 
-/// Every secret reference of the file: what it names, the key that holds
-/// it, and whether it resolves. Values are never printed.
+/// `validate --all-environments` (or `validate` of a file with environments).
+pub(crate) fn run_all(settings: &Settings, printer: &Printer) -> Result<ExitStatus, Errors> {
+    let file = config::read(&settings.file)?;
+    if file.environments.is_empty() {
+        return run(settings, printer);
+    }
+    every_environment(settings, printer, &file)
+}
+
+/// Resolves every environment; reports each one's problems (a problem of
+/// the shared declarations once, not once per environment), then refuses
+/// two environments that would manage the same database of one server.
+fn every_environment(
+    settings: &Settings,
+    printer: &Printer,
+    file: &config::File,
+) -> Result<ExitStatus, Errors> {
+    let mut resolved = Vec::new();
+    let mut failures: Vec<(String, Errors)> = Vec::new();
+    for name in &file.environments.names {
+        let started = std::time::Instant::now();
+        match file
+            .select(Some(name))
+            .and_then(|loaded| resolve_loaded(loaded, started))
+        {
+            Ok(one) => resolved.push((name.clone(), one)),
+            Err(errors) => failures.push((name.clone(), errors)),
+        }
+    }
+    let mut errors = shared_once(&failures, file.environments.names.len());
+    let places: Vec<(String, &crate::engine::session::Resolved)> =
+        resolved.iter().map(|(n, r)| (n.clone(), r)).collect();
+    errors.extend(super::environments::conflicts(&places));
+    if !errors.is_empty() {
+        return Err(Errors::new(errors));
+    }
+    for (_, one) in &resolved {
+        printer.warnings(&one.warnings);
+    }
+    let text = match settings.format {
+        Format::Json => {
+            let environments: Vec<serde_json::Value> = resolved
+                .iter()
+                .map(|(name, one)| {
+                    let mut entry = serde_json::json!({ "name": name });
+                    for (what, count) in registry::summary(&one.desired) {
+                        entry[what.replace(' ', "_")] = serde_json::json!(count);
+                    }
+                    entry
+                })
+                .collect();
+            let document = serde_json::json!({
+                "format_version": "1.0",
+                "valid": true,
+                "file": file.source.name,
+                "environments": environments,
+            });
+            format!(
+                "{}\n",
+                serde_json::to_string_pretty(&document).expect("json")
+            )
+        }
+        Format::Text | Format::Markdown => {
+            let mut text = format!(
+                "The configuration is valid: `{}` declares {} environments.\n",
+                file.source.name,
+                resolved.len()
+            );
+            for (name, one) in &resolved {
+                let parts: Vec<String> = registry::summary(&one.desired)
+                    .iter()
+                    .map(|(what, count)| format!("{count} {what}"))
+                    .collect();
+                text.push_str(&format!("  {name}: {}\n", parts.join(", ")));
+            }
+            text
+        }
+    };
+    printer.out(&text);
+    Ok(ExitStatus::Success)
+}
+
+/// Each environment's errors; one that every environment has (a problem of
+/// the shared declarations) is reported once, without a name.
+fn shared_once(failures: &[(String, Errors)], environments: usize) -> Vec<Error> {
+    let same = |e: &Error| {
+        (
+            e.message().to_string(),
+            e.location().cloned(),
+            e.key_path().map(str::to_string),
+        )
+    };
+    let mut out: Vec<Error> = Vec::new();
+    for (_, errors) in failures {
+        for error in errors.list() {
+            let everywhere = failures.len() == environments
+                && failures
+                    .iter()
+                    .all(|(_, other)| other.list().iter().any(|o| same(o) == same(error)));
+            let error = if everywhere {
+                error.clone().without_environment()
+            } else {
+                error.clone()
+            };
+            if !out.iter().any(|o| o.to_string() == error.to_string()) {
+                out.push(error);
+            }
+        }
+    }
+    out
+}
+
+/// Every secret reference of the file (of `--environment NAME` only, when
+/// given): what it names, the key that holds it, and whether it resolves.
+/// Values are never printed.
 pub(crate) fn list_secrets(settings: &Settings, printer: &Printer) -> Result<ExitStatus, Errors> {
-    let loaded = config::load(&settings.file)?;
-    let document = loaded
-        .source
-        .document()
-        .ok_or_else(|| Error::config(format!("`{}` is not valid TOML", loaded.source.name)))?;
+    let file = config::read(&settings.file)?;
+    let selected = match settings.environment.as_deref() {
+        Some(name) => Some(file.select(Some(name))?),
+        None => None,
+    };
+    let root = match &selected {
+        Some(loaded) => loaded.source.root(),
+        None => file.source.document().map(toml_edit::Document::as_table),
+    }
+    .ok_or_else(|| Error::config(format!("`{}` is not valid TOML", file.source.name)))?;
+    let loaded = &file;
     let mut rows = Vec::new();
     let mut missing = 0;
-    for found in config::references::references(document) {
+    for found in config::references::references(root) {
         let (kind, name) = match &found.reference {
             SecretRef::Env(name) => ("env", name.clone()),
             SecretRef::File(path) => ("file", path.display().to_string()),

@@ -4,20 +4,23 @@
 //! engine registry's job; this module never opens a connection and never
 //! quotes the source text (a line may hold a secret).
 
+pub(crate) mod environments;
 pub(crate) mod raw;
 pub(crate) mod references;
+pub(crate) mod schema;
 pub(crate) mod source;
 
 use std::collections::BTreeSet;
 use std::path::Path;
 
 use toml_edit::de::ValueDeserializer;
-use toml_edit::{Document, InlineTable, Item, Value};
+use toml_edit::{Document, DocumentMut, InlineTable, Item, Table, Value};
 
 use crate::error::{Error, ErrorKind, Errors, Location};
 use crate::util::digest::sha256_hex;
 use crate::util::files::io_reason;
 use crate::util::suggest::did_you_mean;
+use environments::Environments;
 use raw::RawConfig;
 use source::SourceFile;
 
@@ -39,7 +42,23 @@ impl Loaded {
 /// The largest desired-state file dbops reads.
 const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
-pub(crate) fn load(path: &Path) -> Result<Loaded, Errors> {
+/// The file read and its TOML parsed, before any environment is chosen.
+pub(crate) struct File {
+    pub(crate) source: SourceFile,
+    pub(crate) environments: Environments,
+    /// Problems of `[environments]` and `[rollout]` themselves: every
+    /// selection reports them.
+    errors: Vec<Error>,
+}
+
+/// Reads and loads the file as environment `environment` (`None`: the
+/// file declares no environments).
+pub(crate) fn load(path: &Path, environment: Option<&str>) -> Result<Loaded, Errors> {
+    read(path)?.select(environment)
+}
+
+/// Reads the file and parses its TOML; a syntax error stops here.
+pub(crate) fn read(path: &Path) -> Result<File, Errors> {
     let name = path.display().to_string();
     let unreadable = |why: String| {
         Error::config(format!(
@@ -61,23 +80,84 @@ pub(crate) fn load(path: &Path) -> Result<Loaded, Errors> {
         return Err(unreadable("it is larger than 16 MiB".into()).into());
     }
     let text = std::fs::read_to_string(path).map_err(|e| unreadable(io_reason(&e)))?;
-    let source = SourceFile::new(name, text);
-    match parse(&source) {
-        Ok(raw) => Ok(Loaded {
+    from_text(SourceFile::new(name, text))
+}
+
+/// The file of `source`'s text: its TOML parsed, its environments read.
+pub(crate) fn from_text(source: SourceFile) -> Result<File, Errors> {
+    let Some(document) = source.document() else {
+        return Err(syntax_error(&source).into());
+    };
+    let (environments, errors) = environments::declared(&source, document, &sections());
+    Ok(File {
+        source,
+        environments,
+        errors,
+    })
+}
+
+impl File {
+    /// The file as environment `name` sees it: the shared declarations with
+    /// its overrides merged, shape-checked.
+    pub(crate) fn select(&self, name: Option<&str>) -> Result<Loaded, Errors> {
+        match name {
+            Some(name) => self.environments.check(name, &self.source.name)?,
+            None if !self.environments.is_empty() => {
+                return Err(Error::config(format!(
+                    "`{}` declares environments ({}): choose one with `--environment NAME`, or run every one with `--all-environments`",
+                    self.source.name,
+                    self.environments.listed()
+                ))
+                .hint("in CI, `DBOPS_ENVIRONMENT=NAME` does the same as `--environment NAME`")
+                .into())
+            }
+            None => {}
+        }
+        let document = self.source.document().expect("parsed when read");
+        let source = self
+            .source
+            .with_view(name, environments::merged(document, name));
+        let mut shape_errors = self.errors.clone();
+        let raw = match parse(&source) {
+            Ok(raw) => raw,
+            Err(Unparsed {
+                errors,
+                partial: Some(raw),
+            }) => {
+                shape_errors.extend(errors.into_vec());
+                *raw
+            }
+            Err(Unparsed { errors, .. }) => {
+                shape_errors.extend(errors.into_vec());
+                return Err(Errors::new(in_environment(shape_errors, name)));
+            }
+        };
+        Ok(Loaded {
             source,
             raw,
-            shape_errors: Vec::new(),
-        }),
-        Err(Unparsed {
-            errors,
-            partial: Some(raw),
-        }) => Ok(Loaded {
-            source,
-            raw: *raw,
-            shape_errors: errors.into_vec(),
-        }),
-        Err(Unparsed { errors, .. }) => Err(errors),
+            shape_errors: in_environment(shape_errors, name),
+        })
     }
+}
+
+/// Names the environment in each error (unless already named).
+pub(crate) fn in_environment(errors: Vec<Error>, name: Option<&str>) -> Vec<Error> {
+    match name {
+        Some(name) => errors.into_iter().map(|e| e.environment(name)).collect(),
+        None => errors,
+    }
+}
+
+/// The top-level sections of the file format (what an environment may override).
+pub(crate) fn sections() -> Vec<String> {
+    serde_json::to_value(schemars::schema_for!(RawConfig))
+        .ok()
+        .and_then(|s| {
+            s["properties"]
+                .as_object()
+                .map(|p| p.keys().cloned().collect())
+        })
+        .unwrap_or_default()
 }
 
 /// Why a document did not parse: every shape error, and the sections that did.
@@ -100,37 +180,13 @@ impl From<Error> for Unparsed {
 /// element of an array section (`[[grants]]`) is checked on its own, so one
 /// mistake does not hide the next.
 pub(crate) fn parse(source: &SourceFile) -> Result<RawConfig, Unparsed> {
-    let document = match Document::parse(source.text.clone()) {
-        Ok(document) => document,
-        Err(e) => {
-            let location = e.span().map(|span| source.location(span.start));
-            let mut message = e.message().trim().trim_end_matches('.').to_string();
-            // Name the duplicate: a key or table name, never a value.
-            if let (true, Some(span)) = (message.starts_with("duplicate key"), e.span()) {
-                let name: String = source.text[span.start.min(source.text.len())..]
-                    .chars()
-                    .take_while(|c| !matches!(c, ']' | '.' | '=') && !c.is_whitespace())
-                    .collect();
-                if !name.is_empty() {
-                    message = format!(
-                        "duplicate key `{}`: it is declared twice",
-                        name.trim_matches('"')
-                    );
-                }
-            }
-            return Err(
-                Error::config(format!("invalid TOML: {}", lowercase_first(&message)))
-                    .at(location)
-                    .hint("see https://toml.io for the syntax")
-                    .into(),
-            );
-        }
+    let Some(root) = source.root() else {
+        return Err(syntax_error(source).into());
     };
-    match toml_edit::de::from_document::<RawConfig>(document) {
+    match toml_edit::de::from_document::<RawConfig>(DocumentMut::from(root.clone())) {
         Ok(raw) => Ok(raw),
         Err(whole) => {
-            let document = source.document().expect("the text parsed once already");
-            let (mut errors, partial) = unit_errors(source, document);
+            let (mut errors, partial) = unit_errors(source, root);
             if errors.is_empty() {
                 errors.push(shape_error(source, &whole, None));
             }
@@ -140,6 +196,32 @@ pub(crate) fn parse(source: &SourceFile) -> Result<RawConfig, Unparsed> {
             })
         }
     }
+}
+
+/// The TOML syntax error of a text that does not parse.
+fn syntax_error(source: &SourceFile) -> Error {
+    let e = match Document::parse(source.text.clone()) {
+        Ok(_) => return Error::internal("the text parsed after all"),
+        Err(e) => e,
+    };
+    let location = e.span().map(|span| source.location(span.start));
+    let mut message = e.message().trim().trim_end_matches('.').to_string();
+    // Name the duplicate: a key or table name, never a value.
+    if let (true, Some(span)) = (message.starts_with("duplicate key"), e.span()) {
+        let name: String = source.text[span.start.min(source.text.len())..]
+            .chars()
+            .take_while(|c| !matches!(c, ']' | '.' | '=') && !c.is_whitespace())
+            .collect();
+        if !name.is_empty() {
+            message = format!(
+                "duplicate key `{}`: it is declared twice",
+                name.trim_matches('"')
+            );
+        }
+    }
+    Error::config(format!("invalid TOML: {}", lowercase_first(&message)))
+        .at(location)
+        .hint("see https://toml.io for the syntax")
 }
 
 /// The top-level sections whose entries are checked one by one, read off the
@@ -166,22 +248,15 @@ fn split_sections() -> (BTreeSet<String>, BTreeSet<String>) {
 /// Every shape error, unit by unit, and the document of the units that
 /// parsed (an array section with a bad element is left out whole, so indexes
 /// in keys stay true).
-fn unit_errors(
-    source: &SourceFile,
-    document: &Document<String>,
-) -> (Vec<Error>, Option<RawConfig>) {
+fn unit_errors(source: &SourceFile, root: &Table) -> (Vec<Error>, Option<RawConfig>) {
     let (maps, arrays) = split_sections();
-    let known: Vec<String> = serde_json::to_value(schemars::schema_for!(RawConfig))
-        .ok()
-        .and_then(|s| {
-            s["properties"]
-                .as_object()
-                .map(|p| p.keys().cloned().collect())
-        })
-        .unwrap_or_default();
+    let mut known = sections();
+    known.extend([
+        environments::ENVIRONMENTS.to_string(),
+        environments::ROLLOUT.to_string(),
+    ]);
     let mut errors = Vec::new();
     let mut good = InlineTable::new();
-    let root = document.as_table();
     if !root.contains_key("postgres") {
         errors.push(
             Error::config("missing section `[postgres]`")

@@ -5,7 +5,7 @@
 //! `validate --list-secrets`, which tells a CI job what to export. Values
 //! are never read here beyond whether they resolve.
 
-use toml_edit::{Document, Item, Value};
+use toml_edit::{Item, Table, Value};
 
 use crate::secret::SecretRef;
 
@@ -16,10 +16,11 @@ pub(crate) struct Reference {
     pub(crate) reference: SecretRef,
 }
 
-/// Every secret reference in `document`, in document order.
-pub(crate) fn references(document: &Document<String>) -> Vec<Reference> {
+/// Every secret reference under `root` (a document's table, or one
+/// environment's merged view), in document order.
+pub(crate) fn references(root: &Table) -> Vec<Reference> {
     let mut out = Vec::new();
-    for (key, item) in document.as_table().iter() {
+    for (key, item) in root.iter() {
         walk(item, &mut vec![key.to_string()], &mut out);
     }
     out
@@ -85,7 +86,7 @@ fn walk_value(value: &Value, path: &mut Vec<String>, out: &mut Vec<Reference>) {
 }
 
 /// A table of exactly one key, `env` or `file`, with a string: a reference.
-fn as_reference<'a>(
+pub(crate) fn as_reference<'a>(
     mut entries: impl Iterator<Item = (&'a str, Option<&'a Value>)>,
 ) -> Option<SecretRef> {
     let (key, value) = entries.next()?;
@@ -106,7 +107,7 @@ mod tests {
 
     #[test]
     fn every_reference_is_found_with_its_key() {
-        let document: Document<String> = Document::parse(
+        let document: toml_edit::Document<String> = toml_edit::Document::parse(
             r#"
 [postgres]
 admin = { env = "DATABASE_ROOT_URL" }
@@ -127,7 +128,7 @@ work_mem = "8MB"
             .to_string(),
         )
         .unwrap();
-        let found: Vec<(String, SecretRef)> = references(&document)
+        let found: Vec<(String, SecretRef)> = references(document.as_table())
             .into_iter()
             .map(|r| (r.path.join("."), r.reference))
             .collect();

@@ -17,6 +17,12 @@ pub(crate) struct SourceFile {
     document: std::sync::OnceLock<Option<Document<String>>>,
     /// Byte offset where each line starts, so a location costs a binary search.
     line_starts: Vec<usize>,
+    /// One environment's merged view (`[environments.NAME]` over the shared
+    /// declarations), when one is selected: paths are located in it, and
+    /// each of its values still carries the span where it is written.
+    view: Option<Item>,
+    /// The selected environment's name.
+    pub(crate) environment: Option<String>,
 }
 
 impl SourceFile {
@@ -29,6 +35,26 @@ impl SourceFile {
             text,
             document: std::sync::OnceLock::new(),
             line_starts,
+            view: None,
+            environment: None,
+        }
+    }
+
+    /// The same text, seen through `root`: environment `name`'s merged
+    /// view, or (no name) the shared declarations alone.
+    pub(crate) fn with_view(&self, name: Option<&str>, root: Table) -> Self {
+        let mut copy = Self::new(self.name.clone(), self.text.clone());
+        copy.view = Some(Item::Table(root));
+        copy.environment = name.map(str::to_string);
+        copy
+    }
+
+    /// The root the file's paths are read in: the selected environment's
+    /// merged view, else the document.
+    pub(crate) fn root(&self) -> Option<&Table> {
+        match &self.view {
+            Some(view) => view.as_table(),
+            None => self.document().map(Document::as_table),
         }
     }
 
@@ -62,7 +88,11 @@ impl SourceFile {
             Item(&'a Item),
             Table(&'a Table),
         }
-        let mut node = Node::Item(self.document()?.as_item());
+        let root = match &self.view {
+            Some(view) => view,
+            None => self.document()?.as_item(),
+        };
+        let mut node = Node::Item(root);
         let mut span = None;
         for segment in path {
             let table: Option<&dyn TableLike> = match node {
@@ -92,8 +122,13 @@ impl SourceFile {
     /// The deepest dotted key path whose key or value contains `offset`.
     pub(crate) fn key_path_at(&self, offset: usize) -> Vec<String> {
         let mut path = Vec::new();
-        if let Some(document) = self.document() {
-            descend(document.as_item(), offset, &mut path);
+        match &self.view {
+            Some(view) => descend(view, offset, &mut path),
+            None => {
+                if let Some(document) = self.document() {
+                    descend(document.as_item(), offset, &mut path);
+                }
+            }
         }
         path
     }

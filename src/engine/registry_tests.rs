@@ -56,7 +56,7 @@ pidfile = "{d}/pgbouncer.pid"
     );
     let path = dir.join("dbops.toml");
     std::fs::write(&path, toml).unwrap();
-    crate::engine::session::resolve(&path).unwrap_or_else(|e| panic!("{e}"))
+    crate::engine::session::resolve(&path, None).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn live_role(name: &str, password: StoredPassword) -> LiveRole {

@@ -73,15 +73,23 @@ impl Resolved {
     }
 }
 
-/// Loads and resolves the file, reporting every problem at once.
-pub fn resolve(file: &Path) -> Result<Resolved, Errors> {
+/// Loads and resolves the file as `environment` (the one `--environment`
+/// names; `None` for a file without environments), reporting every problem
+/// at once.
+pub fn resolve(file: &Path, environment: Option<&str>) -> Result<Resolved, Errors> {
     let started = Instant::now();
-    let loaded = config::load(file)?;
+    let loaded = config::load(file, environment)?;
+    resolve_loaded(loaded, started)
+}
+
+/// Resolves a file already loaded as one environment.
+pub(crate) fn resolve_loaded(loaded: Loaded, started: Instant) -> Result<Resolved, Errors> {
+    let environment = loaded.source.environment.clone();
     let mut resolver = Resolver::new(&loaded.source);
     // Every secret reference that does not resolve, whatever its section
     // (even one whose section stops early), each naming its key.
-    if let Some(document) = loaded.source.document() {
-        for found in config::references::references(document) {
+    if let Some(root) = loaded.source.root() {
+        for found in config::references::references(root) {
             let path: Vec<&str> = found.path.iter().map(String::as_str).collect();
             let key = resolver.key(&path);
             if let Err(error) = key.secret(&found.reference) {
@@ -103,7 +111,10 @@ pub fn resolve(file: &Path) -> Result<Resolved, Errors> {
             notify,
             took: started.elapsed(),
         }),
-        _ => Err(Errors::new(errors)),
+        _ => Err(Errors::new(config::in_environment(
+            errors,
+            environment.as_deref(),
+        ))),
     }
 }
 
@@ -150,11 +161,12 @@ pub(crate) struct Session {
 impl Session {
     pub(crate) async fn open(
         file: &Path,
+        environment: Option<&str>,
         access: Access,
         timeout: Duration,
         scope: Scope,
     ) -> Result<Self, Errors> {
-        Self::connect(resolve(file)?, access, timeout, scope).await
+        Self::connect(resolve(file, environment)?, access, timeout, scope).await
     }
 
     /// Connects with a file already resolved (a command that needs

@@ -8,26 +8,36 @@ use std::fmt::Write;
 use super::catalogue::ALL;
 use super::Sample;
 
-/// The file's text for `command`'s samples.
-pub(crate) fn render(command: &str, samples: &[Sample]) -> String {
+/// The file's text for `command`'s samples, environment by environment:
+/// with a name, each series carries `environment` after `command`.
+pub(crate) fn render_environments(command: &str, groups: &[(Option<&str>, &[Sample])]) -> String {
     let mut out = String::new();
     for metric in ALL {
-        let series: BTreeMap<Vec<&str>, f64> = samples
+        let series: BTreeMap<(Option<&str>, Vec<&str>), f64> = groups
             .iter()
-            .filter(|s| std::ptr::eq(s.metric, *metric))
-            .map(|s| (s.labels.iter().map(String::as_str).collect(), s.value))
+            .flat_map(|(environment, samples)| samples.iter().map(move |s| (*environment, s)))
+            .filter(|(_, s)| std::ptr::eq(s.metric, *metric))
+            .map(|(environment, s)| {
+                (
+                    (environment, s.labels.iter().map(String::as_str).collect()),
+                    s.value,
+                )
+            })
             .collect();
         if series.is_empty() {
             continue;
         }
         let _ = writeln!(out, "# HELP {} {}", metric.name, escape_help(metric.help));
         let _ = writeln!(out, "# TYPE {} {}", metric.name, metric.kind.word());
-        for (labels, value) in series {
+        for ((environment, labels), value) in series {
             debug_assert_eq!(labels.len(), metric.labels.len(), "{}", metric.name);
             out.push_str(metric.name);
             out.push_str("{command=\"");
             out.push_str(&escape_label(command));
             out.push('"');
+            if let Some(environment) = environment {
+                let _ = write!(out, ",environment=\"{}\"", escape_label(environment));
+            }
             for (name, value) in metric.labels.iter().zip(labels) {
                 let _ = write!(out, ",{name}=\"{}\"", escape_label(value));
             }
@@ -94,7 +104,7 @@ mod tests {
                 .label("odd \"id\"\\\nnext")
                 .label("health"),
         ];
-        insta::assert_snapshot!(render("drift", &samples), @r#"
+        insta::assert_snapshot!(render_environments("drift", &[(None, &samples)]), @r#"
         # HELP dbops_run_success 1 when the run succeeded (exit 0), 0 when it failed or found a problem.
         # TYPE dbops_run_success gauge
         dbops_run_success{command="drift"} 0

@@ -73,9 +73,15 @@ pub(crate) fn write(path: &Path, content: &str) -> Result<()> {
     })
 }
 
-/// The value of `metric{command="COMMAND"}` in the file at `path` as dbops
-/// last wrote it, if the file is there and holds it.
-pub(crate) fn previous_value(path: &Path, metric: &str, command: &str) -> Option<f64> {
+/// The value of `metric{command="COMMAND"}` (with `environment` after it,
+/// when one is given) in the file at `path` as dbops last wrote it, if the
+/// file is there and holds it.
+pub(crate) fn previous_value(
+    path: &Path,
+    metric: &str,
+    command: &str,
+    environment: Option<&str>,
+) -> Option<f64> {
     use std::io::Read;
     let mut text = String::new();
     std::fs::File::open(path)
@@ -83,7 +89,12 @@ pub(crate) fn previous_value(path: &Path, metric: &str, command: &str) -> Option
         .take(1 << 20)
         .read_to_string(&mut text)
         .ok()?;
-    let prefix = format!("{metric}{{command=\"{command}\"}} ");
+    let prefix = match environment {
+        Some(environment) => {
+            format!("{metric}{{command=\"{command}\",environment=\"{environment}\"}} ")
+        }
+        None => format!("{metric}{{command=\"{command}\"}} "),
+    };
     text.lines()
         .find_map(|line| line.strip_prefix(&prefix))
         .and_then(|value| value.trim().parse::<f64>().ok())
@@ -120,11 +131,11 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            previous_value(&path, "dbops_last_success_timestamp_seconds", "drift"),
+            previous_value(&path, "dbops_last_success_timestamp_seconds", "drift", None),
             Some(1_733_133_133.5)
         );
         assert_eq!(
-            previous_value(&path, "dbops_last_success_timestamp_seconds", "apply"),
+            previous_value(&path, "dbops_last_success_timestamp_seconds", "apply", None),
             None
         );
         write(&path, "x 1\n").unwrap();

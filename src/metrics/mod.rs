@@ -13,7 +13,7 @@ pub mod catalogue;
 mod exposition;
 mod file;
 
-pub(crate) use exposition::render;
+pub(crate) use exposition::render_environments;
 pub(crate) use file::{check_writable, previous_value, write};
 
 /// The catalogue as rows for people and tests: name, type, labels (with

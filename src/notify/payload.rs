@@ -17,6 +17,9 @@ pub(crate) struct Payload {
     pub(crate) kind: Kind,
     /// The dbops command that ran: `drift`, `apply`, `restore-test`.
     pub(crate) command: String,
+    /// The `[environments.NAME]` the run worked on, when the file declares environments.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) environment: Option<String>,
     /// The machine dbops ran on.
     pub(crate) host: String,
     /// `ok` or `failing`.
@@ -45,18 +48,22 @@ pub(crate) struct PayloadFinding {
 
 /// The readable line: what, where, how many; at most five items named.
 pub(crate) fn text(payload: &Payload) -> String {
+    let command = match &payload.environment {
+        Some(environment) => format!("{} ({environment})", payload.command),
+        None => payload.command.clone(),
+    };
     let head = match payload.kind {
         Kind::Failure => format!(
-            ":red_circle: dbops {} failed on {} (exit {})",
-            payload.command, payload.host, payload.exit_code
+            ":red_circle: dbops {command} failed on {} (exit {})",
+            payload.host, payload.exit_code
         ),
         Kind::Recovery => format!(
-            ":large_green_circle: dbops {} recovered on {}",
-            payload.command, payload.host
+            ":large_green_circle: dbops {command} recovered on {}",
+            payload.host
         ),
         Kind::Report => format!(
-            ":white_check_mark: dbops {} succeeded on {}",
-            payload.command, payload.host
+            ":white_check_mark: dbops {command} succeeded on {}",
+            payload.host
         ),
     };
     let mut lines = vec![head];

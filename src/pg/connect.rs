@@ -136,10 +136,11 @@ impl Prepared {
         T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     {
         let (client, connection) = result?;
-        tokio::spawn(async move {
+        let task = tokio::spawn(async move {
             // Errors surface on the client's next call.
             let _ = connection.await;
         });
+        crate::section::track(task);
         Ok(client)
     }
 }

@@ -27,6 +27,9 @@ pub(crate) struct Diagnostic {
     /// Which part of the world failed, for routing.
     pub(crate) kind: crate::error::ErrorKind,
     pub(crate) message: String,
+    /// The `[environments.NAME]` it happened in, when the file declares environments.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) environment: Option<String>,
     /// Where in the desired-state file, when the error is about a key.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) location: Option<DiagnosticLocation>,
@@ -50,7 +53,7 @@ pub(crate) struct DiagnosticLocation {
     pub(crate) key: Option<String>,
 }
 
-fn diagnostic(error: &Error) -> Diagnostic {
+pub(crate) fn diagnostic(error: &Error) -> Diagnostic {
     let location =
         (error.location().is_some() || error.key_path().is_some()).then(|| DiagnosticLocation {
             file: error.location().map(|l| l.file.clone()),
@@ -61,6 +64,7 @@ fn diagnostic(error: &Error) -> Diagnostic {
     Diagnostic {
         kind: error.error_kind(),
         message: error.message().to_string(),
+        environment: error.environment_name().map(str::to_string),
         location,
         causes: error.causes().to_vec(),
         hint: (!error.hints().is_empty()).then(|| error.hints().join("\n")),

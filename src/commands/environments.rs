@@ -1,0 +1,350 @@
+//! Running a command on every environment of the file (`--all-environments`):
+//! at most `--parallel` at once, each in its own output [`section`], one
+//! failing or unreachable environment never stopping the others; then one
+//! document with a section per environment, in file order, and the exit
+//! code by precedence (interrupted > error > changes or drift > clean).
+//! Also the checks that need every environment at once: two environments
+//! on the same cluster and database would fight, and are refused.
+//!
+//! This module knows no command's report: it runs the command the caller
+//! hands it and places what that printed.
+
+use std::future::Future;
+
+use futures_util::stream::{self, StreamExt};
+use serde::Serialize;
+
+use super::ExitStatus;
+use crate::cli::Settings;
+use crate::config;
+use crate::contract::facts::{AdminConnection, DeclaredDatabases};
+use crate::engine::session::Resolved;
+use crate::error::{Error, Errors};
+use crate::printer::Printer;
+use crate::render::error_document::{diagnostic, Diagnostic};
+use crate::render::Format;
+use crate::section;
+
+/// One environment's result in a run over several.
+pub(crate) struct Outcome {
+    pub(crate) name: String,
+    pub(crate) result: Result<ExitStatus, Errors>,
+    /// What its command printed on stdout.
+    pub(crate) stdout: String,
+}
+
+impl Outcome {
+    fn code(&self) -> i32 {
+        match &self.result {
+            Ok(status) => *status as i32,
+            Err(errors) => errors.first().exit_code().map_or(1, i32::from),
+        }
+    }
+
+    /// `clean`, `changes` (plan), `drift` (drift), `error` or `interrupted`.
+    fn status(&self, command: &str) -> &'static str {
+        match self.code() {
+            0 => "clean",
+            2 if command == "drift" => "drift",
+            2 => "changes",
+            130 | 143 => "interrupted",
+            _ => "error",
+        }
+    }
+}
+
+/// The names to run, in file order, or why there are none. Two
+/// environments that would fight (the same database of the same server)
+/// are refused before any runs; an environment that does not resolve is
+/// left to fail in its own section.
+pub(crate) fn names(settings: &Settings) -> Result<Vec<String>, Errors> {
+    let file = config::read(&settings.file)?;
+    if file.environments.is_empty() {
+        return Err(Error::config(format!(
+            "`--all-environments`: `{}` declares no `[environments.NAME]` table",
+            file.source.name
+        ))
+        .hint(
+            "drop `--all-environments`, or declare environments in the file (docs/environments.md)",
+        )
+        .into());
+    }
+    let resolved: Vec<(String, Resolved)> = file
+        .environments
+        .names
+        .iter()
+        .filter_map(|name| {
+            let started = std::time::Instant::now();
+            let loaded = file.select(Some(name)).ok()?;
+            let one = crate::engine::session::resolve_loaded(loaded, started).ok()?;
+            Some((name.clone(), one))
+        })
+        .collect();
+    let places: Vec<(String, &Resolved)> = resolved.iter().map(|(n, r)| (n.clone(), r)).collect();
+    let fights = conflicts(&places);
+    if !fights.is_empty() {
+        return Err(Errors::new(fights));
+    }
+    Ok(file.environments.names.clone())
+}
+
+/// Runs `run` for each of `names`, at most `settings.parallel` at once,
+/// each in its own section; the outcomes in the order of `names`.
+pub(crate) async fn each<F, Fut>(settings: &Settings, names: &[String], run: F) -> Vec<Outcome>
+where
+    F: Fn(Settings) -> Fut,
+    Fut: Future<Output = Result<ExitStatus, Errors>>,
+{
+    let run = &run;
+    stream::iter(names.iter().cloned())
+        .map(|name| async move {
+            let mut one = settings.clone();
+            one.environment = Some(name.clone());
+            one.all_environments = false;
+            let (result, stdout) = section::scoped(&name, true, run(one)).await;
+            if let Err(errors) = &result {
+                // Its errors on stderr with its name, as a run of one would.
+                let printer = Printer::new(settings.color, settings.log_format);
+                section::scoped(&name, true, async { printer.errors(errors) }).await;
+            }
+            Outcome {
+                name,
+                result,
+                stdout,
+            }
+        })
+        .buffered(settings.parallel.max(1))
+        .collect()
+        .await
+}
+
+/// The exit status of a run over several environments.
+pub(crate) fn exit_status(outcomes: &[Outcome]) -> Result<ExitStatus, Errors> {
+    let codes: Vec<i32> = outcomes.iter().map(Outcome::code).collect();
+    let status = if codes.contains(&130) {
+        ExitStatus::Interrupted
+    } else if codes.contains(&143) {
+        ExitStatus::Terminated
+    } else if codes.iter().any(|c| *c != 0 && *c != 2) {
+        ExitStatus::Error
+    } else if codes.contains(&2) {
+        ExitStatus::Changes
+    } else {
+        ExitStatus::Success
+    };
+    Ok(status)
+}
+
+/// One environment in the JSON document.
+#[derive(Serialize)]
+struct Section<'a> {
+    name: &'a str,
+    status: &'static str,
+    exit_code: i32,
+    /// The command's own JSON document, when it printed one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    report: Option<serde_json::Value>,
+    errors: Vec<Diagnostic>,
+}
+
+/// The document: a section per environment (text, markdown), or one JSON
+/// document with `environments[]`.
+pub(crate) fn render(command: &str, format: Format, outcomes: &[Outcome]) -> String {
+    match format {
+        Format::Json => {
+            let sections: Vec<Section> = outcomes
+                .iter()
+                .map(|o| Section {
+                    name: &o.name,
+                    status: o.status(command),
+                    exit_code: o.code(),
+                    report: serde_json::from_str(&o.stdout).ok(),
+                    errors: o
+                        .result
+                        .as_ref()
+                        .err()
+                        .map(|e| e.list().iter().map(diagnostic).collect())
+                        .unwrap_or_default(),
+                })
+                .collect();
+            let exit = exit_status(outcomes).map_or(1, |s| s as i32);
+            let document = serde_json::json!({
+                "format_version": crate::render::json::FORMAT_VERSION,
+                "command": command,
+                "exit_code": exit,
+                "environments": sections,
+            });
+            let mut text = serde_json::to_string_pretty(&document).expect("json");
+            text.push('\n');
+            text
+        }
+        Format::Text | Format::Markdown => {
+            let mut text = String::new();
+            for outcome in outcomes {
+                let status = outcome.status(command);
+                if format == Format::Markdown {
+                    text.push_str(&format!("## Environment `{}`: {status}\n\n", outcome.name));
+                } else {
+                    text.push_str(&format!("=== environment {}: {status} ===\n", outcome.name));
+                }
+                text.push_str(&outcome.stdout);
+                if let Err(errors) = &outcome.result {
+                    for error in errors.list() {
+                        let line = error.to_string();
+                        if format == Format::Markdown {
+                            text.push_str(&format!("```\nerror: {line}\n```\n"));
+                        } else {
+                            text.push_str(&format!("error: {line}\n"));
+                        }
+                    }
+                }
+                if !text.ends_with("\n\n") {
+                    text.push('\n');
+                }
+            }
+            text.push_str(&summary(command, outcomes));
+            text.push('\n');
+            text
+        }
+    }
+}
+
+/// `3 environments: 1 clean, 1 drift, 1 error (prod-us)`.
+fn summary(command: &str, outcomes: &[Outcome]) -> String {
+    let mut counts: Vec<(&'static str, Vec<&str>)> = Vec::new();
+    for outcome in outcomes {
+        let status = outcome.status(command);
+        match counts.iter_mut().find(|(s, _)| *s == status) {
+            Some((_, names)) => names.push(&outcome.name),
+            None => counts.push((status, vec![&outcome.name])),
+        }
+    }
+    let parts: Vec<String> = counts
+        .iter()
+        .map(|(status, names)| {
+            if *status == "clean" {
+                format!("{} clean", names.len())
+            } else {
+                format!("{} {status} ({})", names.len(), names.join(", "))
+            }
+        })
+        .collect();
+    format!("{} environments: {}.", outcomes.len(), parts.join(", "))
+}
+
+/// Runs a command over every environment and prints the document.
+pub(crate) async fn run_all<F, Fut>(
+    settings: &Settings,
+    printer: &Printer,
+    command: &str,
+    run: F,
+) -> Result<ExitStatus, Errors>
+where
+    F: Fn(Settings) -> Fut,
+    Fut: Future<Output = Result<ExitStatus, Errors>>,
+{
+    let names = names(settings)?;
+    let outcomes = each(settings, &names, run).await;
+    printer.out(&render(command, settings.format, &outcomes));
+    exit_status(&outcomes)
+}
+
+/// A server (host, port) and the databases an environment manages on it.
+type Place = ((String, u16), Vec<String>);
+
+/// Where an environment's server is, for telling two environments apart:
+/// the admin DSN's host (loopback names spelled one way) and port, and the
+/// databases it manages.
+fn cluster(resolved: &Resolved) -> Option<Place> {
+    let admin = resolved.facts.get::<AdminConnection>()?;
+    let host = match admin.dsn.host.to_ascii_lowercase().as_str() {
+        "localhost" | "127.0.0.1" | "::1" | "[::1]" => "loopback".to_string(),
+        other => other.to_string(),
+    };
+    let databases = resolved
+        .facts
+        .get::<DeclaredDatabases>()
+        .map(|d| d.0.keys().cloned().collect())
+        .unwrap_or_default();
+    Some(((host, admin.dsn.port), databases))
+}
+
+/// Two environments that manage the same database on the same cluster
+/// would undo each other's work: refused, naming both.
+pub(crate) fn conflicts(resolved: &[(String, &Resolved)]) -> Vec<Error> {
+    let mut errors = Vec::new();
+    let places: Vec<(&str, Option<Place>, &Resolved)> = resolved
+        .iter()
+        .map(|(name, r)| (name.as_str(), cluster(r), *r))
+        .collect();
+    for (i, (first, place, _)) in places.iter().enumerate() {
+        let Some((server, databases)) = place else {
+            continue;
+        };
+        for (second, other, r) in &places[i + 1..] {
+            let Some((other_server, other_databases)) = other else {
+                continue;
+            };
+            if server != other_server {
+                continue;
+            }
+            let shared: Vec<&String> = databases
+                .iter()
+                .filter(|d| other_databases.contains(d))
+                .collect();
+            let Some(database) = shared.first() else {
+                continue;
+            };
+            errors.push(
+                Error::config(format!(
+                    "environments `{first}` and `{second}` both manage database `{database}` on the same server (port {}): each apply would undo the other's",
+                    server.1
+                ))
+                .at(r.loaded.source.locate(&["postgres", "admin"]))
+                .key("postgres.admin")
+                .hint("point each environment at its own server or database (`[environments.NAME.postgres] admin`)"),
+            );
+        }
+    }
+    errors
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome(name: &str, result: Result<ExitStatus, Errors>) -> Outcome {
+        Outcome {
+            name: name.into(),
+            result,
+            stdout: String::new(),
+        }
+    }
+
+    #[test]
+    fn an_error_beats_drift_and_drift_beats_clean() {
+        let clean = || outcome("a", Ok(ExitStatus::Success));
+        let drift = || outcome("b", Ok(ExitStatus::Changes));
+        let error = || outcome("c", Err(Error::new("down").into()));
+        assert_eq!(
+            exit_status(&[clean(), drift(), error()]),
+            Ok(ExitStatus::Error)
+        );
+        assert_eq!(exit_status(&[clean(), drift()]), Ok(ExitStatus::Changes));
+        assert_eq!(exit_status(&[clean(), clean()]), Ok(ExitStatus::Success));
+        let text = render("drift", Format::Text, &[clean(), drift(), error()]);
+        assert!(
+            text.contains("=== environment c: error ===\nerror: down"),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("3 environments: 1 clean, 1 drift (b), 1 error (c).\n"),
+            "{text}"
+        );
+        let json: serde_json::Value =
+            serde_json::from_str(&render("drift", Format::Json, &[clean(), error()])).unwrap();
+        assert_eq!(json["exit_code"], 1);
+        assert_eq!(json["environments"][1]["status"], "error");
+        assert_eq!(json["environments"][1]["errors"][0]["message"], "down");
+    }
+}
