@@ -159,6 +159,19 @@ ensure_prometheus_tools() {
   fi
 }
 
+# kubernetes-validate (PyPI), which checks `dbops schedule --kubernetes`'s
+# CronJobs against the Kubernetes schemas it bundles (offline), in a venv.
+ensure_kubernetes_validate() {
+  local venv="$PWD/target/k8s-venv"
+  if [ ! -x "$venv/bin/kubernetes-validate" ]; then
+    echo "installing kubernetes-validate==1.37.0 into target/k8s-venv..." >&2
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check 'kubernetes-validate==1.37.0'
+  fi
+  DBOPS_KUBERNETES_VALIDATE="$venv/bin/kubernetes-validate"
+  export DBOPS_KUBERNETES_VALIDATE
+}
+
 # jq, which docs/backup.md's restore-from-a-dump steps use (run by the tests).
 ensure_jq() {
   if ! command -v jq >/dev/null 2>&1; then

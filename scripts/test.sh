@@ -15,6 +15,7 @@ ensure_pgbackrest
 ensure_pg_cron
 ensure_prometheus_tools
 ensure_jq
+ensure_kubernetes_validate
 ensure_groff
 ensure_lint_tools
 export INSTA_UPDATE=no

@@ -27,6 +27,7 @@ pub(crate) mod planfile;
 pub(crate) mod printer;
 pub mod render;
 pub(crate) mod s3;
+pub(crate) mod schedule;
 pub(crate) mod secret;
 pub(crate) mod section;
 pub(crate) mod util;

@@ -47,6 +47,7 @@ mod restore_test;
 mod roles;
 mod roles_absent;
 mod round_trips;
+mod schedule;
 mod secrets;
 mod security;
 mod settings;

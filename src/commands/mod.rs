@@ -11,6 +11,7 @@ mod plan;
 mod record;
 mod restore_test;
 mod rollout;
+mod schedule;
 mod schema;
 mod shell;
 mod validate;
@@ -72,6 +73,12 @@ async fn every_environment(
                 .into())
         }
         Command::Validate { .. } => return validate::run_all(settings, printer),
+        // Every environment's jobs unless `--environment` names one.
+        Command::Schedule { .. } => {
+            let mut one_settings = settings.clone();
+            one_settings.all_environments = false;
+            return one(&one_settings, printer, command).await;
+        }
         Command::Plan { out: Some(_), .. } => {
             return Err(Error::config("`plan --out` saves one environment's plan: it cannot be given with `--all-environments`")
                 .hint("save each environment's plan with `dbops plan --environment NAME --out FILE`")
@@ -184,6 +191,41 @@ async fn one(
                 settings: with_settings,
             };
             import::run(settings, &printer, &options).await
+        }
+        Command::Schedule {
+            kubernetes,
+            systemd,
+            cron: _,
+            image,
+            secret,
+            config_map,
+            restore_volume_size,
+            binary,
+            env_file,
+            metrics_dir,
+            user,
+            out,
+        } => {
+            let runner = if kubernetes {
+                schedule::Runner::Kubernetes
+            } else if systemd {
+                schedule::Runner::Systemd
+            } else {
+                schedule::Runner::Cron
+            };
+            let options = schedule::Options {
+                runner,
+                image,
+                secret,
+                config_map,
+                restore_volume_size,
+                binary,
+                env_file,
+                metrics_dir,
+                user,
+                out,
+            };
+            schedule::run(settings, &printer, &options)
         }
         Command::Schema => schema::run(&printer),
         Command::Completions { shell } => shell::completions(shell),
