@@ -44,10 +44,10 @@ pub(crate) struct Arguments {
     #[arg(long, default_value = "10s", value_parser = parse_duration, global = true)]
     pub(crate) statement_lock_timeout: Duration,
     /// Work on this environment of the file (`[environments.NAME]`).
+    /// Default: `DBOPS_ENVIRONMENT`, unless `--all-environments` is given.
     #[arg(
         long,
         value_name = "NAME",
-        env = "DBOPS_ENVIRONMENT",
         global = true,
         conflicts_with = "all_environments"
     )]
@@ -393,7 +393,15 @@ impl Arguments {
                 log_format,
                 connect_timeout,
                 statement_lock_timeout,
-                environment: environment.filter(|e| !e.is_empty()),
+                // `DBOPS_ENVIRONMENT` (a CI job's) gives way to an explicit
+                // `--all-environments`; two explicit flags are a usage error.
+                environment: environment
+                    .or_else(|| {
+                        (!all_environments)
+                            .then(|| std::env::var("DBOPS_ENVIRONMENT").ok())
+                            .flatten()
+                    })
+                    .filter(|e| !e.is_empty()),
                 all_environments,
                 parallel: usize::from(parallel),
             },

@@ -383,4 +383,17 @@ fn bad_input_of_environments_is_refused_with_where_and_how() {
     // One environment alone is checked without the others' secrets.
     let out = d.run(&["validate", "--environment", "staging"]);
     out.expect_code(0);
+    // `DBOPS_ENVIRONMENT` chooses one; an explicit `--all-environments` wins.
+    let with_variable = |args: &[&str]| {
+        d.command(args)
+            .env("DBOPS_ENVIRONMENT", "staging")
+            .output()
+            .unwrap()
+    };
+    assert_eq!(with_variable(&["validate"]).status.code(), Some(0));
+    let all = with_variable(&["validate", "--all-environments"]);
+    assert_eq!(all.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&all.stderr).contains("would undo the other's"));
+    let both = d.run(&["validate", "--environment", "staging", "--all-environments"]);
+    both.expect_code(64);
 }
