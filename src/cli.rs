@@ -229,48 +229,7 @@ pub(crate) enum Command {
     /// Render the scheduled jobs (drift nightly, dumps, restore tests) for
     /// a runner: Kubernetes CronJobs, systemd units or crontab lines. Reads
     /// the file alone; connects to nothing.
-    #[command(group(clap::ArgGroup::new("runner").args(["kubernetes", "systemd", "cron"]).required(true)))]
-    Schedule {
-        /// Kubernetes CronJob manifests (YAML).
-        #[arg(long)]
-        kubernetes: bool,
-        /// systemd service and timer units.
-        #[arg(long)]
-        systemd: bool,
-        /// Crontab lines.
-        #[arg(long)]
-        cron: bool,
-        /// The image to run (`--kubernetes`): the one the Dockerfile builds.
-        #[arg(long, value_name = "IMAGE")]
-        image: Option<String>,
-        /// The Kubernetes Secret holding each referenced variable (key = its
-        /// name) and file.
-        #[arg(long, value_name = "NAME", default_value = "dbops-secrets")]
-        secret: String,
-        /// The Kubernetes ConfigMap holding the file (key `dbops.toml`).
-        #[arg(long, value_name = "NAME", default_value = "dbops-config")]
-        config_map: String,
-        /// The restore test's `emptyDir` size limit (`--kubernetes`), e.g. `50Gi`.
-        #[arg(long, value_name = "SIZE")]
-        restore_volume_size: Option<String>,
-        /// dbops's absolute path (`--systemd`, `--cron`).
-        #[arg(long, value_name = "PATH", default_value = "/usr/local/bin/dbops")]
-        binary: String,
-        /// The file of `NAME=value` lines the referenced variables are read
-        /// from (`--systemd`, `--cron`).
-        #[arg(long, value_name = "PATH", default_value = "/etc/dbops/dbops.env")]
-        env_file: String,
-        /// node_exporter's textfile directory: each job writes its metrics
-        /// file there (`--systemd`, `--cron`).
-        #[arg(long, value_name = "DIR")]
-        metrics_dir: Option<String>,
-        /// The user the systemd services run as.
-        #[arg(long, value_name = "USER", default_value = "dbops")]
-        user: String,
-        /// Write the files into this directory instead of standard output.
-        #[arg(long, value_name = "DIR")]
-        out: Option<PathBuf>,
-    },
+    Schedule(ScheduleArgs),
     /// Print the JSON Schema of dbops.toml.
     Schema,
     /// Print a shell completion script: `source <(dbops completions bash)`.
@@ -281,6 +240,72 @@ pub(crate) enum Command {
     },
     /// Print the man page (roff): `dbops man | man -l -`.
     Man,
+}
+
+/// `dbops schedule`'s options: the runner, and what it needs beyond the file.
+#[derive(Debug, Clone, clap::Args)]
+#[command(group(clap::ArgGroup::new("runner").args(["kubernetes", "systemd", "cron"]).required(true)))]
+pub(crate) struct ScheduleArgs {
+    /// Kubernetes CronJob manifests (YAML).
+    #[arg(long)]
+    pub(crate) kubernetes: bool,
+    /// systemd service and timer units.
+    #[arg(long)]
+    pub(crate) systemd: bool,
+    /// Crontab lines.
+    #[arg(long)]
+    pub(crate) cron: bool,
+    /// The image to run (`--kubernetes`): the one the Dockerfile builds.
+    #[arg(long, value_name = "IMAGE")]
+    pub(crate) image: Option<String>,
+    /// The Kubernetes Secret holding each referenced variable (key = its
+    /// name) and file.
+    #[arg(long, value_name = "NAME", default_value = "dbops-secrets")]
+    pub(crate) secret: String,
+    /// The Kubernetes ConfigMap holding the file (key `dbops.toml`).
+    #[arg(long, value_name = "NAME", default_value = "dbops-config")]
+    pub(crate) config_map: String,
+    /// The restore test's `emptyDir` size limit (`--kubernetes`), e.g. `50Gi`.
+    #[arg(long, value_name = "SIZE")]
+    pub(crate) restore_volume_size: Option<String>,
+    /// dbops's absolute path (`--systemd`, `--cron`).
+    #[arg(long, value_name = "PATH", default_value = "/usr/local/bin/dbops")]
+    pub(crate) binary: String,
+    /// The file of `NAME=value` lines the referenced variables are read
+    /// from (`--systemd`, `--cron`).
+    #[arg(long, value_name = "PATH", default_value = "/etc/dbops/dbops.env")]
+    pub(crate) env_file: String,
+    /// node_exporter's textfile directory: each job writes its metrics
+    /// file there (`--systemd`, `--cron`).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) metrics_dir: Option<String>,
+    /// The user the systemd services run as.
+    #[arg(long, value_name = "USER", default_value = "dbops")]
+    pub(crate) user: String,
+    /// Write the files into this directory instead of standard output.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) out: Option<PathBuf>,
+}
+
+/// The runner `dbops schedule` writes for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Runner {
+    Kubernetes,
+    Systemd,
+    Cron,
+}
+
+impl ScheduleArgs {
+    /// The runner chosen (clap makes exactly one flag required).
+    pub(crate) fn runner(&self) -> Runner {
+        if self.kubernetes {
+            Runner::Kubernetes
+        } else if self.systemd {
+            Runner::Systemd
+        } else {
+            Runner::Cron
+        }
+    }
 }
 
 /// Which of drift's answers make it exit 2: the classes, defined once.
@@ -336,7 +361,7 @@ impl Command {
             Command::Import { .. } => "import",
             Command::RestoreTest { .. } => "restore-test",
             Command::Dump { .. } => "dump",
-            Command::Schedule { .. } => "schedule",
+            Command::Schedule(_) => "schedule",
             Command::Schema => "schema",
             Command::Completions { .. } => "completions",
             Command::Man => "man",

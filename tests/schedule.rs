@@ -196,6 +196,38 @@ fn cronjobs_pass_the_kubernetes_schemas_and_read_back_exactly() {
     assert!(out.stderr.contains("control character"), "{}", out.stderr);
     let out = d.run(&["schedule"]);
     out.expect_code(64);
+    let out = d.run(&["schedule", "--cron", "--binary", "bin/dbops"]);
+    out.expect_code(1);
+    assert!(
+        out.stderr.contains("must be an absolute path"),
+        "{}",
+        out.stderr
+    );
+    let out = d.run(&["schedule", "--systemd", "--user=-root"]);
+    out.expect_code(1);
+    assert!(
+        out.stderr.contains("not a user name systemd accepts"),
+        "{}",
+        out.stderr
+    );
+    // A variable name no Secret key can be.
+    d.write_config(&text.replace("\"PROD_ROOT_URL\"", "\"PROD ROOT:URL\""));
+    let out = d.run(&[
+        "schedule",
+        "--kubernetes",
+        "--image",
+        "x",
+        "--restore-volume-size",
+        "1Gi",
+    ]);
+    out.expect_code(1);
+    assert!(
+        out.stderr
+            .contains("`PROD ROOT:URL`, which a Kubernetes Secret cannot hold as a key"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stdout.is_empty(), "nothing rendered: {}", out.stdout);
 }
 
 #[test]

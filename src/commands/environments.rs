@@ -53,11 +53,11 @@ impl Outcome {
     }
 }
 
-/// The names to run, in file order, or why there are none. Two
-/// environments that would fight (the same database of the same server)
-/// are refused before any runs; an environment that does not resolve is
-/// left to fail in its own section.
-pub(crate) fn names(settings: &Settings) -> Result<Vec<String>, Errors> {
+/// The file, checked for a run over every environment: it declares some,
+/// `[environments]` and `[rollout]` are sound, and no two environments
+/// would fight (the same database of the same server). An environment that
+/// does not resolve is left to fail in its own section.
+pub(crate) fn checked(settings: &Settings) -> Result<config::File, Errors> {
     let file = config::read(&settings.file)?;
     if file.environments.is_empty() {
         return Err(Error::config(format!(
@@ -69,6 +69,7 @@ pub(crate) fn names(settings: &Settings) -> Result<Vec<String>, Errors> {
         )
         .into());
     }
+    file.check()?;
     let resolved: Vec<(String, Resolved)> = file
         .environments
         .names
@@ -85,7 +86,7 @@ pub(crate) fn names(settings: &Settings) -> Result<Vec<String>, Errors> {
     if !fights.is_empty() {
         return Err(Errors::new(fights));
     }
-    Ok(file.environments.names.clone())
+    Ok(file)
 }
 
 /// Runs `run` for each of `names`, at most `settings.parallel` at once,
@@ -101,12 +102,16 @@ where
             let mut one = settings.clone();
             one.environment = Some(name.clone());
             one.all_environments = false;
-            let (result, stdout) = section::scoped(&name, true, run(one)).await;
-            if let Err(errors) = &result {
+            let printer = Printer::new(settings.color, settings.log_format);
+            let work = async {
+                let result = run(one).await;
                 // Its errors on stderr with its name, as a run of one would.
-                let printer = Printer::new(settings.color, settings.log_format);
-                section::scoped(&name, true, async { printer.errors(errors) }).await;
-            }
+                if let Err(errors) = &result {
+                    printer.errors(errors);
+                }
+                result
+            };
+            let (result, stdout) = section::scoped(&name, true, work).await;
             Outcome {
                 name,
                 result,
@@ -243,8 +248,8 @@ where
     F: Fn(Settings) -> Fut,
     Fut: Future<Output = Result<ExitStatus, Errors>>,
 {
-    let names = names(settings)?;
-    let outcomes = each(settings, &names, run).await;
+    let file = checked(settings)?;
+    let outcomes = each(settings, &file.environments.names, run).await;
     printer.out(&render(command, settings.format, &outcomes));
     exit_status(&outcomes)
 }

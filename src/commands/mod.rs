@@ -74,7 +74,7 @@ async fn every_environment(
         }
         Command::Validate { .. } => return validate::run_all(settings, printer),
         // Every environment's jobs unless `--environment` names one.
-        Command::Schedule { .. } => {
+        Command::Schedule(_) => {
             let mut one_settings = settings.clone();
             one_settings.all_environments = false;
             return one(&one_settings, printer, command).await;
@@ -192,41 +192,7 @@ async fn one(
             };
             import::run(settings, &printer, &options).await
         }
-        Command::Schedule {
-            kubernetes,
-            systemd,
-            cron: _,
-            image,
-            secret,
-            config_map,
-            restore_volume_size,
-            binary,
-            env_file,
-            metrics_dir,
-            user,
-            out,
-        } => {
-            let runner = if kubernetes {
-                schedule::Runner::Kubernetes
-            } else if systemd {
-                schedule::Runner::Systemd
-            } else {
-                schedule::Runner::Cron
-            };
-            let options = schedule::Options {
-                runner,
-                image,
-                secret,
-                config_map,
-                restore_volume_size,
-                binary,
-                env_file,
-                metrics_dir,
-                user,
-                out,
-            };
-            schedule::run(settings, &printer, &options)
-        }
+        Command::Schedule(options) => schedule::run(settings, &printer, &options),
         Command::Schema => schema::run(&printer),
         Command::Completions { shell } => shell::completions(shell),
         Command::Man => shell::man(),
@@ -289,7 +255,7 @@ async fn recorded(
                 accept_pending_restart,
                 target,
             };
-            let mut record = Record::new(name, metrics_file);
+            let mut record = Record::new(name, settings.environment.clone(), metrics_file);
             record.check()?;
             let result = apply::run(
                 settings,
@@ -307,7 +273,7 @@ async fn recorded(
             deep,
             metrics_file,
         } => {
-            let mut record = Record::new(name, metrics_file);
+            let mut record = Record::new(name, settings.environment.clone(), metrics_file);
             record.check()?;
             let scope = Scope::new(&target);
             let options = drift::Options {
@@ -322,7 +288,7 @@ async fn recorded(
             databases,
             metrics_file,
         } => {
-            let mut record = Record::new(name, metrics_file);
+            let mut record = Record::new(name, settings.environment.clone(), metrics_file);
             record.check()?;
             let result = dump::run_command(settings, printer, &databases, &mut record).await;
             (record, result)
@@ -348,7 +314,7 @@ async fn recorded(
                 keep,
                 source,
             };
-            let mut record = Record::new(name, metrics_file);
+            let mut record = Record::new(name, settings.environment.clone(), metrics_file);
             record.check()?;
             let result = restore_test::run_command(settings, printer, &options, &mut record).await;
             (record, result)

@@ -41,10 +41,14 @@ pub(crate) struct Record {
 }
 
 impl Record {
-    pub(crate) fn new(command: &'static str, metrics_file: Option<PathBuf>) -> Self {
+    pub(crate) fn new(
+        command: &'static str,
+        environment: Option<String>,
+        metrics_file: Option<PathBuf>,
+    ) -> Self {
         Self {
             command,
-            environment: crate::section::environment(),
+            environment,
             started_at: SystemTime::now(),
             started: Instant::now(),
             metrics_file,
@@ -454,7 +458,7 @@ mod tests {
         let log = EventLog::new(LogFormat::Text);
         let attempt = |result: Result<ExitStatus, Errors>| {
             let dir = tempfile::tempdir().unwrap();
-            let record = Record::new("drift", Some(dir.path().join("gone/dbops.prom")));
+            let record = Record::new("drift", None, Some(dir.path().join("gone/dbops.prom")));
             drop(dir);
             record.finish(result, &printer, &log)
         };

@@ -11,7 +11,6 @@ use serde::Serialize;
 use super::environments::{self, Outcome};
 use super::{recorded, write_collected, Collected, ExitStatus};
 use crate::cli::{Command, Settings};
-use crate::config;
 use crate::error::{Error, Errors};
 use crate::printer::Printer;
 use crate::render::Format;
@@ -118,21 +117,7 @@ pub(crate) async fn stages(
 
 /// `[rollout] order`, or why `apply --all-environments` cannot run.
 fn order(settings: &Settings) -> Result<Vec<Vec<String>>, Errors> {
-    let file = config::read(&settings.file)?;
-    if file.environments.is_empty() {
-        return Err(Error::config(format!(
-            "`--all-environments`: `{}` declares no `[environments.NAME]` table",
-            file.source.name
-        ))
-        .into());
-    }
-    // Problems of `[environments]`/`[rollout]` themselves, with locations,
-    // and two environments that would fight.
-    let first = file.select(Some(&file.environments.names[0]))?;
-    if !first.shape_errors.is_empty() {
-        return Err(Errors::new(first.shape_errors));
-    }
-    environments::names(settings)?;
+    let file = environments::checked(settings)?;
     file.environments.rollout.clone().ok_or_else(|| {
         Error::config(format!(
             "`apply --all-environments` follows `[rollout] order`, and `{}` declares none",

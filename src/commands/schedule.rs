@@ -3,35 +3,12 @@
 //! no secret is resolved, nothing is connected to. Every value that goes
 //! into a rendered file is refused if it holds a control character.
 
-use std::path::PathBuf;
-
 use super::ExitStatus;
-use crate::cli::Settings;
+use crate::cli::{Runner, ScheduleArgs as Options, Settings};
 use crate::config;
 use crate::error::{Error, Errors};
 use crate::printer::Printer;
 use crate::schedule::{cron, jobs, kubernetes, systemd, Job};
-
-/// Which runner, and what it needs beyond the file.
-pub(crate) struct Options {
-    pub(crate) runner: Runner,
-    pub(crate) image: Option<String>,
-    pub(crate) secret: String,
-    pub(crate) config_map: String,
-    pub(crate) restore_volume_size: Option<String>,
-    pub(crate) binary: String,
-    pub(crate) env_file: String,
-    pub(crate) metrics_dir: Option<String>,
-    pub(crate) user: String,
-    pub(crate) out: Option<PathBuf>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Runner {
-    Kubernetes,
-    Systemd,
-    Cron,
-}
 
 /// One environment's jobs and the secrets it references.
 struct Planned {
@@ -78,12 +55,12 @@ pub(crate) fn run(
             ephemeral: ephemeral(&loaded.raw),
         });
     }
-    check_values(options, &planned)?;
-    match options.runner {
+    let path = absolute(&settings.file)?;
+    check_values(options, &path, &planned)?;
+    match options.runner() {
         Runner::Kubernetes => kubernetes_manifests(printer, options, &planned),
-        Runner::Systemd => systemd_units(settings, printer, options, &planned),
+        Runner::Systemd => systemd_units(&path, printer, options, &planned),
         Runner::Cron => {
-            let path = absolute(&settings.file)?;
             let mut text = String::new();
             for one in &planned {
                 let env_file = (!one.variables.is_empty()).then_some(options.env_file.as_str());
@@ -177,12 +154,11 @@ fn kubernetes_manifests(
 }
 
 fn systemd_units(
-    settings: &Settings,
+    path: &str,
     printer: &Printer,
     options: &Options,
     planned: &[Planned],
 ) -> Result<ExitStatus, Errors> {
-    let path = absolute(&settings.file)?;
     let mut units = Vec::new();
     for one in planned {
         let env_file = (!one.variables.is_empty()).then_some(options.env_file.as_str());
@@ -190,7 +166,7 @@ fn systemd_units(
             &one.jobs,
             &systemd::Options {
                 binary: &options.binary,
-                file: &path,
+                file: path,
                 env_file,
                 metrics_dir: options.metrics_dir.as_deref(),
                 user: &options.user,
@@ -246,10 +222,13 @@ fn absolute(file: &std::path::Path) -> Result<String, Errors> {
     Ok(path.display().to_string())
 }
 
-/// Refuses a value with a control character: it would end a unit's line, a
-/// crontab entry or a YAML scalar's meaning.
-fn check_values(options: &Options, planned: &[Planned]) -> Result<(), Errors> {
+/// Refuses a value with a control character (it would end a unit's line, a
+/// crontab entry or a YAML scalar's meaning), a relative path where the
+/// runner has no working directory, a systemd user name systemd would
+/// reject, and (for Kubernetes) a variable name a Secret cannot hold as a key.
+fn check_values(options: &Options, file: &str, planned: &[Planned]) -> Result<(), Errors> {
     let mut values: Vec<(&str, &str)> = vec![
+        ("the desired-state file's path", file),
         ("--secret", &options.secret),
         ("--config-map", &options.config_map),
         ("--binary", &options.binary),
@@ -302,6 +281,35 @@ fn check_values(options: &Options, planned: &[Planned]) -> Result<(), Errors> {
                     .hint("systemd and cron run with a minimal PATH and working directory")
                     .into(),
             );
+        }
+    }
+    let user_ok = options
+        .user
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        && !options.user.is_empty()
+        && !options.user.starts_with('-');
+    if !user_ok {
+        return Err(Error::config(format!(
+            "`--user {}` is not a user name systemd accepts",
+            crate::error::one_line(&options.user)
+        ))
+        .hint("letters, digits, `_`, `-` and `.`, not starting with `-`")
+        .into());
+    }
+    if options.runner() == Runner::Kubernetes {
+        let key = |v: &str| {
+            !v.is_empty()
+                && v.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
+        };
+        if let Some(bad) = planned.iter().flat_map(|p| &p.variables).find(|v| !key(v)) {
+            return Err(Error::config(format!(
+                "the file references the variable `{}`, which a Kubernetes Secret cannot hold as a key",
+                crate::error::one_line(bad)
+            ))
+            .hint("Secret keys are letters, digits, `-`, `.` and `_`: rename the variable in the file's `{ env = ... }`")
+            .into());
         }
     }
     Ok(())

@@ -7,20 +7,19 @@ use super::ExitStatus;
 use crate::cli::Settings;
 use crate::config;
 use crate::engine::registry;
-use crate::engine::session::{resolve, resolve_loaded};
+use crate::engine::session::resolve_loaded;
 use crate::error::{Error, Errors};
 use crate::printer::Printer;
 use crate::render::Format;
 use crate::secret::{SecretError, SecretRef};
 
 pub(crate) fn run(settings: &Settings, printer: &Printer) -> Result<ExitStatus, Errors> {
-    if settings.environment.is_none() {
-        let file = config::read(&settings.file)?;
-        if !file.environments.is_empty() {
-            return every_environment(settings, printer, &file);
-        }
+    let file = config::read(&settings.file)?;
+    if settings.environment.is_none() && !file.environments.is_empty() {
+        return every_environment(settings, printer, &file);
     }
-    let resolved = resolve(&settings.file, settings.environment.as_deref())?;
+    let started = std::time::Instant::now();
+    let resolved = resolve_loaded(file.select(settings.environment.as_deref())?, started)?;
     printer.warnings(&resolved.warnings);
     let counts = registry::summary(&resolved.desired);
     let text = match settings.format {
@@ -59,7 +58,14 @@ pub(crate) fn run(settings: &Settings, printer: &Printer) -> Result<ExitStatus, 
 pub(crate) fn run_all(settings: &Settings, printer: &Printer) -> Result<ExitStatus, Errors> {
     let file = config::read(&settings.file)?;
     if file.environments.is_empty() {
-        return run(settings, printer);
+        return Err(Error::config(format!(
+            "`--all-environments`: `{}` declares no `[environments.NAME]` table",
+            file.source.name
+        ))
+        .hint(
+            "drop `--all-environments`, or declare environments in the file (docs/environments.md)",
+        )
+        .into());
     }
     every_environment(settings, printer, &file)
 }
@@ -181,7 +187,6 @@ pub(crate) fn list_secrets(settings: &Settings, printer: &Printer) -> Result<Exi
         None => file.source.document().map(toml_edit::Document::as_table),
     }
     .ok_or_else(|| Error::config(format!("`{}` is not valid TOML", file.source.name)))?;
-    let loaded = &file;
     let mut rows = Vec::new();
     let mut missing = 0;
     for found in config::references::references(root) {
@@ -213,7 +218,7 @@ pub(crate) fn list_secrets(settings: &Settings, printer: &Printer) -> Result<Exi
                 .collect();
             let document = serde_json::json!({
                 "format_version": "1.0",
-                "file": loaded.source.name,
+                "file": file.source.name,
                 "secrets": list,
                 "missing": missing,
             });
@@ -241,7 +246,7 @@ pub(crate) fn list_secrets(settings: &Settings, printer: &Printer) -> Result<Exi
             Error::config(format!(
                 "{missing} of the {} secret(s) `{}` references are missing or unreadable",
                 rows.len(),
-                loaded.source.name
+                file.source.name
             ))
             .hint(
                 "export each `missing` variable and make each file readable before running dbops",

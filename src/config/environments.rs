@@ -118,7 +118,7 @@ pub(crate) fn declared(
         }
     }
     if let Some(item) = root.get(ROLLOUT) {
-        match rollout(item, &found, &locate) {
+        match rollout(item, &found, &source.name, &locate) {
             Ok(order) => found.rollout = Some(order),
             Err(mut more) => errors.append(&mut more),
         }
@@ -170,6 +170,7 @@ fn check_name(name: &str) -> Result<(), Error> {
 fn rollout(
     item: &Item,
     environments: &Environments,
+    file: &str,
     locate: &dyn Fn(&[&str]) -> Option<Location>,
 ) -> Result<Vec<Vec<String>>, Vec<Error>> {
     let shape = || {
@@ -219,7 +220,7 @@ fn rollout(
             continue;
         };
         for name in &names {
-            if let Err(error) = environments.check(name, "the file") {
+            if let Err(error) = environments.check(name, file) {
                 errors.push(error.at(at.clone()).key("rollout.order"));
             } else if seen.iter().any(|s| s == name) {
                 errors.push(
@@ -417,7 +418,7 @@ listen_port = 6432
     fn a_rollout_must_name_every_environment_once() {
         let text = format!("{FILE}\n[rollout]\norder = [[\"staging\"]]\n");
         let source = SourceFile::new("dbops.toml".into(), text.clone());
-        let (_, errors) = declared(&source, &document(&text), &crate::config::sections());
+        let (_, errors) = declared(&source, &document(&text), crate::config::sections());
         assert!(
             errors[0].to_string().contains("leaves out `prod`"),
             "{}",
@@ -425,11 +426,11 @@ listen_port = 6432
         );
         let text = format!("{FILE}\n[rollout]\norder = [[\"staging\", \"prod\"], [\"prod\"]]\n");
         let source = SourceFile::new("dbops.toml".into(), text.clone());
-        let (_, errors) = declared(&source, &document(&text), &crate::config::sections());
+        let (_, errors) = declared(&source, &document(&text), crate::config::sections());
         assert!(errors[0].to_string().contains("twice"), "{}", errors[0]);
         let text = format!("{FILE}\n[rollout]\norder = [[\"staging\"], [\"prod\"]]\n");
         let source = SourceFile::new("dbops.toml".into(), text.clone());
-        let (found, errors) = declared(&source, &document(&text), &crate::config::sections());
+        let (found, errors) = declared(&source, &document(&text), crate::config::sections());
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(
             found.rollout.unwrap(),

@@ -84,11 +84,11 @@ pub(crate) fn read(path: &Path) -> Result<File, Errors> {
 }
 
 /// The file of `source`'s text: its TOML parsed, its environments read.
-pub(crate) fn from_text(source: SourceFile) -> Result<File, Errors> {
+fn from_text(source: SourceFile) -> Result<File, Errors> {
     let Some(document) = source.document() else {
         return Err(syntax_error(&source).into());
     };
-    let (environments, errors) = environments::declared(&source, document, &sections());
+    let (environments, errors) = environments::declared(&source, document, sections());
     Ok(File {
         source,
         environments,
@@ -97,6 +97,17 @@ pub(crate) fn from_text(source: SourceFile) -> Result<File, Errors> {
 }
 
 impl File {
+    /// The problems of `[environments]` and `[rollout]` themselves, if any:
+    /// every environment would report them, so a run over all of them
+    /// stops here first.
+    pub(crate) fn check(&self) -> Result<(), Errors> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(Errors::new(self.errors.clone()))
+        }
+    }
+
     /// The file as environment `name` sees it: the shared declarations with
     /// its overrides merged, shape-checked.
     pub(crate) fn select(&self, name: Option<&str>) -> Result<Loaded, Errors> {
@@ -148,16 +159,20 @@ pub(crate) fn in_environment(errors: Vec<Error>, name: Option<&str>) -> Vec<Erro
     }
 }
 
-/// The top-level sections of the file format (what an environment may override).
-pub(crate) fn sections() -> Vec<String> {
-    serde_json::to_value(schemars::schema_for!(RawConfig))
-        .ok()
-        .and_then(|s| {
-            s["properties"]
-                .as_object()
-                .map(|p| p.keys().cloned().collect())
-        })
-        .unwrap_or_default()
+/// The top-level sections of the file format (what an environment may
+/// override), read once off the JSON Schema of [`RawConfig`].
+pub(crate) fn sections() -> &'static [String] {
+    static SECTIONS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    SECTIONS.get_or_init(|| {
+        serde_json::to_value(schemars::schema_for!(RawConfig))
+            .ok()
+            .and_then(|s| {
+                s["properties"]
+                    .as_object()
+                    .map(|p| p.keys().cloned().collect())
+            })
+            .unwrap_or_default()
+    })
 }
 
 /// Why a document did not parse: every shape error, and the sections that did.
@@ -250,7 +265,7 @@ fn split_sections() -> (BTreeSet<String>, BTreeSet<String>) {
 /// in keys stay true).
 fn unit_errors(source: &SourceFile, root: &Table) -> (Vec<Error>, Option<RawConfig>) {
     let (maps, arrays) = split_sections();
-    let mut known = sections();
+    let mut known = sections().to_vec();
     known.extend([
         environments::ENVIRONMENTS.to_string(),
         environments::ROLLOUT.to_string(),

@@ -55,8 +55,6 @@ pub(crate) struct Job {
     pub(crate) schedule: Schedule,
     /// How long the runner lets it run before killing it.
     pub(crate) deadline: Duration,
-    /// Whether it writes a metrics file (`--metrics-file`) when asked to.
-    pub(crate) metrics: bool,
 }
 
 impl Job {
@@ -75,7 +73,7 @@ impl Job {
             args.extend(["--environment".to_string(), environment.clone()]);
         }
         args.push(self.command.to_string());
-        if let (true, Some(dir)) = (self.metrics, metrics_dir) {
+        if let Some(dir) = metrics_dir {
             let dir = dir.trim_end_matches('/');
             args.extend([
                 "--metrics-file".to_string(),
@@ -95,7 +93,6 @@ pub(crate) fn jobs(raw: &RawConfig, environment: Option<&str>) -> Vec<Job> {
         command: "drift",
         schedule: Schedule::Daily { hour: 2, minute: 0 },
         deadline: Duration::from_secs(30 * 60),
-        metrics: true,
     }];
     if let Some(dumps) = &raw.dumps {
         let interval = parse(&dumps.interval).unwrap_or(Duration::from_secs(86_400));
@@ -105,7 +102,6 @@ pub(crate) fn jobs(raw: &RawConfig, environment: Option<&str>) -> Vec<Job> {
             command: "dump",
             schedule: every(interval),
             deadline: interval.min(Duration::from_secs(86_400)),
-            metrics: true,
         });
     }
     if raw.restore_test.is_some() {
@@ -140,7 +136,6 @@ pub(crate) fn jobs(raw: &RawConfig, environment: Option<&str>) -> Vec<Job> {
             // only stops one that hangs.
             deadline: rto.map_or(Duration::from_secs(4 * 3600), |rto| rto * 2)
                 + Duration::from_secs(600),
-            metrics: true,
         });
     }
     out
