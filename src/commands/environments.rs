@@ -97,8 +97,11 @@ where
     Fut: Future<Output = Result<ExitStatus, Errors>>,
 {
     let run = &run;
-    stream::iter(names.iter().cloned())
-        .map(|name| async move {
+    // Unordered: an environment that finished frees its slot at once, even
+    // while an earlier one still runs (`buffered` would hold it until every
+    // earlier one is done); the outcomes are put back in file order.
+    let mut outcomes: Vec<(usize, Outcome)> = stream::iter(names.iter().cloned().enumerate())
+        .map(|(index, name)| async move {
             let mut one = settings.clone();
             one.environment = Some(name.clone());
             one.all_environments = false;
@@ -112,15 +115,18 @@ where
                 result
             };
             let (result, stdout) = section::scoped(&name, true, work).await;
-            Outcome {
+            let outcome = Outcome {
                 name,
                 result,
                 stdout,
-            }
+            };
+            (index, outcome)
         })
-        .buffered(settings.parallel.max(1))
+        .buffer_unordered(settings.parallel.max(1))
         .collect()
-        .await
+        .await;
+    outcomes.sort_by_key(|(index, _)| *index);
+    outcomes.into_iter().map(|(_, outcome)| outcome).collect()
 }
 
 /// The exit status of a run over several environments.
