@@ -397,3 +397,80 @@ fn bad_input_of_environments_is_refused_with_where_and_how() {
     let both = d.run(&["validate", "--environment", "staging", "--all-environments"]);
     both.expect_code(64);
 }
+
+#[test]
+fn dumps_of_every_environment_share_one_metrics_file_and_a_failure_stays_its_own() {
+    let staging = PgServer::start();
+    let eu = PgServer::start();
+    let work = tempfile::tempdir().unwrap();
+    let directory = |name: &str| {
+        let dir = work.path().join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    };
+    let (staging_dir, eu_dir) = (directory("staging"), directory("prod-eu"));
+    let mut config = CONFIG.replace(
+        "[rollout]\norder = [[\"staging\"], [\"prod-eu\"], [\"prod-us\"]]\n",
+        "",
+    );
+    config.push_str(&format!(
+        "\n[dumps]\ndatabases = [\"app\"]\ndirectory = {}\ninterval = \"24h\"\n\n[environments.prod-eu.dumps]\ndirectory = {}\n\n[environments.prod-us.dumps]\ndirectory = {}\n",
+        serde_json::to_string(staging_dir.to_str().unwrap()).unwrap(),
+        serde_json::to_string(eu_dir.to_str().unwrap()).unwrap(),
+        serde_json::to_string(directory("prod-us").to_str().unwrap()).unwrap(),
+    ));
+    let mut d = dbops([Some(&staging), Some(&eu), None], "pw");
+    d.write_config(&config);
+    for name in ["staging", "prod-eu"] {
+        d.run(&[
+            "apply",
+            "--environment",
+            name,
+            "--auto-approve",
+            "--target",
+            "postgres",
+        ])
+        .expect_code(0);
+    }
+    let metrics = d.path("dbops-dump.prom");
+    let out = d.run(&[
+        "dump",
+        "--all-environments",
+        "--metrics-file",
+        metrics.to_str().unwrap(),
+    ]);
+    // prod-us is down: its error, the others' dumps.
+    out.expect_code(1);
+    assert!(
+        out.stdout.contains("=== environment staging: clean ==="),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("=== environment prod-us: error ==="),
+        "{}",
+        out.stdout
+    );
+    for dir in [&staging_dir, &eu_dir] {
+        assert!(
+            std::fs::read_dir(dir).unwrap().count() > 0,
+            "a set in {}",
+            dir.display()
+        );
+    }
+    let prom = std::fs::read_to_string(&metrics).unwrap();
+    for line in [
+        "dbops_run_success{command=\"dump\",environment=\"staging\"} 1",
+        "dbops_run_success{command=\"dump\",environment=\"prod-eu\"} 1",
+        "dbops_run_success{command=\"dump\",environment=\"prod-us\"} 0",
+        "dbops_dump_success{command=\"dump\",environment=\"prod-eu\",database=\"app\"} 1",
+    ] {
+        assert!(prom.contains(line), "{line}\n{prom}");
+    }
+    // Each metric's HELP and TYPE once, whatever the number of environments.
+    assert_eq!(
+        prom.matches("# TYPE dbops_run_success ").count(),
+        1,
+        "{prom}"
+    );
+}
