@@ -419,7 +419,7 @@ fn dumps_of_every_environment_share_one_metrics_file_and_a_failure_stays_its_own
         serde_json::to_string(eu_dir.to_str().unwrap()).unwrap(),
         serde_json::to_string(directory("prod-us").to_str().unwrap()).unwrap(),
     ));
-    let mut d = dbops([Some(&staging), Some(&eu), None], "pw");
+    let d = dbops([Some(&staging), Some(&eu), None], "pw");
     d.write_config(&config);
     for name in ["staging", "prod-eu"] {
         d.run(&[
