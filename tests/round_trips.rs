@@ -1,5 +1,6 @@
 //! Observing costs a constant number of statements, however many roles the
-//! file manages: counted in the server's own statement log.
+//! file manages, and one backend per database, however many domains read
+//! it: counted in the server's own statement log.
 
 use crate::support::{Dbops, PgServer};
 
@@ -182,5 +183,32 @@ fn privileges_at_scale_list_only_the_exceptions_and_apply_by_schema() {
             "SELECT count(*) FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r' AND has_table_privilege('rt_reader', c.oid, 'SELECT')"
         ),
         "401"
+    );
+}
+
+/// Grants, owners and the `public` schema of one database are read on one
+/// shared session to it, and the admin's own database on the admin session:
+/// a drift of a file touching `rt_app` uses two backends, not four.
+#[test]
+fn every_domain_reading_a_database_shares_one_session_to_it() {
+    let server = PgServer::start();
+    let config = "[postgres]\nadmin = { env = \"DATABASE_ROOT_URL\" }\n\n\
+                  [roles.rt_app_user]\ndsn = { env = \"RT_URL\" }\n\n[roles.rt_reader]\n\n\
+                  [[grants]]\nrole = \"rt_reader\"\ndatabase = \"rt_app\"\nschema = \"public\"\non = \"tables\"\nprivileges = [\"SELECT\"]\n\n\
+                  [[grants]]\nrole = \"rt_reader\"\ndatabase = \"postgres\"\nschema = \"public\"\non = \"tables\"\nprivileges = [\"SELECT\"]\n";
+    let dbops = Dbops::new(config)
+        .env("DATABASE_ROOT_URL", &server.admin_url())
+        .env("RT_URL", &server.url("rt_app_user", "shared pw", "rt_app"));
+    dbops.run(&["apply", "--auto-approve"]).expect_code(0);
+    server.sql("rt_app", "CREATE TABLE items (id int)");
+    dbops.run(&["apply", "--auto-approve"]).expect_code(0);
+    let before = server.log_text().len();
+    let out = dbops.run(&["drift"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert_eq!(
+        server.dbops_backends_since(before),
+        2,
+        "the admin session and one to `rt_app`"
     );
 }

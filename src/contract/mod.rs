@@ -24,7 +24,7 @@ use crate::dsn::Dsn;
 use crate::error::{Errors, Result};
 use crate::events::EventSink;
 use crate::managed_files::RenderedFile;
-use crate::pg::connect::Access;
+use crate::pg::databases::Databases;
 use crate::plan::{Address, DomainDiff, Finding, Planned};
 
 pub(crate) use facts::{Fact, Facts};
@@ -50,8 +50,6 @@ impl DomainId {
     }
 }
 
-/// What observing and health checks may use: the admin session, how to open
-/// more, and the facts published so far.
 /// What a domain's health check found: findings, which `drift` reports and
 /// may fail on, and notes, which change nothing.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -62,14 +60,17 @@ pub(crate) struct Health {
     pub(crate) samples: Vec<crate::metrics::Sample>,
 }
 
+/// What observing and health checks may use: the admin session, how to open
+/// more, and the facts published so far.
 pub(crate) struct Observe<'a> {
     pub(crate) client: &'a Client,
     /// `drift --deep`: read back what is cheap to trust (a dump's digest).
     pub(crate) deep: bool,
-    pub(crate) admin: &'a Dsn,
-    pub(crate) access: Access,
     pub(crate) timeout: Duration,
     pub(crate) facts: &'a Facts,
+    /// Sessions to the cluster's databases (the admin's DSN, access and
+    /// timeout), shared by every domain.
+    pub(crate) databases: Databases<'a>,
 }
 
 /// What applying may use: the admin session (read-write), how to open more,

@@ -19,6 +19,7 @@ use crate::dsn::Dsn;
 use crate::error::{Error, Errors, Result};
 use crate::events::{Event, EventName, EventSink, Level};
 use crate::pg::connect::{connect, Access};
+use crate::pg::databases::{Databases, Opened};
 
 /// Durations of the pipeline's phases.
 #[derive(Debug, Clone, Copy, Default)]
@@ -143,6 +144,8 @@ pub(crate) struct Session {
     pub(crate) desired: DesiredState,
     pub(crate) warnings: Vec<Warning>,
     pub(crate) client: Client,
+    /// Sessions to the cluster's other databases, opened while observing.
+    opened: Opened,
     admin: Dsn,
     access: Access,
     timeout: Duration,
@@ -195,6 +198,7 @@ impl Session {
             desired: resolved.desired,
             warnings: resolved.warnings,
             client,
+            opened: Opened::default(),
             admin,
             access,
             timeout,
@@ -219,6 +223,7 @@ impl Session {
 
     /// Opens a new admin session, for instance after a server restart.
     pub(crate) async fn reconnect(&mut self) -> Result<()> {
+        self.opened = Opened::default();
         self.client = connect(&self.admin, self.access, self.timeout).await?;
         Ok(())
     }
@@ -244,10 +249,15 @@ impl Session {
         Observe {
             client: &self.client,
             deep: self.deep,
-            admin: &self.admin,
-            access: self.access,
             timeout: self.timeout,
             facts: &self.facts,
+            databases: Databases {
+                client: &self.client,
+                admin: &self.admin,
+                access: self.access,
+                timeout: self.timeout,
+                opened: &self.opened,
+            },
         }
     }
 

@@ -172,6 +172,16 @@ fn on_every_core<T: Sync, R: Send>(
         .unwrap_or(1)
         .min(items.len().div_ceil(2))
         .max(1);
+    if workers == 1 {
+        // One step or one core: on this thread, without starting another.
+        let mut done = Vec::with_capacity(items.len());
+        for pair in items.chunks(2) {
+            let (first, second) = job(&pair[0], pair.get(1));
+            done.push(first);
+            done.extend(second);
+        }
+        return done;
+    }
     let next = std::sync::atomic::AtomicUsize::new(0);
     let mut done: Vec<(usize, R)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)

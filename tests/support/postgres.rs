@@ -343,6 +343,21 @@ impl PgServer {
     }
 
     /// Statements logged for `application_name = dbops` since `from` bytes of the log.
+    /// How many server backends ran dbops's statements since `from` (a
+    /// length of [`Self::log_text`]): the `[pid]` of the log line prefix.
+    pub(crate) fn dbops_backends_since(&self, from: usize) -> usize {
+        let log = self.log_text();
+        log[from.min(log.len())..]
+            .lines()
+            .filter(|l| {
+                l.contains("app=dbops ")
+                    && (l.contains("LOG:  statement:") || l.contains("LOG:  execute"))
+            })
+            .filter_map(|l| l.split_once(" [")?.1.split_once(']').map(|(pid, _)| pid))
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+    }
+
     pub(crate) fn dbops_statements_since(&self, from: usize) -> usize {
         let log = self.log_text();
         log[from.min(log.len())..]

@@ -6,7 +6,6 @@
 //! privileges the same way). Passwords are never read.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::Duration;
 
 use serde::Deserialize;
 use tokio_postgres::Client;
@@ -16,9 +15,9 @@ use crate::domains::grants::live::LiveGrants;
 use crate::domains::grants::privilege::ObjectKind;
 use crate::domains::postgres::desired::RoleAttributes;
 use crate::domains::postgres::observe::observe_catalog;
-use crate::dsn::Dsn;
-use crate::error::{Error, Result};
-use crate::pg::connect::{connect, server_error, Access};
+use crate::error::{Error, ErrorKind, Result};
+use crate::pg::connect::server_error;
+use crate::pg::databases::Databases;
 
 const SCHEMAS: &str = r#"
 SELECT coalesce(json_agg(nspname ORDER BY nspname), '[]')::text FROM pg_namespace
@@ -110,15 +109,19 @@ pub(crate) async fn settings(client: &Client) -> Result<Vec<(String, String)>> {
 
 /// Privileges of `roles` in each of `databases`, every schema included.
 pub(crate) async fn privileges(
-    admin: &Dsn,
+    sessions: &Databases<'_>,
     roles: &BTreeSet<String>,
     databases: &[String],
-    timeout: Duration,
 ) -> Result<(LiveGrants, BTreeMap<String, Vec<String>>)> {
     let mut schemas = BTreeMap::new();
     let mut wanted = DesiredGrants::default();
     for database in databases {
-        let client = connect(&admin.with_database(database), Access::ReadOnly, timeout).await?;
+        let client = sessions.session(database).await?.ok_or_else(|| {
+            Error::new(format!(
+                "database `{database}` was dropped while dbops read it"
+            ))
+            .kind(ErrorKind::Connection)
+        })?;
         let names: Vec<String> = json(&client, SCHEMAS, "the schemas").await?;
         // Scopes only steer what the grants observe reads: every role, every schema.
         for role in roles {
@@ -148,12 +151,6 @@ pub(crate) async fn privileges(
     if roles.is_empty() {
         return Ok((LiveGrants::default(), schemas));
     }
-    let live = crate::domains::grants::observe::observe_every_object(
-        admin,
-        &wanted,
-        Access::ReadOnly,
-        timeout,
-    )
-    .await?;
+    let live = crate::domains::grants::observe::observe_every_object(sessions, &wanted).await?;
     Ok((live, schemas))
 }

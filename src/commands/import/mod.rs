@@ -17,6 +17,7 @@ use crate::cli::Settings;
 use crate::dsn::Dsn;
 use crate::error::{Error, Errors, Result};
 use crate::pg::connect::{connect, Access};
+use crate::pg::databases::{Databases, Opened};
 use crate::printer::Printer;
 use crate::secret::SecretRef;
 use crate::util::files::write_atomic;
@@ -95,13 +96,15 @@ pub(crate) async fn run(
     let databases = select_databases(databases, options)?;
     let role_names: BTreeSet<String> = roles.iter().map(|r| r.name.clone()).collect();
     let database_names: Vec<String> = databases.iter().map(|d| d.name.clone()).collect();
-    let (grants, schemas) = inventory::privileges(
-        &admin,
-        &role_names,
-        &database_names,
-        settings.connect_timeout,
-    )
-    .await?;
+    let opened = Opened::default();
+    let sessions = Databases {
+        client: &client,
+        admin: &admin,
+        access: Access::ReadOnly,
+        timeout: settings.connect_timeout,
+        opened: &opened,
+    };
+    let (grants, schemas) = inventory::privileges(&sessions, &role_names, &database_names).await?;
     let auto_conf = if options.settings {
         Some(inventory::settings(&client).await?)
     } else {

@@ -47,7 +47,7 @@ impl Domain for Grants {
     }
 
     async fn observe(desired: &DesiredGrants, context: &Observe<'_>) -> Result<LiveGrants> {
-        observe::observe(context.admin, desired, context.access, context.timeout).await
+        observe::observe(&context.databases, desired).await
     }
 
     fn statements(live: &LiveGrants) -> usize {

@@ -1,12 +1,10 @@
-//! Reading privileges, one session and one statement per database that grants
-//! name, however many tables it holds: ACLs from `aclexplode` over `datacl`,
+//! Reading privileges, one statement per database that grants name (on the
+//! run's shared session to it), however many tables it holds: ACLs from `aclexplode` over `datacl`,
 //! `nspacl`, `relacl`, `proacl` and `pg_default_acl`, filtered to the roles of
 //! interest. The server compares tables, sequences and functions with the
 //! declared privileges and ships only the exceptions and counts, so the work
 //! and the document grow with what differs, not with what exists. A missing
 //! database is recorded as such, not an error.
-
-use std::time::Duration;
 
 use serde::Deserialize;
 use tokio_postgres::types::Type;
@@ -16,9 +14,9 @@ use super::live::{
     Acl, LiveDatabaseGrants, LiveDefault, LiveGrants, LiveObject, LiveSchema, ScopeCount,
 };
 use super::privilege::{acl_letters, noun, ObjectKind, Privilege};
-use crate::dsn::Dsn;
 use crate::error::{Error, Result};
-use crate::pg::connect::{connect_if_exists, server_error, Access, Connected};
+use crate::pg::connect::server_error;
+use crate::pg::databases::Databases;
 
 /// The one statement per database. The server compares: for each group
 /// of objects (schema, kind, owner) under declared scopes it builds the ACL
@@ -34,7 +32,8 @@ use crate::pg::connect::{connect_if_exists, server_error, Access, Connected};
 /// which reads them all).
 const QUERY: &str = r#"
 WITH roles AS MATERIALIZED (
-  SELECT r.oid, r.rolname FROM pg_roles r JOIN unnest($1::text[]) AS w(name) ON w.name = r.rolname
+  SELECT to_regrole(quote_ident(w.name))::oid AS oid, w.name AS rolname FROM unnest($1::text[]) AS w(name)
+  WHERE to_regrole(quote_ident(w.name)) IS NOT NULL
 ), schemas AS MATERIALIZED (
   SELECT n.oid, n.nspname, n.nspowner, n.nspacl FROM pg_namespace n
   JOIN unnest($2::text[]) AS w(name) ON w.name = n.nspname
@@ -226,39 +225,32 @@ impl Scopes {
 }
 
 pub(crate) async fn observe(
-    admin: &Dsn,
+    databases: &Databases<'_>,
     desired: &DesiredGrants,
-    access: Access,
-    timeout: Duration,
 ) -> Result<LiveGrants> {
-    read(admin, desired, access, timeout, false).await
+    read(databases, desired, false).await
 }
 
 /// Every object of the schemas `desired` names, not only the exceptions:
 /// for `dbops import`, which infers the scopes from them.
 pub(crate) async fn observe_every_object(
-    admin: &Dsn,
+    databases: &Databases<'_>,
     desired: &DesiredGrants,
-    access: Access,
-    timeout: Duration,
 ) -> Result<LiveGrants> {
-    read(admin, desired, access, timeout, true).await
+    read(databases, desired, true).await
 }
 
 async fn read(
-    admin: &Dsn,
+    databases: &Databases<'_>,
     desired: &DesiredGrants,
-    access: Access,
-    timeout: Duration,
     every: bool,
 ) -> Result<LiveGrants> {
     let mut live = LiveGrants::default();
     let roles: Vec<String> = desired.roles().into_iter().collect();
     for database in desired.databases() {
-        let dsn = admin.with_database(&database);
-        let client = match connect_if_exists(&dsn, access, timeout).await? {
-            Connected::Client(client) => client,
-            Connected::NoSuchDatabase => {
+        let client = match databases.session(&database).await? {
+            Some(client) => client,
+            None => {
                 live.databases
                     .insert(database, LiveDatabaseGrants::default());
                 continue;

@@ -65,7 +65,7 @@ impl Domain for Ownership {
     }
 
     async fn observe(desired: &DesiredOwnership, context: &Observe<'_>) -> Result<LiveOwnership> {
-        observe::observe(context.admin, desired, context.access, context.timeout).await
+        observe::observe(&context.databases, desired).await
     }
 
     fn inputs(_facts: &Facts) {}

@@ -1,22 +1,23 @@
-//! Reading ownership, one session and one statement per managed database that
-//! exists: objects owned by the roles of interest (sequences that belong to a
-//! table column follow their table and are left out), and row-level-security
-//! tables they own.
-
-use std::time::Duration;
+//! Reading ownership, one statement per managed database that exists (on the
+//! run's shared session to it): objects owned by the roles of interest
+//! (sequences that belong to a table column follow their table and are left
+//! out), and row-level-security tables they own. Roles are found with
+//! `to_regrole`, not a join with the `pg_roles` view, which costs its
+//! planning on every fresh backend.
 
 use serde::Deserialize;
 use tokio_postgres::types::Type;
 
 use super::desired::DesiredOwnership;
 use super::live::{LiveDatabaseOwnership, LiveOwnership, OwnedObject, RlsTable};
-use crate::dsn::Dsn;
 use crate::error::{Error, Result};
-use crate::pg::connect::{connect_if_exists, server_error, Access, Connected};
+use crate::pg::connect::server_error;
+use crate::pg::databases::Databases;
 
 const QUERY: &str = r#"
 WITH roles AS (
-  SELECT r.oid, r.rolname FROM pg_roles r JOIN unnest($1::text[]) AS w(name) ON w.name = r.rolname
+  SELECT to_regrole(quote_ident(w.name))::oid AS oid, w.name AS rolname FROM unnest($1::text[]) AS w(name)
+  WHERE to_regrole(quote_ident(w.name)) IS NOT NULL
 ), user_namespaces AS (
   SELECT oid, nspname, nspowner FROM pg_namespace
   WHERE nspname NOT IN ('pg_catalog', 'information_schema') AND nspname NOT LIKE 'pg\_toast%'
@@ -67,10 +68,8 @@ struct Row {
 }
 
 pub(crate) async fn observe(
-    admin: &Dsn,
+    databases: &Databases<'_>,
     desired: &DesiredOwnership,
-    access: Access,
-    timeout: Duration,
 ) -> Result<LiveOwnership> {
     let mut live = LiveOwnership::default();
     let roles: Vec<String> = desired.roles().into_iter().collect();
@@ -78,11 +77,9 @@ pub(crate) async fn observe(
         return Ok(live);
     }
     for database in desired.databases.keys() {
-        let client =
-            match connect_if_exists(&admin.with_database(database), access, timeout).await? {
-                Connected::Client(client) => client,
-                Connected::NoSuchDatabase => continue,
-            };
+        let Some(client) = databases.session(database).await? else {
+            continue;
+        };
         let row = client
             .query_typed_one(QUERY, &[(&roles, Type::TEXT_ARRAY)])
             .await

@@ -25,12 +25,12 @@ use crate::pg::connect::{connect, server_error, Access};
 const QUERY: &str = r#"
 SELECT json_build_object(
   'current_user', current_user,
-  'superuser', (SELECT rolsuper FROM pg_roles WHERE rolname = current_user),
+  'superuser', (SELECT rolsuper FROM __ROLES__ WHERE rolname = current_user),
   'server_version_num', current_setting('server_version_num')::int,
   'login_superusers', (SELECT coalesce(json_agg(rolname ORDER BY rolname), '[]')
-                       FROM pg_roles WHERE rolsuper AND rolcanlogin),
+                       FROM __ROLES__ WHERE rolsuper AND rolcanlogin),
   'managed', (SELECT coalesce(json_agg(r.rolname ORDER BY r.rolname), '[]')
-              FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole
+              FROM pg_db_role_setting s JOIN __ROLES__ r ON r.oid = s.setrole
               WHERE s.setdatabase = 0 AND 'dbops.managed=true' = ANY(s.setconfig)),
   'roles', coalesce((
     SELECT json_agg(json_build_object(
@@ -51,8 +51,8 @@ SELECT json_build_object(
   'memberships', coalesce((
     SELECT json_agg(json_build_array(m.rolname, g.rolname))
     FROM pg_auth_members am
-    JOIN pg_roles m ON m.oid = am.member
-    JOIN pg_roles g ON g.oid = am.roleid
+    JOIN __ROLES__ m ON m.oid = am.member
+    JOIN __ROLES__ g ON g.oid = am.roleid
     __MEMBER_FILTER__), '[]'),
   'databases', coalesce((
     SELECT json_agg(json_build_object(

@@ -67,8 +67,7 @@ impl Domain for Security {
         context: &Observe<'_>,
         _sink: &dyn EventSink,
     ) -> Result<Health> {
-        let live =
-            observe::observe(context.client, context.admin, desired, context.timeout).await?;
+        let live = observe::observe(&context.databases, desired).await?;
         let found = diff::diff(desired, &live);
         Ok(Health {
             findings: found.findings,

@@ -4,16 +4,13 @@
 //! admin that may not read `pg_authid` or `pg_hba_file_rules`), and one per
 //! managed database for its `public` schema's privileges.
 
-use std::time::Duration;
-
 use serde::Deserialize;
 use tokio_postgres::error::SqlState;
-use tokio_postgres::Client;
 
 use super::state::{DesiredSecurity, HbaLine, LiveSecurity, RolePosture};
-use crate::dsn::Dsn;
 use crate::error::{Error, Result};
-use crate::pg::connect::{connect_if_exists, server_error, Access, Connected};
+use crate::pg::connect::server_error;
+use crate::pg::databases::Databases;
 
 const ROLES: &str = r#"
 SELECT json_build_object(
@@ -23,7 +20,7 @@ SELECT json_build_object(
       'password', __PASSWORD__))
     FROM __ROLES__ a WHERE a.rolname NOT LIKE 'pg\_%'), '[]'),
   'memberships', coalesce((SELECT json_agg(json_build_array(m.rolname, g.rolname))
-    FROM pg_auth_members am JOIN pg_roles m ON m.oid = am.member JOIN pg_roles g ON g.oid = am.roleid), '[]'),
+    FROM pg_auth_members am JOIN __ROLES__ m ON m.oid = am.member JOIN __ROLES__ g ON g.oid = am.roleid), '[]'),
   'password_encryption', current_setting('password_encryption'),
   'hba', __HBA__
 )::text
@@ -50,11 +47,10 @@ struct Row {
 }
 
 pub(crate) async fn observe(
-    client: &Client,
-    admin: &Dsn,
+    databases: &Databases<'_>,
     desired: &DesiredSecurity,
-    timeout: Duration,
 ) -> Result<LiveSecurity> {
+    let client = databases.client;
     let mut live = LiveSecurity::default();
     let full = ROLES
         .replace("__ROLES__", "pg_authid")
@@ -85,14 +81,11 @@ pub(crate) async fn observe(
     live.password_encryption = row.password_encryption;
     live.hba = row.hba;
     for database in &desired.databases {
-        let session =
-            match connect_if_exists(&admin.with_database(database), Access::ReadOnly, timeout)
-                .await?
-            {
-                Connected::Client(client) => client,
-                // Created by this apply: PostgreSQL 15 creates `public` without CREATE for PUBLIC.
-                Connected::NoSuchDatabase => continue,
-            };
+        // Not there yet: created by apply, and PostgreSQL 15 creates `public`
+        // without CREATE for PUBLIC.
+        let Some(session) = databases.session(database).await? else {
+            continue;
+        };
         let open: bool = session
             .query_one(PUBLIC_CREATE, &[])
             .await

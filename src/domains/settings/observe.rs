@@ -1,6 +1,8 @@
 //! Reading settings in one statement: `pg_settings` for the names the file
 //! declares and those postgresql.auto.conf holds, the auto.conf entries from
-//! `pg_file_settings`, and the list of known names.
+//! `pg_file_settings`, and the list of known names. Each view is read once
+//! (`MATERIALIZED`): `pg_file_settings` parses every configuration file per
+//! scan, and on a fresh backend that was a third of the statement's time.
 
 use serde::Deserialize;
 use tokio_postgres::types::Type;
@@ -12,12 +14,17 @@ use crate::error::{Error, Result};
 use crate::pg::connect::server_error;
 
 const QUERY: &str = r#"
-WITH auto_conf AS (
-  SELECT name, setting, applied, seqno FROM pg_file_settings
-  WHERE sourcefile LIKE '%/postgresql.auto.conf' 
+WITH files AS MATERIALIZED (
+  SELECT name, setting, applied, seqno, error, sourcefile FROM pg_file_settings
+), settings AS MATERIALIZED (
+  SELECT name, setting, vartype, unit, enumvals, min_val, max_val, context, source, pending_restart
+  FROM pg_settings
+), auto_conf AS (
+  SELECT name, setting, applied, seqno FROM files
+  WHERE sourcefile LIKE '%/postgresql.auto.conf'
 ), wanted AS (
   SELECT unnest($1::text[]) AS name UNION SELECT name FROM auto_conf
-  UNION SELECT name FROM pg_settings WHERE pending_restart
+  UNION SELECT name FROM settings WHERE pending_restart
 )
 SELECT json_build_object(
   'settings', coalesce((
@@ -26,13 +33,13 @@ SELECT json_build_object(
       'vartype', s.vartype, 'unit', s.unit, 'enumvals', coalesce(s.enumvals, '{}'),
       'min_val', s.min_val, 'max_val', s.max_val, 'context', s.context,
       'source', s.source, 'pending_restart', s.pending_restart,
-      'pending_value', (SELECT f.setting FROM pg_file_settings f
+      'pending_value', (SELECT f.setting FROM files f
                         WHERE f.name = s.name AND f.error IS NULL AND NOT f.applied
                         ORDER BY f.seqno DESC LIMIT 1)) ORDER BY s.name)
-    FROM pg_settings s JOIN wanted w ON w.name = s.name), '[]'),
+    FROM settings s JOIN wanted w ON w.name = s.name), '[]'),
   'auto_conf', coalesce((
     SELECT json_agg(json_build_array(lower(a.name), a.setting, a.applied) ORDER BY a.seqno) FROM auto_conf a), '[]'),
-  'known', (SELECT json_agg(name) FROM pg_settings)
+  'known', (SELECT json_agg(name) FROM settings)
 )::text
 "#;
 
