@@ -396,6 +396,49 @@ fn bad_input_of_environments_is_refused_with_where_and_how() {
     assert!(String::from_utf8_lossy(&all.stderr).contains("would undo the other's"));
     let both = d.run(&["validate", "--environment", "staging", "--all-environments"]);
     both.expect_code(64);
+
+    // Roles and settings belong to the whole cluster: other databases do not
+    // keep two environments from fighting over the same role, or a setting.
+    let mut d = d;
+    d.set_env("EU_URL", &server.url("app_user", "pw", "app_eu"));
+    let out = d.run(&["validate"]);
+    out.expect_code(1);
+    assert!(
+        out.stderr.contains(
+            "environments `staging` and `prod-eu` both manage role `app_user` on the same server"
+        ),
+        "{}",
+        out.stderr
+    );
+    // Their own databases and roles on one server: only a setting set to
+    // two values is a fight; one value for both is fine.
+    d.set_env("DATABASE_ROOT_URL", &server.admin_url());
+    d.set_env(
+        "STAGING_URL",
+        &server.url("app_staging", "pw", "app_staging"),
+    );
+    d.set_env("EU_URL", &server.url("app_eu", "pw", "app_eu"));
+    let with_settings = |staging: &str, eu: &str| {
+        format!(
+            "[postgres]\nadmin = {{ env = \"DATABASE_ROOT_URL\" }}\n\n\
+             [environments.staging.roles.app_staging]\ndsn = {{ env = \"STAGING_URL\" }}\n\n\
+             [environments.staging.server.settings]\nwork_mem = \"{staging}\"\n\n\
+             [environments.prod-eu.roles.app_eu]\ndsn = {{ env = \"EU_URL\" }}\n\n\
+             [environments.prod-eu.server.settings]\nwork_mem = \"{eu}\"\n"
+        )
+    };
+    d.write_config(&with_settings("8MB", "16MB"));
+    let out = d.run(&["validate"]);
+    out.expect_code(1);
+    assert!(
+        out.stderr.contains(
+            "environments `staging` and `prod-eu` set server setting `work_mem` differently on the same server"
+        ),
+        "{}",
+        out.stderr
+    );
+    d.write_config(&with_settings("8MB", "8MB"));
+    d.run(&["validate"]).expect_code(0);
 }
 
 #[test]
@@ -419,6 +462,12 @@ fn dumps_of_every_environment_share_one_metrics_file_and_a_failure_stays_its_own
         serde_json::to_string(eu_dir.to_str().unwrap()).unwrap(),
         serde_json::to_string(directory("prod-us").to_str().unwrap()).unwrap(),
     ));
+    // A drill per environment, each from its own dumps, into one work directory.
+    let drills = tempfile::tempdir().unwrap();
+    config.push_str(&format!(
+        "\n[restore_test]\nwork_dir = {}\n\n[[restore_test.checks]]\nname = \"items\"\ndatabase = \"app\"\nsql = \"SELECT count(*) FROM items\"\nequals = \"2\"\n",
+        serde_json::to_string(drills.path().to_str().unwrap()).unwrap(),
+    ));
     let d = dbops([Some(&staging), Some(&eu), None], "pw");
     d.write_config(&config);
     for name in ["staging", "prod-eu"] {
@@ -431,6 +480,13 @@ fn dumps_of_every_environment_share_one_metrics_file_and_a_failure_stays_its_own
             "postgres",
         ])
         .expect_code(0);
+    }
+    // Staging holds the two rows the drill's check expects, prod-eu three.
+    for (server, rows) in [(&staging, 2), (&eu, 3)] {
+        server.sql(
+            "app",
+            &format!("CREATE TABLE items AS SELECT generate_series(1, {rows}) AS id"),
+        );
     }
     let metrics = d.path("dbops-dump.prom");
     let out = d.run(&[
@@ -473,4 +529,45 @@ fn dumps_of_every_environment_share_one_metrics_file_and_a_failure_stays_its_own
         1,
         "{prom}"
     );
+
+    // Every environment's drill from its own dumps: staging passes, prod-eu's
+    // check fails on its three rows, prod-us has nothing to restore; one
+    // document, and each drill's evidence beside its own dumps.
+    let out = d.run(&["restore-test", "--all-environments", "--format", "json"]);
+    out.expect_code(1);
+    let document: serde_json::Value = serde_json::from_str(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", out.stdout, out.stderr));
+    let environments = document["environments"].as_array().unwrap();
+    let status: Vec<(&str, &str)> = environments
+        .iter()
+        .map(|e| (e["name"].as_str().unwrap(), e["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        status,
+        [
+            ("staging", "clean"),
+            ("prod-eu", "error"),
+            ("prod-us", "error")
+        ],
+        "{document}"
+    );
+    let evidence = |n: usize| &environments[n]["report"]["evidence"];
+    assert_eq!(evidence(0)["passed"], true, "{document}");
+    assert_eq!(evidence(1)["passed"], false, "{document}");
+    for (n, dir) in [(0, &staging_dir), (1, &eu_dir)] {
+        let uri = environments[n]["report"]["evidence_uri"].as_str().unwrap();
+        assert!(
+            uri.starts_with(&dir.display().to_string()),
+            "{uri} under {}",
+            dir.display()
+        );
+    }
+    assert!(
+        evidence(2)["failure"]
+            .as_str()
+            .unwrap()
+            .starts_with("there is no complete dump set of `app`"),
+        "{document}"
+    );
+    assert_eq!(std::fs::read_dir(drills.path()).unwrap().count(), 0);
 }

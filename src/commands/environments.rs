@@ -4,11 +4,13 @@
 //! document with a section per environment, in file order, and the exit
 //! code by precedence (interrupted > error > changes or drift > clean).
 //! Also the checks that need every environment at once: two environments
-//! on the same cluster and database would fight, and are refused.
+//! managing the same database, role or setting of one cluster would fight,
+//! and are refused.
 //!
 //! This module knows no command's report: it runs the command the caller
 //! hands it and places what that printed.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 
 use futures_util::stream::{self, StreamExt};
@@ -17,7 +19,7 @@ use serde::Serialize;
 use super::ExitStatus;
 use crate::cli::Settings;
 use crate::config;
-use crate::contract::facts::{AdminConnection, DeclaredDatabases};
+use crate::contract::facts::{AbsentRoles, AdminConnection, DeclaredDatabases, DeclaredRoles};
 use crate::engine::session::Resolved;
 use crate::error::{Error, Errors};
 use crate::printer::Printer;
@@ -261,59 +263,90 @@ where
 }
 
 /// A server (host, port) and the databases an environment manages on it.
-type Place = ((String, u16), Vec<String>);
+/// Where an environment's server is, and what it manages there.
+struct Place<'a> {
+    /// The admin DSN's host (loopback names spelled one way) and port.
+    server: (String, u16),
+    /// What belongs to the cluster, named: `("database", "app")`,
+    /// `("role", "app_user")` (a role dropped with `absent` counts too).
+    managed: Vec<(&'static str, String)>,
+    /// `[server.settings]`, by name: cluster-wide too.
+    settings: BTreeMap<&'a str, &'a str>,
+}
 
-/// Where an environment's server is, for telling two environments apart:
-/// the admin DSN's host (loopback names spelled one way) and port, and the
-/// databases it manages.
-fn cluster(resolved: &Resolved) -> Option<Place> {
+fn place(resolved: &Resolved) -> Option<Place<'_>> {
     let admin = resolved.facts.get::<AdminConnection>()?;
     let host = match admin.dsn.host.to_ascii_lowercase().as_str() {
         "localhost" | "127.0.0.1" | "::1" | "[::1]" => "loopback".to_string(),
         other => other.to_string(),
     };
-    let databases = resolved
-        .facts
-        .get::<DeclaredDatabases>()
-        .map(|d| d.0.keys().cloned().collect())
-        .unwrap_or_default();
-    Some(((host, admin.dsn.port), databases))
+    let mut managed = Vec::new();
+    if let Some(databases) = resolved.facts.get::<DeclaredDatabases>() {
+        managed.extend(databases.0.keys().map(|d| ("database", d.clone())));
+    }
+    if let Some(roles) = resolved.facts.get::<DeclaredRoles>() {
+        managed.extend(roles.0.keys().map(|r| ("role", r.clone())));
+    }
+    if let Some(absent) = resolved.facts.get::<AbsentRoles>() {
+        managed.extend(absent.0.iter().map(|r| ("role", r.clone())));
+    }
+    let settings = resolved
+        .desired
+        .settings
+        .iter()
+        .flat_map(|s| s.settings.values())
+        .map(|s| (s.name.as_str(), s.value.as_str()))
+        .collect();
+    Some(Place {
+        server: (host, admin.dsn.port),
+        managed,
+        settings,
+    })
 }
 
-/// Two environments that manage the same database on the same cluster
-/// would undo each other's work: refused, naming both.
+/// Two environments on one cluster that manage the same database or role,
+/// or set one server setting to two values, would undo each other's work:
+/// refused, naming both (never a setting's value: it may be a secret).
 pub(crate) fn conflicts(resolved: &[(String, &Resolved)]) -> Vec<Error> {
     let mut errors = Vec::new();
     let places: Vec<(&str, Option<Place>, &Resolved)> = resolved
         .iter()
-        .map(|(name, r)| (name.as_str(), cluster(r), *r))
+        .map(|(name, r)| (name.as_str(), place(r), *r))
         .collect();
     for (i, (first, place, _)) in places.iter().enumerate() {
-        let Some((server, databases)) = place else {
+        let Some(place) = place else {
             continue;
         };
         for (second, other, r) in &places[i + 1..] {
-            let Some((other_server, other_databases)) = other else {
+            let Some(other) = other.as_ref().filter(|o| o.server == place.server) else {
                 continue;
             };
-            if server != other_server {
-                continue;
-            }
-            let shared: Vec<&String> = databases
+            let port = place.server.1;
+            let shared = place.managed.iter().find(|m| other.managed.contains(m));
+            let setting = place
+                .settings
                 .iter()
-                .filter(|d| other_databases.contains(d))
-                .collect();
-            let Some(database) = shared.first() else {
-                continue;
+                .find(|(name, value)| other.settings.get(*name).is_some_and(|v| v != *value));
+            let (what, key, hint) = match (shared, setting) {
+                (Some((kind, name)), _) => (
+                    format!("both manage {kind} `{name}` on the same server (port {port})"),
+                    "postgres.admin",
+                    "point each environment at its own server (`[environments.NAME.postgres] admin`), or give each its own databases and roles",
+                ),
+                (None, Some((name, _))) => (
+                    format!("set server setting `{name}` differently on the same server (port {port})"),
+                    "postgres.admin",
+                    "settings belong to the whole cluster: declare one value for both, or point each environment at its own server",
+                ),
+                (None, None) => continue,
             };
             errors.push(
                 Error::config(format!(
-                    "environments `{first}` and `{second}` both manage database `{database}` on the same server (port {}): each apply would undo the other's",
-                    server.1
+                    "environments `{first}` and `{second}` {what}: each apply would undo the other's"
                 ))
                 .at(r.loaded.source.locate(&["postgres", "admin"]))
-                .key("postgres.admin")
-                .hint("point each environment at its own server or database (`[environments.NAME.postgres] admin`)"),
+                .key(key)
+                .hint(hint),
             );
         }
     }
