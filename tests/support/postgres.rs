@@ -342,10 +342,9 @@ impl PgServer {
         server
     }
 
-    /// Statements logged for `application_name = dbops` since `from` bytes of the log.
-    /// How many server backends ran dbops's statements since `from` (a
-    /// length of [`Self::log_text`]): the `[pid]` of the log line prefix.
-    pub(crate) fn dbops_backends_since(&self, from: usize) -> usize {
+    /// The log lines of statements dbops sent since `from` (a length of
+    /// [`Self::log_text`]).
+    fn dbops_statement_lines(&self, from: usize) -> Vec<String> {
         let log = self.log_text();
         log[from.min(log.len())..]
             .lines()
@@ -353,20 +352,28 @@ impl PgServer {
                 l.contains("app=dbops ")
                     && (l.contains("LOG:  statement:") || l.contains("LOG:  execute"))
             })
-            .filter_map(|l| l.split_once(" [")?.1.split_once(']').map(|(pid, _)| pid))
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// How many server backends ran dbops's statements since `from`: the
+    /// `[pid]` of the log line prefix.
+    pub(crate) fn dbops_backends_since(&self, from: usize) -> usize {
+        self.dbops_statement_lines(from)
+            .iter()
+            .filter_map(|l| {
+                l.split_once(" [")?
+                    .1
+                    .split_once(']')
+                    .map(|(pid, _)| pid.to_string())
+            })
             .collect::<std::collections::BTreeSet<_>>()
             .len()
     }
 
+    /// Statements logged for `application_name = dbops` since `from` bytes of the log.
     pub(crate) fn dbops_statements_since(&self, from: usize) -> usize {
-        let log = self.log_text();
-        log[from.min(log.len())..]
-            .lines()
-            .filter(|l| {
-                l.contains("app=dbops ")
-                    && (l.contains("LOG:  statement:") || l.contains("LOG:  execute"))
-            })
-            .count()
+        self.dbops_statement_lines(from).len()
     }
 }
 
