@@ -262,7 +262,6 @@ where
     exit_status(&outcomes)
 }
 
-/// A server (host, port) and the databases an environment manages on it.
 /// Where an environment's server is, and what it manages there.
 struct Place<'a> {
     /// The admin DSN's host (loopback names spelled one way) and port.
@@ -327,15 +326,13 @@ pub(crate) fn conflicts(resolved: &[(String, &Resolved)]) -> Vec<Error> {
                 .settings
                 .iter()
                 .find(|(name, value)| other.settings.get(*name).is_some_and(|v| v != *value));
-            let (what, key, hint) = match (shared, setting) {
+            let (what, hint) = match (shared, setting) {
                 (Some((kind, name)), _) => (
                     format!("both manage {kind} `{name}` on the same server (port {port})"),
-                    "postgres.admin",
                     "point each environment at its own server (`[environments.NAME.postgres] admin`), or give each its own databases and roles",
                 ),
                 (None, Some((name, _))) => (
                     format!("set server setting `{name}` differently on the same server (port {port})"),
-                    "postgres.admin",
                     "settings belong to the whole cluster: declare one value for both, or point each environment at its own server",
                 ),
                 (None, None) => continue,
@@ -345,7 +342,7 @@ pub(crate) fn conflicts(resolved: &[(String, &Resolved)]) -> Vec<Error> {
                     "environments `{first}` and `{second}` {what}: each apply would undo the other's"
                 ))
                 .at(r.loaded.source.locate(&["postgres", "admin"]))
-                .key(key)
+                .key("postgres.admin")
                 .hint(hint),
             );
         }
