@@ -392,6 +392,21 @@ pub(crate) struct Settings {
     pub(crate) environment: Option<String>,
     pub(crate) all_environments: bool,
     pub(crate) parallel: usize,
+    /// The file as a run over every environment read it, once: each
+    /// environment's command resolves from it instead of reading the file
+    /// again (one snapshot for every environment, and no parse per run).
+    pub(crate) snapshot: Option<Snapshot>,
+}
+
+/// The desired-state file read once, shared by every environment of a run.
+#[derive(Clone)]
+pub(crate) struct Snapshot(pub(crate) std::sync::Arc<crate::config::File>);
+
+impl std::fmt::Debug for Snapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the text: a line may hold a secret.
+        write!(f, "Snapshot({})", self.0.source.name)
+    }
 }
 
 impl Arguments {
@@ -429,6 +444,7 @@ impl Arguments {
                     .filter(|e| !e.is_empty()),
                 all_environments,
                 parallel: usize::from(parallel),
+                snapshot: None,
             },
             command,
         )

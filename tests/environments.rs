@@ -439,6 +439,39 @@ fn bad_input_of_environments_is_refused_with_where_and_how() {
     );
     d.write_config(&with_settings("8MB", "8MB"));
     d.run(&["validate"]).expect_code(0);
+    // `prune = true` in one resets what the other sets; `[server.hba]`
+    // rendered for each one's own application role is a fight too.
+    let pruned = with_settings("8MB", "8MB")
+        .replace(
+            "[environments.prod-eu.server.settings]\n",
+            "[environments.prod-eu.server]\nprune = true\n\n[environments.prod-eu.server.settings]\n",
+        )
+        .replace(
+            "work_mem = \"8MB\"\n\n[environments.prod-eu.roles",
+            "work_mem = \"8MB\"\nstatement_timeout = \"30s\"\n\n[environments.prod-eu.roles",
+        );
+    d.write_config(&pruned);
+    let out = d.run(&["validate"]);
+    out.expect_code(1);
+    assert!(
+        out.stderr
+            .contains("`prod-eu` prunes server setting `statement_timeout` that `staging` sets"),
+        "{}",
+        out.stderr
+    );
+    d.write_config(&format!(
+        "{}\n[server.hba]\napplication_from = [\"local\"]\n\n[[server.hba.rules]]\ntype = \"host\"\ndatabase = [\"all\"]\nuser = [\"postgres\"]\naddress = \"127.0.0.1/32\"\nmethod = \"scram-sha-256\"\n",
+        with_settings("8MB", "8MB")
+    ));
+    let out = d.run(&["validate"]);
+    out.expect_code(1);
+    assert!(
+        out.stderr.contains(
+            "environments `staging` and `prod-eu` declare different `[server.hba]` rules for the same server"
+        ),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]

@@ -4,22 +4,24 @@
 //! document with a section per environment, in file order, and the exit
 //! code by precedence (interrupted > error > changes or drift > clean).
 //! Also the checks that need every environment at once: two environments
-//! managing the same database, role or setting of one cluster would fight,
-//! and are refused.
+//! managing the same database, role, setting or HBA file of one cluster
+//! would fight, and are refused.
 //!
 //! This module knows no command's report: it runs the command the caller
 //! hands it and places what that printed.
 
-use std::collections::BTreeMap;
 use std::future::Future;
+use std::sync::Arc;
 
 use futures_util::stream::{self, StreamExt};
 use serde::Serialize;
 
 use super::ExitStatus;
-use crate::cli::Settings;
+use crate::cli::{Settings, Snapshot};
 use crate::config;
-use crate::contract::facts::{AbsentRoles, AdminConnection, DeclaredDatabases, DeclaredRoles};
+use crate::contract::facts::{
+    AbsentRoles, AdminConnection, DeclaredDatabases, DeclaredRoles, DeclaredServer,
+};
 use crate::engine::session::Resolved;
 use crate::error::{Error, Errors};
 use crate::printer::Printer;
@@ -57,7 +59,7 @@ impl Outcome {
 
 /// The file, checked for a run over every environment: it declares some,
 /// `[environments]` and `[rollout]` are sound, and no two environments
-/// would fight (the same database of the same server). An environment that
+/// would fight (see [`conflicts`]). An environment that
 /// does not resolve is left to fail in its own section.
 pub(crate) fn checked(settings: &Settings) -> Result<config::File, Errors> {
     let file = config::read(&settings.file)?;
@@ -89,6 +91,15 @@ pub(crate) fn checked(settings: &Settings) -> Result<config::File, Errors> {
         return Err(Errors::new(fights));
     }
     Ok(file)
+}
+
+/// `settings` with `file` as the snapshot every environment of the run
+/// resolves from: the file is read and parsed once, and every environment
+/// sees the same text, even if the file changes while they run.
+pub(crate) fn with_snapshot(settings: &Settings, file: config::File) -> Settings {
+    let mut shared = settings.clone();
+    shared.snapshot = Some(Snapshot(Arc::new(file)));
+    shared
 }
 
 /// Runs `run` for each of `names`, at most `settings.parallel` at once,
@@ -257,7 +268,8 @@ where
     Fut: Future<Output = Result<ExitStatus, Errors>>,
 {
     let file = checked(settings)?;
-    let outcomes = each(settings, &file.environments.names, run).await;
+    let names = file.environments.names.clone();
+    let outcomes = each(&with_snapshot(settings, file), &names, run).await;
     printer.out(&render(command, settings.format, &outcomes));
     exit_status(&outcomes)
 }
@@ -269,8 +281,9 @@ struct Place<'a> {
     /// What belongs to the cluster, named: `("database", "app")`,
     /// `("role", "app_user")` (a role dropped with `absent` counts too).
     managed: Vec<(&'static str, String)>,
-    /// `[server.settings]`, by name: cluster-wide too.
-    settings: BTreeMap<&'a str, &'a str>,
+    /// The cluster's configuration the file declares: settings, `prune`,
+    /// `[server.hba]`.
+    server_config: Option<&'a DeclaredServer>,
 }
 
 fn place(resolved: &Resolved) -> Option<Place<'_>> {
@@ -289,23 +302,67 @@ fn place(resolved: &Resolved) -> Option<Place<'_>> {
     if let Some(absent) = resolved.facts.get::<AbsentRoles>() {
         managed.extend(absent.0.iter().map(|r| ("role", r.clone())));
     }
-    let settings = resolved
-        .desired
-        .settings
-        .iter()
-        .flat_map(|s| s.settings.values())
-        .map(|s| (s.name.as_str(), s.value.as_str()))
-        .collect();
     Some(Place {
         server: (host, admin.dsn.port),
         managed,
-        settings,
+        server_config: resolved.facts.get::<DeclaredServer>(),
     })
 }
 
+const OWN_SERVER: &str = "point each environment at its own server (`[environments.NAME.postgres] admin`), or give each its own databases and roles";
+const ONE_CONFIGURATION: &str = "settings and the HBA file belong to the whole cluster: declare them once, alike for both, or point each environment at its own server";
+
+/// How `first` and `second`, on one server, would undo each other's
+/// work, if they would: what, and how to fix it. Never a setting's value.
+fn fight(first: (&str, &Place), second: (&str, &Place)) -> Option<(String, &'static str)> {
+    let ((a_name, a), (b_name, b)) = (first, second);
+    let port = a.server.1;
+    if let Some((kind, name)) = a.managed.iter().find(|m| b.managed.contains(m)) {
+        return Some((
+            format!("both manage {kind} `{name}` on the same server (port {port})"),
+            OWN_SERVER,
+        ));
+    }
+    let (Some(x), Some(y)) = (a.server_config, b.server_config) else {
+        return None;
+    };
+    if let Some(name) = x
+        .settings
+        .iter()
+        .find(|(name, value)| y.settings.get(*name).is_some_and(|v| v != *value))
+        .map(|(name, _)| name)
+    {
+        return Some((
+            format!("set server setting `{name}` differently on the same server (port {port})"),
+            ONE_CONFIGURATION,
+        ));
+    }
+    // `prune = true` resets every `ALTER SYSTEM` entry its file does not name.
+    for (pruner, x, other, y) in [(a_name, x, b_name, y), (b_name, y, a_name, x)] {
+        if let Some(name) = x
+            .prune
+            .then(|| y.settings.keys().find(|n| !x.settings.contains_key(*n)))
+            .flatten()
+        {
+            return Some((
+                format!("share a server (port {port}), where `{pruner}` prunes server setting `{name}` that `{other}` sets"),
+                ONE_CONFIGURATION,
+            ));
+        }
+    }
+    match (&x.hba, &y.hba) {
+        (Some(p), Some(q)) if p != q => Some((
+            format!("declare different `[server.hba]` rules for the same server (port {port})"),
+            ONE_CONFIGURATION,
+        )),
+        _ => None,
+    }
+}
+
 /// Two environments on one cluster that manage the same database or role,
-/// or set one server setting to two values, would undo each other's work:
-/// refused, naming both (never a setting's value: it may be a secret).
+/// set one server setting to two values, prune a setting the other sets or
+/// write the HBA file differently would undo each other's work: refused,
+/// naming both (never a setting's value: it may be a secret).
 pub(crate) fn conflicts(resolved: &[(String, &Resolved)]) -> Vec<Error> {
     let mut errors = Vec::new();
     let places: Vec<(&str, Option<Place>, &Resolved)> = resolved
@@ -320,22 +377,8 @@ pub(crate) fn conflicts(resolved: &[(String, &Resolved)]) -> Vec<Error> {
             let Some(other) = other.as_ref().filter(|o| o.server == place.server) else {
                 continue;
             };
-            let port = place.server.1;
-            let shared = place.managed.iter().find(|m| other.managed.contains(m));
-            let setting = place
-                .settings
-                .iter()
-                .find(|(name, value)| other.settings.get(*name).is_some_and(|v| v != *value));
-            let (what, hint) = match (shared, setting) {
-                (Some((kind, name)), _) => (
-                    format!("both manage {kind} `{name}` on the same server (port {port})"),
-                    "point each environment at its own server (`[environments.NAME.postgres] admin`), or give each its own databases and roles",
-                ),
-                (None, Some((name, _))) => (
-                    format!("set server setting `{name}` differently on the same server (port {port})"),
-                    "settings belong to the whole cluster: declare one value for both, or point each environment at its own server",
-                ),
-                (None, None) => continue,
+            let Some((what, hint)) = fight((first, place), (second, other)) else {
+                continue;
             };
             errors.push(
                 Error::config(format!(
@@ -387,5 +430,50 @@ mod tests {
         assert_eq!(json["exit_code"], 1);
         assert_eq!(json["environments"][1]["status"], "error");
         assert_eq!(json["environments"][1]["errors"][0]["message"], "down");
+    }
+
+    #[test]
+    fn every_environment_resolves_from_the_snapshot_read_once() {
+        use clap::Parser;
+        let dir = tempfile::tempdir().unwrap();
+        let secret = |port: u16| {
+            let path = dir.path().join(format!("admin-{port}"));
+            std::fs::write(
+                &path,
+                format!("postgres://postgres:pw@127.0.0.1:{port}/postgres"),
+            )
+            .unwrap();
+            format!("{:?}", path.display().to_string())
+        };
+        let path = dir.path().join("dbops.toml");
+        std::fs::write(
+            &path,
+            format!(
+                "[postgres]\nadmin = {{ file = {} }}\n\n[roles.app_reader]\n\n\
+                 [environments.staging]\n\n[environments.prod.postgres]\nadmin = {{ file = {} }}\n",
+                secret(5432),
+                secret(5433)
+            ),
+        )
+        .unwrap();
+        let arguments = crate::cli::Arguments::try_parse_from([
+            "dbops",
+            "-f",
+            path.to_str().unwrap(),
+            "drift",
+            "--all-environments",
+        ])
+        .unwrap();
+        let (settings, _) = arguments.into_settings();
+        let shared = with_snapshot(&settings, checked(&settings).unwrap());
+        // The file is gone (or changed) once the run has read it: every
+        // environment still resolves from what was read.
+        std::fs::remove_file(&path).unwrap();
+        for name in ["staging", "prod"] {
+            let resolved = crate::engine::session::resolve_settings(&shared, Some(name));
+            assert!(resolved.is_ok(), "{name}: {:?}", resolved.err());
+        }
+        let on_disk = crate::engine::session::resolve_settings(&settings, Some("staging"));
+        assert!(on_disk.is_err(), "the file was read again");
     }
 }

@@ -29,14 +29,7 @@ pub(crate) async fn run(
     out: Option<&Path>,
     scope: Scope,
 ) -> Result<ExitStatus, Errors> {
-    let mut session = Session::open(
-        &settings.file,
-        settings.environment.as_deref(),
-        Access::ReadOnly,
-        settings.connect_timeout,
-        scope,
-    )
-    .await?;
+    let mut session = Session::open(settings, Access::ReadOnly, scope).await?;
     printer.warnings(&session.warnings);
     let (live, plan) = session.observe_and_plan().await?;
     EventLog::new(settings.log_format).emit(session.timings.event(live.statements()));

@@ -60,7 +60,8 @@ pub(crate) async fn stages(
         .hint("review the changes first with `dbops plan --all-environments`")
         .into());
     }
-    let order = order(settings)?;
+    let (order, shared) = order(settings)?;
+    let settings = &shared;
     let from = from_stage.map_or(1, |n| n as usize);
     if from > order.len() {
         return Err(Error::config(format!(
@@ -115,11 +116,18 @@ pub(crate) async fn stages(
     write_collected(settings, printer, &command, collected, result)
 }
 
-/// `[rollout] order`, or why `apply --all-environments` cannot run.
-fn order(settings: &Settings) -> Result<Vec<Vec<String>>, Errors> {
+/// `[rollout] order`, or why `apply --all-environments` cannot run; and
+/// the settings every stage runs with (the file read once, for all stages).
+fn order(settings: &Settings) -> Result<(Vec<Vec<String>>, Settings), Errors> {
     let file = environments::checked(settings)?;
-    file.environments.rollout.clone().ok_or_else(|| {
-        Error::config(format!(
+    let Some(order) = file.environments.rollout.clone() else {
+        return Err(no_rollout(&file));
+    };
+    Ok((order, environments::with_snapshot(settings, file)))
+}
+
+fn no_rollout(file: &crate::config::File) -> Errors {
+    Error::config(format!(
             "`apply --all-environments` follows `[rollout] order`, and `{}` declares none",
             file.source.name
         ))
@@ -128,7 +136,6 @@ fn order(settings: &Settings) -> Result<Vec<Vec<String>>, Errors> {
             file.environments.listed()
         ))
         .into()
-    })
 }
 
 fn render(format: Format, outcomes: &[Outcome], stages: &[Stage]) -> String {

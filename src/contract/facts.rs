@@ -155,6 +155,30 @@ impl Fact for Archiving {}
 pub(crate) struct RestartCommand(pub(crate) String);
 impl Fact for RestartCommand {}
 
+/// What the file declares of the whole cluster's configuration, for the
+/// checks across environments that share a server (settings). Its values
+/// may be secrets: never printed, not even by `Debug`.
+#[derive(Clone, Default)]
+pub(crate) struct DeclaredServer {
+    /// Every setting the file writes (its own and derived ones), by name.
+    pub(crate) settings: BTreeMap<String, String>,
+    /// `prune = true`: every other `ALTER SYSTEM` entry is reset.
+    pub(crate) prune: bool,
+    /// `[server.hba]`: the block dbops writes into the HBA file.
+    pub(crate) hba: Option<String>,
+}
+impl Fact for DeclaredServer {}
+
+impl std::fmt::Debug for DeclaredServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeclaredServer")
+            .field("settings", &self.settings.keys().collect::<Vec<_>>())
+            .field("prune", &self.prune)
+            .field("hba", &self.hba.is_some())
+            .finish()
+    }
+}
+
 // Planning.
 
 /// Roles that exist, or will once this apply's role changes are made (postgres).

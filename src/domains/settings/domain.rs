@@ -11,7 +11,9 @@ use super::hba::desired::ApplicationRole;
 use super::live::LiveSettings;
 use super::raw::RawServer;
 use super::{apply, diff, observe, resolve, Operation};
-use crate::contract::facts::{AdminConnection, Archiving, DeclaredRoles, RestartCommand};
+use crate::contract::facts::{
+    AdminConnection, Archiving, DeclaredRoles, DeclaredServer, RestartCommand,
+};
 use crate::contract::{Apply, Domain, DomainId, Facts, Observe};
 use crate::diagnostics::Resolver;
 use crate::error::{Errors, Result};
@@ -79,6 +81,15 @@ impl Domain for Settings {
         if let Some(command) = &settings.restart_command {
             facts.publish(RestartCommand(command.clone()));
         }
+        facts.publish(DeclaredServer {
+            settings: settings
+                .settings
+                .values()
+                .map(|s| (s.name.clone(), s.value.clone()))
+                .collect(),
+            prune: settings.prune,
+            hba: settings.hba.as_ref().map(super::hba::render::render),
+        });
         (!settings.is_empty()).then_some(settings)
     }
 
