@@ -31,11 +31,22 @@ pub(crate) fn schema() -> Value {
         .as_object()
         .cloned()
         .unwrap_or_default();
-    for (name, property) in properties {
-        let mut property = property;
+    for (name, property) in &properties {
+        let mut property = property.clone();
         rewrite_refs(&mut property, &partial);
-        environment["properties"][name] = property;
+        environment["properties"][name] = property.clone();
+        schema["properties"][name] = property;
     }
+    // With environments, each one completes the shared declarations (an
+    // admin DSN per cluster, say): the top level is checked like an
+    // override, and dbops checks each merged environment. Without, every
+    // key a section requires is required.
+    let required = schema
+        .as_object_mut()
+        .and_then(|s| s.remove("required"))
+        .unwrap_or_else(|| json!([]));
+    schema["if"] = json!({ "required": [ENVIRONMENTS] });
+    schema["else"] = json!({ "properties": properties, "required": required });
     for name in &partial {
         let mut def = defs[name].clone();
         strip_required(&mut def);
@@ -165,6 +176,17 @@ mod tests {
             .is_none());
         assert!(schema["$defs"]["RawPostgres"]["required"].is_array());
         assert!(environment["properties"].get(ENVIRONMENTS).is_none());
+        // The shared declarations of a file with environments may leave a
+        // required key to each environment; a file without may not.
+        assert_eq!(
+            schema["properties"]["postgres"]["$ref"],
+            "#/$defs/PartialRawPostgres"
+        );
+        assert_eq!(schema["else"]["required"][0], "postgres");
+        assert_eq!(
+            schema["else"]["properties"]["postgres"]["$ref"],
+            "#/$defs/RawPostgres"
+        );
         assert_eq!(schema["properties"][ROLLOUT]["required"][0], "order");
     }
 }
