@@ -61,7 +61,7 @@ fn dbops_file_env_points_at_the_desired_state_file() {
     out.expect_code(0);
     assert!(
         out.stdout
-            .contains("declares 2 roles, 1 databases, 0 poolers, 0 grants, 0 buckets, 0 backup tools, 0 dumped databases, 0 settings"),
+            .contains("declares 2 roles, 1 database, 0 poolers, 0 grants, 0 buckets, 0 backup tools, 0 dumped databases, 0 settings"),
         "{}",
         out.stdout
     );

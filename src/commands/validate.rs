@@ -41,7 +41,7 @@ pub(crate) fn run(settings: &Settings, printer: &Printer) -> Result<ExitStatus, 
         Format::Text | Format::Markdown => {
             let parts: Vec<String> = counts
                 .iter()
-                .map(|(what, count)| format!("{count} {what}"))
+                .map(|(what, count)| counted(*count, what))
                 .collect();
             format!(
                 "The configuration is valid: `{}` declares {}.\n",
@@ -125,14 +125,14 @@ fn every_environment(
         }
         Format::Text | Format::Markdown => {
             let mut text = format!(
-                "The configuration is valid: `{}` declares {} environments.\n",
+                "The configuration is valid: `{}` declares {}.\n",
                 file.source.name,
-                resolved.len()
+                counted(resolved.len(), "environments")
             );
             for (name, one) in &resolved {
                 let parts: Vec<String> = registry::summary(&one.desired)
                     .iter()
-                    .map(|(what, count)| format!("{count} {what}"))
+                    .map(|(what, count)| counted(*count, what))
                     .collect();
                 text.push_str(&format!("  {name}: {}\n", parts.join(", ")));
             }
@@ -255,4 +255,25 @@ pub(crate) fn list_secrets(settings: &Settings, printer: &Printer) -> Result<Exi
         return Ok(ExitStatus::Error);
     }
     Ok(ExitStatus::Success)
+}
+
+/// `2 roles`, `1 role`: a summary's plural noun, singular for one.
+fn counted(count: usize, what: &str) -> String {
+    match what.strip_suffix('s') {
+        Some(one) if count == 1 => format!("1 {one}"),
+        _ => format!("{count} {what}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::counted;
+
+    #[test]
+    fn one_of_a_kind_is_singular() {
+        assert_eq!(counted(1, "databases"), "1 database");
+        assert_eq!(counted(1, "backup tools"), "1 backup tool");
+        assert_eq!(counted(0, "settings"), "0 settings");
+        assert_eq!(counted(3, "environments"), "3 environments");
+    }
 }
