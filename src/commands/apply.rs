@@ -17,7 +17,6 @@ use crate::contract::facts::{SentVerifiers, VerifiedPasswords};
 use crate::diagnostics::Warning;
 use crate::engine::restart::{self, Policy};
 use crate::engine::scope::Scope;
-use crate::engine::session::resolve_settings;
 use crate::engine::{self, Plan, Session};
 use crate::error::{Error, ErrorKind, Errors, Result};
 use crate::events::{Event, EventLog, EventName, EventSink, Progress};
@@ -173,7 +172,7 @@ async fn open(
         }
         _ => settings.environment.as_deref(),
     };
-    let resolved = resolve_settings(settings, environment)?;
+    let resolved = super::resolve(settings, environment)?;
     record.notify = resolved.notify.clone();
     let session = Session::connect(
         resolved,

@@ -6,7 +6,6 @@ use super::record::Record;
 use super::ExitStatus;
 use crate::cli::{FailOn, Settings};
 use crate::engine::scope::Scope;
-use crate::engine::session::resolve_settings;
 use crate::engine::Session;
 use crate::error::Errors;
 use crate::events::{EventLog, EventSink};
@@ -33,7 +32,7 @@ pub(crate) async fn run(
         scope,
         deep,
     } = options;
-    let resolved = resolve_settings(settings, settings.environment.as_deref())?;
+    let resolved = super::resolve(settings, settings.environment.as_deref())?;
     record.notify = resolved.notify.clone();
     let words = scope_words(&scope);
     let mut session =

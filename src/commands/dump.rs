@@ -6,7 +6,6 @@ use super::record::Record;
 use super::ExitStatus;
 use crate::cli::Settings;
 use crate::domains::dumps::run::{run, Outcome, Request};
-use crate::engine::session::resolve_settings;
 use crate::error::{Error, Errors, Result};
 use crate::events::EventLog;
 use crate::metrics::{catalogue, Sample};
@@ -19,7 +18,7 @@ pub(crate) async fn run_command(
     databases: &[String],
     record: &mut Record,
 ) -> Result<ExitStatus, Errors> {
-    let resolved = resolve_settings(settings, settings.environment.as_deref())?;
+    let resolved = super::resolve(settings, settings.environment.as_deref())?;
     record.notify = resolved.notify.clone();
     printer.warnings(&resolved.warnings);
     let desired = resolved.desired.dumps.as_ref().ok_or_else(|| {

@@ -470,10 +470,10 @@ mod tests {
         // environment still resolves from what was read.
         std::fs::remove_file(&path).unwrap();
         for name in ["staging", "prod"] {
-            let resolved = crate::engine::session::resolve_settings(&shared, Some(name));
+            let resolved = crate::commands::resolve(&shared, Some(name));
             assert!(resolved.is_ok(), "{name}: {:?}", resolved.err());
         }
-        let on_disk = crate::engine::session::resolve_settings(&settings, Some("staging"));
+        let on_disk = crate::commands::resolve(&settings, Some("staging"));
         assert!(on_disk.is_err(), "the file was read again");
     }
 }

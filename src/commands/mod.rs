@@ -55,6 +55,22 @@ pub(crate) async fn run(settings: &Settings, command: Command) -> Result<ExitSta
     }
 }
 
+/// Resolves the file of `settings` as `environment`: from the run's
+/// snapshot when a run over every environment read it already, otherwise
+/// from the file on disk.
+pub(crate) fn resolve(
+    settings: &Settings,
+    environment: Option<&str>,
+) -> Result<crate::engine::session::Resolved, Errors> {
+    match &settings.snapshot {
+        Some(snapshot) => crate::engine::session::resolve_loaded(
+            snapshot.0.select(environment)?,
+            std::time::Instant::now(),
+        ),
+        None => crate::engine::session::resolve(&settings.file, environment),
+    }
+}
+
 /// The series each environment's run concluded with, for one metrics file.
 type Collected = std::cell::RefCell<Vec<(String, Vec<crate::metrics::Sample>)>>;
 

@@ -29,7 +29,9 @@ pub(crate) async fn run(
     out: Option<&Path>,
     scope: Scope,
 ) -> Result<ExitStatus, Errors> {
-    let mut session = Session::open(settings, Access::ReadOnly, scope).await?;
+    let resolved = super::resolve(settings, settings.environment.as_deref())?;
+    let mut session =
+        Session::connect(resolved, Access::ReadOnly, settings.connect_timeout, scope).await?;
     printer.warnings(&session.warnings);
     let (live, plan) = session.observe_and_plan().await?;
     EventLog::new(settings.log_format).emit(session.timings.event(live.statements()));

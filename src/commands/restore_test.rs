@@ -16,7 +16,6 @@ use crate::domains::dumps::drill::{self, Request as DumpDrill};
 use crate::drill::cluster::inside_data_directory;
 use crate::drill::evidence::Evidence;
 use crate::drill::settings::Source;
-use crate::engine::session::resolve_settings;
 use crate::error::{Error, Errors, Result};
 use crate::events::EventLog;
 use crate::metrics::{catalogue, Sample};
@@ -40,7 +39,7 @@ pub(crate) async fn run_command(
     options: &Options,
     record: &mut Record,
 ) -> Result<ExitStatus, Errors> {
-    let resolved = resolve_settings(settings, settings.environment.as_deref())?;
+    let resolved = super::resolve(settings, settings.environment.as_deref())?;
     record.notify = resolved.notify.clone();
     printer.warnings(&resolved.warnings);
     let (target, random_time) = parse_target(options)?;

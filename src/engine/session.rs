@@ -83,19 +83,6 @@ pub fn resolve(file: &Path, environment: Option<&str>) -> Result<Resolved, Error
     resolve_loaded(loaded, started)
 }
 
-/// Resolves the file of `settings` as `environment`: from the run's
-/// snapshot when a run over every environment read it already, otherwise
-/// from the file on disk.
-pub(crate) fn resolve_settings(
-    settings: &crate::cli::Settings,
-    environment: Option<&str>,
-) -> Result<Resolved, Errors> {
-    match &settings.snapshot {
-        Some(snapshot) => resolve_loaded(snapshot.0.select(environment)?, Instant::now()),
-        None => resolve(&settings.file, environment),
-    }
-}
-
 /// Resolves a file already loaded as one environment.
 pub(crate) fn resolve_loaded(loaded: Loaded, started: Instant) -> Result<Resolved, Errors> {
     let environment = loaded.source.environment.clone();
@@ -175,15 +162,6 @@ pub(crate) struct Session {
 }
 
 impl Session {
-    pub(crate) async fn open(
-        settings: &crate::cli::Settings,
-        access: Access,
-        scope: Scope,
-    ) -> Result<Self, Errors> {
-        let resolved = resolve_settings(settings, settings.environment.as_deref())?;
-        Self::connect(resolved, access, settings.connect_timeout, scope).await
-    }
-
     /// Connects with a file already resolved (a command that needs
     /// `[notify]` even when the server cannot be reached resolves first).
     pub(crate) async fn connect(
