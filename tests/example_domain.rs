@@ -21,7 +21,7 @@ fn a_domain_added_by_the_recipe_plans_applies_and_converges() {
     let validate = d.dbops.run(&["validate"]);
     validate.expect_code(0);
     assert!(
-        validate.stdout.contains("1 example files"),
+        validate.stdout.contains("1 example file."),
         "{}",
         validate.stdout
     );
