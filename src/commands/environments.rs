@@ -253,7 +253,12 @@ fn summary(command: &str, outcomes: &[Outcome]) -> String {
             }
         })
         .collect();
-    format!("{} environments: {}.", outcomes.len(), parts.join(", "))
+    let noun = if outcomes.len() == 1 {
+        "environment"
+    } else {
+        "environments"
+    };
+    format!("{} {noun}: {}.", outcomes.len(), parts.join(", "))
 }
 
 /// Runs a command over every environment and prints the document.
@@ -425,6 +430,8 @@ mod tests {
             text.ends_with("3 environments: 1 clean, 1 drift (b), 1 error (c).\n"),
             "{text}"
         );
+        let one = render("drift", Format::Text, &[clean()]);
+        assert!(one.ends_with("1 environment: 1 clean.\n"), "{one}");
         let json: serde_json::Value =
             serde_json::from_str(&render("drift", Format::Json, &[clean(), error()])).unwrap();
         assert_eq!(json["exit_code"], 1);
