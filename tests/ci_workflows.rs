@@ -300,3 +300,70 @@ fn the_restore_test_workflows_run_the_drill() {
     assert_eq!(stack.evidence_keys().len(), 4);
     stack.assert_clean();
 }
+
+/// examples/ci/github/plan-environments.yml over examples/environments: each
+/// matrix job's shell steps, given only its own environment's secrets (the
+/// others empty, as a GitHub environment leaves them), against three real
+/// clusters: each plans its own cluster and saves a plan naming it.
+#[test]
+fn the_environments_matrix_plans_each_environment_with_its_own_secrets() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("examples/environments/dbops.toml")).unwrap();
+    let workflow = yaml(&root.join("examples/ci/github/plan-environments.yml"));
+    let matrix: Vec<&str> = workflow["jobs"]["plan"]["strategy"]["matrix"]["environment"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap())
+        .collect();
+    assert_eq!(matrix, ["staging", "prod-eu", "prod-us"]);
+    let variables = [
+        ("STAGING_ROOT_URL", "STAGING_URL"),
+        ("EU_ROOT_URL", "EU_URL"),
+        ("US_ROOT_URL", "US_URL"),
+    ];
+    let servers = [PgServer::start(), PgServer::start(), PgServer::start()];
+    let dbops = Dbops::new(&text);
+    for ((name, server), (root_url, url)) in matrix.iter().zip(&servers).zip(variables) {
+        let mut env: Vec<(String, String)> = variables
+            .iter()
+            .flat_map(|(a, b)| {
+                [
+                    (a.to_string(), String::new()),
+                    (b.to_string(), String::new()),
+                ]
+            })
+            .filter(|(k, _)| k != root_url && k != url)
+            .collect();
+        env.extend([
+            ("DBOPS_ENVIRONMENT".to_string(), name.to_string()),
+            (root_url.to_string(), server.admin_url()),
+            (
+                url.to_string(),
+                server.url("app_user", &format!("{name} app: pw"), "app"),
+            ),
+            (
+                "GITHUB_OUTPUT".to_string(),
+                dbops.path(&format!("output-{name}")).display().to_string(),
+            ),
+        ]);
+        let runner = Runner {
+            dir: dbops.path(""),
+            env,
+        };
+        for script in github_steps("plan-environments.yml") {
+            assert_eq!(runner.run(&script), 0, "{name}: step failed:\n{script}");
+        }
+        let output = std::fs::read_to_string(dbops.path(&format!("output-{name}"))).unwrap();
+        assert!(output.contains("exitcode=2"), "{name}: {output}");
+        let plan = std::fs::read_to_string(dbops.path("plan.md")).unwrap();
+        assert!(plan.contains("app_user"), "{name}: {plan}");
+        let saved = std::fs::read_to_string(dbops.path(&format!("dbops-{name}.plan"))).unwrap();
+        let saved: serde_json::Value = serde_json::from_str(&saved).unwrap();
+        assert_eq!(saved["environment"], *name);
+        assert!(
+            !saved.to_string().contains("app: pw"),
+            "{name}: a password in the plan"
+        );
+    }
+}
