@@ -28,6 +28,7 @@ use crate::printer::Printer;
 use crate::render::error_document::{diagnostic, Diagnostic};
 use crate::render::Format;
 use crate::section;
+use crate::util::words::counted;
 
 /// One environment's result in a run over several.
 pub(crate) struct Outcome {
@@ -253,12 +254,11 @@ fn summary(command: &str, outcomes: &[Outcome]) -> String {
             }
         })
         .collect();
-    let noun = if outcomes.len() == 1 {
-        "environment"
-    } else {
-        "environments"
-    };
-    format!("{} {noun}: {}.", outcomes.len(), parts.join(", "))
+    format!(
+        "{}: {}.",
+        counted(outcomes.len(), "environments"),
+        parts.join(", ")
+    )
 }
 
 /// Runs a command over every environment and prints the document.

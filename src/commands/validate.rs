@@ -12,6 +12,7 @@ use crate::error::{Error, Errors};
 use crate::printer::Printer;
 use crate::render::Format;
 use crate::secret::{SecretError, SecretRef};
+use crate::util::words::counted;
 
 pub(crate) fn run(settings: &Settings, printer: &Printer) -> Result<ExitStatus, Errors> {
     let file = config::read(&settings.file)?;
@@ -255,25 +256,4 @@ pub(crate) fn list_secrets(settings: &Settings, printer: &Printer) -> Result<Exi
         return Ok(ExitStatus::Error);
     }
     Ok(ExitStatus::Success)
-}
-
-/// `2 roles`, `1 role`: a summary's plural noun, singular for one.
-fn counted(count: usize, what: &str) -> String {
-    match what.strip_suffix('s') {
-        Some(one) if count == 1 => format!("1 {one}"),
-        _ => format!("{count} {what}"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::counted;
-
-    #[test]
-    fn one_of_a_kind_is_singular() {
-        assert_eq!(counted(1, "databases"), "1 database");
-        assert_eq!(counted(1, "backup tools"), "1 backup tool");
-        assert_eq!(counted(0, "settings"), "0 settings");
-        assert_eq!(counted(3, "environments"), "3 environments");
-    }
 }

@@ -1,8 +1,8 @@
 //! PostgreSQL plumbing shared by the domains that talk to a server: opening
-//! sessions (`connect`), sharing them per database (`databases`), quoting (`quote`), the apply lock (`lock`), SCRAM
-//! verifiers (`scram`), TLS (`tls`), per-database transactions
-//! (`per_database`), setting values and their units (`setting_value`) and
-//! names (`names`). It is not a domain: it plans nothing and knows no
+//! sessions (`connect`), sharing them per database (`databases`), quoting
+//! (`quote`), the apply lock (`lock`), SCRAM verifiers (`scram`), TLS
+//! (`tls`), per-database transactions (`per_database`), setting values and
+//! their units (`setting_value`) and names (`names`). It is not a domain: it plans nothing and knows no
 //! desired state.
 
 pub(crate) mod blockers;

@@ -1,10 +1,11 @@
 //! Reading privileges, one statement per database that grants name (on the
 //! run's shared session to it), however many tables it holds: ACLs from
 //! `aclexplode` over `datacl`, `nspacl`, `relacl`, `proacl` and
-//! `pg_default_acl`, filtered to the roles of interest. The server compares tables, sequences and functions with the
-//! declared privileges and ships only the exceptions and counts, so the work
-//! and the document grow with what differs, not with what exists. A missing
-//! database is recorded as such, not an error.
+//! `pg_default_acl`, filtered to the roles of interest. The server compares
+//! tables, sequences and functions with the declared privileges and ships
+//! only the exceptions and counts, so the work and the document grow with
+//! what differs, not with what exists. A missing database is recorded as
+//! such, not an error.
 
 use serde::Deserialize;
 use tokio_postgres::types::Type;

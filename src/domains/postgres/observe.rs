@@ -1,9 +1,10 @@
 //! Reading the live state in a constant number of round trips: one statement
 //! returns every managed role, membership and database as one JSON document,
 //! however many roles the file manages. Names are joined against `unnest` of
-//! the wanted list (a hash join), not `= ANY(...)`, which is quadratic. When `pg_authid` is not readable (the
-//! admin is not a superuser), a second form of the statement reads `pg_roles`,
-//! and each role's password is checked by a login attempt instead.
+//! the wanted list (a hash join), not `= ANY(...)`, which is quadratic. When
+//! `pg_authid` is not readable (the admin is not a superuser), a second form
+//! of the statement reads `pg_roles`, and each role's password is checked by
+//! a login attempt instead.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
